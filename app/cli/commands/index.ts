@@ -1,0 +1,17 @@
+import type { RegisterCommand } from '../context';
+import { registerAudit } from './audit';
+import { registerInterpret } from './interpret';
+import { registerLedger } from './ledger';
+import { registerPublish } from './publish';
+import { registerStation } from './station';
+import { registerTape } from './tape';
+
+/** Every `tallyproof` subcommand, in the order `--help` lists them. */
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerInterpret,
+  registerStation,
+  registerLedger,
+  registerTape,
+  registerPublish,
+  registerAudit,
+];
