@@ -1,5 +1,6 @@
 import type { RegisterCommand } from '../context';
 import { registerAudit } from './audit';
+import { registerElection } from './election';
 import { registerInterpret } from './interpret';
 import { registerLedger } from './ledger';
 import { registerPublish } from './publish';
@@ -8,6 +9,7 @@ import { registerTape } from './tape';
 
 /** Every `tallyproof` subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly RegisterCommand[] = [
+  registerElection,
   registerInterpret,
   registerStation,
   registerLedger,
