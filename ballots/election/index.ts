@@ -1,0 +1,6 @@
+export * from './schema';
+export * from './problems';
+export * from './validate';
+export * from './load';
+export * from './contest-options';
+export { canonicalJson } from './canonical';
