@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { ByteReader, ByteWriter, EncodingError, bytesEqual } from './bytes';
+import { sha256 } from './hash';
+import { SERIAL_PATTERN, bytesToSerial, serialToBytes } from './serial';
+
+/**
+ * The public ballot record: what leaves the station (chain data fields, the auditor's bundle). Layout and
+ * the reasons for each field are in RECORD.md; keep the two in step.
+ */
+export const RECORD_VERSION = 1;
+export const VOTING_ID_DIGEST_BYTES = 8;
+export const IMAGE_DIGEST_PREFIX_BYTES = 8;
+
+export type LedgerMode = 'official' | 'test';
+
+export interface ContestSelection {
+  /** index of the contest in the election definition */
+  readonly contest: number;
+  /** indexes of the marked options within the contest, ascending */
+  readonly options: readonly number[];
+  readonly overvote: boolean;
+  readonly undervote: boolean;
+  readonly marginal: boolean;
+  /** a write-in target was marked */
+  readonly writeIn: boolean;
+}
+
+export interface BallotRecord {
+  readonly version: typeof RECORD_VERSION;
+  readonly mode: LedgerMode;
+  readonly castAsIs: boolean;
+  /** the 12-character base32 serial of the ballot ID */
+  readonly ballotId: string;
+  /** first 8 bytes of SHA-256 of the voting ID text */
+  readonly votingIdDigest: Uint8Array;
+  /** first 8 bytes of SHA-256 of the scanned image (the full digest stays in the local ledger) */
+  readonly imageDigest: Uint8Array;
+  readonly station: number;
+  readonly batch: number;
+  readonly readerVersion: number;
+  readonly calibrationVersion: number;
+  /** contests on the ballot's style, ascending by contest index */
+  readonly contests: readonly ContestSelection[];
+}
+
+const FLAG_TEST = 0x01;
+const FLAG_CAST_AS_IS = 0x02;
+const C_OVERVOTE = 0x1;
+const C_UNDERVOTE = 0x2;
+const C_MARGINAL = 0x4;
+const C_WRITE_IN = 0x8;
+const COUNT_ESCAPE = 15;
+
+const index = z.number().int().min(0).max(0xffff);
+
+/** What the station hands the ledger for one scanned ballot (validated at the boundary). */
+export const BallotCaptureSchema = z.object({
+  ballotId: z.string().regex(SERIAL_PATTERN, 'must be a 12-character base32 serial'),
+  votingId: z.string().min(1).max(512),
+  mode: z.enum(['official', 'test']),
+  castAsIs: z.boolean(),
+  imageSha256: z.instanceof(Uint8Array).refine((b) => b.length === 32, 'must be 32 bytes'),
+  readerVersion: index,
+  calibrationVersion: index,
+  contests: z
+    .array(
+      z.object({
+        contest: index,
+        options: z.array(index).max(255),
+        overvote: z.boolean(),
+        undervote: z.boolean(),
+        marginal: z.boolean(),
+        writeIn: z.boolean(),
+      }),
+    )
+    .max(1024),
+});
+export type BallotCapture = z.infer<typeof BallotCaptureSchema>;
+
+export function votingIdDigest(votingId: string): Uint8Array {
+  return new Uint8Array(sha256(Buffer.from(votingId, 'utf8')).subarray(0, VOTING_ID_DIGEST_BYTES));
+}
+
+/** The public record of a capture; the ledger supplies station and batch. */
+export function recordFromCapture(capture: BallotCapture, station: number, batch: number): BallotRecord {
+  const contests = [...capture.contests]
+    .map((c) => ({ ...c, options: [...c.options].sort((a, b) => a - b) }))
+    .sort((a, b) => a.contest - b.contest);
+  const record: BallotRecord = {
+    version: RECORD_VERSION,
+    mode: capture.mode,
+    castAsIs: capture.castAsIs,
+    ballotId: capture.ballotId.toUpperCase(),
+    votingIdDigest: votingIdDigest(capture.votingId),
+    imageDigest: new Uint8Array(capture.imageSha256.subarray(0, IMAGE_DIGEST_PREFIX_BYTES)),
+    station,
+    batch,
+    readerVersion: capture.readerVersion,
+    calibrationVersion: capture.calibrationVersion,
+    contests,
+  };
+  checkRecord(record);
+  return record;
+}
+
+function checkAscending(xs: readonly number[], what: string): void {
+  for (let i = 1; i < xs.length; i++) {
+    if ((xs[i] as number) <= (xs[i - 1] as number)) throw new EncodingError(`${what} must be strictly ascending with no repeats`);
+  }
+}
+
+function checkRecord(r: BallotRecord): void {
+  checkAscending(
+    r.contests.map((c) => c.contest),
+    'contest indexes',
+  );
+  for (const c of r.contests) checkAscending(c.options, `option indexes of contest ${c.contest}`);
+}
+
+/** Ascending integers as deltas (first absolute, then gap minus one): small numbers, one byte each. */
+function writeAscending(w: ByteWriter, xs: readonly number[]): void {
+  let prev = -1;
+  for (const x of xs) {
+    w.varint(x - prev - 1);
+    prev = x;
+  }
+}
+
+export function encodeRecord(r: BallotRecord): Uint8Array {
+  checkRecord(r);
+  if (r.votingIdDigest.length !== VOTING_ID_DIGEST_BYTES) throw new EncodingError('voting ID digest must be 8 bytes');
+  if (r.imageDigest.length !== IMAGE_DIGEST_PREFIX_BYTES) throw new EncodingError('image digest must be 8 bytes');
+  const w = new ByteWriter(48);
+  w.u8(RECORD_VERSION);
+  w.u8((r.mode === 'test' ? FLAG_TEST : 0) | (r.castAsIs ? FLAG_CAST_AS_IS : 0));
+  w.bytes(serialToBytes(r.ballotId));
+  w.bytes(r.votingIdDigest);
+  w.bytes(r.imageDigest);
+  w.varint(r.station).varint(r.batch).varint(r.readerVersion).varint(r.calibrationVersion);
+  w.varint(r.contests.length);
+  let prev = -1;
+  for (const c of r.contests) {
+    w.varint(c.contest - prev - 1);
+    prev = c.contest;
+    const flags = (c.overvote ? C_OVERVOTE : 0) | (c.undervote ? C_UNDERVOTE : 0) | (c.marginal ? C_MARGINAL : 0) | (c.writeIn ? C_WRITE_IN : 0);
+    const n = c.options.length;
+    w.u8((Math.min(n, COUNT_ESCAPE) << 4) | flags);
+    if (n >= COUNT_ESCAPE) w.varint(n - COUNT_ESCAPE);
+    writeAscending(w, c.options);
+  }
+  return w.finish();
+}
+
+/** Decodes and insists the bytes are the one canonical encoding of what they decode to. */
+export function decodeRecord(bytes: Uint8Array): BallotRecord {
+  const rd = new ByteReader(bytes);
+  const version = rd.u8('record version');
+  if (version !== RECORD_VERSION) throw new EncodingError(`unknown ballot record version ${version} (this software reads version ${RECORD_VERSION})`);
+  const flags = rd.u8('record flags');
+  if ((flags & ~(FLAG_TEST | FLAG_CAST_AS_IS)) !== 0) throw new EncodingError(`unknown record flag bits 0x${flags.toString(16)}`);
+  const ballotId = bytesToSerial(rd.bytes(8, 'ballot ID'));
+  const vid = new Uint8Array(rd.bytes(VOTING_ID_DIGEST_BYTES, 'voting ID digest'));
+  const img = new Uint8Array(rd.bytes(IMAGE_DIGEST_PREFIX_BYTES, 'image digest'));
+  const station = rd.varint('station');
+  const batch = rd.varint('batch');
+  const readerVersion = rd.varint('reader version');
+  const calibrationVersion = rd.varint('calibration version');
+  const nContests = rd.varint('contest count');
+  if (nContests > rd.remaining) throw new EncodingError(`contest count ${nContests} exceeds the bytes left`);
+  const contests: ContestSelection[] = [];
+  let prevContest = -1;
+  for (let i = 0; i < nContests; i++) {
+    const contest = prevContest + 1 + rd.varint(`contest ${i} index`);
+    prevContest = contest;
+    const head = rd.u8(`contest ${contest} header`);
+    let n = head >> 4;
+    if (n === COUNT_ESCAPE) n += rd.varint(`contest ${contest} selection count`);
+    if (n > rd.remaining) throw new EncodingError(`contest ${contest} selection count ${n} exceeds the bytes left`);
+    const options: number[] = [];
+    let prev = -1;
+    for (let k = 0; k < n; k++) {
+      prev = prev + 1 + rd.varint(`contest ${contest} option`);
+      options.push(prev);
+    }
+    contests.push({
+      contest,
+      options,
+      overvote: (head & C_OVERVOTE) !== 0,
+      undervote: (head & C_UNDERVOTE) !== 0,
+      marginal: (head & C_MARGINAL) !== 0,
+      writeIn: (head & C_WRITE_IN) !== 0,
+    });
+  }
+  rd.end('the ballot record');
+  const record: BallotRecord = {
+    version: RECORD_VERSION,
+    mode: (flags & FLAG_TEST) !== 0 ? 'test' : 'official',
+    castAsIs: (flags & FLAG_CAST_AS_IS) !== 0,
+    ballotId,
+    votingIdDigest: vid,
+    imageDigest: img,
+    station,
+    batch,
+    readerVersion,
+    calibrationVersion,
+    contests,
+  };
+  // varints are minimal and indexes delta-coded, so re-encoding must give the same bytes; check anyway
+  if (!bytesEqual(encodeRecord(record), bytes)) throw new EncodingError('ballot record is not in canonical form');
+  return record;
+}
+
+/** The record's ballot ID bytes straight from an encoded record, without a full decode (hot paths). */
+export function recordBallotIdKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + 2, 8).toString('latin1');
+}

@@ -1,0 +1,29 @@
+import { EncodingError } from './bytes';
+
+/**
+ * A ballot ID serial: 60 random bits written as 12 base32 characters (RFC 4648 alphabet, upper case; lower
+ * case accepted on input). The ledger stores the 60 bits as 8 big-endian bytes whose top 4 bits are zero, so
+ * the record does not depend on how the serial is spelled on paper.
+ */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+export const SERIAL_PATTERN = /^[A-Za-z2-7]{12}$/;
+
+export function serialToBytes(serial: string): Uint8Array {
+  if (!SERIAL_PATTERN.test(serial)) {
+    throw new EncodingError(`ballot ID serial must be 12 base32 characters (A-Z, 2-7), got "${serial}"`);
+  }
+  let v = 0n;
+  for (const ch of serial.toUpperCase()) v = (v << 5n) | BigInt(ALPHABET.indexOf(ch));
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, v);
+  return out;
+}
+
+export function bytesToSerial(b: Uint8Array): string {
+  if (b.length !== 8) throw new EncodingError(`ballot ID must be 8 bytes, got ${b.length}`);
+  const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
+  if (v >> 60n !== 0n) throw new EncodingError('ballot ID has bits above the 60 a serial carries');
+  let s = '';
+  for (let i = 11; i >= 0; i--) s += ALPHABET[Number((v >> BigInt(i * 5)) & 31n)];
+  return s;
+}
