@@ -187,7 +187,7 @@ export function rootFromSubtreeInclusion(index: number, start: number, end: numb
   let sn = end - start - 1;
   let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
-    if (!isHash(p)) throw new ProofError(`proof element must be ${HASH_BYTES} bytes, got ${p.length}`);
+    if (!isHash(p)) throw new ProofError(`proof element must be ${HASH_BYTES} bytes, got ${(p as Uint8Array).length}`);
     if (sn === 0) throw new ProofError('proof has too many elements');
     if (odd(fn) || fn === sn) {
       r = nodeHash(p, r);
@@ -233,7 +233,7 @@ export function verifySubtreeConsistency(
     return;
   }
   if (!isValidSubtree(start, end)) throw new ProofError(`[${start}, ${end}) is not a subtree`);
-  for (const p of proof) if (!isHash(p)) throw new ProofError(`proof element must be ${HASH_BYTES} bytes, got ${p.length}`);
+  for (const p of proof) if (!isHash(p)) throw new ProofError(`proof element must be ${HASH_BYTES} bytes, got ${(p as Uint8Array).length}`);
   let fn = start;
   let sn = end - 1;
   let tn = size - 1;

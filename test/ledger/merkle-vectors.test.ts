@@ -97,7 +97,8 @@ describe('proofs the tree makes', () => {
         expect(outcome(() => verifyInclusion(i, n, leaves[i] as Buffer, proof, tree.root()))).toBe('ok');
         if (proof.length > 0) {
           const bad = proof.map((p) => Buffer.from(p));
-          (bad[0] as Buffer)[0] ^= 1;
+          const b0 = bad[0] as Buffer;
+          b0[0] = (b0[0] as number) ^ 1;
           expect(outcome(() => verifyInclusion(i, n, leaves[i] as Buffer, bad, tree.root()))).toBe('error');
         }
       }

@@ -1,0 +1,214 @@
+import { bytesEqual, toHex } from './bytes';
+import type { Checkpoint } from './checkpoint';
+import { checkpointSignatureValid, parseCheckpoint } from './checkpoint';
+import type { Genesis } from './entries';
+import {
+  EntryKind,
+  KIND_NAMES,
+  ZERO_HASH,
+  decodeCast,
+  decodeCheckpointEntry,
+  decodeEvent,
+  decodeGenesis,
+  decodePending,
+  decodeReturned,
+  entryHash,
+} from './entries';
+import type { AuditEvent } from './events';
+import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
+import type { BallotRecord } from './record';
+import { decodeRecord, recordBallotIdKey } from './record';
+import type { Db } from './storage';
+
+/**
+ * One pass over the whole chain that re-derives everything from the entries alone (never from the index
+ * tables): hashes and links, ballot states, batches, Merkle roots, checkpoint signatures. `verify`, `tally`
+ * and `export` all stand on it, so none of them believes anything the chain does not prove.
+ */
+export type ProblemKind = 'deleted' | 'out-of-order' | 'changed' | 'invalid' | 'duplicate' | 'batch-mismatch' | 'bad-signature' | 'rewritten' | 'truncated';
+
+export interface Problem {
+  readonly seq: number;
+  readonly kind: ProblemKind;
+  readonly message: string;
+}
+
+export class ReplayProblem extends Error {
+  override readonly name = 'ReplayProblem';
+  constructor(readonly problem: Problem) {
+    super(`entry ${problem.seq}: ${problem.message}`);
+  }
+}
+
+export interface ClosedBatchView {
+  readonly seq: number;
+  readonly checkpoint: Checkpoint;
+  readonly body: string;
+  readonly signature: Uint8Array;
+  /** this batch's records and leaf hashes, in tree order (by leaf hash) */
+  readonly records: readonly Uint8Array[];
+  readonly leaves: readonly Buffer[];
+}
+
+export interface ReplayVisitor {
+  onCast?(record: BallotRecord, castSeq: number): void;
+  onReturned?(record: BallotRecord, reason: string, seq: number): void;
+  onEvent?(event: AuditEvent, seq: number): void;
+  /** set to keep each closed batch's records (export) */
+  readonly keepBatches?: boolean;
+}
+
+export interface ReplaySummary {
+  readonly genesis: Genesis;
+  readonly entries: number;
+  readonly head: { readonly seq: number; readonly hash: Uint8Array };
+  readonly cast: number;
+  readonly returned: number;
+  readonly pending: number;
+  readonly events: number;
+  readonly batches: readonly ClosedBatchView[];
+  readonly openBatch: number;
+  readonly openBatchCast: number;
+  /** entry hash at each seq, for checking external heads; only the ones asked for are kept */
+  readonly hashesAt: ReadonlyMap<number, Uint8Array>;
+}
+
+interface PendingState {
+  readonly key: string;
+  readonly record: BallotRecord;
+  readonly bytes: Uint8Array;
+}
+
+const CHUNK = 20_000;
+
+export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: ReadonlySet<number> = new Set()): ReplaySummary {
+  const stmt = db.prepare('SELECT seq, kind, payload, prev_hash, entry_hash FROM entries WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
+  const fail = (seq: number, kind: ProblemKind, message: string): never => {
+    throw new ReplayProblem({ seq, kind, message });
+  };
+
+  let genesis: Genesis | undefined;
+  let expected = 1;
+  let prev: Uint8Array = ZERO_HASH;
+  let cast = 0;
+  let returned = 0;
+  let events = 0;
+  let batch = 1;
+  const pending = new Map<number, PendingState>();
+  const pendingByKey = new Map<string, number>();
+  const castByKey = new Map<string, number>();
+  let batchLeaves: Buffer[] = [];
+  let batchRecords: Uint8Array[] = [];
+  const tree = new MerkleAccumulator();
+  const batches: ClosedBatchView[] = [];
+  const hashesAt = new Map<number, Uint8Array>();
+  let publicKey: Uint8Array = new Uint8Array(32);
+
+  for (;;) {
+    const rows = stmt.all(expected - 1, CHUNK) as Array<[number, number, Buffer, Buffer, Buffer]>;
+    if (rows.length === 0) break;
+    for (const [seq, kind, payload, prevHash, storedHash] of rows) {
+      if (seq !== expected) fail(expected, 'deleted', `entry ${expected} is missing (the next entry is ${seq}): deleted`);
+      if (!bytesEqual(prevHash, prev)) {
+        fail(seq, 'out-of-order', `its previous-entry hash does not match entry ${seq - 1}: an entry was deleted, inserted or reordered here`);
+      }
+      const h = entryHash(kind, seq, prev, payload);
+      if (!h.equals(storedHash)) fail(seq, 'changed', `its contents do not match its hash: the entry was changed`);
+      if (keepHashesAt.has(seq)) hashesAt.set(seq, h);
+      try {
+        if (seq === 1) {
+          if (kind !== EntryKind.genesis) fail(seq, 'invalid', 'the first entry is not a genesis entry');
+          genesis = decodeGenesis(payload);
+          publicKey = Buffer.from(genesis.station.publicKey, 'hex');
+        } else if (genesis === undefined || kind === EntryKind.genesis) {
+          fail(seq, 'invalid', 'a second genesis entry');
+        } else if (kind === EntryKind.pending) {
+          const p = decodePending(payload);
+          const record = decodeRecord(p.record);
+          if (record.mode !== genesis.mode) fail(seq, 'invalid', `a ${record.mode} ballot in the ${genesis.mode} ledger`);
+          if (record.batch !== batch) fail(seq, 'invalid', `ballot ${record.ballotId} names batch ${record.batch} while batch ${batch} is open`);
+          if (record.station !== genesis.station.number) fail(seq, 'invalid', `ballot ${record.ballotId} names station ${record.station}, not ${genesis.station.number}`);
+          const key = recordBallotIdKey(p.record);
+          const first = castByKey.get(key);
+          if (first !== undefined) fail(seq, 'duplicate', `ballot ${record.ballotId} was already cast at entry ${first}`);
+          const open = pendingByKey.get(key);
+          if (open !== undefined) fail(seq, 'duplicate', `ballot ${record.ballotId} is already pending at entry ${open}`);
+          pending.set(seq, { key, record, bytes: p.record });
+          pendingByKey.set(key, seq);
+        } else if (kind === EntryKind.cast || kind === EntryKind.returned) {
+          const r = kind === EntryKind.cast ? { pendingSeq: decodeCast(payload), reason: '' } : decodeReturned(payload);
+          const p = pending.get(r.pendingSeq);
+          if (p === undefined) fail(seq, 'invalid', `it settles entry ${r.pendingSeq}, which is not a pending ballot`);
+          const ps = p as PendingState;
+          pending.delete(r.pendingSeq);
+          pendingByKey.delete(ps.key);
+          if (kind === EntryKind.cast) {
+            cast += 1;
+            castByKey.set(ps.key, seq);
+            batchLeaves.push(leafHash(ps.bytes));
+            if (visitor.keepBatches) batchRecords.push(ps.bytes);
+            visitor.onCast?.(ps.record, seq);
+          } else {
+            returned += 1;
+            visitor.onReturned?.(ps.record, r.reason, seq);
+          }
+        } else if (kind === EntryKind.event) {
+          const ev = decodeEvent(payload);
+          events += 1;
+          visitor.onEvent?.(ev, seq);
+        } else if (kind === EntryKind.checkpoint) {
+          const { body, signature } = decodeCheckpointEntry(payload);
+          const c = parseCheckpoint(body);
+          if (c.mode !== genesis.mode || c.election !== genesis.election.hash || c.station !== genesis.station.id) {
+            fail(seq, 'invalid', 'the checkpoint names another mode, election or station than the ledger');
+          }
+          if (c.batch !== batch) fail(seq, 'batch-mismatch', `the checkpoint is for batch ${c.batch} but batch ${batch} is open`);
+          if (c.headSeq !== seq - 1 || !bytesEqual(c.headHash, prev)) {
+            fail(seq, 'rewritten', `the signed checkpoint names head ${c.headSeq} ${toHex(c.headHash).slice(0, 16)}… but the chain before it ends at ${seq - 1} ${toHex(prev).slice(0, 16)}…: entries up to ${c.headSeq} were rewritten`);
+          }
+          if (!checkpointSignatureValid(body, signature, publicKey)) fail(seq, 'bad-signature', 'the checkpoint signature does not verify with the station key');
+          if (pending.size > 0) fail(seq, 'invalid', `the batch was closed with ${pending.size} ballot(s) pending`);
+          if (c.batchStart !== tree.size) fail(seq, 'batch-mismatch', `the checkpoint says the batch starts at leaf ${c.batchStart}, the chain gives ${tree.size}`);
+          const order = orderByHash(batchLeaves);
+          const sortedLeaves = order.map((i) => batchLeaves[i] as Buffer);
+          for (const l of sortedLeaves) tree.push(l);
+          if (c.treeSize !== tree.size) fail(seq, 'batch-mismatch', `the checkpoint says ${c.treeSize} records, the chain gives ${tree.size}`);
+          const root = tree.root();
+          if (!bytesEqual(root, c.root)) fail(seq, 'batch-mismatch', `the checkpoint root ${toHex(c.root).slice(0, 16)}… is not the root of the batch's records ${toHex(root).slice(0, 16)}…`);
+          batches.push({
+            seq,
+            checkpoint: c,
+            body,
+            signature,
+            leaves: visitor.keepBatches ? sortedLeaves : [],
+            records: visitor.keepBatches ? order.map((i) => batchRecords[i] as Uint8Array) : [],
+          });
+          batchLeaves = [];
+          batchRecords = [];
+          batch += 1;
+        } else {
+          fail(seq, 'invalid', `unknown entry kind ${kind}`);
+        }
+      } catch (e) {
+        if (e instanceof ReplayProblem) throw e;
+        fail(seq, 'invalid', `its ${KIND_NAMES[kind] ?? `kind-${kind}`} payload is malformed: ${(e as Error).message}`);
+      }
+      prev = h;
+      expected = seq + 1;
+    }
+  }
+  if (genesis === undefined) fail(1, 'deleted', 'the ledger has no entries at all');
+  return {
+    genesis: genesis as Genesis,
+    entries: expected - 1,
+    head: { seq: expected - 1, hash: prev },
+    cast,
+    returned,
+    pending: pending.size,
+    events,
+    batches,
+    openBatch: batch,
+    openBatchCast: batchLeaves.length,
+    hashesAt,
+  };
+}

@@ -1,0 +1,76 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { schnorr } from '@noble/curves/secp256k1';
+import type { CheckpointSigner } from '../../app/ledger/checkpoint';
+import type { Genesis } from '../../app/ledger/entries';
+import type { BallotCapture, LedgerMode } from '../../app/ledger/record';
+
+export const CONTESTS: Genesis['election']['contests'] = [
+  { id: 'mayor', options: ['ada', 'grace', 'alan'], seats: 1 },
+  { id: 'council', options: ['a', 'b', 'c', 'd', 'e'], seats: 2 },
+  { id: 'measure-1', options: ['yes', 'no'], seats: 1 },
+];
+
+export function tempDir(prefix = 'ledger-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A signer from a fixed seed so tests need no key file or scrypt. */
+export function testSigner(seed = 1): CheckpointSigner {
+  const secret = new Uint8Array(32);
+  secret[31] = seed;
+  return { publicKey: schnorr.getPublicKey(secret), sign: (m) => schnorr.sign(m, secret, new Uint8Array(32)) };
+}
+
+export function genesisFor(mode: LedgerMode = 'official', signer: CheckpointSigner = testSigner()): Genesis {
+  return {
+    format: 'tallyproof-ledger/1',
+    mode,
+    election: { hash: 'ab'.repeat(32), title: 'Test County General', contests: CONTESTS },
+    station: { id: 'station-7', number: 7, publicKey: Buffer.from(signer.publicKey).toString('hex') },
+  };
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A random 12-character serial from `rand` (deterministic when rand is). */
+export function serialFrom(rand: () => number): string {
+  let s = '';
+  for (let i = 0; i < 12; i++) s += B32[Math.floor(rand() * 32)];
+  return s;
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A plausible ballot: each contest gets 0..seats+1 marks, flags consistent with the count. */
+export function randomCapture(rand: () => number, mode: LedgerMode = 'official', ballotId = serialFrom(rand)): BallotCapture {
+  const contests = CONTESTS.map((c, contest) => {
+    const n = Math.floor(rand() * (c.seats + 2));
+    const pool = c.options.map((_, i) => i);
+    const options: number[] = [];
+    for (let k = 0; k < n && pool.length > 0; k++) options.push(pool.splice(Math.floor(rand() * pool.length), 1)[0] as number);
+    options.sort((a, b) => a - b);
+    return { contest, options, overvote: options.length > c.seats, undervote: options.length < c.seats, marginal: rand() < 0.1, writeIn: false };
+  });
+  return {
+    ballotId,
+    votingId: `${mode === 'test' ? 'T' : 'O'}:abababab:style-1:precinct-12`,
+    mode,
+    castAsIs: contests.some((c) => c.overvote) && rand() < 0.5,
+    imageSha256: new Uint8Array(crypto.createHash('sha256').update(ballotId).digest()),
+    readerVersion: 1,
+    calibrationVersion: 3,
+    contests,
+  };
+}
