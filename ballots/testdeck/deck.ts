@@ -1,0 +1,412 @@
+import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import sharp from 'sharp';
+import type { Contest, ValidElection } from '../election';
+import { contestOptions, voteFor } from '../election';
+import type { BallotCodes, ElectionPrivateKeys, ElectionPublicKeys, Mode, VotingId } from '../identity';
+import { deriveBallotAddress, generateElectionKeys, issueBallotCodes, publicKeysOf, randomSerials } from '../identity';
+import type { BallotLayout, Side, SideLayout, Target } from '../layout';
+import { layoutBallot } from '../layout';
+import { placeSymbol } from '../print/qr';
+import type { Distortion, DistortionProfile } from './distort';
+import { NO_DISTORTION, applyPaperEffects, applyScannerEffects, keepMarksInFrame, placeInFrame, randomDistortion } from './distort';
+import type { GrayImage } from './gray-image';
+import { cloneImage, mmToPx } from './gray-image';
+import type { MarkKind } from './marks';
+import { EXPECTED_CLASS, MARK_KINDS, PEN, drawMark, drawStrayMarks } from './marks';
+import { polyline } from './paint';
+import { drawQr } from './qr-raster';
+import { Rng } from './rng';
+import { renderSideTemplate } from './template';
+import type { DeckTruth, ExpectedReason, SheetKind, TruthContest, TruthImage, TruthMark, TruthSheet } from './truth';
+import { SHEET_KINDS } from './truth';
+
+export type ImageFormat = 'png' | 'jpeg' | 'tiff';
+
+export interface DeckOptions {
+  readonly election: ValidElection;
+  readonly publicKeys: ElectionPublicKeys;
+  readonly privateKeys: ElectionPrivateKeys;
+  readonly seed: string;
+  readonly dpi: number;
+  /** The station's mode: ballots are printed in it unless the sheet kind says otherwise. */
+  readonly mode: Mode;
+  /** The station's precinct; undefined = central count (every precinct is right, no wrong-precinct sheets). */
+  readonly precinctId?: string;
+  /** Relative weights of sheet kinds; missing kinds get 0. */
+  readonly kinds: Partial<Record<SheetKind, number>>;
+  readonly markKinds: readonly MarkKind[];
+  readonly distortion: DistortionProfile;
+  /** Chance per sheet of vertical scanner streaks (the sheet is then expected to be rejected). */
+  readonly streakRate: number;
+  readonly strayMarks: boolean;
+  /** Chance per sheet of an unintended dot (marginal) and of an erased mark on an unvoted target. */
+  readonly marginalRate: number;
+  readonly erasureRate: number;
+  readonly format: ImageFormat;
+}
+
+export const DEFAULT_KIND_WEIGHTS: Readonly<Record<SheetKind, number>> = {
+  normal: 70,
+  undervote: 8,
+  overvote: 6,
+  blank: 3,
+  'wrong-election': 3,
+  'wrong-precinct': 3,
+  'test-mode': 2,
+  counterfeit: 3,
+  duplicate: 2,
+};
+
+export interface RenderedSheet {
+  readonly truth: TruthSheet;
+  /** In scanner order, encoded in the deck's format. */
+  readonly images: readonly { readonly file: string; readonly bytes: Buffer }[];
+  /** The same images as rasters before encoding, for in-process benchmarks. */
+  readonly rasters: readonly GrayImage[];
+}
+
+interface IssuedBallot {
+  readonly serial: string;
+  readonly styleId: string;
+  readonly precinctId: string;
+}
+
+/**
+ * Makes scanner-like images of marked ballots and the truth about each. Deterministic for a seed: sheet i
+ * depends only on the seed and i (and, for duplicates, on the earlier sheet it copies).
+ */
+export class TestDeck {
+  private readonly templates = new Map<string, Promise<GrayImage>>();
+  private readonly layouts = new Map<string, BallotLayout>();
+  private readonly issued: IssuedBallot[] = [];
+  private readonly counterfeitKeys: ElectionPrivateKeys;
+  private readonly otherElectionKeys: { public: ElectionPublicKeys; private: ElectionPrivateKeys };
+  private readonly kindTable: readonly { kind: SheetKind; cumulative: number }[];
+
+  constructor(readonly options: DeckOptions) {
+    const seedRng = new Rng(`${options.seed}/keys`);
+    this.counterfeitKeys = generateElectionKeys(options.publicKeys.network, (n) => seedRng.bytes(n)).private;
+    this.otherElectionKeys = generateElectionKeys(options.publicKeys.network, (n) => seedRng.bytes(n));
+    let total = 0;
+    const table: { kind: SheetKind; cumulative: number }[] = [];
+    for (const kind of SHEET_KINDS) {
+      let w = options.kinds[kind] ?? 0;
+      if (kind === 'wrong-precinct' && !this.otherPrecinctPossible()) w = 0;
+      if (w <= 0) continue;
+      total += w;
+      table.push({ kind, cumulative: total });
+    }
+    if (total === 0) throw new Error('no sheet kind has a positive weight');
+    this.kindTable = table.map((t) => ({ kind: t.kind, cumulative: t.cumulative / total }));
+    if (options.markKinds.length === 0) throw new Error('at least one mark kind is needed');
+    if (options.precinctId !== undefined && !options.election.definition.precincts.some((p) => p.id === options.precinctId)) {
+      throw new Error(`the election has no precinct "${options.precinctId}"`);
+    }
+  }
+
+  get truthHeader(): Omit<DeckTruth, 'sheets'> {
+    const o = this.options;
+    return {
+      format: 'tallyproof-testdeck-truth/1',
+      election: { id: o.election.definition.election.id, hash: o.election.hash },
+      seed: o.seed,
+      dpi: o.dpi,
+      station: o.precinctId === undefined ? { mode: o.mode } : { mode: o.mode, precinctId: o.precinctId },
+    };
+  }
+
+  /** Renders sheet `index`; sheets must be asked for in order 0, 1, 2, … (duplicates copy earlier serials). */
+  async sheet(index: number): Promise<RenderedSheet> {
+    if (index !== this.issued.length) throw new Error(`sheets are made in order: expected sheet ${this.issued.length}, asked for ${index}`);
+    const o = this.options;
+    const rng = new Rng(`${o.seed}/sheet/${index}`);
+    let kind = this.pickKind(rng);
+    if (kind === 'duplicate' && this.issued.length === 0) kind = 'normal';
+
+    const def = o.election.definition;
+    const stationPrecincts = o.precinctId === undefined ? def.precincts.map((p) => p.id) : [o.precinctId];
+    let precinctId = rng.pick(stationPrecincts);
+    let duplicateOf: number | undefined;
+    let serial: string;
+    if (kind === 'duplicate') {
+      duplicateOf = rng.int(0, this.issued.length - 1);
+      const original = this.issued[duplicateOf]!;
+      serial = original.serial;
+      precinctId = original.precinctId;
+    } else {
+      serial = this.nextSerial(rng);
+      if (kind === 'wrong-precinct') precinctId = rng.pick(def.precincts.map((p) => p.id).filter((p) => !stationPrecincts.includes(p)));
+    }
+    const styles = def.ballotStyles.filter((s) => s.precincts.includes(precinctId));
+    const styleId = kind === 'duplicate' ? this.issued[duplicateOf!]!.styleId : rng.pick(styles).id;
+    this.issued.push({ serial, styleId, precinctId });
+    const mode: Mode = kind === 'test-mode' ? (o.mode === 'test' ? 'official' : 'test') : o.mode;
+    const layout = this.layout(styleId);
+
+    // Votes, then the marks that express them.
+    const contests = new Map(def.contests.map((c) => [c.id, c]));
+    const allTargets = layout.sides.flatMap((s) => s.targets);
+    const byContest = groupBy(allTargets, (t) => t.contestId);
+    const chosen = chooseVotes(kind, [...byContest.keys()].map((id) => contests.get(id)!), byContest, rng);
+    const marks: TruthMark[] = [];
+    const fillKinds = o.markKinds.filter((k) => EXPECTED_CLASS[k] === 'filled');
+    for (const t of chosen) {
+      const markKind = fillKinds.length > 0 ? rng.pick(fillKinds) : 'full';
+      marks.push({ side: t.side, contestId: t.contestId, optionId: t.optionId, kind: markKind, expected: EXPECTED_CLASS[markKind] });
+    }
+    const unvoted = allTargets.filter((t) => !chosen.includes(t));
+    for (const [extra, rate] of [
+      ['dot', o.marginalRate],
+      ['erasure', o.erasureRate],
+    ] as const) {
+      if (!o.markKinds.includes(extra) || unvoted.length === 0 || !rng.chance(rate)) continue;
+      const i = rng.int(0, unvoted.length - 1);
+      const t = unvoted.splice(i, 1)[0]!;
+      marks.push({ side: t.side, contestId: t.contestId, optionId: t.optionId, kind: extra, expected: EXPECTED_CLASS[extra] });
+    }
+
+    // Codes per side.
+    const codes = this.codesFor(kind, layout, { precinctId, styleId, mode }, serial);
+
+    // Geometry and photometry shared by both sides of the sheet (one pass through one scanner).
+    const page = layout.page;
+    const widthPx = Math.round(mmToPx(page.width, o.dpi));
+    const streaks = o.streakRate > 0 && rng.chance(o.streakRate);
+    const base = randomDistortion(o.distortion, rng, { widthPx, page }, { streaks });
+    const backFirst = layout.sides.length === 2 && rng.chance(0.25);
+    const order: Side[] = layout.sides.map((s) => s.side);
+    if (backFirst) order.reverse();
+
+    const images: TruthImage[] = [];
+    const files: { file: string; bytes: Buffer }[] = [];
+    const rasters: GrayImage[] = [];
+    let strayCount = 0;
+    for (const [n, sideName] of order.entries()) {
+      const side = layout.sides.find((s) => s.side === sideName)!;
+      const img = cloneImage(await this.template(styleId, precinctId, mode, side));
+      for (const box of side.codes) {
+        const placed = placeSymbol(codes.get(sideName)![box.kind], box);
+        if (!placed.ok) throw new Error(placed.error.message);
+        drawQr(img, placed.value, o.dpi);
+      }
+      for (const m of marks.filter((mk) => mk.side === sideName)) {
+        const t = side.targets.find((tt) => tt.contestId === m.contestId && tt.optionId === m.optionId)!;
+        drawMark(img, m.kind, t, o.dpi, rng);
+        if (t.writeIn && EXPECTED_CLASS[m.kind] === 'filled') writeName(img, t, side, o.dpi, rng);
+      }
+      if (o.strayMarks && rng.chance(0.3)) strayCount += drawStrayMarks(img, side, page, rng.int(1, 3), o.dpi, rng).length;
+      const sideDistortion: Distortion = { ...base, ...keepMarksInFrame(base, side.marks, page) };
+      applyPaperEffects(img, sideDistortion, o.dpi);
+      const framed = placeInFrame(img, sideDistortion, o.dpi, 250);
+      const scanned = await scannerOptics(framed, sideDistortion);
+      applyScannerEffects(scanned, sideDistortion, rng);
+      const file = `sheet-${String(index + 1).padStart(6, '0')}-${n + 1}.${o.format === 'jpeg' ? 'jpg' : o.format === 'tiff' ? 'tif' : 'png'}`;
+      const bytes = await encodeImage(scanned, o.format, sideDistortion.jpegQuality);
+      images.push({ file, side: sideName, distortion: sideDistortion });
+      files.push({ file, bytes });
+      rasters.push(scanned);
+    }
+
+    const expected = expectedOutcome(kind, mode, o.mode, streaks, marks, [...byContest.keys()].map((id) => contests.get(id)!), byContest);
+    const truth: TruthSheet = {
+      index,
+      kind,
+      serial,
+      styleId,
+      precinctId,
+      mode,
+      images,
+      marks,
+      strayMarks: strayCount,
+      expected,
+      ...(duplicateOf === undefined ? {} : { duplicateOf }),
+    };
+    return { truth, images: files, rasters };
+  }
+
+  private otherPrecinctPossible(): boolean {
+    const o = this.options;
+    return o.precinctId !== undefined && o.election.definition.precincts.length > 1;
+  }
+
+  private pickKind(rng: Rng): SheetKind {
+    const r = rng.next();
+    return (this.kindTable.find((k) => r < k.cumulative) ?? this.kindTable[this.kindTable.length - 1]!).kind;
+  }
+
+  private nextSerial(rng: Rng): string {
+    // A fresh serial per sheet, unique across the deck; random like a real print run.
+    const taken = new Set(this.issued.map((b) => b.serial));
+    const [s] = randomSerials(1, (n) => rng.bytes(n), taken);
+    if (!s) throw new Error('no serial');
+    return s;
+  }
+
+  layout(styleId: string): BallotLayout {
+    let l = this.layouts.get(styleId);
+    if (!l) {
+      const r = layoutBallot(this.options.election.definition, styleId);
+      if (!r.ok) throw new Error(r.error.message);
+      l = r.value;
+      this.layouts.set(styleId, l);
+    }
+    return l;
+  }
+
+  private template(styleId: string, precinctId: string, mode: Mode, side: SideLayout): Promise<GrayImage> {
+    const key = `${styleId}/${precinctId}/${mode}/${side.side}`;
+    let t = this.templates.get(key);
+    if (!t) {
+      const withText = layoutBallot(this.options.election.definition, styleId, { precinctId, mode });
+      if (!withText.ok) throw new Error(withText.error.message);
+      const s = withText.value.sides.find((x) => x.side === side.side)!;
+      t = renderSideTemplate(s, withText.value.page, this.options.dpi);
+      this.templates.set(key, t);
+    }
+    return t;
+  }
+
+  private codesFor(kind: SheetKind, layout: BallotLayout, at: { precinctId: string; styleId: string; mode: Mode }, serial: string): Map<Side, BallotCodes> {
+    const o = this.options;
+    const out = new Map<Side, BallotCodes>();
+    for (const side of layout.sides) {
+      const votingId: VotingId = { electionHashPrefix: o.election.hash.slice(0, 16), precinctId: at.precinctId, styleId: at.styleId, side: side.side, mode: at.mode };
+      switch (kind) {
+        case 'wrong-election': {
+          // A genuine ballot of another election: its own hash and its own keys.
+          const other = bytesToHex(sha256(utf8ToBytes(`another election/${o.election.hash}`))).slice(0, 16);
+          out.set(side.side, issueBallotCodes(this.otherElectionKeys.private, this.otherElectionKeys.public, { ...votingId, electionHashPrefix: other }, serial));
+          break;
+        }
+        case 'counterfeit': {
+          // Right election, right address (anyone can derive it), but not signed by the issuing key.
+          const fake = issueBallotCodes(this.counterfeitKeys, publicKeysOf(this.counterfeitKeys), votingId, serial);
+          out.set(side.side, { ...fake, address: deriveBallotAddress(o.publicKeys, serial) });
+          break;
+        }
+        default:
+          out.set(side.side, issueBallotCodes(o.privateKeys, o.publicKeys, votingId, serial));
+      }
+    }
+    return out;
+  }
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+/** Which targets the voter means to fill, for the kind of sheet. */
+function chooseVotes(kind: SheetKind, contests: readonly Contest[], targets: ReadonlyMap<string, readonly Target[]>, rng: Rng): Target[] {
+  if (kind === 'blank') return [];
+  const out: Target[] = [];
+  const overvoteIn = kind === 'overvote' ? rng.pick(contests.filter((c) => (targets.get(c.id)?.length ?? 0) > voteFor(c))).id : undefined;
+  const undervoteIn = kind === 'undervote' ? rng.pick(contests).id : undefined;
+  for (const c of contests) {
+    const ts = [...(targets.get(c.id) ?? [])];
+    const n = voteFor(c);
+    let k: number;
+    if (c.id === overvoteIn) k = rng.int(n + 1, Math.min(ts.length, n + 2));
+    else if (c.id === undervoteIn) k = rng.int(0, n - 1);
+    else k = rng.chance(0.85) ? n : rng.int(0, n);
+    out.push(...rng.shuffle(ts).slice(0, k));
+  }
+  if (out.length === 0 && kind !== 'undervote') {
+    // a non-blank kind must carry at least one vote
+    const c = rng.pick(contests);
+    out.push(rng.pick(targets.get(c.id) ?? []));
+  }
+  return out;
+}
+
+function expectedOutcome(
+  kind: SheetKind,
+  ballotMode: Mode,
+  stationMode: Mode,
+  streaks: boolean,
+  marks: readonly TruthMark[],
+  contests: readonly Contest[],
+  targets: ReadonlyMap<string, readonly Target[]>,
+): TruthSheet['expected'] {
+  const perContest: Record<string, TruthContest> = {};
+  let anyOvervote = false;
+  let anyMarginal = false;
+  let anyVote = false;
+  for (const c of contests) {
+    const options = contestOptions(c);
+    const mine = marks.filter((m) => m.contestId === c.id);
+    const filled = options.filter((o) => mine.some((m) => m.optionId === o.id && m.expected === 'filled')).map((o) => o.id);
+    const marginal = mine.filter((m) => m.expected === 'marginal').map((m) => m.optionId);
+    const overvote = filled.length > voteFor(c);
+    anyOvervote ||= overvote;
+    anyMarginal ||= marginal.length > 0;
+    anyVote ||= filled.length > 0;
+    const writeInTargets = new Set((targets.get(c.id) ?? []).filter((t) => t.writeIn).map((t) => t.optionId));
+    perContest[c.id] = {
+      selections: filled,
+      overvote,
+      undervote: overvote ? 0 : voteFor(c) - filled.length,
+      marginal,
+      writeIn: filled.some((f) => writeInTargets.has(f)),
+    };
+  }
+  const rejected: ExpectedReason[] = [];
+  if (kind === 'wrong-election') rejected.push('wrong-election');
+  if (kind === 'counterfeit') rejected.push('counterfeit');
+  if (kind === 'wrong-precinct') rejected.push('wrong-precinct');
+  if (ballotMode !== stationMode) rejected.push(ballotMode === 'test' ? 'test-ballot-in-official-mode' : 'official-ballot-in-test-mode');
+  if (streaks) rejected.push('scanner-streaks');
+  if (rejected.length > 0) return { status: 'rejected', reasons: rejected, contests: perContest };
+  const returned: ExpectedReason[] = [];
+  if (anyOvervote) returned.push('overvote');
+  if (!anyVote && !anyMarginal) returned.push('blank-ballot');
+  if (anyMarginal) returned.push('marginal-marks');
+  return { status: returned.length > 0 ? 'returned' : 'accepted', reasons: returned, contests: perContest };
+}
+
+/** A handwritten name on the write-in line: outside the target, so it must not change the reading. */
+function writeName(img: GrayImage, t: Target, side: SideLayout, dpi: number, rng: Rng): void {
+  const box = side.contests.find((c) => c.contestId === t.contestId);
+  if (!box) return;
+  const x0 = t.x + t.width + 3;
+  const x1 = box.x + box.width - 3;
+  const baseY = t.y + t.height / 2 + 3.2;
+  const pts: (readonly [number, number])[] = [];
+  for (let x = x0; x < x1; x += rng.uniform(0.8, 1.6)) pts.push([mmToPx(x, dpi), mmToPx(baseY - rng.uniform(0, 2.2), dpi)]);
+  polyline(img, pts, mmToPx(0.35, dpi), PEN(rng), rng);
+}
+
+async function scannerOptics(img: GrayImage, d: Distortion): Promise<GrayImage> {
+  if (d.blurSigma < 0.3) return img;
+  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 1 } })
+    .blur(d.blurSigma)
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new Error(`blur gave ${info.channels} channels`);
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+export async function encodeImage(img: GrayImage, format: ImageFormat, jpegQuality?: number): Promise<Buffer> {
+  const raw = () =>
+    sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 1 } }).toColourspace('b-w');
+  if (format === 'jpeg') return raw().jpeg({ quality: jpegQuality ?? 90 }).toBuffer();
+  let source = raw();
+  if (jpegQuality !== undefined) {
+    // the scanner compressed the image; the file keeps its artefacts in a lossless container
+    const jpg = await raw().jpeg({ quality: jpegQuality }).toBuffer();
+    source = sharp(jpg).toColourspace('b-w');
+  }
+  if (format === 'tiff') return source.tiff({ compression: 'lzw' }).toBuffer();
+  return source.png({ compressionLevel: 3 }).toBuffer();
+}
+
+export { MARK_KINDS, NO_DISTORTION };
