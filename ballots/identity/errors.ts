@@ -34,7 +34,7 @@ export interface IdentityError {
   /** A plain sentence for a poll worker (ballot errors) or an election administrator (key files). */
   readonly message: string;
   /** Which of the three codes (or which file) the problem is in, when it is in one. */
-  readonly where?: 'address' | 'ballotId' | 'votingId' | string;
+  readonly where?: string; // 'address' | 'ballotId' | 'votingId', or a file path
   /** What this station expected and what the ballot says, for the log and the screen's detail line. */
   readonly expected?: string;
   readonly found?: string;
