@@ -43,8 +43,10 @@ export interface BallotRecord {
   readonly contests: readonly ContestSelection[];
 }
 
-const FLAG_TEST = 0x01;
-const FLAG_CAST_AS_IS = 0x02;
+// Flags ride in the top 4 bits of the 8-byte serial field (the serial has 60 bits): no byte of their own.
+const FLAG_TEST = 0x80;
+const FLAG_CAST_AS_IS = 0x40;
+const FLAG_MASK = 0xf0;
 const C_OVERVOTE = 0x1;
 const C_UNDERVOTE = 0x2;
 const C_MARGINAL = 0x4;
@@ -132,8 +134,9 @@ export function encodeRecord(r: BallotRecord): Uint8Array {
   if (r.imageDigest.length !== IMAGE_DIGEST_PREFIX_BYTES) throw new EncodingError('image digest must be 8 bytes');
   const w = new ByteWriter(48);
   w.u8(RECORD_VERSION);
-  w.u8((r.mode === 'test' ? FLAG_TEST : 0) | (r.castAsIs ? FLAG_CAST_AS_IS : 0));
-  w.bytes(serialToBytes(r.ballotId));
+  const serial = serialToBytes(r.ballotId);
+  serial[0] = (serial[0] as number) | (r.mode === 'test' ? FLAG_TEST : 0) | (r.castAsIs ? FLAG_CAST_AS_IS : 0);
+  w.bytes(serial);
   w.bytes(r.votingIdDigest);
   w.bytes(r.imageDigest);
   w.varint(r.station).varint(r.batch).varint(r.readerVersion).varint(r.calibrationVersion);
@@ -151,14 +154,27 @@ export function encodeRecord(r: BallotRecord): Uint8Array {
   return w.finish();
 }
 
-/** Decodes and insists the bytes are the one canonical encoding of what they decode to. */
+/** Decodes and insists the bytes are exactly one record in the one canonical encoding. */
 export function decodeRecord(bytes: Uint8Array): BallotRecord {
   const rd = new ByteReader(bytes);
+  const record = readRecord(rd, bytes);
+  rd.end('the ballot record');
+  return record;
+}
+
+/**
+ * Reads one record from where the reader stands. Records are self-delimiting, so packed data fields need
+ * no length prefixes.
+ */
+export function readRecord(rd: ByteReader, source: Uint8Array): BallotRecord {
+  const start = rd.offset;
   const version = rd.u8('record version');
   if (version !== RECORD_VERSION) throw new EncodingError(`unknown ballot record version ${version} (this software reads version ${RECORD_VERSION})`);
-  const flags = rd.u8('record flags');
+  const serial = new Uint8Array(rd.bytes(8, 'ballot ID'));
+  const flags = (serial[0] as number) & FLAG_MASK;
   if ((flags & ~(FLAG_TEST | FLAG_CAST_AS_IS)) !== 0) throw new EncodingError(`unknown record flag bits 0x${flags.toString(16)}`);
-  const ballotId = bytesToSerial(rd.bytes(8, 'ballot ID'));
+  serial[0] = (serial[0] as number) & ~FLAG_MASK;
+  const ballotId = bytesToSerial(serial);
   const vid = new Uint8Array(rd.bytes(VOTING_ID_DIGEST_BYTES, 'voting ID digest'));
   const img = new Uint8Array(rd.bytes(IMAGE_DIGEST_PREFIX_BYTES, 'image digest'));
   const station = rd.varint('station');
@@ -191,7 +207,6 @@ export function decodeRecord(bytes: Uint8Array): BallotRecord {
       writeIn: (head & C_WRITE_IN) !== 0,
     });
   }
-  rd.end('the ballot record');
   const record: BallotRecord = {
     version: RECORD_VERSION,
     mode: (flags & FLAG_TEST) !== 0 ? 'test' : 'official',
@@ -206,11 +221,13 @@ export function decodeRecord(bytes: Uint8Array): BallotRecord {
     contests,
   };
   // varints are minimal and indexes delta-coded, so re-encoding must give the same bytes; check anyway
-  if (!bytesEqual(encodeRecord(record), bytes)) throw new EncodingError('ballot record is not in canonical form');
+  if (!bytesEqual(encodeRecord(record), source.subarray(start, rd.offset))) throw new EncodingError('ballot record is not in canonical form');
   return record;
 }
 
 /** The record's ballot ID bytes straight from an encoded record, without a full decode (hot paths). */
 export function recordBallotIdKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + 2, 8).toString('latin1');
+  const id = Buffer.from(bytes.subarray(1, 9));
+  id[0] = (id[0] as number) & ~FLAG_MASK;
+  return id.toString('latin1');
 }

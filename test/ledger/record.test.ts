@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import type { BallotCapture, BallotRecord } from '../../app/ledger/record';
+import { decodeRecord, encodeRecord, recordFromCapture } from '../../app/ledger/record';
+import { packRecords, unpackRecords } from '../../app/ledger/record-pack';
+import { bytesToSerial, serialToBytes } from '../../app/ledger/serial';
+import { mulberry32, randomCapture } from './fixtures';
+
+// The test vector in RECORD.md: keep the two identical.
+const VECTOR_CAPTURE: BallotCapture = {
+  ballotId: 'TALLYPROOF23',
+  votingId: 'O:abababab:style-1:precinct-12',
+  mode: 'official',
+  castAsIs: false,
+  imageSha256: new Uint8Array(createHash('sha256').update('ballot scan').digest()),
+  readerVersion: 1,
+  calibrationVersion: 3,
+  contests: [
+    { contest: 0, options: [1], overvote: false, undervote: false, marginal: false, writeIn: false },
+    { contest: 1, options: [0, 3], overvote: false, undervote: false, marginal: true, writeIn: false },
+    { contest: 2, options: [], overvote: false, undervote: true, marginal: false, writeIn: false },
+  ],
+};
+const VECTOR_HEX = '0109816bc3e2e7175b2c2025dfbbc23d2569ba344ed0036f3e0701010303001001002400020002';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+describe('ballot record encoding', () => {
+  it('matches the documented test vector, both ways', () => {
+    const bytes = encodeRecord(recordFromCapture(VECTOR_CAPTURE, 7, 1));
+    expect(hex(bytes)).toBe(VECTOR_HEX);
+    expect(bytes.length).toBe(39);
+    const back = decodeRecord(Buffer.from(VECTOR_HEX, 'hex'));
+    expect(back.ballotId).toBe('TALLYPROOF23');
+    expect(back.contests[1]).toEqual({ contest: 1, options: [0, 3], overvote: false, undervote: false, marginal: true, writeIn: false });
+  });
+
+  it('gives the same bytes for the same ballot however the capture lists it', () => {
+    const shuffled: BallotCapture = {
+      ...VECTOR_CAPTURE,
+      ballotId: 'tallyproof23',
+      contests: [...VECTOR_CAPTURE.contests].reverse().map((c) => ({ ...c, options: [...c.options].reverse() })),
+    };
+    expect(hex(encodeRecord(recordFromCapture(shuffled, 7, 1)))).toBe(VECTOR_HEX);
+  });
+
+  it('round-trips any record (property)', () => {
+    const contest = fc.record({
+      options: fc.uniqueArray(fc.integer({ min: 0, max: 300 }), { maxLength: 40 }).map((xs) => xs.sort((a, b) => a - b)),
+      overvote: fc.boolean(),
+      undervote: fc.boolean(),
+      marginal: fc.boolean(),
+      writeIn: fc.boolean(),
+    });
+    const record = fc.record({
+      mode: fc.constantFrom('official' as const, 'test' as const),
+      castAsIs: fc.boolean(),
+      serial: fc.bigInt({ min: 0n, max: (1n << 60n) - 1n }),
+      vid: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+      img: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+      station: fc.integer({ min: 0, max: 70000 }),
+      batch: fc.integer({ min: 0, max: 1 << 20 }),
+      readerVersion: fc.nat(1000),
+      calibrationVersion: fc.nat(1000),
+      contests: fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 2000 }), contest), { selector: (t) => t[0], maxLength: 30 }),
+    });
+    fc.assert(
+      fc.property(record, (r) => {
+        const idBytes = new Uint8Array(8);
+        new DataView(idBytes.buffer).setBigUint64(0, r.serial);
+        const rec: BallotRecord = {
+          version: 1,
+          mode: r.mode,
+          castAsIs: r.castAsIs,
+          ballotId: bytesToSerial(idBytes),
+          votingIdDigest: r.vid,
+          imageDigest: r.img,
+          station: r.station,
+          batch: r.batch,
+          readerVersion: r.readerVersion,
+          calibrationVersion: r.calibrationVersion,
+          contests: r.contests.sort((a, b) => a[0] - b[0]).map(([c, s]) => ({ contest: c, ...s })),
+        };
+        const bytes = encodeRecord(rec);
+        const back = decodeRecord(bytes);
+        expect(back).toEqual({ ...rec, votingIdDigest: new Uint8Array(r.vid), imageDigest: new Uint8Array(r.img) });
+        expect(hex(encodeRecord(back))).toBe(hex(bytes));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    ['an unknown version', '02', 'unknown ballot record version 2'],
+    ['unknown flag bits', `0130${'00'.repeat(7)}`, 'unknown record flag bits'],
+    ['a non-minimal varint', `${VECTOR_HEX.slice(0, 50)}8700${VECTOR_HEX.slice(52)}`, 'not minimally encoded'],
+    ['trailing bytes', `${VECTOR_HEX}00`, 'unexpected trailing bytes'],
+    ['a truncated record', VECTOR_HEX.slice(0, 40), 'truncated: image digest'],
+  ])('refuses %s', (_what, h, message) => {
+    expect(() => decodeRecord(Buffer.from(h, 'hex'))).toThrow(message);
+  });
+
+  it('carries mode and cast-as-is in the serial field without touching the serial', () => {
+    const r = decodeRecord(encodeRecord({ ...recordFromCapture(VECTOR_CAPTURE, 7, 1), mode: 'test', castAsIs: true }));
+    expect([r.mode, r.castAsIs, r.ballotId]).toEqual(['test', true, 'TALLYPROOF23']);
+  });
+
+  it('keeps the serial as its 60 bits', () => {
+    expect(bytesToSerial(serialToBytes('TALLYPROOF23'))).toBe('TALLYPROOF23');
+    expect(bytesToSerial(serialToBytes('777777777777'))).toBe('777777777777');
+    expect(() => serialToBytes('TALLYPROOF2')).toThrow('12 base32 characters');
+    expect(() => serialToBytes('TALLYPROOF21')).toThrow('12 base32 characters');
+  });
+
+  it('fits at least 25 typical small-ballot records in one 1,040-byte data field', () => {
+    const rand = mulberry32(9);
+    const records = Array.from({ length: 500 }, () => encodeRecord(recordFromCapture(randomCapture(rand), 7, 3)));
+    const fields = packRecords(records);
+    for (const f of fields) expect(f.length).toBeLessThanOrEqual(1040);
+    const perField = records.length / fields.length;
+    expect(perField).toBeGreaterThanOrEqual(25);
+    expect(fields.flatMap((f) => unpackRecords(f)).map(hex)).toEqual(records.map(hex));
+  });
+});
