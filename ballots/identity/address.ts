@@ -58,6 +58,17 @@ export function deriveBallotAddress(pub: AddressSource, serial: string): string 
   return out;
 }
 
+/**
+ * The private key of a ballot's address, for the election office (which holds the xprv) when a chain
+ * transaction must be signed for that address. Stations never need it.
+ */
+export function deriveBallotPrivateKey(priv: { network: NetworkName; xprv: string }, serial: string): Uint8Array {
+  const { hi, lo } = serialHalves(serial);
+  const child = HDKey.fromExtendedKey(priv.xprv, NETWORKS[priv.network].bip32).deriveChild(BALLOT_BRANCH).deriveChild(hi).deriveChild(lo);
+  if (!child.privateKey) throw new Error('the xprv holds no private key');
+  return child.privateKey;
+}
+
 export interface ParsedAddress {
   version: number;
   hash: Uint8Array;

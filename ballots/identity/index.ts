@@ -27,7 +27,7 @@ export {
 } from './serial';
 export type { ParsedBallotId } from './ballot-id';
 export { BALLOT_ID_LENGTH, BALLOT_ID_PREFIX, ballotIdMessage, parseBallotId } from './ballot-id';
-export { BALLOT_BRANCH, ballotAddressPath, deriveBallotAddress, parseAddress } from './address';
+export { BALLOT_BRANCH, ballotAddressPath, deriveBallotAddress, deriveBallotPrivateKey, parseAddress } from './address';
 export type { ElectionKeys, ElectionPrivateKeys, ElectionPublicKeys, ScryptCost } from './keys';
 export {
   ElectionKeysExistError,

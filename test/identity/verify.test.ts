@@ -1,7 +1,16 @@
 import fc from 'fast-check';
-import { address as btcAddress } from 'bitcoinjs-lib';
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { address as btcAddress, payments } from 'bitcoinjs-lib';
 import type { BallotCodes, BallotErrorCode, ExpectedBallot, IdentityErrorCode } from '../../ballots/identity';
-import { BALLOT_ERROR_CODES, NETWORKS, deriveBallotAddress, issueBallotCodes, parseAddress, verifyBallotCodes } from '../../ballots/identity';
+import {
+  BALLOT_ERROR_CODES,
+  NETWORKS,
+  deriveBallotAddress,
+  deriveBallotPrivateKey,
+  issueBallotCodes,
+  parseAddress,
+  verifyBallotCodes,
+} from '../../ballots/identity';
 import { ELECTION_HASH, OTHER_ELECTION_HASH, OTHER_SERIAL, SERIAL, expected, fixedKeys, votingId } from './fixtures';
 
 const keys = fixedKeys();
@@ -223,6 +232,17 @@ describe('verifyBallotCodes refuses, naming the check that failed', () => {
 
   it('rejects a non-hex expected election hash as a caller bug', () => {
     expect(() => verifyBallotCodes(good(), keys.public, expected({ electionHash: 'north' }))).toThrow('election hash');
+  });
+});
+
+describe('ballot address keys', () => {
+  it('the office can derive the private key of each printed address from its xprv', () => {
+    for (const serial of [SERIAL, OTHER_SERIAL, '000000000000', 'ZZZZZZZZZZZZ']) {
+      const key = deriveBallotPrivateKey(keys.private, serial);
+      const pubkey = secp256k1.getPublicKey(key, true);
+      const addr = payments.p2pkh({ pubkey, network: NETWORKS['florincoin-regtest'] }).address;
+      expect({ serial, addr }).toEqual({ serial, addr: deriveBallotAddress(keys.public, serial) });
+    }
   });
 });
 
