@@ -1,15 +1,19 @@
 import type { RegisterCommand } from '../context';
 import { registerAudit } from './audit';
+import { registerBallots } from './ballots';
 import { registerElection } from './election';
 import { registerInterpret } from './interpret';
 import { registerLedger } from './ledger';
 import { registerPublish } from './publish';
 import { registerStation } from './station';
 import { registerTape } from './tape';
+import { registerTestdeck } from './testdeck';
 
 /** Every `tallyproof` subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerElection,
+  registerBallots,
+  registerTestdeck,
   registerInterpret,
   registerStation,
   registerLedger,

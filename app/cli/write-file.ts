@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CommandFailure } from './context';
+
+/** Writes via a temporary file, fsync and rename, so a crash leaves the old file or the new, never half of one. */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new CommandFailure(`cannot write ${file}: ${(e as Error).message}`);
+  }
+}
