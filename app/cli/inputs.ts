@@ -17,7 +17,12 @@ export function requireElection(ctx: CliContext, file: string): ValidElection {
 }
 
 /** The passphrase sealing a private key file: from a file (trailing newline dropped) or an environment variable, never argv. */
-export function readPassphrase(ctx: CliContext, passphraseFile: string | undefined, envName = KEY_PASSPHRASE_ENV): string {
+export function readPassphrase(
+  ctx: CliContext,
+  passphraseFile: string | undefined,
+  purpose = "it opens the election's private key file",
+  envName = KEY_PASSPHRASE_ENV,
+): string {
   if (passphraseFile !== undefined) {
     const file = path.resolve(ctx.cwd, passphraseFile);
     let text: string;
@@ -32,7 +37,7 @@ export function readPassphrase(ctx: CliContext, passphraseFile: string | undefin
     return p;
   }
   const p = process.env[envName];
-  if (p === undefined || p.length === 0) throw new CommandFailure(`no passphrase given: set ${envName} or pass --passphrase-file <file>`);
+  if (p === undefined || p.length === 0) throw new CommandFailure(`no passphrase given: set ${envName} or pass --passphrase-file <file>; ${purpose}`);
   return p;
 }
 

@@ -17,8 +17,9 @@ import {
 } from '../../../ballots/identity';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, action } from '../context';
+import { KEY_PASSPHRASE_ENV, readPassphrase } from '../inputs';
 
-export const PASSPHRASE_ENV = 'TALLYPROOF_KEY_PASSPHRASE';
+export const PASSPHRASE_ENV = KEY_PASSPHRASE_ENV;
 export const MIN_PASSPHRASE_LENGTH = 8;
 
 interface KeysOptions {
@@ -48,37 +49,18 @@ export function registerElectionKeys(election: Command, ctx: CliContext): void {
     .action(action(ctx, (opts: KeysOptions) => makeKeys(ctx, opts)));
 }
 
-function readPassphrase(ctx: CliContext, opts: KeysOptions): string {
-  let passphrase: string | undefined;
-  let source: string;
-  if (opts.passphraseFile !== undefined) {
-    const file = path.resolve(ctx.cwd, opts.passphraseFile);
-    source = `passphrase file ${file}`;
-    try {
-      passphrase = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CommandFailure(`cannot read the passphrase file ${file}: ${code === 'ENOENT' ? 'it does not exist' : String(e)}`);
-    }
-  } else {
-    source = `$${PASSPHRASE_ENV}`;
-    passphrase = process.env[PASSPHRASE_ENV];
-  }
-  if (passphrase === undefined || passphrase.length === 0) {
-    throw new CommandFailure(
-      opts.passphraseFile !== undefined
-        ? `the ${source} is empty: the private key file must be sealed with a passphrase`
-        : `no passphrase given: set ${PASSPHRASE_ENV} or pass --passphrase-file <file>; the private key file must be sealed with a passphrase`,
-    );
-  }
+/** A new key file gets a passphrase worth the name; opening an existing one takes whatever sealed it. */
+function newKeyPassphrase(ctx: CliContext, opts: KeysOptions): string {
+  const passphrase = readPassphrase(ctx, opts.passphraseFile, 'the private key file must be sealed with a passphrase');
   if ([...passphrase].length < MIN_PASSPHRASE_LENGTH) {
+    const source = opts.passphraseFile !== undefined ? `passphrase file ${path.resolve(ctx.cwd, opts.passphraseFile)}` : `$${PASSPHRASE_ENV}`;
     throw new CommandFailure(`the passphrase from ${source} is too short: use at least ${MIN_PASSPHRASE_LENGTH} characters`);
   }
   return passphrase;
 }
 
 function makeKeys(ctx: CliContext, opts: KeysOptions): number {
-  const passphrase = readPassphrase(ctx, opts);
+  const passphrase = newKeyPassphrase(ctx, opts);
   const dir = path.resolve(ctx.cwd, opts.out);
   const existing = [PUBLIC_FILE_NAME, PRIVATE_FILE_NAME].map((f) => path.join(dir, f)).filter((f) => fs.existsSync(f));
   if (existing.length > 0) {

@@ -1,18 +1,159 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import type { CliContext } from '../context';
-import { notYetBuilt } from './pending';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from '../context';
+import { toHex } from '../../ledger/bytes';
+import { LedgerError } from '../../ledger/errors';
+import { exportBundle } from '../../ledger/export';
+import { dataLayout } from '../../ledger/layout';
+import type { LedgerMode } from '../../ledger/record';
+import { readStationPublicKey } from '../../ledger/station-key';
+import { TallyCollector } from '../../ledger/tally';
+import type { ExternalHead, VerifyOptions } from '../../ledger/verify';
+import { parseHeadArg, readHeadsFile, verifyLedgerFile } from '../../ledger/verify';
 
-export function registerLedger(program: Command, _ctx: CliContext): void {
-  const ledger = program.command('ledger').description('verify, tally or export the ballot ledger');
-  for (const [name, what] of [
-    ['verify', 're-hash the whole ledger and every batch; name the first bad entry'],
-    ['tally', 'per-contest totals from the ledger'],
-    ['export', "write the auditor's bundle"],
-  ] as const) {
-    ledger
-      .command(name)
-      .description(what)
-      .requiredOption('--data <dir>', 'station data directory')
-      .action(notYetBuilt(`ledger ${name}`, 4));
+const MODES = ['official', 'test'] as const;
+
+interface CommonOpts {
+  data: string;
+  mode?: LedgerMode;
+}
+
+function collectHead(raw: string, prev: ExternalHead[]): ExternalHead[] {
+  try {
+    return [...prev, parseHeadArg(raw)];
+  } catch (e) {
+    throw new UsageError(`--expect-head: ${(e as Error).message}`);
   }
+}
+
+/** Ledger files, key and printed heads of a data directory; failures name the path. */
+function verifyOptionsFor(dataDir: string, mode: LedgerMode, extraHeads: readonly ExternalHead[]): VerifyOptions {
+  const layout = dataLayout(dataDir);
+  const heads = [...readHeadsFile(layout.heads(mode)), ...extraHeads];
+  const stationPublicKey = fs.existsSync(layout.stationKey) ? readStationPublicKey(layout.stationKey).publicKey : undefined;
+  return stationPublicKey === undefined ? { expectedHeads: heads } : { expectedHeads: heads, stationPublicKey };
+}
+
+function resolveData(ctx: CliContext, data: string): string {
+  const dir = path.resolve(ctx.cwd, data);
+  if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
+  return dir;
+}
+
+function ledgerFileFor(dataDir: string, mode: LedgerMode): string {
+  const file = dataLayout(dataDir).ledger(mode);
+  if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${mode} ledger in this data directory`);
+  return file;
+}
+
+/** Storage and key errors are failures of the work (exit 1), already worded with the file. */
+function failuresAsCommandFailure<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof LedgerError) throw new CommandFailure(e.message);
+    throw e;
+  }
+}
+
+const modeOption = (what: string): Option => new Option('--mode <mode>', what).choices(MODES);
+
+export function registerLedger(program: Command, ctx: CliContext): void {
+  const ledger = program.command('ledger').description('verify, tally or export the ballot ledger');
+
+  ledger
+    .command('verify')
+    .description('re-hash the whole ledger and every batch; name the first bad entry')
+    .requiredOption('--data <dir>', 'station data directory')
+    .addOption(modeOption('only this ledger (default: every ledger present)'))
+    .option('--expect-head <seq:hash>', 'a head printed on a tape or anchored (repeatable)', collectHead, [] as ExternalHead[])
+    .option('--json', 'print one JSON object per ledger')
+    .action(
+      action(ctx, (opts: CommonOpts & { expectHead: ExternalHead[]; json?: boolean }) =>
+        failuresAsCommandFailure(() => {
+          const dir = resolveData(ctx, opts.data);
+          const modes = opts.mode !== undefined ? [opts.mode] : MODES.filter((m) => fs.existsSync(dataLayout(dir).ledger(m)));
+          if (modes.length === 0) throw new CommandFailure(`${path.join(dir, 'ledger')}: no ledger found (expected official.sqlite or test.sqlite)`);
+          let code = EXIT_OK;
+          for (const mode of modes) {
+            const file = ledgerFileFor(dir, mode);
+            const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, opts.expectHead));
+            const s = report.summary;
+            if (opts.json) {
+              ctx.io.stdout(
+                `${JSON.stringify({
+                  file,
+                  mode,
+                  ok: report.ok,
+                  problem: report.problem ?? null,
+                  entries: s?.entries ?? null,
+                  head: s ? { seq: s.head.seq, hash: toHex(s.head.hash) } : null,
+                  cast: s?.cast ?? null,
+                  returned: s?.returned ?? null,
+                  pending: s?.pending ?? null,
+                  batches: s?.batches.length ?? null,
+                })}\n`,
+              );
+            } else if (report.ok && s) {
+              ctx.io.stdout(
+                `${mode}: ok: ${s.entries} entries, head ${s.head.seq} ${toHex(s.head.hash)}, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, ${s.batches.length} closed batch(es)\n`,
+              );
+            }
+            if (!report.ok) {
+              const p = report.problem;
+              ctx.io.stderr(`tallyproof: ${file}: entry ${p?.seq}: ${p?.kind}: ${p?.message}\n`);
+              code = EXIT_FAILURE;
+            }
+          }
+          return code;
+        }),
+      ),
+    );
+
+  ledger
+    .command('tally')
+    .description('per-contest totals from the ledger')
+    .requiredOption('--data <dir>', 'station data directory')
+    .addOption(modeOption('which ledger').default('official'))
+    .action(
+      action(ctx, (opts: CommonOpts) =>
+        failuresAsCommandFailure(() => {
+          const dir = resolveData(ctx, opts.data);
+          const mode = opts.mode ?? 'official';
+          const file = ledgerFileFor(dir, mode);
+          const tally = new TallyCollector();
+          const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, []), tally.visitor);
+          if (!report.ok || !report.summary) {
+            throw new CommandFailure(`${file}: the ledger does not verify, so it is not tallied: entry ${report.problem?.seq}: ${report.problem?.message}`);
+          }
+          ctx.io.stdout(`${JSON.stringify(tally.result(report.summary.pending), null, 2)}\n`);
+          return EXIT_OK;
+        }),
+      ),
+    );
+
+  ledger
+    .command('export')
+    .description("write the auditor's bundle")
+    .requiredOption('--data <dir>', 'station data directory')
+    .addOption(modeOption('which ledger').default('official'))
+    .option('--out <dir>', 'bundle directory to create (default: <data>/export/<mode>)')
+    .option('--election <file>', 'election definition file to include (must match the ledger)')
+    .action(
+      action(ctx, (opts: CommonOpts & { out?: string; election?: string }) =>
+        failuresAsCommandFailure(() => {
+          const dir = resolveData(ctx, opts.data);
+          const mode = opts.mode ?? 'official';
+          const file = ledgerFileFor(dir, mode);
+          const out = opts.out !== undefined ? path.resolve(ctx.cwd, opts.out) : dataLayout(dir).exportDir(mode);
+          const base = verifyOptionsFor(dir, mode, []);
+          const result = exportBundle(file, out, opts.election !== undefined ? { ...base, electionDefinition: path.resolve(ctx.cwd, opts.election) } : base);
+          ctx.io.stdout(`${JSON.stringify({ dir: result.dir, batches: result.batches, records: result.records, files: result.files.length })}\n`);
+          return EXIT_OK;
+        }),
+      ),
+    );
 }
