@@ -51,6 +51,7 @@ export interface ClosedBatchView {
 }
 
 export interface ReplayVisitor {
+  onGenesis?(genesis: Genesis): void;
   onCast?(record: BallotRecord, castSeq: number): void;
   onReturned?(record: BallotRecord, reason: string, seq: number): void;
   onEvent?(event: AuditEvent, seq: number): void;
@@ -119,6 +120,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
         if (seq === 1) {
           if (kind !== EntryKind.genesis) fail(seq, 'invalid', 'the first entry is not a genesis entry');
           genesis = decodeGenesis(payload);
+          visitor.onGenesis?.(genesis);
           publicKey = Buffer.from(genesis.station.publicKey, 'hex');
         } else if (genesis === undefined || kind === EntryKind.genesis) {
           fail(seq, 'invalid', 'a second genesis entry');
