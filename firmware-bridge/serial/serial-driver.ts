@@ -472,6 +472,7 @@ export class SerialScannerDriver implements ScannerDriver {
         return;
       case 'jam-cleared':
         this.hub.emit({ type: 'jam-cleared' });
+        this.resumeFeeding();
         return;
       case 'double-sheet':
         this.hub.emit({ type: 'double-sheet', sheetId: e.sheetId });
@@ -481,6 +482,7 @@ export class SerialScannerDriver implements ScannerDriver {
         return;
       case 'cover-closed':
         this.hub.emit({ type: 'cover-closed' });
+        this.resumeFeeding();
         return;
       case 'box-full':
         this.hub.emit({ type: 'ballot-box-full' });
@@ -494,6 +496,14 @@ export class SerialScannerDriver implements ScannerDriver {
       default:
         assertNever(e, 'device event');
     }
+  }
+
+  /** A device that rebooted while jammed refused to feed; once the paper is cleared the station's wish stands. */
+  private resumeFeeding(): void {
+    if (!this.feeding || this.state !== 'ready') return;
+    void this.command({ op: 'enable-feed' }).then((r) => {
+      if (!r.ok || r.value.code !== 'ok') this.log(`feeding not resumed: ${r.ok ? r.value.code : r.error.kind}`);
+    });
   }
 
   /** Brings the tracked sheet forward to a stage the device reports (events can be missed across a reconnect). */
@@ -600,6 +610,10 @@ export class SerialScannerDriver implements ScannerDriver {
       }
     }
     const cur = s.current;
+    // Jam reports sent while we were away are lost with the old session; the paper is still stuck.
+    if (s.path === 'jammed') this.hub.emit(cur ? { type: 'jam', sheetId: cur.sheetId, stage: cur.stage } : { type: 'jam', stage: 'idle' });
+    if (s.coverOpen) this.hub.emit({ type: 'cover-open' });
+    if (s.boxFull) this.hub.emit({ type: 'ballot-box-full' });
     if (cur && !this.tracker.isDone(cur.sheetId)) {
       this.catchUp(cur.sheetId, cur.stage);
       if (cur.stage === 'held') this.sheetHeld(cur.sheetId, cur.images);

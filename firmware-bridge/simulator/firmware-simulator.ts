@@ -180,6 +180,15 @@ export class FirmwareSimulator {
     this.link.receive(bytes);
   }
 
+  /** Stops every timer (end of a test or demo); the simulator does nothing afterwards. */
+  shutdown(): void {
+    this.poweredOn = false;
+    for (const cancel of this.timers.splice(0)) cancel();
+    this.watchdogCancel?.();
+    this.link.close();
+    this.detach();
+  }
+
   // ---- power ----------------------------------------------------------------------------------------------
 
   private boot(): void {

@@ -203,6 +203,7 @@ export async function runSession(o: SessionOptions): Promise<SessionReport> {
   const elapsedMs = Date.now() - t0;
   const stats = driver.stats;
   await driver.close();
+  sim.shutdown();
   await deviceEnd?.close();
   await pty?.stop();
   if (ptyDir) rmSync(ptyDir, { recursive: true, force: true });

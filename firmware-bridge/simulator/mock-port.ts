@@ -35,6 +35,7 @@ export function mockLink(sim: FirmwareSimulator): MockLink {
       const write = binding.write.bind(binding);
       binding.write = async (buf: Buffer) => {
         await write(buf);
+        if (current !== port) return;
         // Deliver after the driver's write completes, as bytes on a wire arrive after they were sent.
         setImmediate(() => sim.receive(new Uint8Array(buf)));
       };
