@@ -144,10 +144,16 @@ export class Ledger {
     this.unreconciled = new Set(this.st.pending.pluck().all() as number[]);
   }
 
-  /** Makes a new ledger file whose first entry states its mode, election and station. */
+  /**
+   * Makes a new ledger file whose first entry states its mode, election and station. It is built under a
+   * temporary name and renamed into place, so a crash never leaves a half-made ledger behind.
+   */
   static create(file: string, genesis: Genesis, opts: LedgerOptions = {}): Ledger {
     const g = GenesisSchema.parse(genesis);
-    const db = openDb(file, { create: true, ...opts });
+    if (fs.existsSync(file)) throw new LedgerError('exists', file, 'a ledger already exists here; refusing to overwrite it');
+    const tmp = `${file}.new`;
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true });
+    const db = openDb(tmp, { create: true, ...opts });
     try {
       const payload = encodeGenesis(g);
       const hash = entryHash(EntryKind.genesis, 1, ZERO_HASH, payload);
@@ -155,11 +161,16 @@ export class Ledger {
         db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)').run('format', g.format, 'mode', g.mode);
         db.prepare('INSERT INTO entries (seq, kind, payload, prev_hash, entry_hash) VALUES (1, ?, ?, ?, ?)').run(EntryKind.genesis, payload, ZERO_HASH, hash);
       })();
-      return Ledger.start(db, file, g);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
     } catch (e) {
       db.close();
       throw storageError(e, file);
     }
+    if (fs.existsSync(file)) throw new LedgerError('exists', file, 'a ledger appeared here while this one was being made');
+    fs.renameSync(tmp, file);
+    fsyncDir(path.dirname(file));
+    return Ledger.open(file, opts);
   }
 
   static open(file: string, opts: LedgerOptions = {}): Ledger {
