@@ -19,6 +19,8 @@ export type SheetFault =
   | { readonly kind: 'disconnect'; readonly at: LinkBreakPoint }
   | { readonly kind: 'power-cycle'; readonly at: LinkBreakPoint };
 
+export const LINK_BREAK_POINTS: readonly LinkBreakPoint[] = ['feeding', 'scanning', 'image', 'held', 'accepting', 'returning'];
+
 export type FaultKind = SheetFault['kind'];
 
 /** Chooses the fault, if any, for the n-th sheet fed (0-based). */
@@ -52,8 +54,8 @@ export const ALL_FAULTS: readonly SheetFault[] = [
   { kind: 'corrupt-frames' },
   { kind: 'drop-frames' },
   { kind: 'slow-link' },
-  ...(['image', 'held', 'accepting'] as const).map((at): SheetFault => ({ kind: 'disconnect', at })),
-  ...(['image', 'held', 'accepting', 'feeding'] as const).map((at): SheetFault => ({ kind: 'power-cycle', at })),
+  ...LINK_BREAK_POINTS.map((at): SheetFault => ({ kind: 'disconnect', at })),
+  ...LINK_BREAK_POINTS.map((at): SheetFault => ({ kind: 'power-cycle', at })),
 ];
 
 export function randomFaults(seed: number, rate: number, pool: readonly SheetFault[] = ALL_FAULTS): FaultPlan {

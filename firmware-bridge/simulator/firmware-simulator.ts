@@ -378,7 +378,7 @@ export class FirmwareSimulator {
         this.wire.faults = { ...clean, drop: w.drop ?? 0.2 };
         break;
       case 'slow-link':
-        this.wire.faults = { ...clean, bytesPerSecond: w.bytesPerSecond ?? 400_000 };
+        this.wire.faults = { ...clean, bytesPerSecond: w.bytesPerSecond ?? 100_000 };
         break;
       default:
         this.wire.faults = clean;

@@ -14,7 +14,7 @@ import { deckSource, type DeckSheet } from './deck';
 import { noFaults, seededRandom, type FaultPlan } from './faults';
 import { FirmwareSimulator, zeroTimings, type MotorTimings, type PhysicalLocation } from './firmware-simulator';
 import { mockLink } from './mock-port';
-import { attachSimulatorToPort, startPtyPair, type PtyPair } from './pty';
+import { attachSimulatorToPort, startPtyPair, type DeviceEnd, type PtyPair } from './pty';
 
 export interface SessionOptions {
   readonly deck: readonly DeckSheet[];
@@ -24,6 +24,8 @@ export interface SessionOptions {
   readonly timings?: MotorTimings;
   /** The station's verdict per scanned sheet (default: accept). */
   readonly decide?: (sheetId: string, nth: number) => 'accept' | 'return';
+  /** What the station does when the box is full: give the ballot back (default) or wait for the poll worker. */
+  readonly onBoxFull?: 'return' | 'wait';
   readonly pollWorker?: { readonly clearJams?: boolean; readonly closeCover?: boolean; readonly emptyBox?: boolean; readonly delayMs?: number };
   readonly driver?: Partial<SerialDriverOptions>;
   readonly seed?: number;
@@ -79,7 +81,12 @@ export async function runSession(o: SessionOptions): Promise<SessionReport> {
     }
     const p = pty;
     if (!p) return;
-    void p.stop().then(() => setTimeout(() => void p.start().catch((e: Error) => log(`socat restart failed: ${e.message}`)), 30));
+    void (async () => {
+      await p.stop();
+      await new Promise((r) => setTimeout(r, 30));
+      await p.start();
+      await deviceEnd?.reopen();
+    })().catch((e: Error) => log(`socat restart failed: ${e.message}`));
   };
   const sim = new FirmwareSimulator({
     source: deckSource(o.deck, o.count),
@@ -94,7 +101,7 @@ export async function runSession(o: SessionOptions): Promise<SessionReport> {
     log,
   });
   const link = o.transport === 'mock' ? mockLink(sim) : undefined;
-  let deviceEnd: { close(): Promise<void> } | undefined;
+  let deviceEnd: DeviceEnd | undefined;
   let path: string;
   if (link) {
     path = link.path;
@@ -131,7 +138,7 @@ export async function runSession(o: SessionOptions): Promise<SessionReport> {
     void (d === 'accept' ? driver.accept(sheetId) : driver.returnSheet(sheetId)).then((r) => {
       if (r.ok || outcomes[sheetId]) return;
       if (r.error.kind === 'unknown-sheet') return;
-      if (r.error.kind === 'refused' && r.error.reason === 'box-full') {
+      if (r.error.kind === 'refused' && r.error.reason === 'box-full' && o.onBoxFull !== 'wait') {
         // What a station does with a full box: give the ballot back, the voter feeds it again later.
         wanted.set(sheetId, 'return');
       }

@@ -72,6 +72,8 @@ export async function startPtyPair(dir: string, name = 'scanner'): Promise<PtyPa
 }
 
 export interface DeviceEnd {
+  /** Drop whatever is open and open the device path again (after the pty was recreated). */
+  reopen(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,21 +82,28 @@ export function attachSimulatorToPort(sim: FirmwareSimulator, devicePath: string
   let closed = false;
   let handle: PortHandle | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const open = async (): Promise<void> => {
-    if (closed) return;
+  // Each open attempt belongs to a generation; a reopen() makes older attempts and their callbacks moot.
+  let generation = 0;
+  const retry = (gen: number): void => {
+    if (closed || gen !== generation) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void open(gen), retryMs);
+  };
+  const open = async (gen: number): Promise<void> => {
+    if (closed || gen !== generation) return;
     const r = await opener.open(devicePath, {
-      onData: (b) => sim.receive(b),
+      onData: (b) => {
+        if (gen === generation) sim.receive(b);
+      },
       onClose: () => {
+        if (gen !== generation) return;
         handle = undefined;
         sim.detach();
-        if (!closed) timer = setTimeout(() => void open(), retryMs);
+        retry(gen);
       },
     });
-    if (!r.ok) {
-      timer = setTimeout(() => void open(), retryMs);
-      return;
-    }
-    if (closed) {
+    if (!r.ok) return retry(gen);
+    if (closed || gen !== generation) {
       await r.value.close();
       return;
     }
@@ -102,10 +111,20 @@ export function attachSimulatorToPort(sim: FirmwareSimulator, devicePath: string
     const h = r.value;
     sim.attach((bytes) => h.write(bytes));
   };
-  void open();
+  void open(generation);
   return {
+    async reopen() {
+      generation += 1;
+      if (timer) clearTimeout(timer);
+      sim.detach();
+      const old = handle;
+      handle = undefined;
+      await old?.close().catch(() => undefined);
+      await open(generation);
+    },
     async close() {
       closed = true;
+      generation += 1;
       if (timer) clearTimeout(timer);
       sim.detach();
       await handle?.close();
