@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Ledger } from '../../app/ledger/ledger';
 import { LedgerError } from '../../app/ledger/errors';
 import { verifyLedgerFile } from '../../app/ledger/verify';
+import { proveBallot } from '../../app/ledger/proofs';
+import { leafHash, verifyInclusion } from '../../app/ledger/merkle';
 import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from './fixtures';
 
 function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T {
@@ -151,5 +153,30 @@ describe('Ledger', () => {
     const missing = path.join(dir, 'nope.sqlite');
     expect(() => Ledger.open(missing)).toThrow(`${missing}: no ledger here`);
     expect(fs.existsSync(missing)).toBe(false);
+  });
+});
+
+describe('proveBallot', () => {
+  it('gives an inclusion proof for a cast ballot against its batch checkpoint, and nothing for others', () => {
+    const file = path.join(tempDir(), 'official.sqlite');
+    const rand = mulberry32(77);
+    const signer = testSigner();
+    const l = Ledger.create(file, genesisFor('official', signer));
+    const ids: string[] = [];
+    for (let b = 0; b < 3; b++) {
+      for (let i = 0; i < 9; i++) {
+        const c = randomCapture(rand);
+        ids.push(c.ballotId);
+        unwrap(l.confirmCast(unwrap(l.appendPending(c)).seq));
+      }
+      unwrap(l.closeBatch(signer));
+    }
+    const late = randomCapture(rand);
+    unwrap(l.confirmCast(unwrap(l.appendPending(late)).seq));
+    l.close();
+    const p = proveBallot(file, ids[13] as string);
+    expect(p?.batch).toBe(2);
+    expect(() => verifyInclusion(p?.leafIndex as number, p?.treeSize as number, leafHash(p?.record as Uint8Array), p?.inclusionProof ?? [], p?.root as Uint8Array)).not.toThrow();
+    expect(proveBallot(file, late.ballotId)).toBeUndefined();
   });
 });
