@@ -77,7 +77,7 @@ export class FolderScannerDriver implements ScannerDriver {
     if (!j.ok) return err({ kind: 'io', detail: `journal ${this.journalPath} line ${j.error.line}: ${j.error.message}` });
     if (j.value.tornTail) this.log(`journal ${this.journalPath}: ignoring a torn last line`);
     this.journal?.close();
-    this.journal = new JournalWriter(this.journalPath, j.value.tornTail);
+    this.journal = new JournalWriter(this.journalPath, j.value);
     for (const [file, f] of j.value.files) {
       this.taken.set(file, { sheetId: f.sheetId, decided: f.outcome !== undefined });
       this.sheetFiles.set(f.sheetId, file);

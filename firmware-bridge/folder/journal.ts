@@ -3,7 +3,7 @@
  * line, fsynced before the driver acts on it. A torn last line (power cut mid-append) is ignored; any other
  * damage is an error naming the line, because guessing could count a ballot twice.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { err, ok, type Result } from '../../ballots/result';
 
@@ -24,6 +24,8 @@ export interface JournalState {
   /** file name → its sheet and, once decided, the outcome */
   readonly files: Map<string, { sheetId: string; sha256: string; size: number; outcome?: z.infer<typeof outcomeSchema> }>;
   readonly tornTail: boolean;
+  /** Bytes up to the end of the last complete line: a torn tail beyond it is cut off before appending. */
+  readonly validBytes: number;
 }
 
 export interface JournalError {
@@ -33,7 +35,7 @@ export interface JournalError {
 
 export function readJournal(path: string): Result<JournalState, JournalError> {
   const files: JournalState['files'] = new Map();
-  if (!existsSync(path)) return ok({ files, tornTail: false });
+  if (!existsSync(path)) return ok({ files, tornTail: false, validBytes: 0 });
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const endsClean = text.endsWith('\n') || text.length === 0;
@@ -49,7 +51,7 @@ export function readJournal(path: string): Result<JournalState, JournalError> {
     } catch {
       if (last && !endsClean) {
         tornTail = true;
-        continue;
+        break;
       }
       return err({ line: i + 1, message: 'not JSON' });
     }
@@ -71,16 +73,17 @@ export function readJournal(path: string): Result<JournalState, JournalError> {
       f.outcome = e.outcome;
     }
   }
-  return ok({ files, tornTail });
+  const validBytes = tornTail ? Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1), 'utf8') : Buffer.byteLength(text, 'utf8');
+  return ok({ files, tornTail, validBytes });
 }
 
 export class JournalWriter {
   private fd: number;
 
-  constructor(path: string, tornTail: boolean) {
+  constructor(path: string, state: { tornTail: boolean; validBytes: number }) {
+    // Cut a torn last line off, so the next entry starts on a line of its own and the file stays readable.
+    if (state.tornTail) truncateSync(path, state.validBytes);
     this.fd = openSync(path, 'a');
-    // Start on a fresh line so the next entry is not glued to a torn one.
-    if (tornTail) writeSync(this.fd, '\n');
   }
 
   append(entry: JournalEntry): void {

@@ -67,6 +67,8 @@ export interface SerialDriverOptions {
   readonly chunkTimeoutMs?: number;
   readonly chunkRetries?: number;
   readonly maxImageBytes?: number;
+  /** Protocol versions this host offers (default: exactly PROTOCOL_VERSION). */
+  readonly versions?: { readonly min: number; readonly max: number };
   /** Bound on commands waiting for an answer. */
   readonly maxPendingCommands?: number;
 }
@@ -207,6 +209,7 @@ export class SerialScannerDriver implements ScannerDriver {
   private async handshake(): Promise<Result<HelloReply, DriverError>> {
     const tries = this.opts.handshakeTries ?? 10;
     const retryMs = this.opts.handshakeRetryMs ?? 200;
+    const versions = this.opts.versions ?? { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION };
     for (let i = 0; i < tries; i += 1) {
       if (!this.port || this.state === 'closed') return err({ kind: 'disconnected' });
       const nonce = randomInt(1, 0xffffffff);
@@ -223,10 +226,10 @@ export class SerialScannerDriver implements ScannerDriver {
             resolve(h);
           },
         };
-        this.link?.sendUnreliable(MsgType.hello, encodeHello({ nonce, minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION }));
+        this.link?.sendUnreliable(MsgType.hello, encodeHello({ nonce, minVersion: versions.min, maxVersion: versions.max }));
       });
       if (!reply) continue;
-      if (reply.version !== PROTOCOL_VERSION) return err({ kind: 'io', detail: `device speaks no protocol version in ${PROTOCOL_VERSION}..${PROTOCOL_VERSION}` });
+      if (reply.version !== PROTOCOL_VERSION) return err({ kind: 'io', detail: `device speaks no protocol version in ${versions.min}..${versions.max}` });
       if ((reply.capabilities & Capability.hold) === 0) this.log('device reports it cannot hold sheets');
       this.link?.reset();
       return ok(reply);
