@@ -4,6 +4,7 @@
  * driver's sheet-done reports against where the simulator says each piece of paper really is.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { assertNever } from '../../ballots/result';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../clock';
@@ -61,10 +62,8 @@ function expectedKind(location: PhysicalLocation): SheetOutcome['kind'] {
     case 'in-path':
     case 'removed-by-poll-worker':
       return 'flagged';
-    default: {
-      const never: never = location;
-      return never;
-    }
+    default:
+      return assertNever(location, 'paper location');
   }
 }
 
