@@ -83,15 +83,15 @@ describe('SANE driver (scanimage)', () => {
 
   it('streams pages from the test backend feeder while scanimage is still running', async () => {
     const { d, events } = driver({ device: 'test:0', deviceArgs: ['--source', 'Automatic Document Feeder', '--mode', 'Gray', '--resolution', '50'] });
-    const pathAtFirstPage: string[] = [];
+    const pathAtFirstPage: Promise<string>[] = [];
     d.on((e) => {
-      if (e.type === 'sheet-scanned' && pathAtFirstPage.length === 0) void d.status().then((s) => pathAtFirstPage.push(s.ok ? s.value.path : 'error'));
+      if (e.type === 'sheet-scanned' && pathAtFirstPage.length === 0) pathAtFirstPage.push(d.status().then((s) => (s.ok ? s.value.path : 'error')));
     });
     await expect(d.scan()).resolves.toEqual({ ok: true, value: undefined });
     const ids = events.filter((e) => e.type === 'sheet-scanned').map((e) => (e.type === 'sheet-scanned' ? e.sheetId : ''));
     expect(ids).toHaveLength(10);
     expect(new Set(ids).size).toBe(10);
-    expect(pathAtFirstPage).toEqual(['scanning']);
+    expect(await Promise.all(pathAtFirstPage)).toEqual(['scanning']);
     const st = await d.status();
     expect(st.ok && st.value.openSheets).toHaveLength(10);
     await d.close();
