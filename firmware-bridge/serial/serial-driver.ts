@@ -586,6 +586,9 @@ export class SerialScannerDriver implements ScannerDriver {
   }
 
   private settle(sheetId: string, outcome: SheetOutcome): void {
+    if (this.tracker.isDone(sheetId)) return;
+    // A sheet that came and went while we were away is still announced before its outcome.
+    if (!this.tracker.has(sheetId)) this.hub.emit({ type: 'sheet-inserted', sheetId });
     let final = outcome;
     const hostReason = this.returnReasons.get(sheetId);
     if (outcome.kind === 'returned' && outcome.reason === 'station' && hostReason) final = { kind: 'returned', reason: hostReason };
@@ -607,8 +610,7 @@ export class SerialScannerDriver implements ScannerDriver {
       for (const r of s.recent) this.history.add(r.sheetId);
     } else {
       for (const r of s.recent) {
-        if (this.history.has(r.sheetId) || this.tracker.isDone(r.sheetId)) continue;
-        if (!this.tracker.has(r.sheetId)) this.hub.emit({ type: 'sheet-inserted', sheetId: r.sheetId });
+        if (this.history.has(r.sheetId)) continue;
         this.settle(r.sheetId, r.outcome);
       }
     }
