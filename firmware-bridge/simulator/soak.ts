@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     if (f) injected[describeFault(f)] = (injected[describeFault(f)] ?? 0) + 1;
   }
   const heapBefore = process.memoryUsage().heapUsed;
+  const t0 = Date.now();
+  let done = 0;
   const r = await runSession({
     deck,
     count: sheets,
@@ -45,6 +47,11 @@ async function main(): Promise<void> {
     // a station that returns about one ballot in ten (overvotes and the like)
     decide: (_id, n) => (n % 10 === 7 ? 'return' : 'accept'),
     timeoutMs: Math.max(120_000, sheets * 200),
+    onEvent: (e) => {
+      if (e.type !== 'sheet-done') return;
+      done += 1;
+      if (done % 1000 === 0) process.stderr.write(`soak: ${done} sheets done, ${Math.round((Date.now() - t0) / 1000)} s\n`);
+    },
   });
   const heapAfter = process.memoryUsage().heapUsed;
   if (made) rmSync(deckDir, { recursive: true, force: true });
