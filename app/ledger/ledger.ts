@@ -13,7 +13,9 @@ import {
   GenesisSchema,
   ZERO_HASH,
   decodeGenesis,
+  decodeCast,
   decodePending,
+  decodeReturned,
   encodeCast,
   encodeCheckpointEntry,
   encodeEvent,
@@ -28,8 +30,8 @@ import type { AuditEventInput } from './events';
 import { AuditEventSchema, isoSeconds } from './events';
 import { leafHash, merkleRoot, orderByHash } from './merkle';
 import type { BallotCapture, BallotRecord, LedgerMode } from './record';
-import { BallotCaptureSchema, decodeRecord, encodeRecord, recordFromCapture } from './record';
-import { bytesToSerial, serialToBytes } from './serial';
+import { BallotCaptureSchema, decodeRecord, encodeRecord, recordBallotIdKey, recordFromCapture } from './record';
+import { bytesToSerial } from './serial';
 import type { Db, OpenDbOptions } from './storage';
 import { openDb, sessionMarker, storageError, withStorage } from './storage';
 
@@ -83,6 +85,17 @@ export interface ClosedBatch {
   readonly root: Uint8Array;
 }
 
+interface BallotState {
+  readonly state: 'pending' | 'cast';
+  readonly pendingSeq: number;
+  readonly castSeq?: number;
+}
+
+interface PendingState {
+  readonly key: string;
+  readonly recordBytes: Uint8Array;
+}
+
 export interface LedgerOptions {
   readonly maxPageCount?: OpenDbOptions['maxPageCount'];
 }
@@ -97,17 +110,19 @@ export class Ledger {
   private batch: number;
   private readonly unreconciled: Set<number>;
   private closed = false;
+  /**
+   * Ballot state by ballot ID (8-byte key as latin1), rebuilt from the entries at open: the chain is the
+   * only thing on disk, so a pending append writes one row, as a bare insert does.
+   */
+  private readonly ballots = new Map<string, BallotState>();
+  /** pending ballots by pending seq */
+  private readonly pending = new Map<number, PendingState>();
+  /** cast records of the open batch, with their leaf hashes */
+  private openBatch: Array<{ castSeq: number; leaf: Buffer }> = [];
+  /** undo steps of in-memory changes made inside the running transaction */
+  private undo: Array<() => void> = [];
   private readonly st: {
     insertEntry: Statement;
-    entry: Statement;
-    ballot: Statement;
-    insertBallot: Statement;
-    castBallot: Statement;
-    dropBallot: Statement;
-    pending: Statement;
-    insertOpen: Statement;
-    openRows: Statement;
-    clearOpen: Statement;
     leafCount: Statement;
     leafHashes: Statement;
     insertLeaf: Statement;
@@ -122,15 +137,6 @@ export class Ledger {
     const prep = (sql: string): Statement => db.prepare(sql);
     this.st = {
       insertEntry: prep('INSERT INTO entries (seq, kind, payload, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?)'),
-      entry: prep('SELECT kind, payload FROM entries WHERE seq = ?'),
-      ballot: prep('SELECT state, pending_seq, cast_seq FROM ballots WHERE ballot_id = ?'),
-      insertBallot: prep("INSERT INTO ballots (ballot_id, state, pending_seq) VALUES (?, 'pending', ?)"),
-      castBallot: prep("UPDATE ballots SET state = 'cast', cast_seq = ? WHERE ballot_id = ? AND state = 'pending'"),
-      dropBallot: prep("DELETE FROM ballots WHERE ballot_id = ? AND state = 'pending'"),
-      pending: prep("SELECT pending_seq FROM ballots WHERE state = 'pending' ORDER BY pending_seq"),
-      insertOpen: prep('INSERT INTO open_batch (cast_seq, leaf_hash) VALUES (?, ?)'),
-      openRows: prep('SELECT cast_seq, leaf_hash FROM open_batch ORDER BY cast_seq'),
-      clearOpen: prep('DELETE FROM open_batch'),
       leafCount: prep('SELECT count(*) FROM leaves').pluck(),
       leafHashes: prep('SELECT leaf_hash FROM leaves ORDER BY leaf_index').pluck(),
       insertLeaf: prep('INSERT INTO leaves (leaf_index, batch, cast_seq, leaf_hash) VALUES (?, ?, ?, ?)'),
@@ -141,7 +147,35 @@ export class Ledger {
     this.head = { seq: last.seq, hash: new Uint8Array(last.entry_hash) };
     const maxBatch = db.prepare('SELECT max(batch) FROM checkpoints').pluck().get() as number | null;
     this.batch = (maxBatch ?? 0) + 1;
-    this.unreconciled = new Set(this.st.pending.pluck().all() as number[]);
+    this.rebuildIndexes();
+    this.unreconciled = new Set(this.pending.keys());
+  }
+
+  /** One pass over the ballot entries (the chain was written by this code; `verify` is the full check). */
+  private rebuildIndexes(): void {
+    const rows = this.db.prepare('SELECT seq, kind, payload FROM entries WHERE kind IN (?, ?, ?, ?) ORDER BY seq').raw(true);
+    for (const row of rows.iterate(EntryKind.pending, EntryKind.cast, EntryKind.returned, EntryKind.checkpoint) as IterableIterator<[number, number, Buffer]>) {
+      const [seq, kind, payload] = row;
+      if (kind === EntryKind.pending) {
+        const recordBytes = decodePending(payload).record;
+        const key = recordBallotIdKey(recordBytes);
+        this.pending.set(seq, { key, recordBytes });
+        this.ballots.set(key, { state: 'pending', pendingSeq: seq });
+      } else if (kind === EntryKind.checkpoint) {
+        this.openBatch = [];
+      } else {
+        const pendingSeq = kind === EntryKind.cast ? decodeCast(payload) : decodeReturned(payload).pendingSeq;
+        const p = this.pending.get(pendingSeq);
+        if (p === undefined) throw new LedgerError('corrupt', this.file, `entry ${seq} settles entry ${pendingSeq}, which is not pending: run \`tallyproof ledger verify\``);
+        this.pending.delete(pendingSeq);
+        if (kind === EntryKind.cast) {
+          this.ballots.set(p.key, { state: 'cast', pendingSeq, castSeq: seq });
+          this.openBatch.push({ castSeq: seq, leaf: leafHash(p.recordBytes) });
+        } else {
+          this.ballots.delete(p.key);
+        }
+      }
+    }
   }
 
   /**
@@ -210,13 +244,13 @@ export class Ledger {
   }
 
   pendingBallots(): PendingBallot[] {
-    return (this.st.pending.pluck().all() as number[]).map((s) => this.pendingBallot(s));
+    return [...this.pending.keys()].sort((a, b) => a - b).map((s) => this.pendingBallot(s));
   }
 
   private pendingBallot(seq: number): PendingBallot {
-    const row = this.st.entry.get(seq) as { kind: number; payload: Buffer } | undefined;
-    if (row === undefined || row.kind !== EntryKind.pending) throw new LedgerError('state', this.file, `entry ${seq} is not a pending ballot`);
-    const record = decodeRecord(decodePending(row.payload).record);
+    const p = this.pending.get(seq);
+    if (p === undefined) throw new LedgerError('state', this.file, `entry ${seq} is not a pending ballot`);
+    const record = decodeRecord(p.recordBytes);
     return { pendingSeq: seq, ballotId: record.ballotId, record };
   }
 
@@ -226,14 +260,23 @@ export class Ledger {
    */
   transaction<T>(fn: () => T): T {
     this.assertOpen();
-    const saved = { head: this.head, batch: this.batch };
+    const saved = { head: this.head, batch: this.batch, undo: this.undo.length };
     try {
-      return this.db.transaction(fn)();
+      const out = this.db.transaction(fn)();
+      if (!this.db.inTransaction) this.undo = [];
+      return out;
     } catch (e) {
+      while (this.undo.length > saved.undo) (this.undo.pop() as () => void)();
       this.head = saved.head;
       this.batch = saved.batch;
       throw storageError(e, this.file);
     }
+  }
+
+  /** Changes an in-memory index now and registers how to take it back if the transaction fails. */
+  private change(apply: () => void, revert: () => void): void {
+    apply();
+    this.undo.push(revert);
   }
 
   private assertOpen(): void {
@@ -267,15 +310,25 @@ export class Ledger {
     } catch (e) {
       return err({ kind: 'invalid', detail: (e as Error).message });
     }
-    const id = serialToBytes(record.ballotId);
+    const key = recordBallotIdKey(recordBytes);
+    const existing = this.ballots.get(key);
+    if (existing !== undefined) {
+      if (existing.state === 'cast') return err({ kind: 'duplicate', ballotId: record.ballotId, firstSeq: existing.castSeq as number, firstPendingSeq: existing.pendingSeq });
+      return err({ kind: 'already-pending', ballotId: record.ballotId, pendingSeq: existing.pendingSeq });
+    }
+    const rb = recordBytes;
     return this.transaction(() => {
-      const existing = this.st.ballot.get(id) as { state: string; pending_seq: number; cast_seq: number | null } | undefined;
-      if (existing !== undefined) {
-        if (existing.state === 'cast') return err({ kind: 'duplicate', ballotId: record.ballotId, firstSeq: existing.cast_seq as number, firstPendingSeq: existing.pending_seq } as const);
-        return err({ kind: 'already-pending', ballotId: record.ballotId, pendingSeq: existing.pending_seq } as const);
-      }
-      const appended = this.appendRaw(EntryKind.pending, encodePending({ record: recordBytes, imageSha256: capture.imageSha256, votingId: capture.votingId }));
-      this.st.insertBallot.run(id, appended.seq);
+      const appended = this.appendRaw(EntryKind.pending, encodePending({ record: rb, imageSha256: capture.imageSha256, votingId: capture.votingId }));
+      this.change(
+        () => {
+          this.ballots.set(key, { state: 'pending', pendingSeq: appended.seq });
+          this.pending.set(appended.seq, { key, recordBytes: rb });
+        },
+        () => {
+          this.ballots.delete(key);
+          this.pending.delete(appended.seq);
+        },
+      );
       return ok({ ...appended, ballotId: record.ballotId });
     });
   }
@@ -293,29 +346,42 @@ export class Ledger {
     return undefined;
   }
 
-  private resolvable(pendingSeq: number): Result<{ record: BallotRecord; recordBytes: Uint8Array; id: Uint8Array }, ResolveRefusal> {
-    const row = this.st.entry.get(pendingSeq) as { kind: number; payload: Buffer } | undefined;
-    if (row === undefined || row.kind !== EntryKind.pending) return err({ kind: 'not-pending', pendingSeq, detail: `entry ${pendingSeq} is not a pending ballot` });
-    const recordBytes = decodePending(row.payload).record;
-    const record = decodeRecord(recordBytes);
-    const id = serialToBytes(record.ballotId);
-    const b = this.st.ballot.get(id) as { state: string; pending_seq: number } | undefined;
-    if (b === undefined || b.state !== 'pending' || b.pending_seq !== pendingSeq) {
-      return err({ kind: 'not-pending', pendingSeq, detail: `ballot ${record.ballotId} of entry ${pendingSeq} is no longer pending` });
-    }
-    return ok({ record, recordBytes, id });
+  private resolvable(pendingSeq: number): Result<PendingState, ResolveRefusal> {
+    const p = this.pending.get(pendingSeq);
+    if (p === undefined) return err({ kind: 'not-pending', pendingSeq, detail: `entry ${pendingSeq} is not a pending ballot` });
+    return ok(p);
   }
 
-  private castInTx(pendingSeq: number, r: { recordBytes: Uint8Array; id: Uint8Array }): Appended {
+  private castInTx(pendingSeq: number, p: PendingState): Appended {
     const appended = this.appendRaw(EntryKind.cast, encodeCast(pendingSeq));
-    this.st.castBallot.run(appended.seq, r.id);
-    this.st.insertOpen.run(appended.seq, leafHash(r.recordBytes));
+    const item = { castSeq: appended.seq, leaf: leafHash(p.recordBytes) };
+    this.change(
+      () => {
+        this.pending.delete(pendingSeq);
+        this.ballots.set(p.key, { state: 'cast', pendingSeq, castSeq: appended.seq });
+        this.openBatch.push(item);
+      },
+      () => {
+        this.pending.set(pendingSeq, p);
+        this.ballots.set(p.key, { state: 'pending', pendingSeq });
+        this.openBatch.pop();
+      },
+    );
     return appended;
   }
 
-  private returnInTx(pendingSeq: number, id: Uint8Array, reason: string): Appended {
+  private returnInTx(pendingSeq: number, p: PendingState, reason: string): Appended {
     const appended = this.appendRaw(EntryKind.returned, encodeReturned(pendingSeq, reason));
-    this.st.dropBallot.run(id);
+    this.change(
+      () => {
+        this.pending.delete(pendingSeq);
+        this.ballots.delete(p.key);
+      },
+      () => {
+        this.pending.set(pendingSeq, p);
+        this.ballots.set(p.key, { state: 'pending', pendingSeq });
+      },
+    );
     return appended;
   }
 
@@ -336,7 +402,7 @@ export class Ledger {
     return this.transaction(() => {
       const r = this.resolvable(pendingSeq);
       if (!r.ok) return r;
-      return ok(this.returnInTx(pendingSeq, r.value.id, reason));
+      return ok(this.returnInTx(pendingSeq, r.value, reason));
     });
   }
 
@@ -346,7 +412,7 @@ export class Ledger {
    */
   reconcile(reports: ReadonlyMap<number, ScannerReport>, at: Date = new Date()): Result<ReconcileOutcome[], ReconcileRefusal> {
     this.assertOpen();
-    const pending = this.st.pending.pluck().all() as number[];
+    const pending = [...this.pending.keys()].sort((a, b) => a - b);
     const missing = pending.filter((s) => !reports.has(s));
     if (missing.length > 0) return err({ kind: 'missing-report', pendingSeqs: missing });
     const unknown = [...reports.keys()].filter((s) => !pending.includes(s));
@@ -358,7 +424,7 @@ export class Ledger {
         const r = this.resolvable(seq);
         if (!r.ok) throw new LedgerError('state', this.file, r.error.detail);
         const report = reports.get(seq) as ScannerReport;
-        const id = r.value.record.ballotId;
+        const id = decodeRecord(r.value.recordBytes).ballotId;
         switch (report) {
           case 'dropped': {
             const a = this.castInTx(seq, r.value);
@@ -367,13 +433,13 @@ export class Ledger {
             break;
           }
           case 'returned': {
-            const a = this.returnInTx(seq, r.value.id, 'reconciled:returned');
+            const a = this.returnInTx(seq, r.value, 'reconciled:returned');
             counts.returned += 1;
             outcomes.push({ pendingSeq: seq, ballotId: id, decision: 'returned', seq: a.seq, instruction: `Ballot ${id} was not counted. Take it from the scanner's return tray and have the voter feed it again.` });
             break;
           }
           case 'unknown': {
-            const a = this.returnInTx(seq, r.value.id, 'reconciled:unknown');
+            const a = this.returnInTx(seq, r.value, 'reconciled:unknown');
             counts.unknown += 1;
             outcomes.push({
               pendingSeq: seq,
@@ -411,15 +477,14 @@ export class Ledger {
     if (!bytesEqual(signer.publicKey, Buffer.from(this.genesis.station.publicKey, 'hex'))) {
       throw new LedgerError('key-file', this.file, 'the signing key is not the station key named in this ledger');
     }
-    const pending = this.st.pending.pluck().all() as number[];
-    if (pending.length > 0) return err({ kind: 'pending', pendingSeqs: pending });
+    if (this.pending.size > 0) return err({ kind: 'pending', pendingSeqs: [...this.pending.keys()].sort((a, b) => a - b) });
     const closed = this.transaction(() => {
-      const rows = this.st.openRows.all() as Array<{ cast_seq: number; leaf_hash: Buffer }>;
-      const order = orderByHash(rows.map((r) => r.leaf_hash));
+      const rows = this.openBatch;
+      const order = orderByHash(rows.map((r) => r.leaf));
       const start = this.st.leafCount.get() as number;
       order.forEach((i, k) => {
-        const row = rows[i] as { cast_seq: number; leaf_hash: Buffer };
-        this.st.insertLeaf.run(start + k, this.batch, row.cast_seq, row.leaf_hash);
+        const row = rows[i] as { castSeq: number; leaf: Buffer };
+        this.st.insertLeaf.run(start + k, this.batch, row.castSeq, row.leaf);
       });
       const leaves = this.st.leafHashes.all() as Buffer[];
       const root = merkleRoot(leaves);
@@ -437,7 +502,15 @@ export class Ledger {
       const signature = signCheckpoint(body, signer);
       const appended = this.appendRaw(EntryKind.checkpoint, encodeCheckpointEntry(body, signature));
       this.st.insertCheckpoint.run(this.batch, appended.seq, body, signature);
-      this.st.clearOpen.run();
+      const was = this.openBatch;
+      this.change(
+        () => {
+          this.openBatch = [];
+        },
+        () => {
+          this.openBatch = was;
+        },
+      );
       const batch = this.batch;
       this.batch += 1;
       return { batch, seq: appended.seq, body, signature, treeSize: leaves.length, root };

@@ -38,7 +38,7 @@ export function unpackRecords(field: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   while (rd.remaining > 0) {
     const start = rd.offset;
-    readRecord(rd, field);
+    readRecord(rd);
     out.push(field.slice(start, rd.offset));
   }
   return out;

@@ -61,6 +61,12 @@ describe('storage failures: a clear error naming the file, and nothing committed
     expect(error.message).toContain(file);
     expect(error.message).toContain('NOT recorded');
     expect(acked.length).toBeGreaterThan(20);
+    // the failed append left no trace in memory either: the same ballot is not "already pending"
+    const pendingBefore = ledger.pendingBallots().length;
+    const retry = thrown(() => ledger.appendPending(randomCapture(mulberry32(999))));
+    expect(retry.kind).toBe('disk-full');
+    expect(ledger.pendingBallots().length).toBe(pendingBefore);
+    expect(ledger.headNow().seq).toBe(acked[acked.length - 1]?.seq);
     ledger.close();
     const r = verifyLedgerFile(file, { expectedHeads: acked });
     expect(r.problem).toBeUndefined();
