@@ -114,7 +114,7 @@ export async function runSession(o: SessionOptions): Promise<SessionReport> {
     path,
     ...(link ? { opener: link.opener } : {}),
     heartbeatMs: 200,
-    deadAfterMs: 1000,
+    deadAfterMs: 2000,
     reconnectMs: 50,
     commandTimeoutMs: 2000,
     log,

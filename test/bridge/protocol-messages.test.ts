@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrame, encodeFrame, FLAG_RELIABLE } from '../../firmware-bridge/protocol/frame';
@@ -81,6 +82,24 @@ describe('protocol messages', () => {
     expect(decodeResponse(Uint8Array.of(1, 0, 0, 9))).toEqual({ ok: false, error: 'unknown response body 9' });
     expect(decodeCommand(Uint8Array.of(1, 0, 99))).toEqual({ ok: true, value: { commandId: 1, unknownOp: 99 } });
     expect(decodeEvent(Uint8Array.of(3, 1, 65, 9, 0, 0))).toEqual({ ok: false, error: 'unknown outcome code 9' });
+  });
+
+  it('never throw on random payloads, whatever the message type', () => {
+    const decoders = [decodeEvent, decodeResponse, decodeCommand, decodeHello, decodeHelloReply, decodeChunk, decodeChunkRequest];
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (payload) => {
+        for (const d of decoders) d(payload);
+      }),
+      { numRuns: 2000 },
+    );
+    // and the same with a plausible first byte, so the parsers get past their discriminator
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 12 }), fc.uint8Array({ maxLength: 60 }), (kind, rest) => {
+        decodeEvent(Uint8Array.of(kind, ...rest));
+        decodeResponse(Uint8Array.of(1, 0, kind % 8, kind % 3, ...rest));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('match the byte-level example in PROTOCOL.md', () => {
