@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { MerkleTree, leafHash, merkleRoot, orderByHash, verifyInclusion } from '../../app/ledger/merkle';
+import { leafHashesFlat, orderFlat, permuteFlat, rootFlat } from '../../app/ledger/flat-merkle';
+import { MerkleTree, verifyInclusion } from '../../app/ledger/merkle';
 import { encodeRecord, recordFromCapture } from '../../app/ledger/record';
 import { mulberry32, randomCapture } from '../ledger/fixtures';
 
@@ -28,12 +29,13 @@ function main(): void {
   const baselineS = secondsSince(t);
 
   t = process.hrtime.bigint();
-  const leaves = records.map((r) => leafHash(r));
-  const order = orderByHash(leaves);
-  const sorted = order.map((i) => leaves[i] as Buffer);
-  const root = merkleRoot(sorted);
+  const flatLeaves = leafHashesFlat(records);
+  const order = orderFlat(flatLeaves, N);
+  const sortedFlat = permuteFlat(flatLeaves, order);
+  const root = rootFlat(sortedFlat, N);
   const rootS = secondsSince(t);
 
+  const sorted = Array.from({ length: N }, (_, i) => sortedFlat.subarray(i * 32, i * 32 + 32));
   t = process.hrtime.bigint();
   const tree = new MerkleTree(sorted);
   const treeS = secondsSince(t);

@@ -10,6 +10,7 @@ import {
   verifySubtreeConsistency,
   verifySubtreeInclusion,
 } from '../../app/ledger/merkle';
+import * as flat from '../../app/ledger/flat-merkle';
 
 // The shared vectors sit beside the project (../shared/vectors), as they do on CI.
 const VECTORS = path.resolve(__dirname, '../../../shared/vectors/rfc6962');
@@ -108,6 +109,27 @@ describe('proofs the tree makes', () => {
         expect(outcome(() => verifyConsistency(m, n, old, tree.root(), proof))).toBe('ok');
         expect(outcome(() => verifyConsistency(m, n, leaves[0] as Buffer, tree.root(), proof))).toBe(m === 1 ? "ok" : "error");
       }
+    }
+  });
+});
+
+describe('flat-buffer Merkle path (used for large batches)', () => {
+  it('gives the same leaf order and root as the object path, ties on the 32-bit prefix included', () => {
+    const { leafHashesFlat, orderFlat, permuteFlat, rootFlat } = flat;
+    for (const n of [0, 1, 2, 3, 5, 8, 13, 64, 100, 257]) {
+      const records = Array.from({ length: n }, (_, i) => Buffer.from(`record ${i}`));
+      const f = leafHashesFlat(records);
+      const objs = records.map((r) => leafHash(r));
+      // force ties: give every third leaf the same first 4 bytes as the first leaf
+      for (let i = 3; i < n; i += 3) {
+        (objs[0] as Buffer).copy(f, i * 32, 0, 4);
+        (objs[0] as Buffer).copy(objs[i] as Buffer, 0, 0, 4);
+      }
+      const order = orderFlat(f, n);
+      const sortedObjs = objs.map((o) => o.toString('hex')).sort();
+      const sortedFlat = Array.from(order, (i) => f.subarray(i * 32, i * 32 + 32).toString('hex'));
+      expect(sortedFlat).toEqual(sortedObjs);
+      expect(rootFlat(permuteFlat(f, order), n).toString('hex')).toBe(merkleRoot(sortedObjs.map((h) => Buffer.from(h, 'hex'))).toString('hex'));
     }
   });
 });
