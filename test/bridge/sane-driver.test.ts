@@ -106,6 +106,28 @@ describe('SANE driver (scanimage)', () => {
     await d.close();
   });
 
+  it('keeps running batches while feeding is enabled, and stops when disabled', async () => {
+    const { d, events } = driver({ device: 'test:0', idlePollMs: 10, deviceArgs: ['--source', 'Automatic Document Feeder', '--resolution', '25'] });
+    const twoBatches = new Promise<void>((resolve) => d.on(() => events.filter((e) => e.type === 'feeder-empty').length >= 2 && resolve()));
+    await expect(d.enableFeeding()).resolves.toEqual({ ok: true, value: undefined });
+    await twoBatches;
+    await d.disableFeeding();
+    const count = events.filter((e) => e.type === 'sheet-scanned').length;
+    expect(count).toBeGreaterThanOrEqual(20);
+    // the loop is over: a manual batch adds exactly its own ten sheets
+    await d.scan();
+    expect(events.filter((e) => e.type === 'sheet-scanned').length).toBe(count + 10);
+    await d.close();
+  });
+
+  it('kills a batch that stops producing pages and reports a timeout', async () => {
+    const { d, events } = driver({ device: 'test:0', pageTimeoutMs: 150, deviceArgs: ['--read-delay=yes', '--read-delay-duration', '200000', '--resolution', '300'] });
+    await expect(d.scan()).resolves.toEqual({ ok: false, error: { kind: 'timeout', command: 'scan', ms: 150 } });
+    expect(events.filter((e) => e.type === 'sheet-scanned')).toEqual([]);
+    await expect(d.status()).resolves.toMatchObject({ ok: true, value: { path: 'idle' } });
+    await d.close();
+  });
+
   it('recognises scanimage messages and exit codes, including device busy', () => {
     expect(conditionFromLine('scanimage: sane_start: Device busy')).toBe('busy');
     expect(conditionFromLine('scanimage: sane_read: Document feeder jammed')).toBe('jammed');
