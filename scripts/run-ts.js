@@ -1,21 +1,8 @@
 #!/usr/bin/env node
-// Runs a TypeScript file (a benchmark, a child process of a crash test) without a build step:
-// swc strips the types on require, as Jest does for the tests.
+// Runs a TypeScript file (a benchmark, a child process of a crash test) without a build step.
 'use strict';
-const fs = require('node:fs');
 const path = require('node:path');
-const swc = require('@swc/core');
-
-require.extensions['.ts'] = function compileTs(module, filename) {
-  const source = fs.readFileSync(filename, 'utf8');
-  const { code } = swc.transformSync(source, {
-    filename,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  });
-  module._compile(code, filename);
-};
+require('./register-ts');
 
 const [script, ...rest] = process.argv.slice(2);
 if (!script) {

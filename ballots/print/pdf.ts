@@ -2,7 +2,7 @@ import PDFDocument from 'pdfkit';
 import type { BallotLayout, CodeKind, DrawOp, SideLayout } from '../layout';
 import { loadFont } from '../layout';
 import type { Result } from '../result';
-import { assertNever, err, ok } from '../result';
+import { assertNever, ok } from '../result';
 import type { QrPlacementError } from './qr';
 import { placeSymbol } from './qr';
 

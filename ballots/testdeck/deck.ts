@@ -66,20 +66,21 @@ export interface RenderedSheet {
   readonly rasters: readonly GrayImage[];
 }
 
-interface IssuedBallot {
+export interface SheetPlan {
+  readonly kind: SheetKind;
   readonly serial: string;
-  readonly styleId: string;
   readonly precinctId: string;
+  readonly styleId: string;
+  readonly duplicateOf?: number;
 }
 
 /**
  * Makes scanner-like images of marked ballots and the truth about each. Deterministic for a seed: sheet i
- * depends only on the seed and i (and, for duplicates, on the earlier sheet it copies).
+ * depends only on the seed and i.
  */
 export class TestDeck {
   private readonly templates = new Map<string, Promise<GrayImage>>();
   private readonly layouts = new Map<string, BallotLayout>();
-  private readonly issued: IssuedBallot[] = [];
   private readonly counterfeitKeys: ElectionPrivateKeys;
   private readonly otherElectionKeys: { public: ElectionPublicKeys; private: ElectionPrivateKeys };
   private readonly kindTable: readonly { kind: SheetKind; cumulative: number }[];
@@ -116,31 +117,37 @@ export class TestDeck {
     };
   }
 
-  /** Renders sheet `index`; sheets must be asked for in order 0, 1, 2, … (duplicates copy earlier serials). */
-  async sheet(index: number): Promise<RenderedSheet> {
-    if (index !== this.issued.length) throw new Error(`sheets are made in order: expected sheet ${this.issued.length}, asked for ${index}`);
+  /**
+   * Who sheet `index` is: kind, serial, precinct, style. A pure function of the seed and the index, so any
+   * sheet can be made alone (in any worker, in any order); a duplicate re-derives the sheet it copies.
+   * Serials are 60 random bits: a collision within even ten million sheets has odds below 1 in 20,000.
+   */
+  plan(index: number): SheetPlan {
     const o = this.options;
-    const rng = new Rng(`${o.seed}/sheet/${index}`);
+    const rng = new Rng(`${o.seed}/plan/${index}`);
     let kind = this.pickKind(rng);
-    if (kind === 'duplicate' && this.issued.length === 0) kind = 'normal';
-
+    if (kind === 'duplicate' && index === 0) kind = 'normal';
+    if (kind === 'duplicate') {
+      const duplicateOf = rng.int(0, index - 1);
+      const original = this.plan(duplicateOf);
+      return { kind, serial: original.serial, precinctId: original.precinctId, styleId: original.styleId, duplicateOf };
+    }
     const def = o.election.definition;
     const stationPrecincts = o.precinctId === undefined ? def.precincts.map((p) => p.id) : [o.precinctId];
-    let precinctId = rng.pick(stationPrecincts);
-    let duplicateOf: number | undefined;
-    let serial: string;
-    if (kind === 'duplicate') {
-      duplicateOf = rng.int(0, this.issued.length - 1);
-      const original = this.issued[duplicateOf]!;
-      serial = original.serial;
-      precinctId = original.precinctId;
-    } else {
-      serial = this.nextSerial(rng);
-      if (kind === 'wrong-precinct') precinctId = rng.pick(def.precincts.map((p) => p.id).filter((p) => !stationPrecincts.includes(p)));
-    }
-    const styles = def.ballotStyles.filter((s) => s.precincts.includes(precinctId));
-    const styleId = kind === 'duplicate' ? this.issued[duplicateOf!]!.styleId : rng.pick(styles).id;
-    this.issued.push({ serial, styleId, precinctId });
+    const precinctId =
+      kind === 'wrong-precinct' ? rng.pick(def.precincts.map((p) => p.id).filter((p) => !stationPrecincts.includes(p))) : rng.pick(stationPrecincts);
+    const styleId = rng.pick(def.ballotStyles.filter((st) => st.precincts.includes(precinctId))).id;
+    const [serial] = randomSerials(1, (n) => rng.bytes(n));
+    if (!serial) throw new Error('no serial');
+    return { kind, serial, precinctId, styleId };
+  }
+
+  /** Renders sheet `index`. */
+  async sheet(index: number): Promise<RenderedSheet> {
+    const o = this.options;
+    const { kind, serial, precinctId, styleId, duplicateOf } = this.plan(index);
+    const rng = new Rng(`${o.seed}/sheet/${index}`);
+    const def = o.election.definition;
     const mode: Mode = kind === 'test-mode' ? (o.mode === 'test' ? 'official' : 'test') : o.mode;
     const layout = this.layout(styleId);
 
@@ -233,14 +240,6 @@ export class TestDeck {
   private pickKind(rng: Rng): SheetKind {
     const r = rng.next();
     return (this.kindTable.find((k) => r < k.cumulative) ?? this.kindTable[this.kindTable.length - 1]!).kind;
-  }
-
-  private nextSerial(rng: Rng): string {
-    // A fresh serial per sheet, unique across the deck; random like a real print run.
-    const taken = new Set(this.issued.map((b) => b.serial));
-    const [s] = randomSerials(1, (n) => rng.bytes(n), taken);
-    if (!s) throw new Error('no serial');
-    return s;
   }
 
   layout(styleId: string): BallotLayout {

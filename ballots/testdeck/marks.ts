@@ -49,7 +49,7 @@ export function drawMark(img: GrayImage, kind: MarkKind, target: Rect, dpi: numb
       return;
     }
     case 'check': {
-      const w = px(rng.uniform(0.55, 0.85));
+      const w = px(rng.uniform(0.8, 1.05));
       const s = rng.uniform(0.9, 1.2);
       polyline(
         img,
@@ -80,7 +80,7 @@ export function drawMark(img: GrayImage, kind: MarkKind, target: Rect, dpi: numb
       return;
     }
     case 'dot': {
-      const r = px(rng.uniform(1.35, 1.65) / 2);
+      const r = px(rng.uniform(1.05, 1.25) / 2);
       fillEllipse(img, cx + rx * rng.uniform(-0.3, 0.3), cy + ry * rng.uniform(-0.2, 0.2), r, r, PEN(rng), rng);
       return;
     }

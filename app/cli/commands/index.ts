@@ -1,6 +1,7 @@
 import type { RegisterCommand } from '../context';
 import { registerAudit } from './audit';
 import { registerBallots } from './ballots';
+import { registerDemo } from './demo';
 import { registerElection } from './election';
 import { registerInterpret } from './interpret';
 import { registerLedger } from './ledger';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerElection,
   registerBallots,
   registerTestdeck,
+  registerDemo,
   registerInterpret,
   registerStation,
   registerLedger,

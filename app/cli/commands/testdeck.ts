@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Mode } from '../../../ballots/identity';
 import type { DeckTruth, DistortionProfile, ImageFormat, MarkKind, SheetKind, TruthSheet } from '../../../ballots/testdeck';
-import { DEFAULT_KIND_WEIGHTS, MARK_KINDS, SHEET_KINDS, TestDeck } from '../../../ballots/testdeck';
+import { DEFAULT_KIND_WEIGHTS, MARK_KINDS, SHEET_KINDS, TestDeck, renderDeck } from '../../../ballots/testdeck';
 import { intOption } from '../args';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, action } from '../context';
@@ -27,6 +28,7 @@ interface DeckCliOptions {
   streaks: number;
   stray: boolean;
   passphraseFile?: string;
+  jobs: number;
 }
 
 export function registerTestdeck(program: Command, ctx: CliContext): void {
@@ -47,6 +49,7 @@ export function registerTestdeck(program: Command, ctx: CliContext): void {
     .addOption(new Option('--format <format>', 'image format').choices(['png', 'jpeg', 'tiff']).default('png'))
     .option('--streaks <rate>', 'share of sheets with vertical scanner streaks (0-1)', parseRate, 0.02)
     .option('--no-stray', 'no stray marks outside targets')
+    .option('--jobs <n>', 'worker threads (default: one per core)', intOption('--jobs', 1, 64), os.availableParallelism())
     .option('--passphrase-file <file>', 'passphrase of the private key file (default: $TALLYPROOF_KEY_PASSPHRASE)')
     .action(action(ctx, (opts: DeckCliOptions) => makeDeck(ctx, opts)));
 }
@@ -101,13 +104,12 @@ async function makeDeck(ctx: CliContext, opts: DeckCliOptions): Promise<number> 
   });
   const out = path.resolve(ctx.cwd, opts.out);
   fs.mkdirSync(out, { recursive: true });
-  const sheets: TruthSheet[] = [];
+  const sheets: TruthSheet[] = new Array<TruthSheet>(opts.count);
   const started = process.hrtime.bigint();
-  for (let i = 0; i < opts.count; i++) {
-    const sheet = await deck.sheet(i);
+  await renderDeck(deck.options, opts.count, opts.jobs, (sheet) => {
     for (const img of sheet.images) fs.writeFileSync(path.join(out, img.file), img.bytes);
-    sheets.push(sheet.truth);
-  }
+    sheets[sheet.index] = sheet.truth;
+  });
   const truth: DeckTruth = { ...deck.truthHeader, sheets };
   writeFileAtomic(path.join(out, 'truth.json'), `${JSON.stringify(truth)}\n`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
