@@ -11,6 +11,7 @@ import {
   verifySubtreeInclusion,
 } from '../../app/ledger/merkle';
 import * as flat from '../../app/ledger/flat-merkle';
+import * as parallel from '../../app/ledger/parallel-merkle';
 
 // The shared vectors sit beside the project (../shared/vectors), as they do on CI.
 const VECTORS = path.resolve(__dirname, '../../../shared/vectors/rfc6962');
@@ -130,6 +131,21 @@ describe('flat-buffer Merkle path (used for large batches)', () => {
       const sortedFlat = Array.from(order, (i) => f.subarray(i * 32, i * 32 + 32).toString('hex'));
       expect(sortedFlat).toEqual(sortedObjs);
       expect(rootFlat(permuteFlat(f, order), n).toString('hex')).toBe(merkleRoot(sortedObjs.map((h) => Buffer.from(h, 'hex'))).toString('hex'));
+    }
+  });
+});
+
+describe('parallel batch root', () => {
+  it('equals the single-threaded root and order', async () => {
+    const { parallelBatchRoot } = parallel;
+    for (const n of [0, 1, 2, 3, 7, 64, 1000, 4097]) {
+      const records = Array.from({ length: n }, (_, i) => Buffer.from(`ballot record ${i} ${'x'.repeat(i % 50)}`));
+      const f = flat.leafHashesFlat(records);
+      const order = flat.orderFlat(f, n);
+      const want = flat.rootFlat(flat.permuteFlat(f, order), n);
+      const got = await parallelBatchRoot(records, 2);
+      expect(got.root.toString('hex')).toBe(want.toString('hex'));
+      expect(Array.from(got.order)).toEqual(Array.from(order));
     }
   });
 });
