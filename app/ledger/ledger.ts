@@ -31,7 +31,6 @@ import { AuditEventSchema, isoSeconds } from './events';
 import { leafHash, merkleRoot, orderByHash } from './merkle';
 import type { BallotCapture, BallotRecord, LedgerMode } from './record';
 import { BallotCaptureSchema, decodeRecord, encodeRecord, recordBallotIdKey, recordFromCapture } from './record';
-import { bytesToSerial } from './serial';
 import type { Db, OpenDbOptions } from './storage';
 import { openDb, sessionMarker, storageError, withStorage } from './storage';
 
@@ -221,8 +220,10 @@ export class Ledger {
 
   private static start(db: Db, file: string, g: Genesis): Ledger {
     const ledger = new Ledger(db, file, g);
-    fs.writeFileSync(sessionMarker(file), `${process.pid}\n`);
-    fsyncDir(path.dirname(file));
+    withStorage(sessionMarker(file), () => {
+      fs.writeFileSync(sessionMarker(file), `${process.pid}\n`);
+      fsyncDir(path.dirname(file));
+    });
     return ledger;
   }
 
@@ -535,10 +536,5 @@ export class Ledger {
     withStorage(this.file, () => this.db.pragma('wal_checkpoint(TRUNCATE)'));
     fs.rmSync(sessionMarker(this.file), { force: true });
     this.db.close();
-  }
-
-  /** Ballot ID serial of an 8-byte key (helper for callers holding raw rows). */
-  static serialOf(id: Uint8Array): string {
-    return bytesToSerial(id);
   }
 }

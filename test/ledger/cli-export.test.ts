@@ -43,10 +43,13 @@ function station(): { dir: string; definition: string } {
 describe('tallyproof ledger verify | tally | export', () => {
   it('verify passes a good data directory and fails (exit 1) naming the first bad entry', async () => {
     const { dir } = station();
+    const testLedger = Ledger.create(dataLayout(dir).ledger('test'), genesisFor('test', unlockStationKey(dataLayout(dir).stationKey, PASS)));
+    testLedger.close();
     const good = await runCli(['ledger', 'verify', '--data', dir]);
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/^official: ok: \d+ entries/);
+    expect(good.stdout).toMatch(/^official: ok: \d+ entries.*\ntest: ok: 1 entries/);
+    expect((await runCli(['ledger', 'verify', '--data', dir, '--mode', 'test'])).stdout).toMatch(/^test: ok/);
 
     const db = new Database(dataLayout(dir).ledger('official'));
     db.exec('DROP TRIGGER entries_append_only_update');
@@ -55,7 +58,9 @@ describe('tallyproof ledger verify | tally | export', () => {
     const bad = await runCli(['ledger', 'verify', '--data', dir, '--json']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('official.sqlite: entry 6: changed');
-    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, problem: { seq: 6, kind: 'changed' } });
+    const lines = bad.stdout.trim().split('\n').map((l) => JSON.parse(l) as { mode: string; ok: boolean });
+    expect(lines[0]).toMatchObject({ mode: 'official', ok: false, problem: { seq: 6, kind: 'changed' } });
+    expect(lines[1]).toMatchObject({ mode: 'test', ok: true });
   });
 
   it('verify catches truncation against the heads file and against --expect-head', async () => {
