@@ -79,8 +79,17 @@ export const BallotCaptureSchema = z.object({
 });
 export type BallotCapture = z.infer<typeof BallotCaptureSchema>;
 
+// A station sees a handful of voting IDs (one per style and precinct) thousands of times each.
+const digestCache = new Map<string, Uint8Array>();
+
 export function votingIdDigest(votingId: string): Uint8Array {
-  return new Uint8Array(sha256(Buffer.from(votingId, 'utf8')).subarray(0, VOTING_ID_DIGEST_BYTES));
+  let d = digestCache.get(votingId);
+  if (d === undefined) {
+    d = new Uint8Array(sha256(Buffer.from(votingId, 'utf8')).subarray(0, VOTING_ID_DIGEST_BYTES));
+    if (digestCache.size >= 4096) digestCache.clear();
+    digestCache.set(votingId, d);
+  }
+  return new Uint8Array(d);
 }
 
 /** The public record of a capture; the ledger supplies station and batch. */

@@ -12,10 +12,17 @@ export function serialToBytes(serial: string): Uint8Array {
   if (!SERIAL_PATTERN.test(serial)) {
     throw new EncodingError(`ballot ID serial must be 12 base32 characters (A-Z, 2-7), got "${serial}"`);
   }
-  let v = 0n;
-  for (const ch of serial.toUpperCase()) v = (v << 5n) | BigInt(ALPHABET.indexOf(ch));
+  // two 30-bit halves in plain numbers: exact, and cheaper than BigInt on the append path
+  const up = serial.toUpperCase();
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < 6; i++) hi = hi * 32 + ALPHABET.indexOf(up[i] as string);
+  for (let i = 6; i < 12; i++) lo = lo * 32 + ALPHABET.indexOf(up[i] as string);
   const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, v);
+  const view = new DataView(out.buffer);
+  // 60 bits = hi·2^30 + lo; bytes 0-3 take the top 28 bits (hi >> 2), bytes 4-7 the low 32
+  view.setUint32(0, Math.floor(hi / 4));
+  view.setUint32(4, ((hi % 4) * 2 ** 30 + lo) >>> 0);
   return out;
 }
 
