@@ -82,6 +82,14 @@ describe('tallyproof ledger verify | tally | export', () => {
     expect((await runCli(['ledger', 'verify', '--data', dir, '--expect-head', 'nonsense'])).code).toBe(2);
   });
 
+  it('fails clearly on a malformed heads file, naming it and the line', async () => {
+    const { dir } = station();
+    fs.appendFileSync(dataLayout(dir).heads('official'), '{"seq": "x"}\n');
+    const r = await runCli(['ledger', 'verify', '--data', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${dataLayout(dir).heads('official')}: line 4`);
+  });
+
   it('fails clearly on a missing data directory or ledger', async () => {
     const r = await runCli(['ledger', 'tally', '--data', '/nonexistent/station']);
     expect(r.code).toBe(1);
