@@ -35,7 +35,7 @@ export function layoutBallot(election: ElectionDefinition, styleId: string, opti
   const page = { ...PAPER[election.paper.size], size: election.paper.size };
   const sides: Side[] = election.paper.sides === 2 ? ['front', 'back'] : ['front'];
   const content = { x0: BALLOT.contentInset, x1: page.width - BALLOT.contentInset };
-  const codeTop = page.height - BALLOT.contentInset - BALLOT.qr.labelGap - BALLOT.qr.labelSize - BALLOT.qr.box;
+  const codeTop = codeTopOf(page.height);
   const contestBottom = codeTop - BALLOT.qr.quietZone - BALLOT.codeBandGap;
   const colWidth = (content.x1 - content.x0 - (BALLOT.columns - 1) * BALLOT.columnGap) / BALLOT.columns;
 
@@ -72,7 +72,7 @@ export function layoutBallot(election: ElectionDefinition, styleId: string, opti
     y += height + BALLOT.contestGap;
   }
 
-  return ok({ electionId: election.election.id, styleId: style.id, page, sides: builders.map((b) => b.codesAndMarks(codeTop, content)) });
+  return ok({ electionId: election.election.id, styleId: style.id, page, sides: builders.map((b) => b.codesAndMarks()) });
 }
 
 /** Height of a contest box in a column of `width` mm: the layout needs it before drawing. */
@@ -208,39 +208,61 @@ class SideBuilder {
     this.contests.push({ side: this.side, contestId: contest.id, ...at });
   }
 
-  codesAndMarks(codeTop: number, content: { x0: number; x1: number }): SideLayout {
-    const { width: W, height: H } = this.page;
-    const m = BALLOT.markInset;
-    const c = BALLOT.cornerMark;
-    const marks: RegistrationMark[] = [
-      { kind: 'corner', x: m, y: m, width: c, height: c },
-      { kind: 'corner', x: W - m - c, y: m, width: c, height: c },
-      { kind: 'corner', x: m, y: H - m - c, width: c, height: c },
-      { kind: 'corner', x: W - m - c, y: H - m - c, width: c, height: c },
-      { kind: 'orientation', x: m + c + BALLOT.orientationGap, y: m, width: c, height: c },
-    ];
-    const t = BALLOT.timingMark;
-    for (let y = m + c + t.pitch - t.height; y + t.height <= H - m - c - t.pitch / 2; y += t.pitch) {
-      marks.push({ kind: 'timing', x: m, y, width: t.width, height: t.height });
-      marks.push({ kind: 'timing', x: W - m - t.width, y, width: t.width, height: t.height });
-    }
-    const box = BALLOT.qr.box;
-    const kinds: [CodeKind, number, string][] = [
-      ['address', content.x0, 'Ballot address'],
-      ['ballotId', (content.x0 + content.x1 - box) / 2, 'Ballot ID'],
-      ['votingId', content.x1 - box, 'Voting ID'],
-    ];
+  codesAndMarks(): SideLayout {
+    const marks = registrationMarks(this.page);
+    const labels: Record<CodeKind, string> = { address: 'Ballot address', ballotId: 'Ballot ID', votingId: 'Voting ID' };
     const codes: CodeBox[] = [];
     const drawing: DrawOp[] = [...marks.map((r): DrawOp => ({ op: 'fill-rect', rect: r, gray: 0 })), ...this.ops];
-    for (const [kind, x, label] of kinds) {
-      const rect = { x, y: codeTop, width: box, height: box };
+    for (const { kind, rect } of codeBoxes(this.page)) {
       codes.push({ side: this.side, kind, ...rect });
       drawing.push({ op: 'qr', code: kind, rect });
+      const label = labels[kind];
       const lw = textWidth(label, 'regular', BALLOT.qr.labelSize);
-      drawing.push({ op: 'text', x: x + (box - lw) / 2, baseline: codeTop + box + BALLOT.qr.labelGap + BALLOT.qr.labelSize * 0.8, text: label, size: BALLOT.qr.labelSize, font: 'regular' });
+      drawing.push({ op: 'text', x: rect.x + (rect.width - lw) / 2, baseline: rect.y + rect.height + BALLOT.qr.labelGap + BALLOT.qr.labelSize * 0.8, text: label, size: BALLOT.qr.labelSize, font: 'regular' });
     }
     return { side: this.side, marks, codes, targets: this.targets, contests: this.contests, drawing };
   }
+}
+
+/**
+ * The registration marks of a page: four corner squares, the orientation square beside the top-left one,
+ * and timing marks down both edges. They depend on the paper only, so a reader can align a page before it
+ * knows the ballot style.
+ */
+export function registrationMarks(page: { width: number; height: number }): RegistrationMark[] {
+  const { width: W, height: H } = page;
+  const m = BALLOT.markInset;
+  const c = BALLOT.cornerMark;
+  const marks: RegistrationMark[] = [
+    { kind: 'corner', x: m, y: m, width: c, height: c },
+    { kind: 'corner', x: W - m - c, y: m, width: c, height: c },
+    { kind: 'corner', x: m, y: H - m - c, width: c, height: c },
+    { kind: 'corner', x: W - m - c, y: H - m - c, width: c, height: c },
+    { kind: 'orientation', x: m + c + BALLOT.orientationGap, y: m, width: c, height: c },
+  ];
+  const t = BALLOT.timingMark;
+  for (let y = m + c + t.pitch - t.height; y + t.height <= H - m - c - t.pitch / 2; y += t.pitch) {
+    marks.push({ kind: 'timing', x: m, y, width: t.width, height: t.height });
+    marks.push({ kind: 'timing', x: W - m - t.width, y, width: t.width, height: t.height });
+  }
+  return marks;
+}
+
+/** Where the three QR codes sit on a page of this size (the same for every style of an election). */
+export function codeBoxes(page: { width: number; height: number }): { kind: CodeKind; rect: Rect }[] {
+  const box = BALLOT.qr.box;
+  const x0 = BALLOT.contentInset;
+  const x1 = page.width - BALLOT.contentInset;
+  const top = codeTopOf(page.height);
+  return [
+    { kind: 'address', rect: { x: x0, y: top, width: box, height: box } },
+    { kind: 'ballotId', rect: { x: (x0 + x1 - box) / 2, y: top, width: box, height: box } },
+    { kind: 'votingId', rect: { x: x1 - box, y: top, width: box, height: box } },
+  ];
+}
+
+function codeTopOf(pageHeight: number): number {
+  return pageHeight - BALLOT.contentInset - BALLOT.qr.labelGap - BALLOT.qr.labelSize - BALLOT.qr.box;
 }
 
 function formatDate(iso: string): string {
