@@ -1,0 +1,268 @@
+import type { CalibrationProfile } from '../../calibration/profile';
+import type { Contest, ValidElection } from '../election';
+import { contestOptions, voteFor } from '../election';
+import type { BallotCodes, ElectionPublicKeys, IdentityError, Mode } from '../identity';
+import { verifyBallotCodes } from '../identity';
+import type { BallotLayout, CodeKind, Side, SideLayout } from '../layout';
+import { PAPER, codeBoxes, layoutBallot, registrationMarks } from '../layout';
+import type { GrayImage } from '../testdeck/gray-image';
+import { decodeImage } from './decode';
+import type { Homography } from './homography';
+import { applyHomography } from './homography';
+import { between, measureLevels } from './levels';
+import { decodeQrIn } from './qr-decode';
+import type { Reason, RejectReason, ReturnReason } from './reasons';
+import type { Registration } from './registration';
+import { register } from './registration';
+import { targetScore } from './score';
+import { findStreaks } from './streaks';
+
+export type MarkClass = 'filled' | 'marginal' | 'empty';
+
+export interface MarkReading {
+  readonly contestId: string;
+  readonly optionId: string;
+  readonly score: number;
+  readonly class: MarkClass;
+}
+
+export interface ContestReading {
+  readonly selections: readonly string[];
+  readonly overvote: boolean;
+  readonly undervote: number;
+  readonly marginal: readonly string[];
+  readonly blank: boolean;
+  readonly writeIn: boolean;
+}
+
+export type Status = 'accepted' | 'returned' | 'rejected';
+
+export interface PageReading {
+  readonly status: Status;
+  readonly reasons: readonly Reason[];
+  /** A sentence for the log: what went wrong, with numbers. */
+  readonly detail?: string;
+  readonly ballotId?: string;
+  readonly votingId?: string;
+  readonly address?: string;
+  readonly side?: Side;
+  readonly styleId?: string;
+  readonly precinctId?: string;
+  readonly sides?: number;
+  readonly contests: Readonly<Record<string, ContestReading>>;
+  readonly marks: readonly MarkReading[];
+  readonly alignment?: { readonly dpi: number; readonly scale: number; readonly upsideDown: boolean; readonly residualPx: number; readonly timingMarks: number };
+  readonly ms: number;
+}
+
+export interface ReaderSetup {
+  readonly election: ValidElection;
+  readonly publicKeys: ElectionPublicKeys;
+  readonly profile: CalibrationProfile;
+  /** The station's mode, and its precinct (undefined: central count, any precinct of the election). */
+  readonly station: { readonly mode: Mode; readonly precinctId?: string };
+  /** Return ballots with undervotes for the voter to review (an election setting; off by default). */
+  readonly returnUndervotes?: boolean;
+}
+
+/** Reads ballot pages for one election; keeps the layouts it has computed. */
+export class BallotReader {
+  private readonly layouts = new Map<string, BallotLayout>();
+  private readonly page: { width: number; height: number };
+  private readonly marks;
+  private readonly validStyles: ReadonlyMap<string, readonly string[]>;
+
+  constructor(readonly setup: ReaderSetup) {
+    this.page = PAPER[setup.election.definition.paper.size];
+    this.marks = registrationMarks(this.page);
+    const m = new Map<string, string[]>();
+    for (const st of setup.election.definition.ballotStyles) for (const p of st.precincts) m.set(p, [...(m.get(p) ?? []), st.id]);
+    this.validStyles = m;
+  }
+
+  /** Reads one encoded image (PNG, JPEG, TIFF, PNM). Never throws for bad input: it says why in the result. */
+  async readFile(bytes: Uint8Array): Promise<PageReading> {
+    const started = process.hrtime.bigint();
+    const decoded = await decodeImage(bytes);
+    if (!decoded.ok) return this.finish(started, { status: 'rejected', reasons: [decoded.error.code], detail: decoded.error.message, contests: {}, marks: [] });
+    return this.readImage(decoded.value, started);
+  }
+
+  async readImage(img: GrayImage, started = process.hrtime.bigint()): Promise<PageReading> {
+    const reject = (reason: RejectReason, detail: string, extra: Partial<PageReading> = {}): PageReading =>
+      this.finish(started, { status: 'rejected', reasons: [reason], detail, contests: {}, marks: [], ...extra });
+    const levels = measureLevels(img);
+    const reg = register(img, levels, this.page, this.marks);
+    if (!reg.ok) return reject(reg.error.code, reg.error.message);
+    const alignment = { dpi: round(reg.value.dpi, 1), scale: round(reg.value.scale, 4), upsideDown: reg.value.upsideDown, residualPx: round(reg.value.residualPx, 2), timingMarks: reg.value.timingMarks };
+    const { profile } = this.setup;
+    const inkBelow = between(levels, profile.inkCut);
+
+    const corners = this.marks.filter((m) => m.kind === 'corner').map((m) => applyHomography(reg.value.toImage, m.x + m.width / 2, m.y + m.height / 2));
+    const streaks = findStreaks(img, corners, between(levels, 0.5), profile.streakFraction);
+
+    const codes = await this.readCodes(img, reg.value);
+    if (!codes.ok) {
+      if (streaks.length > 0) return reject('scanner-streaks', `vertical streaks at x = ${streaks.join(', ')} px`, { alignment });
+      return reject(codes.reason, codes.detail, { alignment });
+    }
+    const ids = { ballotId: codes.serial, votingId: codes.codes.votingId, address: codes.codes.address };
+    if (streaks.length > 0) return reject('scanner-streaks', `vertical streaks at x = ${streaks.join(', ')} px`, { alignment, ...ids });
+    const verified = verifyBallotCodes(codes.codes, this.setup.publicKeys, {
+      electionHash: this.setup.election.hash,
+      mode: this.setup.station.mode,
+      ...(this.setup.station.precinctId === undefined ? {} : { precinctId: this.setup.station.precinctId }),
+      validStyles: this.validStyles,
+    });
+    if (!verified.ok) return reject(identityReason(verified.error), verified.error.message, { alignment, ...ids });
+    const v = verified.value;
+    const layout = this.layout(v.votingId.styleId);
+    const side = layout.sides.find((s) => s.side === v.votingId.side);
+    if (!side) return reject('codes-disagree', `the voting ID names the ${v.votingId.side} side of a one-sided ballot`, { alignment, ...ids });
+
+    const marks = this.scoreSide(img, reg.value.toImage, side, inkBelow, reg.value.dpi);
+    const contests = this.contestsOf(side, marks);
+    const reasons = pageReturnReasons(contests, marks, layout.sides.length === 1, this.setup.returnUndervotes ?? false);
+    return this.finish(started, {
+      status: reasons.length > 0 ? 'returned' : 'accepted',
+      reasons,
+      ...ids,
+      ballotId: v.serial,
+      side: v.votingId.side,
+      styleId: v.votingId.styleId,
+      precinctId: v.votingId.precinctId,
+      sides: layout.sides.length,
+      contests,
+      marks,
+      alignment,
+    });
+  }
+
+  private finish(started: bigint, r: Omit<PageReading, 'ms'>): PageReading {
+    return { ...r, ms: round(Number(process.hrtime.bigint() - started) / 1e6, 2) };
+  }
+
+  layout(styleId: string): BallotLayout {
+    let l = this.layouts.get(styleId);
+    if (!l) {
+      const r = layoutBallot(this.setup.election.definition, styleId);
+      if (!r.ok) throw new Error(r.error.message);
+      l = r.value;
+      this.layouts.set(styleId, l);
+    }
+    return l;
+  }
+
+  private async readCodes(
+    img: GrayImage,
+    reg: Registration,
+  ): Promise<{ ok: true; codes: BallotCodes; serial: string } | { ok: false; reason: RejectReason; detail: string }> {
+    const found: Partial<Record<CodeKind, string>> = {};
+    const modulePx = (0.75 * reg.dpi) / 25.4;
+    const fastScale = 1 / Math.max(1, Math.floor(modulePx / 2.8));
+    for (const { kind, rect } of codeBoxes(this.page)) {
+      // fast first; then the whole neighbourhood, harder; then despeckled and binarised (dust, folds)
+      for (const attempt of [
+        { margin: 4, scale: fastScale, tryHarder: false, clean: false },
+        { margin: 12, scale: 1, tryHarder: true, clean: false },
+        { margin: 6, scale: 1, tryHarder: true, clean: true },
+      ]) {
+        const area = imageRect(reg.toImage, rect, attempt.margin);
+        const results = await decodeQrIn(img, area, { scale: attempt.scale, tryHarder: attempt.tryHarder, clean: attempt.clean, maxSymbols: attempt.margin > 4 ? 3 : 1 });
+        const text = results.map((r) => r.text).find((t) => codeKindOf(t) === kind);
+        if (text !== undefined) {
+          found[kind] = text;
+          break;
+        }
+      }
+    }
+    const missing = (['address', 'ballotId', 'votingId'] as const).filter((k) => found[k] === undefined);
+    if (missing.length > 0) return { ok: false, reason: 'unreadable-codes', detail: `could not decode the ${missing.join(', ')} code${missing.length > 1 ? 's' : ''}` };
+    const codes: BallotCodes = { address: found.address!, ballotId: found.ballotId!, votingId: found.votingId! };
+    return { ok: true, codes, serial: codes.ballotId.split(':')[1] ?? '' };
+  }
+
+  private scoreSide(img: GrayImage, toImage: Homography, side: SideLayout, inkBelow: number, dpi: number): MarkReading[] {
+    const { profile } = this.setup;
+    return side.targets.map((t) => {
+      const score = targetScore(img, toImage, t, inkBelow, profile.insetMm, profile.offsets, dpi);
+      const cls: MarkClass = score >= profile.thresholds.definite ? 'filled' : score >= profile.thresholds.marginal ? 'marginal' : 'empty';
+      return { contestId: t.contestId, optionId: t.optionId, score: round(score, 4), class: cls };
+    });
+  }
+
+  private contestsOf(side: SideLayout, marks: readonly MarkReading[]): Record<string, ContestReading> {
+    const byId = new Map(this.setup.election.definition.contests.map((c) => [c.id, c]));
+    const out: Record<string, ContestReading> = {};
+    for (const box of side.contests) {
+      const contest = byId.get(box.contestId) as Contest;
+      const mine = marks.filter((m) => m.contestId === contest.id);
+      const selections = mine.filter((m) => m.class === 'filled').map((m) => m.optionId);
+      const marginal = mine.filter((m) => m.class === 'marginal').map((m) => m.optionId);
+      const n = voteFor(contest);
+      const overvote = selections.length > n;
+      const writeIns = new Set(contestOptions(contest).filter((o) => o.writeIn).map((o) => o.id));
+      out[contest.id] = {
+        selections,
+        overvote,
+        undervote: overvote ? 0 : n - selections.length,
+        marginal,
+        blank: selections.length === 0 && marginal.length === 0,
+        writeIn: selections.some((s) => writeIns.has(s)),
+      };
+    }
+    return out;
+  }
+}
+
+/** Return reasons of one page; a blank ballot is decided per page only for one-sided ballots. */
+export function pageReturnReasons(contests: Readonly<Record<string, ContestReading>>, marks: readonly MarkReading[], wholeBallot: boolean, returnUndervotes: boolean): ReturnReason[] {
+  const list = Object.values(contests);
+  const reasons: ReturnReason[] = [];
+  if (list.some((c) => c.overvote)) reasons.push('overvote');
+  if (wholeBallot && marks.every((m) => m.class === 'empty')) reasons.push('blank-ballot');
+  if (marks.some((m) => m.class === 'marginal')) reasons.push('marginal-marks');
+  if (returnUndervotes && list.some((c) => !c.overvote && c.undervote > 0)) reasons.push('undervote');
+  return reasons;
+}
+
+function codeKindOf(text: string): CodeKind {
+  if (text.startsWith('TPB1:')) return 'ballotId';
+  if (text.startsWith('TPV1:')) return 'votingId';
+  return 'address';
+}
+
+function identityReason(e: IdentityError): RejectReason {
+  switch (e.code) {
+    case 'bad-signature':
+      return 'counterfeit';
+    case 'wrong-election':
+    case 'wrong-network':
+    case 'wrong-precinct':
+    case 'unknown-precinct':
+    case 'unknown-style':
+    case 'test-ballot-in-official-mode':
+    case 'official-ballot-in-test-mode':
+      return e.code;
+    default:
+      return 'codes-disagree';
+  }
+}
+
+/** The image-space bounding box of a page rectangle grown by `marginMm`. */
+function imageRect(h: Homography, r: { x: number; y: number; width: number; height: number }, marginMm: number): { x: number; y: number; width: number; height: number } {
+  const pts = [
+    applyHomography(h, r.x - marginMm, r.y - marginMm),
+    applyHomography(h, r.x + r.width + marginMm, r.y - marginMm),
+    applyHomography(h, r.x - marginMm, r.y + r.height + marginMm),
+    applyHomography(h, r.x + r.width + marginMm, r.y + r.height + marginMm),
+  ];
+  const xs = pts.map((p) => p.x);
+  const ys = pts.map((p) => p.y);
+  return { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

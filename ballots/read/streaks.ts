@@ -1,0 +1,31 @@
+import type { GrayImage } from '../testdeck/gray-image';
+import type { Point } from './homography';
+
+/**
+ * Vertical scanner streaks: a dirty sensor pixel paints one column dark from the top of the scan to the
+ * bottom. Printing never does (contest borders are a fraction of the page high), so a column that is dark
+ * over `fraction` of the page's height, between the corner marks, is a streak. Returns their x positions.
+ */
+export function findStreaks(img: GrayImage, corners: readonly Point[], inkBelow: number, fraction: number): number[] {
+  const xs = corners.map((c) => c.x).sort((a, b) => a - b);
+  const ys = corners.map((c) => c.y).sort((a, b) => a - b);
+  // inside every corner mark: the two inner x's and y's of the four
+  const x0 = Math.ceil(xs[1]! + 10);
+  const x1 = Math.floor(xs[2]! - 10);
+  const y0 = Math.ceil(ys[1]!);
+  const y1 = Math.floor(ys[2]!);
+  if (x1 <= x0 || y1 <= y0) return [];
+  const rowStep = 3;
+  const counts = new Uint32Array(x1 - x0);
+  let rows = 0;
+  for (let y = y0; y < y1; y += rowStep) {
+    const base = y * img.width;
+    for (let x = x0; x < x1; x++) if ((img.data[base + x] as number) < inkBelow) counts[x - x0]!++;
+    rows++;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < counts.length; i++) {
+    if ((counts[i] as number) >= rows * fraction && (out.length === 0 || x0 + i - out[out.length - 1]! > 4)) out.push(x0 + i);
+  }
+  return out;
+}
