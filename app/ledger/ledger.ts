@@ -120,6 +120,8 @@ export class Ledger {
   private openBatch: Array<{ castSeq: number; leaf: Buffer }> = [];
   /** undo steps of in-memory changes made inside the running transaction */
   private undo: Array<() => void> = [];
+  /** made once: better-sqlite3 builds a fresh wrapper (and its statements' bindings) per transaction() call */
+  private readonly runInTx: (fn: () => unknown) => unknown;
   private readonly st: {
     insertEntry: Statement;
     leafCount: Statement;
@@ -134,6 +136,7 @@ export class Ledger {
     readonly genesis: Genesis,
   ) {
     const prep = (sql: string): Statement => db.prepare(sql);
+    this.runInTx = db.transaction((fn: () => unknown) => fn());
     this.st = {
       insertEntry: prep('INSERT INTO entries (seq, kind, payload, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?)'),
       leafCount: prep('SELECT count(*) FROM leaves').pluck(),
@@ -263,7 +266,7 @@ export class Ledger {
     this.assertOpen();
     const saved = { head: this.head, batch: this.batch, undo: this.undo.length };
     try {
-      const out = this.db.transaction(fn)();
+      const out = this.runInTx(fn) as T;
       if (!this.db.inTransaction) this.undo = [];
       return out;
     } catch (e) {
