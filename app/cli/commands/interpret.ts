@@ -1,16 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { CalibrationProfile } from '../../../calibration/profile';
+import { DEFAULT_PROFILE, loadProfile } from '../../../calibration/profile';
+import { formatProblems } from '../../../ballots/election';
+import type { ElectionPublicKeys, Mode } from '../../../ballots/identity';
+import { PUBLIC_FILE_NAME, loadElectionPublicKeys } from '../../../ballots/identity';
+import type { PageReading } from '../../../ballots/read/interpret';
+import { BallotReader } from '../../../ballots/read/interpret';
+import { REASON_TEXT } from '../../../ballots/read/reasons';
 import type { CliContext } from '../context';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, action } from '../context';
+import { requireElection } from '../inputs';
 import { notYetBuilt } from './pending';
 
-export function registerInterpret(program: Command, _ctx: CliContext): void {
+interface InterpretOptions {
+  election: string;
+  calibration?: string;
+  keys?: string;
+  mode: Mode;
+  precinct?: string;
+  undervotes?: boolean;
+  json?: boolean;
+}
+
+export function registerInterpret(program: Command, ctx: CliContext): void {
   program
     .command('interpret')
     .description('read scanned ballot images: codes, alignment, marks; one JSON object per line')
     .requiredOption('--election <file>', 'election definition JSON')
-    .option('--calibration <file>', 'scanner calibration profile JSON')
+    .option('--calibration <file>', 'scanner calibration profile JSON (default: built-in thresholds)')
+    .option('--keys <path>', `election public keys (${PUBLIC_FILE_NAME}, or its directory; default: beside the election file)`)
+    .addOption(new Option('--mode <mode>', "the station's mode").choices(['official', 'test']).default('official'))
+    .option('--precinct <id>', "the station's precinct (default: central count, any precinct)")
+    .option('--undervotes', 'return ballots with undervotes for review')
     .option('--json', 'print one JSON object per image')
     .argument('<image...>', 'scanned ballot images')
-    .action(notYetBuilt('interpret', 3));
+    .action(action(ctx, (images: string[], opts: InterpretOptions) => interpret(ctx, images, opts)));
   program
     .command('calibrate')
     .description('derive mark thresholds from scans of blank and marked calibration sheets')
@@ -18,4 +45,64 @@ export function registerInterpret(program: Command, _ctx: CliContext): void {
     .requiredOption('--out <file>', 'calibration profile to write')
     .argument('<image...>', 'calibration sheet scans')
     .action(notYetBuilt('calibrate', 3));
+}
+
+export function requirePublicKeys(ctx: CliContext, electionFile: string, keys: string | undefined): ElectionPublicKeys {
+  let file = keys === undefined ? path.join(path.dirname(path.resolve(ctx.cwd, electionFile)), PUBLIC_FILE_NAME) : path.resolve(ctx.cwd, keys);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, PUBLIC_FILE_NAME);
+  if (!fs.existsSync(file)) {
+    throw new CommandFailure(`no election public keys at ${file}: pass --keys <election-public.json or its directory> so ballot IDs can be authenticated`);
+  }
+  const r = loadElectionPublicKeys(file);
+  if (!r.ok) throw new CommandFailure(r.error.message);
+  return r.value;
+}
+
+export function requireProfile(ctx: CliContext, file: string | undefined): CalibrationProfile {
+  if (file === undefined) return DEFAULT_PROFILE;
+  const r = loadProfile(path.resolve(ctx.cwd, file));
+  if (!r.ok) throw new CommandFailure(`${file} is not a valid calibration profile:\n${formatProblems(r.error)}`);
+  return r.value;
+}
+
+async function interpret(ctx: CliContext, images: string[], opts: InterpretOptions): Promise<number> {
+  const election = requireElection(ctx, opts.election);
+  if (opts.precinct !== undefined && !election.definition.precincts.some((p) => p.id === opts.precinct)) {
+    throw new CommandFailure(`the election has no precinct "${opts.precinct}"`);
+  }
+  const reader = new BallotReader({
+    election,
+    publicKeys: requirePublicKeys(ctx, opts.election, opts.keys),
+    profile: requireProfile(ctx, opts.calibration),
+    station: opts.precinct === undefined ? { mode: opts.mode } : { mode: opts.mode, precinctId: opts.precinct },
+    returnUndervotes: opts.undervotes ?? false,
+  });
+  let missing = 0;
+  for (const image of images) {
+    const file = path.resolve(ctx.cwd, image);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (e) {
+      missing++;
+      const code = (e as NodeJS.ErrnoException).code;
+      print(ctx, opts, image, { status: 'rejected', reasons: ['unreadable-image'], detail: `cannot open ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(e)}`, contests: {}, marks: [], ms: 0 });
+      continue;
+    }
+    print(ctx, opts, image, await reader.readFile(bytes));
+  }
+  return missing > 0 ? EXIT_FAILURE : EXIT_OK;
+}
+
+function print(ctx: CliContext, opts: InterpretOptions, file: string, r: PageReading): void {
+  if (opts.json) {
+    const { status, reasons, ballotId, votingId, address, contests, marks, ms, ...rest } = r;
+    ctx.io.stdout(`${JSON.stringify({ file, status, reasons, ballotId: ballotId ?? null, votingId: votingId ?? null, address: address ?? null, contests, marks, ms, ...rest })}\n`);
+    return;
+  }
+  const why = r.reasons.map((reason) => `${reason}: ${REASON_TEXT[reason].pollWorker}`).join(' ');
+  const votes = Object.entries(r.contests)
+    .map(([id, c]) => `${id}=${c.overvote ? 'OVERVOTE' : c.selections.join('+') || '-'}`)
+    .join(' ');
+  ctx.io.stdout(`${file}: ${r.status.toUpperCase()}${r.ballotId ? ` ballot ${r.ballotId}` : ''}${why ? ` — ${why}` : ''}${r.detail ? ` (${r.detail})` : ''}${votes ? `\n  ${votes}` : ''}\n`);
 }
