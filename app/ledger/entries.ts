@@ -3,6 +3,7 @@ import { ByteReader, ByteWriter, EncodingError, toHex } from './bytes';
 import { canonicalBytes } from './canonical-json';
 import type { AuditEvent } from './events';
 import { AuditEventSchema } from './events';
+import { hash as nodeHash } from 'node:crypto';
 import { sha256 } from './hash';
 import type { LedgerMode } from './record';
 
@@ -37,6 +38,30 @@ export function entryHash(kind: number, seq: number, prev: Uint8Array, payload: 
   scratch.set(prev, 10);
   scratch.set(payload, 42);
   return sha256(scratch.subarray(0, n));
+}
+
+/**
+ * The same hash from hex text, written into one reused buffer: `verify` reads payloads as hex because
+ * better-sqlite3 allocates a fresh Buffer per BLOB, which costs more than hashing it. Returns the hash in
+ * hex and leaves the payload bytes at `hexScratch().subarray(42, 42 + length)` until the next call.
+ */
+let hexScratchBuf = Buffer.allocUnsafe(4096);
+export function entryHashFromHex(kind: number, seq: number, prevHex: string, payloadHex: string): string {
+  const n = 42 + payloadHex.length / 2;
+  if (n > hexScratchBuf.length) hexScratchBuf = Buffer.allocUnsafe(n * 2);
+  const b = hexScratchBuf;
+  b[0] = ENTRY_DOMAIN;
+  b[1] = kind;
+  b.writeUInt32BE(Math.floor(seq / 2 ** 32), 2);
+  b.writeUInt32BE(seq >>> 0, 6);
+  b.write(prevHex, 10, 32, 'hex');
+  const written = b.write(payloadHex, 42, 'hex');
+  if (42 + written !== n) throw new EncodingError(`entry ${seq}: payload is not whole bytes`);
+  return nodeHash('sha256', b.subarray(0, n), 'hex');
+}
+
+export function hexScratch(): Buffer {
+  return hexScratchBuf;
 }
 
 const ContestMapSchema = z.array(

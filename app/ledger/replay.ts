@@ -12,7 +12,8 @@ import {
   decodeGenesis,
   decodePending,
   decodeReturned,
-  entryHash,
+  entryHashFromHex,
+  hexScratch,
 } from './entries';
 import type { AuditEvent } from './events';
 import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
@@ -83,14 +84,16 @@ interface PendingState {
 const CHUNK = 20_000;
 
 export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: ReadonlySet<number> = new Set()): ReplaySummary {
-  const stmt = db.prepare('SELECT seq, kind, payload, prev_hash, entry_hash FROM entries WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
+  // hex text, not BLOBs: see entryHashFromHex
+  const stmt = db.prepare('SELECT seq, kind, hex(payload), lower(hex(entry_hash)) FROM entries WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
+  const prevOf = db.prepare('SELECT lower(hex(prev_hash)) FROM entries WHERE seq = ?').pluck();
   const fail = (seq: number, kind: ProblemKind, message: string): never => {
     throw new ReplayProblem({ seq, kind, message });
   };
 
   let genesis: Genesis | undefined;
   let expected = 1;
-  let prev: Uint8Array = ZERO_HASH;
+  let prevHex = toHex(ZERO_HASH);
   let cast = 0;
   let returned = 0;
   let events = 0;
@@ -106,16 +109,22 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   let publicKey: Uint8Array = new Uint8Array(32);
 
   for (;;) {
-    const rows = stmt.all(expected - 1, CHUNK) as Array<[number, number, Buffer, Buffer, Buffer]>;
+    const rows = stmt.all(expected - 1, CHUNK) as Array<[number, number, string, string]>;
     if (rows.length === 0) break;
-    for (const [seq, kind, payload, prevHash, storedHash] of rows) {
+    for (const [seq, kind, payloadHex, storedHex] of rows) {
       if (seq !== expected) fail(expected, 'deleted', `entry ${expected} is missing (the next entry is ${seq}): deleted`);
-      if (!bytesEqual(prevHash, prev)) {
-        fail(seq, 'out-of-order', `its previous-entry hash does not match entry ${seq - 1}: an entry was deleted, inserted or reordered here`);
+      const hHex = entryHashFromHex(kind, seq, prevHex, payloadHex);
+      if (hHex !== storedHex) {
+        // tell a broken link (something removed, added or moved before it) from a changed entry
+        if (prevOf.get(seq) !== prevHex) {
+          fail(seq, 'out-of-order', `its previous-entry hash does not match entry ${seq - 1}: an entry was deleted, inserted or reordered here`);
+        }
+        fail(seq, 'changed', `its contents do not match its hash: the entry was changed`);
       }
-      const h = entryHash(kind, seq, prev, payload);
-      if (!h.equals(storedHash)) fail(seq, 'changed', `its contents do not match its hash: the entry was changed`);
-      if (keepHashesAt.has(seq)) hashesAt.set(seq, h);
+      const scratch = hexScratch();
+      const payload = scratch.subarray(42, 42 + payloadHex.length / 2);
+      const prev = scratch.subarray(10, 42);
+      if (keepHashesAt.has(seq)) hashesAt.set(seq, Buffer.from(hHex, 'hex'));
       try {
         if (seq === 1) {
           if (kind !== EntryKind.genesis) fail(seq, 'invalid', 'the first entry is not a genesis entry');
@@ -135,7 +144,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
           if (first !== undefined) fail(seq, 'duplicate', `ballot ${record.ballotId} was already cast at entry ${first}`);
           const open = pendingByKey.get(key);
           if (open !== undefined) fail(seq, 'duplicate', `ballot ${record.ballotId} is already pending at entry ${open}`);
-          pending.set(seq, { key, record, bytes: p.record });
+          pending.set(seq, { key, record, bytes: Buffer.from(p.record) });
           pendingByKey.set(key, seq);
         } else if (kind === EntryKind.cast || kind === EntryKind.returned) {
           const r = kind === EntryKind.cast ? { pendingSeq: decodeCast(payload), reason: '' } : decodeReturned(payload);
@@ -181,7 +190,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
             seq,
             checkpoint: c,
             body,
-            signature,
+            signature: Buffer.from(signature),
             leaves: visitor.keepBatches ? sortedLeaves : [],
             records: visitor.keepBatches ? order.map((i) => batchRecords[i] as Uint8Array) : [],
           });
@@ -195,7 +204,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
         if (e instanceof ReplayProblem) throw e;
         fail(seq, 'invalid', `its ${KIND_NAMES[kind] ?? `kind-${kind}`} payload is malformed: ${(e as Error).message}`);
       }
-      prev = h;
+      prevHex = hHex;
       expected = seq + 1;
     }
   }
@@ -203,7 +212,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   return {
     genesis: genesis as Genesis,
     entries: expected - 1,
-    head: { seq: expected - 1, hash: prev },
+    head: { seq: expected - 1, hash: Buffer.from(prevHex, 'hex') },
     cast,
     returned,
     pending: pending.size,

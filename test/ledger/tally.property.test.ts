@@ -8,6 +8,13 @@ import { CONTESTS, genesisFor, mulberry32, randomCapture, tempDir, testSigner } 
 
 type Outcome = 'cast' | 'returned' | 'left-pending';
 
+function uniqueSerial(n: number): string {
+  const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let s = '';
+  for (let i = 0; i < 12; i++, n = Math.floor(n / 32)) s = B32[n % 32] + s;
+  return s;
+}
+
 /** The tally written the obvious way, straight from the captures the test cast. */
 function expectedTally(cast: readonly BallotCapture[], returned: number, pending: number): unknown {
   return {
@@ -55,10 +62,13 @@ describe('ledger tally', () => {
         let returned = 0;
         let lastReturned: BallotCapture | undefined;
         const pending: number[] = [];
+        let opIndex = 0;
         for (const o of ops) {
           const rand = mulberry32(o.seed);
           // feeding a returned ballot again (same ID) is allowed; cast-as-is is how voters do it
-          const capture = o.refeed && lastReturned ? { ...randomCapture(rand), ballotId: lastReturned.ballotId } : randomCapture(rand);
+          // fresh ballots get a serial unique to the op (equal seeds must not make the same ballot twice)
+          const capture = { ...randomCapture(rand), ballotId: o.refeed && lastReturned ? lastReturned.ballotId : uniqueSerial(opIndex) };
+          opIndex += 1;
           const p = l.appendPending(capture);
           if (!p.ok) throw new Error(`append refused: ${JSON.stringify(p.error)}`);
           if (o.outcome === 'cast') {
