@@ -6,5 +6,6 @@ import { hash as nodeHash } from 'node:crypto';
  * is what the verify and 1,000,000-leaf budgets need.
  */
 export function sha256(data: Uint8Array): Buffer {
-  return nodeHash('sha256', data, 'buffer');
+  // a latin1 digest copied into a pooled Buffer beats a digest Buffer Node allocates unpooled
+  return Buffer.from(nodeHash('sha256', data, 'binary'), 'latin1');
 }

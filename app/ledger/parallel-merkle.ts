@@ -22,7 +22,7 @@ parentPort.on('message', (job) => {
       if (len + 1 > scratch.length) scratch = Buffer.allocUnsafe(2 * (len + 1));
       scratch[0] = 0;
       recs.copy(scratch, 1, a, b);
-      hash('sha256', scratch.subarray(0, len + 1), 'buffer').copy(out, i * 32);
+      out.write(hash('sha256', scratch.subarray(0, len + 1), 'binary'), i * 32, 'latin1');
     }
     parentPort.postMessage({ done: true });
   } else {
@@ -35,7 +35,7 @@ parentPort.on('message', (job) => {
     while (len > 1) {
       let j = 0;
       for (let i = 0; i < len; i += 2, j++) {
-        if (i + 1 < len) { cur.copy(scratch, 1, i * 32, (i + 2) * 32); hash('sha256', scratch, 'buffer').copy(cur, j * 32); }
+        if (i + 1 < len) { cur.copy(scratch, 1, i * 32, (i + 2) * 32); cur.write(hash('sha256', scratch, 'binary'), j * 32, 'latin1'); }
         else if (i !== j) cur.copy(cur, j * 32, i * 32, (i + 1) * 32);
       }
       len = j;

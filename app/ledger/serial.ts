@@ -28,9 +28,15 @@ export function serialToBytes(serial: string): Uint8Array {
 
 export function bytesToSerial(b: Uint8Array): string {
   if (b.length !== 8) throw new EncodingError(`ballot ID must be 8 bytes, got ${b.length}`);
-  const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
-  if (v >> 60n !== 0n) throw new EncodingError('ballot ID has bits above the 60 a serial carries');
+  const view = new DataView(b.buffer, b.byteOffset, 8);
+  const top = view.getUint32(0);
+  if (top >>> 28 !== 0) throw new EncodingError('ballot ID has bits above the 60 a serial carries');
+  const low = view.getUint32(4);
+  // 60 bits = hi (30) · 2^30 + lo (30), each half six base32 characters
+  const hi = top * 4 + Math.floor(low / 2 ** 30);
+  const lo = low % 2 ** 30;
   let s = '';
-  for (let i = 11; i >= 0; i--) s += ALPHABET[Number((v >> BigInt(i * 5)) & 31n)];
+  for (let i = 5; i >= 0; i--) s += ALPHABET[Math.floor(hi / 32 ** i) % 32];
+  for (let i = 5; i >= 0; i--) s += ALPHABET[Math.floor(lo / 32 ** i) % 32];
   return s;
 }
