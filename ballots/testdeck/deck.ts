@@ -44,6 +44,8 @@ export interface DeckOptions {
   readonly marginalRate: number;
   readonly erasureRate: number;
   readonly format: ImageFormat;
+  /** false: keep rasters only (in-process benchmarks; PNG would be a lossless round trip). */
+  readonly encode?: boolean;
 }
 
 export const DEFAULT_KIND_WEIGHTS: Readonly<Record<SheetKind, number>> = {
@@ -56,6 +58,7 @@ export const DEFAULT_KIND_WEIGHTS: Readonly<Record<SheetKind, number>> = {
   'test-mode': 2,
   counterfeit: 3,
   duplicate: 2,
+  'mis-scaled': 2,
 };
 
 export interface RenderedSheet {
@@ -180,7 +183,9 @@ export class TestDeck {
     const page = layout.page;
     const widthPx = Math.round(mmToPx(page.width, o.dpi));
     const streaks = o.streakRate > 0 && rng.chance(o.streakRate);
-    const base = randomDistortion(o.distortion, rng, { widthPx, page }, { streaks });
+    const drawn = randomDistortion(o.distortion, rng, { widthPx, page }, { streaks });
+    // Printed too small or too large for the reader to trust: outside 97–103 % with a clear gap.
+    const base = kind === 'mis-scaled' ? { ...drawn, scale: rng.chance(0.5) ? rng.uniform(0.9, 0.955) : rng.uniform(1.045, 1.06) } : drawn;
     const backFirst = layout.sides.length === 2 && rng.chance(0.25);
     const order: Side[] = layout.sides.map((s) => s.side);
     if (backFirst) order.reverse();
@@ -206,10 +211,13 @@ export class TestDeck {
       const sideDistortion: Distortion = { ...base, ...keepMarksInFrame(base, side.marks, page) };
       applyPaperEffects(img, sideDistortion, o.dpi);
       const framed = placeInFrame(img, sideDistortion, o.dpi, 250);
-      const scanned = await scannerOptics(framed, sideDistortion);
+      let scanned = await scannerOptics(framed, sideDistortion);
       applyScannerEffects(scanned, sideDistortion, rng);
+      const q = sideDistortion.jpegQuality;
+      // the scanner compressed the image: its artefacts are part of the raster, whatever the file format
+      if (q !== undefined && o.format !== 'jpeg') scanned = await jpegRoundTrip(scanned, q);
       const file = `sheet-${String(index + 1).padStart(6, '0')}-${n + 1}.${o.format === 'jpeg' ? 'jpg' : o.format === 'tiff' ? 'tif' : 'png'}`;
-      const bytes = await encodeImage(scanned, o.format, sideDistortion.jpegQuality);
+      const bytes = o.encode === false ? Buffer.alloc(0) : await encodeImage(scanned, o.format, q);
       images.push({ file, side: sideName, distortion: sideDistortion });
       files.push({ file, bytes });
       rasters.push(scanned);
@@ -363,6 +371,8 @@ function expectedOutcome(
   if (kind === 'wrong-precinct') rejected.push('wrong-precinct');
   if (ballotMode !== stationMode) rejected.push(ballotMode === 'test' ? 'test-ballot-in-official-mode' : 'official-ballot-in-test-mode');
   if (streaks) rejected.push('scanner-streaks');
+  // Enlarged prints push the corner marks off the paper: the reader may say either.
+  if (kind === 'mis-scaled') rejected.push('mis-scaled', 'unalignable');
   if (rejected.length > 0) return { status: 'rejected', reasons: rejected, contests: perContest };
   const returned: ExpectedReason[] = [];
   if (anyOvervote) returned.push('overvote');
@@ -394,18 +404,18 @@ async function scannerOptics(img: GrayImage, d: Distortion): Promise<GrayImage> 
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
+/** 8-bit gray in `format`; PNG and TIFF are lossless, so their pixels are the raster's. */
 export async function encodeImage(img: GrayImage, format: ImageFormat, jpegQuality?: number): Promise<Buffer> {
-  const raw = () =>
-    sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 1 } }).toColourspace('b-w');
-  if (format === 'jpeg') return raw().jpeg({ quality: jpegQuality ?? 90 }).toBuffer();
-  let source = raw();
-  if (jpegQuality !== undefined) {
-    // the scanner compressed the image; the file keeps its artefacts in a lossless container
-    const jpg = await raw().jpeg({ quality: jpegQuality }).toBuffer();
-    source = sharp(jpg).toColourspace('b-w');
-  }
+  const source = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 1 } }).toColourspace('b-w');
+  if (format === 'jpeg') return source.jpeg({ quality: jpegQuality ?? 90 }).toBuffer();
   if (format === 'tiff') return source.tiff({ compression: 'lzw' }).toBuffer();
   return source.png({ compressionLevel: 3 }).toBuffer();
+}
+
+async function jpegRoundTrip(img: GrayImage, quality: number): Promise<GrayImage> {
+  const jpg = await encodeImage(img, 'jpeg', quality);
+  const { data, info } = await sharp(jpg).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
 export { MARK_KINDS, NO_DISTORTION };

@@ -50,12 +50,13 @@ export type DistortionProfile = 'none' | 'mild' | 'full';
 
 /** The full ranges of the test-deck issue; `mild` keeps to a quarter of them. */
 export function randomDistortion(profile: DistortionProfile, rng: Rng, frame: { widthPx: number; page: { width: number; height: number } }, opts: { streaks: boolean }): Distortion {
-  if (profile === 'none') return NO_DISTORTION;
-  const k = profile === 'full' ? 1 : 0.25;
-  const sometimes = (p: number) => rng.chance(profile === 'full' ? p : p / 2);
+  // streaks are the scanner's, not the paper's: a deck without distortions can still ask for them
   const streaks = opts.streaks
     ? Array.from({ length: rng.int(1, 2) }, () => ({ x: rng.int(Math.round(frame.widthPx * 0.1), Math.round(frame.widthPx * 0.9)), width: rng.int(1, 3), value: rng.int(10, 80) }))
     : [];
+  if (profile === 'none') return { ...NO_DISTORTION, streaks };
+  const k = profile === 'full' ? 1 : 0.25;
+  const sometimes = (p: number) => rng.chance(profile === 'full' ? p : p / 2);
   const folds = sometimes(0.2)
     ? [
         rng.chance(0.5)

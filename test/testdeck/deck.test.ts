@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import type { Rect } from '../../ballots/layout';
 import { layoutBallot } from '../../ballots/layout';
 import type { DeckOptions, DeckTruth, TruthImage, TruthSheet } from '../../ballots/testdeck';
-import { DEFAULT_KIND_WEIGHTS, MARK_KINDS, TestDeck } from '../../ballots/testdeck';
+import { DEFAULT_KIND_WEIGHTS, MARK_KINDS, SHEET_KINDS, TestDeck } from '../../ballots/testdeck';
 import { placePoint } from '../../ballots/testdeck/distort';
 import { EXAMPLES, TEST_PASSPHRASE, example, tempDir, testKeys, writeTestKeys, zbarDecode } from '../support/ballots';
 import { runCli } from '../support/cli';
@@ -59,8 +59,8 @@ describe('test deck generation', () => {
   });
 
   it('makes every special sheet kind with the outcome a correct reader must give', async () => {
-    const kinds = ['overvote', 'blank', 'wrong-election', 'wrong-precinct', 'test-mode', 'counterfeit'] as const;
-    const want = { overvote: ['returned', 'overvote'], blank: ['returned', 'blank-ballot'], 'wrong-election': ['rejected', 'wrong-election'], 'wrong-precinct': ['rejected', 'wrong-precinct'], 'test-mode': ['rejected', 'test-ballot-in-official-mode'], counterfeit: ['rejected', 'counterfeit'] };
+    const kinds = ['overvote', 'blank', 'wrong-election', 'wrong-precinct', 'test-mode', 'counterfeit', 'mis-scaled'] as const;
+    const want = { overvote: ['returned', 'overvote'], blank: ['returned', 'blank-ballot'], 'wrong-election': ['rejected', 'wrong-election'], 'wrong-precinct': ['rejected', 'wrong-precinct'], 'test-mode': ['rejected', 'test-ballot-in-official-mode'], counterfeit: ['rejected', 'counterfeit'], 'mis-scaled': ['rejected', 'mis-scaled', 'unalignable'] };
     for (const kind of kinds) {
       const deck = new TestDeck(deckOptions({ kinds: { [kind]: 1 }, distortion: 'none', streakRate: 0, marginalRate: 0 }));
       const sheet = await deck.sheet(0);
@@ -129,7 +129,7 @@ describe('a 1,000-sheet deck matches its truth', () => {
     expect(truth.sheets).toHaveLength(1000);
     const files = new Set(fs.readdirSync(path.join(dir, 'deck')));
     for (const s of truth.sheets) for (const im of s.images) expect(files.has(im.file)).toBe(true);
-    expect(new Set(truth.sheets.map((s) => s.kind)).size).toBe(9);
+    expect(new Set(truth.sheets.map((s) => s.kind)).size).toBe(SHEET_KINDS.length);
     expect(new Set(truth.sheets.flatMap((s) => s.marks.map((m) => m.kind))).size).toBe(MARK_KINDS.length);
   });
 
