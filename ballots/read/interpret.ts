@@ -101,7 +101,7 @@ export class BallotReader {
     const corners = this.marks.filter((m) => m.kind === 'corner').map((m) => applyHomography(reg.value.toImage, m.x + m.width / 2, m.y + m.height / 2));
     const streaks = findStreaks(img, corners, between(levels, 0.5), profile.streakFraction);
 
-    const codes = await this.readCodes(img, reg.value);
+    const codes = await this.readCodes(img, reg.value, inkBelow);
     if (!codes.ok) {
       if (streaks.length > 0) return reject('scanner-streaks', `vertical streaks at x = ${streaks.join(', ')} px`, { alignment });
       return reject(codes.reason, codes.detail, { alignment });
@@ -156,11 +156,15 @@ export class BallotReader {
   private async readCodes(
     img: GrayImage,
     reg: Registration,
+    inkBelow: number,
   ): Promise<{ ok: true; codes: BallotCodes; serial: string } | { ok: false; reason: RejectReason; detail: string }> {
     const found: Partial<Record<CodeKind, string>> = {};
     const modulePx = (0.75 * reg.dpi) / 25.4;
     const fastScale = 1 / Math.max(1, Math.floor(modulePx / 2.8));
     for (const { kind, rect } of codeBoxes(this.page)) {
+      // An empty box has no code to find: say so at once instead of trying harder (a page without codes
+      // must not be slower than a ballot).
+      if (inkShare(img, imageRect(reg.toImage, rect, 0), inkBelow) < 0.05) continue;
       // fast first; then the whole neighbourhood, harder; then despeckled and binarised (dust, folds)
       for (const attempt of [
         { margin: 4, scale: fastScale, tryHarder: false, clean: false },
@@ -260,6 +264,23 @@ function imageRect(h: Homography, r: { x: number; y: number; width: number; heig
   const xs = pts.map((p) => p.x);
   const ys = pts.map((p) => p.y);
   return { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+}
+
+/** Share of sampled pixels in an image rectangle that are ink. */
+function inkShare(img: GrayImage, r: { x: number; y: number; width: number; height: number }, inkBelow: number): number {
+  const x0 = Math.max(0, Math.floor(r.x));
+  const y0 = Math.max(0, Math.floor(r.y));
+  const x1 = Math.min(img.width, Math.ceil(r.x + r.width));
+  const y1 = Math.min(img.height, Math.ceil(r.y + r.height));
+  let n = 0;
+  let ink = 0;
+  for (let y = y0; y < y1; y += 2) {
+    for (let x = x0; x < x1; x += 2) {
+      n++;
+      if ((img.data[y * img.width + x] as number) < inkBelow) ink++;
+    }
+  }
+  return n === 0 ? 0 : ink / n;
 }
 
 function round(x: number, digits: number): number {
