@@ -40,14 +40,16 @@ export type CalibrationProfile = z.infer<typeof CalibrationProfileSchema>;
 
 /**
  * Defaults from the mark study in test/testdeck/mark-kinds.test.ts: an empty or erased target scores ≤ 0.01,
- * a stray dot 0.07–0.16, any mark meant as a vote ≥ 0.30. The cuts sit in the gaps.
+ * a stray dot 0.07–0.16, any mark meant as a vote ≥ 0.30. The cuts sit in the gaps. The ink cut is a
+ * quarter of the way from paper to ink (on 3×3 means): light pencil stays above it even when a scanner's
+ * brightness and contrast are 20 % high and clip the paper white; an erasure's smudge stays below it.
  */
 export const DEFAULT_PROFILE: CalibrationProfile = {
   format: 'tallyproof-calibration/1',
   name: 'default',
   dpi: 200,
   thresholds: { definite: 0.22, marginal: 0.04 },
-  inkCut: 0.35,
+  inkCut: 0.25,
   insetMm: 0.3,
   offsets: { x: 0, y: 0 },
   streakFraction: 0.9,
