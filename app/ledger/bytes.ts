@@ -58,6 +58,8 @@ export class ByteWriter {
   }
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export class ByteReader {
   private pos = 0;
   constructor(private readonly buf: Uint8Array) {}
@@ -102,11 +104,13 @@ export class ByteReader {
   }
 
   text(what: string): string {
-    const n = this.varint(`${what} length`);
+    const n = this.varint(what);
     const raw = this.bytes(n, what);
-    const s = Buffer.from(raw).toString('utf8');
-    if (!Buffer.from(s, 'utf8').equals(raw)) throw new EncodingError(`${what} is not valid UTF-8`);
-    return s;
+    try {
+      return strictUtf8.decode(raw);
+    } catch {
+      throw new EncodingError(`${what} is not valid UTF-8`);
+    }
   }
 
   end(what: string): void {

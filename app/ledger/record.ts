@@ -236,7 +236,6 @@ export function readRecord(rd: ByteReader): BallotRecord {
 
 /** The record's ballot ID bytes straight from an encoded record, without a full decode (hot paths). */
 export function recordBallotIdKey(bytes: Uint8Array): string {
-  const id = Buffer.from(bytes.subarray(1, 9));
-  id[0] = (id[0] as number) & ~FLAG_MASK;
-  return id.toString('latin1');
+  // the first serial byte without the flag bits, then the other seven as they are
+  return String.fromCharCode((bytes[1] as number) & ~FLAG_MASK) + Buffer.from(bytes.buffer, bytes.byteOffset + 2, 7).toString('latin1');
 }

@@ -35,8 +35,7 @@ export function bytesToSerial(b: Uint8Array): string {
   // 60 bits = hi (30) · 2^30 + lo (30), each half six base32 characters
   const hi = top * 4 + Math.floor(low / 2 ** 30);
   const lo = low % 2 ** 30;
-  let s = '';
-  for (let i = 5; i >= 0; i--) s += ALPHABET[Math.floor(hi / 32 ** i) % 32];
-  for (let i = 5; i >= 0; i--) s += ALPHABET[Math.floor(lo / 32 ** i) % 32];
-  return s;
+  // both halves are below 2^30, so 32-bit shifts are exact
+  const c = (x: number, shift: number): string => ALPHABET[(x >>> shift) & 31] as string;
+  return c(hi, 25) + c(hi, 20) + c(hi, 15) + c(hi, 10) + c(hi, 5) + c(hi, 0) + c(lo, 25) + c(lo, 20) + c(lo, 15) + c(lo, 10) + c(lo, 5) + c(lo, 0);
 }
