@@ -59,6 +59,8 @@ export const DEFAULT_KIND_WEIGHTS: Readonly<Record<SheetKind, number>> = {
   counterfeit: 3,
   duplicate: 2,
   'mis-scaled': 2,
+  // every target filled: a calibration sheet (tallyproof calibrate), not part of an election-day mix
+  'all-filled': 0,
 };
 
 export interface RenderedSheet {
@@ -314,6 +316,7 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 /** Which targets the voter means to fill, for the kind of sheet. */
 function chooseVotes(kind: SheetKind, contests: readonly Contest[], targets: ReadonlyMap<string, readonly Target[]>, rng: Rng): Target[] {
   if (kind === 'blank') return [];
+  if (kind === 'all-filled') return [...targets.values()].flat();
   const out: Target[] = [];
   const overvoteIn = kind === 'overvote' ? rng.pick(contests.filter((c) => (targets.get(c.id)?.length ?? 0) > voteFor(c))).id : undefined;
   const undervoteIn = kind === 'undervote' ? rng.pick(contests).id : undefined;

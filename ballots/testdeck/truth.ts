@@ -2,7 +2,7 @@ import type { Side } from '../layout';
 import type { Distortion } from './distort';
 import type { MarkClass, MarkKind } from './marks';
 
-export const SHEET_KINDS = ['normal', 'undervote', 'overvote', 'blank', 'wrong-election', 'wrong-precinct', 'test-mode', 'counterfeit', 'duplicate', 'mis-scaled'] as const;
+export const SHEET_KINDS = ['normal', 'undervote', 'overvote', 'blank', 'wrong-election', 'wrong-precinct', 'test-mode', 'counterfeit', 'duplicate', 'mis-scaled', 'all-filled'] as const;
 export type SheetKind = (typeof SHEET_KINDS)[number];
 
 /** Machine-readable reasons a correct reader gives (the reader's own vocabulary). */

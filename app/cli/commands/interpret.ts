@@ -13,7 +13,9 @@ import { REASON_TEXT } from '../../../ballots/read/reasons';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, action } from '../context';
 import { requireElection } from '../inputs';
-import { notYetBuilt } from './pending';
+import { deriveProfile } from '../../../calibration/calibrate';
+import { describeThresholds } from '../../../calibration/profile';
+import { writeFileAtomic } from '../write-file';
 
 interface InterpretOptions {
   election: string;
@@ -40,11 +42,57 @@ export function registerInterpret(program: Command, ctx: CliContext): void {
     .action(action(ctx, (images: string[], opts: InterpretOptions) => interpret(ctx, images, opts)));
   program
     .command('calibrate')
-    .description('derive mark thresholds from scans of blank and marked calibration sheets')
+    .description('derive mark thresholds from scans of blank and fully marked calibration sheets')
     .requiredOption('--election <file>', 'election definition JSON')
     .requiredOption('--out <file>', 'calibration profile to write')
-    .argument('<image...>', 'calibration sheet scans')
-    .action(notYetBuilt('calibrate', 3));
+    .option('--keys <path>', `election public keys (${PUBLIC_FILE_NAME}, or its directory; default: beside the election file)`)
+    .option('--name <name>', 'profile name printed on tapes', `calibrated ${new Date().toISOString().slice(0, 10)}`)
+    .addOption(new Option('--mode <mode>', 'mode of the calibration sheets').choices(['official', 'test']).default('test'))
+    .argument('<image...>', 'calibration sheet scans: blank ballots and ballots with every target filled')
+    .action(action(ctx, (images: string[], opts: CalibrateOptions) => calibrate(ctx, images, opts)));
+}
+
+interface CalibrateOptions {
+  election: string;
+  out: string;
+  keys?: string;
+  name: string;
+  mode: Mode;
+}
+
+async function calibrate(ctx: CliContext, images: string[], opts: CalibrateOptions): Promise<number> {
+  const election = requireElection(ctx, opts.election);
+  const reader = new BallotReader({ election, publicKeys: requirePublicKeys(ctx, opts.election, opts.keys), profile: DEFAULT_PROFILE, station: { mode: opts.mode } });
+  const pages: PageReading[] = [];
+  for (const image of images) {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path.resolve(ctx.cwd, image));
+    } catch (e) {
+      throw new CommandFailure(`cannot read calibration scan ${image}: ${(e as Error).message}`);
+    }
+    pages.push(await reader.readFile(bytes));
+  }
+  const dpis = pages.flatMap((p) => (p.alignment ? [p.alignment.dpi] : [])).sort((a, b) => a - b);
+  const r = deriveProfile(pages, { name: opts.name, ...(dpis.length > 0 ? { dpi: Math.round(dpis[Math.floor(dpis.length / 2)]!) } : {}) });
+  for (const rej of r.ok ? r.value.rejectedImages : pages.flatMap((p, index) => (p.status === 'rejected' ? [{ index, reasons: p.reasons }] : []))) {
+    ctx.io.stderr(`skipped ${images[rej.index]}: ${rej.reasons.join(', ')}\n`);
+  }
+  if (!r.ok) throw new CommandFailure(`cannot calibrate: ${r.error.message}`);
+  const rep = r.value;
+  const out = path.resolve(ctx.cwd, opts.out);
+  writeFileAtomic(out, `${JSON.stringify(rep.profile, null, 2)}\n`);
+  const d = (x: { count: number; mean: number; min: number; p01: number; p99: number; max: number }) =>
+    `n ${x.count}, mean ${x.mean.toFixed(3)}, min ${x.min.toFixed(3)}, p1 ${x.p01.toFixed(3)}, p99 ${x.p99.toFixed(3)}, max ${x.max.toFixed(3)}`;
+  ctx.io.stdout(
+    `calibration from ${rep.blankSheets} blank and ${rep.markedSheets} marked sheet images\n` +
+      `  blank targets   ${d(rep.blank)}\n` +
+      `  marked targets  ${d(rep.marked)}\n` +
+      `  separation      gap ${rep.gap.toFixed(3)}, d' ${rep.dPrime.toFixed(1)}\n` +
+      `  ${describeThresholds(rep.profile)}\n` +
+      `wrote ${out}\n`,
+  );
+  return EXIT_OK;
 }
 
 export function requirePublicKeys(ctx: CliContext, electionFile: string, keys: string | undefined): ElectionPublicKeys {
