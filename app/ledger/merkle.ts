@@ -8,11 +8,12 @@ import { sha256 } from './hash';
  */
 export const HASH_BYTES = 32;
 
+let leafScratch = Buffer.allocUnsafe(512);
 export function leafHash(data: Uint8Array): Buffer {
-  const buf = Buffer.allocUnsafe(1 + data.length);
-  buf[0] = 0x00;
-  buf.set(data, 1);
-  return sha256(buf);
+  if (data.length + 1 > leafScratch.length) leafScratch = Buffer.allocUnsafe(2 * (data.length + 1));
+  leafScratch[0] = 0x00;
+  leafScratch.set(data, 1);
+  return sha256(leafScratch.subarray(0, data.length + 1));
 }
 
 const nodeScratch = Buffer.allocUnsafe(1 + 2 * HASH_BYTES);
