@@ -6,6 +6,7 @@ import { verifyBallotCodes } from '../identity';
 import type { BallotLayout, CodeKind, Side, SideLayout } from '../layout';
 import { PAPER, codeBoxes, layoutBallot, registrationMarks } from '../layout';
 import type { GrayImage } from '../testdeck/gray-image';
+import { scoringImage } from './debug-image';
 import { decodeImage } from './decode';
 import type { Homography } from './homography';
 import { applyHomography } from './homography';
@@ -65,6 +66,11 @@ export interface ReaderSetup {
   readonly returnUndervotes?: boolean;
 }
 
+export interface ReadOptions {
+  /** Receives a PNG of the scan with every target's score drawn on it (the scoring report). */
+  readonly onScoring?: (png: Buffer) => void;
+}
+
 /** Reads ballot pages for one election; keeps the layouts it has computed. */
 export class BallotReader {
   private readonly layouts = new Map<string, BallotLayout>();
@@ -81,14 +87,14 @@ export class BallotReader {
   }
 
   /** Reads one encoded image (PNG, JPEG, TIFF, PNM). Never throws for bad input: it says why in the result. */
-  async readFile(bytes: Uint8Array): Promise<PageReading> {
+  async readFile(bytes: Uint8Array, options: ReadOptions = {}): Promise<PageReading> {
     const started = process.hrtime.bigint();
     const decoded = await decodeImage(bytes);
     if (!decoded.ok) return this.finish(started, { status: 'rejected', reasons: [decoded.error.code], detail: decoded.error.message, contests: {}, marks: [] });
-    return this.readImage(decoded.value, started);
+    return this.readImage(decoded.value, started, options);
   }
 
-  async readImage(img: GrayImage, started = process.hrtime.bigint()): Promise<PageReading> {
+  async readImage(img: GrayImage, started = process.hrtime.bigint(), options: ReadOptions = {}): Promise<PageReading> {
     const reject = (reason: RejectReason, detail: string, extra: Partial<PageReading> = {}): PageReading =>
       this.finish(started, { status: 'rejected', reasons: [reason], detail, contests: {}, marks: [], ...extra });
     const levels = measureLevels(img);
@@ -121,6 +127,7 @@ export class BallotReader {
     if (!side) return reject('codes-disagree', `the voting ID names the ${v.votingId.side} side of a one-sided ballot`, { alignment, ...ids });
 
     const marks = this.scoreSide(img, reg.value.toImage, side, inkBelow, reg.value.dpi);
+    if (options.onScoring) options.onScoring(await scoringImage(img, reg.value.toImage, side, marks, reg.value.dpi));
     const contests = this.contestsOf(side, marks);
     const reasons = pageReturnReasons(contests, marks, layout.sides.length === 1, this.setup.returnUndervotes ?? false);
     return this.finish(started, {

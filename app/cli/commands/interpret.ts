@@ -25,6 +25,7 @@ interface InterpretOptions {
   precinct?: string;
   undervotes?: boolean;
   json?: boolean;
+  debug?: string;
 }
 
 export function registerInterpret(program: Command, ctx: CliContext): void {
@@ -38,6 +39,7 @@ export function registerInterpret(program: Command, ctx: CliContext): void {
     .option('--precinct <id>', "the station's precinct (default: central count, any precinct)")
     .option('--undervotes', 'return ballots with undervotes for review')
     .option('--json', 'print one JSON object per image')
+    .option('--debug <dir>', 'write a scoring report per image: the scan with every target’s score drawn on it')
     .argument('<image...>', 'scanned ballot images')
     .action(action(ctx, (images: string[], opts: InterpretOptions) => interpret(ctx, images, opts)));
   program
@@ -137,7 +139,13 @@ async function interpret(ctx: CliContext, images: string[], opts: InterpretOptio
       print(ctx, opts, image, { status: 'rejected', reasons: ['unreadable-image'], detail: `cannot open ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(e)}`, contests: {}, marks: [], ms: 0 });
       continue;
     }
-    print(ctx, opts, image, await reader.readFile(bytes));
+    let scoring: Buffer | undefined;
+    const reading = await reader.readFile(bytes, opts.debug === undefined ? {} : { onScoring: (png) => void (scoring = png) });
+    if (opts.debug !== undefined && scoring) {
+      const out = path.join(path.resolve(ctx.cwd, opts.debug), `${path.basename(image).replace(/\.[^.]+$/, '')}.scores.png`);
+      writeFileAtomic(out, scoring);
+    }
+    print(ctx, opts, image, reading);
   }
   return missing > 0 ? EXIT_FAILURE : EXIT_OK;
 }
