@@ -64,6 +64,13 @@ export function hexScratch(): Buffer {
   return hexScratchBuf;
 }
 
+/** Puts a payload at the same place entryHashFromHex does, without hashing. */
+export function payloadIntoScratch(payloadHex: string): void {
+  const n = 42 + payloadHex.length / 2;
+  if (n > hexScratchBuf.length) hexScratchBuf = Buffer.allocUnsafe(n * 2);
+  hexScratchBuf.write(payloadHex, 42, 'hex');
+}
+
 const ContestMapSchema = z.array(
   z.object({
     id: z.string().min(1).max(128),

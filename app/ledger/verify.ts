@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { bytesEqual, toHex } from './bytes';
 import { LedgerError } from './errors';
+import os from 'node:os';
+import type { ChainCheck } from './chain-check';
+import { chainProblemMessage, startChainCheck } from './chain-check';
 import type { Problem, ReplaySummary, ReplayVisitor } from './replay';
 import { ReplayProblem, replayLedger } from './replay';
 import type { Db } from './storage';
@@ -17,6 +20,11 @@ export type ExternalHead = z.infer<typeof ExternalHeadSchema>;
 
 export interface VerifyOptions {
   readonly expectedHeads?: readonly ExternalHead[];
+  /**
+   * Re-hash the chain on a second thread while the main one replays it: 'auto' (the default) does so for
+   * ledgers of PARALLEL_FROM entries or more on a machine with more than one core.
+   */
+  readonly parallel?: 'auto' | 'always' | 'never';
   /** the station public key from keys/station.json; the genesis entry must name the same key */
   readonly stationPublicKey?: Uint8Array;
 }
@@ -55,15 +63,40 @@ export function parseHeadArg(raw: string): ExternalHead {
   return { seq: Number(m[1]), hash: m[2] as string, what: 'the head given on the command line' };
 }
 
+export const PARALLEL_FROM = 50_000;
+
 export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor: ReplayVisitor = {}): VerifyReport {
   const heads = opts.expectedHeads ?? [];
-  let summary: ReplaySummary;
+  let replayed: ReplaySummary | undefined;
+  let chain: ChainCheck | undefined;
   try {
-    summary = replayLedger(db, visitor, new Set(heads.map((h) => h.seq)));
+    // a snapshot bound: a station appending meanwhile adds entries neither thread looks at
+    const lastSeq = (db.prepare('SELECT max(seq) FROM entries').pluck().get() as number | null) ?? 0;
+    const mode = opts.parallel ?? 'auto';
+    const parallel = mode === 'always' || (mode === 'auto' && lastSeq >= PARALLEL_FROM && os.availableParallelism() > 1);
+    if (parallel) chain = startChainCheck(file, lastSeq);
+    let replayProblem: Problem | undefined;
+    try {
+      replayed = replayLedger(db, visitor, new Set(heads.map((h) => h.seq)), { lastSeq, hashesCheckedElsewhere: parallel });
+    } catch (e) {
+      if (!(e instanceof ReplayProblem)) throw e;
+      replayProblem = e.problem;
+    }
+    if (chain !== undefined) {
+      const verdict = chain.result();
+      chain = undefined;
+      const p = verdict.problem;
+      // the chain's verdict on an entry comes first: a replay problem at or after it follows from it
+      if (p !== undefined && (replayProblem === undefined || p.seq <= replayProblem.seq)) {
+        return { file, ok: false, problem: { seq: p.seq, kind: p.kind, message: chainProblemMessage(p.kind, p.seq, p.next) } };
+      }
+    }
+    if (replayProblem !== undefined) return { file, ok: false, problem: replayProblem };
   } catch (e) {
-    if (e instanceof ReplayProblem) return { file, ok: false, problem: e.problem };
+    chain?.result();
     throw storageError(e, file);
   }
+  const summary = replayed as ReplaySummary; // set: every path without it returned above
   if (opts.stationPublicKey !== undefined && !bytesEqual(Buffer.from(summary.genesis.station.publicKey, 'hex'), opts.stationPublicKey)) {
     return { file, ok: false, summary, problem: { seq: 1, kind: 'rewritten', message: 'the genesis entry names another station key than keys/station.json: the ledger was replaced or rewritten' } };
   }

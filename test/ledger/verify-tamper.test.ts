@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Ledger } from '../../app/ledger/ledger';
 import { entryHash } from '../../app/ledger/entries';
-import { verifyLedgerFile } from '../../app/ledger/verify';
+import { verifyLedgerFile as verifyFile } from '../../app/ledger/verify';
 import { toHex } from '../../app/ledger/bytes';
 import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from './fixtures';
 
@@ -36,7 +36,9 @@ function tamper(file: string, fn: (db: Database.Database) => void): void {
   db.close();
 }
 
-describe('ledger verify finds tampering and names the first bad entry', () => {
+// Every case runs on one thread and with the chain re-hashed on a second thread: same verdicts.
+describe.each(['never', 'always'] as const)('ledger verify (parallel: %s) finds tampering and names the first bad entry', (parallel) => {
+  const verifyLedgerFile = (f: string, opts: Parameters<typeof verifyFile>[1] = {}): ReturnType<typeof verifyFile> => verifyFile(f, { ...opts, parallel });
   let file: string;
   let built: ReturnType<typeof build>;
   beforeEach(() => {

@@ -1,0 +1,105 @@
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { LedgerError } from './errors';
+
+/**
+ * The hash-chain half of `verify` on a second thread, for large ledgers: it re-hashes every entry and checks
+ * every link while the main thread replays what the entries mean. Same layout and the same verdicts as the
+ * one-thread path in replay.ts (tests run both on the same tampered files and compare).
+ */
+export type ChainProblemKind = 'deleted' | 'out-of-order' | 'changed';
+
+export interface ChainVerdict {
+  readonly problem?: { readonly seq: number; readonly kind: ChainProblemKind; readonly next?: number };
+  readonly entries: number;
+  readonly headHex: string;
+}
+
+export function chainProblemMessage(kind: ChainProblemKind, seq: number, next?: number): string {
+  switch (kind) {
+    case 'deleted':
+      return `entry ${seq} is missing (the next entry is ${next}): deleted`;
+    case 'out-of-order':
+      return `its previous-entry hash does not match entry ${seq - 1}: an entry was deleted, inserted or reordered here`;
+    case 'changed':
+      return 'its contents do not match its hash: the entry was changed';
+  }
+}
+
+// Plain JavaScript: a worker cannot load the TypeScript sources. The hash layout is entries.ts's
+// entryHash (0x45, kind, seq as 8 bytes, previous hash, payload).
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { hash } = require('node:crypto');
+const { file, lastSeq, sqlitePath, port, flag } = workerData;
+const done = new Int32Array(flag);
+let message;
+try {
+  const Database = require(sqlitePath);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const stmt = db.prepare('SELECT seq, kind, hex(payload), lower(hex(prev_hash)), lower(hex(entry_hash)) FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 20000').raw(true);
+  let expected = 1;
+  let prevHex = '0'.repeat(64);
+  let buf = Buffer.allocUnsafe(4096);
+  let problem;
+  outer: for (;;) {
+    const rows = stmt.all(expected - 1, lastSeq);
+    if (rows.length === 0) break;
+    for (const [seq, kind, payloadHex, storedPrev, storedHash] of rows) {
+      if (seq !== expected) { problem = { seq: expected, kind: 'deleted', next: seq }; break outer; }
+      const n = 42 + payloadHex.length / 2;
+      if (n > buf.length) buf = Buffer.allocUnsafe(n * 2);
+      buf[0] = 0x45;
+      buf[1] = kind;
+      buf.writeUInt32BE(Math.floor(seq / 2 ** 32), 2);
+      buf.writeUInt32BE(seq >>> 0, 6);
+      buf.write(prevHex, 10, 32, 'hex');
+      buf.write(payloadHex, 42, 'hex');
+      const h = hash('sha256', buf.subarray(0, n), 'hex');
+      if (h !== storedHash) { problem = { seq, kind: storedPrev !== prevHex ? 'out-of-order' : 'changed' }; break outer; }
+      prevHex = h;
+      expected = seq + 1;
+    }
+  }
+  db.close();
+  message = { problem, entries: expected - 1, headHex: prevHex };
+} catch (e) {
+  message = { error: String(e && e.message ? e.message : e) };
+}
+port.postMessage(message);
+Atomics.store(done, 0, 1);
+Atomics.notify(done, 0);
+`;
+
+export interface ChainCheck {
+  /** Blocks until the worker is done (the replay has usually finished by then) and returns its verdict. */
+  result(): ChainVerdict;
+}
+
+export function startChainCheck(file: string, lastSeq: number): ChainCheck {
+  const flag = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { file, lastSeq, sqlitePath: require.resolve('better-sqlite3'), port: port2, flag },
+    transferList: [port2],
+  });
+  return {
+    result(): ChainVerdict {
+      const done = new Int32Array(flag);
+      // a generous bound so a dead worker cannot hang the command for ever
+      for (let waited = 0; Atomics.load(done, 0) === 0; waited += 1) {
+        if (waited > 1200) {
+          void worker.terminate();
+          throw new LedgerError('io', file, 'the chain check thread did not finish in 10 minutes');
+        }
+        Atomics.wait(done, 0, 0, 500);
+      }
+      const m = receiveMessageOnPort(port1)?.message as (ChainVerdict & { error?: string }) | undefined;
+      port1.close();
+      void worker.terminate();
+      if (m === undefined) throw new LedgerError('io', file, 'the chain check thread ended without a verdict');
+      if (m.error !== undefined) throw new LedgerError('io', file, `the chain check thread failed: ${m.error}`);
+      return m;
+    },
+  };
+}
