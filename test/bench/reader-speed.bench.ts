@@ -7,6 +7,7 @@ import { DEFAULT_PROFILE } from '../../calibration/profile';
 import { loadElection } from '../../ballots/election';
 import { deterministicRng, generateElectionKeys } from '../../ballots/identity';
 import { BallotReader } from '../../ballots/read/interpret';
+import { ReaderPool } from '../../ballots/read/pool';
 import { initQrDecoder } from '../../ballots/read/qr-decode';
 import { DEFAULT_KIND_WEIGHTS, MARK_KINDS, TestDeck } from '../../ballots/testdeck';
 import { argValue, machine } from './support/machine';
@@ -88,6 +89,20 @@ async function main(): Promise<void> {
       pageWithoutCodesMedianMs: await timeOf(noCodes),
       budget: { medianMs: 40, p99Ms: 100, ratioToDecode: 3 },
     });
+    if (name === 'municipal') {
+      // central count: pages per minute through the worker pool with 1 and with every core
+      const setup = { election: loaded.value, publicKeys: keys.public, profile: DEFAULT_PROFILE, station: { mode: 'official' as const, precinctId } };
+      const perMinute: Record<string, number> = {};
+      for (const size of [1, os.availableParallelism()]) {
+        const pool = new ReaderPool(setup, size);
+        await Promise.all(files.slice(0, size * 2).map((f) => pool.read(f))); // start-up and warm-up
+        const t0 = process.hrtime.bigint();
+        await Promise.all(files.map((f) => pool.read(f)));
+        perMinute[`workers${size}`] = Math.round((files.length / (Number(process.hrtime.bigint() - t0) / 1e9)) * 60);
+        await pool.close();
+      }
+      results.push({ pool: { election: name, pagesPerMinute: perMinute } });
+    }
     if (name === 'general') {
       const rss: number[] = [];
       const heap: number[] = [];
