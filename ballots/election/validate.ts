@@ -62,28 +62,21 @@ export function validateElection(input: unknown): Result<ValidElection, readonly
   const precinctsWithStyle = new Set<string>();
   const contestsOnBallots = new Set<string>();
   definition.ballotStyles.forEach((style, si) => {
-    const seenContests = new Set<string>();
-    style.contests.forEach((contestId, k) => {
-      const path = jsonPath(['ballotStyles', si, 'contests', k]);
-      if (!contestIds.has(contestId)) {
-        problems.push({ path, message: `ballot style "${style.id}" names contest "${contestId}", which the election does not define` });
-      } else if (seenContests.has(contestId)) {
-        problems.push({ path, message: `ballot style "${style.id}" lists contest "${contestId}" twice` });
-      }
-      seenContests.add(contestId);
-      contestsOnBallots.add(contestId);
-    });
-    const seenPrecincts = new Set<string>();
-    style.precincts.forEach((precinctId, k) => {
-      const path = jsonPath(['ballotStyles', si, 'precincts', k]);
-      if (!precinctIds.has(precinctId)) {
-        problems.push({ path, message: `ballot style "${style.id}" names precinct "${precinctId}", which the election does not define` });
-      } else if (seenPrecincts.has(precinctId)) {
-        problems.push({ path, message: `ballot style "${style.id}" lists precinct "${precinctId}" twice` });
-      }
-      seenPrecincts.add(precinctId);
-      precinctsWithStyle.add(precinctId);
-    });
+    // a style's lists must name things the election defines, each once
+    const refs = [
+      ['contests', 'contest', contestIds, contestsOnBallots],
+      ['precincts', 'precinct', precinctIds, precinctsWithStyle],
+    ] as const;
+    for (const [field, what, known, used] of refs) {
+      const seen = new Set<string>();
+      style[field].forEach((id, k) => {
+        const path = jsonPath(['ballotStyles', si, field, k]);
+        if (!known.has(id)) problems.push({ path, message: `ballot style "${style.id}" names ${what} "${id}", which the election does not define` });
+        else if (seen.has(id)) problems.push({ path, message: `ballot style "${style.id}" lists ${what} "${id}" twice` });
+        seen.add(id);
+        used.add(id);
+      });
+    }
   });
 
   definition.precincts.forEach((precinct, pi) => {
