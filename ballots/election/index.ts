@@ -4,3 +4,4 @@ export * from './validate';
 export * from './load';
 export * from './contest-options';
 export { canonicalJson } from './canonical';
+export * from './contest-result';

@@ -1,6 +1,6 @@
 import type { CalibrationProfile } from '../../calibration/profile';
-import type { Contest, ValidElection } from '../election';
-import { contestOptions, voteFor } from '../election';
+import type { ContestResult, ValidElection } from '../election';
+import { contestResult } from '../election';
 import type { BallotCodes, ElectionPublicKeys, IdentityError, Mode } from '../identity';
 import { verifyBallotCodes } from '../identity';
 import type { BallotLayout, CodeKind, Side, SideLayout } from '../layout';
@@ -27,14 +27,7 @@ export interface MarkReading {
   readonly class: MarkClass;
 }
 
-export interface ContestReading {
-  readonly selections: readonly string[];
-  readonly overvote: boolean;
-  readonly undervote: number;
-  readonly marginal: readonly string[];
-  readonly blank: boolean;
-  readonly writeIn: boolean;
-}
+export type ContestReading = ContestResult;
 
 export type Status = 'accepted' | 'returned' | 'rejected';
 
@@ -206,21 +199,9 @@ export class BallotReader {
     const byId = new Map(this.setup.election.definition.contests.map((c) => [c.id, c]));
     const out: Record<string, ContestReading> = {};
     for (const box of side.contests) {
-      const contest = byId.get(box.contestId) as Contest;
-      const mine = marks.filter((m) => m.contestId === contest.id);
-      const selections = mine.filter((m) => m.class === 'filled').map((m) => m.optionId);
-      const marginal = mine.filter((m) => m.class === 'marginal').map((m) => m.optionId);
-      const n = voteFor(contest);
-      const overvote = selections.length > n;
-      const writeIns = new Set(contestOptions(contest).filter((o) => o.writeIn).map((o) => o.id));
-      out[contest.id] = {
-        selections,
-        overvote,
-        undervote: overvote ? 0 : n - selections.length,
-        marginal,
-        blank: selections.length === 0 && marginal.length === 0,
-        writeIn: selections.some((s) => writeIns.has(s)),
-      };
+      const mine = marks.filter((m) => m.contestId === box.contestId);
+      const ids = (cls: MarkClass) => new Set(mine.filter((m) => m.class === cls).map((m) => m.optionId));
+      out[box.contestId] = contestResult(byId.get(box.contestId)!, ids('filled'), ids('marginal'));
     }
     return out;
   }

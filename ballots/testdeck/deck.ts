@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import sharp from 'sharp';
 import type { Contest, ValidElection } from '../election';
-import { contestOptions, voteFor } from '../election';
+import { contestResult, voteFor } from '../election';
 import type { BallotCodes, ElectionPrivateKeys, ElectionPublicKeys, Mode, VotingId } from '../identity';
 import { deriveBallotAddress, generateElectionKeys, issueBallotCodes, publicKeysOf, randomSerials } from '../identity';
 import type { BallotLayout, Side, SideLayout, Target } from '../layout';
@@ -12,7 +12,7 @@ import type { Distortion, DistortionProfile } from './distort';
 import { NO_DISTORTION, applyPaperEffects, applyScannerEffects, keepMarksInFrame, placeInFrame, randomDistortion } from './distort';
 import type { GrayImage } from './gray-image';
 import { cloneImage, mmToPx } from './gray-image';
-import type { MarkKind } from './marks';
+import type { MarkClass, MarkKind } from './marks';
 import { EXPECTED_CLASS, MARK_KINDS, PEN, drawMark, drawStrayMarks } from './marks';
 import { polyline } from './paint';
 import { drawQr } from './qr-raster';
@@ -225,7 +225,7 @@ export class TestDeck {
       rasters.push(scanned);
     }
 
-    const expected = expectedOutcome(kind, mode, o.mode, streaks, marks, [...byContest.keys()].map((id) => contests.get(id)!), byContest);
+    const expected = expectedOutcome(kind, mode, o.mode, streaks, marks, [...byContest.keys()].map((id) => contests.get(id)!));
     const truth: TruthSheet = {
       index,
       kind,
@@ -344,29 +344,19 @@ function expectedOutcome(
   streaks: boolean,
   marks: readonly TruthMark[],
   contests: readonly Contest[],
-  targets: ReadonlyMap<string, readonly Target[]>,
 ): TruthSheet['expected'] {
   const perContest: Record<string, TruthContest> = {};
   let anyOvervote = false;
   let anyMarginal = false;
   let anyVote = false;
   for (const c of contests) {
-    const options = contestOptions(c);
     const mine = marks.filter((m) => m.contestId === c.id);
-    const filled = options.filter((o) => mine.some((m) => m.optionId === o.id && m.expected === 'filled')).map((o) => o.id);
-    const marginal = mine.filter((m) => m.expected === 'marginal').map((m) => m.optionId);
-    const overvote = filled.length > voteFor(c);
-    anyOvervote ||= overvote;
-    anyMarginal ||= marginal.length > 0;
-    anyVote ||= filled.length > 0;
-    const writeInTargets = new Set((targets.get(c.id) ?? []).filter((t) => t.writeIn).map((t) => t.optionId));
-    perContest[c.id] = {
-      selections: filled,
-      overvote,
-      undervote: overvote ? 0 : voteFor(c) - filled.length,
-      marginal,
-      writeIn: filled.some((f) => writeInTargets.has(f)),
-    };
+    const ids = (cls: MarkClass) => new Set(mine.filter((m) => m.expected === cls).map((m) => m.optionId));
+    const result = contestResult(c, ids('filled'), ids('marginal'));
+    anyOvervote ||= result.overvote;
+    anyMarginal ||= result.marginal.length > 0;
+    anyVote ||= result.selections.length > 0;
+    perContest[c.id] = result;
   }
   const rejected: ExpectedReason[] = [];
   if (kind === 'wrong-election') rejected.push('wrong-election');

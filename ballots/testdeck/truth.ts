@@ -1,3 +1,4 @@
+import type { ContestResult } from '../election';
 import type { Side } from '../layout';
 import type { Distortion } from './distort';
 import type { MarkClass, MarkKind } from './marks';
@@ -27,13 +28,8 @@ export interface TruthMark {
   readonly expected: MarkClass;
 }
 
-export interface TruthContest {
-  readonly selections: readonly string[];
-  readonly overvote: boolean;
-  readonly undervote: number;
-  readonly marginal: readonly string[];
-  readonly writeIn: boolean;
-}
+/** The contest as a correct reader must report it. */
+export type TruthContest = ContestResult;
 
 /** One scanned image: which side of the ballot it shows and how it was turned. */
 export interface TruthImage {

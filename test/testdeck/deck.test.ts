@@ -6,29 +6,13 @@ import { layoutBallot } from '../../ballots/layout';
 import type { DeckOptions, DeckTruth, TruthImage, TruthSheet } from '../../ballots/testdeck';
 import { DEFAULT_KIND_WEIGHTS, MARK_KINDS, SHEET_KINDS, TestDeck } from '../../ballots/testdeck';
 import { placePoint } from '../../ballots/testdeck/distort';
-import { EXAMPLES, TEST_PASSPHRASE, example, tempDir, testKeys, writeTestKeys, zbarDecode } from '../support/ballots';
+import { EXAMPLES, TEST_PASSPHRASE, example, tempDir, writeTestKeys, zbarDecode } from '../support/ballots';
+import { deckOptions as baseDeckOptions } from '../support/reader';
 import { runCli } from '../support/cli';
 
+/** The reader tests' deck, with every distortion and extra mark switched on. */
 function deckOptions(over: Partial<DeckOptions> = {}): DeckOptions {
-  const keys = testKeys();
-  return {
-    election: example('municipal'),
-    publicKeys: keys.public,
-    privateKeys: keys.private,
-    seed: 'deck-test',
-    dpi: 150,
-    mode: 'official',
-    precinctId: 'p-101',
-    kinds: DEFAULT_KIND_WEIGHTS,
-    markKinds: MARK_KINDS,
-    distortion: 'full',
-    streakRate: 0.05,
-    strayMarks: true,
-    marginalRate: 0.1,
-    erasureRate: 0.2,
-    format: 'png',
-    ...over,
-  };
+  return baseDeckOptions({ seed: 'deck-test', distortion: 'full', streakRate: 0.05, strayMarks: true, marginalRate: 0.1, erasureRate: 0.2, ...over });
 }
 
 describe('test deck generation', () => {
