@@ -147,6 +147,32 @@ describe('Ledger', () => {
     expect(r.summary?.openBatch).toBe(4);
   });
 
+  it('rebuilds its ballot states and open batch on reopen: duplicates still refused, the batch still whole', () => {
+    const rand = mulberry32(8);
+    const signer = testSigner();
+    let l = Ledger.create(file, genesisFor('official', signer));
+    const first = randomCapture(rand);
+    const p = unwrap(l.appendPending(first));
+    const c = unwrap(l.confirmCast(p.seq));
+    for (let i = 0; i < 4; i++) unwrap(l.confirmCast(unwrap(l.appendPending(randomCapture(rand))).seq));
+    unwrap(l.closeBatch(signer));
+    for (let i = 0; i < 3; i++) unwrap(l.confirmCast(unwrap(l.appendPending(randomCapture(rand))).seq));
+    l.close();
+    l = Ledger.open(file);
+    expect(l.currentBatch).toBe(2);
+    expect(l.appendPending(first)).toEqual({ ok: false, error: { kind: 'duplicate', ballotId: first.ballotId, firstSeq: c.seq, firstPendingSeq: p.seq } });
+    for (let i = 0; i < 2; i++) unwrap(l.confirmCast(unwrap(l.appendPending(randomCapture(rand))).seq));
+    const closed = unwrap(l.closeBatch(signer));
+    expect(closed.treeSize).toBe(10);
+    l.close();
+    const r = verifyLedgerFile(file);
+    expect(r.problem).toBeUndefined();
+    expect(r.summary?.batches.map((b) => [b.checkpoint.batchStart, b.checkpoint.treeSize])).toEqual([
+      [0, 5],
+      [5, 10],
+    ]);
+  });
+
   it('refuses to create over an existing ledger and to open a missing one, naming the file', () => {
     Ledger.create(file, genesisFor()).close();
     expect(() => Ledger.create(file, genesisFor())).toThrow(`${file}: a ledger already exists here`);
