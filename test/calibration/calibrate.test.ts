@@ -44,7 +44,7 @@ describe('calibration profiles', () => {
   });
 
   it('describes its thresholds for the tape', () => {
-    expect(describeThresholds(DEFAULT_PROFILE)).toBe('mark thresholds (default): definite ≥ 22.0 %, marginal ≥ 4.0 % of the target; ink cut 25 %');
+    expect(describeThresholds(DEFAULT_PROFILE)).toBe('mark thresholds (default): definite ≥ 22.0 %, marginal ≥ 4.0 % of the target; ink cut 28 %');
   });
 });
 
