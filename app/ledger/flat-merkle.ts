@@ -10,7 +10,7 @@ import { EMPTY_ROOT, HASH_BYTES } from './merkle';
  * 2-second budget. Results are identical (the tests compare them).
  */
 export function leafHashesFlat(records: readonly Uint8Array[]): Buffer {
-  const out = Buffer.allocUnsafe(records.length * HASH_BYTES);
+  const out = Buffer.allocUnsafeSlow(records.length * HASH_BYTES);
   let scratch = Buffer.allocUnsafe(256);
   scratch[0] = 0x00;
   for (let i = 0; i < records.length; i++) {
@@ -51,12 +51,28 @@ export function orderFlat(flat: Buffer, n: number): Uint32Array {
 }
 
 export function permuteFlat(flat: Buffer, order: Uint32Array): Buffer {
-  const out = Buffer.allocUnsafe(order.length * HASH_BYTES);
+  const out = Buffer.allocUnsafeSlow(order.length * HASH_BYTES);
+  const src = words(flat);
+  const dst = words(out);
+  if (src === undefined || dst === undefined) {
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k] as number;
+      flat.copy(out, k * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+    }
+    return out;
+  }
+  // eight 32-bit words a hash: a plain loop beats a native copy call per 32 bytes
   for (let k = 0; k < order.length; k++) {
-    const i = order[k] as number;
-    flat.copy(out, k * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+    const a = (order[k] as number) * 8;
+    const b = k * 8;
+    for (let w = 0; w < 8; w++) dst[b + w] = src[a + w] as number;
   }
   return out;
+}
+
+/** A 32-bit word view of a buffer when it is 4-byte aligned (large unpooled buffers are). */
+function words(b: Buffer): Uint32Array | undefined {
+  return b.byteOffset % 4 === 0 && b.byteLength % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4) : undefined;
 }
 
 /** RFC 6962 root of n leaf hashes laid end to end; `flat` is left unchanged. */
