@@ -22,7 +22,7 @@ export interface VerifyOptions {
   readonly expectedHeads?: readonly ExternalHead[];
   /**
    * Re-hash the chain on a second thread while the main one replays it: 'auto' (the default) does so for
-   * ledgers of PARALLEL_FROM entries or more on a machine with more than one core.
+   * ledgers of PARALLEL_FROM entries or more on a machine with PARALLEL_CORES cores or more.
    */
   readonly parallel?: 'auto' | 'always' | 'never';
   /** the station public key from keys/station.json; the genesis entry must name the same key */
@@ -64,6 +64,7 @@ export function parseHeadArg(raw: string): ExternalHead {
 }
 
 export const PARALLEL_FROM = 50_000;
+export const PARALLEL_CORES = 4;
 
 export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor: ReplayVisitor = {}): VerifyReport {
   const heads = opts.expectedHeads ?? [];
@@ -73,7 +74,9 @@ export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor
     // a snapshot bound: a station appending meanwhile adds entries neither thread looks at
     const lastSeq = (db.prepare('SELECT max(seq) FROM entries').pluck().get() as number | null) ?? 0;
     const mode = opts.parallel ?? 'auto';
-    const parallel = mode === 'always' || (mode === 'auto' && lastSeq >= PARALLEL_FROM && os.availableParallelism() > 1);
+    // both threads read every row, so it pays only with cores to spare: on a busy 2-core machine the
+    // one-thread pass measured faster (test/bench/ledger-verify.bench.ts prints both)
+    const parallel = mode === 'always' || (mode === 'auto' && lastSeq >= PARALLEL_FROM && os.availableParallelism() >= PARALLEL_CORES);
     if (parallel) chain = startChainCheck(file, lastSeq);
     let replayProblem: Problem | undefined;
     try {
