@@ -1,3 +1,4 @@
+import { CROCKFORD_ALPHABET } from '../../ballots/identity/serial';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +34,7 @@ export function genesisFor(mode: LedgerMode = 'official', signer: CheckpointSign
   };
 }
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const B32 = CROCKFORD_ALPHABET;
 
 /** A random 12-character serial from `rand` (deterministic when rand is). */
 export function serialFrom(rand: () => number): string {

@@ -1,3 +1,4 @@
+import { CROCKFORD_ALPHABET } from '../../ballots/identity/serial';
 import path from 'node:path';
 import fc from 'fast-check';
 import { Ledger } from '../../app/ledger/ledger';
@@ -9,7 +10,7 @@ import { CONTESTS, genesisFor, mulberry32, randomCapture, tempDir, testSigner } 
 type Outcome = 'cast' | 'returned' | 'left-pending';
 
 function uniqueSerial(n: number): string {
-  const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const B32 = CROCKFORD_ALPHABET;
   let s = '';
   for (let i = 0; i < 12; i++, n = Math.floor(n / 32)) s = B32[n % 32] + s;
   return s;
