@@ -48,7 +48,8 @@ function main() {
       process.exit(1);
     }
   }
-  if (!fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
+  // .ci/run installs node modules itself with `npm ci`; the README's two commands rely on this step
+  if (!process.argv.includes('--system-only') && !fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
     console.error('tallyproof: installing node modules (npm ci; better-sqlite3 builds from source, a few minutes)');
     const r = spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
     if (r.status !== 0) process.exit(r.status ?? 1);
