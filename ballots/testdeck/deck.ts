@@ -225,7 +225,8 @@ export class TestDeck {
       rasters.push(scanned);
     }
 
-    const expected = expectedOutcome(kind, mode, o.mode, streaks, marks, [...byContest.keys()].map((id) => contests.get(id)!));
+    const atStationPrecinct = o.precinctId === undefined || precinctId === o.precinctId;
+    const expected = expectedOutcome(kind, mode, o.mode, atStationPrecinct, streaks, marks, [...byContest.keys()].map((id) => contests.get(id)!));
     const truth: TruthSheet = {
       index,
       kind,
@@ -341,6 +342,7 @@ function expectedOutcome(
   kind: SheetKind,
   ballotMode: Mode,
   stationMode: Mode,
+  atStationPrecinct: boolean,
   streaks: boolean,
   marks: readonly TruthMark[],
   contests: readonly Contest[],
@@ -361,7 +363,8 @@ function expectedOutcome(
   const rejected: ExpectedReason[] = [];
   if (kind === 'wrong-election') rejected.push('wrong-election');
   if (kind === 'counterfeit') rejected.push('counterfeit');
-  if (kind === 'wrong-precinct') rejected.push('wrong-precinct');
+  // from the facts, not the kind: a photocopy of another precinct's ballot is of another precinct too
+  if (!atStationPrecinct) rejected.push('wrong-precinct');
   if (ballotMode !== stationMode) rejected.push(ballotMode === 'test' ? 'test-ballot-in-official-mode' : 'official-ballot-in-test-mode');
   if (streaks) rejected.push('scanner-streaks');
   // Enlarged prints push the corner marks off the paper: the reader may say either.

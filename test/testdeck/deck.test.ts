@@ -170,3 +170,14 @@ function percentile(data: Uint8Array, p: number): number {
   }
   return 255;
 }
+
+describe('the truth follows the facts of each sheet', () => {
+  it('a duplicate of another precinct’s ballot is expected to be rejected as of the wrong precinct', async () => {
+    const deck = new TestDeck(deckOptions({ kinds: { 'wrong-precinct': 1, duplicate: 1 }, seed: 'dup-of-wrong-precinct' }));
+    const sheets: TruthSheet[] = [];
+    for (let i = 0; i < 12; i++) sheets.push((await deck.sheet(i)).truth);
+    const dup = sheets.find((s) => s.kind === 'duplicate' && s.precinctId !== 'p-101');
+    expect(dup).toBeDefined();
+    expect(dup!.expected).toMatchObject({ status: 'rejected', reasons: ['wrong-precinct'] });
+  });
+});
