@@ -1,4 +1,4 @@
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 
 /** A connected blob of dark pixels in a (downsampled) binary image. */
 export interface Component {

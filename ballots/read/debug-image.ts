@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { SideLayout } from '../layout';
 import { textPathData } from '../layout';
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 import type { Homography } from './homography';
 import { applyHomography } from './homography';
 import type { MarkReading } from './interpret';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { Result } from '../result';
 import { err, ok } from '../result';
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 import { isPnm, parsePnm } from './pnm';
 
 /** A 300 dpi legal page is 10.7 Mpx; anything past 64 Mpx is not a page from a ballot scanner. */

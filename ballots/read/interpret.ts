@@ -5,7 +5,7 @@ import type { BallotCodes, ElectionPublicKeys, IdentityError, Mode } from '../id
 import { verifyBallotCodes } from '../identity';
 import type { BallotLayout, CodeKind, Side, SideLayout } from '../layout';
 import { PAPER, codeBoxes, layoutBallot, registrationMarks } from '../layout';
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 import { scoringImage } from './debug-image';
 import { decodeImage } from './decode';
 import type { Homography } from './homography';

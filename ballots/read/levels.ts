@@ -1,4 +1,4 @@
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 
 /** The gray of blank paper and of solid ink on this scan: every threshold is placed between them. */
 export interface Levels {

@@ -1,6 +1,6 @@
 import type { Result } from '../result';
 import { err, ok } from '../result';
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 
 /**
  * Netpbm (PBM/PGM/PPM, ASCII and binary): what SANE's scanimage writes by default. sharp's libvips build

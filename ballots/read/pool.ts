@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../testdeck/worker-script';
+import { startWorker } from '../worker-thread';
 import type { PageReading, ReaderSetup } from './interpret';
 
 interface Pending {

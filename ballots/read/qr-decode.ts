@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { ReadResult } from 'zxing-wasm';
 import { prepareZXingModule, readBarcodes } from 'zxing-wasm';
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 
 /**
  * QR decoding with ZXing-C++ compiled to WebAssembly. Measured against jsqr on the same crops it was about

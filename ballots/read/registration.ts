@@ -1,7 +1,7 @@
 import type { RegistrationMark } from '../layout';
 import type { Result } from '../result';
 import { err, ok } from '../result';
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 import type { Component } from './components';
 import { darkComponents, downsample } from './components';
 import type { Homography, Point } from './homography';

@@ -1,6 +1,6 @@
 import type { Target } from '../layout';
 import { BALLOT } from '../layout';
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 import type { Homography } from './homography';
 
 /**

@@ -1,4 +1,4 @@
-import type { GrayImage } from '../testdeck/gray-image';
+import type { GrayImage } from '../gray-image';
 import type { Point } from './homography';
 
 /**

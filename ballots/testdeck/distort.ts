@@ -1,6 +1,6 @@
 import type { RegistrationMark } from '../layout';
-import type { GrayImage } from './gray-image';
-import { mmToPx } from './gray-image';
+import type { GrayImage } from '../gray-image';
+import { mmToPx } from '../gray-image';
 import type { Rng } from './rng';
 
 /**

@@ -1,6 +1,6 @@
 export * from './deck';
 export * from './truth';
-export * from './gray-image';
+export * from '../gray-image';
 export { MARK_KINDS, EXPECTED_CLASS } from './marks';
 export type { MarkKind, MarkClass } from './marks';
 export type { Distortion, DistortionProfile } from './distort';

@@ -1,6 +1,6 @@
 import type { Rect, SideLayout, Target } from '../layout';
-import type { GrayImage } from './gray-image';
-import { mmToPx } from './gray-image';
+import type { GrayImage } from '../gray-image';
+import { mmToPx } from '../gray-image';
 import type { Ink } from './paint';
 import { clipForFraction, fillEllipse, polyline, stroke } from './paint';
 import type { Rng } from './rng';

@@ -1,4 +1,4 @@
-import type { GrayImage } from './gray-image';
+import type { GrayImage } from '../gray-image';
 import type { Rng } from './rng';
 
 /** Ink darkens paper and never lightens it (a pen over print): each pixel keeps the darker value. */

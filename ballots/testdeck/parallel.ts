@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { DeckOptions } from './deck';
 import { TestDeck } from './deck';
 import type { TruthSheet } from './truth';
-import { startWorker } from './worker-script';
+import { startWorker } from '../worker-thread';
 
 export interface SheetOutput {
   readonly index: number;

@@ -1,6 +1,6 @@
 import type { PlacedSymbol } from '../print/qr';
-import type { GrayImage } from './gray-image';
-import { mmToPx } from './gray-image';
+import type { GrayImage } from '../gray-image';
+import { mmToPx } from '../gray-image';
 
 /** Paints a placed QR symbol: a pixel is dark when its centre falls inside a dark module. */
 export function drawQr(img: GrayImage, placed: PlacedSymbol, dpi: number): void {

@@ -2,8 +2,8 @@ import sharp from 'sharp';
 import type { DrawOp, SideLayout } from '../layout';
 import { textPathData } from '../layout';
 import { assertNever } from '../result';
-import type { GrayImage } from './gray-image';
-import { mmToPx } from './gray-image';
+import type { GrayImage } from '../gray-image';
+import { mmToPx } from '../gray-image';
 
 /**
  * The printed drawing of one side, without its QR codes (they differ per sheet), rasterised at `dpi` from

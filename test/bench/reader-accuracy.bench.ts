@@ -11,7 +11,7 @@ import type { PageReading } from '../../ballots/read/interpret';
 import { combineSheet } from '../../ballots/read/sheet';
 import type { DeckOptions, TruthSheet } from '../../ballots/testdeck';
 import { DEFAULT_KIND_WEIGHTS, MARK_KINDS, TestDeck } from '../../ballots/testdeck';
-import { startWorker } from '../../ballots/testdeck/worker-script';
+import { startWorker } from '../../ballots/worker-thread';
 import { argValue, machine } from './support/machine';
 
 /*

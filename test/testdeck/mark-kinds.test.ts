@@ -1,7 +1,7 @@
 import { layoutBallot } from '../../ballots/layout';
 import type { GrayImage, MarkKind } from '../../ballots/testdeck';
 import { EXPECTED_CLASS, MARK_KINDS, Rng } from '../../ballots/testdeck';
-import { cloneImage, mmToPx } from '../../ballots/testdeck/gray-image';
+import { cloneImage, mmToPx } from '../../ballots/gray-image';
 import { drawMark } from '../../ballots/testdeck/marks';
 import { renderSideTemplate } from '../../ballots/testdeck/template';
 import { example } from '../support/ballots';

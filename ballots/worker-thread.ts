@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
  */
 export function startWorker(file: string, workerData: unknown): Worker {
   if (file.endsWith('.ts')) {
-    const hook = path.join(__dirname, '..', '..', 'scripts', 'register-ts.js');
+    const hook = path.join(__dirname, '..', 'scripts', 'register-ts.js');
     return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(file)});`, { eval: true, workerData });
   }
   return new Worker(file, { workerData });
