@@ -16,16 +16,22 @@ export function findStreaks(img: GrayImage, corners: readonly Point[], inkBelow:
   const y1 = Math.floor(ys[2]!);
   if (x1 <= x0 || y1 <= y0) return [];
   const rowStep = 3;
-  const counts = new Uint32Array(x1 - x0);
-  let rows = 0;
-  for (let y = y0; y < y1; y += rowStep) {
-    const base = y * img.width;
-    for (let x = x0; x < x1; x++) if ((img.data[base + x] as number) < inkBelow) counts[x - x0]!++;
-    rows++;
+  const rows = Math.ceil((y1 - y0) / rowStep);
+  // A column with more light samples than (1 - fraction) of all rows cannot be a streak: once a column
+  // has that many it is dropped, so a normal page stops being scanned after a few dozen rows.
+  const allowedLight = rows - Math.ceil(rows * fraction);
+  const light = new Uint32Array(x1 - x0);
+  let candidates = Array.from({ length: x1 - x0 }, (_, i) => i);
+  for (let y = y0; y < y1 && candidates.length > 0; y += rowStep) {
+    const base = y * img.width + x0;
+    let kept = 0;
+    for (const i of candidates) {
+      if ((img.data[base + i] as number) >= inkBelow && ++light[i]! > allowedLight) continue;
+      candidates[kept++] = i;
+    }
+    candidates = candidates.slice(0, kept);
   }
   const out: number[] = [];
-  for (let i = 0; i < counts.length; i++) {
-    if ((counts[i] as number) >= rows * fraction && (out.length === 0 || x0 + i - out[out.length - 1]! > 4)) out.push(x0 + i);
-  }
+  for (const i of candidates) if (out.length === 0 || x0 + i - out[out.length - 1]! > 4) out.push(x0 + i);
   return out;
 }
