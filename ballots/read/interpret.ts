@@ -92,7 +92,21 @@ export class BallotReader {
       this.finish(started, { status: 'rejected', reasons: [reason], detail, contests: {}, marks: [], ...extra });
     const levels = measureLevels(img);
     const reg = register(img, levels, this.page, this.marks);
-    if (!reg.ok) return reject(reg.error.code, reg.error.message);
+    if (!reg.ok) {
+      // A streak through a registration mark can be why the page does not align: cleaning the glass is
+      // then the useful instruction, so look for streaks over the whole frame before giving up.
+      if (reg.error.code === 'unalignable') {
+        const frame = [
+          { x: 0, y: 0 },
+          { x: img.width - 1, y: 0 },
+          { x: 0, y: img.height - 1 },
+          { x: img.width - 1, y: img.height - 1 },
+        ];
+        const streaks = findStreaks(img, frame, between(levels, 0.5), this.setup.profile.streakFraction);
+        if (streaks.length > 0) return reject('scanner-streaks', `vertical streaks at x = ${streaks.join(', ')} px (the page could not be aligned: ${reg.error.message})`);
+      }
+      return reject(reg.error.code, reg.error.message);
+    }
     const alignment = { dpi: round(reg.value.dpi, 1), scale: round(reg.value.scale, 4), upsideDown: reg.value.upsideDown, residualPx: round(reg.value.residualPx, 2), timingMarks: reg.value.timingMarks };
     const { profile } = this.setup;
     const inkBelow = between(levels, profile.inkCut);

@@ -72,6 +72,16 @@ describe('every reason a page is rejected or returned', () => {
     expect(combined).toMatchObject({ status: 'rejected', reasons: ['scanner-streaks'] });
   });
 
+  it('a streak through a registration mark is reported as a streak, not as an unalignable page', async () => {
+    const deck = new TestDeck(deckOptions());
+    const raster = (await deck.sheet(0)).rasters[0]!;
+    const streaked = { ...raster, data: raster.data.slice() };
+    const mark = registrationMarks(PAPER.letter).find((m) => m.kind === 'orientation')!;
+    const x = Math.round(mmToPx(mark.x + mark.width / 2, 150));
+    for (let y = 0; y < streaked.height; y++) for (let dx = 0; dx < 2; dx++) streaked.data[y * streaked.width + x + dx] = 30;
+    expect(await readRaster(streaked)).toMatchObject({ status: 'rejected', reasons: ['scanner-streaks'] });
+  });
+
   it('a page with a corner mark torn off cannot be aligned', async () => {
     const deck = new TestDeck(deckOptions());
     const raster = (await deck.sheet(0)).rasters[0]!;
