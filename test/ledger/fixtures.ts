@@ -43,16 +43,8 @@ export function serialFrom(rand: () => number): string {
   return s;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded mulberry32 generator the scanner simulator replays its soaks from. */
+export { seededRandom as mulberry32 } from '../../firmware-bridge/simulator/faults';
 
 /** A plausible ballot: each contest gets 0..seats+1 marks, flags consistent with the count. */
 export function randomCapture(rand: () => number, mode: LedgerMode = 'official', ballotId = serialFrom(rand)): BallotCapture {
