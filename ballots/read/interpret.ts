@@ -4,7 +4,7 @@ import { contestResult } from '../election';
 import type { BallotCodes, ElectionPublicKeys, IdentityError, Mode } from '../identity';
 import { verifyBallotCodes } from '../identity';
 import type { BallotLayout, CodeKind, Side, SideLayout } from '../layout';
-import { PAPER, codeBoxes, layoutBallot, registrationMarks } from '../layout';
+import { PAPER, codeBoxes, layoutCache, registrationMarks } from '../layout';
 import type { GrayImage } from '../gray-image';
 import { scoringImage } from './debug-image';
 import { decodeImage } from './decode';
@@ -66,12 +66,14 @@ export interface ReadOptions {
 
 /** Reads ballot pages for one election; keeps the layouts it has computed. */
 export class BallotReader {
-  private readonly layouts = new Map<string, BallotLayout>();
   private readonly page: { width: number; height: number };
   private readonly marks;
   private readonly validStyles: ReadonlyMap<string, readonly string[]>;
 
+  private readonly layouts: (styleId: string) => BallotLayout;
+
   constructor(readonly setup: ReaderSetup) {
+    this.layouts = layoutCache(setup.election.definition);
     this.page = PAPER[setup.election.definition.paper.size];
     this.marks = registrationMarks(this.page);
     const m = new Map<string, string[]>();
@@ -157,14 +159,7 @@ export class BallotReader {
   }
 
   layout(styleId: string): BallotLayout {
-    let l = this.layouts.get(styleId);
-    if (!l) {
-      const r = layoutBallot(this.setup.election.definition, styleId);
-      if (!r.ok) throw new Error(r.error.message);
-      l = r.value;
-      this.layouts.set(styleId, l);
-    }
-    return l;
+    return this.layouts(styleId);
   }
 
   private async readCodes(

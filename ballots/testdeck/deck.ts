@@ -6,7 +6,7 @@ import { contestResult, voteFor } from '../election';
 import type { BallotCodes, ElectionPrivateKeys, ElectionPublicKeys, Mode, VotingId } from '../identity';
 import { deriveBallotAddress, generateElectionKeys, issueBallotCodes, publicKeysOf, randomSerials } from '../identity';
 import type { BallotLayout, Side, SideLayout, Target } from '../layout';
-import { layoutBallot } from '../layout';
+import { layoutBallot, layoutCache } from '../layout';
 import { placeSymbol } from '../print/qr';
 import type { Distortion, DistortionProfile } from './distort';
 import { NO_DISTORTION, applyPaperEffects, applyScannerEffects, keepMarksInFrame, placeInFrame, randomDistortion } from './distort';
@@ -85,12 +85,14 @@ export interface SheetPlan {
  */
 export class TestDeck {
   private readonly templates = new Map<string, Promise<GrayImage>>();
-  private readonly layouts = new Map<string, BallotLayout>();
   private readonly counterfeitKeys: ElectionPrivateKeys;
   private readonly otherElectionKeys: { public: ElectionPublicKeys; private: ElectionPrivateKeys };
   private readonly kindTable: readonly { kind: SheetKind; cumulative: number }[];
 
+  private readonly layouts: (styleId: string) => BallotLayout;
+
   constructor(readonly options: DeckOptions) {
+    this.layouts = layoutCache(options.election.definition);
     const seedRng = new Rng(`${options.seed}/keys`);
     this.counterfeitKeys = generateElectionKeys(options.publicKeys.network, (n) => seedRng.bytes(n)).private;
     this.otherElectionKeys = generateElectionKeys(options.publicKeys.network, (n) => seedRng.bytes(n));
@@ -254,14 +256,7 @@ export class TestDeck {
   }
 
   layout(styleId: string): BallotLayout {
-    let l = this.layouts.get(styleId);
-    if (!l) {
-      const r = layoutBallot(this.options.election.definition, styleId);
-      if (!r.ok) throw new Error(r.error.message);
-      l = r.value;
-      this.layouts.set(styleId, l);
-    }
-    return l;
+    return this.layouts(styleId);
   }
 
   private template(styleId: string, precinctId: string, mode: Mode, side: SideLayout): Promise<GrayImage> {
