@@ -277,6 +277,27 @@ export class Ledger {
     }
   }
 
+  /**
+   * Runs `fn`, which writes exactly one row, in SQLite's autocommit mode: a single INSERT is atomic and
+   * durable by itself, so the explicit BEGIN/COMMIT pair would only add two statement round trips to
+   * every ballot. Inside an outer transaction it simply joins it.
+   */
+  private singleWrite<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    this.assertOpen();
+    const saved = { head: this.head, batch: this.batch, undo: this.undo.length };
+    try {
+      const out = fn();
+      this.undo.length = saved.undo;
+      return out;
+    } catch (e) {
+      while (this.undo.length > saved.undo) (this.undo.pop() as () => void)();
+      this.head = saved.head;
+      this.batch = saved.batch;
+      throw storageError(e, this.file);
+    }
+  }
+
   /** Changes an in-memory index now and registers how to take it back if the transaction fails. */
   private change(apply: () => void, revert: () => void): void {
     apply();
@@ -321,7 +342,7 @@ export class Ledger {
       return err({ kind: 'already-pending', ballotId: record.ballotId, pendingSeq: existing.pendingSeq });
     }
     const rb = recordBytes;
-    return this.transaction(() => {
+    return this.singleWrite(() => {
       const appended = this.appendRaw(EntryKind.pending, encodePending({ record: rb, imageSha256: capture.imageSha256, votingId: capture.votingId }));
       this.change(
         () => {
@@ -392,7 +413,7 @@ export class Ledger {
   /** The scanner confirmed the drop: the ballot now counts. */
   confirmCast(pendingSeq: number): Result<Appended, ResolveRefusal> {
     this.assertOpen();
-    return this.transaction(() => {
+    return this.singleWrite(() => {
       const r = this.resolvable(pendingSeq);
       if (!r.ok) return r;
       return ok(this.castInTx(pendingSeq, r.value));
@@ -403,7 +424,7 @@ export class Ledger {
   markReturned(pendingSeq: number, reason: string): Result<Appended, ResolveRefusal> {
     this.assertOpen();
     if (!RETURN_REASON.test(reason)) throw new LedgerError('state', this.file, `return reason must be a short machine code like "overvote:mayor", got "${reason}"`);
-    return this.transaction(() => {
+    return this.singleWrite(() => {
       const r = this.resolvable(pendingSeq);
       if (!r.ok) return r;
       return ok(this.returnInTx(pendingSeq, r.value, reason));
@@ -469,7 +490,7 @@ export class Ledger {
   recordEvent(input: Omit<AuditEventInput, 'at'> & { at?: string }): Appended {
     this.assertOpen();
     const ev = AuditEventSchema.parse({ ...input, at: input.at ?? isoSeconds(new Date()) });
-    return this.transaction(() => this.appendRaw(EntryKind.event, encodeEvent(ev)));
+    return this.singleWrite(() => this.appendRaw(EntryKind.event, encodeEvent(ev)));
   }
 
   /**
