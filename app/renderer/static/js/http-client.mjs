@@ -1,0 +1,54 @@
+// @ts-check
+/* global fetch, EventSource -- browser globals: the page is type-checked with the DOM library by app/renderer/tsconfig.json */
+/**
+ * The kiosk API in a plain browser: the same calls as the Electron preload, made against the headless
+ * station's JSON endpoints on this page's own origin, with station events from its SSE stream.
+ */
+
+/** @typedef {import('../../../preload/kiosk-api').KioskApi} KioskApi */
+/** @typedef {import('../../../station/api').StationEvent} StationEvent */
+/** @typedef {import('../../../station/api').Refusal} Refusal */
+
+/**
+ * @template T
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<import('../../../station/api').ApiResult<T>>}
+ */
+async function post(path, body) {
+  let res;
+  try {
+    res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
+  } catch {
+    return { ok: false, error: { code: 'connection', message: 'The station does not answer.' } };
+  }
+  const json = await res.json().catch(() => null);
+  if (res.ok) return json;
+  /** @type {Refusal | undefined} */
+  const error = json && typeof json === 'object' && 'error' in json ? json.error : undefined;
+  return { ok: false, error: { code: error?.code ?? `http-${res.status}`, message: error?.message ?? `HTTP ${res.status}` } };
+}
+
+/** @returns {KioskApi} */
+export function createHttpClient() {
+  return {
+    async status() {
+      const res = await fetch('/api/status', { credentials: 'same-origin' });
+      if (!res.ok) throw new Error(`status: HTTP ${res.status}`);
+      return res.json();
+    },
+    login: (args) => post('/api/login', args),
+    logout: () => post('/api/logout', {}),
+    command: (args) => post('/api/command', args),
+    voterDecision: (args) => post('/api/voter-decision', args),
+    lookupBallot: (args) => post('/api/lookup-ballot', args),
+    subscribe(listener) {
+      // EventSource reconnects by itself; the server starts every stream with a full status.
+      const source = new EventSource('/api/events');
+      /** @param {MessageEvent<string>} m */
+      const onMessage = (m) => listener(/** @type {StationEvent} */ (JSON.parse(m.data)));
+      for (const type of ['status', 'sheet', 'alarm', 'cue']) source.addEventListener(type, onMessage);
+      return () => source.close();
+    },
+  };
+}

@@ -1,0 +1,287 @@
+/**
+ * `tallyproof station --headless`: the kiosk page and the StationApi over HTTP on the loopback interface,
+ * for machines where Electron is unavailable. The station decides who may count and close polls, so the
+ * server must never be reachable from another machine or from another web site in the same browser:
+ * it binds 127.0.0.1 only, answers only requests whose Host (and Origin, when sent) is its own loopback
+ * origin (DNS rebinding), sends no CORS headers, and takes only JSON bodies (no form or text/plain CSRF).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import type { StationApi, StationEvent } from './api';
+import { CommandInput, LoginInput, LookupInput, VoterDecisionInput } from './api';
+
+export interface ServeOptions {
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  /** Loopback only; anything else is refused before a socket is opened. */
+  readonly host?: string;
+  /** The renderer's files; default: app/renderer/static next to this module (sources and dist/ alike). */
+  readonly staticDir?: string;
+  /** Largest accepted request body in bytes (default 16 KiB: the biggest real call is a few hundred bytes). */
+  readonly maxBodyBytes?: number;
+  /** Seconds between SSE keep-alive comments (default 15). */
+  readonly keepAliveSeconds?: number;
+}
+
+export interface StationServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const LOOPBACK_HOST = '127.0.0.1';
+const DEFAULT_STATIC_DIR = path.join(__dirname, '..', 'renderer', 'static');
+const DEFAULT_MAX_BODY = 16 * 1024;
+
+/**
+ * What the page may load: its own files only; no inline script or style, no framing, no plugins.
+ * The Electron main process sends the same policy for its own scheme.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "media-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), payment=()',
+  'Cache-Control': 'no-store',
+};
+
+const MIME: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+const EmptyInput = z.strictObject({});
+
+/** One POST endpoint per StationApi call that takes input; the path names are part of the headless contract. */
+const CALLS: Readonly<Record<string, (api: StationApi, body: unknown) => Promise<unknown> | { issues: z.core.$ZodIssue[] }>> = {
+  '/api/login': (api, body) => parsed(LoginInput, body, (a) => api.login(a)),
+  '/api/logout': (api, body) => parsed(EmptyInput, body, () => api.logout()),
+  '/api/command': (api, body) => parsed(CommandInput, body, (a) => api.command(a)),
+  '/api/voter-decision': (api, body) => parsed(VoterDecisionInput, body, (a) => api.voterDecision(a)),
+  '/api/lookup-ballot': (api, body) => parsed(LookupInput, body, (a) => api.lookupBallot(a)),
+};
+
+function parsed<S extends z.ZodType>(schema: S, body: unknown, call: (args: z.infer<S>) => Promise<unknown>): Promise<unknown> | { issues: z.core.$ZodIssue[] } {
+  const r = schema.safeParse(body);
+  if (!r.success) return { issues: r.error.issues };
+  return call(r.data);
+}
+
+function isLoopback(host: string): boolean {
+  return host === LOOPBACK_HOST;
+}
+
+export class HeadlessServerError extends Error {
+  override readonly name = 'HeadlessServerError';
+}
+
+/** Starts the headless server; resolves once it listens. */
+export async function serveStation(api: StationApi, opts: ServeOptions): Promise<StationServer> {
+  const host = opts.host ?? LOOPBACK_HOST;
+  if (!isLoopback(host)) {
+    throw new HeadlessServerError(`the headless station listens on ${LOOPBACK_HOST} only, not on "${host}": anyone who can reach it can run the polls`);
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new HeadlessServerError(`port must be 0..65535, got ${opts.port}`);
+  const staticDir = path.resolve(opts.staticDir ?? DEFAULT_STATIC_DIR);
+  if (!fs.existsSync(path.join(staticDir, 'index.html'))) throw new HeadlessServerError(`the kiosk page is missing: no index.html in ${staticDir}`);
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const keepAliveMs = (opts.keepAliveSeconds ?? 15) * 1000;
+
+  const streams = new Set<http.ServerResponse>();
+  let port = 0;
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } });
+      else res.destroy();
+    });
+  });
+  // Slow-loris bodies and idle sockets must not pin the station's only process.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const origins = [`http://${LOOPBACK_HOST}:${port}`, `http://localhost:${port}`];
+    const hostHeader = req.headers.host;
+    if (hostHeader === undefined || !origins.some((o) => o === `http://${hostHeader.toLowerCase()}`)) {
+      return sendJson(res, 421, { error: { code: 'wrong-host', message: `this station answers only at ${origins[0]}` } });
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !origins.includes(origin.toLowerCase())) {
+      return sendJson(res, 403, { error: { code: 'wrong-origin', message: 'requests from other web pages are refused' } });
+    }
+    if (req.headers['sec-fetch-site'] === 'cross-site') {
+      return sendJson(res, 403, { error: { code: 'wrong-origin', message: 'requests from other web pages are refused' } });
+    }
+    const url = new URL(req.url ?? '/', origins[0]);
+    const route = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (route === '/api/status') {
+      if (method !== 'GET') return methodNotAllowed(res, 'GET');
+      return sendJson(res, 200, api.status());
+    }
+    if (route === '/api/events') {
+      if (method !== 'GET') return methodNotAllowed(res, 'GET');
+      return openEventStream(req, res);
+    }
+    const call = CALLS[route];
+    if (call !== undefined) {
+      if (method !== 'POST') return methodNotAllowed(res, 'POST');
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json') {
+        return sendJson(res, 415, { error: { code: 'not-json', message: 'send the arguments as Content-Type: application/json' } });
+      }
+      const body = await readBody(req, maxBody);
+      if (body === 'too-large') {
+        res.setHeader('Connection', 'close');
+        return sendJson(res, 413, { error: { code: 'too-large', message: `request bodies are limited to ${maxBody} bytes` } });
+      }
+      let json: unknown;
+      try {
+        json = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch (e) {
+        return sendJson(res, 400, { error: { code: 'bad-json', message: `the body is not JSON: ${(e as Error).message}` } });
+      }
+      const out = call(api, json);
+      if ('issues' in out) {
+        const issues = out.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+        const message = issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ');
+        return sendJson(res, 400, { error: { code: 'bad-input', message, issues } });
+      }
+      return sendJson(res, 200, await out);
+    }
+    if (route.startsWith('/api/')) return sendJson(res, 404, { error: { code: 'no-such-call', message: `no API call ${route}` } });
+    if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
+    return serveFile(res, route, method === 'HEAD');
+  }
+
+  function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    const send = (e: StationEvent) => void res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    // The page may have missed events while it loaded: start every stream with the whole picture.
+    res.write('retry: 1000\n\n');
+    send({ type: 'status', status: api.status() });
+    const unsubscribe = api.subscribe(send);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+    keepAlive.unref();
+    streams.add(res);
+    const end = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      streams.delete(res);
+    };
+    req.on('close', end);
+    res.on('error', end);
+  }
+
+  function serveFile(res: http.ServerResponse, route: string, headOnly: boolean): void {
+    let rel: string;
+    try {
+      rel = decodeURIComponent(route === '/' ? '/index.html' : route);
+    } catch {
+      return sendJson(res, 400, { error: { code: 'bad-path', message: 'the path is not valid percent-encoding' } });
+    }
+    const file = path.resolve(staticDir, `.${rel}`);
+    if (rel.includes('\0') || (file !== staticDir && !file.startsWith(staticDir + path.sep))) {
+      return sendJson(res, 404, { error: { code: 'not-found', message: 'no such file' } });
+    }
+    let data: Buffer;
+    try {
+      if (!fs.statSync(file).isFile()) throw new Error('not a file');
+      data = fs.readFileSync(file);
+    } catch {
+      return sendJson(res, 404, { error: { code: 'not-found', message: 'no such file' } });
+    }
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': data.length });
+    res.end(headOnly ? undefined : data);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${LOOPBACK_HOST}:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of streams) s.end();
+        streams.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length });
+  res.end(data);
+}
+
+function methodNotAllowed(res: http.ServerResponse, allow: string): void {
+  res.setHeader('Allow', allow);
+  sendJson(res, 405, { error: { code: 'method-not-allowed', message: `use ${allow}` } });
+}
+
+/** The body, or 'too-large' as soon as it passes the limit (the rest is not read). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve('too-large');
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        done = true;
+        req.resume();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!done) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (!done) reject(e);
+    });
+  });
+}

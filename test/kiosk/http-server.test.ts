@@ -1,0 +1,200 @@
+import http from 'node:http';
+import { CONTENT_SECURITY_POLICY, HeadlessServerError, serveStation, type StationServer } from '../../app/station/http-server';
+import type { StationEvent } from '../../app/station/api';
+import { StationDouble } from './station-double';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function request(port: number, method: string, path: string, opts: { body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { Host: `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    if (opts.body !== undefined) req.write(opts.body);
+    req.end();
+  });
+}
+
+const postJson = (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  request(port, 'POST', path, { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } });
+
+describe('headless station HTTP server', () => {
+  let station: StationDouble;
+  let server: StationServer;
+
+  beforeEach(async () => {
+    station = new StationDouble();
+    server = await serveStation(station, { port: 0 });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  test('listens on 127.0.0.1 and refuses any other host before opening a socket', async () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+    for (const host of ['0.0.0.0', '::', '192.168.1.5', 'localhost', '::1']) {
+      await expect(serveStation(station, { port: 0, host })).rejects.toThrow(HeadlessServerError);
+    }
+  });
+
+  test('serves the kiosk page with a strict CSP and no CORS', async () => {
+    const r = await request(server.port, 'GET', '/');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.body).toContain('<html');
+    expect(r.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).toContain("default-src 'self'");
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline');
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.headers['access-control-allow-origin']).toBeUndefined();
+    const js = await request(server.port, 'GET', '/js/app.mjs');
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+  });
+
+  test('no file outside the renderer folder is reachable', async () => {
+    for (const p of ['/../http-server.ts', '/%2e%2e/http-server.ts', '/js/../../api.ts', '/%2e%2e%2f%2e%2e%2fpackage.json', '/nope.html', '/%E0%A4%A']) {
+      const r = await request(server.port, 'GET', p);
+      expect([400, 404]).toContain(r.status);
+      expect(r.body).not.toContain('serveStation');
+    }
+  });
+
+  test('status and the calls go through to the station', async () => {
+    const s = await request(server.port, 'GET', '/api/status');
+    expect(s.status).toBe(200);
+    expect(JSON.parse(s.body)).toMatchObject({ polls: 'configured', role: null });
+
+    const bad = await postJson(server.port, '/api/login', { role: 'captain', pin: '9999' });
+    expect(bad.status).toBe(200);
+    expect(JSON.parse(bad.body)).toEqual({ ok: false, error: { code: 'wrong-pin', message: 'That PIN is not right.' } });
+    const good = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
+    expect(JSON.parse(good.body)).toEqual({ ok: true, value: { role: 'captain' } });
+    const open = await postJson(server.port, '/api/command', { command: 'open-polls' });
+    expect(JSON.parse(open.body)).toMatchObject({ ok: true });
+    const fb = station.feedOvervote();
+    const cast = await postJson(server.port, '/api/voter-decision', { sheetId: fb.sheetId, decision: 'cast-as-is' });
+    expect(JSON.parse(cast.body)).toMatchObject({ ok: true, value: { outcome: 'counted' } });
+    const out = await request(server.port, 'POST', '/api/logout', { headers: { 'Content-Type': 'application/json' } });
+    expect(JSON.parse(out.body)).toEqual({ ok: true, value: null });
+    expect(station.calls.map((c) => c.method)).toEqual(['status', 'login', 'login', 'command', 'voterDecision', 'logout']);
+  });
+
+  test('bad bodies get 400 with the path of each problem, and never reach the station', async () => {
+    const cases: [string, unknown, string[]][] = [
+      ['/api/login', { role: 'captain', pin: '12' }, ['pin']],
+      ['/api/login', { role: 'mayor', pin: '1234' }, ['role']],
+      ['/api/login', { role: 'captain', pin: '1234', extra: 1 }, ['']],
+      ['/api/command', { command: 'rm -rf' }, ['command']],
+      ['/api/voter-decision', { sheetId: '', decision: 'maybe' }, ['sheetId', 'decision']],
+      ['/api/lookup-ballot', {}, ['ballotId']],
+      ['/api/logout', { role: 'captain' }, ['']],
+      ['/api/login', [1, 2], ['']],
+    ];
+    for (const [route, body, paths] of cases) {
+      const r = await postJson(server.port, route, body);
+      expect(r.status).toBe(400);
+      const e = JSON.parse(r.body) as { error: { code: string; issues: { path: string }[] } };
+      expect(e.error.code).toBe('bad-input');
+      expect(e.error.issues.map((i) => i.path).sort()).toEqual(paths.sort());
+    }
+    const notJson = await request(server.port, 'POST', '/api/login', { body: '{"role":', headers: { 'Content-Type': 'application/json' } });
+    expect(notJson.status).toBe(400);
+    expect(JSON.parse(notJson.body).error.code).toBe('bad-json');
+    // A plain HTML form or a text/plain fetch from another page cannot make a JSON call.
+    const form = await request(server.port, 'POST', '/api/login', { body: 'role=captain&pin=2222', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+    expect(station.calls).toEqual([]);
+  });
+
+  test('oversized bodies get 413, declared or streamed', async () => {
+    const big = JSON.stringify({ ballotId: 'x'.repeat(20_000) });
+    const declared = await request(server.port, 'POST', '/api/lookup-ballot', { body: big, headers: { 'Content-Type': 'application/json' } });
+    expect(declared.status).toBe(413);
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/lookup-ballot', headers: { Host: `127.0.0.1:${server.port}`, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 40; i++) req.write('x'.repeat(1000));
+      req.end();
+    });
+    expect(chunked).toBe(413);
+    expect(station.calls).toEqual([]);
+  });
+
+  test('wrong methods get 405 with Allow, unknown calls 404', async () => {
+    const a = await request(server.port, 'GET', '/api/login');
+    expect(a.status).toBe(405);
+    expect(a.headers.allow).toBe('POST');
+    const b = await request(server.port, 'POST', '/api/status', { headers: { 'Content-Type': 'application/json' } });
+    expect(b.status).toBe(405);
+    expect(b.headers.allow).toBe('GET');
+    const c = await request(server.port, 'DELETE', '/index.html');
+    expect(c.status).toBe(405);
+    const preflight = await request(server.port, 'OPTIONS', '/api/login', { headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+    const d = await postJson(server.port, '/api/format-disk', {});
+    expect(d.status).toBe(404);
+  });
+
+  test('a wrong Host (DNS rebinding) or a foreign Origin is refused', async () => {
+    const rebound = await request(server.port, 'GET', '/api/status', { headers: { Host: `evil.example:${server.port}` } });
+    expect(rebound.status).toBe(421);
+    const otherPort = await request(server.port, 'GET', '/', { headers: { Host: `127.0.0.1:${server.port + 1}` } });
+    expect(otherPort.status).toBe(421);
+    const foreign = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' }, { Origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    const crossSite = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' }, { 'Sec-Fetch-Site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    const own = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' }, { Origin: `http://127.0.0.1:${server.port}` });
+    expect(own.status).toBe(200);
+    const viaLocalhost = await request(server.port, 'GET', '/api/status', { headers: { Host: `localhost:${server.port}` } });
+    expect(viaLocalhost.status).toBe(200);
+    expect(station.calls.filter((c) => c.method === 'login')).toHaveLength(1);
+  });
+
+  test('the event stream starts with the status and delivers station events, and unsubscribes on disconnect', async () => {
+    const events: StationEvent[] = [];
+    let req!: http.ClientRequest;
+    const gotThree = new Promise<void>((resolve, reject) => {
+      req = http.request({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { Host: `127.0.0.1:${server.port}`, Accept: 'text/event-stream' } }, (res) => {
+        expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let at: number;
+          while ((at = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, at);
+            buf = buf.slice(at + 2);
+            const data = block.split('\n').find((l) => l.startsWith('data: '));
+            if (data !== undefined) events.push(JSON.parse(data.slice(6)) as StationEvent);
+            if (events.length === 1) station.feedCounted();
+            if (events.length >= 4) resolve();
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await gotThree;
+    expect(events[0]).toMatchObject({ type: 'status', status: { polls: 'configured' } });
+    expect(events[1]).toMatchObject({ type: 'sheet', feedback: { outcome: 'counted' } });
+    expect(events[2]).toEqual({ type: 'cue', cue: 'counted' });
+    expect(events[3]).toMatchObject({ type: 'status', status: { counts: { public: 1 } } });
+    expect(station.listenerCount).toBe(1);
+    req.destroy();
+    for (let i = 0; i < 100 && station.listenerCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(station.listenerCount).toBe(0);
+  });
+});

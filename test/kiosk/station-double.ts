@@ -1,0 +1,185 @@
+/**
+ * A small in-memory StationApi for the HTTP and UI unit tests only: it keeps the polls state, the role
+ * and the counters, and lets a test put a sheet in front of the voter. The end-to-end test uses the real
+ * station with the firmware simulator instead.
+ */
+import type {
+  ApiResult,
+  BallotLookup,
+  CommandArgs,
+  CommandOutcome,
+  LoginArgs,
+  LookupArgs,
+  Role,
+  SheetFeedback,
+  StationApi,
+  StationEvent,
+  StationStatus,
+  VoterDecisionArgs,
+} from '../../app/station/api';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+
+export const DOUBLE_PINS: Record<Role, string> = { 'poll-worker': '1111', captain: '2222', auditor: '3333' };
+
+export class StationDouble implements StationApi {
+  readonly calls: { method: string; args: unknown }[] = [];
+  private readonly listeners = new Set<(e: StationEvent) => void>();
+  private state: Mutable<StationStatus> = {
+    polls: 'configured',
+    mode: 'official',
+    role: null,
+    stationId: 'station-test-1',
+    election: { title: 'Municipal General Election', hash: 'ab'.repeat(32), precinct: 'p-101' },
+    counts: { public: 0, lifetime: 0, returned: 0, rejected: 0, castAsIs: 0 },
+    scanner: { connected: true, state: 'idle', alarms: [] },
+    sheet: null,
+    attention: null,
+    lockedOutUntil: null,
+  };
+  private sheetNo = 0;
+
+  status(): StationStatus {
+    this.calls.push({ method: 'status', args: undefined });
+    return structuredClone(this.state) as StationStatus;
+  }
+
+  subscribe(listener: (e: StationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  emit(e: StationEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private changed(): void {
+    this.emit({ type: 'status', status: structuredClone(this.state) as StationStatus });
+  }
+
+  async login(args: LoginArgs): Promise<ApiResult<{ role: Role }>> {
+    this.calls.push({ method: 'login', args });
+    if (DOUBLE_PINS[args.role] !== args.pin) return { ok: false, error: { code: 'wrong-pin', message: 'That PIN is not right.' } };
+    this.state.role = args.role;
+    this.changed();
+    return { ok: true, value: { role: args.role } };
+  }
+
+  async logout(): Promise<ApiResult<null>> {
+    this.calls.push({ method: 'logout', args: undefined });
+    this.state.role = null;
+    this.changed();
+    return { ok: true, value: null };
+  }
+
+  async command(args: CommandArgs): Promise<ApiResult<CommandOutcome>> {
+    this.calls.push({ method: 'command', args });
+    const refuse = (message: string): ApiResult<CommandOutcome> => ({ ok: false, error: { code: 'refused', message } });
+    const captainOnly = ['open-polls', 'close-polls', 'print-zero-tape', 'print-results-tape', 'publish', 'enter-test-mode'];
+    if (captainOnly.includes(args.command) && this.state.role !== 'captain') return refuse('Only the precinct captain may do that.');
+    switch (args.command) {
+      case 'open-polls':
+        if (this.state.polls !== 'configured' && this.state.polls !== 'testing') return refuse(`Polls cannot open from ${this.state.polls}.`);
+        this.state.polls = 'open';
+        break;
+      case 'pause-polls':
+        if (this.state.polls !== 'open') return refuse('Polls are not open.');
+        this.state.polls = 'paused';
+        break;
+      case 'resume-polls':
+        if (this.state.polls !== 'paused') return refuse('Polls are not paused.');
+        this.state.polls = 'open';
+        break;
+      case 'close-polls':
+        this.state.polls = 'closed';
+        break;
+      case 'clear-alarm':
+        this.state.scanner.alarms = [];
+        break;
+      case 'print-zero-tape':
+        this.changed();
+        return { ok: true, value: { message: 'Zero tape written.', file: '/tmp/zero-tape.pdf' } };
+      default:
+        break;
+    }
+    this.changed();
+    return { ok: true, value: { message: `Done: ${args.command}` } };
+  }
+
+  async voterDecision(args: VoterDecisionArgs): Promise<ApiResult<SheetFeedback>> {
+    this.calls.push({ method: 'voterDecision', args });
+    const sheet = this.state.sheet;
+    if (sheet === null || sheet.sheetId !== args.sheetId || sheet.outcome !== 'awaiting-voter') {
+      return { ok: false, error: { code: 'no-such-sheet', message: 'That ballot is no longer waiting.' } };
+    }
+    const next: SheetFeedback =
+      args.decision === 'cast-as-is' ? { ...sheet, outcome: 'counted', canCastAsIs: false } : { ...sheet, outcome: 'returned', canCastAsIs: false };
+    if (args.decision === 'cast-as-is') {
+      this.state.counts.public += 1;
+      this.state.counts.lifetime += 1;
+      this.state.counts.castAsIs += 1;
+    } else this.state.counts.returned += 1;
+    this.state.sheet = structuredClone(next) as Mutable<SheetFeedback>;
+    this.emit({ type: 'sheet', feedback: next });
+    this.emit({ type: 'cue', cue: args.decision === 'cast-as-is' ? 'counted' : 'returned' });
+    this.changed();
+    return { ok: true, value: next };
+  }
+
+  async lookupBallot(args: LookupArgs): Promise<ApiResult<BallotLookup>> {
+    this.calls.push({ method: 'lookupBallot', args });
+    if (this.state.role !== 'auditor') return { ok: false, error: { code: 'not-allowed', message: 'Log in as auditor first.' } };
+    return { ok: true, value: { ballotId: args.ballotId, state: args.ballotId === 'KNOWN' ? 'cast' : 'not-found', batch: args.ballotId === 'KNOWN' ? 1 : null, record: null } };
+  }
+
+  /** Puts a counted ballot through, as the pipeline would. */
+  feedCounted(): SheetFeedback {
+    const fb: SheetFeedback = { sheetId: `s-${++this.sheetNo}`, outcome: 'counted', reasons: [], canCastAsIs: false };
+    this.state.counts.public += 1;
+    this.state.counts.lifetime += 1;
+    this.present(fb, 'counted');
+    return fb;
+  }
+
+  /** Holds an overvoted ballot for the voter's decision. */
+  feedOvervote(contest = 'mayor'): SheetFeedback {
+    const fb: SheetFeedback = {
+      sheetId: `s-${++this.sheetNo}`,
+      outcome: 'awaiting-voter',
+      reasons: [{ code: 'overvote', contests: [contest], voter: `Too many choices marked in ${contest}.`, pollWorker: `Overvote in ${contest}.` }],
+      canCastAsIs: true,
+    };
+    this.present(fb, 'returned');
+    return fb;
+  }
+
+  feedRejected(): SheetFeedback {
+    const fb: SheetFeedback = {
+      sheetId: `s-${++this.sheetNo}`,
+      outcome: 'rejected',
+      reasons: [{ code: 'wrong-election', contests: [], voter: 'This ballot is for another election.', pollWorker: 'Wrong election hash.' }],
+      canCastAsIs: false,
+    };
+    this.state.counts.rejected += 1;
+    this.present(fb, 'rejected');
+    return fb;
+  }
+
+  raiseAlarm(alarm: 'cover-open' | 'box-full' | 'jam'): void {
+    this.state.scanner.alarms = [...this.state.scanner.alarms, alarm];
+    this.emit({ type: 'alarm', alarm, active: true });
+    this.emit({ type: 'cue', cue: 'alarm' });
+    this.changed();
+  }
+
+  private present(fb: SheetFeedback, cue: 'counted' | 'returned' | 'rejected'): void {
+    this.state.sheet = structuredClone(fb) as Mutable<SheetFeedback>;
+    this.emit({ type: 'sheet', feedback: fb });
+    this.emit({ type: 'cue', cue });
+    this.changed();
+  }
+}
