@@ -1,0 +1,152 @@
+import type { Result } from '../../ballots/result';
+import { assertNever, err, ok } from '../../ballots/result';
+import type { PollsState, Refusal, Role, StationCommand } from './api';
+
+/**
+ * The polls lifecycle as a pure function: the service asks `decide` before it acts and persists the state it
+ * returns. unconfigured → configured → testing (logic-and-accuracy, test ledger) → open ⇄ paused → closed →
+ * published. Every command of the API is decided here, so one table says who may do what, and when.
+ */
+
+export type LedgerMode = 'official' | 'test';
+
+export function modeOf(state: PollsState): LedgerMode {
+  switch (state) {
+    case 'testing':
+      return 'test';
+    case 'unconfigured':
+    case 'configured':
+    case 'open':
+    case 'paused':
+    case 'closed':
+    case 'published':
+      return 'official';
+    default:
+      return assertNever(state, 'polls state');
+  }
+}
+
+/** What the guard needs to know about the ledgers; the service reads it from them. */
+export interface PollsFacts {
+  /** official ballots cast (or pending) in the official ledger */
+  readonly officialBallots: number;
+  /** ballots left pending in the active ledger */
+  readonly pendingBallots: number;
+}
+
+/** What the service must do besides moving to `next`. */
+export type PollsEffect = 'none' | 'reset-test-ledger' | 'close-batch';
+
+export interface Decision {
+  readonly next: PollsState;
+  readonly effect: PollsEffect;
+}
+
+/** Who may give each command (captains do everything a poll worker does). */
+export const COMMAND_ROLES: Readonly<Record<StationCommand, readonly Role[]>> = {
+  'enter-test-mode': ['captain'],
+  'open-polls': ['captain'],
+  'pause-polls': ['poll-worker', 'captain'],
+  'resume-polls': ['poll-worker', 'captain'],
+  'close-polls': ['captain'],
+  'print-zero-tape': ['captain'],
+  'print-results-tape': ['captain'],
+  publish: ['captain'],
+  'verify-ledger': ['auditor', 'captain'],
+  'export-bundle': ['auditor', 'captain'],
+  'clear-alarm': ['poll-worker', 'captain'],
+};
+
+const refuse = (code: string, message: string): Result<Decision, Refusal> => err({ code, message });
+const stay = (state: PollsState): Result<Decision, Refusal> => ok({ next: state, effect: 'none' });
+const move = (next: PollsState, effect: PollsEffect = 'none'): Result<Decision, Refusal> => ok({ next, effect });
+
+function wrongState(command: StationCommand, state: PollsState, allowed: readonly PollsState[]): Result<Decision, Refusal> {
+  return refuse('wrong-state', `"${command}" is not possible while the station is ${state} (only when ${allowed.join(' or ')})`);
+}
+
+/**
+ * Decides one command. `role` is who is logged in (null: nobody). Role is checked first: a refusal must not
+ * tell an unauthenticated person more than that they need to log in.
+ */
+export function decide(state: PollsState, command: StationCommand, role: Role | null, facts: PollsFacts): Result<Decision, Refusal> {
+  if (role === null) return refuse('login-required', `"${command}" needs a ${COMMAND_ROLES[command].join(' or ')} login`);
+  if (!COMMAND_ROLES[command].includes(role)) return refuse('forbidden', `a ${role} may not "${command}" (needs ${COMMAND_ROLES[command].join(' or ')})`);
+  const when = (allowed: readonly PollsState[], then: () => Result<Decision, Refusal>): Result<Decision, Refusal> =>
+    allowed.includes(state) ? then() : wrongState(command, state, allowed);
+  switch (command) {
+    case 'enter-test-mode':
+      // Re-entering test mode starts the logic-and-accuracy test over with an empty test ledger.
+      return when(['configured', 'testing'], () =>
+        facts.officialBallots > 0 ? refuse('official-ballots-exist', `${facts.officialBallots} official ballot(s) are already counted: test mode is closed for this election`) : move('testing', 'reset-test-ledger'),
+      );
+    case 'open-polls':
+      return when(['configured', 'testing'], () => {
+        if (facts.officialBallots > 0) return refuse('official-ballots-exist', `the official ledger already holds ${facts.officialBallots} ballot(s): polls can only open on an empty official ledger`);
+        if (facts.pendingBallots > 0) return refuse('ballots-pending', `${facts.pendingBallots} ballot(s) are still pending in the scanner`);
+        return move('open');
+      });
+    case 'pause-polls':
+      return when(['open'], () => move('paused'));
+    case 'resume-polls':
+      return when(['paused'], () => move('open'));
+    case 'close-polls':
+      return when(['open', 'paused'], () =>
+        facts.pendingBallots > 0 ? refuse('ballots-pending', `${facts.pendingBallots} ballot(s) are still pending in the scanner: settle them before closing`) : move('closed', 'close-batch'),
+      );
+    case 'publish':
+      return when(['closed', 'published'], () => move('published'));
+    case 'print-zero-tape':
+      return when(['configured', 'testing', 'open'], () =>
+        facts.officialBallots > 0 && state === 'open' ? refuse('not-zero', `${facts.officialBallots} ballot(s) are already counted: a zero tape is printed before the first ballot`) : stay(state),
+      );
+    case 'print-results-tape':
+      return when(['testing', 'closed', 'published'], () => stay(state));
+    case 'verify-ledger':
+    case 'export-bundle':
+      return when(['configured', 'testing', 'open', 'paused', 'closed', 'published'], () => stay(state));
+    case 'clear-alarm':
+      return stay(state);
+    default:
+      return assertNever(command, 'station command');
+  }
+}
+
+/** Whether the scanner may take ballots now. */
+export function takesBallots(state: PollsState): boolean {
+  switch (state) {
+    case 'testing':
+    case 'open':
+      return true;
+    case 'unconfigured':
+    case 'configured':
+    case 'paused':
+    case 'closed':
+    case 'published':
+      return false;
+    default:
+      return assertNever(state, 'polls state');
+  }
+}
+
+/** The audit event a transition leaves in the ledger. */
+export function eventFor(from: PollsState, to: PollsState): 'mode-changed' | 'polls-opened' | 'polls-paused' | 'polls-resumed' | 'polls-closed' | 'publish' | undefined {
+  if (from === to && to !== 'testing') return undefined;
+  switch (to) {
+    case 'testing':
+      return 'mode-changed';
+    case 'open':
+      return from === 'paused' ? 'polls-resumed' : 'polls-opened';
+    case 'paused':
+      return 'polls-paused';
+    case 'closed':
+      return 'polls-closed';
+    case 'published':
+      return 'publish';
+    case 'unconfigured':
+    case 'configured':
+      return undefined;
+    default:
+      return assertNever(to, 'polls state');
+  }
+}

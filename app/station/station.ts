@@ -1,0 +1,999 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PageReading } from '../../ballots/read/interpret';
+import { BallotReader } from '../../ballots/read/interpret';
+import { ReaderPool } from '../../ballots/read/pool';
+import { combineSheet } from '../../ballots/read/sheet';
+import type { SheetReading } from '../../ballots/read/sheet';
+import { assertNever } from '../../ballots/result';
+import type { ScannedImage, ScannerDriver, ScannerEvent } from '../../firmware-bridge/driver';
+import { describeDriverError } from '../../firmware-bridge/driver';
+import type { SheetOutcome } from '../../firmware-bridge/lifecycle';
+import { toHex } from '../ledger/bytes';
+import { appendLineDurably, fsyncDir } from '../ledger/durable-fs';
+import type { Genesis } from '../ledger/entries';
+import type { AuditEventType } from '../ledger/events';
+import { isoSeconds } from '../ledger/events';
+import { exportBundle } from '../ledger/export';
+import type { DataLayout } from '../ledger/layout';
+import { dataLayout } from '../ledger/layout';
+import type { ScannerReport } from '../ledger/ledger';
+import { Ledger } from '../ledger/ledger';
+import { proveBallot } from '../ledger/proofs';
+import type { BallotRecord } from '../ledger/record';
+import { encodeRecord } from '../ledger/record';
+import type { StationKey } from '../ledger/station-key';
+import { loadOrCreateStationKey } from '../ledger/station-key';
+import type { Tally } from '../ledger/tally';
+import { TallyCollector } from '../ledger/tally';
+import type { ExternalHead } from '../ledger/verify';
+import { readHeadsFile, verifyLedgerFile } from '../ledger/verify';
+import type {
+  ApiResult,
+  BallotLookup,
+  CommandArgs,
+  CommandOutcome,
+  FeedbackReason,
+  LoginArgs,
+  LookupArgs,
+  PollsState,
+  Role,
+  ScannerAlarm,
+  SheetFeedback,
+  StationApi,
+  StationCommand,
+  StationEvent,
+  StationStatus,
+  VoterDecisionArgs,
+} from './api';
+import { CommandInput, LoginInput, LookupInput, VoterDecisionInput } from './api';
+import { captureOf } from './capture';
+import type { ElectionPackage } from './election-package';
+import { PACKAGE_FILES, contestMap, installPackage, loadPackage, packageDir } from './election-package';
+import { NO_LOCKOUT, PinBook, afterFailure, lockedUntil } from './pins';
+import type { LedgerMode } from './polls';
+import { decide, eventFor, modeOf, takesBallots } from './polls';
+import type { PolicyDecision } from './policy';
+import { decideSheet, feedbackReason } from './policy';
+import type { StationState } from './state-file';
+import { initialState, readSheetJournal, readState, stationDir, writeState } from './state-file';
+import type { Paper, TapeInput, TapePrinter } from './tapes';
+
+export interface StationOptions {
+  /** everything the station keeps lives under here (see app/ledger/layout.ts dataLayout) */
+  dataDir: string;
+  /** election definition JSON file */
+  election: string;
+  /** the election's public keys file (election-public.json, see `tallyproof election keys`) */
+  electionKeys: string;
+  /** precinct id this station serves */
+  precinct: string;
+  /** calibration profile JSON (calibration/profile.ts); default profile otherwise */
+  calibration?: string;
+  /** from firmware-bridge/driver.ts, already constructed (simulated serial, SANE or folder) */
+  scanner: ScannerDriver;
+  /** unlocks the station key (app/ledger/station-key.ts) */
+  stationPassphrase: string;
+  pins: { 'poll-worker': string; captain: string; auditor: string };
+  /** injected clock */
+  now?: () => Date;
+  /** ballots/read/pool.ts ReaderPool size; 0 = read in-process */
+  readerWorkers?: number;
+  /** return undervoted ballots to the voter for review (station setting; off by default) */
+  returnUndervotes?: boolean;
+  /** station id for a new station key (default `station-<precinct>`); an existing key keeps its own */
+  stationId?: string;
+  /** the number the election office gave this station; ballot records carry it (default 1) */
+  stationNumber?: number;
+  /** prints zero and results tapes (app/reports); without one the tape commands are refused */
+  tapes?: TapePrinter;
+  /** paper for tapes (default the 80 mm roll) */
+  paper?: Paper;
+  /** how long a restart waits for the scanner to report a pending sheet's fate (default 10 s) */
+  reconcileWaitMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface Station extends StationApi {
+  close(): Promise<void>;
+}
+
+/** Errors that stop the station from starting: the message names the file and what is wrong. */
+export class StationStartError extends Error {}
+
+interface Reader {
+  read(bytes: Uint8Array): Promise<PageReading>;
+  close(): Promise<void>;
+}
+
+/** A sheet the scanner holds while the station or the voter decides. */
+interface HeldSheet {
+  readonly sheetId: string;
+  readonly mode: LedgerMode;
+  readonly sheet: SheetReading;
+  readonly votingId: string;
+  readonly images: readonly Uint8Array[];
+  readonly reasons: readonly FeedbackReason[];
+}
+
+/** A ballot recorded as pending whose drop the scanner has yet to confirm. */
+interface InFlight {
+  readonly sheetId: string;
+  readonly mode: LedgerMode;
+  readonly pendingSeq: number;
+  readonly ballotId: string;
+  readonly castAsIs: boolean;
+}
+
+const HARDWARE_ALARMS: readonly ScannerAlarm[] = ['cover-open', 'box-full', 'jam', 'disconnected'];
+
+const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
+const refused = <T>(code: string, message: string): ApiResult<T> => ({ ok: false, error: { code, message } });
+
+function parseArgs<T>(schema: { safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } } }, input: unknown): ApiResult<T> {
+  const p = schema.safeParse(input);
+  if (p.success) return ok(p.data);
+  return refused('bad-input', p.error.issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; '));
+}
+
+function removeLedgerFiles(layout: DataLayout, mode: LedgerMode): void {
+  const file = layout.ledger(mode);
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}.open`, `${file}.new`, layout.heads(mode)]) fs.rmSync(f, { force: true });
+  fsyncDir(path.dirname(file));
+}
+
+class StationService implements Station {
+  private readonly listeners = new Set<(e: StationEvent) => void>();
+  private readonly now: () => Date;
+  private readonly log: (m: string) => void;
+  private readonly layout: DataLayout;
+  private readonly stateFile: string;
+  private readonly journalFile: string;
+  private readonly unsubscribe: () => void;
+  private test: Ledger | null = null;
+  private readers = new Map<LedgerMode, Reader>();
+  private role: Role | null = null;
+  private readonly alarms = new Set<ScannerAlarm>();
+  private scannerConnected = false;
+  private scannerState = 'starting';
+  private feedback: SheetFeedback | null = null;
+  private held: HeldSheet | null = null;
+  private readonly inFlight = new Map<string, InFlight>();
+  /** sheets the station already decided: a late re-report (after a reconnect) must not be read again */
+  private readonly decided = new Set<string>();
+  private attention: string | null = null;
+  private reconciling = false;
+  private feeding: boolean | null = null;
+  /** cast counts per mode, from the ledgers at start and kept up to date */
+  private cast: Record<LedgerMode, number> = { official: 0, test: 0 };
+  private castAsIs: Record<LedgerMode, number> = { official: 0, test: 0 };
+  private work: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  /** sheet-done reports seen while reconciling after a restart */
+  private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
+
+  constructor(
+    private readonly opts: StationOptions,
+    private readonly pkg: ElectionPackage,
+    private readonly key: StationKey,
+    private readonly official: Ledger,
+    private state: StationState,
+    private readonly pins: PinBook,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+    this.log = opts.log ?? (() => undefined);
+    this.layout = dataLayout(opts.dataDir);
+    this.stateFile = path.join(stationDir(opts.dataDir), 'state.json');
+    this.journalFile = path.join(stationDir(opts.dataDir), 'sheets.jsonl');
+    this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
+  }
+
+  // ---- start ---------------------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.state.polls === 'testing') this.test = this.openOrCreate('test');
+    this.countFromLedgers();
+    this.event('software-started', 'system', { polls: this.state.polls });
+    const unreconciled = this.official.unreconciledBallots().length + (this.test?.unreconciledBallots().length ?? 0);
+    if (unreconciled > 0) {
+      this.reconciling = true;
+      this.attention = `The station stopped with ${unreconciled} ballot(s) in the scanner. Do not feed ballots: the station is asking the scanner what became of them.`;
+    }
+    await this.connectScanner();
+    if (unreconciled > 0) await this.reconcileAfterRestart();
+    await this.updateFeeding();
+    this.emitStatus();
+  }
+
+  private genesis(mode: LedgerMode): Genesis {
+    return {
+      format: 'tallyproof-ledger/1',
+      mode,
+      election: { hash: this.pkg.fileHash, title: this.pkg.election.definition.election.title, contests: contestMap(this.pkg.election) },
+      station: { id: this.key.stationId, number: this.opts.stationNumber ?? 1, publicKey: toHex(this.key.publicKey) },
+    };
+  }
+
+  private openOrCreate(mode: LedgerMode): Ledger {
+    const file = this.layout.ledger(mode);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const ledger = fs.existsSync(file) ? Ledger.open(file) : Ledger.create(file, this.genesis(mode));
+    checkGenesis(ledger, this.genesis(mode));
+    return ledger;
+  }
+
+  private ledgerFor(mode: LedgerMode): Ledger {
+    if (mode === 'official') return this.official;
+    if (this.test === null) throw new Error('the test ledger is not open outside test mode');
+    return this.test;
+  }
+
+  private get mode(): LedgerMode {
+    return modeOf(this.state.polls);
+  }
+
+  private get active(): Ledger {
+    return this.ledgerFor(this.mode);
+  }
+
+  /** Counts from the chain itself (verified), not from counters the station could lose in a crash. */
+  private countFromLedgers(): void {
+    for (const mode of ['official', 'test'] as const) {
+      const ledger = mode === 'official' ? this.official : this.test;
+      if (ledger === null) continue;
+      const t = this.tally(mode);
+      this.cast[mode] = t.ballots.cast;
+      this.castAsIs[mode] = t.ballots.castAsIs;
+    }
+  }
+
+  private verifyOptions(mode: LedgerMode): { expectedHeads: ExternalHead[]; stationPublicKey: Uint8Array } {
+    return { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
+  }
+
+  private tally(mode: LedgerMode): Tally {
+    const collector = new TallyCollector();
+    const report = verifyLedgerFile(this.layout.ledger(mode), this.verifyOptions(mode), collector.visitor);
+    if (!report.ok || report.summary === undefined) throw new StationStartError(`${this.layout.ledger(mode)}: the ${mode} ledger does not verify: entry ${report.problem?.seq}: ${report.problem?.message}`);
+    return collector.result(report.summary.pending);
+  }
+
+  // ---- scanner -------------------------------------------------------------------------------------------
+
+  private async connectScanner(): Promise<void> {
+    const r = await this.opts.scanner.connect();
+    if (r.ok) {
+      this.scannerConnected = true;
+      this.scannerState = 'ready';
+      this.setAlarm('disconnected', false);
+      this.event('scanner-connected', 'system', { model: r.value.model, serial: r.value.serial, firmware: r.value.firmware });
+      return;
+    }
+    this.scannerConnected = false;
+    this.scannerState = describeDriverError(r.error);
+    this.setAlarm('disconnected', true);
+    if (!this.closed) {
+      this.connectTimer = setTimeout(() => {
+        this.connectTimer = undefined;
+        void this.connectScanner().then(() => this.updateFeeding());
+      }, 2000);
+    }
+  }
+
+  private async updateFeeding(): Promise<void> {
+    const want = takesBallots(this.state.polls) && this.attention === null && !this.reconciling && this.scannerConnected && !this.closed;
+    if (want === this.feeding) return;
+    const r = want ? await this.opts.scanner.enableFeeding() : await this.opts.scanner.disableFeeding();
+    if (r.ok) this.feeding = want;
+    else this.log(`could not ${want ? 'enable' : 'disable'} feeding: ${describeDriverError(r.error)}`);
+  }
+
+  private onScannerEvent(e: ScannerEvent): void {
+    switch (e.type) {
+      case 'sheet-inserted':
+        if (this.feedback !== null && this.held === null) {
+          this.feedback = null;
+          this.emitStatus();
+        }
+        return;
+      case 'sheet-scanned':
+        this.enqueue(() => this.onSheetScanned(e.sheetId, e.front, e.back));
+        return;
+      case 'sheet-done':
+        if (this.reconciling) this.doneDuringReconcile.set(e.sheetId, e.outcome);
+        this.enqueue(() => this.onSheetDone(e.sheetId, e.outcome));
+        return;
+      case 'jam':
+        this.event('scanner-jam', 'system', { stage: e.stage });
+        this.setAlarm('jam', true);
+        return;
+      case 'jam-cleared':
+        this.setAlarm('jam', false);
+        return;
+      case 'double-sheet':
+        this.setAlarm('double-sheet', true);
+        return;
+      case 'cover-open':
+        this.setAlarm('cover-open', true);
+        return;
+      case 'cover-closed':
+        this.setAlarm('cover-open', false);
+        return;
+      case 'ballot-box-full':
+        this.setAlarm('box-full', true);
+        return;
+      case 'ballot-box-emptied':
+        this.setAlarm('box-full', false);
+        return;
+      case 'feeder-empty':
+        return;
+      case 'disconnected':
+        this.scannerConnected = false;
+        this.scannerState = `disconnected: ${e.reason}`;
+        this.event('scanner-disconnected', 'system', { reason: e.reason.slice(0, 200) });
+        this.setAlarm('disconnected', true);
+        return;
+      case 'reconnected':
+        this.scannerConnected = true;
+        this.scannerState = 'ready';
+        this.event('scanner-connected', 'system', { powerCycled: e.powerCycled });
+        this.setAlarm('disconnected', false);
+        return;
+      case 'hardware-error':
+        this.event('scanner-fault', 'system', { code: e.code.slice(0, 64), message: e.message.slice(0, 200) });
+        this.scannerState = `hardware error ${e.code}: ${e.message}`;
+        this.emitStatus();
+        return;
+      default:
+        assertNever(e, 'scanner event');
+    }
+  }
+
+  private setAlarm(alarm: ScannerAlarm, active: boolean): void {
+    if (this.alarms.has(alarm) === active) return;
+    if (active) this.alarms.add(alarm);
+    else this.alarms.delete(alarm);
+    this.emit({ type: 'alarm', alarm, active });
+    if (active) this.emit({ type: 'cue', cue: 'alarm' });
+    this.emitStatus();
+  }
+
+  /** Driver events and API calls that touch the ledger run one at a time, in arrival order. */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.work.then(fn, fn);
+    this.work = next.catch((e: unknown) => this.log(`station task failed: ${(e as Error).stack ?? String(e)}`));
+    return next;
+  }
+
+  // ---- one sheet -----------------------------------------------------------------------------------------
+
+  private reader(mode: LedgerMode): Reader {
+    let r = this.readers.get(mode);
+    if (r === undefined) {
+      const setup = {
+        election: this.pkg.election,
+        publicKeys: this.pkg.publicKeys,
+        profile: this.pkg.profile,
+        station: { mode, precinctId: this.pkg.precinct },
+        returnUndervotes: this.opts.returnUndervotes ?? false,
+      };
+      const workers = this.opts.readerWorkers ?? 0;
+      if (workers > 0) {
+        const pool = new ReaderPool(setup, workers);
+        r = { read: (b) => pool.read(b), close: () => pool.close() };
+      } else {
+        const reader = new BallotReader(setup);
+        r = { read: (b) => reader.readFile(b), close: async () => undefined };
+      }
+      this.readers.set(mode, r);
+    }
+    return r;
+  }
+
+  private async onSheetScanned(sheetId: string, front: ScannedImage, back: ScannedImage | undefined): Promise<void> {
+    if (this.decided.has(sheetId) || this.inFlight.has(sheetId) || this.held?.sheetId === sheetId) return;
+    if (this.reconciling || this.attention !== null || !takesBallots(this.state.polls)) {
+      const why = this.reconciling || this.attention !== null ? (this.attention ?? '') : `The polls are ${this.state.polls}.`;
+      await this.giveBack(sheetId, 'rejected', [feedbackReason('not-accepting', [], why)], false);
+      return;
+    }
+    const mode = this.mode;
+    const images = back === undefined ? [front.bytes] : [front.bytes, back.bytes];
+    let pages: PageReading[];
+    try {
+      pages = await Promise.all(images.map((b) => this.reader(mode).read(b)));
+    } catch (e) {
+      await this.giveBack(sheetId, 'rejected', [feedbackReason('read-failed', [], (e as Error).message)], true);
+      return;
+    }
+    const sheet = combineSheet(pages);
+    const decision: PolicyDecision = decideSheet(sheet);
+    switch (decision.kind) {
+      case 'reject': {
+        if (sheet.reasons.includes('scanner-streaks')) this.setAlarm('streaks', true);
+        this.event('ballot-rejected', 'system', { reason: sheet.reasons.join(',').slice(0, 200) });
+        await this.giveBack(sheetId, 'rejected', decision.reasons, true);
+        return;
+      }
+      case 'hold': {
+        const votingId = pages.find((p) => p.votingId !== undefined)?.votingId ?? '';
+        this.held = { sheetId, mode, sheet, votingId, images, reasons: decision.reasons };
+        this.show({ sheetId, outcome: 'awaiting-voter', reasons: decision.reasons, canCastAsIs: true }, 'returned');
+        return;
+      }
+      case 'accept': {
+        const votingId = pages.find((p) => p.votingId !== undefined)?.votingId ?? '';
+        await this.castSheet({ sheetId, mode, sheet, votingId, images, reasons: [] }, false);
+        return;
+      }
+      default:
+        assertNever(decision, 'policy decision');
+    }
+  }
+
+  /** Returns a sheet to the voter that never got a ledger record. */
+  private async giveBack(sheetId: string, outcome: 'rejected' | 'returned', reasons: readonly FeedbackReason[], counts: boolean): Promise<void> {
+    this.decided.add(sheetId);
+    if (counts) {
+      if (outcome === 'rejected') this.state = { ...this.state, counts: { ...this.state.counts, rejected: this.state.counts.rejected + 1 } };
+      else this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
+      this.saveState();
+    }
+    this.show({ sheetId, outcome, reasons, canCastAsIs: false }, outcome === 'rejected' ? 'rejected' : 'returned');
+    const r = await this.opts.scanner.returnSheet(sheetId);
+    if (!r.ok) this.log(`could not return sheet ${sheetId}: ${describeDriverError(r.error)}`);
+  }
+
+  private async castSheet(h: HeldSheet, castAsIs: boolean): Promise<SheetFeedback> {
+    const ballotId = h.sheet.ballotId;
+    if (ballotId === undefined) {
+      await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], 'the reading has no ballot ID')], true);
+      return this.feedback as SheetFeedback;
+    }
+    const ledger = this.ledgerFor(h.mode);
+    let capture;
+    try {
+      capture = captureOf({ ballotId, votingId: h.votingId, mode: h.mode, castAsIs, images: h.images, calibrationVersion: this.pkg.calibrationVersion, contests: h.sheet.contests }, ledger.genesis.election.contests);
+    } catch (e) {
+      await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], (e as Error).message)], true);
+      return this.feedback as SheetFeedback;
+    }
+    // the journal line comes first: after a crash it names the sheet of every pending entry
+    appendLineDurably(this.journalFile, JSON.stringify({ sheet: h.sheetId, ballot: ballotId.toUpperCase(), mode: h.mode }));
+    const p = ledger.appendPending(capture);
+    if (!p.ok) {
+      const e = p.error;
+      switch (e.kind) {
+        case 'duplicate':
+          this.event('ballot-rejected', 'system', { reason: 'duplicate', firstSeq: e.firstSeq });
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} was counted at ledger entry ${e.firstSeq}.`)], true);
+          break;
+        case 'already-pending':
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} is already pending at ledger entry ${e.pendingSeq}.`)], true);
+          break;
+        case 'wrong-mode':
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], `a ${e.ballotMode} ballot for the ${e.ledgerMode} ledger`)], true);
+          break;
+        case 'invalid':
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], e.detail)], true);
+          break;
+        case 'unreconciled':
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `entries ${e.pendingSeqs.join(', ')} are not reconciled`)], false);
+          break;
+        default:
+          assertNever(e, 'append refusal');
+      }
+      return this.feedback as SheetFeedback;
+    }
+    this.held = null;
+    this.decided.add(h.sheetId);
+    const flight: InFlight = { sheetId: h.sheetId, mode: h.mode, pendingSeq: p.value.seq, ballotId: p.value.ballotId, castAsIs };
+    this.inFlight.set(h.sheetId, flight);
+    const a = await this.opts.scanner.accept(h.sheetId);
+    if (!a.ok) {
+      if (a.error.kind === 'disconnected' || a.error.kind === 'timeout' || a.error.kind === 'io') {
+        // the paper's fate is the scanner's to tell: its sheet-done after the reconnect settles the entry
+        this.log(`accept ${h.sheetId}: ${describeDriverError(a.error)}; waiting for the scanner's report`);
+        return this.feedback ?? { sheetId: h.sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false };
+      }
+      this.inFlight.delete(h.sheetId);
+      ledger.markReturned(flight.pendingSeq, `scanner-refused:${a.error.kind}`);
+      await this.giveBack(h.sheetId, 'returned', [feedbackReason('scanner-refused', [], describeDriverError(a.error))], true);
+    }
+    return this.feedback ?? { sheetId: h.sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false };
+  }
+
+  private async onSheetDone(sheetId: string, outcome: SheetOutcome): Promise<void> {
+    const f = this.inFlight.get(sheetId);
+    if (f === undefined) {
+      if (this.held?.sheetId === sheetId) {
+        // the scanner gave a held sheet back on its own (a reconnect lost its images)
+        this.held = null;
+        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned')], canCastAsIs: false }, 'returned');
+      }
+      return;
+    }
+    this.inFlight.delete(sheetId);
+    const ledger = this.ledgerFor(f.mode);
+    switch (outcome.kind) {
+      case 'box': {
+        const c = ledger.confirmCast(f.pendingSeq);
+        if (!c.ok) {
+          this.log(`sheet ${sheetId}: ${c.error.detail}`);
+          return;
+        }
+        this.cast[f.mode] += 1;
+        if (f.castAsIs) this.castAsIs[f.mode] += 1;
+        this.show({ sheetId, outcome: 'counted', reasons: [], canCastAsIs: false }, 'counted');
+        return;
+      }
+      case 'returned': {
+        ledger.markReturned(f.pendingSeq, `scanner-returned:${outcome.reason}`);
+        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
+        this.saveState();
+        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned', [], `(${outcome.reason})`)], canCastAsIs: false }, 'returned');
+        return;
+      }
+      case 'flagged': {
+        // the paper may or may not have reached the box: it counts only on a confirmed drop (invariant 1)
+        ledger.markReturned(f.pendingSeq, `scanner-stopped:${outcome.reason}`);
+        this.attention = `Ballot ${f.ballotId} was not counted: the scanner stopped (${outcome.reason}) while the ballot was ${outcome.stage}. Clear the paper path: if the ballot is there, have the voter feed it again; if it is not, call the captain to note ballot ${f.ballotId} on the results tape as possibly in the box uncounted.`;
+        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-stopped', [], `(${outcome.reason} while ${outcome.stage})`)], canCastAsIs: false }, 'alarm');
+        await this.updateFeeding();
+        return;
+      }
+      default:
+        assertNever(outcome, 'sheet outcome');
+    }
+  }
+
+  private show(feedback: SheetFeedback, cue: 'counted' | 'returned' | 'rejected' | 'alarm'): void {
+    this.feedback = feedback;
+    this.emit({ type: 'sheet', feedback });
+    this.emit({ type: 'cue', cue });
+    this.emitStatus();
+  }
+
+  // ---- restart -------------------------------------------------------------------------------------------
+
+  /**
+   * After a crash or power cut: every pending ballot is settled by what the scanner says of its sheet. A sheet
+   * still held is given back (it never dropped); one in motion is waited for; one the scanner no longer knows
+   * is `unknown`: not counted, and the poll worker is told what to look for.
+   */
+  private async reconcileAfterRestart(): Promise<void> {
+    const journal = readSheetJournal(this.journalFile);
+    const waitMs = this.opts.reconcileWaitMs ?? 10_000;
+    const instructions: string[] = [];
+    for (const ledger of [this.official, this.test]) {
+      if (ledger === null) continue;
+      const left = ledger.unreconciledBallots();
+      if (left.length === 0) continue;
+      const reports = new Map<number, ScannerReport>();
+      for (const b of left) {
+        const line = [...journal].reverse().find((l) => l.ballot === b.ballotId.toUpperCase() && l.mode === ledger.mode);
+        reports.set(b.pendingSeq, line === undefined ? 'unknown' : await this.askScanner(line.sheet, waitMs));
+        if (line !== undefined) this.decided.add(line.sheet);
+      }
+      const r = ledger.reconcile(reports, this.now());
+      if (!r.ok) throw new StationStartError(`${ledger.file}: reconcile refused: ${r.error.kind} ${r.error.pendingSeqs.join(', ')}`);
+      for (const o of r.value) {
+        instructions.push(o.instruction);
+        if (o.decision === 'cast') {
+          this.cast[ledger.mode] += 1;
+          const rec = left.find((b) => b.pendingSeq === o.pendingSeq)?.record;
+          if (rec?.castAsIs) this.castAsIs[ledger.mode] += 1;
+        }
+      }
+    }
+    this.reconciling = false;
+    this.doneDuringReconcile.clear();
+    this.attention = `${instructions.join(' ')} Then clear this message (poll worker: clear alarm).`;
+  }
+
+  private async askScanner(sheetId: string, waitMs: number): Promise<ScannerReport> {
+    const fromOutcome = (o: SheetOutcome): ScannerReport => (o.kind === 'box' ? 'dropped' : o.kind === 'returned' ? 'returned' : 'unknown');
+    const deadline = Date.now() + waitMs;
+    const seen = (): SheetOutcome | undefined => this.doneDuringReconcile.get(sheetId);
+    const early = seen();
+    if (early !== undefined) return fromOutcome(early);
+    const st = await this.opts.scanner.status();
+    const open = st.ok ? st.value.openSheets.find((s) => s.sheetId === sheetId) : undefined;
+    if (open === undefined) return 'unknown';
+    if (open.stage === 'held') {
+      // never told to drop: give it back so the voter can feed it again
+      const r = await this.opts.scanner.returnSheet(sheetId);
+      if (!r.ok) this.log(`could not return ${sheetId} while reconciling: ${describeDriverError(r.error)}`);
+    }
+    while (Date.now() < deadline) {
+      const o = seen();
+      if (o !== undefined) return fromOutcome(o);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return 'unknown';
+  }
+
+  // ---- API -----------------------------------------------------------------------------------------------
+
+  status(): StationStatus {
+    const def = this.pkg.election.definition;
+    const now = this.now();
+    const until = lockedUntil(this.state.lockout, now);
+    return {
+      polls: this.state.polls,
+      mode: this.mode,
+      role: this.role,
+      stationId: this.key.stationId,
+      election: { title: def.election.title, hash: this.pkg.election.hash, precinct: this.pkg.precinct },
+      counts: {
+        public: this.cast[this.mode],
+        lifetime: this.state.testCountedCleared + this.cast.official + this.cast.test,
+        returned: this.state.counts.returned,
+        rejected: this.state.counts.rejected,
+        castAsIs: this.castAsIs[this.mode],
+      },
+      scanner: { connected: this.scannerConnected, state: this.scannerState, alarms: [...this.alarms] },
+      sheet: this.feedback,
+      attention: this.attention,
+      lockedOutUntil: until === null ? null : until.toISOString(),
+    };
+  }
+
+  async login(args: LoginArgs): Promise<ApiResult<{ role: Role }>> {
+    const a = parseArgs(LoginInput, args);
+    if (!a.ok) return a;
+    return this.enqueue(async () => {
+      const now = this.now();
+      const until = lockedUntil(this.state.lockout, now);
+      if (until !== null) {
+        this.event('login-failed', a.value.role, { lockedOut: true });
+        return refused<{ role: Role }>('locked-out', `too many wrong PINs: try again after ${until.toISOString()}`);
+      }
+      if (await this.pins.check(a.value.role, a.value.pin)) {
+        this.role = a.value.role;
+        this.state = { ...this.state, lockout: NO_LOCKOUT };
+        this.saveState();
+        this.event('login', a.value.role);
+        this.emitStatus();
+        return ok({ role: a.value.role });
+      }
+      const f = afterFailure(this.state.lockout, now);
+      this.state = { ...this.state, lockout: f.state };
+      this.saveState();
+      this.event('login-failed', a.value.role, f.lockedOut ? { failures: f.state.failures, lockedOut: true, until: f.state.until ?? '' } : { failures: f.state.failures });
+      this.emitStatus();
+      if (f.lockedOut) return refused<{ role: Role }>('locked-out', `wrong PIN, ${f.state.failures} times: logins are locked until ${f.state.until ?? ''}`);
+      return refused<{ role: Role }>('wrong-pin', `wrong PIN for ${a.value.role} (${f.state.failures} of ${5} tries)`);
+    });
+  }
+
+  async logout(): Promise<ApiResult<null>> {
+    return this.enqueue(async () => {
+      if (this.role === null) return refused<null>('not-logged-in', 'nobody is logged in');
+      this.event('logout', this.role);
+      this.role = null;
+      this.emitStatus();
+      return ok(null);
+    });
+  }
+
+  async command(args: CommandArgs): Promise<ApiResult<CommandOutcome>> {
+    const a = parseArgs(CommandInput, args);
+    if (!a.ok) return a;
+    return this.enqueue(() => this.runCommand(a.value.command));
+  }
+
+  private pendingCount(): number {
+    return this.official.pendingBallots().length + (this.test?.pendingBallots().length ?? 0);
+  }
+
+  private async runCommand(command: StationCommand): Promise<ApiResult<CommandOutcome>> {
+    const from = this.state.polls;
+    const d = decide(from, command, this.role, { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount() });
+    if (!d.ok) return d;
+    const role = this.role as Role;
+    switch (command) {
+      case 'enter-test-mode': {
+        this.resetTestLedger();
+        return this.moveTo(d.value.next, role, 'Test mode: the test ledger is empty; feed the test deck.');
+      }
+      case 'open-polls':
+        if (this.test !== null) {
+          this.test.close();
+          this.test = null;
+          await this.closeReader('test');
+        }
+        return this.moveTo(d.value.next, role, 'Polls are open.');
+      case 'pause-polls':
+        return this.moveTo(d.value.next, role, 'Polls are paused: the scanner takes no ballots.');
+      case 'resume-polls':
+        return this.moveTo(d.value.next, role, 'Polls are open again.');
+      case 'close-polls': {
+        this.event('polls-closed', role);
+        const closed = this.official.closeBatch(this.key);
+        if (!closed.ok) return refused('ballots-pending', `entries ${closed.error.pendingSeqs.join(', ')} are still pending`);
+        const head = this.official.noteExternalHead(this.layout.heads('official'), `polls closed, batch ${closed.value.batch}`);
+        this.state = { ...this.state, polls: d.value.next, closedBatch: { batch: closed.value.batch, root: toHex(closed.value.root), treeSize: closed.value.treeSize, headSeq: head.seq } };
+        this.saveState();
+        await this.updateFeeding();
+        this.emitStatus();
+        return ok({ message: `Polls are closed: ${this.cast.official} ballot(s) in batch ${closed.value.batch}, root ${toHex(closed.value.root)}, ledger head ${head.seq} ${toHex(head.hash)}.` });
+      }
+      case 'publish':
+        // app/chain has no publisher to call yet: refused rather than pretending
+        return refused('publish-not-wired', 'publishing is not wired yet: use `tallyproof publish --data <dir> --chains chains.json` from the data directory');
+      case 'print-zero-tape':
+      case 'print-results-tape':
+        return this.printTape(command === 'print-zero-tape' ? 'zero' : 'results', role);
+      case 'verify-ledger': {
+        const parts: string[] = [];
+        let good = true;
+        for (const mode of ['official', 'test'] as const) {
+          const file = this.layout.ledger(mode);
+          if (!fs.existsSync(file)) continue;
+          const report = verifyLedgerFile(file, this.verifyOptions(mode));
+          const s = report.summary;
+          if (report.ok && s) parts.push(`${mode}: ok, ${s.entries} entries, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, head ${s.head.seq} ${toHex(s.head.hash)}`);
+          else {
+            good = false;
+            parts.push(`${mode}: FAILED at entry ${report.problem?.seq}: ${report.problem?.kind}: ${report.problem?.message}`);
+          }
+        }
+        this.event('ledger-verified', role, { ok: good });
+        if (!good) return refused('ledger-bad', parts.join('; '));
+        return ok({ message: parts.join('; ') });
+      }
+      case 'export-bundle': {
+        const mode = this.mode;
+        const stamp = isoSeconds(this.now()).replace(/[-:]/g, '');
+        const out = path.join(this.layout.root, 'export', `${mode}-${stamp}`);
+        try {
+          const r = exportBundle(this.layout.ledger(mode), out, { ...this.verifyOptions(mode), electionDefinition: path.join(packageDir(this.layout.root), PACKAGE_FILES.election) });
+          this.event('export', role, { mode, records: r.records, batches: r.batches });
+          return ok({ message: `Exported ${r.records} record(s) in ${r.batches} batch(es).`, file: r.dir });
+        } catch (e) {
+          return refused('export-failed', (e as Error).message);
+        }
+      }
+      case 'clear-alarm': {
+        this.setAlarm('double-sheet', false);
+        this.setAlarm('streaks', false);
+        if (!this.reconciling) this.attention = null;
+        await this.updateFeeding();
+        this.emitStatus();
+        const left = [...this.alarms].filter((x) => HARDWARE_ALARMS.includes(x));
+        return ok({ message: left.length === 0 ? 'Cleared.' : `Cleared; the scanner still reports: ${left.join(', ')}.` });
+      }
+      default:
+        return assertNever(command, 'station command');
+    }
+  }
+
+  private async moveTo(next: PollsState, role: Role, message: string): Promise<ApiResult<CommandOutcome>> {
+    const from = this.state.polls;
+    const ev = eventFor(from, next);
+    if (ev !== undefined) this.event(ev, role, { from, to: next });
+    this.state = { ...this.state, polls: next };
+    this.saveState();
+    await this.updateFeeding();
+    this.emitStatus();
+    return ok({ message });
+  }
+
+  /** Entering test mode starts from an empty test ledger; the official ledger is never touched. */
+  private resetTestLedger(): void {
+    if (this.test !== null) {
+      this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.cast.test };
+      this.test.close();
+      this.test = null;
+    } else if (fs.existsSync(this.layout.ledger('test'))) {
+      this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.tally('test').ballots.cast };
+    }
+    removeLedgerFiles(this.layout, 'test');
+    this.test = Ledger.create(this.layout.ledger('test'), this.genesis('test'));
+    this.cast.test = 0;
+    this.castAsIs.test = 0;
+    this.saveState();
+  }
+
+  private async closeReader(mode: LedgerMode): Promise<void> {
+    const r = this.readers.get(mode);
+    this.readers.delete(mode);
+    await r?.close();
+  }
+
+  private async printTape(kind: 'zero' | 'results', role: Role): Promise<ApiResult<CommandOutcome>> {
+    const printer = this.opts.tapes;
+    if (printer === undefined) return refused('tapes-not-wired', 'tape printing is not wired into this station: print with `tallyproof tape zero|results --data <dir>`');
+    const mode = this.mode;
+    const ledger = this.ledgerFor(mode);
+    const tally = this.tally(mode);
+    if (kind === 'zero' && tally.ballots.cast > 0) return refused('not-zero', `${tally.ballots.cast} ballot(s) are already counted in the ${mode} ledger`);
+    const def = this.pkg.election.definition;
+    const head = ledger.headNow();
+    const batch = mode === 'official' ? this.state.closedBatch : null;
+    const input: TapeInput = {
+      kind,
+      mode,
+      election: { id: def.election.id, title: def.election.title, date: def.election.date, jurisdiction: def.election.jurisdiction, hash: this.pkg.election.hash, fileHash: this.pkg.fileHash },
+      precinct: { id: this.pkg.precinct, name: def.precincts.find((p) => p.id === this.pkg.precinct)?.name ?? this.pkg.precinct },
+      station: { id: this.key.stationId, publicKey: toHex(this.key.publicKey) },
+      tally,
+      thresholds: this.pkg.profile.thresholds,
+      calibration: this.pkg.profile.name,
+      head: { seq: head.seq, hash: toHex(head.hash) },
+      batch: batch === null ? null : { batch: batch.batch, root: batch.root, treeSize: batch.treeSize },
+      counts: this.state.counts,
+      printedAt: isoSeconds(this.now()),
+    };
+    const stamp = input.printedAt.replace(/[-:]/g, '');
+    const dir = path.join(this.layout.root, 'tapes');
+    fs.mkdirSync(dir, { recursive: true });
+    const out = path.join(dir, `${kind}-${mode}-${stamp}.pdf`);
+    try {
+      await printer.print(input, out, this.opts.paper ?? 'roll-80mm');
+    } catch (e) {
+      return refused('tape-failed', `the ${kind} tape could not be printed: ${(e as Error).message}`);
+    }
+    this.event('tape-printed', role, { kind, mode, headSeq: head.seq });
+    // the head on paper: a ledger cut back to before it no longer verifies
+    ledger.noteExternalHead(this.layout.heads(mode), `${kind} tape`);
+    return ok({ message: `The ${kind} tape is printed (ledger head ${head.seq}).`, file: out });
+  }
+
+  async voterDecision(args: VoterDecisionArgs): Promise<ApiResult<SheetFeedback>> {
+    const a = parseArgs(VoterDecisionInput, args);
+    if (!a.ok) return a;
+    return this.enqueue(async () => {
+      const h = this.held;
+      if (h === null || h.sheetId !== a.value.sheetId) return refused<SheetFeedback>('no-such-sheet', `sheet ${a.value.sheetId} is not waiting for the voter`);
+      if (a.value.decision === 'return') {
+        this.held = null;
+        await this.giveBack(h.sheetId, 'returned', h.reasons, true);
+        return ok(this.feedback as SheetFeedback);
+      }
+      const fb = await this.castSheet(h, true);
+      this.held = null;
+      return ok(fb);
+    });
+  }
+
+  async lookupBallot(args: LookupArgs): Promise<ApiResult<BallotLookup>> {
+    const a = parseArgs(LookupInput, args);
+    if (!a.ok) return a;
+    if (this.role !== 'auditor' && this.role !== 'captain') return refused('forbidden', 'looking up a ballot needs an auditor login');
+    const id = a.value.ballotId.trim().toUpperCase();
+    return this.enqueue(async () => {
+      const file = this.layout.ledger('official');
+      const pending = this.official.pendingBallots().find((b) => b.ballotId === id);
+      if (pending !== undefined) return ok({ ballotId: id, state: 'pending' as const, batch: null, record: describeRecord(pending.record) });
+      try {
+        const proof = proveBallot(file, id, this.verifyOptions('official'));
+        if (proof !== undefined) {
+          return ok({
+            ballotId: id,
+            state: 'cast' as const,
+            batch: proof.batch,
+            record: { hex: toHex(proof.record), leafIndex: proof.leafIndex, treeSize: proof.treeSize, root: toHex(proof.root), inclusionProof: proof.inclusionProof.map(toHex), checkpoint: proof.checkpoint },
+          });
+        }
+        let found: BallotRecord | undefined;
+        verifyLedgerFile(file, this.verifyOptions('official'), {
+          onCast: (r) => {
+            if (r.ballotId === id) found = r;
+          },
+        });
+        if (found !== undefined) return ok({ ballotId: id, state: 'cast' as const, batch: null, record: describeRecord(found) });
+      } catch (e) {
+        return refused<BallotLookup>('ledger-bad', (e as Error).message);
+      }
+      return ok({ ballotId: id, state: 'not-found' as const, batch: null, record: null });
+    });
+  }
+
+  subscribe(listener: (e: StationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    await this.work.catch(() => undefined);
+    this.unsubscribe();
+    if (this.feeding === true) await this.opts.scanner.disableFeeding();
+    for (const mode of [...this.readers.keys()]) await this.closeReader(mode);
+    this.test?.close();
+    this.official.close();
+    this.listeners.clear();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------------
+
+  private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
+    this.official.recordEvent({ type, role, at: isoSeconds(this.now()), detail });
+  }
+
+  private saveState(): void {
+    writeState(this.stateFile, this.state);
+  }
+
+  private emit(e: StationEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log(`station listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private emitStatus(): void {
+    if (this.listeners.size > 0) this.emit({ type: 'status', status: this.status() });
+  }
+}
+
+function describeRecord(r: BallotRecord): Record<string, unknown> {
+  return { hex: toHex(encodeRecord(r)), mode: r.mode, castAsIs: r.castAsIs, batch: r.batch, contests: r.contests.map((c) => ({ contest: c.contest, options: [...c.options], overvote: c.overvote, undervote: c.undervote, marginal: c.marginal })) };
+}
+
+function checkGenesis(ledger: Ledger, want: Genesis): void {
+  const g = ledger.genesis;
+  if (g.election.hash !== want.election.hash) {
+    ledger.close();
+    throw new StationStartError(`${ledger.file}: this ledger is for election file hash ${g.election.hash.slice(0, 16)}… ("${g.election.title}"), not ${want.election.hash.slice(0, 16)}…`);
+  }
+  if (g.station.publicKey !== want.station.publicKey) {
+    ledger.close();
+    throw new StationStartError(`${ledger.file}: this ledger names another station key than ${want.station.id}'s: the ledger or keys/station.json was replaced`);
+  }
+  if (g.mode !== want.mode) {
+    ledger.close();
+    throw new StationStartError(`${ledger.file}: this is a ${g.mode} ledger where the ${want.mode} ledger belongs`);
+  }
+}
+
+/**
+ * Starts the station service: loads and installs the election package, unlocks (or makes) the station key,
+ * opens the ledgers, resumes the persisted polls state, connects the scanner and, after a crash, settles the
+ * ballots that were pending before it accepts any new one.
+ */
+export async function startStation(opts: StationOptions): Promise<Station> {
+  const loaded = loadPackage(opts.calibration === undefined ? { election: opts.election, keys: opts.electionKeys } : { election: opts.election, keys: opts.electionKeys, calibration: opts.calibration }, opts.precinct);
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  installPackage(opts.dataDir, loaded);
+  const layout = dataLayout(opts.dataDir);
+  const key = loadOrCreateStationKey(layout.stationKey, opts.stationId ?? `station-${opts.precinct}`, opts.stationPassphrase);
+  const stateFile = path.join(stationDir(opts.dataDir), 'state.json');
+  const existing = readState(stateFile);
+  if (existing !== undefined && existing.election !== loaded.pkg.fileHash) throw new StationStartError(`${stateFile}: the station state belongs to another election file (${existing.election.slice(0, 16)}…)`);
+  const state = existing ?? initialState(loaded.pkg.fileHash);
+  if (existing === undefined) writeState(stateFile, state);
+  const pins = await PinBook.fromClear(opts.pins);
+  fs.mkdirSync(path.dirname(layout.ledger('official')), { recursive: true });
+  const officialFile = layout.ledger('official');
+  const firstStart = !fs.existsSync(officialFile);
+  const genesis: Genesis = {
+    format: 'tallyproof-ledger/1',
+    mode: 'official',
+    election: { hash: loaded.pkg.fileHash, title: loaded.pkg.election.definition.election.title, contests: contestMap(loaded.pkg.election) },
+    station: { id: key.stationId, number: opts.stationNumber ?? 1, publicKey: toHex(key.publicKey) },
+  };
+  const official = firstStart ? Ledger.create(officialFile, genesis) : Ledger.open(officialFile);
+  checkGenesis(official, genesis);
+  if (firstStart) {
+    const at = isoSeconds((opts.now ?? (() => new Date()))());
+    official.recordEvent({ type: 'election-loaded', role: 'administrator', at, detail: { election: loaded.pkg.election.definition.election.id, hash: loaded.pkg.election.hash, precinct: opts.precinct } });
+    official.recordEvent({ type: 'calibration-loaded', role: 'administrator', at, detail: { name: loaded.pkg.profile.name, version: loaded.pkg.calibrationVersion } });
+  }
+  const station = new StationService(opts, loaded.pkg, key, official, state, pins);
+  try {
+    await station.start();
+  } catch (e) {
+    await station.close();
+    throw e;
+  }
+  return station;
+}
