@@ -1,0 +1,185 @@
+/**
+ * The kiosk page in Debian's chromium, driven by keyboard only, against the headless server and the
+ * in-memory station double (the end-to-end test drives the real station).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { serveStation, type StationServer } from '../../app/station/http-server';
+import { StationDouble } from './station-double';
+
+const SHOTS = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-kiosk-shots-'));
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+/** Presses Tab until the element matching `selector` has focus: what a keyboard user does. */
+async function tabTo(page: Page, selector: string, max = 30): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`${selector} is not reachable with Tab`);
+}
+
+const focused = (page: Page) => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || '');
+
+describe('kiosk page, keyboard only', () => {
+  let station: StationDouble;
+  let server: StationServer;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeEach(async () => {
+    consoleErrors.length = 0;
+    station = new StationDouble();
+    server = await serveStation(station, { port: 0 });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(server.url);
+    await page.getByRole('heading', { level: 2, name: 'This scanner is not open for voting.' }).waitFor();
+  });
+  afterEach(async () => {
+    await page.close();
+    await server.close();
+  });
+
+  test('captain signs in, opens polls; a ballot is counted; an overvote is cast as is after confirming', async () => {
+    // Staff sign-in, all by keyboard.
+    await tabTo(page, '#staff-button');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
+    expect(await focused(page)).toBe('INPUT');
+    await page.keyboard.press('ArrowDown'); // poll worker → captain
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('pin');
+    await page.keyboard.type('9999');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'That PIN is not right.' }).waitFor();
+    expect(await focused(page)).toBe('pin');
+    await page.keyboard.type('2222');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Precinct captain' }).waitFor();
+    expect(station.calls.filter((c) => c.method === 'login').map((c) => c.args)).toEqual([
+      { role: 'captain', pin: '9999' },
+      { role: 'captain', pin: '2222' },
+    ]);
+
+    await tabTo(page, 'button[data-command="open-polls"]');
+    await page.keyboard.press(' ');
+    await page.getByRole('status').filter({ hasText: 'Done: open-polls' }).waitFor();
+    // The pressed button went away with the state; focus lands on the outcome, not on <body>.
+    expect(await focused(page)).toBe('staff-result');
+    // Hidden controls are really gone (a CSS display rule must not override `hidden`).
+    expect(await page.locator('#lookup-form').isVisible()).toBe(false);
+    expect(await page.locator('button[data-command="open-polls"]').isVisible()).toBe(false);
+    await page.getByText('Polls open', { exact: true }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'captain.png') });
+
+    await tabTo(page, '#logout-button');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Insert your ballot' }).waitFor();
+
+    // A counted ballot: words, colour and a cue.
+    station.feedCounted();
+    await page.getByRole('heading', { level: 2, name: 'Your ballot was counted' }).waitFor();
+    expect(await page.locator('#voter-panel').getAttribute('data-outcome')).toBe('counted');
+    expect(await page.locator('body').getAttribute('data-last-cue')).toBe('counted');
+    await page.getByText('Ballots counted here: 1').waitFor();
+
+    // An overvote: the contest is named, the voter may fix or cast as is, casting asks once more.
+    const held = station.feedOvervote('mayor');
+    await page.getByRole('heading', { level: 2, name: 'Your ballot has not been counted yet' }).waitFor();
+    expect(await page.locator('body').getAttribute('data-last-cue')).toBe('returned');
+    await page.locator('#voter-reasons li', { hasText: 'Contests: mayor' }).waitFor();
+    expect(await page.locator('#voter-choices').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'overvote.png') });
+    await tabTo(page, '#btn-cast-as-is');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('alertdialog', { name: 'Cast this ballot as it is?' });
+    await dialog.waitFor();
+    expect(await dialog.getAttribute('aria-modal')).toBe('true');
+    expect(await page.locator('#voter-choices').isVisible()).toBe(false);
+    await page.getByText('Votes in these contests will not count: mayor.', { exact: false }).waitFor();
+    expect(await focused(page)).toBe('btn-confirm-no'); // the safe answer is the default
+    await page.screenshot({ path: path.join(SHOTS, 'confirm.png') });
+    // Tab stays inside the dialog; Escape means no.
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('btn-confirm-yes');
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('btn-confirm-no');
+    await page.keyboard.press('Escape');
+    expect(await dialog.isHidden()).toBe(true);
+    expect(station.calls.some((c) => c.method === 'voterDecision')).toBe(false);
+    await tabTo(page, '#btn-cast-as-is');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Your ballot was counted' }).waitFor();
+    expect(station.calls.filter((c) => c.method === 'voterDecision').map((c) => c.args)).toEqual([{ sheetId: held.sheetId, decision: 'cast-as-is' }]);
+    await page.getByText('Ballots counted here: 2').waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('Spanish from the language button, for the screens and the reasons', async () => {
+    station.feedRejected();
+    await page.getByRole('heading', { level: 2, name: 'This ballot cannot be counted' }).waitFor();
+    await page.getByText('This ballot is for another election.').waitFor();
+    await tabTo(page, 'button[data-lang="es"]');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Esta boleta no se puede contar' }).waitFor();
+    await page.getByText('Esta boleta es de otra elección.').waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('es');
+    expect(await page.getByRole('button', { name: 'Español' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.title()).toBe('Escáner de boletas Tallyproof');
+    await page.getByRole('button', { name: 'Personal' }).waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('landmarks, names and roles a screen reader needs', async () => {
+    await page.getByRole('banner').waitFor();
+    await page.getByRole('main').waitFor();
+    await page.getByRole('region', { name: 'This scanner is not open for voting.' }).waitFor();
+    await page.getByRole('group', { name: 'Language' }).waitFor();
+    expect(await page.getByRole('status').first().textContent()).toBe('Polls not open');
+    expect(await page.locator('[aria-live="assertive"]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Staff' }).click();
+    await page.getByRole('radiogroup').or(page.getByRole('group', { name: 'Who are you?' })).first().waitFor();
+    await page.getByRole('radio', { name: 'Precinct captain' }).waitFor();
+    await page.getByLabel('PIN').waitFor();
+    // No element is reachable only by mouse: everything clickable is a native button, input or link.
+    const mouseOnly = await page.evaluate(() => [...document.querySelectorAll('[onclick], div[role=button], span[role=button]')].length);
+    expect(mouseOnly).toBe(0);
+  });
+
+  test('alarms show for the poll worker, who clears them; the page reconnects its event stream', async () => {
+    await tabTo(page, '#staff-button');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('1111');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Poll worker' }).waitFor();
+    expect(await page.locator('button[data-command="open-polls"]').isHidden()).toBe(true);
+    station.raiseAlarm('jam');
+    await page.getByText('Paper jam').waitFor();
+    await tabTo(page, 'button[data-command="clear-alarm"]');
+    await page.keyboard.press('Enter');
+    await page.getByText('No alarms').waitFor();
+    expect(station.calls.filter((c) => c.method === 'command').map((c) => c.args)).toEqual([{ command: 'clear-alarm' }]);
+  });
+});
+
+afterAll(() => {
+  // Kept for a person to look at; the path is printed once.
+  process.stdout.write(`kiosk screenshots in ${SHOTS}\n`);
+});
