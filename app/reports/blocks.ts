@@ -1,0 +1,25 @@
+/**
+ * What a tape or report says, before it is placed on paper: the same blocks are laid out on an 80 mm roll
+ * and on letter pages, so both papers always carry the same facts.
+ */
+export type Block =
+  /** a full-width bar: inverse is white on black (TEST, ZERO TAPE) so nobody mistakes the tape */
+  | { readonly kind: 'banner'; readonly text: string; readonly inverse: boolean }
+  | { readonly kind: 'heading'; readonly text: string }
+  | { readonly kind: 'text'; readonly text: string; readonly small?: boolean; readonly bold?: boolean; readonly center?: boolean }
+  /** a label on the left and its number on the right; `note` is a smaller line under the label (a party) */
+  | { readonly kind: 'row'; readonly label: string; readonly value: string; readonly note?: string; readonly bold?: boolean; readonly indent?: boolean }
+  /** a hash in a monospaced face, in groups of eight hex digits */
+  | { readonly kind: 'hash'; readonly label: string; readonly hex: string }
+  | { readonly kind: 'rule'; readonly heavy?: boolean }
+  | { readonly kind: 'space'; readonly mm: number }
+  | { readonly kind: 'qr'; readonly text: string }
+  /** a printed-name line and a signature line for one person */
+  | { readonly kind: 'signature'; readonly role: string }
+  /** blocks kept on one page when they fit on one (a contest with its totals) */
+  | { readonly kind: 'group'; readonly blocks: readonly Block[] };
+
+/** `0123abcd...` → `0123abcd 4567ef01 ...`: eight digits at a time are what a person compares. */
+export function groupHex(hex: string): string {
+  return (hex.match(/.{1,8}/g) ?? []).join(' ');
+}

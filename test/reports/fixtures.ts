@@ -1,0 +1,215 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ValidElection } from '../../ballots/election';
+import { contestOptions, voteFor } from '../../ballots/election';
+import { DEFAULT_PROFILE, describeThresholds } from '../../calibration/profile';
+import { toHex } from '../../app/ledger/bytes';
+import type { Genesis } from '../../app/ledger/entries';
+import { dataLayout } from '../../app/ledger/layout';
+import { Ledger } from '../../app/ledger/ledger';
+import type { BallotCapture, LedgerMode } from '../../app/ledger/record';
+import type { Tally } from '../../app/ledger/tally';
+import { TallyCollector } from '../../app/ledger/tally';
+import type { VerifyReport } from '../../app/ledger/verify';
+import { verifyLedgerFile } from '../../app/ledger/verify';
+import type { TapeInput } from '../../app/reports/tapes';
+import { EXAMPLES, example } from '../support/ballots';
+import { mulberry32, serialFrom, testSigner } from '../ledger/fixtures';
+
+export const STATION_ID = 'station-7';
+
+/** The ledger's view of an election definition: contest ids, option ids in ballot order, seats. */
+export function genesisForElection(e: ValidElection, mode: LedgerMode, signer = testSigner()): Genesis {
+  return {
+    format: 'tallyproof-ledger/1',
+    mode,
+    election: {
+      hash: e.hash,
+      title: e.definition.election.title,
+      contests: e.definition.contests.map((c) => ({ id: c.id, options: contestOptions(c, e.definition).map((o) => o.id), seats: voteFor(c) })),
+    },
+    station: { id: STATION_ID, number: 7, publicKey: Buffer.from(signer.publicKey).toString('hex') },
+  };
+}
+
+/** Votes counted straight from the captures, independent of the ledger's tally: contest id → option id → votes. */
+export type Expected = Map<string, Map<string, number>>;
+
+/** A random ballot of the precinct's style: 0..seats+1 marks per contest, write-ins flagged. */
+function randomBallot(rand: () => number, e: ValidElection, styleContests: readonly number[], mode: LedgerMode): BallotCapture {
+  const contests = styleContests.map((index) => {
+    const def = e.definition.contests[index]!;
+    const options = contestOptions(def, e.definition);
+    const seats = voteFor(def);
+    const k = Math.floor(rand() * (seats + 2));
+    const pool = options.map((_, i) => i);
+    const chosen: number[] = [];
+    for (let j = 0; j < k && pool.length > 0; j++) chosen.push(pool.splice(Math.floor(rand() * pool.length), 1)[0]!);
+    chosen.sort((a, b) => a - b);
+    return { contest: index, options: chosen, overvote: chosen.length > seats, undervote: chosen.length < seats, marginal: rand() < 0.1, writeIn: chosen.some((o) => options[o]!.writeIn) };
+  });
+  const ballotId = serialFrom(rand);
+  return {
+    ballotId,
+    votingId: `${mode === 'test' ? 'T' : 'O'}:${e.hash.slice(0, 16)}:style:precinct`,
+    mode,
+    castAsIs: contests.some((c) => c.overvote) && rand() < 0.5,
+    imageSha256: new Uint8Array(crypto.createHash('sha256').update(ballotId).digest()),
+    readerVersion: 1,
+    calibrationVersion: 1,
+    contests,
+  };
+}
+
+export interface Station {
+  readonly dir: string;
+  readonly election: ValidElection;
+  readonly ledgerFile: string;
+  readonly expected: Expected;
+  readonly cast: number;
+  readonly returned: number;
+}
+
+export interface StationOptions {
+  readonly election: 'municipal' | 'general';
+  readonly precinct: string;
+  readonly mode?: LedgerMode;
+  /** ballots fed; about one in eight is returned instead of cast */
+  readonly ballots: number;
+  readonly seed?: number;
+  /** close a batch after the ballots (a results tape prints its root) */
+  readonly closeBatch?: boolean;
+}
+
+/**
+ * A station data directory as the station leaves it: the election package in `election/`, a real SQLite
+ * ledger whose genesis is the example election, the precinct noted in an election-loaded event, random
+ * ballots of the precinct's style cast or returned, and optionally a closed batch.
+ */
+export function buildStation(dir: string, o: StationOptions): Station {
+  const mode = o.mode ?? 'official';
+  const e = example(o.election);
+  fs.mkdirSync(path.join(dir, 'election'), { recursive: true });
+  fs.copyFileSync(path.join(EXAMPLES, `${o.election}.json`), path.join(dir, 'election', 'election.json'));
+  fs.writeFileSync(path.join(dir, 'election', 'calibration.json'), JSON.stringify({ ...DEFAULT_PROFILE, name: 'station-7 calibration' }));
+  const layout = dataLayout(dir);
+  fs.mkdirSync(path.dirname(layout.ledger(mode)), { recursive: true });
+  const signer = testSigner();
+  const ledger = Ledger.create(layout.ledger(mode), genesisForElection(e, mode, signer));
+  ledger.recordEvent({ type: 'election-loaded', role: 'administrator', at: '2026-11-03T06:30:00Z', detail: { precinct: o.precinct } });
+  const style = e.definition.ballotStyles.find((s) => s.precincts.includes(o.precinct));
+  const styleContests = (style?.contests ?? []).map((id) => e.definition.contests.findIndex((c) => c.id === id));
+  const rand = mulberry32(o.seed ?? 7);
+  const expected: Expected = new Map(e.definition.contests.map((c) => [c.id, new Map(contestOptions(c, e.definition).map((x) => [x.id, 0]))]));
+  let cast = 0;
+  let returned = 0;
+  for (let i = 0; i < o.ballots; i++) {
+    const capture = randomBallot(rand, e, styleContests, mode);
+    const p = ledger.appendPending(capture);
+    if (!p.ok) throw new Error(`append refused: ${JSON.stringify(p.error)}`);
+    if (rand() < 0.125) {
+      if (!ledger.markReturned(p.value.seq, 'overvote').ok) throw new Error('return refused');
+      returned++;
+      continue;
+    }
+    if (!ledger.confirmCast(p.value.seq).ok) throw new Error('cast refused');
+    cast++;
+    for (const sel of capture.contests) {
+      if (sel.overvote) continue;
+      const def = e.definition.contests[sel.contest]!;
+      const ids = contestOptions(def, e.definition);
+      const m = expected.get(def.id)!;
+      for (const k of sel.options) m.set(ids[k]!.id, (m.get(ids[k]!.id) ?? 0) + 1);
+    }
+  }
+  if (o.closeBatch) {
+    const closed = ledger.closeBatch(signer);
+    if (!closed.ok) throw new Error('close batch refused');
+  }
+  ledger.close();
+  return { dir, election: e, ledgerFile: layout.ledger(mode), expected, cast, returned };
+}
+
+export interface Verified {
+  readonly report: VerifyReport;
+  readonly tally: Tally;
+  readonly head: { seq: number; hash: string };
+  readonly batchRoot: string | undefined;
+}
+
+/** Verifies and tallies a ledger the way `ledger tally` does. */
+export function verifyAndTally(file: string): Verified {
+  const t = new TallyCollector();
+  const report = verifyLedgerFile(file, {}, t.visitor);
+  if (!report.ok || report.summary === undefined) throw new Error(`ledger does not verify: ${JSON.stringify(report.problem)}`);
+  const s = report.summary;
+  const last = s.batches[s.batches.length - 1];
+  return { report, tally: t.result(s.pending), head: { seq: s.head.seq, hash: toHex(s.head.hash) }, batchRoot: last === undefined ? undefined : toHex(last.checkpoint.root) };
+}
+
+export function tapeInputFor(st: Station, v: Verified, precinct: string, zero = false): TapeInput {
+  return {
+    election: st.election.definition,
+    electionHash: st.election.hash,
+    precinct,
+    stationId: STATION_ID,
+    mode: v.tally.mode,
+    tally: zero ? null : v.tally,
+    thresholds: [describeThresholds(DEFAULT_PROFILE)],
+    ledgerHead: v.head,
+    ...(v.batchRoot !== undefined && !zero ? { batchRoot: v.batchRoot } : {}),
+    printedAt: '2026-11-03T20:05Z',
+  };
+}
+
+/** The text of a PDF as `pdftotext -layout` gives it, one string per page. */
+export function pdfText(file: string): string[] {
+  return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).split('\f').slice(0, -1);
+}
+
+/**
+ * The text in reading order: a letter page's two columns one after the other (pdftotext -layout would put
+ * both columns' rows on one line), the roll as it is.
+ */
+export function readingText(file: string, columns: number): string {
+  if (columns === 1) return pdfText(file).join('\n');
+  const info = pdfInfo(file);
+  const wPt = (info.width * 72) / 25.4;
+  const hPt = (info.height * 72) / 25.4;
+  const parts: string[] = [];
+  for (let page = 1; page <= info.pages; page++) {
+    for (let c = 0; c < columns; c++) {
+      const x = Math.floor((c * wPt) / columns);
+      const args = ['-layout', '-f', String(page), '-l', String(page), '-x', String(x), '-y', '0', '-W', String(Math.floor(wPt / columns)), '-H', String(Math.ceil(hPt)), file, '-'];
+      parts.push(execFileSync('pdftotext', args, { encoding: 'utf8' }));
+    }
+  }
+  return parts.join('\n');
+}
+
+export interface PdfInfo {
+  readonly pages: number;
+  /** page size in mm of the first page */
+  readonly width: number;
+  readonly height: number;
+}
+
+export function pdfInfo(file: string): PdfInfo {
+  const out = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+  const pages = Number(/^Pages:\s+(\d+)/m.exec(out)?.[1]);
+  const m = /^Page size:\s+([\d.]+) x ([\d.]+) pts/m.exec(out);
+  const mm = (pt: string | undefined): number => (Number(pt) * 25.4) / 72;
+  return { pages, width: mm(m?.[1]), height: mm(m?.[2]) };
+}
+
+/** Rows of a tape as `label ... number`, in print order. */
+export function tapeRows(text: string): { label: string; value: string }[] {
+  const rows: { label: string; value: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\S.*?)\s{2,}(\S+)\s*$/.exec(line);
+    if (m) rows.push({ label: m[1]!, value: m[2]! });
+  }
+  return rows;
+}
