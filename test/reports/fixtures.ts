@@ -81,6 +81,8 @@ export interface StationOptions {
   readonly seed?: number;
   /** close a batch after the ballots (a results tape prints its root) */
   readonly closeBatch?: boolean;
+  /** record the precinct in an election-loaded event, as the station does (default true) */
+  readonly notePrecinct?: boolean;
 }
 
 /**
@@ -98,7 +100,7 @@ export function buildStation(dir: string, o: StationOptions): Station {
   fs.mkdirSync(path.dirname(layout.ledger(mode)), { recursive: true });
   const signer = testSigner();
   const ledger = Ledger.create(layout.ledger(mode), genesisForElection(e, mode, signer));
-  ledger.recordEvent({ type: 'election-loaded', role: 'administrator', at: '2026-11-03T06:30:00Z', detail: { precinct: o.precinct } });
+  ledger.recordEvent({ type: 'election-loaded', role: 'administrator', at: '2026-11-03T06:30:00Z', detail: o.notePrecinct === false ? {} : { precinct: o.precinct } });
   const style = e.definition.ballotStyles.find((s) => s.precincts.includes(o.precinct));
   const styleContests = (style?.contests ?? []).map((id) => e.definition.contests.findIndex((c) => c.id === id));
   const rand = mulberry32(o.seed ?? 7);

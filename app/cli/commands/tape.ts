@@ -1,15 +1,160 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { formatProblems } from '../../../ballots/election';
+import type { CalibrationProfile } from '../../../calibration/profile';
+import { DEFAULT_PROFILE, describeThresholds, loadProfile } from '../../../calibration/profile';
+import { toHex } from '../../ledger/bytes';
+import { appendLineDurably } from '../../ledger/durable-fs';
+import { LedgerError } from '../../ledger/errors';
+import { dataLayout } from '../../ledger/layout';
+import type { LedgerMode } from '../../ledger/record';
+import { readStationPublicKey } from '../../ledger/station-key';
+import { TallyCollector } from '../../ledger/tally';
+import type { VerifyOptions } from '../../ledger/verify';
+import { readHeadsFile, verifyLedgerFile } from '../../ledger/verify';
+import { ReportError } from '../../reports/errors';
+import { PAPERS } from '../../reports/paper';
+import type { Paper, TapeInput } from '../../reports/tapes';
+import { writeResultsTape, writeZeroTape } from '../../reports/tapes';
 import type { CliContext } from '../context';
-import { notYetBuilt } from './pending';
+import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
+import { requireElection } from '../inputs';
 
-export function registerTape(program: Command, _ctx: CliContext): void {
+type Kind = 'zero' | 'results';
+
+interface TapeOptions {
+  data: string;
+  out: string;
+  paper: Paper;
+  mode: LedgerMode;
+  precinct?: string;
+  election?: string;
+  calibration?: string;
+  printedAt?: string;
+}
+
+/** Where the station keeps the election package it loaded (`<data>/election/`). */
+export function electionPackage(dataDir: string): { election: string; calibration: string } {
+  return { election: path.join(dataDir, 'election', 'election.json'), calibration: path.join(dataDir, 'election', 'calibration.json') };
+}
+
+export function registerTape(program: Command, ctx: CliContext): void {
   const tape = program.command('tape').description('print the zero tape or the results tape');
   for (const kind of ['zero', 'results'] as const) {
     tape
       .command(kind)
-      .description(`print the ${kind} tape as a PDF`)
+      .description(kind === 'zero' ? 'print the zero tape (polls open): every contest at zero, from a verified empty ledger' : 'print the results tape (polls closed) from the verified ledger')
       .requiredOption('--data <dir>', 'station data directory')
       .requiredOption('--out <file>', 'PDF to write')
-      .action(notYetBuilt(`tape ${kind}`, 7));
+      .addOption(new Option('--paper <paper>', 'paper: an 80 mm roll or letter pages').choices(PAPERS).default('roll80'))
+      .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
+      .option('--precinct <id>', "the station's precinct (default: the one the station recorded when it loaded the election, or the election's only precinct)")
+      .option('--election <file>', 'election definition (default: <data>/election/election.json)')
+      .option('--calibration <file>', 'calibration profile whose thresholds are printed (default: <data>/election/calibration.json, else the built-in default)')
+      .option('--printed-at <iso>', 'time printed on the tape, UTC, minute precision (default: now)')
+      .action(action(ctx, (opts: TapeOptions) => printTape(ctx, kind, opts)));
+  }
+}
+
+async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promise<number> {
+  const dir = path.resolve(ctx.cwd, opts.data);
+  if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
+  const pkg = electionPackage(dir);
+  const electionFile = opts.election !== undefined ? path.resolve(ctx.cwd, opts.election) : pkg.election;
+  if (opts.election === undefined && !fs.existsSync(electionFile)) throw new CommandFailure(`${electionFile}: the station has no election package here; give --election <file>`);
+  const election = requireElection(ctx, electionFile);
+  const profile = calibrationFor(ctx, opts.calibration, pkg.calibration);
+
+  const layout = dataLayout(dir);
+  const file = layout.ledger(opts.mode);
+  if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${opts.mode} ledger in this data directory`);
+  const tally = new TallyCollector();
+  let recordedPrecinct: string | undefined;
+  const report = withLedgerErrors(() =>
+    verifyLedgerFile(file, verifyOptions(dir, opts.mode), {
+      ...tally.visitor,
+      onEvent: (e) => {
+        // the station notes its precinct when it loads the election package
+        const p = e.detail['precinct'];
+        if (e.type === 'election-loaded' && typeof p === 'string') recordedPrecinct = p;
+      },
+    }),
+  );
+  if (!report.ok || report.summary === undefined) {
+    const p = report.problem;
+    throw new CommandFailure(`${file}: the ledger does not verify, so no tape is printed: entry ${p?.seq}: ${p?.kind}: ${p?.message}`);
+  }
+  const s = report.summary;
+  const g = s.genesis;
+  const fileHash = crypto.createHash('sha256').update(fs.readFileSync(electionFile)).digest('hex');
+  if (g.election.hash !== election.hash && g.election.hash !== fileHash) {
+    throw new CommandFailure(`${electionFile} is not this ledger's election: the ledger is for election ${g.election.hash} ("${g.election.title}"), the file hashes to ${election.hash}`);
+  }
+
+  const precinct = opts.precinct ?? recordedPrecinct ?? (election.definition.precincts.length === 1 ? election.definition.precincts[0]?.id : undefined);
+  if (precinct === undefined) {
+    throw new UsageError(`the election has ${election.definition.precincts.length} precincts and the ledger records none for this station: give --precinct (one of ${election.definition.precincts.map((p) => p.id).join(', ')})`);
+  }
+  const printedAt = opts.printedAt ?? `${new Date().toISOString().slice(0, 16)}Z`;
+  const lastBatch = s.batches[s.batches.length - 1];
+  const head = { seq: s.head.seq, hash: toHex(s.head.hash) };
+  const input: TapeInput = {
+    election: election.definition,
+    electionHash: g.election.hash,
+    precinct,
+    stationId: g.station.id,
+    mode: g.mode,
+    // a zero tape gets the tally too, so that one printed over counted ballots is refused
+    tally: tally.result(s.pending),
+    thresholds: [describeThresholds(profile)],
+    ledgerHead: head,
+    ...(kind === 'results' && lastBatch !== undefined ? { batchRoot: toHex(lastBatch.checkpoint.root) } : {}),
+    printedAt,
+  };
+  const out = path.resolve(ctx.cwd, opts.out);
+  try {
+    await (kind === 'zero' ? writeZeroTape : writeResultsTape)(input, out, opts.paper);
+  } catch (e) {
+    if (e instanceof ReportError) throw new CommandFailure(e.message);
+    throw e;
+  }
+  // the printed head joins the heads `ledger verify` checks, so a ledger cut back below it is caught
+  const headsFile = layout.heads(opts.mode);
+  try {
+    appendLineDurably(headsFile, JSON.stringify({ seq: head.seq, hash: head.hash, what: `the ${kind} tape printed ${printedAt}` }));
+  } catch (e) {
+    throw new CommandFailure(`the tape ${out} was written but its head could not be recorded in ${headsFile}: ${(e as Error).message}`);
+  }
+  ctx.io.stdout(
+    `${JSON.stringify({ file: out, tape: kind, paper: opts.paper, mode: g.mode, precinct, station: g.station.id, head, batchRoot: input.batchRoot ?? null, cast: input.tally?.ballots.cast ?? 0 })}\n`,
+  );
+  return EXIT_OK;
+}
+
+function calibrationFor(ctx: CliContext, given: string | undefined, packaged: string): CalibrationProfile {
+  const file = given !== undefined ? path.resolve(ctx.cwd, given) : fs.existsSync(packaged) ? packaged : undefined;
+  if (file === undefined) return DEFAULT_PROFILE;
+  const r = loadProfile(file);
+  if (!r.ok) throw new CommandFailure(`${file} is not a valid calibration profile:\n${formatProblems(r.error)}`);
+  return r.value;
+}
+
+/** The printed heads and the station key `ledger verify` checks against, so a tape trusts no less. */
+function verifyOptions(dir: string, mode: LedgerMode): VerifyOptions {
+  const layout = dataLayout(dir);
+  const heads = withLedgerErrors(() => readHeadsFile(layout.heads(mode)));
+  if (!fs.existsSync(layout.stationKey)) return { expectedHeads: heads };
+  return { expectedHeads: heads, stationPublicKey: withLedgerErrors(() => readStationPublicKey(layout.stationKey)).publicKey };
+}
+
+function withLedgerErrors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof LedgerError) throw new CommandFailure(e.message);
+    throw e;
   }
 }
