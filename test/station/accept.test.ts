@@ -1,7 +1,7 @@
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import { dataLayout } from '../../app/ledger/layout';
 import type { Rig } from './support/rig';
-import { captainDoes, sheetFeedbacks, startRig, waitForStatus, writeSheets } from './support/rig';
+import { captainDoes, sheetFeedbacks, startRig, waitForStatus, writeSheets, paperLocations } from './support/rig';
 
 let rig: Rig;
 afterEach(async () => rig?.stop());
@@ -19,7 +19,7 @@ describe('good ballots', () => {
     expect(fb.map((f) => f.outcome)).toEqual(['counted', 'counted', 'counted']);
     expect(rig.events.filter((e) => e.type === 'cue').map((e) => (e.type === 'cue' ? e.cue : ''))).toEqual(['counted', 'counted', 'counted']);
     // the paper agrees: three sheets in the box
-    expect(rig.sim.physical.map((p) => p.location)).toEqual(['box', 'box', 'box']);
+    expect(await paperLocations(rig, 3)).toEqual(['box', 'box', 'box']);
     const report = verifyLedgerFile(dataLayout(rig.dataDir).ledger('official'));
     expect(report.ok).toBe(true);
     expect(report.summary?.cast).toBe(3);

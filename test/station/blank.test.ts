@@ -1,5 +1,5 @@
 import type { Rig } from './support/rig';
-import { captainDoes, startRig, waitForStatus, writeSheets } from './support/rig';
+import { captainDoes, startRig, waitForStatus, writeSheets, paperLocations } from './support/rig';
 
 let rig: Rig;
 afterEach(async () => rig?.stop());
@@ -17,6 +17,6 @@ describe('a blank ballot', () => {
     await rig.station.voterDecision({ sheetId: second.sheet!.sheetId, decision: 'cast-as-is' });
     const s = await waitForStatus(rig.station, (x) => x.counts.public === 1);
     expect(s.counts).toEqual({ public: 1, lifetime: 1, returned: 1, rejected: 0, castAsIs: 1 });
-    expect(rig.sim.physical.map((p) => p.location)).toEqual(['returned', 'box']);
+    expect(await paperLocations(rig, 2)).toEqual(['returned', 'box']);
   });
 });

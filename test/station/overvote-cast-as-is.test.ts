@@ -2,7 +2,7 @@ import { dataLayout } from '../../app/ledger/layout';
 import type { BallotRecord } from '../../app/ledger/record';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import type { Rig } from './support/rig';
-import { PINS, captainDoes, startRig, waitForStatus, writeSheets } from './support/rig';
+import { PINS, captainDoes, startRig, waitForStatus, writeSheets, paperLocations } from './support/rig';
 
 let rig: Rig;
 afterEach(async () => rig?.stop());
@@ -23,7 +23,7 @@ describe('an overvoted ballot cast as is', () => {
     const s = await waitForStatus(rig.station, (x) => x.counts.public === 1);
     expect(s.counts.castAsIs).toBe(1);
     expect(s.sheet?.outcome).toBe('counted');
-    expect(rig.sim.physical.map((p) => p.location)).toEqual(['box']);
+    expect(await paperLocations(rig, 1)).toEqual(['box']);
 
     const records: BallotRecord[] = [];
     expect(verifyLedgerFile(dataLayout(rig.dataDir).ledger('official'), {}, { onCast: (rec) => records.push(rec) }).ok).toBe(true);

@@ -1,5 +1,5 @@
 import type { Rig } from './support/rig';
-import { captainDoes, sheetFeedbacks, startRig, waitForStatus, writeSheets } from './support/rig';
+import { captainDoes, sheetFeedbacks, startRig, waitForStatus, writeSheets, paperLocations } from './support/rig';
 
 let rig: Rig;
 afterEach(async () => rig?.stop());
@@ -25,7 +25,7 @@ describe('an overvoted ballot', () => {
     expect(back.ok && back.value.outcome).toBe('returned');
     const after = await waitForStatus(rig.station, (s) => s.counts.public === 1);
     expect(after.counts).toEqual({ public: 1, lifetime: 1, returned: 1, rejected: 0, castAsIs: 0 });
-    expect(rig.sim.physical.map((p) => p.location)).toEqual(['returned', 'box']);
+    expect(await paperLocations(rig, 2)).toEqual(['returned', 'box']);
     expect(sheetFeedbacks(rig.events).map((f) => f.outcome)).toEqual(['awaiting-voter', 'returned', 'counted']);
     // a decision about a sheet no longer in the scanner is refused
     expect((await rig.station.voterDecision({ sheetId: fb.sheetId, decision: 'cast-as-is' })).ok).toBe(false);

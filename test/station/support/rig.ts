@@ -152,3 +152,14 @@ export async function captainDoes(station: Station, ...commands: Parameters<Stat
 export function sheetFeedbacks(events: readonly StationEvent[]): Extract<StationEvent, { type: 'sheet' }>['feedback'][] {
   return events.flatMap((e) => (e.type === 'sheet' ? [e.feedback] : []));
 }
+
+/** Polls until `pred` holds (the paper moves on the simulator's own timers). */
+export async function waitUntil(pred: () => boolean): Promise<void> {
+  while (!pred()) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Where each fed sheet is, once no sheet is in motion any more. */
+export async function paperLocations(rig: Rig, sheets: number): Promise<string[]> {
+  await waitUntil(() => rig.sim.physical.length === sheets && rig.sim.physical.every((p) => p.location !== 'in-path'));
+  return rig.sim.physical.map((p) => p.location);
+}
