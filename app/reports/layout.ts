@@ -220,16 +220,26 @@ export function layoutPages(blocks: readonly Block[], spec: PaperSpec, furniture
     (pages[pages.length - 1] as DrawOp[]).push(...shift(p.ops, y, column * (columnWidth(spec) + spec.columnGap)));
     y += p.height;
   };
-  const all = flat.flat();
+  const body = bottom - top;
+  // which unit each piece is in, and where that unit starts
+  const all: { piece: Piece; unit: number; first: boolean }[] = flat.flatMap((u, ui) => u.map((piece, k) => ({ piece, unit: ui, first: k === 0 })));
   let index = 0;
   for (const u of flat) {
     const h = unitHeight(u);
-    if (y + h > bottom && h <= bottom - top && y > top) newPage();
+    if (y + h > bottom && h <= body && y > top) newPage();
     for (const p of u) {
-      // a heading goes to the next page with the line it heads
+      // a heading goes to the next page with what it heads: the next line, or the whole group that follows
       let need = p.height;
-      for (let k = index; k < all.length - 1 && (all[k] as Piece).keepWithNext; k++) need += (all[k + 1] as Piece).height;
-      if (y + need > bottom && y > top && need <= bottom - top) newPage();
+      for (let k = index; k < all.length - 1 && (all[k] as (typeof all)[number]).piece.keepWithNext; k++) {
+        const next = all[k + 1] as (typeof all)[number];
+        const nextUnit = flat[next.unit] as Unit;
+        if (next.first && nextUnit.length > 1 && unitHeight(nextUnit) <= body) {
+          need += unitHeight(nextUnit);
+          break;
+        }
+        need += next.piece.height;
+      }
+      if (y + need > bottom && y > top && need <= body) newPage();
       else if (y + p.height > bottom && y > top) newPage();
       place(p);
       index++;
