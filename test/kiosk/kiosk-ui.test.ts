@@ -22,13 +22,14 @@ afterAll(async () => {
 /** Presses Tab until the element matching `selector` has focus: what a keyboard user does. */
 async function tabTo(page: Page, selector: string, max = 30): Promise<void> {
   for (let i = 0; i < max; i++) {
-    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    if (await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)) return;
     await page.keyboard.press('Tab');
   }
   throw new Error(`${selector} is not reachable with Tab`);
 }
 
-const focused = (page: Page) => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || '');
+// Expressions as strings: the tests compile for Node, without the DOM library the page has.
+const focused = (page: Page) => page.evaluate<string>(`document.activeElement?.id || document.activeElement?.tagName || ''`);
 
 describe('kiosk page, keyboard only', () => {
   let station: StationDouble;
@@ -139,7 +140,7 @@ describe('kiosk page, keyboard only', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 2, name: 'Esta boleta no se puede contar' }).waitFor();
     await page.getByText('Esta boleta es de otra elección.').waitFor();
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('es');
+    expect(await page.evaluate('document.documentElement.lang')).toBe('es');
     expect(await page.getByRole('button', { name: 'Español' }).getAttribute('aria-pressed')).toBe('true');
     expect(await page.title()).toBe('Escáner de boletas Tallyproof');
     await page.getByRole('button', { name: 'Personal' }).waitFor();
@@ -158,7 +159,7 @@ describe('kiosk page, keyboard only', () => {
     await page.getByRole('radio', { name: 'Precinct captain' }).waitFor();
     await page.getByLabel('PIN').waitFor();
     // No element is reachable only by mouse: everything clickable is a native button, input or link.
-    const mouseOnly = await page.evaluate(() => [...document.querySelectorAll('[onclick], div[role=button], span[role=button]')].length);
+    const mouseOnly = await page.evaluate(`document.querySelectorAll('[onclick], div[role=button], span[role=button]').length`);
     expect(mouseOnly).toBe(0);
   });
 

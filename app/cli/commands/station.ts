@@ -1,9 +1,34 @@
+import path from 'node:path';
 import type { Command } from 'commander';
-import type { CliContext } from '../context';
+import { Option } from 'commander';
+import { openScanner, type OpenedScanner, type ScannerConfig } from '../../../firmware-bridge/config';
+import { readStationPassphrase } from '../../ledger/passphrase';
+import { electionPublicKeyFile, readPins } from '../../main/station-config';
+import { serveStation } from '../../station/http-server';
+import { startStation, type Station } from '../../station/station';
 import { intOption } from '../args';
-import { notYetBuilt } from './pending';
+import type { CliContext } from '../context';
+import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
 
-export function registerStation(program: Command, _ctx: CliContext): void {
+export const DEFAULT_HEADLESS_PORT = 8470;
+
+interface StationCliOptions {
+  simulate?: string;
+  serial?: string;
+  sane?: string;
+  simulateTimings: 'zero' | 'realistic';
+  headless?: boolean;
+  port: number;
+  data: string;
+  election?: string;
+  keys?: string;
+  precinct?: string;
+  calibration?: string;
+  pinsFile?: string;
+  passphraseFile?: string;
+}
+
+export function registerStation(program: Command, ctx: CliContext): void {
   program
     .command('station')
     .description('run the polling-station service (kiosk UI, or headless on 127.0.0.1)')
@@ -11,7 +36,102 @@ export function registerStation(program: Command, _ctx: CliContext): void {
     .option('--serial <path>', 'scanner controller on a serial port')
     .option('--sane <device>', 'SANE document scanner')
     .option('--headless', 'serve the UI over HTTP on 127.0.0.1 instead of the kiosk window')
-    .option('--port <n>', 'HTTP port for --headless', intOption('--port', 1, 65535))
-    .option('--data <dir>', 'station data directory')
-    .action(notYetBuilt('station', 7));
+    .option('--port <n>', 'HTTP port for --headless (0: any free port)', intOption('--port', 0, 65535), DEFAULT_HEADLESS_PORT)
+    .option('--data <dir>', 'station data directory', 'tallyproof-station')
+    .option('--election <file>', 'election definition (JSON)')
+    .option('--keys <dir|file>', "the election's public keys: the directory `election keys` wrote, or its election-public.json (default: beside the election file)")
+    .option('--precinct <id>', 'the precinct this station serves')
+    .option('--calibration <file>', 'scanner calibration profile (default: the built-in profile)')
+    .option('--pins-file <file>', 'PINs: poll-worker=…,captain=…,auditor=… or JSON (default: $TALLYPROOF_PINS)')
+    .option('--passphrase-file <file>', 'station key passphrase (default: $TALLYPROOF_STATION_PASSPHRASE)')
+    .addOption(new Option('--simulate-timings <t>', 'motor timings of the simulated scanner').choices(['zero', 'realistic']).default('realistic'))
+    .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM; a second one ends the process the default way. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+function scannerConfig(opts: StationCliOptions, cwd: string): ScannerConfig {
+  const given = [opts.simulate !== undefined && '--simulate', opts.serial !== undefined && '--serial', opts.sane !== undefined && '--sane'].filter((x): x is string => x !== false);
+  if (given.length !== 1) {
+    throw new UsageError(given.length === 0 ? 'choose the scanner: --simulate <dir>, --serial <path> or --sane <device>' : `choose one scanner, not ${given.join(' and ')}`);
+  }
+  if (opts.simulate !== undefined) return { kind: 'simulated', deckDir: path.resolve(cwd, opts.simulate), timings: opts.simulateTimings };
+  if (opts.serial !== undefined) return { kind: 'serial', path: opts.serial };
+  return { kind: 'sane', device: opts.sane ?? '' };
+}
+
+/** The command's body; `until` resolves when the station should stop (a signal, or a test). */
+export async function runStation(ctx: CliContext, opts: StationCliOptions, until: () => Promise<string>): Promise<number> {
+  if (opts.headless !== true) {
+    throw new CommandFailure(
+      'the kiosk window is the Electron app, not this command: start it with `npm start` where Electron is installed (or run the installed Tallyproof package). ' +
+        'Without Electron, serve the same screens to a browser on this machine: tallyproof station --headless --port N …',
+    );
+  }
+  if (opts.election === undefined) throw new UsageError('--election <file> is required');
+  if (opts.precinct === undefined) throw new UsageError('--precinct <id> is required');
+  const scanner = scannerConfig(opts, ctx.cwd);
+  const pins = readPins(opts.pinsFile === undefined ? undefined : path.resolve(ctx.cwd, opts.pinsFile));
+  if (!pins.ok) throw new CommandFailure(pins.error);
+  let passphrase: string;
+  try {
+    passphrase = readStationPassphrase(opts.passphraseFile === undefined ? undefined : path.resolve(ctx.cwd, opts.passphraseFile));
+  } catch (e) {
+    throw new CommandFailure((e as Error).message);
+  }
+  const election = path.resolve(ctx.cwd, opts.election);
+  const keys = electionPublicKeyFile(opts.keys === undefined ? path.dirname(election) : path.resolve(ctx.cwd, opts.keys));
+  const log = (m: string) => ctx.io.stderr(`${m}\n`);
+
+  let opened: OpenedScanner | undefined;
+  let station: Station | undefined;
+  try {
+    try {
+      opened = await openScanner(scanner, log);
+    } catch (e) {
+      throw new CommandFailure(`cannot open the scanner: ${(e as Error).message}`);
+    }
+    try {
+      station = await startStation({
+        dataDir: path.resolve(ctx.cwd, opts.data),
+        election,
+        electionKeys: keys,
+        precinct: opts.precinct,
+        ...(opts.calibration !== undefined ? { calibration: path.resolve(ctx.cwd, opts.calibration) } : {}),
+        scanner: opened.driver,
+        stationPassphrase: passphrase,
+        pins: pins.value,
+        log,
+      });
+    } catch (e) {
+      throw new CommandFailure(`the station did not start: ${(e as Error).message}`);
+    }
+    let server;
+    try {
+      server = await serveStation(station, { port: opts.port });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CommandFailure(code === 'EADDRINUSE' ? `port ${opts.port} on 127.0.0.1 is in use: choose another with --port` : `cannot serve the kiosk page: ${(e as Error).message}`);
+    }
+    ctx.io.stdout(`tallyproof station: headless, open ${server.url} in a browser on this machine (Ctrl-C stops)\n`);
+    const why = await until();
+    ctx.io.stdout(`tallyproof station: ${why}, stopping\n`);
+    await server.close();
+    return EXIT_OK;
+  } finally {
+    await station?.close();
+    await opened?.close();
+    if (station !== undefined) ctx.io.stdout('tallyproof station: stopped\n');
+  }
 }

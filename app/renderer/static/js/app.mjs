@@ -152,7 +152,11 @@ export function startKiosk(api, doc) {
     local.screen = screen;
     render();
     const heading = screen === 'voter' ? ui.voterTitle : screen === 'login' ? ui.loginTitle : ui.staffTitle;
-    if (screen === 'login') ui.pin.value = '';
+    // A shared kiosk starts every sign-in from the same state: nobody inherits the last person's role choice.
+    if (screen === 'login') {
+      ui.loginForm.reset();
+      ui.loginError.textContent = '';
+    }
     (screen === 'login' ? /** @type {HTMLElement} */ (ui.loginForm.querySelector('input[name=role]:checked') ?? heading) : heading).focus();
   }
 
