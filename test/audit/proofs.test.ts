@@ -54,7 +54,7 @@ interface Scenario {
 function scenario(leaves: number, blockTxs: number, seed: number, witness = true): Scenario {
   const rand = mulberry32(seed);
   const record = encodeRecord(recordFromCapture(randomCapture(rand), 7, 1));
-  const hashes = Array.from({ length: leaves }, () => crypto.randomBytes(32));
+  const hashes: Buffer[] = Array.from({ length: leaves }, () => crypto.randomBytes(32));
   const leafIndex = Math.floor(rand() * leaves);
   hashes[leafIndex] = leafHash(record);
   const tree = new MerkleTree(hashes);
@@ -152,7 +152,7 @@ describe('block headers', () => {
 
   it('checks links and work along a chain and names the height that breaks', () => {
     const headers: { height: number; header: Buffer }[] = [];
-    let prev = new Uint8Array(32);
+    let prev: Uint8Array = new Uint8Array(32);
     for (let i = 0; i < 6; i++) {
       const h = mineHeader(prev, crypto.randomBytes(32), 1_700_000_000 + i);
       headers.push({ height: 100 + i, header: h });
