@@ -87,6 +87,23 @@ describe('tallyproof tape', () => {
     expect(fs.existsSync(path.join(busy, 'zero.pdf'))).toBe(false);
   });
 
+  it('audit: writes the report, and exits 1 naming the entry when the ledger does not verify', async () => {
+    const dir = tempDir('tape-cli');
+    const st = buildStation(dir, { election: 'municipal', precinct: 'p-101', ballots: 8, closeBatch: true });
+    const out = path.join(dir, 'audit.pdf');
+    const ok = await runCli(['tape', 'audit', '--data', dir, '--out', out, ...AT]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ file: out, report: 'audit', ok: true, problem: null });
+    expect(readingText(out, 2).replace(/\s+/g, ' ')).toMatch(/VERIFIED .*Batch 1 Records in the batch \d+/);
+
+    tamper(st.ledgerFile, (db) => db.prepare('DELETE FROM entries WHERE seq = 4').run());
+    const bad = await runCli(['tape', 'audit', '--data', dir, '--out', out, ...AT]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/official\.sqlite: entry 4: deleted/);
+    expect(readingText(out, 2).replace(/\s+/g, ' ')).toMatch(/VERIFICATION FAILED First bad entry 4 Problem deleted/);
+  });
+
   describe('bad inputs', () => {
     let dir: string;
     beforeAll(() => {

@@ -15,12 +15,13 @@ import { readStationPublicKey } from '../../ledger/station-key';
 import { TallyCollector } from '../../ledger/tally';
 import type { VerifyOptions } from '../../ledger/verify';
 import { readHeadsFile, verifyLedgerFile } from '../../ledger/verify';
+import { writeAuditReport } from '../../reports/audit-report';
 import { ReportError } from '../../reports/errors';
 import { PAPERS } from '../../reports/paper';
 import type { Paper, TapeInput } from '../../reports/tapes';
 import { writeResultsTape, writeZeroTape } from '../../reports/tapes';
 import type { CliContext } from '../context';
-import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from '../context';
 import { requireElection } from '../inputs';
 
 type Kind = 'zero' | 'results';
@@ -42,7 +43,7 @@ export function electionPackage(dataDir: string): { election: string; calibratio
 }
 
 export function registerTape(program: Command, ctx: CliContext): void {
-  const tape = program.command('tape').description('print the zero tape or the results tape');
+  const tape = program.command('tape').description("print the zero tape, the results tape or the auditor's ledger report");
   for (const kind of ['zero', 'results'] as const) {
     tape
       .command(kind)
@@ -57,6 +58,44 @@ export function registerTape(program: Command, ctx: CliContext): void {
       .option('--printed-at <iso>', 'time printed on the tape, UTC, minute precision (default: now)')
       .action(action(ctx, (opts: TapeOptions) => printTape(ctx, kind, opts)));
   }
+  tape
+    .command('audit')
+    .description("print the auditor's ledger report: verdict (or the first bad entry), counts, heads, every batch's root and signature")
+    .requiredOption('--data <dir>', 'station data directory')
+    .requiredOption('--out <file>', 'PDF to write')
+    .addOption(new Option('--paper <paper>', 'paper').choices(PAPERS).default('letter'))
+    .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
+    .option('--printed-at <iso>', 'time printed on the report, UTC (default: now)')
+    .action(action(ctx, (opts: Omit<TapeOptions, 'precinct' | 'election' | 'calibration'>) => printAudit(ctx, opts)));
+}
+
+/** The report is written whether or not the ledger verifies (that is what an auditor needs to see); exit 1 when it does not. */
+async function printAudit(ctx: CliContext, opts: Omit<TapeOptions, 'precinct' | 'election' | 'calibration'>): Promise<number> {
+  const dir = path.resolve(ctx.cwd, opts.data);
+  if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
+  const file = dataLayout(dir).ledger(opts.mode);
+  if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${opts.mode} ledger in this data directory`);
+  const vopts = verifyOptions(dir, opts.mode);
+  const tally = new TallyCollector();
+  const report = withLedgerErrors(() => verifyLedgerFile(file, vopts, tally.visitor));
+  const out = path.resolve(ctx.cwd, opts.out);
+  try {
+    await writeAuditReport(
+      { verify: report, expectedHeads: vopts.expectedHeads ?? [], ...(report.ok && report.summary !== undefined ? { tally: tally.result(report.summary.pending) } : {}), generatedAt: opts.printedAt ?? `${new Date().toISOString().slice(0, 16)}Z` },
+      out,
+      opts.paper,
+    );
+  } catch (e) {
+    if (e instanceof ReportError) throw new CommandFailure(e.message);
+    throw e;
+  }
+  ctx.io.stdout(`${JSON.stringify({ file: out, report: 'audit', ok: report.ok, problem: report.problem ?? null })}\n`);
+  if (!report.ok) {
+    const p = report.problem;
+    ctx.io.stderr(`tallyproof: ${file}: entry ${p?.seq}: ${p?.kind}: ${p?.message}\n`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
 }
 
 async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promise<number> {
