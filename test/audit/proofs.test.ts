@@ -160,7 +160,8 @@ describe('block headers', () => {
     }
     expect(checkHeaderChain(headers, 'sha256d').tipHeight).toBe(105);
     const broken = headers.map((x) => ({ ...x, header: Buffer.from(x.header) }));
-    (broken[3] as { header: Buffer }).header[5] ^= 1;
+    const b3 = (broken[3] as { header: Buffer }).header;
+    b3[5] = (b3[5] as number) ^ 1;
     expect(() => checkHeaderChain(broken, 'sha256d')).toThrow(/height 103 does not link/);
     expect(() => checkHeaderChain([headers[0], headers[2]] as { height: number; header: Buffer }[], 'sha256d')).toThrow(/not contiguous|does not link/);
     const hard = Buffer.from(headers[0]?.header as Buffer);
