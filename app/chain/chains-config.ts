@@ -86,6 +86,11 @@ export const ChainsConfigSchema = z
     if (rec.carrier === 'flodata' && rec.address !== 'p2pkh') {
       ctx.addIssue({ code: 'custom', path: ['records', 'address'], message: 'a floData profile signs from a p2pkh address' });
     }
+    // OP_RETURN transactions go through bitcoinjs-lib's PSBT with segwit inputs (no previous transaction needed)
+    if (rec.carrier === 'op_return' && rec.address !== 'p2wpkh') {
+      ctx.addIssue({ code: 'custom', path: ['records', 'address'], message: 'an OP_RETURN profile signs from a p2wpkh address' });
+    }
+    if (c.anchor.address !== 'p2wpkh') ctx.addIssue({ code: 'custom', path: ['anchor', 'address'], message: 'the anchor is signed from a p2wpkh address' });
     if (rec.name === c.anchor.name) ctx.addIssue({ code: 'custom', path: ['anchor', 'name'], message: 'the two profiles need different names' });
   });
 export type ChainsConfig = z.infer<typeof ChainsConfigSchema>;

@@ -1,0 +1,317 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { LedgerMode } from '../ledger/record';
+import { PublishError } from './errors';
+import { OUTBOX_SCHEMA, OUTBOX_SCHEMA_VERSION } from './outbox-schema';
+import type { Coin, SignedTx } from './tx-build';
+
+/**
+ * The durable outbox (SQLite, WAL, synchronous=FULL, in the station's data directory): every transaction
+ * the station signed, its state on its chain, and the coins it may spend. Each method is one committed
+ * transaction, so what it acknowledged survives a power cut.
+ */
+export type Role = 'records' | 'anchor';
+export type TxState = 'signed' | 'broadcast' | 'mined' | 'confirmed' | 'replaced';
+export type BatchState = 'signed' | 'broadcast' | 'mined' | 'confirmed' | 'published';
+
+export interface BatchRow {
+  readonly batch: number;
+  readonly checkpointDigest: string;
+  readonly root: string;
+  readonly recordsDigest: string;
+  readonly fields: number;
+  readonly records: number;
+  readonly fieldBytes: number;
+  readonly recordsChain: string;
+  readonly anchorChain: string;
+  readonly publication: string | null;
+}
+
+export interface TxRow {
+  readonly txid: string;
+  readonly batch: number;
+  readonly role: Role;
+  readonly chunk: number | null;
+  readonly ord: number;
+  readonly hex: string;
+  readonly fee: number;
+  readonly vsize: number;
+  readonly feeRate: number;
+  readonly state: TxState;
+  readonly replaces: string | null;
+  readonly replacedBy: string | null;
+  readonly broadcastHeight: number | null;
+  readonly blockHash: string | null;
+  readonly blockHeight: number | null;
+}
+
+export interface EventRow {
+  readonly id: number;
+  readonly at: string;
+  readonly batch: number | null;
+  readonly txid: string | null;
+  readonly kind: string;
+  readonly detail: string;
+}
+
+export interface BatchStatus {
+  readonly batch: number;
+  readonly state: BatchState;
+  readonly records: number;
+  readonly fields: number;
+  readonly recordsTxs: readonly { txid: string; chunk: number; state: TxState; height: number | null; block: string | null }[];
+  readonly anchor: { txid: string; state: TxState; height: number | null; block: string | null; feeRate: number; replaced: readonly string[] } | null;
+  readonly publication: string | null;
+}
+
+const STATE_ORDER: readonly TxState[] = ['signed', 'broadcast', 'mined', 'confirmed'];
+
+interface RawTx {
+  txid: string;
+  batch: number;
+  role: Role;
+  chunk: number | null;
+  ord: number;
+  hex: string;
+  fee: number;
+  vsize: number;
+  fee_rate: number;
+  state: TxState;
+  replaces: string | null;
+  replaced_by: string | null;
+  broadcast_height: number | null;
+  block_hash: string | null;
+  block_height: number | null;
+}
+
+const toTx = (r: RawTx): TxRow => ({
+  txid: r.txid,
+  batch: r.batch,
+  role: r.role,
+  chunk: r.chunk,
+  ord: r.ord,
+  hex: r.hex,
+  fee: r.fee,
+  vsize: r.vsize,
+  feeRate: r.fee_rate,
+  state: r.state,
+  replaces: r.replaces,
+  replacedBy: r.replaced_by,
+  broadcastHeight: r.broadcast_height,
+  blockHash: r.block_hash,
+  blockHeight: r.block_height,
+});
+
+export class Outbox {
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+    readonly mode: LedgerMode,
+  ) {}
+
+  static open(file: string, mode: LedgerMode): Outbox {
+    const exists = fs.existsSync(file);
+    if (!exists) fs.mkdirSync(path.dirname(file), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (e) {
+      throw new PublishError('outbox', `${file}: cannot open the outbox: ${(e as Error).message}`);
+    }
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      if (!exists || db.pragma('user_version', { simple: true }) === 0) {
+        db.exec(`BEGIN; ${OUTBOX_SCHEMA}; COMMIT;`);
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)').run('format', 'tallyproof-outbox/1', 'mode', mode);
+      }
+      const version = db.pragma('user_version', { simple: true });
+      if (version !== OUTBOX_SCHEMA_VERSION) throw new PublishError('outbox', `${file}: outbox schema version ${String(version)}, this software reads version ${OUTBOX_SCHEMA_VERSION}`);
+      const stored = db.prepare("SELECT value FROM meta WHERE key = 'mode'").pluck().get() as string | undefined;
+      if (stored !== mode) throw new PublishError('outbox', `${file}: this outbox belongs to the ${String(stored)} ledger, not the ${mode} one`);
+    } catch (e) {
+      db.close();
+      if (e instanceof PublishError) throw e;
+      throw new PublishError('outbox', `${file}: the outbox is unreadable: ${(e as Error).message}`);
+    }
+    return new Outbox(db, file, mode);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  batch(n: number): BatchRow | undefined {
+    const r = this.db.prepare('SELECT * FROM batches WHERE batch = ?').get(n) as Record<string, unknown> | undefined;
+    return r === undefined ? undefined : toBatch(r);
+  }
+
+  batches(): BatchRow[] {
+    return (this.db.prepare('SELECT * FROM batches ORDER BY batch').all() as Record<string, unknown>[]).map(toBatch);
+  }
+
+  /** Current (not replaced) transactions of a batch, in broadcast order. */
+  txsOf(batch: number, role?: Role): TxRow[] {
+    const rows =
+      role === undefined
+        ? this.db.prepare("SELECT * FROM txs WHERE batch = ? AND state <> 'replaced' ORDER BY role DESC, ord").all(batch)
+        : this.db.prepare("SELECT * FROM txs WHERE batch = ? AND role = ? AND state <> 'replaced' ORDER BY ord").all(batch, role);
+    return (rows as RawTx[]).map(toTx);
+  }
+
+  allTxsOf(batch: number): TxRow[] {
+    return (this.db.prepare('SELECT * FROM txs WHERE batch = ? ORDER BY role DESC, ord').all(batch) as RawTx[]).map(toTx);
+  }
+
+  txByid(txid: string): TxRow | undefined {
+    const r = this.db.prepare('SELECT * FROM txs WHERE txid = ?').get(txid) as RawTx | undefined;
+    return r === undefined ? undefined : toTx(r);
+  }
+
+  /**
+   * Records a batch and its signed transactions in one commit, before any is broadcast, and moves the coins:
+   * the inputs become spent, each transaction's change becomes the next one's (records) or waits for
+   * confirmation (anchor: a fee bump would change it).
+   */
+  recordSigned(row: BatchRow, records: readonly SignedTx[], anchor: SignedTx, spent: { role: Role; coin: Coin }[]): void {
+    this.tx(() => {
+      this.db
+        .prepare('INSERT INTO batches (batch, checkpoint_digest, root, records_digest, fields, records, field_bytes, records_chain, anchor_chain, publication) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)')
+        .run(row.batch, row.checkpointDigest, row.root, row.recordsDigest, row.fields, row.records, row.fieldBytes, row.recordsChain, row.anchorChain);
+      const ins = this.db.prepare("INSERT INTO txs (txid, batch, role, chunk, ord, hex, fee, vsize, fee_rate, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed')");
+      records.forEach((t, i) => ins.run(t.txid, row.batch, 'records', i, i, t.hex, Number(t.fee), t.vsize, t.feeRate));
+      ins.run(anchor.txid, row.batch, 'anchor', null, 0, anchor.hex, Number(anchor.fee), anchor.vsize, anchor.feeRate);
+      for (const s of spent) this.markSpent(s.role, s.coin, s.role === 'records' ? (records[0]?.txid ?? '') : anchor.txid);
+      // the chain's inner change outputs are spent by the next transaction of the chain; only the last is free
+      records.slice(0, -1).forEach((t, i) => this.insertCoin('records', t.change, 'change', (records[i + 1] as SignedTx).txid));
+      const last = records[records.length - 1];
+      if (last !== undefined) this.insertCoin('records', last.change, 'change', null);
+      this.eventRaw(row.batch, null, 'signed', `${records.length} records transactions and the anchor ${anchor.txid} signed`);
+    });
+  }
+
+  /** A replacement anchor, stored before it is broadcast; the old one stays until the new one is seen. */
+  recordReplacement(old: TxRow, next: SignedTx): void {
+    this.tx(() => {
+      this.db
+        .prepare("INSERT INTO txs (txid, batch, role, chunk, ord, hex, fee, vsize, fee_rate, state, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?)")
+        .run(next.txid, old.batch, old.role, old.chunk, old.ord + 1, next.hex, Number(next.fee), next.vsize, next.feeRate, old.txid);
+      this.db.prepare("UPDATE txs SET state = 'replaced', replaced_by = ? WHERE txid = ?").run(next.txid, old.txid);
+      this.db.prepare('UPDATE coins SET spent_by = ? WHERE spent_by = ?').run(next.txid, old.txid);
+      this.eventRaw(old.batch, next.txid, 'replacement-signed', `replaces ${old.txid} at ${next.feeRate.toFixed(2)} sat/vB (was ${old.feeRate.toFixed(2)})`);
+    });
+  }
+
+  setState(txid: string, state: TxState, fields: { broadcastHeight?: number; blockHash?: string | null; blockHeight?: number | null } = {}): void {
+    const cur = this.txByid(txid);
+    if (cur === undefined) throw new PublishError('conflict', `no transaction ${txid} in the outbox`);
+    this.db
+      .prepare('UPDATE txs SET state = ?, broadcast_height = ?, block_hash = ?, block_height = ? WHERE txid = ?')
+      .run(
+        state,
+        fields.broadcastHeight ?? cur.broadcastHeight,
+        fields.blockHash === undefined ? cur.blockHash : fields.blockHash,
+        fields.blockHeight === undefined ? cur.blockHeight : fields.blockHeight,
+        txid,
+      );
+  }
+
+  setPublication(batch: number, file: string | null): void {
+    this.db.prepare('UPDATE batches SET publication = ? WHERE batch = ?').run(file, batch);
+  }
+
+  // coins
+
+  private insertCoin(role: Role, c: Coin, source: 'node' | 'funding-file' | 'change', spentBy: string | null): void {
+    this.db.prepare('INSERT OR IGNORE INTO coins (role, txid, vout, value, source, spent_by) VALUES (?, ?, ?, ?, ?, ?)').run(role, c.txid, c.vout, Number(c.value), source, spentBy);
+  }
+
+  addCoin(role: Role, c: Coin, source: 'node' | 'funding-file' | 'change'): void {
+    this.insertCoin(role, c, source, null);
+  }
+
+  private markSpent(role: Role, c: Coin, by: string): void {
+    this.db.prepare('UPDATE coins SET spent_by = ? WHERE role = ? AND txid = ? AND vout = ?').run(by, role, c.txid, c.vout);
+  }
+
+  coin(role: Role, txid: string, vout: number): Coin | undefined {
+    const r = this.db.prepare('SELECT txid, vout, value FROM coins WHERE role = ? AND txid = ? AND vout = ?').get(role, txid, vout) as { txid: string; vout: number; value: number } | undefined;
+    return r === undefined ? undefined : { txid: r.txid, vout: r.vout, value: BigInt(r.value) };
+  }
+
+  /** Unspent coins for a role, largest first. */
+  availableCoins(role: Role): Coin[] {
+    return (this.db.prepare('SELECT txid, vout, value FROM coins WHERE role = ? AND spent_by IS NULL ORDER BY value DESC, txid, vout').all(role) as { txid: string; vout: number; value: number }[]).map((r) => ({
+      txid: r.txid,
+      vout: r.vout,
+      value: BigInt(r.value),
+    }));
+  }
+
+  // events
+
+  private eventRaw(batch: number | null, txid: string | null, kind: string, detail: string): void {
+    this.db.prepare('INSERT INTO events (at, batch, txid, kind, detail) VALUES (?, ?, ?, ?, ?)').run(new Date().toISOString(), batch, txid, kind, detail);
+  }
+
+  event(batch: number | null, txid: string | null, kind: string, detail: string): void {
+    this.eventRaw(batch, txid, kind, detail);
+  }
+
+  events(batch?: number): EventRow[] {
+    const rows = batch === undefined ? this.db.prepare('SELECT * FROM events ORDER BY id').all() : this.db.prepare('SELECT * FROM events WHERE batch = ? ORDER BY id').all(batch);
+    return rows as EventRow[];
+  }
+
+  status(): BatchStatus[] {
+    return this.batches().map((b) => {
+      const current = this.txsOf(b.batch);
+      const all = this.allTxsOf(b.batch);
+      const records = current.filter((t) => t.role === 'records');
+      const anchor = current.find((t) => t.role === 'anchor');
+      const least = current.reduce((m, t) => Math.min(m, STATE_ORDER.indexOf(t.state)), STATE_ORDER.length - 1);
+      const state: BatchState = b.publication !== null ? 'published' : (STATE_ORDER[least] as BatchState);
+      return {
+        batch: b.batch,
+        state,
+        records: b.records,
+        fields: b.fields,
+        recordsTxs: records.map((t) => ({ txid: t.txid, chunk: t.chunk as number, state: t.state, height: t.blockHeight, block: t.blockHash })),
+        anchor:
+          anchor === undefined
+            ? null
+            : {
+                txid: anchor.txid,
+                state: anchor.state,
+                height: anchor.blockHeight,
+                block: anchor.blockHash,
+                feeRate: anchor.feeRate,
+                replaced: all.filter((t) => t.role === 'anchor' && t.state === 'replaced').map((t) => t.txid),
+              },
+        publication: b.publication,
+      };
+    });
+  }
+}
+
+function toBatch(r: Record<string, unknown>): BatchRow {
+  return {
+    batch: r.batch as number,
+    checkpointDigest: r.checkpoint_digest as string,
+    root: r.root as string,
+    recordsDigest: r.records_digest as string,
+    fields: r.fields as number,
+    records: r.records as number,
+    fieldBytes: r.field_bytes as number,
+    recordsChain: r.records_chain as string,
+    anchorChain: r.anchor_chain as string,
+    publication: (r.publication as string | null) ?? null,
+  };
+}

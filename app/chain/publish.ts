@@ -1,0 +1,556 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transaction, address as btcAddress } from 'bitcoinjs-lib';
+import { z } from 'zod';
+import { deriveBallotAddress } from '../../ballots/identity/address';
+import { NETWORKS } from '../../ballots/identity/networks';
+import { toHex } from '../ledger/bytes';
+import { checkpointDigest } from '../ledger/checkpoint';
+import { dataLayout } from '../ledger/layout';
+import { PACK_FORMAT, packRecords, unpackRecords } from '../ledger/record-pack';
+import { decodeRecord } from '../ledger/record';
+import type { LedgerMode } from '../ledger/record';
+import type { ClosedBatchView } from '../ledger/replay';
+import { readHeadsFile, verifyLedgerFile } from '../ledger/verify';
+import type { AnchorProfile, ChainProfile, ChainsConfig, RecordsProfile } from './chains-config';
+import { assertModeAllowed, checkNodeNetwork } from './chains-config';
+import { PublishError, RpcError } from './errors';
+import { RECORDS_HEADER_BYTES, anchorCommitment, decodeRecordsField, encodeAnchor, encodeRecordsField, recordsDigest } from './formats';
+import type { Publication } from './formats';
+import { publishLayout } from './layout';
+import type { PublishLayout } from './layout';
+import { Outbox } from './outbox';
+import type { BatchStatus, Role, TxRow } from './outbox';
+import { publicationFor } from './publication';
+import { RPC_VERIFY_ALREADY_IN_CHAIN, RpcClient } from './rpc';
+import type { StationWallet } from './station-wallet';
+import type { ChainSigner, Coin, ExtraOutput, SignedTx } from './tx-build';
+import { DUST_LIMIT, buildAnchorTx, buildRecordsChain, planCost, recordsChainCost, SEQUENCE_RBF } from './tx-build';
+
+/**
+ * Publishing closed batches: sign (records chain + anchor) into the outbox, broadcast what the nodes accept,
+ * track confirmations, bump the anchor's fee, notice reorgs, and write the publication file of each batch
+ * once all its transactions are confirmed. Each call is one pass that does all it can now and returns the
+ * state; call it again (or `publishUntil`) to make progress. Nothing is broadcast that is not first stored,
+ * and nothing stored is sent if its node already knows it.
+ */
+export interface PublishOptions {
+  readonly dataDir: string;
+  readonly mode?: LedgerMode;
+  readonly chains: ChainsConfig;
+  readonly wallet: StationWallet;
+  /** sign and write signed transactions only: no node is contacted */
+  readonly offline?: boolean;
+  /** coins to fund from when no node can be asked (see FundingFileSchema) */
+  readonly fundingFile?: string;
+  /** test hooks: called after each successful broadcast */
+  readonly hooks?: { afterBroadcast?(tx: TxRow): Promise<void> | void };
+}
+
+export interface PublishIssue {
+  readonly role: Role | 'ledger';
+  readonly batch: number | null;
+  readonly kind: string;
+  readonly message: string;
+}
+
+export interface PublishReport {
+  readonly mode: LedgerMode;
+  readonly outbox: string;
+  readonly offline: boolean;
+  readonly batches: readonly BatchStatus[];
+  /** what stopped progress this pass (a dead node, not enough coins, a rejected transaction) */
+  readonly errors: readonly PublishIssue[];
+  /** what is waiting on the chain (blocks to confirm, a mempool chain limit) */
+  readonly waiting: readonly PublishIssue[];
+  readonly signedFiles: readonly string[];
+  readonly publications: readonly string[];
+  /** every batch published (publication file written) */
+  readonly done: boolean;
+}
+
+/** `--funding <file>`: coins at the station's addresses, for signing with no node. */
+export const FundingFileSchema = z.strictObject({
+  format: z.literal('tallyproof-funding/1'),
+  coins: z.array(
+    z.strictObject({
+      role: z.enum(['records', 'anchor']),
+      txid: z.string().regex(/^[0-9a-f]{64}$/),
+      vout: z.number().int().nonnegative(),
+      valueSat: z.string().regex(/^[1-9]\d{0,17}$/, 'a whole number of satoshis, as a string'),
+    }),
+  ),
+});
+
+export const SignedFileSchema = z.strictObject({
+  format: z.literal('tallyproof-signed/1'),
+  mode: z.enum(['official', 'test']),
+  batch: z.number().int().positive(),
+  records: z.strictObject({ chain: z.string(), network: z.string(), carrier: z.enum(['flodata', 'op_return']), txs: z.array(z.strictObject({ chunk: z.number().int(), txid: z.string(), hex: z.string() })) }),
+  anchor: z.strictObject({ chain: z.string(), network: z.string(), txid: z.string(), hex: z.string(), replaces: z.array(z.string()) }),
+});
+
+interface NodeView {
+  readonly client: RpcClient;
+  tip: number;
+  readonly genesisHash: string;
+}
+
+interface Pass {
+  readonly opts: PublishOptions;
+  readonly mode: LedgerMode;
+  readonly layout: PublishLayout;
+  readonly outbox: Outbox;
+  readonly nodes: Partial<Record<Role, NodeView>>;
+  readonly errors: PublishIssue[];
+  readonly waiting: PublishIssue[];
+  readonly signedFiles: string[];
+  readonly publications: string[];
+  /** roles whose broadcasting stopped this pass */
+  readonly stopped: Set<Role>;
+}
+
+const ROLES: readonly Role[] = ['records', 'anchor'];
+
+export function signerFor(profile: ChainProfile, wallet: StationWallet): ChainSigner {
+  return { network: NETWORKS[profile.network], addressType: profile.address, wallet };
+}
+
+/** The records fields of a batch: its records in tree (hash) order, packed, each with the TPR header. */
+export function recordsFieldsFor(batch: Pick<ClosedBatchView, 'body' | 'records'>, maxDataBytes: number): Uint8Array[] {
+  const digest = checkpointDigest(batch.body);
+  const packs = batch.records.length === 0 ? [Uint8Array.of(PACK_FORMAT)] : packRecords(batch.records, maxDataBytes - RECORDS_HEADER_BYTES);
+  if (packs.length > 0xffff) throw new PublishError('input', `a batch of ${batch.records.length} records needs ${packs.length} fields, more than 65,535`);
+  return packs.map((p, i) => encodeRecordsField(digest, i, packs.length, p));
+}
+
+/** The anchor's OP_RETURN payload for a batch and its records fields. */
+export function anchorPayloadFor(batch: Pick<ClosedBatchView, 'body'> & { checkpoint: { root: Uint8Array } }, fields: readonly Uint8Array[]): Uint8Array {
+  return encodeAnchor(batch.checkpoint.root, anchorCommitment(checkpointDigest(batch.body), recordsDigest(fields)));
+}
+
+function dustOutputs(profile: RecordsProfile, fields: readonly Uint8Array[]): ExtraOutput[][] | undefined {
+  const dust = profile.dustToBallotAddress;
+  if (dust === undefined) return undefined;
+  const net = NETWORKS[profile.network];
+  const value = BigInt(Math.max(dust.amountSat, Number(DUST_LIMIT)));
+  return fields.map((f) =>
+    unpackRecords(decodeRecordsField(f).pack).map((r) => ({ script: btcAddress.toOutputScript(deriveBallotAddress({ network: profile.network, xpub: dust.xpub }, decodeRecord(r).ballotId), net), value })),
+  );
+}
+
+function writeJsonAtomically(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    fs.writeFileSync(fd, `${JSON.stringify(value, null, 1)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  const dfd = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}
+
+function issueOf(role: Role, batch: number | null, e: unknown): PublishIssue {
+  if (e instanceof RpcError) return { role, batch, kind: `rpc-${e.kind}`, message: e.message };
+  if (e instanceof PublishError) return { role, batch, kind: e.kind, message: e.message };
+  throw e;
+}
+
+async function connect(pass: Pass, role: Role, profile: ChainProfile): Promise<void> {
+  if (profile.rpc === undefined) return;
+  const client = new RpcClient({ name: `${role}:${profile.name}`, ...profile.rpc });
+  try {
+    const info = await client.getBlockchainInfo();
+    const genesisHash = await client.getBlockHash(0);
+    checkNodeNetwork(role, profile, info.chain, genesisHash);
+    pass.nodes[role] = { client, tip: info.blocks, genesisHash };
+  } catch (e) {
+    if (e instanceof PublishError && e.kind === 'mode') throw e;
+    pass.errors.push(issueOf(role, null, e));
+  }
+}
+
+function importFundingFile(outbox: Outbox, file: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new PublishError('input', `${file}: cannot read the funding file: ${(e as Error).message}`);
+  }
+  const parsed = FundingFileSchema.safeParse(json);
+  if (!parsed.success) throw new PublishError('input', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
+  for (const c of parsed.data.coins) outbox.addCoin(c.role, { txid: c.txid, vout: c.vout, value: BigInt(c.valueSat) }, 'funding-file');
+}
+
+/** Coins for a role worth at least `need`: from the outbox first, then (online) from the node's UTXO set. */
+async function pickCoin(pass: Pass, role: Role, profile: ChainProfile, need: bigint): Promise<Coin> {
+  const fromOutbox = pass.outbox.availableCoins(role).find((c) => c.value >= need);
+  if (fromOutbox !== undefined) return fromOutbox;
+  const node = pass.nodes[role];
+  const address = pass.opts.wallet.address(NETWORKS[profile.network], profile.address);
+  if (node !== undefined) {
+    const scan = await node.client.scanAddress(address);
+    for (const u of scan.unspents) pass.outbox.addCoin(role, { txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }, 'node');
+    const found = pass.outbox.availableCoins(role).find((c) => c.value >= need);
+    if (found !== undefined) return found;
+  }
+  throw new PublishError('funds', `no coin of at least ${need} sat at the station's ${role} address ${address} on ${profile.name} (${profile.network}); send one there${node === undefined ? ' and list it in a funding file' : ''}`);
+}
+
+async function feeRate(pass: Pass, role: Role, profile: ChainProfile): Promise<number> {
+  const node = pass.nodes[role];
+  if (node === undefined) return profile.feeFloorSatPerVb;
+  const est = await node.client.estimateSatPerVb(profile.confTarget);
+  return Math.max(profile.feeFloorSatPerVb, est ?? 0);
+}
+
+function writeSignedFile(pass: Pass, batch: number): void {
+  const { chains } = pass.opts;
+  const records = pass.outbox.txsOf(batch, 'records');
+  const anchors = pass.outbox.allTxsOf(batch).filter((t) => t.role === 'anchor');
+  const current = anchors.find((t) => t.state !== 'replaced') ?? anchors[anchors.length - 1];
+  if (current === undefined) return;
+  const file = pass.layout.signedFile(batch);
+  writeJsonAtomically(file, {
+    format: 'tallyproof-signed/1',
+    mode: pass.mode,
+    batch,
+    records: { chain: chains.records.name, network: chains.records.network, carrier: chains.records.carrier, txs: records.map((t) => ({ chunk: t.chunk as number, txid: t.txid, hex: t.hex })) },
+    anchor: { chain: chains.anchor.name, network: chains.anchor.network, txid: current.txid, hex: current.hex, replaces: anchors.filter((t) => t.txid !== current.txid).map((t) => t.txid) },
+  });
+  pass.signedFiles.push(file);
+}
+
+async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): Promise<void> {
+  const { chains, wallet } = pass.opts;
+  for (const b of batches) {
+    const n = b.checkpoint.batch;
+    const digest = toHex(checkpointDigest(b.body));
+    const known = pass.outbox.batch(n);
+    if (known !== undefined) {
+      if (known.checkpointDigest !== digest) {
+        throw new PublishError('conflict', `batch ${n}: the outbox published checkpoint ${known.checkpointDigest}, the ledger now says ${digest}: the ledger was rewritten after publishing`);
+      }
+      continue;
+    }
+    const fields = recordsFieldsFor(b, chains.records.maxDataBytes);
+    const dust = dustOutputs(chains.records, fields);
+    const payload = anchorPayloadFor(b, fields);
+    const recSigner = signerFor(chains.records, wallet);
+    const ancSigner = signerFor(chains.anchor, wallet);
+    let records: SignedTx[];
+    let anchor: SignedTx;
+    let recCoin: Coin;
+    let ancCoin: Coin;
+    try {
+      const rate = await feeRate(pass, 'records', chains.records);
+      const need = recordsChainCost(recSigner, { fields, carrier: chains.records.carrier, feeRate: rate, ...(dust === undefined ? {} : { extraOutputs: dust }) });
+      recCoin = await pickCoin(pass, 'records', chains.records, need);
+      records = buildRecordsChain(recSigner, { funding: recCoin, fields, carrier: chains.records.carrier, feeRate: rate, ...(dust === undefined ? {} : { extraOutputs: dust }) });
+    } catch (e) {
+      pass.errors.push(issueOf('records', n, e));
+      return;
+    }
+    try {
+      const rate = await feeRate(pass, 'anchor', chains.anchor);
+      // room for a few fee bumps from the same coin
+      const cost = planCost(ancSigner, { inputs: [{ txid: '00'.repeat(32), vout: 0, value: 0n }], data: payload, carrier: 'op_return', feeRate: chains.anchor.rbf.maxSatPerVb, sequence: SEQUENCE_RBF });
+      const minimal = planCost(ancSigner, { inputs: [{ txid: '00'.repeat(32), vout: 0, value: 0n }], data: payload, carrier: 'op_return', feeRate: rate, sequence: SEQUENCE_RBF });
+      const available = pass.outbox.availableCoins('anchor');
+      ancCoin = available.find((c) => c.value >= cost.fee + DUST_LIMIT) ?? (await pickCoin(pass, 'anchor', chains.anchor, minimal.fee + DUST_LIMIT));
+      anchor = buildAnchorTx(ancSigner, [ancCoin], payload, rate);
+    } catch (e) {
+      pass.errors.push(issueOf('anchor', n, e));
+      return;
+    }
+    pass.outbox.recordSigned(
+      {
+        batch: n,
+        checkpointDigest: digest,
+        root: toHex(b.checkpoint.root),
+        recordsDigest: toHex(recordsDigest(fields)),
+        fields: fields.length,
+        records: b.records.length,
+        fieldBytes: fields.reduce((a, f) => a + f.length, 0),
+        recordsChain: chains.records.name,
+        anchorChain: chains.anchor.name,
+        publication: null,
+      },
+      records,
+      anchor,
+      [
+        { role: 'records', coin: recCoin },
+        { role: 'anchor', coin: ancCoin },
+      ],
+    );
+    writeSignedFile(pass, n);
+  }
+}
+
+const isAlreadyKnown = (e: RpcError): boolean => e.code === RPC_VERIFY_ALREADY_IN_CHAIN || /txn-already-in-mempool|txn-already-known|already in block chain/.test(e.message);
+const isWaitable = (e: RpcError): boolean => /too-long-mempool-chain|too many unconfirmed|missing-inputs|missingorspent|bad-txns-inputs-missing/.test(e.message);
+
+/** Sends one stored transaction unless its node already has it. Returns false when this role must stop for now. */
+async function sendOne(pass: Pass, role: Role, node: NodeView, t: TxRow): Promise<boolean> {
+  const seen = await node.client.getRawTransaction(t.txid);
+  if (seen !== undefined) {
+    pass.outbox.setState(t.txid, 'broadcast', { broadcastHeight: node.tip });
+    pass.outbox.event(t.batch, t.txid, 'found-on-node', `${node.client.name} already has it; not sent again`);
+    return true;
+  }
+  try {
+    await node.client.sendRawTransaction(t.hex);
+  } catch (e) {
+    if (!(e instanceof RpcError) || e.kind !== 'rpc') throw e;
+    if (isAlreadyKnown(e)) {
+      pass.outbox.setState(t.txid, 'broadcast', { broadcastHeight: node.tip });
+      pass.outbox.event(t.batch, t.txid, 'found-on-node', e.message);
+      return true;
+    }
+    if (isWaitable(e)) {
+      pass.waiting.push({ role, batch: t.batch, kind: 'mempool-limit', message: `${t.txid} waits for blocks: ${e.message}` });
+      return false;
+    }
+    pass.outbox.event(t.batch, t.txid, 'rejected', e.message);
+    pass.errors.push({ role, batch: t.batch, kind: 'rejected', message: `${t.txid}: ${e.message}` });
+    return false;
+  }
+  pass.outbox.setState(t.txid, 'broadcast', { broadcastHeight: node.tip });
+  pass.outbox.event(t.batch, t.txid, 'sent', `sent to ${node.client.name}`);
+  await pass.opts.hooks?.afterBroadcast?.(t);
+  return true;
+}
+
+async function broadcastRole(pass: Pass, role: Role): Promise<void> {
+  const node = pass.nodes[role];
+  if (node === undefined || pass.stopped.has(role)) return;
+  for (const b of pass.outbox.batches()) {
+    for (const t of pass.outbox.txsOf(b.batch, role)) {
+      if (t.state !== 'signed') continue;
+      let go: boolean;
+      try {
+        go = await sendOne(pass, role, node, t);
+      } catch (e) {
+        pass.errors.push(issueOf(role, b.batch, e));
+        go = false;
+      }
+      if (!go) {
+        pass.stopped.add(role);
+        return;
+      }
+    }
+  }
+}
+
+/** Where a transaction is now: in a block of the active chain (hash, height, confirmations), in the mempool, or unknown. */
+async function locate(node: NodeView, txid: string): Promise<{ where: 'block'; hash: string; height: number; confirmations: number } | { where: 'mempool' } | { where: 'unknown' }> {
+  const raw = await node.client.getRawTransaction(txid);
+  if (raw === undefined) return { where: 'unknown' };
+  if (raw.blockhash === undefined) return { where: 'mempool' };
+  const header = await node.client.call('getblockheader', [raw.blockhash, true], z.object({ height: z.number().int(), confirmations: z.number().int() }));
+  if (header.confirmations < 1) return { where: 'unknown' };
+  return { where: 'block', hash: raw.blockhash, height: header.height, confirmations: header.confirmations };
+}
+
+async function trackRole(pass: Pass, role: Role): Promise<void> {
+  const node = pass.nodes[role];
+  if (node === undefined) return;
+  const profile = pass.opts.chains[role];
+  const depth = profile.confirmations;
+  try {
+    node.tip = (await node.client.getBlockchainInfo()).blocks;
+    for (const b of pass.outbox.batches()) {
+      const candidates = role === 'anchor' ? pass.outbox.allTxsOf(b.batch).filter((t) => t.role === 'anchor') : pass.outbox.txsOf(b.batch, role);
+      let winner: string | undefined;
+      for (const t of candidates) {
+        if (t.state === 'signed') continue;
+        if (t.state === 'replaced' && t.blockHash === null) {
+          // a replaced anchor matters only if it, not its replacement, got mined
+          const at = await locate(node, t.txid);
+          if (at.where === 'block') {
+            winner = t.txid;
+            pass.outbox.setState(t.txid, at.confirmations >= depth ? 'confirmed' : 'mined', { blockHash: at.hash, blockHeight: at.height });
+            pass.outbox.event(b.batch, t.txid, 'replaced-anchor-mined', 'an earlier anchor was mined before its replacement; it is the anchor');
+          }
+          continue;
+        }
+        const at = await locate(node, t.txid);
+        const wasIn = t.blockHash;
+        if (wasIn !== null && (at.where !== 'block' || at.hash !== wasIn)) {
+          const now = at.where === 'block' ? `now in ${at.hash} at ${at.height}` : at.where === 'mempool' ? 'back in the mempool' : 'gone from the node';
+          pass.outbox.event(b.batch, t.txid, 'reorg', `was in block ${wasIn} at height ${String(t.blockHeight)}; ${now}`);
+          if (b.publication !== null) {
+            pass.outbox.setPublication(b.batch, null);
+            pass.outbox.event(b.batch, null, 'publication-withdrawn', `${b.publication} no longer matches the chain; it is rewritten once re-confirmed`);
+          }
+        }
+        if (at.where === 'block') {
+          if (role === 'anchor') winner = t.txid;
+          const state = at.confirmations >= depth ? 'confirmed' : 'mined';
+          if (state !== t.state || at.hash !== t.blockHash) {
+            pass.outbox.setState(t.txid, state, { blockHash: at.hash, blockHeight: at.height });
+            if (state === 'confirmed') pass.outbox.event(b.batch, t.txid, 'confirmed', `${at.confirmations} confirmations, block ${at.hash} at height ${at.height}`);
+          }
+        } else {
+          if (t.state !== 'broadcast') pass.outbox.setState(t.txid, 'broadcast', { blockHash: null, blockHeight: null });
+          if (at.where === 'unknown' && t.state !== 'replaced') {
+            // dropped by a reorg or evicted: the stored bytes go out again
+            try {
+              await node.client.sendRawTransaction(t.hex);
+              pass.outbox.event(b.batch, t.txid, 'rebroadcast', `not known to ${node.client.name}; sent again`);
+            } catch (e) {
+              if (!(e instanceof RpcError) || e.kind !== 'rpc') throw e;
+              pass.outbox.event(b.batch, t.txid, 'rebroadcast-refused', e.message);
+            }
+          }
+        }
+      }
+      if (role === 'anchor' && winner !== undefined) adoptAnchor(pass, b.batch, winner);
+      if (role === 'anchor') await maybeBump(pass, node, b.batch);
+    }
+  } catch (e) {
+    pass.errors.push(issueOf(role, null, e));
+  }
+}
+
+/** The anchor that got mined is the batch's anchor, whichever fee it paid; its change becomes spendable once confirmed. */
+function adoptAnchor(pass: Pass, batch: number, txid: string): void {
+  const all = pass.outbox.allTxsOf(batch).filter((t) => t.role === 'anchor');
+  const won = all.find((t) => t.txid === txid);
+  if (won === undefined) return;
+  for (const t of all) if (t.txid !== txid && t.state !== 'replaced') pass.outbox.setState(t.txid, 'replaced');
+  const current = pass.outbox.txByid(txid);
+  if (current?.state === 'confirmed') {
+    const tx = Transaction.fromHex(current.hex);
+    const vout = tx.outs.length - 1;
+    pass.outbox.addCoin('anchor', { txid, vout, value: (tx.outs[vout] as { value: bigint }).value }, 'change');
+  }
+}
+
+async function maybeBump(pass: Pass, node: NodeView, batch: number): Promise<void> {
+  const profile: AnchorProfile = pass.opts.chains.anchor;
+  const cur = pass.outbox.txsOf(batch, 'anchor')[0];
+  if (cur === undefined || cur.state !== 'broadcast' || cur.broadcastHeight === null) return;
+  if (node.tip - cur.broadcastHeight < profile.rbf.bumpAfterBlocks) return;
+  const est = (await node.client.estimateSatPerVb(profile.confTarget)) ?? 0;
+  const rate = Math.min(profile.rbf.maxSatPerVb, Math.max(cur.feeRate * profile.rbf.factor, cur.feeRate + 1, est, profile.feeFloorSatPerVb));
+  if (rate <= cur.feeRate + 0.5) {
+    pass.waiting.push({ role: 'anchor', batch, kind: 'fee-at-cap', message: `anchor ${cur.txid} unconfirmed after ${node.tip - cur.broadcastHeight} blocks at ${cur.feeRate.toFixed(2)} sat/vB, the cap` });
+    return;
+  }
+  const old = Transaction.fromHex(cur.hex);
+  const inputs: Coin[] = old.ins.map((i) => {
+    const txid = Buffer.from(i.hash).reverse().toString('hex');
+    const coin = pass.outbox.coin('anchor', txid, i.index);
+    if (coin === undefined) throw new PublishError('conflict', `anchor ${cur.txid} spends ${txid}:${i.index}, which the outbox does not hold`);
+    return coin;
+  });
+  const embedded = payloadOfOpReturn(old.outs[0]?.script);
+  const next = buildAnchorTx(signerFor(profile, pass.opts.wallet), inputs, embedded, rate);
+  pass.outbox.recordReplacement(cur, next);
+  writeSignedFile(pass, batch);
+  const fresh = pass.outbox.txByid(next.txid) as TxRow;
+  const sent = await sendOne(pass, 'anchor', node, fresh);
+  if (!sent) pass.stopped.add('anchor');
+  if (sent) pass.outbox.event(batch, next.txid, 'fee-bumped', `${cur.feeRate.toFixed(2)} → ${next.feeRate.toFixed(2)} sat/vB after ${node.tip - cur.broadcastHeight} blocks`);
+}
+
+function payloadOfOpReturn(script: Uint8Array | undefined): Uint8Array {
+  if (script === undefined || script[0] !== 0x6a) throw new PublishError('conflict', 'the anchor transaction has no OP_RETURN first output');
+  // OP_RETURN, then one push: a direct push (≤ 75 bytes) or OP_PUSHDATA1 (the 68-byte anchor uses the first)
+  const op = script[1] as number;
+  if (op <= 75) return script.slice(2, 2 + op);
+  if (op === 0x4c) return script.slice(3, 3 + (script[2] as number));
+  throw new PublishError('conflict', 'the anchor OP_RETURN has an unexpected push');
+}
+
+async function writePublications(pass: Pass): Promise<void> {
+  const rec = pass.nodes.records;
+  const anc = pass.nodes.anchor;
+  if (rec === undefined || anc === undefined) return;
+  for (const b of pass.outbox.batches()) {
+    if (b.publication !== null) continue;
+    const txs = pass.outbox.txsOf(b.batch);
+    if (txs.length === 0 || txs.some((t) => t.state !== 'confirmed')) continue;
+    try {
+      const pub: Publication = await publicationFor({ outbox: pass.outbox, chains: pass.opts.chains, records: rec.client, anchor: anc.client }, b.batch);
+      const file = pass.layout.publicationFile(b.batch);
+      writeJsonAtomically(file, pub);
+      pass.outbox.setPublication(b.batch, file);
+      pass.outbox.event(b.batch, null, 'published', file);
+      pass.publications.push(file);
+    } catch (e) {
+      pass.errors.push(issueOf('anchor', b.batch, e));
+    }
+  }
+}
+
+/** The closed batches of the mode's ledger, verified first: a ledger that does not verify is not published. */
+export function closedBatches(dataDir: string, mode: LedgerMode, wallet: StationWallet): ClosedBatchView[] {
+  const layout = dataLayout(dataDir);
+  const file = layout.ledger(mode);
+  if (!fs.existsSync(file)) throw new PublishError('ledger', `${file}: no ${mode} ledger in this data directory`);
+  const report = verifyLedgerFile(file, { expectedHeads: readHeadsFile(layout.heads(mode)), stationPublicKey: wallet.xOnlyPublicKey }, { keepBatches: true });
+  if (!report.ok || report.summary === undefined) {
+    throw new PublishError('ledger', `${file} does not verify, so nothing of it is published: entry ${String(report.problem?.seq)}: ${String(report.problem?.message)}`);
+  }
+  if (report.summary.genesis.mode !== mode) throw new PublishError('ledger', `${file} is a ${report.summary.genesis.mode} ledger`);
+  return [...report.summary.batches];
+}
+
+export async function publishBatches(opts: PublishOptions): Promise<PublishReport> {
+  const mode = opts.mode ?? 'official';
+  assertModeAllowed(mode, opts.chains);
+  const batches = closedBatches(opts.dataDir, mode, opts.wallet);
+  const layout = publishLayout(opts.dataDir, mode);
+  const outbox = Outbox.open(layout.outbox, mode);
+  const pass: Pass = { opts, mode, layout, outbox, nodes: {}, errors: [], waiting: [], signedFiles: [], publications: [], stopped: new Set() };
+  try {
+    if (opts.fundingFile !== undefined) importFundingFile(outbox, opts.fundingFile);
+    if (opts.offline !== true) for (const role of ROLES) await connect(pass, role, opts.chains[role]);
+    await signNewBatches(pass, batches);
+    if (opts.offline !== true) {
+      for (const role of ROLES) await broadcastRole(pass, role);
+      for (const role of ROLES) await trackRole(pass, role);
+      // what tracking confirmed may let held-back transactions through
+      for (const role of ROLES) if (!pass.stopped.has(role)) await broadcastRole(pass, role);
+      await writePublications(pass);
+    }
+    const status = outbox.status();
+    return {
+      mode,
+      outbox: layout.outbox,
+      offline: opts.offline === true,
+      batches: status,
+      errors: pass.errors,
+      waiting: pass.waiting,
+      signedFiles: pass.signedFiles,
+      publications: pass.publications,
+      done: status.length === batches.length && status.every((s) => s.state === 'published'),
+    };
+  } finally {
+    outbox.close();
+  }
+}
+
+/** The outbox's state per batch, without touching any node or signing anything. */
+export function publishStatus(dataDir: string, mode: LedgerMode = 'official'): BatchStatus[] {
+  const layout = publishLayout(dataDir, mode);
+  if (!fs.existsSync(layout.outbox)) return [];
+  const outbox = Outbox.open(layout.outbox, mode);
+  try {
+    return outbox.status();
+  } finally {
+    outbox.close();
+  }
+}
+
