@@ -189,18 +189,7 @@ export function layoutPages(blocks: readonly Block[], spec: PaperSpec, furniture
     else for (const p of u) flat.push([p]);
   }
 
-  if (spec.height === undefined) {
-    const height = spec.marginTop + flat.reduce((a, u) => a + unitHeight(u), 0) + spec.marginBottom;
-    let y = spec.marginTop;
-    const ops: DrawOp[] = [];
-    for (const u of flat) {
-      for (const p of u) {
-        ops.push(...shift(p.ops, y));
-        y += p.height;
-      }
-    }
-    return [{ width: spec.width, height, ops }];
-  }
+  if (spec.height === undefined) return rollPages(flat, spec);
 
   const top = spec.marginTop + spec.headerBand;
   const bottom = spec.height - spec.marginBottom - spec.footerBand;
@@ -247,6 +236,35 @@ export function layoutPages(blocks: readonly Block[], spec: PaperSpec, furniture
   }
   const n = pages.length;
   return pages.map((ops, i) => ({ width: spec.width, height: spec.height as number, ops: [...furnitureOps(spec, furniture, i + 1, n), ...ops] }));
+}
+
+/**
+ * PDF readers refuse pages longer than 200 inches (14,400 units, 5,080 mm): a tape longer than this
+ * continues on a second cut, each cut as long as its own content and numbered "page i of n".
+ */
+export const ROLL_MAX_MM = 5000;
+
+function rollPages(flat: readonly Unit[], spec: PaperSpec): LaidOutPage[] {
+  const limit = ROLL_MAX_MM - spec.marginTop - spec.marginBottom;
+  const cuts: { ops: DrawOp[]; height: number }[] = [{ ops: [], height: 0 }];
+  const cut = (): { ops: DrawOp[]; height: number } => cuts[cuts.length - 1] as { ops: DrawOp[]; height: number };
+  for (const u of flat) {
+    const h = unitHeight(u);
+    if (cut().height + h > limit && cut().height > 0 && h <= limit) cuts.push({ ops: [], height: 0 });
+    for (const p of u) {
+      if (cut().height + p.height > limit && cut().height > 0) cuts.push({ ops: [], height: 0 });
+      cut().ops.push(...shift(p.ops, spec.marginTop + cut().height));
+      cut().height += p.height;
+    }
+  }
+  return cuts.map((c, i) => {
+    const height = spec.marginTop + c.height + spec.marginBottom;
+    if (cuts.length === 1) return { width: spec.width, height, ops: c.ops };
+    const size = spec.size.small;
+    const label = `page ${i + 1} of ${cuts.length}`;
+    const footer: DrawOp = { op: 'text', x: spec.width - spec.marginX - measure(label, 'regular', size), baseline: spec.marginTop + c.height + 1 + ascentOf('regular', size), text: label, face: 'regular', size, color: 'black' };
+    return { width: spec.width, height, ops: [...c.ops, footer] };
+  });
 }
 
 function furnitureOps(spec: PaperSpec, f: PageFurniture, page: number, pages: number): DrawOp[] {

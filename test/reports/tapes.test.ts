@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Contest } from '../../ballots/election';
-import { contestOptions } from '../../ballots/election';
+import { contestOptions, validateElection } from '../../ballots/election';
 import type { Tally } from '../../app/ledger/tally';
 import { ReportError } from '../../app/reports/errors';
 import type { Paper, TapeInput } from '../../app/reports/tapes';
@@ -184,6 +184,30 @@ describe.each(['municipal', 'general'] as const)('tapes of the %s election', (na
     expect(Buffer.compare(a, b)).toBe(0);
     const later = await renderTape('results', { ...input, printedAt: '2026-11-03T20:06Z' }, 'roll80');
     expect(Buffer.compare(a, later)).not.toBe(0);
+  });
+});
+
+describe('a tape longer than a PDF page may be', () => {
+  it('continues on further cuts, each as long as its content and numbered', async () => {
+    const g = cases[1]!.station.election.definition;
+    // the general election's contests four times over: about 7 m of tape
+    const contests = [0, 1, 2, 3].flatMap((k) => g.contests.map((c) => ({ ...c, id: `${c.id.slice(0, 28)}-${k}`, title: `${c.title} (${k})` })));
+    const valid = validateElection({ ...g, contests, ballotStyles: [{ id: 'all', precincts: g.precincts.map((p) => p.id), contests: contests.map((c) => c.id) }] });
+    if (!valid.ok) throw new Error(JSON.stringify(valid.error));
+    const c = cases[1]!;
+    const file = path.join(tmp, 'long-zero.pdf');
+    await writeZeroTape({ ...tapeInputFor(c.station, c.verified, 'p-0001', true), election: valid.value.definition, electionHash: valid.value.hash }, file, 'roll80');
+    const sizes = [...execFileSync('pdfinfo', ['-f', '1', '-l', '99', file], { encoding: 'utf8' }).matchAll(/size:\s+([\d.]+) x ([\d.]+) pts/g)].map((m) => ({ w: (Number(m[1]) * 25.4) / 72, h: (Number(m[2]) * 25.4) / 72 }));
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    for (const size of sizes) {
+      expect(size.w).toBeCloseTo(80, 1);
+      expect(size.h).toBeLessThanOrEqual(5080);
+    }
+    expect(sizes.reduce((a, x) => a + x.h, 0)).toBeGreaterThan(5080);
+    const pages = pdfText(file);
+    pages.forEach((p, i) => expect(p).toContain(`page ${i + 1} of ${pages.length}`));
+    const text = flat(pages.join('\n'));
+    for (const contest of contests) expect(text).toContain(flat(contest.title));
   });
 });
 
