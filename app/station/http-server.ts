@@ -202,24 +202,16 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
   }
 
   function serveFile(res: http.ServerResponse, route: string, headOnly: boolean): void {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(route === '/' ? '/index.html' : route);
-    } catch {
-      return sendJson(res, 400, { error: { code: 'bad-path', message: 'the path is not valid percent-encoding' } });
-    }
-    const file = path.resolve(staticDir, `.${rel}`);
-    if (rel.includes('\0') || (file !== staticDir && !file.startsWith(staticDir + path.sep))) {
-      return sendJson(res, 404, { error: { code: 'not-found', message: 'no such file' } });
-    }
+    const file = staticFileFor(staticDir, route);
+    if (file === 'bad-path') return sendJson(res, 400, { error: { code: 'bad-path', message: 'the path is not valid percent-encoding' } });
     let data: Buffer;
     try {
-      if (!fs.statSync(file).isFile()) throw new Error('not a file');
+      if (file === null || !fs.statSync(file).isFile()) throw new Error('not a file');
       data = fs.readFileSync(file);
     } catch {
       return sendJson(res, 404, { error: { code: 'not-found', message: 'no such file' } });
     }
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': data.length });
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': contentTypeFor(file), 'Content-Length': data.length });
     res.end(headOnly ? undefined : data);
   }
 
@@ -243,6 +235,30 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
       }),
   };
 }
+
+/**
+ * The file a URL path names inside `staticDir`, or null when it would leave it ('bad-path' when the
+ * percent-encoding is broken). Shared with the Electron main process's app:// handler.
+ */
+export function staticFileFor(staticDir: string, urlPath: string): string | null | 'bad-path' {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(urlPath === '/' || urlPath === '' ? '/index.html' : urlPath);
+  } catch {
+    return 'bad-path';
+  }
+  const root = path.resolve(staticDir);
+  const file = path.resolve(root, `.${rel.startsWith('/') ? rel : `/${rel}`}`);
+  if (rel.includes('\0') || !file.startsWith(root + path.sep)) return null;
+  return file;
+}
+
+export function contentTypeFor(file: string): string {
+  return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Where the kiosk page's files are, in the sources and in dist/ alike. */
+export const RENDERER_STATIC_DIR = DEFAULT_STATIC_DIR;
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));

@@ -159,6 +159,8 @@ class StationService implements Station {
   private feedback: SheetFeedback | null = null;
   private held: HeldSheet | null = null;
   private readonly inFlight = new Map<string, InFlight>();
+  /** recorded ballots whose drop the scanner refused for now (cover open, jam, link down) */
+  private readonly waitingToDrop = new Set<string>();
   /** sheets the station already decided: a late re-report (after a reconnect) must not be read again */
   private readonly decided = new Set<string>();
   private attention: string | null = null;
@@ -282,7 +284,8 @@ class StationService implements Station {
   }
 
   private async updateFeeding(): Promise<void> {
-    const want = takesBallots(this.state.polls) && this.attention === null && !this.reconciling && this.scannerConnected && !this.closed;
+    const want =
+      takesBallots(this.state.polls) && this.attention === null && !this.reconciling && this.scannerConnected && !this.alarms.has('box-full') && !this.alarms.has('cover-open') && !this.closed;
     if (want === this.feeding) return;
     const r = want ? await this.opts.scanner.enableFeeding() : await this.opts.scanner.disableFeeding();
     if (r.ok) this.feeding = want;
@@ -306,10 +309,17 @@ class StationService implements Station {
         return;
       case 'jam':
         this.event('scanner-jam', 'system', { stage: e.stage });
+        if (e.sheetId !== undefined && this.inFlight.has(e.sheetId)) {
+          // a recorded ballot is stuck: no next sheet until the poll worker has dealt with it (the driver
+          // would resume feeding as soon as the jam clears)
+          this.feeding = false;
+          void this.opts.scanner.disableFeeding();
+        }
         this.setAlarm('jam', true);
         return;
       case 'jam-cleared':
         this.setAlarm('jam', false);
+        this.retryDrops();
         return;
       case 'double-sheet':
         this.setAlarm('double-sheet', true);
@@ -319,6 +329,7 @@ class StationService implements Station {
         return;
       case 'cover-closed':
         this.setAlarm('cover-open', false);
+        this.retryDrops();
         return;
       case 'ballot-box-full':
         this.setAlarm('box-full', true);
@@ -339,6 +350,7 @@ class StationService implements Station {
         this.scannerState = 'ready';
         this.event('scanner-connected', 'system', { powerCycled: e.powerCycled });
         this.setAlarm('disconnected', false);
+        this.retryDrops();
         return;
       case 'hardware-error':
         this.event('scanner-fault', 'system', { code: e.code.slice(0, 64), message: e.message.slice(0, 200) });
@@ -357,6 +369,7 @@ class StationService implements Station {
     this.emit({ type: 'alarm', alarm, active });
     if (active) this.emit({ type: 'cue', cue: 'alarm' });
     this.emitStatus();
+    if (alarm === 'box-full' || alarm === 'cover-open') this.enqueue(() => this.updateFeeding());
   }
 
   /** Driver events and API calls that touch the ledger run one at a time, in arrival order. */
@@ -393,8 +406,9 @@ class StationService implements Station {
 
   private async onSheetScanned(sheetId: string, front: ScannedImage, back: ScannedImage | undefined): Promise<void> {
     if (this.decided.has(sheetId) || this.inFlight.has(sheetId) || this.held?.sheetId === sheetId) return;
-    if (this.reconciling || this.attention !== null || !takesBallots(this.state.polls)) {
-      const why = this.reconciling || this.attention !== null ? (this.attention ?? '') : `The polls are ${this.state.polls}.`;
+    const full = this.alarms.has('box-full');
+    if (this.reconciling || this.attention !== null || !takesBallots(this.state.polls) || full) {
+      const why = this.reconciling || this.attention !== null ? (this.attention ?? '') : full ? 'The ballot box is full: empty it.' : `The polls are ${this.state.polls}.`;
       await this.giveBack(sheetId, 'rejected', [feedbackReason('not-accepting', [], why)], false);
       return;
     }
@@ -490,18 +504,43 @@ class StationService implements Station {
     this.decided.add(h.sheetId);
     const flight: InFlight = { sheetId: h.sheetId, mode: h.mode, pendingSeq: p.value.seq, ballotId: p.value.ballotId, castAsIs };
     this.inFlight.set(h.sheetId, flight);
-    const a = await this.opts.scanner.accept(h.sheetId);
-    if (!a.ok) {
-      if (a.error.kind === 'disconnected' || a.error.kind === 'timeout' || a.error.kind === 'io') {
-        // the paper's fate is the scanner's to tell: its sheet-done after the reconnect settles the entry
-        this.log(`accept ${h.sheetId}: ${describeDriverError(a.error)}; waiting for the scanner's report`);
-        return this.feedback ?? { sheetId: h.sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false };
-      }
-      this.inFlight.delete(h.sheetId);
-      ledger.markReturned(flight.pendingSeq, `scanner-refused:${a.error.kind}`);
-      await this.giveBack(h.sheetId, 'returned', [feedbackReason('scanner-refused', [], describeDriverError(a.error))], true);
-    }
+    await this.tryAccept(flight);
     return this.feedback ?? { sheetId: h.sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false };
+  }
+
+  /**
+   * Tells the scanner to drop a recorded ballot. A cover opened or a jam elsewhere only delays the drop (the
+   * sheet stays held and the drop is asked again when the scanner is ready); a full box gives the ballot back.
+   */
+  private async tryAccept(flight: InFlight): Promise<void> {
+    const a = await this.opts.scanner.accept(flight.sheetId);
+    if (a.ok) {
+      this.waitingToDrop.delete(flight.sheetId);
+      return;
+    }
+    const e = a.error;
+    const later = e.kind === 'disconnected' || e.kind === 'timeout' || e.kind === 'io' || e.kind === 'busy' || (e.kind === 'refused' && (e.reason === 'cover-open' || e.reason === 'jammed'));
+    if (later) {
+      // the paper's fate is the scanner's to tell: the drop is asked again, or its sheet-done settles the entry
+      this.log(`accept ${flight.sheetId}: ${describeDriverError(e)}; asking again when the scanner is ready`);
+      this.waitingToDrop.add(flight.sheetId);
+      return;
+    }
+    this.waitingToDrop.delete(flight.sheetId);
+    this.inFlight.delete(flight.sheetId);
+    this.ledgerFor(flight.mode).markReturned(flight.pendingSeq, e.kind === 'refused' ? `scanner-refused:${e.reason}` : `scanner-refused:${e.kind}`);
+    await this.giveBack(flight.sheetId, 'returned', [feedbackReason('scanner-refused', [], describeDriverError(e))], true);
+  }
+
+  /** After the scanner became ready again: ask again for the drops it refused meanwhile. */
+  private retryDrops(): void {
+    for (const sheetId of [...this.waitingToDrop]) {
+      this.enqueue(async () => {
+        const f = this.inFlight.get(sheetId);
+        if (f === undefined || !this.waitingToDrop.has(sheetId)) return;
+        await this.tryAccept(f);
+      });
+    }
   }
 
   private async onSheetDone(sheetId: string, outcome: SheetOutcome): Promise<void> {
