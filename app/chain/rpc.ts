@@ -188,16 +188,17 @@ export class RpcClient {
     url.password = '';
     let res: Response;
     let text: string;
+    const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       res = await fetch(url, {
         method: 'POST',
         headers,
         body: JSON.stringify({ jsonrpc: '1.0', id: this.nextId++, method, params }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
       text = await res.text();
     } catch (e) {
-      if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) throw this.fail('timeout', method, `no answer within ${this.timeoutMs} ms`);
+      if (signal.aborted) throw this.fail('timeout', method, `no answer within ${this.timeoutMs} ms`);
       const cause = networkCause(e);
       if (cause !== undefined) throw this.fail('unreachable', method, `unreachable (${cause})`);
       throw this.fail('unreachable', method, `request failed: ${(e as Error).message}`);
