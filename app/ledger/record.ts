@@ -171,27 +171,40 @@ export function decodeRecord(bytes: Uint8Array): BallotRecord {
   return record;
 }
 
+/** What a record says about where it belongs, read without building the whole record. */
+export interface RecordPlace {
+  readonly mode: LedgerMode;
+  readonly station: number;
+  readonly batch: number;
+}
+
+interface RecordFields extends RecordPlace {
+  readonly flags: number;
+  readonly serial: Uint8Array;
+  readonly votingIdDigest: Uint8Array;
+  readonly imageDigest: Uint8Array;
+  readonly readerVersion: number;
+  readonly calibrationVersion: number;
+}
+
 /**
- * Reads one record from where the reader stands. Records are self-delimiting, so packed data fields need
- * no length prefixes.
+ * Walks one record from where the reader stands and checks every field; the contests go into `contests`
+ * when given. Records are self-delimiting, so packed data fields need no length prefixes.
  */
-export function readRecord(rd: ByteReader): BallotRecord {
+function parseRecord(rd: ByteReader, contests: ContestSelection[] | undefined): RecordFields {
   const version = rd.u8('record version');
   if (version !== RECORD_VERSION) throw new EncodingError(`unknown ballot record version ${version} (this software reads version ${RECORD_VERSION})`);
-  const serial = new Uint8Array(rd.bytes(8, 'ballot ID'));
+  const serial = rd.bytes(8, 'ballot ID');
   const flags = (serial[0] as number) & FLAG_MASK;
   if ((flags & ~(FLAG_TEST | FLAG_CAST_AS_IS)) !== 0) throw new EncodingError(`unknown record flag bits 0x${flags.toString(16)}`);
-  serial[0] = (serial[0] as number) & ~FLAG_MASK;
-  const ballotId = bytesToSerial(serial);
-  const vid = new Uint8Array(rd.bytes(VOTING_ID_DIGEST_BYTES, 'voting ID digest'));
-  const img = new Uint8Array(rd.bytes(IMAGE_DIGEST_PREFIX_BYTES, 'image digest'));
+  const votingIdDigest = rd.bytes(VOTING_ID_DIGEST_BYTES, 'voting ID digest');
+  const imageDigest = rd.bytes(IMAGE_DIGEST_PREFIX_BYTES, 'image digest');
   const station = rd.varint('station');
   const batch = rd.varint('batch');
   const readerVersion = rd.varint('reader version');
   const calibrationVersion = rd.varint('calibration version');
   const nContests = rd.varint('contest count');
   if (nContests > rd.remaining) throw new EncodingError(`contest count ${nContests} exceeds the bytes left`);
-  const contests: ContestSelection[] = [];
   let prevContest = -1;
   for (let i = 0; i < nContests; i++) {
     const contest = prevContest + 1 + rd.varint('contest index');
@@ -200,38 +213,59 @@ export function readRecord(rd: ByteReader): BallotRecord {
     let n = head >> 4;
     if (n === COUNT_ESCAPE) n += rd.varint('selection count');
     if (n > rd.remaining) throw new EncodingError(`contest ${contest} selection count ${n} exceeds the bytes left`);
-    const options: number[] = [];
+    const options: number[] | undefined = contests === undefined ? undefined : [];
     let prev = -1;
     for (let k = 0; k < n; k++) {
       prev = prev + 1 + rd.varint('option index');
-      options.push(prev);
+      options?.push(prev);
     }
-    contests.push({
-      contest,
-      options,
-      overvote: (head & C_OVERVOTE) !== 0,
-      undervote: (head & C_UNDERVOTE) !== 0,
-      marginal: (head & C_MARGINAL) !== 0,
-      writeIn: (head & C_WRITE_IN) !== 0,
-    });
+    if (contests !== undefined && options !== undefined) {
+      contests.push({
+        contest,
+        options,
+        overvote: (head & C_OVERVOTE) !== 0,
+        undervote: (head & C_UNDERVOTE) !== 0,
+        marginal: (head & C_MARGINAL) !== 0,
+        writeIn: (head & C_WRITE_IN) !== 0,
+      });
+    }
   }
-  const record: BallotRecord = {
-    version: RECORD_VERSION,
-    mode: (flags & FLAG_TEST) !== 0 ? 'test' : 'official',
-    castAsIs: (flags & FLAG_CAST_AS_IS) !== 0,
-    ballotId,
-    votingIdDigest: vid,
-    imageDigest: img,
-    station,
-    batch,
-    readerVersion,
-    calibrationVersion,
-    contests,
-  };
   // No re-encoding check is needed: varints must be minimal, deltas make every index list strictly
   // ascending, and every flag bit is either meaningful or refused, so each accepted byte string is the one
   // encoding of what it decodes to (the property test re-encodes to prove it).
-  return record;
+  return { mode: (flags & FLAG_TEST) !== 0 ? 'test' : 'official', flags, serial, votingIdDigest, imageDigest, station, batch, readerVersion, calibrationVersion };
+}
+
+/** Reads one record from where the reader stands. */
+export function readRecord(rd: ByteReader): BallotRecord {
+  const contests: ContestSelection[] = [];
+  const f = parseRecord(rd, contests);
+  const serial = new Uint8Array(f.serial);
+  serial[0] = (serial[0] as number) & ~FLAG_MASK;
+  return {
+    version: RECORD_VERSION,
+    mode: f.mode,
+    castAsIs: (f.flags & FLAG_CAST_AS_IS) !== 0,
+    ballotId: bytesToSerial(serial),
+    votingIdDigest: new Uint8Array(f.votingIdDigest),
+    imageDigest: new Uint8Array(f.imageDigest),
+    station: f.station,
+    batch: f.batch,
+    readerVersion: f.readerVersion,
+    calibrationVersion: f.calibrationVersion,
+    contests,
+  };
+}
+
+/**
+ * Checks that the bytes are exactly one well-formed record, as decodeRecord does, and returns only its
+ * mode, station and batch: `verify` reads a million records and needs no more of most of them.
+ */
+export function scanRecord(bytes: Uint8Array): RecordPlace {
+  const rd = new ByteReader(bytes);
+  const f = parseRecord(rd, undefined);
+  rd.end('the ballot record');
+  return f;
 }
 
 /** The record's ballot ID bytes straight from an encoded record, without a full decode (hot paths). */

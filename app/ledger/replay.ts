@@ -20,7 +20,7 @@ import { chainProblemMessage } from './chain-check';
 import type { AuditEvent } from './events';
 import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
 import type { BallotRecord } from './record';
-import { decodeRecord, recordBallotIdKey } from './record';
+import { decodeRecord, recordBallotIdKey, scanRecord } from './record';
 import type { Db } from './storage';
 
 /**
@@ -79,8 +79,14 @@ export interface ReplaySummary {
 
 interface PendingState {
   readonly key: string;
-  readonly record: BallotRecord;
+  /** decoded only when a visitor wants records; `verify` alone checks them with scanRecord */
+  readonly record: BallotRecord | undefined;
   readonly bytes: Uint8Array;
+}
+
+/** The ballot ID for a message: decoded from the bytes only on the way to reporting a problem. */
+function idOf(bytes: Uint8Array): string {
+  return decodeRecord(bytes).ballotId;
 }
 
 const CHUNK = 20_000;
@@ -101,6 +107,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   // hex text, not BLOBs: see entryHashFromHex
   const stmt = db.prepare('SELECT seq, kind, hex(payload), lower(hex(entry_hash)) FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(true);
   const prevOf = db.prepare('SELECT lower(hex(prev_hash)) FROM entries WHERE seq = ?').pluck();
+  const wantRecords = visitor.onCast !== undefined || visitor.onReturned !== undefined;
   const fail = (seq: number, kind: ProblemKind, message: string): never => {
     throw new ReplayProblem({ seq, kind, message });
   };
@@ -150,15 +157,16 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
           fail(seq, 'invalid', 'a second genesis entry');
         } else if (kind === EntryKind.pending) {
           const p = decodePending(payload);
-          const record = decodeRecord(p.record);
-          if (record.mode !== genesis.mode) fail(seq, 'invalid', `a ${record.mode} ballot in the ${genesis.mode} ledger`);
-          if (record.batch !== batch) fail(seq, 'invalid', `ballot ${record.ballotId} names batch ${record.batch} while batch ${batch} is open`);
-          if (record.station !== genesis.station.number) fail(seq, 'invalid', `ballot ${record.ballotId} names station ${record.station}, not ${genesis.station.number}`);
+          const record = wantRecords ? decodeRecord(p.record) : undefined;
+          const place = record ?? scanRecord(p.record);
+          if (place.mode !== genesis.mode) fail(seq, 'invalid', `a ${place.mode} ballot in the ${genesis.mode} ledger`);
+          if (place.batch !== batch) fail(seq, 'invalid', `ballot ${idOf(p.record)} names batch ${place.batch} while batch ${batch} is open`);
+          if (place.station !== genesis.station.number) fail(seq, 'invalid', `ballot ${idOf(p.record)} names station ${place.station}, not ${genesis.station.number}`);
           const key = recordBallotIdKey(p.record);
           const first = castByKey.get(key);
-          if (first !== undefined) fail(seq, 'duplicate', `ballot ${record.ballotId} was already cast at entry ${first}`);
+          if (first !== undefined) fail(seq, 'duplicate', `ballot ${idOf(p.record)} was already cast at entry ${first}`);
           const open = pendingByKey.get(key);
-          if (open !== undefined) fail(seq, 'duplicate', `ballot ${record.ballotId} is already pending at entry ${open}`);
+          if (open !== undefined) fail(seq, 'duplicate', `ballot ${idOf(p.record)} is already pending at entry ${open}`);
           pending.set(seq, { key, record, bytes: Buffer.from(p.record) });
           pendingByKey.set(key, seq);
         } else if (kind === EntryKind.cast || kind === EntryKind.returned) {
@@ -173,10 +181,10 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
             castByKey.set(ps.key, seq);
             batchLeaves.push(leafHash(ps.bytes));
             if (visitor.keepBatches) batchRecords.push(ps.bytes);
-            visitor.onCast?.(ps.record, seq);
+            if (visitor.onCast) visitor.onCast(ps.record ?? decodeRecord(ps.bytes), seq);
           } else {
             returned += 1;
-            visitor.onReturned?.(ps.record, r.reason, seq);
+            if (visitor.onReturned) visitor.onReturned(ps.record ?? decodeRecord(ps.bytes), r.reason, seq);
           }
         } else if (kind === EntryKind.event) {
           const ev = decodeEvent(payload);

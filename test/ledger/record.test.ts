@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { BallotCapture, BallotRecord } from '../../app/ledger/record';
-import { decodeRecord, encodeRecord, recordFromCapture } from '../../app/ledger/record';
+import { decodeRecord, encodeRecord, recordFromCapture, scanRecord } from '../../app/ledger/record';
+import { EncodingError } from '../../app/ledger/bytes';
 import { packRecords, unpackRecords } from '../../app/ledger/record-pack';
 import { bytesToSerial, serialToBytes } from '../../app/ledger/serial';
 import { mulberry32, randomCapture } from './fixtures';
@@ -98,6 +99,40 @@ describe('ballot record encoding', () => {
     ['a truncated record', VECTOR_HEX.slice(0, 40), 'truncated: image digest'],
   ])('refuses %s', (_what, h, message) => {
     expect(() => decodeRecord(Buffer.from(h, 'hex'))).toThrow(message);
+  });
+
+  it.each([
+    ['an unknown version', '02'],
+    ['unknown flag bits', `0130${'00'.repeat(7)}`],
+    ['a non-minimal varint', `${VECTOR_HEX.slice(0, 50)}8700${VECTOR_HEX.slice(52)}`],
+    ['trailing bytes', `${VECTOR_HEX}00`],
+    ['a truncated record', VECTOR_HEX.slice(0, 40)],
+  ])('the fast scan verify uses refuses %s as well', (_what, h) => {
+    expect(() => scanRecord(Buffer.from(h, 'hex'))).toThrow(EncodingError);
+  });
+
+  it('the fast scan accepts exactly the bytes the full decode accepts, and agrees on mode, station and batch (property)', () => {
+    const rand = mulberry32(11);
+    const valid = Array.from({ length: 50 }, () => encodeRecord(recordFromCapture(randomCapture(rand), 7, 3)));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.array(fc.tuple(fc.nat(200), fc.nat(255)), { maxLength: 3 }), fc.integer({ min: -3, max: 3 }), (which, edits, cut) => {
+        const bytes = Buffer.from(valid[which] as Uint8Array);
+        for (const [at, v] of edits) bytes[at % bytes.length] = v;
+        const mutated = cut < 0 ? bytes.subarray(0, bytes.length + cut) : Buffer.concat([bytes, Buffer.alloc(cut)]);
+        let full: BallotRecord | undefined;
+        try {
+          full = decodeRecord(mutated);
+        } catch {
+          full = undefined;
+        }
+        if (full === undefined) {
+          expect(() => scanRecord(mutated)).toThrow(EncodingError);
+        } else {
+          expect(scanRecord(mutated)).toMatchObject({ mode: full.mode, station: full.station, batch: full.batch });
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('carries mode and cast-as-is in the serial field without touching the serial', () => {
