@@ -34,13 +34,24 @@ export function walletFromSecret(secret: Uint8Array): StationWallet {
     publicKey,
     sign: (hash: Uint8Array): Uint8Array => secp256k1.sign(hash, key, { lowS: true }).toCompactRawBytes(),
   };
-  const pay = (network: NetworkParams, type: AddressType) => (type === 'p2wpkh' ? payments.p2wpkh({ pubkey: publicKey, network }) : payments.p2pkh({ pubkey: publicKey, network }));
+  // payments.* re-validates the key (a point decompression) on every call: one per network and type is enough
+  const cache = new Map<string, { address: string; output: Uint8Array }>();
+  const pay = (network: NetworkParams, type: AddressType): { address: string; output: Uint8Array } => {
+    const k = `${network.name}:${type}`;
+    let p = cache.get(k);
+    if (p === undefined) {
+      const made = type === 'p2wpkh' ? payments.p2wpkh({ pubkey: publicKey, network }) : payments.p2pkh({ pubkey: publicKey, network });
+      p = { address: made.address as string, output: made.output as Uint8Array };
+      cache.set(k, p);
+    }
+    return p;
+  };
   return {
     publicKey,
     xOnlyPublicKey: schnorr.getPublicKey(key),
     signer,
-    address: (network, type) => pay(network, type).address as string,
-    outputScript: (network, type) => pay(network, type).output as Uint8Array,
+    address: (network, type) => pay(network, type).address,
+    outputScript: (network, type) => pay(network, type).output,
   };
 }
 
