@@ -15,7 +15,7 @@ import { decodeQrIn } from './qr-decode';
 import type { Reason, RejectReason, ReturnReason } from './reasons';
 import type { Registration } from './registration';
 import { register } from './registration';
-import { findFlawLine, targetScore } from './score';
+import { targetScore } from './score';
 import { findStreaks } from './streaks';
 
 export type MarkClass = 'filled' | 'marginal' | 'empty';
@@ -135,7 +135,7 @@ export class BallotReader {
     const side = layout.sides.find((s) => s.side === v.votingId.side);
     if (!side) return reject('codes-disagree', `the voting ID names the ${v.votingId.side} side of a one-sided ballot`, { alignment, ...ids });
 
-    const marks = this.scoreSide(img, reg.value.toImage, side, levels.paper, inkBelow, reg.value.dpi);
+    const marks = this.scoreSide(img, reg.value.toImage, side, inkBelow, reg.value.dpi);
     if (options.onScoring) options.onScoring(await scoringImage(img, reg.value.toImage, side, marks, reg.value.dpi));
     const contests = this.contestsOf(side, marks);
     const reasons = pageReturnReasons(contests, marks, layout.sides.length === 1, this.setup.returnUndervotes ?? false);
@@ -195,15 +195,10 @@ export class BallotReader {
     return { ok: true, codes, serial: codes.ballotId.split(':')[1] ?? '' };
   }
 
-  private scoreSide(img: GrayImage, toImage: Homography, side: SideLayout, paper: number, inkBelow: number, dpi: number): MarkReading[] {
+  private scoreSide(img: GrayImage, toImage: Homography, side: SideLayout, inkBelow: number, dpi: number): MarkReading[] {
     const { profile } = this.setup;
     return side.targets.map((t) => {
-      let score = targetScore(img, toImage, t, inkBelow, profile.insetMm, profile.offsets, dpi);
-      // Only a target with something in it can owe part of its score to a fold running through it.
-      if (score >= profile.thresholds.marginal / 2) {
-        const flaw = findFlawLine(img, toImage, t, paper, inkBelow, profile.offsets, dpi);
-        if (flaw !== undefined) score = targetScore(img, toImage, t, inkBelow, profile.insetMm, profile.offsets, dpi, flaw);
-      }
+      const score = targetScore(img, toImage, t, inkBelow, profile.insetMm, profile.offsets, dpi);
       const cls: MarkClass = score >= profile.thresholds.definite ? 'filled' : score >= profile.thresholds.marginal ? 'marginal' : 'empty';
       return { contestId: t.contestId, optionId: t.optionId, score: round(score, 4), class: cls };
     });
