@@ -11,6 +11,7 @@ import type { Tally } from './tally';
 import { TallyCollector } from './tally';
 import type { VerifyOptions } from './verify';
 import { verifyLedgerFile } from './verify';
+import { parseElectionText } from '../../ballots/election';
 
 /**
  * The auditor's bundle: everything needed to check the published records without trusting the station,
@@ -18,7 +19,7 @@ import { verifyLedgerFile } from './verify';
  * (hash) order; entries, sequence numbers and event times stay home.
  */
 export interface ExportOptions extends VerifyOptions {
-  /** the election definition file; its SHA-256 must be the election hash in the ledger */
+  /** the election definition file; its election hash (the one in every ballot's voting ID) must be the ledger's */
   readonly electionDefinition?: string;
 }
 
@@ -36,12 +37,19 @@ export function exportBundle(ledgerFile: string, outDir: string, opts: ExportOpt
   const out = path.resolve(outDir);
   if (fs.existsSync(out)) throw new LedgerError('exists', out, 'the export directory already exists; choose another --out or remove it');
   let definition: Buffer | undefined;
+  let definitionHash: string | undefined;
   if (opts.electionDefinition !== undefined) {
     try {
       definition = fs.readFileSync(opts.electionDefinition);
     } catch (e) {
       throw new LedgerError('not-found', opts.electionDefinition, `cannot read the election definition: ${(e as Error).message}`);
     }
+    const parsed = parseElectionText(definition.toString('utf8'), opts.electionDefinition);
+    if (!parsed.ok) {
+      const first = parsed.error[0];
+      throw new LedgerError('wrong-ledger', opts.electionDefinition, `not a valid election definition${first ? ` (${first.path}: ${first.message})` : ''}`);
+    }
+    definitionHash = parsed.value.hash;
   }
   const tally = new TallyCollector();
   const report = verifyLedgerFile(ledgerFile, opts, { ...tally.visitor, keepBatches: true });
@@ -51,11 +59,8 @@ export function exportBundle(ledgerFile: string, outDir: string, opts: ExportOpt
   }
   const s = report.summary;
   const g = s.genesis;
-  if (definition !== undefined) {
-    const h = crypto.createHash('sha256').update(definition).digest('hex');
-    if (h !== g.election.hash) {
-      throw new LedgerError('wrong-ledger', opts.electionDefinition as string, `this election definition hashes to ${h}, the ledger is for ${g.election.hash}`);
-    }
+  if (definitionHash !== undefined && definitionHash !== g.election.hash) {
+    throw new LedgerError('wrong-ledger', opts.electionDefinition as string, `this election definition has election hash ${definitionHash}, the ledger is for ${g.election.hash}`);
   }
 
   const files = new Map<string, Uint8Array>();

@@ -1,3 +1,4 @@
+import { loadElection } from '../../ballots/election';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,14 @@ import { readStationPassphrase } from '../../app/ledger/passphrase';
 import { runCli } from '../support/cli';
 import { genesisFor, mulberry32, randomCapture, tempDir } from './fixtures';
 
+const EXAMPLES = path.join(__dirname, '..', '..', 'ballots', 'examples');
+
+function electionHashOf(file: string): string {
+  const r = loadElection(file);
+  if (!r.ok) throw new Error(`${file} is not a valid election`);
+  return r.value.hash;
+}
+
 const CHEAP = { N: 1 << 10, r: 8, p: 1 };
 const PASS = 'correct horse battery';
 
@@ -21,9 +30,9 @@ function station(): { dir: string; definition: string } {
   const layout = dataLayout(dir);
   const key = loadOrCreateStationKey(layout.stationKey, 'station-7', PASS, CHEAP);
   const definition = path.join(dir, 'election.json');
-  fs.writeFileSync(definition, '{"title":"Test County General"}\n');
+  fs.copyFileSync(path.join(EXAMPLES, 'municipal.json'), definition);
   const g = genesisFor('official', key);
-  const l = Ledger.create(layout.ledger('official'), { ...g, election: { ...g.election, hash: crypto.createHash('sha256').update(fs.readFileSync(definition)).digest('hex') } });
+  const l = Ledger.create(layout.ledger('official'), { ...g, election: { ...g.election, hash: electionHashOf(definition) } });
   const rand = mulberry32(11);
   l.recordEvent({ type: 'polls-opened', role: 'captain' });
   for (const n of [7, 0, 12]) {
@@ -164,13 +173,28 @@ describe('tallyproof ledger verify | tally | export', () => {
 
   it('export refuses an election definition that is not the ledger election, and writes nothing', async () => {
     const { dir } = station();
-    const other = path.join(dir, 'other.json');
-    fs.writeFileSync(other, '{"title":"another election"}');
     const out = path.join(dir, 'bundle');
-    const r = await runCli(['ledger', 'export', '--data', dir, '--out', out, '--election', other]);
+    const r = await runCli(['ledger', 'export', '--data', dir, '--out', out, '--election', path.join(EXAMPLES, 'general.json')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the ledger is for');
     expect(fs.existsSync(out)).toBe(false);
+    const broken = path.join(dir, 'broken.json');
+    fs.writeFileSync(broken, '{"title":"another election"}');
+    const r2 = await runCli(['ledger', 'export', '--data', dir, '--out', out, '--election', broken]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain('not a valid election definition');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('takes the election hash the ballots carry, whatever the file\'s key order or spacing', async () => {
+    const { dir, definition } = station();
+    const reordered = path.join(dir, 'reordered.json');
+    const json = JSON.parse(fs.readFileSync(definition, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(reordered, JSON.stringify(Object.fromEntries(Object.entries(json).reverse()), null, 4));
+    const out = path.join(dir, 'bundle');
+    const r = await runCli(['ledger', 'export', '--data', dir, '--out', out, '--election', reordered]);
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(out, 'election-definition.json'))).toBe(true);
   });
 });
 
