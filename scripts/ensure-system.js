@@ -17,7 +17,7 @@ const SYSTEM = [
   { command: 'socat', pkg: 'socat', for: ['test'], why: 'pseudo-terminal pair for the serial scanner simulator' },
   { command: 'scanimage', pkg: 'sane-utils', for: ['test'], why: "SANE scanner driver tests (pnm backend)" },
   { command: 'litecoind', pkg: 'litecoind', for: ['test'], why: 'regtest chain nodes for publishing tests' },
-  // chromium (browser end-to-end tests of the kiosk UI) joins this list with the station's UI
+  { command: 'chromium', pkg: 'chromium', for: ['test'], why: 'runs the kiosk UI in browser tests (playwright-core drives it)' },
 ];
 
 function has(command) {
