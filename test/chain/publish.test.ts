@@ -11,6 +11,10 @@ import { checkpointDigest } from '../../app/ledger/checkpoint';
 import { unpackRecords } from '../../app/ledger/record-pack';
 import type { RegtestNode } from '../support/litecoind';
 import { startRegtestNode } from '../support/litecoind';
+import { dataLayout } from '../../app/ledger/layout';
+import { loadOrCreateStationKey } from '../../app/ledger/station-key';
+import { unlockStationWallet } from '../../app/chain/station-wallet';
+import { runCli } from '../support/cli';
 import { StationData, fund, regtestChains, stationKeys, tempDir } from './helpers';
 
 /*
@@ -265,5 +269,38 @@ describe('publishing a closed batch on real regtest nodes', () => {
     const signed = SignedFileSchema.parse(JSON.parse(fs.readFileSync(publishLayout(dir, 'official').signedFile(4), 'utf8')));
     expect(signed.anchor.txid).toBe(b4b?.anchor?.txid);
     expect(signed.anchor.replaces).toEqual([oldTxid]);
+  });
+
+  test('the CLI publishes with the station key file and its passphrase, and prints the state per batch', async () => {
+    const cdir = tempDir();
+    try {
+      const passFile = `${cdir}/pass.txt`;
+      fs.writeFileSync(passFile, 'correct horse battery\n');
+      const key = loadOrCreateStationKey(dataLayout(cdir).stationKey, 'station-7', 'correct horse battery', { N: 1 << 10, r: 8, p: 1 });
+      const s = new StationData(cdir, key, 'official', 99);
+      s.addBatch(30);
+      s.close();
+      const w = unlockStationWallet(dataLayout(cdir).stationKey, 'correct horse battery');
+      expect(() => unlockStationWallet(dataLayout(cdir).stationKey, 'wrong passphrase')).toThrow(/wrong passphrase/);
+      await recNode.mine(1, w.address(net, 'p2wpkh'));
+      await ancNode.mine(1, w.address(net, 'p2wpkh'));
+      await Promise.all([recNode.mine(100), ancNode.mine(100)]);
+      const chainsFile = `${cdir}/chains.json`;
+      fs.writeFileSync(chainsFile, JSON.stringify({ format: 'tallyproof-chains/1', records: { ...regtestChains(recNode, ancNode).records }, anchor: { ...regtestChains(recNode, ancNode).anchor } }));
+      const r = await runCli(['publish', '--data', cdir, '--chains', chainsFile, '--passphrase-file', passFile]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { batches: { batch: number; state: string; fields: number }[]; errors: unknown[] };
+      expect(out.errors).toEqual([]);
+      expect(out.batches.map((b) => [b.batch, b.state])).toEqual([[1, 'broadcast']]);
+      await recNode.mine(2);
+      await ancNode.mine(3);
+      const again = await runCli(['publish', '--data', cdir, '--chains', chainsFile, '--passphrase-file', passFile]);
+      expect(JSON.parse(again.stdout).batches[0].state).toBe('published');
+      const status = await runCli(['publish', '--data', cdir, '--status']);
+      expect(JSON.parse(status.stdout).batches[0].publication).toBe(publishLayout(cdir, 'official').publicationFile(1));
+    } finally {
+      fs.rmSync(cdir, { recursive: true, force: true });
+    }
   });
 });
