@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transaction } from 'bitcoinjs-lib';
+import { HDKey } from '@scure/bip32';
+import { address as btcAddress } from 'bitcoinjs-lib';
+import { deriveBallotAddress } from '../../ballots/identity/address';
 import { NETWORKS } from '../../ballots/identity/networks';
+import { decodeRecord } from '../../app/ledger/record';
 import { assertModeAllowed, loadChainsConfig, parseChainsConfig } from '../../app/chain/chains-config';
 import { ChainConfigError, PublishError } from '../../app/chain/errors';
 import { parseFloTx, verifyFloP2pkhInput } from '../../app/chain/flo-tx';
@@ -173,5 +177,51 @@ describe('offline signing (no node): Florincoin floData records and a Bitcoin an
     expect(r.stderr).toContain('anchor.confirmations');
     const noChains = await runCli(['publish', '--data', dir]);
     expect(noChains.code).toBe(2);
+  });
+});
+
+describe('optional dust output to each ballot address', () => {
+  test("each records transaction pays dust to the printed address of every ballot in its field", async () => {
+    const { signer, wallet } = stationKeys(4);
+    const dir = tempDir();
+    const station = new StationData(dir, signer, 'official', 5);
+    try {
+      station.addBatch(40);
+      const xpub = HDKey.fromMasterSeed(new Uint8Array(32).fill(1), NETWORKS['florincoin-regtest'].bip32).publicExtendedKey;
+      const chains = parseChainsConfig({
+        format: 'tallyproof-chains/1',
+        records: { name: 'flo-regtest', network: 'florincoin-regtest', carrier: 'flodata', maxDataBytes: 1040, address: 'p2pkh', dustToBallotAddress: { amountSat: 1000, xpub } },
+        anchor: { name: 'btc-regtest', network: 'bitcoin-regtest' },
+      });
+      const funding = path.join(dir, 'funding.json');
+      fs.writeFileSync(
+        funding,
+        JSON.stringify({
+          format: 'tallyproof-funding/1',
+          coins: [
+            { role: 'records', txid: 'cc'.repeat(32), vout: 0, valueSat: '10000000' },
+            { role: 'anchor', txid: 'dd'.repeat(32), vout: 0, valueSat: '1000000' },
+          ],
+        }),
+      );
+      const r = await publishBatches({ dataDir: dir, chains, wallet, offline: true, fundingFile: funding });
+      expect(r.errors).toEqual([]);
+      const signed = SignedFileSchema.parse(JSON.parse(fs.readFileSync(publishLayout(dir, 'official').signedFile(1), 'utf8')));
+      const net = NETWORKS['florincoin-regtest'];
+      let paid = 0;
+      for (const t of signed.records.txs) {
+        const tx = parseFloTx(Uint8Array.from(Buffer.from(t.hex, 'hex')));
+        const records = unpackRecords(decodeRecordsField(tx.floData).pack);
+        const want = records.map((rec) => deriveBallotAddress({ network: 'florincoin-regtest', xpub }, decodeRecord(rec).ballotId));
+        const got = tx.outputs.slice(0, -1).map((o) => btcAddress.fromOutputScript(o.script, net));
+        expect(got).toEqual(want);
+        for (const o of tx.outputs.slice(0, -1)) expect(o.value).toBe(1000n);
+        paid += got.length;
+      }
+      expect(paid).toBe(40);
+    } finally {
+      station.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
