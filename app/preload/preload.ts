@@ -1,0 +1,29 @@
+/**
+ * The only bridge between the kiosk page and the rest of the machine: exactly the kiosk API, each call an
+ * ipcRenderer.invoke on its own channel, and one event subscription. The page gets no ipcRenderer, no
+ * Node, no electron object. Sandboxed preloads cannot load local modules at run time, so this file
+ * imports only types besides electron and repeats the channel names of kiosk-api.ts (checked by a test).
+ */
+// eslint-disable-next-line no-restricted-imports -- the preload is the renderer end of the IPC bridge and must use contextBridge/ipcRenderer
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { StationEvent } from '../station/api';
+import type { KioskApi } from './kiosk-api';
+
+const invoke = (call: string, ...args: unknown[]): Promise<never> => ipcRenderer.invoke(`tallyproof:${call}`, ...args) as Promise<never>;
+
+const api: KioskApi = {
+  status: () => invoke('status'),
+  login: (args) => invoke('login', args),
+  logout: () => invoke('logout'),
+  command: (args) => invoke('command', args),
+  voterDecision: (args) => invoke('voterDecision', args),
+  lookupBallot: (args) => invoke('lookupBallot', args),
+  subscribe(listener) {
+    // The page's function is wrapped so the page never sees the IpcRendererEvent (it carries ipcRenderer).
+    const relay = (_e: IpcRendererEvent, event: StationEvent) => listener(event);
+    ipcRenderer.on('tallyproof:event', relay);
+    return () => void ipcRenderer.removeListener('tallyproof:event', relay);
+  },
+};
+
+contextBridge.exposeInMainWorld('tallyproof', api);
