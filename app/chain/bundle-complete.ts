@@ -1,0 +1,178 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fsyncDir } from '../ledger/durable-fs';
+import { decodeRecord } from '../ledger/record';
+import { parseTx } from './audit-tx';
+import type { BatchFile, Manifest } from './bundle-files';
+import {
+  BatchFileSchema,
+  BundleError,
+  CheckpointListSchema,
+  ManifestSchema,
+  batchName,
+  jsonText,
+  leafFilePath,
+  manifestText,
+  otsPath,
+  publicationPath,
+  readBundleFile,
+  readJson,
+  sha256Hex,
+} from './bundle-files';
+import type { Publication } from './formats';
+import { PublicationSchema } from './formats';
+import { networkFor, parseHeader } from './headers';
+import type { BallotProofInput } from './ots-ballot';
+import { BallotProofError, buildBallotOts, leafFile } from './ots-ballot';
+import { checkpointDigest } from '../ledger/checkpoint';
+
+/**
+ * Completes an auditor's bundle with where its batches landed on chain: `publication/batch-<N>.json` per
+ * publication and, for every ballot record of those batches, `ots/<ballot-id>.ots` with the leaf file it
+ * timestamps. The manifest is rewritten with the new files' digests (same shape as `ledger export`'s).
+ * The whole bundle is rebuilt in a temporary sibling and swapped in, so a reader sees the old bundle or
+ * the new one, never a mix; a crash between the two renames leaves the old one at `.<name>.old-*`.
+ */
+
+export interface CompleteResult {
+  readonly dir: string;
+  readonly publications: number;
+  readonly proofs: number;
+  readonly largestProofBytes: number;
+}
+
+/** The attestation a proof ends in: Bitcoin's, except on Litecoin's own main and test networks. */
+export function attestationKind(p: Publication['anchor']): 'bitcoin' | 'litecoin' {
+  try {
+    const n = networkFor(p.chain, p.network, p.genesisHash);
+    return n.family === 'litecoin' && (n.kind === 'main' || n.kind === 'test') ? 'litecoin' : 'bitcoin';
+  } catch {
+    return 'bitcoin';
+  }
+}
+
+/** What each ballot's proof is built from, from a batch file and its publication. Throws BallotProofError. */
+export function proofInputs(batch: BatchFile, pub: Publication): { ballotId: string; input: BallotProofInput }[] {
+  const anchorBlock = pub.anchor.blocks.find((b) => b.hash === pub.anchor.tx.blockHash);
+  if (anchorBlock === undefined) throw new BallotProofError(`the publication carries no block ${pub.anchor.tx.blockHash} for its anchor transaction`);
+  const header = parseHeader(Buffer.from(anchorBlock.header, 'hex'));
+  if (header.hash !== anchorBlock.hash) throw new BallotProofError(`the anchor block header hashes to ${header.hash}, not ${anchorBlock.hash}`);
+  const tx = parseTx(pub.anchor.tx.hex, { floData: false });
+  const attestation = attestationKind(pub.anchor);
+  const root = Buffer.from(batch.root, 'hex');
+  return batch.records.map((r) => {
+    const record = new Uint8Array(Buffer.from(r.record, 'hex'));
+    return {
+      ballotId: decodeRecord(record).ballotId,
+      input: {
+        record,
+        leafIndex: r.leafIndex,
+        treeSize: batch.treeSize,
+        inclusionProof: r.inclusionProof.map((h) => new Uint8Array(Buffer.from(h, 'hex'))),
+        batchRoot: root,
+        anchorTx: tx.stripped,
+        blockTxids: anchorBlock.txids,
+        anchorTxid: pub.anchor.tx.txid,
+        height: anchorBlock.height,
+        headerMerkleRoot: header.merkleRoot,
+        attestation,
+      },
+    };
+  });
+}
+
+export function completeBundle(bundleDir: string, publications: readonly Publication[]): CompleteResult {
+  const dir = path.resolve(bundleDir);
+  const manifest: Manifest = readJson(dir, 'manifest.json', ManifestSchema);
+  const checkpoints = readJson(dir, 'checkpoints.json', CheckpointListSchema);
+  const added = new Map<string, Uint8Array>();
+  let proofs = 0;
+  let largest = 0;
+  const seen = new Set<number>();
+  for (const raw of publications) {
+    const parsed = PublicationSchema.safeParse(raw);
+    if (!parsed.success) throw new BundleError(`publication for batch ${String((raw as { batch?: unknown }).batch)}`, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const pub = parsed.data;
+    if (seen.has(pub.batch)) throw new BundleError(publicationPath(pub.batch), 'two publications for the same batch');
+    seen.add(pub.batch);
+    const cp = checkpoints.find((c) => c.batch === pub.batch);
+    if (cp === undefined) throw new BundleError(publicationPath(pub.batch), `the bundle has no checkpoint for batch ${pub.batch}`);
+    const body = readBundleFile(dir, cp.file).toString('utf8');
+    const digest = Buffer.from(checkpointDigest(body)).toString('hex');
+    if (digest !== pub.checkpointDigest) throw new BundleError(publicationPath(pub.batch), `checkpoint digest ${pub.checkpointDigest} is not the bundle's batch ${pub.batch} checkpoint (${digest})`);
+    const batch = readJson(dir, `batches/${batchName(pub.batch)}.json`, BatchFileSchema);
+    added.set(publicationPath(pub.batch), Buffer.from(jsonText(pub), 'utf8'));
+    let inputs;
+    try {
+      inputs = proofInputs(batch, pub);
+    } catch (e) {
+      throw new BundleError(publicationPath(pub.batch), (e as Error).message);
+    }
+    for (const { ballotId, input } of inputs) {
+      let ots: Uint8Array;
+      try {
+        ots = buildBallotOts(input);
+      } catch (e) {
+        if (e instanceof BallotProofError) throw new BundleError(publicationPath(pub.batch), `ballot ${ballotId}: ${e.message}`);
+        throw e;
+      }
+      added.set(otsPath(ballotId), ots);
+      added.set(leafFilePath(ballotId), leafFile(input.record));
+      proofs += 1;
+      largest = Math.max(largest, ots.length);
+    }
+  }
+  const files = new Map(manifest.files.map((f) => [f.path, f]));
+  for (const [rel, data] of added) files.set(rel, { path: rel, bytes: data.length, sha256: sha256Hex(data) });
+  const next: Manifest = { ...manifest, files: [...files.values()] };
+  added.set('manifest.json', Buffer.from(manifestText(next), 'utf8'));
+  replaceBundle(dir, added);
+  return { dir, publications: seen.size, proofs, largestProofBytes: largest };
+}
+
+function listFiles(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel === '' ? e.name : `${rel}/${e.name}`;
+    if (e.isDirectory()) out.push(...listFiles(dir, r));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+/** Copies the bundle with `changed` applied into a sibling, flushes it, and swaps it in. */
+function replaceBundle(dir: string, changed: ReadonlyMap<string, Uint8Array>): void {
+  const parent = path.dirname(dir);
+  const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${tag}`);
+  const old = path.join(parent, `.${path.basename(dir)}.old-${tag}`);
+  fs.mkdirSync(tmp);
+  try {
+    const dirs = new Set<string>([tmp]);
+    const write = (rel: string, data: Uint8Array): void => {
+      const target = path.join(tmp, rel);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      dirs.add(path.dirname(target));
+      const fd = fs.openSync(target, 'wx', 0o644);
+      try {
+        fs.writeFileSync(fd, data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    for (const rel of listFiles(dir)) if (!changed.has(rel)) write(rel, fs.readFileSync(path.join(dir, rel)));
+    for (const [rel, data] of changed) write(rel, data);
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
+    fs.renameSync(dir, old);
+    fs.renameSync(tmp, dir);
+    fsyncDir(parent);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!fs.existsSync(dir) && fs.existsSync(old)) fs.renameSync(old, dir);
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new BundleError(dir, 'the disk filled while completing the bundle; it is unchanged');
+    throw e;
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}
