@@ -222,6 +222,14 @@ describe('transactions', () => {
     expect(opReturnPayloads(tx)).toEqual([]);
   });
 
+  it('reads a real Florincoin mainnet transaction: floData after nLockTime, inside the txid', () => {
+    // the other engineer's vector (test/chain/vectors, sourced there): block 4666153
+    const v = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'chain', 'vectors', 'flo-mainnet-b704842d.json'), 'utf8')) as { txid: string; hex: string; floData: string };
+    const tx = parseTx(v.hex, { floData: true });
+    expect(tx.txid).toBe(v.txid);
+    expect(Buffer.from(tx.floData as Uint8Array).toString('utf8')).toBe(v.floData);
+  });
+
   it('strips witnesses for the txid and reads a Florincoin floData tail', () => {
     const tx = anchorTx(new Uint8Array(68).fill(9), true);
     const p = parseTx(tx.toString('hex'), { floData: false });
