@@ -182,6 +182,12 @@ export class Outbox {
    */
   recordSigned(row: BatchRow, records: readonly SignedTx[], anchor: SignedTx, spent: { role: Role; coin: Coin }[]): void {
     this.tx(() => {
+      // a second publisher process signing the same batch at the same moment loses here, before it sends anything
+      if (this.batch(row.batch) !== undefined) throw new PublishError('conflict', `batch ${row.batch} was signed by another publisher meanwhile; run again`);
+      for (const s of spent) {
+        const c = this.db.prepare('SELECT spent_by FROM coins WHERE role = ? AND txid = ? AND vout = ?').pluck().get(s.role, s.coin.txid, s.coin.vout) as string | null | undefined;
+        if (c !== null && c !== undefined) throw new PublishError('conflict', `coin ${s.coin.txid}:${s.coin.vout} was spent by ${c} meanwhile; run again`);
+      }
       this.db
         .prepare('INSERT INTO batches (batch, checkpoint_digest, root, records_digest, fields, records, field_bytes, records_chain, anchor_chain, publication) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)')
         .run(row.batch, row.checkpointDigest, row.root, row.recordsDigest, row.fields, row.records, row.fieldBytes, row.recordsChain, row.anchorChain);

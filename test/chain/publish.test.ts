@@ -271,6 +271,32 @@ describe('publishing a closed batch on real regtest nodes', () => {
     expect(signed.anchor.replaces).toEqual([oldTxid]);
   });
 
+  test('a signed file broadcast from elsewhere (no key, no outbox); the next pass finds every transaction on the nodes and sends none', async () => {
+    station.addBatch(35);
+    const off = await publish({ offline: true });
+    const n = Math.max(...off.batches.map((b) => b.batch));
+    expect(off.batches.find((b) => b.batch === n)?.state).toBe('signed');
+    const chainsFile = `${dir}/chains-for-broadcast.json`;
+    const c = regtestChains(recNode, ancNode);
+    fs.writeFileSync(chainsFile, JSON.stringify({ format: 'tallyproof-chains/1', records: c.records, anchor: c.anchor }));
+    const signedFile = publishLayout(dir, 'official').signedFile(n);
+    const first = await runCli(['publish', '--data', dir, '--chains', chainsFile, '--broadcast', signedFile]);
+    expect(first.stderr).toBe('');
+    const sent = (JSON.parse(first.stdout) as { broadcast: { role: string; outcome: string }[] }).broadcast;
+    expect(sent.map((s) => s.outcome)).toEqual(sent.map(() => 'sent'));
+    expect(sent.filter((s) => s.role === 'anchor')).toHaveLength(1);
+    const again = await runCli(['publish', '--data', dir, '--chains', chainsFile, '--broadcast', signedFile]);
+    expect((JSON.parse(again.stdout) as { broadcast: { outcome: string }[] }).broadcast.every((s) => s.outcome === 'already-known')).toBe(true);
+    const pass = await publish();
+    expect(pass.errors).toEqual([]);
+    const b = pass.batches.find((x) => x.batch === n);
+    expect(b?.state).toBe('broadcast');
+    for (const t of [...(b?.recordsTxs ?? []), b?.anchor]) expect(sentEvents(t?.txid as string)).toBe(0);
+    await recNode.mine(2);
+    await ancNode.mine(3);
+    expect((await publish()).batches.find((x) => x.batch === n)?.state).toBe('published');
+  });
+
   test('the CLI publishes with the station key file and its passphrase, and prints the state per batch', async () => {
     const cdir = tempDir();
     try {

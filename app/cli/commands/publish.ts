@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { broadcastSignedFile } from '../../chain/broadcast';
 import { loadChainsConfig } from '../../chain/chains-config';
 import { ChainConfigError, PublishError, RpcError } from '../../chain/errors';
 import { publishBatches, publishStatus } from '../../chain/publish';
@@ -20,6 +21,7 @@ interface PublishOpts {
   offline?: boolean;
   funding?: string;
   status?: boolean;
+  broadcast?: string;
   wait?: boolean;
   timeout: string;
   passphraseFile?: string;
@@ -44,6 +46,7 @@ export function registerPublish(program: Command, ctx: CliContext): void {
     .option('--offline', 'sign only; write signed transactions to <data>/publish/signed/ (no node is contacted)')
     .option('--funding <file>', 'coins to fund from (tallyproof-funding/1), for offline signing')
     .option('--status', 'print the outbox state per batch and exit')
+    .option('--broadcast <signed-file>', 'send the transactions of a signed file (publish/signed/batch-<N>.json) and exit; needs no station key')
     .option('--wait', 'repeat until every batch is published')
     .option('--timeout <seconds>', 'with --wait, give up after this long', '3600')
     .option('--passphrase-file <file>', 'station key passphrase (else TALLYPROOF_STATION_PASSPHRASE)')
@@ -55,6 +58,16 @@ export function registerPublish(program: Command, ctx: CliContext): void {
           return EXIT_OK;
         }
         if (opts.chains === undefined) throw new UsageError('--chains <file> is required (except with --status)');
+        if (opts.broadcast !== undefined) {
+          try {
+            const sent = await broadcastSignedFile(path.resolve(ctx.cwd, opts.broadcast), loadChainsConfig(path.resolve(ctx.cwd, opts.chains)));
+            ctx.io.stdout(`${JSON.stringify({ broadcast: sent }, null, 1)}\n`);
+            return EXIT_OK;
+          } catch (e) {
+            if (e instanceof ChainConfigError || e instanceof PublishError || e instanceof RpcError) throw new CommandFailure(e.message);
+            throw e;
+          }
+        }
         const timeout = Number(opts.timeout);
         if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got "${opts.timeout}"`);
         try {
