@@ -77,9 +77,11 @@ export function decide(state: PollsState, command: StationCommand, role: Role | 
   switch (command) {
     case 'enter-test-mode':
       // Re-entering test mode starts the logic-and-accuracy test over with an empty test ledger.
-      return when(['configured', 'testing'], () =>
-        facts.officialBallots > 0 ? refuse('official-ballots-exist', `${facts.officialBallots} official ballot(s) are already counted: test mode is closed for this election`) : move('testing', 'reset-test-ledger'),
-      );
+      return when(['configured', 'testing'], () => {
+        if (facts.officialBallots > 0) return refuse('official-ballots-exist', `${facts.officialBallots} official ballot(s) are already counted: test mode is closed for this election`);
+        if (facts.pendingBallots > 0) return refuse('ballots-pending', `${facts.pendingBallots} ballot(s) are still pending in the scanner: wait for them before clearing the test ledger`);
+        return move('testing', 'reset-test-ledger');
+      });
     case 'open-polls':
       return when(['configured', 'testing'], () => {
         if (facts.officialBallots > 0) return refuse('official-ballots-exist', `the official ledger already holds ${facts.officialBallots} ballot(s): polls can only open on an empty official ledger`);

@@ -632,6 +632,7 @@ class StationService implements Station {
   }
 
   private async askScanner(sheetId: string, waitMs: number): Promise<ScannerReport> {
+    this.log(`reconciling: asking the scanner about sheet ${sheetId}`);
     const fromOutcome = (o: SheetOutcome): ScannerReport => (o.kind === 'box' ? 'dropped' : o.kind === 'returned' ? 'returned' : 'unknown');
     const deadline = Date.now() + waitMs;
     const seen = (): SheetOutcome | undefined => this.doneDuringReconcile.get(sheetId);

@@ -43,8 +43,12 @@ describe('polls state machine', () => {
     expect(decide('configured', 'enter-test-mode', 'captain', { officialBallots: 2, pendingBallots: 0 }).ok).toBe(false);
   });
 
-  it('closing refuses while a ballot is pending', () => {
-    const r = decide('open', 'close-polls', 'captain', { officialBallots: 3, pendingBallots: 1 });
+  it.each([
+    ['open', 'close-polls'],
+    ['testing', 'enter-test-mode'],
+    ['testing', 'open-polls'],
+  ] as const)('%s refuses %s while a ballot is pending', (from, command) => {
+    const r = decide(from, command, 'captain', { officialBallots: 0, pendingBallots: 1 });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe('ballots-pending');
   });

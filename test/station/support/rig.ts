@@ -14,13 +14,12 @@ import { mockLink } from '../../../firmware-bridge/simulator/mock-port';
 import type { StationEvent, StationStatus } from '../../../app/station/api';
 import type { Station, StationOptions } from '../../../app/station/station';
 import { startStation } from '../../../app/station/station';
-import { EXAMPLES, tempDir, writeTestKeys } from '../../support/ballots';
+import { tempDir, writeTestKeys } from '../../support/ballots';
 import { deckOptions } from '../../support/reader';
 
-export const ELECTION = path.join(EXAMPLES, 'municipal.json');
-export const PRECINCT = 'p-101';
-export const PINS = { 'poll-worker': '1111', captain: '2222', auditor: '3333' } as const;
-export const PASSPHRASE = 'station passphrase for tests';
+import { ELECTION, PASSPHRASE, PINS, PRECINCT } from './constants';
+
+export { ELECTION, PASSPHRASE, PINS, PRECINCT };
 
 let keysFile: string | undefined;
 /** election-public.json of the test keys (written once per test file). */

@@ -1,0 +1,198 @@
+/**
+ * Ballots per minute through the whole station with the simulated scanner at zero mechanical delay: firmware
+ * simulator on a socat pty, the real serial driver, the reader, the policy, a durable SQLite ledger (pending,
+ * drop, cast), and the resident memory (RSS) over N ballots. Baseline in the same run: the reader alone on the
+ * same images, one after another, as ballots/min.
+ *
+ * Every counted ballot needs its own ballot ID, and rendering 10,000 distinct 200 dpi pages would take longer
+ * than the run itself, so the station runs in test mode over K distinct ballots and the captain clears the test
+ * ledger (enter-test-mode, as a logic-and-accuracy rerun does) after each round of K. The process handles N
+ * sheets; the ledger holds at most K ballots at a time.
+ *   node scripts/run-ts.js test/bench/station-throughput.bench.ts [--ballots 2000] [--distinct 50] [--workers 1]
+ */
+import fs from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { BallotReader } from '../../ballots/read/interpret';
+import { TestDeck } from '../../ballots/testdeck';
+import { DEFAULT_PROFILE } from '../../calibration/profile';
+import { systemClock } from '../../firmware-bridge/clock';
+import { SerialScannerDriver } from '../../firmware-bridge/serial/serial-driver';
+import type { DeckSheet, SheetSource } from '../../firmware-bridge/simulator/deck';
+import { FirmwareSimulator, zeroTimings } from '../../firmware-bridge/simulator/firmware-simulator';
+import { attachSimulatorToPort, startPtyPair } from '../../firmware-bridge/simulator/pty';
+import type { Station } from '../../app/station/station';
+import { startStation } from '../../app/station/station';
+import type { StationStatus } from '../../app/station/api';
+import { writeTestKeys } from '../support/ballots';
+import { deckOptions } from '../support/reader';
+import { ELECTION, PASSPHRASE, PINS, PRECINCT } from '../station/support/constants';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Feeds the K sheets in rounds: a round is let through only when the bench says so. */
+class RoundSource implements SheetSource {
+  private allowed = 0;
+  private i = 0;
+  constructor(private readonly sheets: readonly DeckSheet[]) {}
+  allow(n: number): void {
+    this.allowed += n;
+  }
+  next(): DeckSheet | undefined {
+    if (this.allowed <= 0) return undefined;
+    this.allowed -= 1;
+    const s = this.sheets[this.i % this.sheets.length];
+    this.i += 1;
+    return s;
+  }
+  get remaining(): number {
+    return this.allowed;
+  }
+}
+
+function waitForStatus(station: Station, pred: (s: StationStatus) => boolean): Promise<StationStatus> {
+  return new Promise((resolve) => {
+    if (pred(station.status())) {
+      resolve(station.status());
+      return;
+    }
+    const off = station.subscribe((e) => {
+      if (e.type === 'status' && pred(e.status)) {
+        off();
+        resolve(e.status);
+      }
+    });
+  });
+}
+
+const mb = (b: number): number => Math.round(b / 1e5) / 10;
+
+async function main(): Promise<void> {
+  const total = arg('ballots', 2000);
+  const distinct = arg('distinct', 50);
+  const workers = arg('workers', 1);
+  const rounds = Math.ceil(total / distinct);
+  const work = fs.mkdtempSync(path.join(tmpdir(), 'tp-station-bench-'));
+
+  const deckMaker = new TestDeck(deckOptions({ dpi: 200, seed: 'station-bench', mode: 'test', precinctId: PRECINCT, kinds: { normal: 1 }, markKinds: ['full', 'check', 'x'] }));
+  const sheets: DeckSheet[] = [];
+  for (let i = 0; i < distinct; i++) {
+    const s = await deckMaker.sheet(i);
+    const img = s.images[0];
+    if (img === undefined) throw new Error('no image');
+    sheets.push({ name: `${i}.png`, front: { format: 'png', bytes: img.bytes } });
+  }
+  const bytesPerSheet = Math.round(sheets.reduce((n, s) => n + s.front.bytes.length, 0) / sheets.length);
+
+  // baseline: the reader alone on the same images
+  const reader = new BallotReader({ election: deckMaker.options.election, publicKeys: deckMaker.options.publicKeys, profile: DEFAULT_PROFILE, station: { mode: 'test', precinctId: PRECINCT } });
+  for (const s of sheets.slice(0, 5)) await reader.readFile(s.front.bytes);
+  const b0 = process.hrtime.bigint();
+  for (const s of sheets) {
+    const r = await reader.readFile(s.front.bytes);
+    if (r.status !== 'accepted') throw new Error(`baseline: a deck ballot read as ${r.status} (${r.reasons.join(', ')})`);
+  }
+  const readerMs = Number(process.hrtime.bigint() - b0) / 1e6 / sheets.length;
+
+  const keys = path.join(writeTestKeys(work), 'election-public.json');
+  const source = new RoundSource(sheets);
+  const sim = new FirmwareSimulator({ source, clock: systemClock, timings: zeroTimings, autoFeed: true });
+  const pty = await startPtyPair(work);
+  const device = attachSimulatorToPort(sim, pty.devicePath);
+  const driver = new SerialScannerDriver({ path: pty.hostPath });
+  const station = await startStation({
+    dataDir: path.join(work, 'data'),
+    election: ELECTION,
+    electionKeys: keys,
+    precinct: PRECINCT,
+    scanner: driver,
+    stationPassphrase: PASSPHRASE,
+    pins: { ...PINS },
+    readerWorkers: workers,
+  });
+  const captain = async (): Promise<void> => {
+    const l = await station.login({ role: 'captain', pin: PINS.captain });
+    if (!l.ok) throw new Error(l.error.message);
+    const r = await station.command({ command: 'enter-test-mode' });
+    if (!r.ok) throw new Error(`enter-test-mode: ${r.error.message}`);
+    await station.logout();
+  };
+  await captain();
+
+  const rss: { ballots: number; rssMB: number; heapMB: number }[] = [];
+  const sample = (ballots: number): void => {
+    const m = process.memoryUsage();
+    rss.push({ ballots, rssMB: mb(m.rss), heapMB: mb(m.heapUsed) });
+  };
+  // warm-up round, not timed
+  source.allow(distinct);
+  await driver.disableFeeding();
+  await driver.enableFeeding();
+  await waitForStatus(station, (s) => s.counts.public === distinct);
+  await captain();
+  sample(0);
+
+  let counted = 0;
+  let roundMs = 0;
+  const t0 = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    const n = Math.min(distinct, total - counted);
+    const r0 = process.hrtime.bigint();
+    source.allow(n);
+    // the simulator looks for paper again when feeding is (re)enabled
+    await driver.disableFeeding();
+    await driver.enableFeeding();
+    const s = await waitForStatus(station, (x) => x.counts.public === n);
+    if (s.counts.rejected > 0) throw new Error(`${s.counts.rejected} sheet(s) rejected: ${JSON.stringify(s.sheet)}`);
+    roundMs += Number(process.hrtime.bigint() - r0) / 1e6;
+    counted += n;
+    if (counted % 1000 === 0 || counted === total) sample(counted);
+    await captain();
+  }
+  const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const lifetime = station.status().counts.lifetime;
+  await station.close();
+  await driver.close();
+  sim.shutdown();
+  await device.close();
+  await pty.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+
+  const perMin = Math.round((counted / elapsedMs) * 60_000);
+  const feedingPerMin = Math.round((counted / roundMs) * 60_000);
+  const baselinePerMin = Math.round(60_000 / readerMs);
+  const after = rss.filter((x) => x.ballots >= Math.min(2000, total));
+  const growth = after.length >= 2 ? Math.round(((after[after.length - 1]?.rssMB ?? 0) - (after[0]?.rssMB ?? 0)) * 10) / 10 : null;
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        bench: 'station-throughput',
+        ballots: counted,
+        lifetimeCount: lifetime,
+        distinctBallots: distinct,
+        readerWorkers: workers,
+        bytesPerSheet,
+        ballotsPerMin: perMin,
+        ballotsPerMinWhileFeeding: feedingPerMin,
+        budgetBallotsPerMin: 600,
+        withinBudget: perMin >= 600,
+        baseline: { what: 'the reader alone on the same images, one after another, in this process', msPerSheet: Math.round(readerMs * 10) / 10, ballotsPerMin: baselinePerMin },
+        ratioToBaseline: Math.round((perMin / baselinePerMin) * 100) / 100,
+        rss,
+        rssGrowthMBAfterWarmup: growth,
+        machine: { cpu: cpus()[0]?.model ?? 'unknown', nproc: cpus().length, node: process.version },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
