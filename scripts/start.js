@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// `npm start`: the kiosk window where Electron's binary is installed, the same screens served headless on
+// 127.0.0.1 where it is not (our build machines install with ELECTRON_SKIP_BINARY_DOWNLOAD=1), saying which.
+// Station settings: --config=<station.json> or $TALLYPROOF_STATION_CONFIG; without either, a demo station is
+// set up in ./tallyproof-demo (sample election, demo keys, a simulated scanner fed the demo deck).
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'app', 'cli', 'main.js');
+const PORT = process.env.TALLYPROOF_PORT || '8470';
+const DEMO_PINS = 'poll-worker=1111,captain=2222,auditor=3333';
+const DEMO_STATION_PASSPHRASE = 'demo station only - never use for an election';
+
+function say(line) {
+  process.stdout.write(`tallyproof start: ${line}\n`);
+}
+
+function electronBinary() {
+  try {
+    // The electron package exports the binary's path, and throws when the binary was never downloaded.
+    const p = require('electron');
+    return typeof p === 'string' && fs.existsSync(p) ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+function demoConfig() {
+  const dir = path.resolve('tallyproof-demo');
+  const config = path.join(dir, 'station.json');
+  if (!fs.existsSync(path.join(dir, 'deck', 'truth.json'))) {
+    say(`setting up a demo station in ${dir} (sample election, demo keys, a deck of ballot images)`);
+    const r = spawnSync(process.execPath, [CLI, 'demo', '--data', dir, '--ballots', '12'], { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status || 1);
+  }
+  const pins = path.join(dir, 'DEMO-PINS.txt');
+  const pass = path.join(dir, 'DEMO-STATION-PASSPHRASE.txt');
+  if (!fs.existsSync(pins)) fs.writeFileSync(pins, `${DEMO_PINS.split(',').join('\n')}\n`, { mode: 0o600 });
+  if (!fs.existsSync(pass)) fs.writeFileSync(pass, `${DEMO_STATION_PASSPHRASE}\n`, { mode: 0o600 });
+  if (!fs.existsSync(config)) {
+    const settings = {
+      data: 'station',
+      election: 'election.json',
+      keys: 'keys',
+      precinct: 'p-101',
+      scanner: { kind: 'simulated', deckDir: 'deck', timings: 'realistic' },
+      pinsFile: path.basename(pins),
+      passphraseFile: path.basename(pass),
+    };
+    fs.writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);
+  }
+  say(`demo PINs: poll worker 1111, captain 2222, auditor 3333 (in ${pins}; demo only)`);
+  return config;
+}
+
+function headlessArgs(configFile) {
+  const c = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  const rel = (p) => path.resolve(path.dirname(configFile), p);
+  const args = ['station', '--headless', '--port', PORT, '--data', rel(c.data), '--election', rel(c.election), '--keys', rel(c.keys), '--precinct', c.precinct];
+  if (c.calibration) args.push('--calibration', rel(c.calibration));
+  if (c.pinsFile) args.push('--pins-file', rel(c.pinsFile));
+  if (c.passphraseFile) args.push('--passphrase-file', rel(c.passphraseFile));
+  const s = c.scanner || {};
+  if (s.kind === 'simulated') args.push('--simulate', rel(s.deckDir), '--simulate-timings', s.timings || 'realistic');
+  else if (s.kind === 'serial') args.push('--serial', s.path);
+  else if (s.kind === 'sane') args.push('--sane', s.device);
+  else {
+    process.stderr.write(`tallyproof start: the headless station has no flag for a "${s.kind}" scanner; use simulated, serial or sane in ${configFile}\n`);
+    process.exit(2);
+  }
+  return args;
+}
+
+function run(cmd, args) {
+  const child = spawn(cmd, args, { stdio: 'inherit' });
+  // Ctrl-C reaches the child through the terminal; this process only waits for it to finish.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('exit', (code, signal) => process.exit(code === null ? (signal === 'SIGINT' ? 130 : 1) : code));
+}
+
+if (!fs.existsSync(CLI)) {
+  process.stderr.write('tallyproof start: not built yet; run `npm run build` first\n');
+  process.exit(1);
+}
+const arg = process.argv.slice(2).find((a) => a.startsWith('--config='));
+const configFile = arg ? path.resolve(arg.slice('--config='.length)) : process.env.TALLYPROOF_STATION_CONFIG ? path.resolve(process.env.TALLYPROOF_STATION_CONFIG) : demoConfig();
+const electron = electronBinary();
+if (electron !== null) {
+  say(`Electron found: starting the kiosk window with ${configFile}`);
+  run(electron, [ROOT, `--config=${configFile}`]);
+} else {
+  say(`Electron is not installed here (its binary was not downloaded): serving the kiosk screens headless on http://127.0.0.1:${PORT}/ instead`);
+  run(process.execPath, [CLI, ...headlessArgs(configFile)]);
+}
