@@ -163,7 +163,7 @@ describe('kiosk page, keyboard only', () => {
     expect(mouseOnly).toBe(0);
   });
 
-  test('alarms show for the poll worker, who clears them; the page reconnects its event stream', async () => {
+  test('alarms show for the poll worker, who clears them; captain commands stay hidden', async () => {
     await tabTo(page, '#staff-button');
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
@@ -177,6 +177,42 @@ describe('kiosk page, keyboard only', () => {
     await page.keyboard.press('Enter');
     await page.getByText('No alarms').waitFor();
     expect(station.calls.filter((c) => c.method === 'command').map((c) => c.args)).toEqual([{ command: 'clear-alarm' }]);
+  });
+});
+
+describe('auditor screen', () => {
+  test('verify, export and a ballot lookup by keyboard; no captain commands', async () => {
+    const station = new StationDouble();
+    const server = await serveStation(station, { port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(server.url);
+      await tabTo(page, '#staff-button');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('3333');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 2, name: 'Auditor' }).waitFor();
+      expect(await page.locator('button[data-command="close-polls"]').isVisible()).toBe(false);
+      await tabTo(page, 'button[data-command="verify-ledger"]');
+      await page.keyboard.press('Enter');
+      await page.getByRole('status').filter({ hasText: 'Done: verify-ledger' }).waitFor();
+      await tabTo(page, '#lookup-id');
+      await page.keyboard.type('KNOWN');
+      await page.keyboard.press('Enter');
+      await page.getByText('Ballot KNOWN: cast, batch 1').waitFor();
+      await page.locator('#lookup-id').fill('');
+      await tabTo(page, '#lookup-id');
+      await page.keyboard.type('NOPE');
+      await page.keyboard.press('Enter');
+      await page.getByText('Ballot NOPE: not found').waitFor();
+      expect(station.calls.filter((c) => c.method === 'lookupBallot').map((c) => c.args)).toEqual([{ ballotId: 'KNOWN' }, { ballotId: 'NOPE' }]);
+    } finally {
+      await page.close();
+      await server.close();
+    }
   });
 });
 
