@@ -42,11 +42,11 @@ describe('tallyproof station --headless, end to end', () => {
     if (child?.exitCode === null) child.kill('SIGKILL');
   });
 
-  test('captain opens polls, a ballot is counted, an overvote is cast as is, polls close; Ctrl-C stops it', async () => {
+  test('captain opens polls; counted, overvote cast as is, wrong election rejected; poll worker pauses and resumes; polls close; Ctrl-C stops it', async () => {
     const work = tempDir('kiosk-e2e');
     const keys = writeTestKeys(work);
     fs.mkdirSync(path.join(work, 'deck'));
-    const deck = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'overvote', n: 0 }, { kind: 'normal', n: 1 }], path.join(work, 'deck'));
+    const deck = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'overvote', n: 0 }, { kind: 'wrong-election', n: 0 }, { kind: 'normal', n: 1 }], path.join(work, 'deck'));
     const data = path.join(work, 'data');
     child = spawn(
       process.execPath,
@@ -118,17 +118,32 @@ describe('tallyproof station --headless, end to end', () => {
     await page.getByText('Ballots counted here: 3').waitFor();
     await page.screenshot({ path: path.join(shots, '5-counted.png') });
 
+    // The poll worker pauses and resumes scanning.
+    await signIn(page, 0, '1111');
+    await page.getByRole('heading', { level: 2, name: 'Poll worker' }).waitFor();
+    expect(await page.locator('dd[data-count="counts.rejected"]').textContent()).toBe('1');
+    await tabTo(page, 'button[data-command="pause-polls"]');
+    await page.keyboard.press('Enter');
+    await page.getByText('Paused', { exact: true }).waitFor();
+    await page.screenshot({ path: path.join(shots, '6-paused.png') });
+    await tabTo(page, 'button[data-command="resume-polls"]');
+    await page.keyboard.press('Enter');
+    await page.getByText('Polls open', { exact: true }).waitFor();
+    await tabTo(page, '#logout-button');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Insert your ballot' }).waitFor();
+
     await signIn(page, 1, '2222');
     await page.getByRole('heading', { level: 2, name: 'Precinct captain' }).waitFor();
     expect(await page.locator('dd[data-count="counts.castAsIs"]').textContent()).toBe('1');
     await tabTo(page, 'button[data-command="close-polls"]');
     await page.keyboard.press('Enter');
     await page.getByText('Polls closed', { exact: true }).waitFor();
-    await page.screenshot({ path: path.join(shots, '6-closed.png') });
+    await page.screenshot({ path: path.join(shots, '7-closed.png') });
     expect(errors).toEqual([]);
 
-    const status = (await (await fetch(new URL('/api/status', url))).json()) as { polls: string; counts: { public: number; castAsIs: number } };
-    expect(status).toMatchObject({ polls: 'closed', counts: { public: 3, castAsIs: 1 } });
+    const status = (await (await fetch(new URL('/api/status', url))).json()) as { polls: string; counts: { public: number; castAsIs: number; rejected: number } };
+    expect(status).toMatchObject({ polls: 'closed', counts: { public: 3, castAsIs: 1, rejected: 1 } });
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
