@@ -57,7 +57,12 @@ import type { PolicyDecision } from './policy';
 import { decideSheet, feedbackReason } from './policy';
 import type { StationState } from './state-file';
 import { initialState, readSheetJournal, readState, stationDir, writeState } from './state-file';
-import type { Paper, TapeInput, TapePrinter } from './tapes';
+import { loadChainsConfig } from '../chain/chains-config';
+import { publishBatches } from '../chain/publish';
+import { unlockStationWallet } from '../chain/station-wallet';
+import type { Paper, TapeInput } from '../reports/tapes';
+import { writeResultsTape, writeZeroTape } from '../reports/tapes';
+import { describeThresholds } from '../../calibration/profile';
 
 export interface StationOptions {
   /** everything the station keeps lives under here (see app/ledger/layout.ts dataLayout) */
@@ -85,10 +90,12 @@ export interface StationOptions {
   stationId?: string;
   /** the number the election office gave this station; ballot records carry it (default 1) */
   stationNumber?: number;
-  /** prints zero and results tapes (app/reports); without one the tape commands are refused */
-  tapes?: TapePrinter;
   /** paper for tapes (default the 80 mm roll) */
   paper?: Paper;
+  /** chains.json (app/chain) for the captain's 'publish'; without it publishing is refused with the CLI to use */
+  chains?: string;
+  /** publish by signing only: the signed transactions are written for broadcast from another machine */
+  publishOffline?: boolean;
   /** how long a restart waits for the scanner to report a pending sheet's fate (default 10 s) */
   reconcileWaitMs?: number;
   log?: (message: string) => void;
@@ -761,8 +768,7 @@ class StationService implements Station {
         return ok({ message: `Polls are closed: ${this.cast.official} ballot(s) in batch ${closed.value.batch}, root ${toHex(closed.value.root)}, ledger head ${head.seq} ${toHex(head.hash)}.` });
       }
       case 'publish':
-        // app/chain has no publisher to call yet: refused rather than pretending
-        return refused('publish-not-wired', 'publishing is not wired yet: use `tallyproof publish --data <dir> --chains chains.json` from the data directory');
+        return this.publish(d.value.next, role);
       case 'print-zero-tape':
       case 'print-results-tape':
         return this.printTape(command === 'print-zero-tape' ? 'zero' : 'results', role);
@@ -844,42 +850,57 @@ class StationService implements Station {
   }
 
   private async printTape(kind: 'zero' | 'results', role: Role): Promise<ApiResult<CommandOutcome>> {
-    const printer = this.opts.tapes;
-    if (printer === undefined) return refused('tapes-not-wired', 'tape printing is not wired into this station: print with `tallyproof tape zero|results --data <dir>`');
     const mode = this.mode;
     const ledger = this.ledgerFor(mode);
     const tally = this.tally(mode);
-    if (kind === 'zero' && tally.ballots.cast > 0) return refused('not-zero', `${tally.ballots.cast} ballot(s) are already counted in the ${mode} ledger`);
-    const def = this.pkg.election.definition;
+    if (kind === 'zero' && tally.ballots.cast + tally.ballots.pending > 0) return refused('not-zero', `${tally.ballots.cast} ballot(s) are already counted in the ${mode} ledger`);
     const head = ledger.headNow();
     const batch = mode === 'official' ? this.state.closedBatch : null;
+    const printedAt = isoSeconds(this.now());
     const input: TapeInput = {
-      kind,
+      election: this.pkg.election.definition,
+      // the hash the ledger's genesis names (as `tallyproof tape` prints it)
+      electionHash: ledger.genesis.election.hash,
+      precinct: this.pkg.precinct,
+      stationId: this.key.stationId,
       mode,
-      election: { id: def.election.id, title: def.election.title, date: def.election.date, jurisdiction: def.election.jurisdiction, hash: this.pkg.election.hash, fileHash: this.pkg.fileHash },
-      precinct: { id: this.pkg.precinct, name: def.precincts.find((p) => p.id === this.pkg.precinct)?.name ?? this.pkg.precinct },
-      station: { id: this.key.stationId, publicKey: toHex(this.key.publicKey) },
       tally,
-      thresholds: this.pkg.profile.thresholds,
-      calibration: this.pkg.profile.name,
-      head: { seq: head.seq, hash: toHex(head.hash) },
-      batch: batch === null ? null : { batch: batch.batch, root: batch.root, treeSize: batch.treeSize },
-      counts: this.state.counts,
-      printedAt: isoSeconds(this.now()),
+      thresholds: [describeThresholds(this.pkg.profile)],
+      ledgerHead: { seq: head.seq, hash: toHex(head.hash) },
+      ...(kind === 'results' && batch !== null ? { batchRoot: batch.root } : {}),
+      printedAt,
     };
-    const stamp = input.printedAt.replace(/[-:]/g, '');
     const dir = path.join(this.layout.root, 'tapes');
     fs.mkdirSync(dir, { recursive: true });
-    const out = path.join(dir, `${kind}-${mode}-${stamp}.pdf`);
+    const out = path.join(dir, `${kind}-${mode}-${printedAt.replace(/[-:]/g, '')}.pdf`);
     try {
-      await printer.print(input, out, this.opts.paper ?? 'roll-80mm');
+      await (kind === 'zero' ? writeZeroTape : writeResultsTape)(input, out, this.opts.paper ?? 'roll80');
     } catch (e) {
       return refused('tape-failed', `the ${kind} tape could not be printed: ${(e as Error).message}`);
     }
     this.event('tape-printed', role, { kind, mode, headSeq: head.seq });
-    // the head on paper: a ledger cut back to before it no longer verifies
-    ledger.noteExternalHead(this.layout.heads(mode), `${kind} tape`);
+    // the head is on paper now: a ledger cut back to before it no longer verifies
+    ledger.noteExternalHead(this.layout.heads(mode), `the ${kind} tape printed ${printedAt}`);
     return ok({ message: `The ${kind} tape is printed (ledger head ${head.seq}).`, file: out });
+  }
+
+  private async publish(next: PollsState, role: Role): Promise<ApiResult<CommandOutcome>> {
+    if (this.opts.chains === undefined) {
+      return refused('publish-not-configured', 'this station has no chains.json: publish from the data directory with `tallyproof publish --data <dir> --chains chains.json`');
+    }
+    try {
+      const chains = loadChainsConfig(this.opts.chains);
+      const wallet = unlockStationWallet(this.layout.stationKey, this.opts.stationPassphrase);
+      const report = await publishBatches({ dataDir: this.layout.root, mode: 'official', chains, wallet, offline: this.opts.publishOffline === true });
+      if (!report.done) this.event('publish', role, { batches: report.batches.length, done: false, errors: report.errors.length });
+      if (report.errors.length > 0) return refused('publish-failed', report.errors.map((e) => `${e.role}${e.batch === null ? '' : ` batch ${e.batch}`}: ${e.message}`).join('; '));
+      if (!report.done) return ok({ message: `Publishing is under way: ${report.waiting.map((w) => w.message).join('; ') || 'waiting for the chain'}. Publish again later.`, file: report.outbox });
+      const moved = await this.moveTo(next, role, 'Published.');
+      if (!moved.ok) return moved;
+      return ok({ message: `Published ${report.batches.length} batch(es)${report.offline ? ' (signed offline: broadcast the signed files)' : ''}.`, file: report.publications[0] ?? report.outbox });
+    } catch (e) {
+      return refused('publish-failed', (e as Error).message);
+    }
   }
 
   async voterDecision(args: VoterDecisionArgs): Promise<ApiResult<SheetFeedback>> {
