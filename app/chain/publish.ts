@@ -199,9 +199,16 @@ async function pickCoin(pass: Pass, role: Role, profile: ChainProfile, need: big
   const address = pass.opts.wallet.address(NETWORKS[profile.network], profile.address);
   if (node !== undefined) {
     const scan = await node.client.scanAddress(address);
-    for (const u of scan.unspents) pass.outbox.addCoin(role, { txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }, 'node');
-    const found = pass.outbox.availableCoins(role).find((c) => c.value >= need);
-    if (found !== undefined) return found;
+    // take one new coin, not all: the other role may fund from the same address on the same chain
+    const found = scan.unspents
+      .filter((u) => !pass.outbox.knowsCoin(u.txid, u.vout))
+      .map((u) => ({ txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }))
+      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .find((c) => c.value >= need);
+    if (found !== undefined) {
+      pass.outbox.addCoin(role, found, 'node');
+      return found;
+    }
   }
   throw new PublishError('funds', `no coin of at least ${need} sat at the station's ${role} address ${address} on ${profile.name} (${profile.network}); send one there${node === undefined ? ' and list it in a funding file' : ''}`);
 }
