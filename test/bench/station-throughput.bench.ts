@@ -69,6 +69,9 @@ function waitForStatus(station: Station, pred: (s: StationStatus) => boolean): P
 }
 
 const mb = (b: number): number => Math.round(b / 1e5) / 10;
+const progress = (m: string): void => {
+  if (process.env.BENCH_LOG) process.stderr.write(`${new Date().toISOString()} ${m}\n`);
+};
 
 async function main(): Promise<void> {
   const total = arg('ballots', 2000);
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
   }
   const readerMs = Number(process.hrtime.bigint() - b0) / 1e6 / sheets.length;
 
+  progress(`baseline ${readerMs.toFixed(1)} ms/sheet`);
   const keys = path.join(writeTestKeys(work), 'election-public.json');
   const source = new RoundSource(sheets);
   const sim = new FirmwareSimulator({ source, clock: systemClock, timings: zeroTimings, autoFeed: true });
@@ -112,7 +116,10 @@ async function main(): Promise<void> {
     stationPassphrase: PASSPHRASE,
     pins: { ...PINS },
     readerWorkers: workers,
+    ...(process.env.BENCH_LOG ? { log: progress } : {}),
   });
+  if (process.env.BENCH_LOG) station.subscribe((e) => e.type === 'sheet' && progress(`sheet ${e.feedback.sheetId} ${e.feedback.outcome} ${e.feedback.reasons.map((r) => r.code).join(',')}`));
+  progress('station started');
   const captain = async (): Promise<void> => {
     const l = await station.login({ role: 'captain', pin: PINS.captain });
     if (!l.ok) throw new Error(l.error.message);
