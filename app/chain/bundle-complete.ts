@@ -24,7 +24,7 @@ import type { Publication } from './formats';
 import { PublicationSchema } from './formats';
 import { networkFor, parseHeader } from './headers';
 import type { BallotProofInput } from './ots-ballot';
-import { BallotProofError, buildBallotOts, leafFile } from './ots-ballot';
+import { BallotProofError, anchorPathFor, buildBallotOts, leafFile } from './ots-ballot';
 import { checkpointDigest } from '../ledger/checkpoint';
 
 /**
@@ -61,6 +61,7 @@ export function proofInputs(batch: BatchFile, pub: Publication): { ballotId: str
   const tx = parseTx(pub.anchor.tx.hex, { floData: false });
   const attestation = attestationKind(pub.anchor);
   const root = Buffer.from(batch.root, 'hex');
+  const anchorPath = anchorPathFor({ batchRoot: root, anchorTx: tx.stripped, anchorTxid: pub.anchor.tx.txid, blockTxids: anchorBlock.txids, headerMerkleRoot: header.merkleRoot });
   return batch.records.map((r) => {
     const record = new Uint8Array(Buffer.from(r.record, 'hex'));
     return {
@@ -77,6 +78,7 @@ export function proofInputs(batch: BatchFile, pub: Publication): { ballotId: str
         height: anchorBlock.height,
         headerMerkleRoot: header.merkleRoot,
         attestation,
+        anchorPath,
       },
     };
   });

@@ -39,6 +39,12 @@ export interface BallotProofInput {
   /** the anchor block header's merkle root (internal order), checked against the path's end */
   readonly headerMerkleRoot: Uint8Array;
   readonly attestation?: 'bitcoin' | 'litecoin';
+  /**
+   * The operations from the batch root to the header merkle root, the same for every ballot of a batch:
+   * pass anchorPathFor's result to build thousands of proofs without rebuilding the block's tree for each.
+   * The built proof is still checked end to end against the header merkle root.
+   */
+  readonly anchorPath?: readonly OtsOp[];
 }
 
 /** The file whose SHA-256 is the ballot's leaf hash: what the .ots timestamps. */
@@ -114,11 +120,10 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
-/** Builds the proof, checking each stage lands where it must (root, txid, header merkle root). */
-export function buildBallotProof(input: BallotProofInput): DetachedTimestamp {
-  const leaf = leafHash(input.record);
-  const inc = inclusionOps(input.leafIndex, input.treeSize, input.inclusionProof);
-  if (!same(run(inc, leaf), input.batchRoot)) throw new BallotProofError('the inclusion proof does not lead to the batch root');
+export type AnchorPathInput = Pick<BallotProofInput, 'batchRoot' | 'anchorTx' | 'anchorTxid' | 'blockTxids' | 'headerMerkleRoot'>;
+
+/** Batch root → txid → header merkle root, each stage checked. Throws BallotProofError. */
+export function anchorPathFor(input: AnchorPathInput): OtsOp[] {
   const txOps = anchorTxOps(input.anchorTx, input.batchRoot);
   const txid = run(txOps, input.batchRoot);
   if (!same(txid, sha256d(input.anchorTx)) || !same(txid, internalFromDisplay(input.anchorTxid))) {
@@ -135,9 +140,18 @@ export function buildBallotProof(input: BallotProofInput): DetachedTimestamp {
     if (e instanceof BlockProofError) throw new BallotProofError(e.message);
     throw e;
   }
-  const ops = [...inc, ...txOps, ...blockOps];
-  const end = run(ops, leaf);
-  if (!same(end, input.headerMerkleRoot)) throw new BallotProofError('the proof does not reach the header merkle root');
+  const ops = [...txOps, ...blockOps];
+  if (!same(run(ops, input.batchRoot), input.headerMerkleRoot)) throw new BallotProofError('the anchor path does not reach the header merkle root');
+  return ops;
+}
+
+/** Builds the proof, checking each stage lands where it must (root, txid, header merkle root). */
+export function buildBallotProof(input: BallotProofInput): DetachedTimestamp {
+  const leaf = leafHash(input.record);
+  const inc = inclusionOps(input.leafIndex, input.treeSize, input.inclusionProof);
+  if (!same(run(inc, leaf), input.batchRoot)) throw new BallotProofError('the inclusion proof does not lead to the batch root');
+  const ops = [...inc, ...(input.anchorPath ?? anchorPathFor(input))];
+  if (!same(run(ops, leaf), input.headerMerkleRoot)) throw new BallotProofError('the proof does not reach the header merkle root');
   const attestation: OtsAttestation = { kind: input.attestation ?? 'bitcoin', height: input.height };
   return { fileHashOp: 'sha256', digest: leaf, timestamp: linearTimestamp(ops, attestation) };
 }

@@ -8,7 +8,7 @@ import { HeaderError, checkHeaderChain, meetsTarget, networkFor, parseHeader, ta
 import { applyOp, parseDetached, reachedAttestations } from '../../app/chain/ots';
 import type { OtsOp } from '../../app/chain/ots';
 import type { BallotProofInput } from '../../app/chain/ots-ballot';
-import { BallotProofError, buildBallotOts, checkBallotOts, inclusionOps } from '../../app/chain/ots-ballot';
+import { BallotProofError, anchorPathFor, buildBallotOts, checkBallotOts, inclusionOps } from '../../app/chain/ots-ballot';
 import { MerkleTree, leafHash } from '../../app/ledger/merkle';
 import { encodeRecord, recordFromCapture } from '../../app/ledger/record';
 import { mulberry32, randomCapture } from '../ledger/fixtures';
@@ -195,6 +195,13 @@ describe('a ballot proof from leaf to block header', () => {
     }
     const other = scenario(100, 7, 10);
     expect(checkBallotOts(ots, other.input).problem).toMatch(/leaf hash/);
+  });
+
+  it('gives the same bytes with the batch-wide anchor path computed once', () => {
+    const { input } = scenario(50, 11, 13);
+    expect(hex(buildBallotOts({ ...input, anchorPath: anchorPathFor(input) }))).toBe(hex(buildBallotOts(input)));
+    // a wrong cached path is caught by the end-to-end check
+    expect(() => buildBallotOts({ ...input, anchorPath: anchorPathFor(input).slice(0, -1) })).toThrow(/does not reach the header merkle root/);
   });
 
   it('will not build a proof through a transaction that does not carry the root', () => {
