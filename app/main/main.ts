@@ -106,6 +106,8 @@ void app.whenReady().then(() => {
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // The counted/returned cue must sound although the voter touched only paper, not the page.
+      autoplayPolicy: 'no-user-gesture-required',
       devTools: DEV,
     },
   });

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { REJECT_REASONS, RETURN_REASONS } from '../../ballots/read/reasons';
+import { STATION_REASONS } from '../../app/station/policy';
 import { electionPublicKeyFile, loadStationConfig, parsePins, readPins } from '../../app/main/station-config';
 import { tempDir } from '../support/ballots';
 import { runCli } from '../support/cli';
@@ -88,6 +90,16 @@ describe('tallyproof station', () => {
 });
 
 describe('the kiosk page sources', () => {
+  test('every reason the reader or the station gives has a sentence in every language table', () => {
+    const src = fs.readFileSync(path.join(ROOT, 'app', 'renderer', 'static', 'js', 'strings.mjs'), 'utf8');
+    const tables = src.split(/^export const (?:en|es) = \{$/m).slice(1);
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      const keys = new Set([...table.matchAll(/^ {2}'reason\.([\w-]+)':/gm)].map((m) => m[1]));
+      for (const code of [...REJECT_REASONS, ...RETURN_REASONS, ...STATION_REASONS]) expect([code, keys.has(code)]).toEqual([code, true]);
+    }
+  });
+
   test('type-check against the kiosk API with the DOM library (app/renderer/tsconfig.json)', () => {
     // Throws with tsc's diagnostics on any error: a missing string in one language, a wrong API call.
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'app', 'renderer', 'tsconfig.json')], { stdio: 'pipe' });
