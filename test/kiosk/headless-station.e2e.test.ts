@@ -86,6 +86,8 @@ describe('tallyproof station --headless, end to end', () => {
 
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Limits, not timings: a shared 2-core machine under load can take many seconds per step.
+    page.setDefaultTimeout(90_000);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
@@ -150,5 +152,5 @@ describe('tallyproof station --headless, end to end', () => {
     expect(stdout).toContain('tallyproof station: SIGINT, stopping');
     expect(stdout).toContain('tallyproof station: stopped');
     process.stdout.write(`end-to-end screenshots in ${shots}\n`);
-  });
+  }, 400_000);
 });

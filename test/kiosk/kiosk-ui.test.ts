@@ -42,6 +42,8 @@ describe('kiosk page, keyboard only', () => {
     station = new StationDouble();
     server = await serveStation(station, { port: 0 });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Limits, not timings: a shared 2-core machine under load can take many seconds per step.
+    page.setDefaultTimeout(60_000);
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
@@ -185,6 +187,7 @@ describe('auditor screen', () => {
     const station = new StationDouble();
     const server = await serveStation(station, { port: 0 });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(60_000);
     try {
       await page.goto(server.url);
       await tabTo(page, '#staff-button');
