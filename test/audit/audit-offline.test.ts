@@ -15,6 +15,7 @@ import { Ledger } from '../../app/ledger/ledger';
 import { decodeRecord } from '../../app/ledger/record';
 import { packRecords } from '../../app/ledger/record-pack';
 import { runCli } from '../support/cli';
+import { TAMPER_CASES, failedLines, tampered } from './tamper';
 import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from '../ledger/fixtures';
 
 /*
@@ -158,6 +159,15 @@ describe('audit verify with no node', () => {
       'manifest undefined: publication/batch-000003.json: missing from the bundle',
       "publication 3: publication/batch-000003.json is missing: the batch's 11 records are not shown to be published or anchored",
     ]);
+  });
+
+  it.each(TAMPER_CASES.map((c) => [c.name, c] as const))('fails naming the check on %s', async (name, c) => {
+    const b1 = JSON.parse(fs.readFileSync(path.join(bundle, 'batches', 'batch-000001.json'), 'utf8')) as { records: { record: string }[] };
+    const ctx = { firstBallot: decodeRecord(Buffer.from(b1.records[0]?.record ?? '', 'hex')).ballotId, batch3Start: 6 };
+    const dir = tampered(bundle, path.join(work, `tamper-${name.replace(/\W+/g, '-')}`), (d) => c.mutate(d, ctx), c.remanifest ?? true);
+    const r = await auditBundle(dir);
+    expect(r.ok).toBe(false);
+    expect(failedLines(r).join('\n')).toMatch(c.expected(ctx));
   });
 
   it('refuses publications that do not belong to the bundle', () => {
