@@ -168,7 +168,7 @@ class StationService implements Station {
   private readonly inFlight = new Map<string, InFlight>();
   /** recorded ballots whose drop the scanner refused for now (cover open, jam, link down) */
   private readonly waitingToDrop = new Set<string>();
-  /** sheets the station already decided: a late re-report (after a reconnect) must not be read again */
+  /** sheets the station already decided (the latest ones): a late re-report after a reconnect is not read again */
   private readonly decided = new Set<string>();
   private attention: string | null = null;
   private reconciling = false;
@@ -455,7 +455,7 @@ class StationService implements Station {
 
   /** Returns a sheet to the voter that never got a ledger record. */
   private async giveBack(sheetId: string, outcome: 'rejected' | 'returned', reasons: readonly FeedbackReason[], counts: boolean): Promise<void> {
-    this.decided.add(sheetId);
+    this.markDecided(sheetId);
     if (counts) {
       if (outcome === 'rejected') this.state = { ...this.state, counts: { ...this.state.counts, rejected: this.state.counts.rejected + 1 } };
       else this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
@@ -508,7 +508,7 @@ class StationService implements Station {
       return this.feedback as SheetFeedback;
     }
     this.held = null;
-    this.decided.add(h.sheetId);
+    this.markDecided(h.sheetId);
     const flight: InFlight = { sheetId: h.sheetId, mode: h.mode, pendingSeq: p.value.seq, ballotId: p.value.ballotId, castAsIs };
     this.inFlight.set(h.sheetId, flight);
     await this.tryAccept(flight);
@@ -620,7 +620,7 @@ class StationService implements Station {
       for (const b of left) {
         const line = [...journal].reverse().find((l) => l.ballot === b.ballotId.toUpperCase() && l.mode === ledger.mode);
         reports.set(b.pendingSeq, line === undefined ? 'unknown' : await this.askScanner(line.sheet, waitMs));
-        if (line !== undefined) this.decided.add(line.sheet);
+        if (line !== undefined) this.markDecided(line.sheet);
       }
       const r = ledger.reconcile(reports, this.now());
       if (!r.ok) throw new StationStartError(`${ledger.file}: reconcile refused: ${r.error.kind} ${r.error.pendingSeqs.join(', ')}`);
@@ -764,6 +764,7 @@ class StationService implements Station {
         this.state = { ...this.state, polls: d.value.next, closedBatch: { batch: closed.value.batch, root: toHex(closed.value.root), treeSize: closed.value.treeSize, headSeq: head.seq } };
         this.saveState();
         await this.updateFeeding();
+        await this.releaseHeld();
         this.emitStatus();
         return ok({ message: `Polls are closed: ${this.cast.official} ballot(s) in batch ${closed.value.batch}, root ${toHex(closed.value.root)}, ledger head ${head.seq} ${toHex(head.hash)}.` });
       }
@@ -823,6 +824,7 @@ class StationService implements Station {
     this.state = { ...this.state, polls: next };
     this.saveState();
     await this.updateFeeding();
+    await this.releaseHeld();
     this.emitStatus();
     return ok({ message });
   }
@@ -972,6 +974,23 @@ class StationService implements Station {
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
+
+  private markDecided(sheetId: string): void {
+    this.decided.add(sheetId);
+    // a re-report only follows a reconnect, within a few sheets: a short memory keeps memory flat all day
+    if (this.decided.size > 1024) {
+      const oldest = this.decided.values().next();
+      if (oldest.done !== true) this.decided.delete(oldest.value);
+    }
+  }
+
+  /** Leaving a state that takes ballots: a sheet waiting for the voter goes back unrecorded. */
+  private async releaseHeld(): Promise<void> {
+    const h = this.held;
+    if (h === null || takesBallots(this.state.polls)) return;
+    this.held = null;
+    await this.giveBack(h.sheetId, 'returned', [feedbackReason('not-accepting', [], `The polls are ${this.state.polls}.`)], false);
+  }
 
   private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
     this.official.recordEvent({ type, role, at: isoSeconds(this.now()), detail });

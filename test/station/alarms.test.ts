@@ -4,7 +4,7 @@ import { faultsAt } from '../../firmware-bridge/simulator/faults';
 import type { Rig } from './support/rig';
 import { captainDoes, paperLocations, startRig, waitForStatus, waitUntil, writeSheets } from './support/rig';
 
-jest.setTimeout(30_000);
+jest.setTimeout(240_000);
 
 let rig: Rig;
 afterEach(async () => rig?.stop());

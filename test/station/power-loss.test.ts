@@ -14,7 +14,7 @@ import { startSimulatedScanner } from '../../firmware-bridge/simulator/start';
 import { tempDir } from '../support/ballots';
 import { electionKeysFile, writeSheets } from './support/rig';
 
-jest.setTimeout(90_000);
+jest.setTimeout(300_000);
 
 const ROOT = path.join(__dirname, '..', '..');
 

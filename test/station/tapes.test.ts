@@ -5,7 +5,7 @@ import { readHeadsFile, verifyLedgerFile } from '../../app/ledger/verify';
 import type { Rig } from './support/rig';
 import { PINS, startRig, waitForStatus, writeSheets } from './support/rig';
 
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 let rig: Rig;
 afterEach(async () => rig?.stop());

@@ -90,7 +90,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     ...(o.boxCapacity !== undefined ? { boxCapacity: o.boxCapacity } : {}),
   });
   const link = mockLink(sim);
-  const driver = new SerialScannerDriver({ path: link.path, opener: link.opener, heartbeatMs: 200, deadAfterMs: 2000, reconnectMs: 50, commandTimeoutMs: 2000 });
+  const driver = new SerialScannerDriver({ path: link.path, opener: link.opener, heartbeatMs: 200, deadAfterMs: 10_000, reconnectMs: 50, commandTimeoutMs: 10_000 });
   const dataDir = o.dataDir ?? tempDir('station-data');
   const { deck: _d, faults: _f, boxCapacity: _b, ...rest } = o;
   const station = await startStation({

@@ -42,7 +42,7 @@ const scanner: ScannerDriver = {
 };
 
 async function main(): Promise<void> {
-  const station = await startStation({ dataDir, election: ELECTION, electionKeys: keysFile, precinct: PRECINCT, scanner, stationPassphrase: PASSPHRASE, pins: { ...PINS }, readerWorkers: 0, log: (m) => process.stderr.write(`station: ${m}\n`) });
+  const station = await startStation({ dataDir, election: ELECTION, electionKeys: keysFile, precinct: PRECINCT, scanner, stationPassphrase: PASSPHRASE, pins: { ...PINS }, readerWorkers: 0, reconcileWaitMs: 60_000, log: (m) => process.stderr.write(`station: ${m}\n`) });
   const say = (o: unknown): void => {
     process.stdout.write(`${JSON.stringify(o)}\n`);
   };
