@@ -11,11 +11,12 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only app/main may import electron.' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only app/main and app/preload may import electron.' }] }],
     },
   },
   {
-    files: ['app/main/**/*.ts'],
+    // the main process and the preload are the two ends of the Electron bridge; nothing else may import it
+    files: ['app/main/**/*.ts', 'app/preload/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

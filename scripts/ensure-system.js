@@ -14,7 +14,7 @@ const SYSTEM = [
   { command: 'pdftoppm', pkg: 'poppler-utils', for: ['test'], why: 'rasterises printed ballots and tapes' },
   { command: 'pdftotext', pkg: 'poppler-utils', for: ['test'], why: 'extracts text from printed PDFs' },
   { command: 'zbarimg', pkg: 'zbar-tools', for: ['test'], why: 'independent QR decoder for printed ballots' },
-  { command: 'socat', pkg: 'socat', for: ['test'], why: 'pseudo-terminal pair for the serial scanner simulator' },
+  { command: 'socat', pkg: 'socat', for: ['start', 'test'], why: 'pseudo-terminal pair for the serial scanner simulator' },
   { command: 'scanimage', pkg: 'sane-utils', for: ['test'], why: "SANE scanner driver tests (pnm backend)" },
   { command: 'litecoind', pkg: 'litecoind', for: ['test'], why: 'regtest chain nodes for publishing tests' },
   { command: 'chromium', pkg: 'chromium', for: ['test'], why: 'runs the kiosk UI in browser tests (playwright-core drives it)' },

@@ -4,7 +4,6 @@
  * Node, no electron object. Sandboxed preloads cannot load local modules at run time, so this file
  * imports only types besides electron and repeats the channel names of kiosk-api.ts (checked by a test).
  */
-// eslint-disable-next-line no-restricted-imports -- the preload is the renderer end of the IPC bridge and must use contextBridge/ipcRenderer
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { StationEvent } from '../station/api';
 import type { KioskApi } from './kiosk-api';
