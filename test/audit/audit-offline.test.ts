@@ -170,6 +170,18 @@ describe('audit verify with no node', () => {
     expect(failedLines(r).join('\n')).toMatch(c.expected(ctx));
   });
 
+  it('fails (exit 1) on a directory that is not a bundle, naming the file', async () => {
+    const none = await runCli(['audit', 'verify', '--bundle', path.join(work, 'nowhere')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no such bundle directory/);
+    const empty = path.join(work, 'empty');
+    fs.mkdirSync(empty);
+    const r = await runCli(['audit', 'verify', '--bundle', empty, '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { failures: { check: string; detail: string }[] };
+    expect(report.failures.map((f) => `${f.check}: ${f.detail}`)).toEqual(['manifest: manifest.json: missing from the bundle', 'bundle: station-key.json: missing from the bundle']);
+  });
+
   it('refuses publications that do not belong to the bundle', () => {
     const pub = JSON.parse(fs.readFileSync(path.join(bundle, 'publication', 'batch-000001.json'), 'utf8')) as Publication;
     expect(() => completeBundle(bundle, [{ ...pub, checkpointDigest: '00'.repeat(32) }])).toThrow(/checkpoint digest 0{64} is not the bundle's batch 1 checkpoint/);
