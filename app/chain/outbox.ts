@@ -235,15 +235,14 @@ export class Outbox {
 
   // coins
 
-  /** An outpoint belongs to one role only: both profiles may point at one chain and one address. */
   private insertCoin(role: Role, c: Coin, source: 'node' | 'funding-file' | 'change', spentBy: string | null): void {
-    this.db
-      .prepare('INSERT INTO coins (role, txid, vout, value, source, spent_by) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM coins WHERE txid = ? AND vout = ?)')
-      .run(role, c.txid, c.vout, Number(c.value), source, spentBy, c.txid, c.vout);
+    this.db.prepare('INSERT OR IGNORE INTO coins (role, txid, vout, value, source, spent_by) VALUES (?, ?, ?, ?, ?, ?)').run(role, c.txid, c.vout, Number(c.value), source, spentBy);
   }
 
-  knowsCoin(txid: string, vout: number): boolean {
-    return this.db.prepare('SELECT 1 FROM coins WHERE txid = ? AND vout = ?').get(txid, vout) !== undefined;
+  /** Whether the outbox holds this outpoint (for `role`, or for any role). */
+  knowsCoin(txid: string, vout: number, role?: Role): boolean {
+    const row = role === undefined ? this.db.prepare('SELECT 1 FROM coins WHERE txid = ? AND vout = ?').get(txid, vout) : this.db.prepare('SELECT 1 FROM coins WHERE role = ? AND txid = ? AND vout = ?').get(role, txid, vout);
+    return row !== undefined;
   }
 
   addCoin(role: Role, c: Coin, source: 'node' | 'funding-file' | 'change'): void {

@@ -19,6 +19,7 @@ import { PublishError, RpcError } from './errors';
 import { RECORDS_HEADER_BYTES, anchorCommitment, decodeRecordsField, encodeAnchor, encodeRecordsField, recordsDigest } from './formats';
 import type { Publication } from './formats';
 import { publishLayout } from './layout';
+import { chainNetwork } from './networks';
 import type { PublishLayout } from './layout';
 import { Outbox } from './outbox';
 import type { BatchStatus, Role, TxRow } from './outbox';
@@ -191,6 +192,17 @@ function importFundingFile(outbox: Outbox, file: string): void {
   for (const c of parsed.data.coins) outbox.addCoin(c.role, { txid: c.txid, vout: c.vout, value: BigInt(c.valueSat) }, 'funding-file');
 }
 
+/**
+ * Whether the two profiles spend from one chain: the same network, and for regtest (where two nodes are two
+ * chains, whose early coinbases can even share txids) the same node.
+ */
+export function sharesCoins(chains: ChainsConfig): boolean {
+  const r = chains.records;
+  const a = chains.anchor;
+  if (r.network !== a.network || r.address !== a.address) return false;
+  return chainNetwork(r.network).nodeChain !== 'regtest' || (r.rpc !== undefined && r.rpc.url === a.rpc?.url);
+}
+
 /** Coins for a role worth at least `need`: from the outbox first, then (online) from the node's UTXO set. */
 async function pickCoin(pass: Pass, role: Role, profile: ChainProfile, need: bigint): Promise<Coin> {
   const fromOutbox = pass.outbox.availableCoins(role).find((c) => c.value >= need);
@@ -200,8 +212,9 @@ async function pickCoin(pass: Pass, role: Role, profile: ChainProfile, need: big
   if (node !== undefined) {
     const scan = await node.client.scanAddress(address);
     // take one new coin, not all: the other role may fund from the same address on the same chain
+    const shared = sharesCoins(pass.opts.chains);
     const found = scan.unspents
-      .filter((u) => !pass.outbox.knowsCoin(u.txid, u.vout))
+      .filter((u) => !pass.outbox.knowsCoin(u.txid, u.vout, shared ? undefined : role))
       .map((u) => ({ txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }))
       .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
       .find((c) => c.value >= need);
@@ -407,9 +420,12 @@ async function trackRole(pass: Pass, role: Role): Promise<void> {
             pass.outbox.setState(t.txid, state, { blockHash: at.hash, blockHeight: at.height });
             if (state === 'confirmed') pass.outbox.event(b.batch, t.txid, 'confirmed', `${at.confirmations} confirmations, block ${at.hash} at height ${at.height}`);
           }
+        } else if (t.state === 'replaced') {
+          // a replaced anchor that was mined and is no longer: it stays replaced, its replacement is tracked
+          pass.outbox.setState(t.txid, 'replaced', { blockHash: null, blockHeight: null });
         } else {
           if (t.state !== 'broadcast') pass.outbox.setState(t.txid, 'broadcast', { blockHash: null, blockHeight: null });
-          if (at.where === 'unknown' && t.state !== 'replaced') {
+          if (at.where === 'unknown') {
             // dropped by a reorg or evicted: the stored bytes go out again
             try {
               await node.client.sendRawTransaction(t.hex);
