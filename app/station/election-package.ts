@@ -27,7 +27,7 @@ export class PackageError extends Error {
 
 export interface ElectionPackage {
   readonly election: ValidElection;
-  /** SHA-256 of the definition file's bytes: the hash the ledger's genesis names (and `ledger export` checks) */
+  /** SHA-256 of the definition file's bytes: names the exact file a data directory was configured with */
   readonly fileHash: string;
   readonly publicKeys: ElectionPublicKeys;
   readonly profile: CalibrationProfile;
@@ -109,13 +109,13 @@ export function installPackage(dataDir: string, loaded: ReturnType<typeof loadPa
   const target = path.join(dir, PACKAGE_FILES.election);
   if (fs.existsSync(target)) {
     const have = fs.readFileSync(target);
-    const haveHash = crypto.createHash('sha256').update(have).digest('hex');
-    if (haveHash !== loaded.pkg.fileHash) {
-      const other = parseElectionText(have.toString('utf8'), target);
-      const name = other.ok ? `"${other.value.definition.election.title}" (${other.value.definition.election.id})` : 'another election';
+    const other = parseElectionText(have.toString('utf8'), target);
+    // the same election re-indented or re-ordered is the same election: compare the canonical hash
+    if (!other.ok || other.value.hash !== loaded.pkg.election.hash) {
+      const name = other.ok ? `"${other.value.definition.election.title}" (${other.value.definition.election.id}), election hash ${other.value.hash.slice(0, 16)}…,` : 'an election whose definition no longer validates';
       throw new PackageError(
         dataDir,
-        `this data directory is configured for ${name}, election file hash ${haveHash.slice(0, 16)}…, not for "${loaded.pkg.election.definition.election.title}" (${loaded.pkg.election.definition.election.id}), hash ${loaded.pkg.fileHash.slice(0, 16)}…: use another data directory`,
+        `this data directory is configured for ${name} not for "${loaded.pkg.election.definition.election.title}" (${loaded.pkg.election.definition.election.id}), election hash ${loaded.pkg.election.hash.slice(0, 16)}…: use another data directory`,
       );
     }
     const keysFile = path.join(dir, PACKAGE_FILES.keys);

@@ -11,7 +11,7 @@ import { POLLS_STATES } from './api';
  */
 export const StationStateSchema = z.strictObject({
   format: z.literal('tallyproof-station-state/1'),
-  /** SHA-256 of the election definition file this state belongs to */
+  /** the election hash (canonical definition) this state belongs to */
   election: z.string().regex(/^[0-9a-f]{64}$/),
   polls: z.enum(POLLS_STATES),
   lockout: z.strictObject({ failures: z.number().int().min(0), until: z.string().nullable() }),

@@ -219,7 +219,8 @@ class StationService implements Station {
     return {
       format: 'tallyproof-ledger/1',
       mode,
-      election: { hash: this.pkg.fileHash, title: this.pkg.election.definition.election.title, contests: contestMap(this.pkg.election) },
+      // the election hash every ballot's voting ID carries (canonical JSON), as `ledger export` checks it
+      election: { hash: this.pkg.election.hash, title: this.pkg.election.definition.election.title, contests: contestMap(this.pkg.election) },
       station: { id: this.key.stationId, number: this.opts.stationNumber ?? 1, publicKey: toHex(this.key.publicKey) },
     };
   }
@@ -1023,7 +1024,7 @@ function checkGenesis(ledger: Ledger, want: Genesis): void {
   const g = ledger.genesis;
   if (g.election.hash !== want.election.hash) {
     ledger.close();
-    throw new StationStartError(`${ledger.file}: this ledger is for election file hash ${g.election.hash.slice(0, 16)}… ("${g.election.title}"), not ${want.election.hash.slice(0, 16)}…`);
+    throw new StationStartError(`${ledger.file}: this ledger is for election hash ${g.election.hash.slice(0, 16)}… ("${g.election.title}"), not ${want.election.hash.slice(0, 16)}…`);
   }
   if (g.station.publicKey !== want.station.publicKey) {
     ledger.close();
@@ -1048,8 +1049,8 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const key = loadOrCreateStationKey(layout.stationKey, opts.stationId ?? `station-${opts.precinct}`, opts.stationPassphrase);
   const stateFile = path.join(stationDir(opts.dataDir), 'state.json');
   const existing = readState(stateFile);
-  if (existing !== undefined && existing.election !== loaded.pkg.fileHash) throw new StationStartError(`${stateFile}: the station state belongs to another election file (${existing.election.slice(0, 16)}…)`);
-  const state = existing ?? initialState(loaded.pkg.fileHash);
+  if (existing !== undefined && existing.election !== loaded.pkg.election.hash) throw new StationStartError(`${stateFile}: the station state belongs to another election (hash ${existing.election.slice(0, 16)}…)`);
+  const state = existing ?? initialState(loaded.pkg.election.hash);
   if (existing === undefined) writeState(stateFile, state);
   const pins = await PinBook.fromClear(opts.pins);
   fs.mkdirSync(path.dirname(layout.ledger('official')), { recursive: true });
@@ -1058,7 +1059,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   const genesis: Genesis = {
     format: 'tallyproof-ledger/1',
     mode: 'official',
-    election: { hash: loaded.pkg.fileHash, title: loaded.pkg.election.definition.election.title, contests: contestMap(loaded.pkg.election) },
+    election: { hash: loaded.pkg.election.hash, title: loaded.pkg.election.definition.election.title, contests: contestMap(loaded.pkg.election) },
     station: { id: key.stationId, number: opts.stationNumber ?? 1, publicKey: toHex(key.publicKey) },
   };
   const official = firstStart ? Ledger.create(officialFile, genesis) : Ledger.open(officialFile);
