@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NETWORKS } from '../../ballots/identity/networks';
-import { completeBundle } from '../../app/chain/bundle-complete';
 import { otsPath } from '../../app/chain/bundle-files';
 import { TAMPER_CASES, failedLines, tampered } from './tamper';
 import type { AuditReport } from '../../app/chain/audit-verify';
@@ -10,8 +9,6 @@ import type { Publication } from '../../app/chain/formats';
 import { KNOWN_GENESIS } from '../../app/chain/headers';
 import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
-import { exportBundle } from '../../app/ledger/export';
-import { dataLayout } from '../../app/ledger/layout';
 import { decodeRecord } from '../../app/ledger/record';
 import { runCli } from '../support/cli';
 import { startRegtestNode } from '../support/litecoind';
@@ -76,9 +73,10 @@ beforeAll(async () => {
   publications = [1, 2, 3].map((n) => PublicationSchema.parse(JSON.parse(fs.readFileSync(publishLayout(work, 'official').publicationFile(n), 'utf8'))));
 
   bundle = path.join(work, 'bundle');
-  exportBundle(dataLayout(work).ledger('official'), bundle);
-  const result = completeBundle(bundle, publications);
-  expect(result).toMatchObject({ publications: 3, proofs: 23 });
+  // the auditor's path: `ledger export` finds the publication files and adds them and a .ots per ballot
+  const exported = await runCli(['ledger', 'export', '--data', work, '--out', bundle]);
+  expect(exported.stderr).toBe('');
+  expect(JSON.parse(exported.stdout)).toMatchObject({ batches: 3, records: 23, published: 3, proofs: 23 });
   const b1 = JSON.parse(fs.readFileSync(path.join(bundle, 'batches', 'batch-000001.json'), 'utf8')) as BatchJson;
   firstBallot = decodeRecord(Buffer.from(b1.records[0]?.record ?? '', 'hex')).ballotId;
 });
