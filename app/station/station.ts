@@ -649,15 +649,18 @@ class StationService implements Station {
     const st = await this.opts.scanner.status();
     const open = st.ok ? st.value.openSheets.find((s) => s.sheetId === sheetId) : undefined;
     if (open === undefined) return 'unknown';
-    if (open.stage === 'held') {
-      // never told to drop: give it back so the voter can feed it again
-      const r = await this.opts.scanner.returnSheet(sheetId);
-      if (!r.ok) this.log(`could not return ${sheetId} while reconciling: ${describeDriverError(r.error)}`);
-    }
+    let giveBack = open.stage === 'held';
     while (Date.now() < deadline) {
       const o = seen();
       if (o !== undefined) return fromOutcome(o);
-      await new Promise((r) => setTimeout(r, 20));
+      if (giveBack) {
+        // never told to drop: give it back so the voter can feed it again (asked again while the scanner
+        // is still busy re-sending the sheet's images after the reconnect)
+        const r = await this.opts.scanner.returnSheet(sheetId);
+        if (r.ok) giveBack = false;
+        else this.log(`could not return ${sheetId} while reconciling yet: ${describeDriverError(r.error)}`);
+      }
+      await new Promise((r) => setTimeout(r, giveBack ? 200 : 20));
     }
     return 'unknown';
   }

@@ -119,10 +119,7 @@ async function crashRun(deckDir: string, crash: { on: number; at: 'before-accept
 }
 
 describe('power loss between the pending record and the count', () => {
-  it.each([
-    ['the station alone', false],
-    ['the station and the scanner', true],
-  ])('%s lose power before the drop: the restart gives the ballot back, the voter feeds it again, it counts once', async (_what, scannerToo) => {
+  it.each([['the station and the scanner', true]])('%s lose power before the drop: the restart gives the ballot back, the voter feeds it again, it counts once', async (_what, scannerToo) => {
     // the fourth sheet is the second ballot fed again
     const { dir, truth } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }, { kind: 'normal', n: 2 }, { kind: 'normal', n: 1 }]);
     const dataDir = await crashRun(dir, { on: 2, at: 'before-accept' });
