@@ -4,6 +4,10 @@ import { err, ok } from '../result';
 import type { GrayImage } from '../gray-image';
 import { isPnm, parsePnm } from './pnm';
 
+// Every scan is a new image: libvips' operation cache (50 MB by default) would only hold on to pages a
+// station never decodes twice, and makes the process's memory climb by that much over a day.
+sharp.cache(false);
+
 /** A 300 dpi legal page is 10.7 Mpx; anything past 64 Mpx is not a page from a ballot scanner. */
 export const MAX_PIXELS = 64_000_000;
 /** Below ~100 dpi a letter page is under 850 px wide: too coarse to read a 5.5 mm oval. */
