@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
-import { qrSymbol } from '../../ballots/print/qr';
+import { drawQrModules, qrSymbol } from '../../ballots/print/qr';
 import { assertNever } from '../../ballots/result';
 import { ReportError } from './errors';
 import type { Face } from './fonts';
@@ -63,18 +63,7 @@ function draw(doc: PDFKit.PDFDocument, op: DrawOp): void {
       const module = op.size / (symbol.modules + 8);
       const x0 = op.x + 4 * module;
       const y0 = op.y + 4 * module;
-      // one rectangle per run of dark modules: adjacent squares leave hairline seams in some rasterisers
-      for (let row = 0; row < symbol.modules; row++) {
-        for (let col = 0; col < symbol.modules; ) {
-          if (!symbol.data[row * symbol.modules + col]) {
-            col++;
-            continue;
-          }
-          const start = col;
-          while (col < symbol.modules && symbol.data[row * symbol.modules + col]) col++;
-          doc.rect(x0 + start * module, y0 + row * module, (col - start) * module, module);
-        }
-      }
+      drawQrModules(doc, symbol, x0, y0, module);
       doc.fill('#000000');
       break;
     }

@@ -4,7 +4,7 @@ import { loadFont } from '../layout';
 import type { Result } from '../result';
 import { assertNever, ok } from '../result';
 import type { QrPlacementError } from './qr';
-import { placeSymbol } from './qr';
+import { drawQrModules, placeSymbol } from './qr';
 
 const MM = 72 / 25.4;
 
@@ -93,18 +93,7 @@ function drawOp(doc: PDFKit.PDFDocument, op: DrawOp, codes: SideCodes): Result<t
       const placed = placeSymbol(codes[op.code], op.rect);
       if (!placed.ok) return placed;
       const { symbol, module, x, y } = placed.value;
-      // One rectangle per run of dark modules: adjacent squares leave hairline seams in some rasterisers.
-      for (let row = 0; row < symbol.modules; row++) {
-        for (let col = 0; col < symbol.modules; ) {
-          if (!symbol.data[row * symbol.modules + col]) {
-            col++;
-            continue;
-          }
-          const start = col;
-          while (col < symbol.modules && symbol.data[row * symbol.modules + col]) col++;
-          doc.rect(x + start * module, y + row * module, (col - start) * module, module);
-        }
-      }
+      drawQrModules(doc, symbol, x, y, module);
       doc.fill('black');
       break;
     }

@@ -40,3 +40,26 @@ export function placeSymbol(text: string, box: Rect): Result<PlacedSymbol, QrPla
   const size = module * symbol.modules;
   return ok({ symbol, module, x: box.x + (box.width - size) / 2, y: box.y + (box.height - size) / 2 });
 }
+
+/** What drawQrModules needs of a PDF document (pdfkit's PDFDocument). */
+export interface RectSink {
+  rect(x: number, y: number, w: number, h: number): unknown;
+}
+
+/**
+ * Adds the symbol's dark modules to the current path, one rectangle per run of dark modules in a row:
+ * adjacent squares leave hairline seams in some rasterisers. The caller fills.
+ */
+export function drawQrModules(doc: RectSink, symbol: QrSymbol, x: number, y: number, module: number): void {
+  for (let row = 0; row < symbol.modules; row++) {
+    for (let col = 0; col < symbol.modules; ) {
+      if (!symbol.data[row * symbol.modules + col]) {
+        col++;
+        continue;
+      }
+      const start = col;
+      while (col < symbol.modules && symbol.data[row * symbol.modules + col]) col++;
+      doc.rect(x + start * module, y + row * module, (col - start) * module, module);
+    }
+  }
+}

@@ -1,13 +1,9 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { address as btcAddress } from 'bitcoinjs-lib';
 import type { NetworkName } from '../../ballots/identity';
 import { ballotAddressPath, deriveBallotAddress, deterministicRng, randomSerials } from '../../ballots/identity';
 import { fixedKeys } from './fixtures';
+import type { RegtestNode } from '../support/litecoind';
+import { startRegtestNode } from '../support/litecoind';
 
 /*
  * An independent implementation checks our BIP32 path and P2PKH encoding: a real `litecoind -regtest`
@@ -15,84 +11,19 @@ import { fixedKeys } from './fixtures';
  * we print. Florincoin regtest and Bitcoin test/regtest use the same tpub version, so their key hashes are
  * checked against it too.
  */
-const RPC_USER = 'tallyproof';
-const RPC_PASSWORD = 'identity-test';
+let node: RegtestNode | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-let daemon: ChildProcess | undefined;
-let datadir: string;
-let rpcPort: number;
-let daemonLog = '';
-
-async function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${rpcPort}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${RPC_USER}:${RPC_PASSWORD}`).toString('base64')}` },
-    body: JSON.stringify({ jsonrpc: '1.0', id: method, method, params }),
-  });
-  const body = (await res.json()) as { result: T; error: { message: string } | null };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
+function rpc<T>(method: string, params: unknown[] = []): Promise<T> {
+  if (node === undefined) throw new Error('litecoind did not start');
+  return node.rpc<T>(method, params);
 }
 
 beforeAll(async () => {
-  datadir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-litecoind-'));
-  rpcPort = await freePort();
-  const p2pPort = await freePort();
-  daemon = spawn(
-    'litecoind',
-    [
-      '-regtest',
-      `-datadir=${datadir}`,
-      '-server',
-      '-listen=0',
-      `-port=${p2pPort}`,
-      `-rpcport=${rpcPort}`,
-      '-rpcbind=127.0.0.1',
-      '-rpcallowip=127.0.0.1',
-      `-rpcuser=${RPC_USER}`,
-      `-rpcpassword=${RPC_PASSWORD}`,
-      '-disablewallet',
-      '-printtoconsole',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  daemon.stdout?.on('data', (d: Buffer) => void (daemonLog = (daemonLog + d.toString()).slice(-4000)));
-  daemon.stderr?.on('data', (d: Buffer) => void (daemonLog = (daemonLog + d.toString()).slice(-4000)));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (daemon.exitCode !== null) throw new Error(`litecoind exited (${daemon.exitCode}):\n${daemonLog}`);
-    try {
-      await rpc('getblockchaininfo');
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`litecoind did not answer within 60 s:\n${daemonLog}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  node = await startRegtestNode({ wallet: false });
 });
 
 afterAll(async () => {
-  if (daemon && daemon.exitCode === null) {
-    const exited = new Promise((r) => daemon?.once('exit', r));
-    try {
-      await rpc('stop');
-    } catch {
-      daemon.kill('SIGTERM');
-    }
-    await exited;
-  }
-  fs.rmSync(datadir, { recursive: true, force: true });
+  await node?.destroy();
 });
 
 async function litecoindAddress(xpub: string, serial: string): Promise<string> {
