@@ -8,13 +8,13 @@ import { completeBundle } from '../../app/chain/bundle-complete';
 import { ManifestSchema, readJson } from '../../app/chain/bundle-files';
 import type { CarriedBlock, Publication } from '../../app/chain/formats';
 import { RECORDS_HEADER_BYTES, anchorCommitment, encodeAnchor, encodeRecordsField, recordsDigest } from '../../app/chain/formats';
-import { meetsTarget } from '../../app/chain/headers';
 import { checkpointDigest } from '../../app/ledger/checkpoint';
 import { exportBundle } from '../../app/ledger/export';
 import { Ledger } from '../../app/ledger/ledger';
 import { decodeRecord } from '../../app/ledger/record';
 import { packRecords } from '../../app/ledger/record-pack';
 import { runCli } from '../support/cli';
+import { mineHeader } from './regtest-header';
 import { TAMPER_CASES, failedLines, tampered } from './tamper';
 import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from '../ledger/fixtures';
 
@@ -45,19 +45,6 @@ function dataTx(data: Uint8Array): { txid: string; hex: string } {
   const witness = Buffer.concat([Buffer.from([2, 71]), crypto.randomBytes(71), Buffer.from([33]), crypto.randomBytes(33)]);
   const hex = Buffer.concat([Buffer.from('020000000001', 'hex'), Buffer.from([1]), input, Buffer.from([2]), opReturn, change, witness, Buffer.alloc(4)]).toString('hex');
   return { txid: parseTx(hex, { floData: false }).txid, hex };
-}
-
-function mineHeader(prev: Uint8Array, merkleRoot: Uint8Array, time: number): Buffer {
-  const h = Buffer.alloc(80);
-  h.writeInt32LE(0x20000000, 0);
-  Buffer.from(prev).copy(h, 4);
-  Buffer.from(merkleRoot).copy(h, 36);
-  h.writeUInt32LE(time, 68);
-  h.writeUInt32LE(0x207fffff, 72);
-  for (let nonce = 0; ; nonce++) {
-    h.writeUInt32LE(nonce, 76);
-    if (meetsTarget(h, 'sha256d')) return h;
-  }
 }
 
 /** A chain from height `from`: first a block holding `txs` (after a coinbase stand-in), then `after` empty blocks. */

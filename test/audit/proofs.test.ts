@@ -6,6 +6,7 @@ import { BlockProofError, blockMerkleRoot, branchOps, displayFromInternal, merkl
 import { anchorCommitment, encodeAnchor } from '../../app/chain/formats';
 import { HeaderError, checkHeaderChain, meetsTarget, networkFor, parseHeader, targetFromBits } from '../../app/chain/headers';
 import { applyOp, parseDetached, reachedAttestations } from '../../app/chain/ots';
+import { mineHeader } from './regtest-header';
 import type { OtsOp } from '../../app/chain/ots';
 import type { BallotProofInput } from '../../app/chain/ots-ballot';
 import { BallotProofError, anchorPathFor, buildBallotOts, checkBallotOts, inclusionOps } from '../../app/chain/ots-ballot';
@@ -30,20 +31,6 @@ function anchorTx(data: Uint8Array, witness: boolean): Buffer {
   const body = Buffer.concat([Buffer.from([1]), input, Buffer.from([2]), out1, out2]);
   const wit = Buffer.concat([Buffer.from([2, 71]), crypto.randomBytes(71), Buffer.from([33]), crypto.randomBytes(33)]);
   return Buffer.concat([Buffer.from('02000000', 'hex'), witness ? Buffer.from('0001', 'hex') : Buffer.alloc(0), body, witness ? wit : Buffer.alloc(0), Buffer.alloc(4)]);
-}
-
-/** Grinds a header at regtest difficulty (nBits 0x207fffff: about one try in two). */
-function mineHeader(prev: Uint8Array, merkleRoot: Uint8Array, time: number): Buffer {
-  const h = Buffer.alloc(80);
-  h.writeInt32LE(0x20000000, 0);
-  Buffer.from(prev).copy(h, 4);
-  Buffer.from(merkleRoot).copy(h, 36);
-  h.writeUInt32LE(time, 68);
-  h.writeUInt32LE(0x207fffff, 72);
-  for (let nonce = 0; ; nonce++) {
-    h.writeUInt32LE(nonce, 76);
-    if (meetsTarget(h, 'sha256d')) return h;
-  }
 }
 
 interface Scenario {
