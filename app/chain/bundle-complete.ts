@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from '../ledger/durable-fs';
+import { fsyncDir, writeFileSynced } from '../ledger/durable-fs';
 import { decodeRecord } from '../ledger/record';
 import { parseTx } from './audit-tx';
 import type { BatchFile, Manifest } from './bundle-files';
@@ -156,13 +156,7 @@ function replaceBundle(dir: string, changed: ReadonlyMap<string, Uint8Array>): v
       const target = path.join(tmp, rel);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       dirs.add(path.dirname(target));
-      const fd = fs.openSync(target, 'wx', 0o644);
-      try {
-        fs.writeFileSync(fd, data);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      writeFileSynced(target, data, { exclusive: true });
     };
     for (const rel of listFiles(dir)) if (!changed.has(rel)) write(rel, fs.readFileSync(path.join(dir, rel)));
     for (const [rel, data] of changed) write(rel, data);

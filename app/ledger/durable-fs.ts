@@ -1,8 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Writes a file and flushes it and its directory entry to disk before returning. */
-export function writeFileDurably(file: string, data: string | Uint8Array, opts: { exclusive?: boolean; mode?: number } = {}): void {
+export interface WriteOptions {
+  /** fail if the file exists */
+  readonly exclusive?: boolean;
+  readonly mode?: number;
+}
+
+/** Writes a file and flushes its bytes to disk; its directory entry is the caller's (one fsync per directory, or a rename after). */
+export function writeFileSynced(file: string, data: string | Uint8Array, opts: WriteOptions = {}): void {
   const fd = fs.openSync(file, opts.exclusive ? 'wx' : 'w', opts.mode ?? 0o644);
   try {
     fs.writeFileSync(fd, data);
@@ -10,6 +16,11 @@ export function writeFileDurably(file: string, data: string | Uint8Array, opts: 
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Writes a file and flushes it and its directory entry to disk before returning. */
+export function writeFileDurably(file: string, data: string | Uint8Array, opts: WriteOptions = {}): void {
+  writeFileSynced(file, data, opts);
   fsyncDir(path.dirname(file));
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { toHex } from './bytes';
 import { canonicalJson } from './canonical-json';
-import { fsyncDir } from './durable-fs';
+import { fsyncDir, writeFileSynced } from './durable-fs';
 import { LedgerError } from './errors';
 import { MerkleTree } from './merkle';
 import type { ClosedBatchView } from './replay';
@@ -135,13 +135,7 @@ function writeAtomically(out: string, files: ReadonlyMap<string, Uint8Array>): v
       const target = path.join(tmp, rel);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       dirs.add(path.dirname(target));
-      const fd = fs.openSync(target, 'wx', 0o644);
-      try {
-        fs.writeFileSync(fd, data);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      writeFileSynced(target, data, { exclusive: true });
     }
     for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
     fs.renameSync(tmp, out);

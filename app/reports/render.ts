@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileSynced } from '../ledger/durable-fs';
 import PDFDocument from 'pdfkit';
 import { drawQrModules, qrSymbol } from '../../ballots/print/qr';
 import { assertNever } from '../../ballots/result';
@@ -77,13 +78,7 @@ export function writePdfFile(file: string, bytes: Uint8Array): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    const fd = fs.openSync(tmp, 'w', 0o644);
-    try {
-      fs.writeFileSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeFileSynced(tmp, bytes);
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
