@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import * as fontkit from 'fontkit';
-import { FONT_FILES } from '../../ballots/layout/fonts';
+import type { LoadedFont } from '../../ballots/layout/fonts';
+import { FONT_FILES, loadFontFile, wrapToWidth } from '../../ballots/layout/fonts';
 
 /**
  * The tape faces: the ballots' DejaVu Sans (so names print exactly as on the ballot, accents, Greek and
@@ -15,21 +14,8 @@ const FILES: Record<Face, string> = {
   mono: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf'),
 };
 
-interface Loaded {
-  readonly font: fontkit.Font;
-  readonly bytes: Buffer;
-}
-
-const cache = new Map<Face, Loaded>();
-
-export function loadFace(face: Face): Loaded {
-  let f = cache.get(face);
-  if (f === undefined) {
-    const bytes = fs.readFileSync(FILES[face]);
-    f = { font: fontkit.create(bytes) as fontkit.Font, bytes };
-    cache.set(face, f);
-  }
-  return f;
+export function loadFace(face: Face): LoadedFont {
+  return loadFontFile(FILES[face]);
 }
 
 /** Width in mm of one line at `size` mm (em size). */
@@ -44,29 +30,9 @@ export function ascentOf(face: Face, size: number): number {
   return (font.ascent / font.unitsPerEm) * size;
 }
 
-/** Greedy word wrap to `width` mm; a word longer than a line is cut by characters. */
+/** Greedy word wrap to `width` mm, as the ballots wrap; a word longer than a line is cut by characters. */
 export function wrap(text: string, face: Face, size: number, width: number): string[] {
-  const lines: string[] = [];
-  for (const paragraph of text.split('\n')) {
-    let line = '';
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      const candidate = line === '' ? word : `${line} ${word}`;
-      if (measure(candidate, face, size) <= width) {
-        line = candidate;
-        continue;
-      }
-      if (line !== '') lines.push(line);
-      line = word;
-      while (line.length > 1 && measure(line, face, size) > width) {
-        let cut = line.length - 1;
-        while (cut > 1 && measure(line.slice(0, cut), face, size) > width) cut--;
-        lines.push(line.slice(0, cut));
-        line = line.slice(cut);
-      }
-    }
-    lines.push(line);
-  }
-  return lines;
+  return wrapToWidth(text, width, (line) => measure(line, face, size));
 }
 
 /** Characters no face can print: a tape must not silently drop a letter of a name. */

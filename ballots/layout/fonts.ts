@@ -11,22 +11,27 @@ export const FONT_FILES: Record<FontFace, string> = {
   bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
 };
 
-interface LoadedFont {
+export interface LoadedFont {
   readonly font: fontkit.Font;
   readonly bytes: Buffer;
 }
 
-const cache = new Map<FontFace, LoadedFont>();
+const cache = new Map<string, LoadedFont>();
 
-export function loadFont(face: FontFace): LoadedFont {
-  let f = cache.get(face);
+/** A font file read and parsed once per process (the ballots' faces, and the tapes' mono face). */
+export function loadFontFile(file: string): LoadedFont {
+  let f = cache.get(file);
   if (!f) {
-    const bytes = fs.readFileSync(FONT_FILES[face]);
+    const bytes = fs.readFileSync(file);
     const font = fontkit.create(bytes) as fontkit.Font;
     f = { font, bytes };
-    cache.set(face, f);
+    cache.set(file, f);
   }
   return f;
+}
+
+export function loadFont(face: FontFace): LoadedFont {
+  return loadFontFile(FONT_FILES[face]);
 }
 
 /** Width in mm of a single line of text at `size` mm (em size). */
@@ -37,20 +42,25 @@ export function textWidth(text: string, face: FontFace, size: number): number {
 
 /** Greedy word wrap to `width` mm; a word longer than the line is broken by characters. */
 export function wrapText(text: string, face: FontFace, size: number, width: number): string[] {
+  return wrapToWidth(text, width, (s) => textWidth(s, face, size));
+}
+
+/** The same greedy wrap for any way of measuring a line (the tapes measure with their own faces). */
+export function wrapToWidth(text: string, width: number, measure: (line: string) => number): string[] {
   const lines: string[] = [];
   for (const paragraph of text.split('\n')) {
     let line = '';
     for (const word of paragraph.split(/\s+/).filter(Boolean)) {
       const candidate = line ? `${line} ${word}` : word;
-      if (textWidth(candidate, face, size) <= width) {
+      if (measure(candidate) <= width) {
         line = candidate;
         continue;
       }
       if (line) lines.push(line);
       line = word;
-      while (textWidth(line, face, size) > width && line.length > 1) {
+      while (measure(line) > width && line.length > 1) {
         let cut = line.length - 1;
-        while (cut > 1 && textWidth(line.slice(0, cut), face, size) > width) cut--;
+        while (cut > 1 && measure(line.slice(0, cut)) > width) cut--;
         lines.push(line.slice(0, cut));
         line = line.slice(cut);
       }
