@@ -263,18 +263,7 @@ export class Ledger {
    * the station appends one ballot per transaction.
    */
   transaction<T>(fn: () => T): T {
-    this.assertOpen();
-    const saved = { head: this.head, batch: this.batch, undo: this.undo.length };
-    try {
-      const out = this.runInTx(fn) as T;
-      if (!this.db.inTransaction) this.undo = [];
-      return out;
-    } catch (e) {
-      while (this.undo.length > saved.undo) (this.undo.pop() as () => void)();
-      this.head = saved.head;
-      this.batch = saved.batch;
-      throw storageError(e, this.file);
-    }
+    return this.undoOnFailure(() => this.runInTx(fn) as T);
   }
 
   /**
@@ -284,11 +273,19 @@ export class Ledger {
    */
   private singleWrite<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
+    return this.undoOnFailure(fn);
+  }
+
+  /**
+   * Runs a write; if it throws, takes back the in-memory changes it made and the head and batch it moved.
+   * Once nothing is left uncommitted the undo steps are dropped.
+   */
+  private undoOnFailure<T>(run: () => T): T {
     this.assertOpen();
     const saved = { head: this.head, batch: this.batch, undo: this.undo.length };
     try {
-      const out = fn();
-      this.undo.length = saved.undo;
+      const out = run();
+      if (!this.db.inTransaction) this.undo = [];
       return out;
     } catch (e) {
       while (this.undo.length > saved.undo) (this.undo.pop() as () => void)();
