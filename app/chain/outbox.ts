@@ -61,7 +61,11 @@ export interface BatchStatus {
   readonly records: number;
   readonly fields: number;
   readonly recordsTxs: readonly { txid: string; chunk: number; state: TxState; height: number | null; block: string | null }[];
-  readonly anchor: { txid: string; state: TxState; height: number | null; block: string | null; feeRate: number; replaced: readonly string[] } | null;
+  /**
+   * the anchor of record; `replaced`: older versions it replaced; `abandoned`: replacements signed after it
+   * that will not be the anchor (the node refused them, or this older version was mined first)
+   */
+  readonly anchor: { txid: string; state: TxState; height: number | null; block: string | null; feeRate: number; replaced: readonly string[]; abandoned: readonly string[] } | null;
   readonly publication: string | null;
 }
 
@@ -203,15 +207,56 @@ export class Outbox {
     });
   }
 
-  /** A replacement anchor, stored before it is broadcast; the old one stays until the new one is seen. */
+  /**
+   * A replacement anchor, stored before it is broadcast; the old one is marked replaced until the new one
+   * is seen. Signing is deterministic, so a bump at a rate tried before gives a transaction the outbox
+   * already holds (refused or abandoned earlier): that row is taken up again rather than duplicated.
+   */
   recordReplacement(old: TxRow, next: SignedTx): void {
     this.tx(() => {
       this.db
-        .prepare("INSERT INTO txs (txid, batch, role, chunk, ord, hex, fee, vsize, fee_rate, state, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?)")
+        .prepare(
+          `INSERT INTO txs (txid, batch, role, chunk, ord, hex, fee, vsize, fee_rate, state, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'signed', ?)
+           ON CONFLICT (txid) DO UPDATE SET state = 'signed', replaced_by = NULL, block_hash = NULL, block_height = NULL, broadcast_height = NULL`,
+        )
         .run(next.txid, old.batch, old.role, old.chunk, old.ord + 1, next.hex, Number(next.fee), next.vsize, next.feeRate, old.txid);
       this.db.prepare("UPDATE txs SET state = 'replaced', replaced_by = ? WHERE txid = ?").run(next.txid, old.txid);
       this.db.prepare('UPDATE coins SET spent_by = ? WHERE spent_by = ?').run(next.txid, old.txid);
       this.eventRaw(old.batch, next.txid, 'replacement-signed', `replaces ${old.txid} at ${next.feeRate.toFixed(2)} sat/vB (was ${old.feeRate.toFixed(2)})`);
+    });
+  }
+
+  /**
+   * The node refused a replacement (replacement disabled, fee too low for its rules): the replacement is set
+   * aside (replaced, with the height of the refusal in broadcast_height so the next bump waits) and the
+   * transaction it was to replace is the one tracked again.
+   */
+  refuseReplacement(next: TxRow, height: number, reason: string): void {
+    const old = next.replaces;
+    if (old === null) throw new PublishError('conflict', `${next.txid} replaces nothing`);
+    this.tx(() => {
+      this.db.prepare("UPDATE txs SET state = 'replaced', replaced_by = NULL, broadcast_height = ? WHERE txid = ?").run(height, next.txid);
+      this.db.prepare("UPDATE txs SET state = 'broadcast', replaced_by = NULL WHERE txid = ?").run(old);
+      this.db.prepare('UPDATE coins SET spent_by = ? WHERE spent_by = ?').run(old, next.txid);
+      this.eventRaw(next.batch, next.txid, 'replacement-refused', `the node refused this replacement of ${old}: ${reason}; ${old} stays the anchor and is tracked`);
+    });
+  }
+
+  /**
+   * One version of a batch's anchor is in a block: it is the anchor of record, whichever fee it paid. Every
+   * other version (an older one it replaced, or a newer replacement signed after it went out) is marked
+   * replaced, and the coin they all spend is recorded as spent by the mined one. Returns the versions newly
+   * set aside.
+   */
+  settleAnchor(batch: number, winner: string): TxRow[] {
+    return this.tx(() => {
+      const others = this.allTxsOf(batch).filter((t) => t.role === 'anchor' && t.txid !== winner);
+      const setAside = others.filter((t) => t.state !== 'replaced');
+      for (const t of others) {
+        this.db.prepare("UPDATE txs SET state = 'replaced', block_hash = NULL, block_height = NULL WHERE txid = ?").run(t.txid);
+        this.db.prepare('UPDATE coins SET spent_by = ? WHERE spent_by = ?').run(winner, t.txid);
+      }
+      return setAside;
     });
   }
 
@@ -305,7 +350,8 @@ export class Outbox {
                 height: anchor.blockHeight,
                 block: anchor.blockHash,
                 feeRate: anchor.feeRate,
-                replaced: all.filter((t) => t.role === 'anchor' && t.state === 'replaced').map((t) => t.txid),
+                replaced: all.filter((t) => t.role === 'anchor' && t.state === 'replaced' && t.ord < anchor.ord).map((t) => t.txid),
+                abandoned: all.filter((t) => t.role === 'anchor' && t.state === 'replaced' && t.ord > anchor.ord).map((t) => t.txid),
               },
         publication: b.publication,
       };

@@ -27,6 +27,7 @@ import { publicationFor } from './publication';
 import { RPC_VERIFY_ALREADY_IN_CHAIN, RpcClient } from './rpc';
 import type { StationWallet } from './station-wallet';
 import type { ChainSigner, Coin, ExtraOutput, SignedTx } from './tx-build';
+import { parseFloTx } from './flo-tx';
 import { DUST_LIMIT, buildAnchorTx, buildRecordsChain, planCost, recordsChainCost, SEQUENCE_RBF } from './tx-build';
 
 /**
@@ -245,7 +246,7 @@ function writeSignedFile(pass: Pass, batch: number): void {
     mode: pass.mode,
     batch,
     records: { chain: chains.records.name, network: chains.records.network, carrier: chains.records.carrier, txs: records.map((t) => ({ chunk: t.chunk as number, txid: t.txid, hex: t.hex })) },
-    anchor: { chain: chains.anchor.name, network: chains.anchor.network, txid: current.txid, hex: current.hex, replaces: anchors.filter((t) => t.txid !== current.txid).map((t) => t.txid) },
+    anchor: { chain: chains.anchor.name, network: chains.anchor.network, txid: current.txid, hex: current.hex, replaces: anchors.filter((t) => t.ord < current.ord).map((t) => t.txid) },
   });
   pass.signedFiles.push(file);
 }
@@ -340,6 +341,14 @@ async function sendOne(pass: Pass, role: Role, node: NodeView, t: TxRow): Promis
       pass.waiting.push({ role, batch: t.batch, kind: 'mempool-limit', message: `${t.txid} waits for blocks: ${e.message}` });
       return false;
     }
+    if (t.replaces !== null) {
+      // a fee bump the node will not take (replacement disabled, or a fee its rules find too low): the
+      // anchor it was to replace is still valid and stays the one tracked
+      pass.outbox.refuseReplacement(t, node.tip, e.message);
+      writeSignedFile(pass, t.batch);
+      pass.waiting.push({ role, batch: t.batch, kind: 'replacement-refused', message: `batch ${t.batch}: ${node.client.name} refused the fee bump ${t.txid} of anchor ${t.replaces}: ${e.message}; ${t.replaces} stays the anchor and is tracked` });
+      return false;
+    }
     pass.outbox.event(t.batch, t.txid, 'rejected', e.message);
     pass.errors.push({ role, batch: t.batch, kind: 'rejected', message: `${t.txid}: ${e.message}` });
     return false;
@@ -363,6 +372,8 @@ async function broadcastRole(pass: Pass, role: Role): Promise<void> {
         pass.errors.push(issueOf(role, b.batch, e));
         go = false;
       }
+      // a refused fee bump is set aside; the anchor it was to replace is still tracked
+      if (!go && pass.outbox.txByid(t.txid)?.state === 'replaced') continue;
       if (!go) {
         pass.stopped.add(role);
         return;
@@ -371,8 +382,14 @@ async function broadcastRole(pass: Pass, role: Role): Promise<void> {
   }
 }
 
-/** Where a transaction is now: in a block of the active chain (hash, height, confirmations), in the mempool, or unknown. */
-async function locate(node: NodeView, txid: string): Promise<{ where: 'block'; hash: string; height: number; confirmations: number } | { where: 'mempool' } | { where: 'unknown' }> {
+type Location = { where: 'block'; hash: string; height: number; confirmations: number } | { where: 'mempool' } | { where: 'unknown' };
+
+/**
+ * Where a transaction is now: in a block of the active chain (hash, height, confirmations), in the mempool,
+ * or unknown. With -txindex a node still finds a transaction in a block it disconnected; such a block has
+ * no confirmations, so the transaction counts as unknown.
+ */
+async function locate(node: NodeView, txid: string): Promise<Location> {
   const raw = await node.client.getRawTransaction(txid);
   if (raw === undefined) return { where: 'unknown' };
   if (raw.blockhash === undefined) return { where: 'mempool' };
@@ -381,81 +398,157 @@ async function locate(node: NodeView, txid: string): Promise<{ where: 'block'; h
   return { where: 'block', hash: raw.blockhash, height: header.height, confirmations: header.confirmations };
 }
 
-async function trackRole(pass: Pass, role: Role): Promise<void> {
-  const node = pass.nodes[role];
-  if (node === undefined) return;
-  const profile = pass.opts.chains[role];
-  const depth = profile.confirmations;
-  try {
-    node.tip = (await node.client.getBlockchainInfo()).blocks;
-    for (const b of pass.outbox.batches()) {
-      const candidates = role === 'anchor' ? pass.outbox.allTxsOf(b.batch).filter((t) => t.role === 'anchor') : pass.outbox.txsOf(b.batch, role);
-      let winner: string | undefined;
-      for (const t of candidates) {
-        if (t.state === 'signed') continue;
-        if (t.state === 'replaced' && t.blockHash === null) {
-          // a replaced anchor matters only if it, not its replacement, got mined
-          const at = await locate(node, t.txid);
-          if (at.where === 'block') {
-            winner = t.txid;
-            pass.outbox.setState(t.txid, at.confirmations >= depth ? 'confirmed' : 'mined', { blockHash: at.hash, blockHeight: at.height });
-            pass.outbox.event(b.batch, t.txid, 'replaced-anchor-mined', 'an earlier anchor was mined before its replacement; it is the anchor');
-          }
-          continue;
-        }
-        const at = await locate(node, t.txid);
-        const wasIn = t.blockHash;
-        if (wasIn !== null && (at.where !== 'block' || at.hash !== wasIn)) {
-          const now = at.where === 'block' ? `now in ${at.hash} at ${at.height}` : at.where === 'mempool' ? 'back in the mempool' : 'gone from the node';
-          pass.outbox.event(b.batch, t.txid, 'reorg', `was in block ${wasIn} at height ${String(t.blockHeight)}; ${now}`);
-          if (b.publication !== null) {
-            pass.outbox.setPublication(b.batch, null);
-            pass.outbox.event(b.batch, null, 'publication-withdrawn', `${b.publication} no longer matches the chain; it is rewritten once re-confirmed`);
-          }
-        }
-        if (at.where === 'block') {
-          if (role === 'anchor') winner = t.txid;
-          const state = at.confirmations >= depth ? 'confirmed' : 'mined';
-          if (state !== t.state || at.hash !== t.blockHash) {
-            pass.outbox.setState(t.txid, state, { blockHash: at.hash, blockHeight: at.height });
-            if (state === 'confirmed') pass.outbox.event(b.batch, t.txid, 'confirmed', `${at.confirmations} confirmations, block ${at.hash} at height ${at.height}`);
-          }
-        } else if (t.state === 'replaced') {
-          // a replaced anchor that was mined and is no longer: it stays replaced, its replacement is tracked
-          pass.outbox.setState(t.txid, 'replaced', { blockHash: null, blockHeight: null });
-        } else {
-          if (t.state !== 'broadcast') pass.outbox.setState(t.txid, 'broadcast', { blockHash: null, blockHeight: null });
-          if (at.where === 'unknown') {
-            // dropped by a reorg or evicted: the stored bytes go out again
-            try {
-              await node.client.sendRawTransaction(t.hex);
-              pass.outbox.event(b.batch, t.txid, 'rebroadcast', `not known to ${node.client.name}; sent again`);
-            } catch (e) {
-              if (!(e instanceof RpcError) || e.kind !== 'rpc') throw e;
-              pass.outbox.event(b.batch, t.txid, 'rebroadcast-refused', e.message);
-            }
-          }
-        }
-      }
-      if (role === 'anchor' && winner !== undefined) adoptAnchor(pass, b.batch, winner);
-      if (role === 'anchor') await maybeBump(pass, node, b.batch);
-    }
-  } catch (e) {
-    pass.errors.push(issueOf(role, null, e));
+/** A transaction that was in a block and is not there any more: recorded, and the batch's publication withdrawn. */
+function noteReorg(pass: Pass, batch: number, t: TxRow, at: Location): void {
+  const wasIn = t.blockHash;
+  if (wasIn === null || (at.where === 'block' && at.hash === wasIn)) return;
+  const now = at.where === 'block' ? `now in ${at.hash} at ${at.height}` : at.where === 'mempool' ? 'back in the mempool' : 'gone from the node';
+  pass.outbox.event(batch, t.txid, 'reorg', `was in block ${wasIn} at height ${String(t.blockHeight)}; ${now}`);
+  const published = pass.outbox.batch(batch)?.publication ?? null;
+  if (published !== null) {
+    pass.outbox.setPublication(batch, null);
+    pass.outbox.event(batch, null, 'publication-withdrawn', `${published} no longer matches the chain; it is rewritten once re-confirmed`);
   }
 }
 
-/** The anchor that got mined is the batch's anchor, whichever fee it paid; its change becomes spendable once confirmed. */
-function adoptAnchor(pass: Pass, batch: number, txid: string): void {
-  const all = pass.outbox.allTxsOf(batch).filter((t) => t.role === 'anchor');
-  const won = all.find((t) => t.txid === txid);
-  if (won === undefined) return;
-  for (const t of all) if (t.txid !== txid && t.state !== 'replaced') pass.outbox.setState(t.txid, 'replaced');
-  const current = pass.outbox.txByid(txid);
-  if (current?.state === 'confirmed') {
-    const tx = Transaction.fromHex(current.hex);
-    const vout = tx.outs.length - 1;
-    pass.outbox.addCoin('anchor', { txid, vout, value: (tx.outs[vout] as { value: bigint }).value }, 'change');
+function markInBlock(pass: Pass, batch: number, t: TxRow, at: Extract<Location, { where: 'block' }>, depth: number): void {
+  const state = at.confirmations >= depth ? 'confirmed' : 'mined';
+  if (state === t.state && at.hash === t.blockHash) return;
+  pass.outbox.setState(t.txid, state, { blockHash: at.hash, blockHeight: at.height });
+  if (state === 'confirmed') pass.outbox.event(batch, t.txid, 'confirmed', `${at.confirmations} confirmations, block ${at.hash} at height ${at.height}`);
+}
+
+/** The outpoints a stored transaction spends (txid in RPC display order). */
+function inputsOf(t: TxRow, carrier: 'flodata' | 'op_return'): { txid: string; vout: number }[] {
+  if (carrier === 'flodata' && t.role === 'records') return parseFloTx(Buffer.from(t.hex, 'hex')).inputs.map((i) => ({ txid: i.txid, vout: i.vout }));
+  return Transaction.fromHex(t.hex).ins.map((i) => ({ txid: Buffer.from(i.hash).reverse().toString('hex'), vout: i.index }));
+}
+
+/**
+ * The first input of `t` that another transaction spent: its parent is on the active chain (or in the
+ * mempool) and the output is spent, while `t` itself is nowhere. An input whose parent is missing too (the
+ * previous transaction of a records chain, itself dropped) is not a double spend.
+ */
+async function doubleSpentInput(node: NodeView, t: TxRow, carrier: 'flodata' | 'op_return'): Promise<string | undefined> {
+  for (const i of inputsOf(t, carrier)) {
+    const parent = await locate(node, i.txid);
+    if (parent.where === 'unknown') continue;
+    const out = await node.client.call('gettxout', [i.txid, i.vout, true], z.unknown());
+    if (out === null) return `${i.txid}:${i.vout}`;
+  }
+  return undefined;
+}
+
+/**
+ * Sends again a stored transaction that a reorg (or a restarted node without its mempool) dropped. If the
+ * node refuses it because one of its inputs was spent by another transaction, the transaction can never
+ * confirm on this chain: that is reported as a `double-spent` error naming the batch and txid (every pass,
+ * without sending anything else of its chain) rather than retried as if it might go through.
+ */
+async function resend(pass: Pass, role: Role, node: NodeView, t: TxRow): Promise<boolean> {
+  try {
+    await node.client.sendRawTransaction(t.hex);
+    pass.outbox.event(t.batch, t.txid, 'rebroadcast', `not known to ${node.client.name}; sent again`);
+    return true;
+  } catch (e) {
+    if (!(e instanceof RpcError) || e.kind !== 'rpc') throw e;
+    if (isAlreadyKnown(e)) return true;
+    const what = `${role} transaction ${t.txid}${t.chunk === null ? '' : ` (chunk ${t.chunk})`}`;
+    const spent = await doubleSpentInput(node, t, role === 'records' ? pass.opts.chains.records.carrier : 'op_return');
+    if (spent !== undefined) {
+      const last = pass.outbox.events(t.batch).filter((ev) => ev.txid === t.txid).pop();
+      if (last?.kind !== 'double-spent') pass.outbox.event(t.batch, t.txid, 'double-spent', `its input ${spent} was spent by another transaction: ${e.message}`);
+      const after = role === 'records' ? '; the records transactions after it spend its change and cannot confirm either' : '';
+      pass.errors.push({
+        role,
+        batch: t.batch,
+        kind: 'double-spent',
+        message:
+          `batch ${t.batch}: ${what} was dropped from ${node.client.name} by a reorg and can no longer confirm: its input ${spent} was spent by another transaction${after}. ` +
+          `It stays in the outbox (it is valid again only if the block that spent the input is reorganised away); to publish the batch it must be signed again from another coin — find out first who spent the station's coin.`,
+      });
+      return false;
+    }
+    if (isWaitable(e)) {
+      pass.waiting.push({ role, batch: t.batch, kind: 'parent-missing', message: `${what} waits for the transaction it spends to be back on ${node.client.name}: ${e.message}` });
+      return false;
+    }
+    pass.outbox.event(t.batch, t.txid, 'rebroadcast-refused', e.message);
+    pass.errors.push({ role, batch: t.batch, kind: 'rejected', message: `batch ${t.batch}: ${what}, dropped by a reorg, was refused when sent again: ${e.message}` });
+    return false;
+  }
+}
+
+async function trackRecords(pass: Pass, node: NodeView, batch: number, depth: number): Promise<void> {
+  for (const t of pass.outbox.txsOf(batch, 'records')) {
+    if (t.state === 'signed') continue;
+    const at = await locate(node, t.txid);
+    noteReorg(pass, batch, t, at);
+    if (at.where === 'block') {
+      markInBlock(pass, batch, t, at, depth);
+      continue;
+    }
+    if (t.state !== 'broadcast') pass.outbox.setState(t.txid, 'broadcast', { blockHash: null, blockHeight: null });
+    // a dropped transaction goes out again; the rest of its chain waits for it
+    if (at.where === 'unknown' && !(await resend(pass, 'records', node, t))) return;
+  }
+}
+
+/**
+ * Every version of the anchor that went out is looked for. One in a block is the anchor of record, whichever
+ * fee it paid: an older version mined after its replacement was signed wins, and the replacement is set
+ * aside (it can never confirm: it spends the same coin). With none in a block, the current version is
+ * tracked: sent again if dropped, bumped if it waits too long.
+ */
+async function trackAnchor(pass: Pass, node: NodeView, batch: number, depth: number): Promise<void> {
+  const sent = pass.outbox.allTxsOf(batch).filter((t) => t.role === 'anchor' && t.state !== 'signed');
+  const located: { t: TxRow; at: Location }[] = [];
+  for (const t of sent) located.push({ t, at: await locate(node, t.txid) });
+  for (const { t, at } of located) noteReorg(pass, batch, t, at);
+  const mined = located.find((l): l is { t: TxRow; at: Extract<Location, { where: 'block' }> } => l.at.where === 'block');
+  if (mined !== undefined) {
+    const { t: won, at } = mined;
+    if (won.state === 'replaced') pass.outbox.event(batch, won.txid, 'replaced-anchor-mined', `this earlier version was mined (block ${at.hash} at height ${at.height}) after its replacement was signed; it is the anchor`);
+    markInBlock(pass, batch, won.state === 'replaced' ? { ...won, state: 'broadcast' } : won, at, depth);
+    const setAside = pass.outbox.settleAnchor(batch, won.txid);
+    for (const t of setAside) pass.outbox.event(batch, t.txid, 'replacement-abandoned', `${won.txid} was mined instead; this version spends the same coin and can never confirm`);
+    if (setAside.length > 0) writeSignedFile(pass, batch);
+    const current = pass.outbox.txByid(won.txid);
+    if (current?.state === 'confirmed') {
+      // its change is spendable once it is confirmed (until then a reorg could still bring in another version)
+      const tx = Transaction.fromHex(current.hex);
+      const vout = tx.outs.length - 1;
+      pass.outbox.addCoin('anchor', { txid: won.txid, vout, value: (tx.outs[vout] as { value: bigint }).value }, 'change');
+    }
+    return;
+  }
+  const current = located.find((l) => l.t.state !== 'replaced');
+  // none current: a replacement is stored but not sent yet (broadcasting sends it)
+  if (current === undefined) return;
+  const { t, at } = current;
+  if (t.state !== 'broadcast') pass.outbox.setState(t.txid, 'broadcast', { blockHash: null, blockHeight: null });
+  if (at.where === 'unknown' && !(await resend(pass, 'anchor', node, t))) return;
+  await maybeBump(pass, node, batch);
+}
+
+async function trackRole(pass: Pass, role: Role): Promise<void> {
+  const node = pass.nodes[role];
+  if (node === undefined) return;
+  const depth = pass.opts.chains[role].confirmations;
+  try {
+    node.tip = (await node.client.getBlockchainInfo()).blocks;
+  } catch (e) {
+    pass.errors.push(issueOf(role, null, e));
+    return;
+  }
+  for (const b of pass.outbox.batches()) {
+    try {
+      if (role === 'anchor') await trackAnchor(pass, node, b.batch, depth);
+      else await trackRecords(pass, node, b.batch, depth);
+    } catch (e) {
+      pass.errors.push(issueOf(role, b.batch, e));
+      if (e instanceof RpcError && e.kind !== 'rpc') return;
+    }
   }
 }
 
@@ -464,6 +557,12 @@ async function maybeBump(pass: Pass, node: NodeView, batch: number): Promise<voi
   const cur = pass.outbox.txsOf(batch, 'anchor')[0];
   if (cur === undefined || cur.state !== 'broadcast' || cur.broadcastHeight === null) return;
   if (node.tip - cur.broadcastHeight < profile.rbf.bumpAfterBlocks) return;
+  const refused = pass.outbox.allTxsOf(batch).filter((t) => t.role === 'anchor' && t.replaces === cur.txid && t.state === 'replaced' && t.broadcastHeight !== null);
+  const lastRefusal = Math.max(...refused.map((t) => t.broadcastHeight as number));
+  if (refused.length > 0 && node.tip - lastRefusal < profile.rbf.bumpAfterBlocks) {
+    pass.waiting.push({ role: 'anchor', batch, kind: 'replacement-refused', message: `anchor ${cur.txid}: the node refused its fee bump at height ${lastRefusal}; tried again ${profile.rbf.bumpAfterBlocks} blocks after that` });
+    return;
+  }
   const est = (await node.client.estimateSatPerVb(profile.confTarget)) ?? 0;
   const rate = Math.min(profile.rbf.maxSatPerVb, Math.max(cur.feeRate * profile.rbf.factor, cur.feeRate + 1, est, profile.feeFloorSatPerVb));
   if (rate <= cur.feeRate + 0.5) {
@@ -483,7 +582,7 @@ async function maybeBump(pass: Pass, node: NodeView, batch: number): Promise<voi
   writeSignedFile(pass, batch);
   const fresh = pass.outbox.txByid(next.txid) as TxRow;
   const sent = await sendOne(pass, 'anchor', node, fresh);
-  if (!sent) pass.stopped.add('anchor');
+  if (!sent && pass.outbox.txByid(next.txid)?.state === 'signed') pass.stopped.add('anchor');
   if (sent) pass.outbox.event(batch, next.txid, 'fee-bumped', `${cur.feeRate.toFixed(2)} → ${next.feeRate.toFixed(2)} sat/vB after ${node.tip - cur.broadcastHeight} blocks`);
 }
 

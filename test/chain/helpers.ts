@@ -4,6 +4,9 @@ import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1';
 import type { ChainsConfig } from '../../app/chain/chains-config';
 import { parseChainsConfig } from '../../app/chain/chains-config';
+import { publishLayout } from '../../app/chain/layout';
+import { Outbox } from '../../app/chain/outbox';
+import type { TxRow } from '../../app/chain/outbox';
 import type { StationWallet } from '../../app/chain/station-wallet';
 import { walletFromSecret } from '../../app/chain/station-wallet';
 import type { CheckpointSigner } from '../../app/ledger/checkpoint';
@@ -75,4 +78,24 @@ export function regtestChains(records: RegtestNode | undefined, anchor: RegtestN
 export async function fund(node: RegtestNode, address: string, coinbases = 1): Promise<void> {
   await node.mine(coinbases, address);
   await node.mine(100);
+}
+
+/** The outbox's events (of one batch, or all), read from the file the publisher wrote. */
+export function outboxEvents(dir: string, batch?: number): { txid: string | null; kind: string; detail: string }[] {
+  const o = Outbox.open(publishLayout(dir, 'official').outbox, 'official');
+  try {
+    return o.events(batch);
+  } finally {
+    o.close();
+  }
+}
+
+/** One stored transaction row of the outbox. */
+export function outboxTx(dir: string, txid: string): TxRow | undefined {
+  const o = Outbox.open(publishLayout(dir, 'official').outbox, 'official');
+  try {
+    return o.txByid(txid);
+  } finally {
+    o.close();
+  }
 }

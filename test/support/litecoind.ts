@@ -32,7 +32,8 @@ export interface RegtestNode {
   mine(n: number, address?: string): Promise<string[]>;
   /** stops the daemon and waits for it to exit; the datadir is kept so `start` resumes the same chain */
   stop(): Promise<void>;
-  start(): Promise<void>;
+  /** starts the stopped daemon again; `extraArgs` apply to this run only (e.g. `-persistmempool=0`) */
+  start(extraArgs?: readonly string[]): Promise<void>;
   /** stops and removes the datadir */
   destroy(): Promise<void>;
   log(): string;
@@ -96,9 +97,9 @@ export async function startRegtestNode(opts: RegtestNodeOptions = {}): Promise<R
     return body.result;
   }
 
-  async function start(): Promise<void> {
+  async function start(extraArgs: readonly string[] = []): Promise<void> {
     if (daemon !== undefined && daemon.exitCode === null) return;
-    const child = spawn('litecoind', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('litecoind', [...args, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon = child;
     const keep = (d: Buffer): void => void (logTail = (logTail + d.toString()).slice(-6000));
     child.stdout?.on('data', keep);
