@@ -96,6 +96,12 @@ export interface StationOptions {
   chains?: string;
   /** publish by signing only: the signed transactions are written for broadcast from another machine */
   publishOffline?: boolean;
+  /**
+   * consecutive sheets rejected for scanner streaks before the station raises the streaks alarm and stops
+   * taking sheets until a poll worker cleans the glass and clears it (default 1: a streak is the scanner's, so
+   * the next sheet would show it too; a higher count rides out a voter's ruled line read as a streak)
+   */
+  streakAlarmAfter?: number;
   /** how long a restart waits for the scanner to report a pending sheet's fate (default 10 s) */
   reconcileWaitMs?: number;
   log?: (message: string) => void;
@@ -133,6 +139,8 @@ interface InFlight {
 }
 
 const HARDWARE_ALARMS: readonly ScannerAlarm[] = ['cover-open', 'box-full', 'jam', 'disconnected'];
+/** Alarms only a poll worker ends (clear-alarm): the scanner takes no sheet while one stands. */
+const POLL_WORKER_ALARMS: readonly ScannerAlarm[] = ['double-sheet', 'streaks'];
 
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
 const refused = <T>(code: string, message: string): ApiResult<T> => ({ ok: false, error: { code, message } });
@@ -171,6 +179,8 @@ class StationService implements Station {
   /** sheets the station already decided (the latest ones): a late re-report after a reconnect is not read again */
   private readonly decided = new Set<string>();
   private attention: string | null = null;
+  /** sheets rejected for streaks one after another */
+  private streakRun = 0;
   private reconciling = false;
   private feeding: boolean | null = null;
   /** cast counts per mode, from the ledgers at start and kept up to date */
@@ -293,7 +303,14 @@ class StationService implements Station {
 
   private async updateFeeding(): Promise<void> {
     const want =
-      takesBallots(this.state.polls) && this.attention === null && !this.reconciling && this.scannerConnected && !this.alarms.has('box-full') && !this.alarms.has('cover-open') && !this.closed;
+      takesBallots(this.state.polls) &&
+      this.attention === null &&
+      !this.reconciling &&
+      this.scannerConnected &&
+      !this.alarms.has('box-full') &&
+      !this.alarms.has('cover-open') &&
+      !this.pollWorkerAlarm() &&
+      !this.closed;
     if (want === this.feeding) return;
     const r = want ? await this.opts.scanner.enableFeeding() : await this.opts.scanner.disableFeeding();
     if (r.ok) this.feeding = want;
@@ -330,6 +347,7 @@ class StationService implements Station {
         this.retryDrops();
         return;
       case 'double-sheet':
+        this.event('scanner-fault', 'system', { code: 'double-sheet' });
         this.setAlarm('double-sheet', true);
         return;
       case 'cover-open':
@@ -377,7 +395,7 @@ class StationService implements Station {
     this.emit({ type: 'alarm', alarm, active });
     if (active) this.emit({ type: 'cue', cue: 'alarm' });
     this.emitStatus();
-    if (alarm === 'box-full' || alarm === 'cover-open') this.enqueue(() => this.updateFeeding());
+    if (alarm === 'box-full' || alarm === 'cover-open' || POLL_WORKER_ALARMS.includes(alarm)) this.enqueue(() => this.updateFeeding());
   }
 
   /** Driver events and API calls that touch the ledger run one at a time, in arrival order. */
@@ -415,8 +433,16 @@ class StationService implements Station {
   private async onSheetScanned(sheetId: string, front: ScannedImage, back: ScannedImage | undefined): Promise<void> {
     if (this.decided.has(sheetId) || this.inFlight.has(sheetId) || this.held?.sheetId === sheetId) return;
     const full = this.alarms.has('box-full');
-    if (this.reconciling || this.attention !== null || !takesBallots(this.state.polls) || full) {
-      const why = this.reconciling || this.attention !== null ? (this.attention ?? '') : full ? 'The ballot box is full: empty it.' : `The polls are ${this.state.polls}.`;
+    const alarm = this.pollWorkerAlarm();
+    if (this.reconciling || this.attention !== null || !takesBallots(this.state.polls) || full || alarm) {
+      const why =
+        this.reconciling || this.attention !== null
+          ? (this.attention ?? '')
+          : full
+            ? 'The ballot box is full: empty it.'
+            : alarm
+              ? `The ${[...this.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`
+              : `The polls are ${this.state.polls}.`;
       await this.giveBack(sheetId, 'rejected', [feedbackReason('not-accepting', [], why)], false);
       return;
     }
@@ -431,9 +457,10 @@ class StationService implements Station {
     }
     const sheet = combineSheet(pages);
     const decision: PolicyDecision = decideSheet(sheet);
+    this.streakRun = sheet.reasons.includes('scanner-streaks') ? this.streakRun + 1 : 0;
     switch (decision.kind) {
       case 'reject': {
-        if (sheet.reasons.includes('scanner-streaks')) this.setAlarm('streaks', true);
+        if (this.streakRun >= (this.opts.streakAlarmAfter ?? 1)) this.setAlarm('streaks', true);
         this.event('ballot-rejected', 'system', { reason: sheet.reasons.join(',').slice(0, 200) });
         await this.giveBack(sheetId, 'rejected', decision.reasons, true);
         return;
@@ -558,6 +585,14 @@ class StationService implements Station {
         // the scanner gave a held sheet back on its own (a reconnect lost its images)
         this.held = null;
         this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned')], canCastAsIs: false }, 'returned');
+      } else if (outcome.kind === 'returned' && !this.decided.has(sheetId)) {
+        // the scanner sent back paper the station never read (two sheets at once, images lost): the voter
+        // has it in hand and must be told to feed it again
+        this.markDecided(sheetId);
+        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
+        this.saveState();
+        const why = outcome.reason === 'double-sheet' ? '(two sheets went in together: have the voter feed them one at a time once the alarm is cleared)' : `(${outcome.reason})`;
+        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned', [], why)], canCastAsIs: false }, 'returned');
       }
       return;
     }
@@ -808,8 +843,8 @@ class StationService implements Station {
         }
       }
       case 'clear-alarm': {
-        this.setAlarm('double-sheet', false);
-        this.setAlarm('streaks', false);
+        this.streakRun = 0;
+        for (const alarm of POLL_WORKER_ALARMS) this.setAlarm(alarm, false);
         if (!this.reconciling) this.attention = null;
         await this.updateFeeding();
         this.emitStatus();
@@ -978,6 +1013,10 @@ class StationService implements Station {
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
+
+  private pollWorkerAlarm(): boolean {
+    return POLL_WORKER_ALARMS.some((a) => this.alarms.has(a));
+  }
 
   private markDecided(sheetId: string): void {
     this.decided.add(sheetId);

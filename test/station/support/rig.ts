@@ -6,15 +6,16 @@ import type { SheetKind, TruthSheet } from '../../../ballots/testdeck';
 import { TestDeck } from '../../../ballots/testdeck';
 import { systemClock } from '../../../firmware-bridge/clock';
 import { SerialScannerDriver } from '../../../firmware-bridge/serial/serial-driver';
-import type { DeckSheet } from '../../../firmware-bridge/simulator/deck';
+import type { DeckSheet, SheetSource } from '../../../firmware-bridge/simulator/deck';
 import { deckSource, readDeck } from '../../../firmware-bridge/simulator/deck';
 import type { FaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { FirmwareSimulator, zeroTimings } from '../../../firmware-bridge/simulator/firmware-simulator';
+import type { MockLink } from '../../../firmware-bridge/simulator/mock-port';
 import { mockLink } from '../../../firmware-bridge/simulator/mock-port';
 import type { StationEvent, StationStatus } from '../../../app/station/api';
 import type { Station, StationOptions } from '../../../app/station/station';
 import { startStation } from '../../../app/station/station';
-import { tempDir, writeTestKeys } from '../../support/ballots';
+import { example, tempDir, writeTestKeys } from '../../support/ballots';
 import { deckOptions } from '../../support/reader';
 
 import { ELECTION, PASSPHRASE, PINS, PRECINCT } from './constants';
@@ -36,28 +37,57 @@ export interface SheetSpec {
   readonly mode?: 'official' | 'test';
   /** a marginal dot on an unvoted target */
   readonly marginal?: boolean;
+  /** vertical scanner streaks down the scan (a dirty sensor) */
+  readonly streaks?: boolean;
+  /** the two-sided general election (precinct GENERAL_PRECINCT) instead of the one-sided municipal one */
+  readonly general?: boolean;
+  /** scan only the first side of a two-sided sheet (a simplex scanner, or the back lost) */
+  readonly frontOnly?: boolean;
 }
 
+/** The general election's precinct the two-sided tests run in. */
+export const GENERAL_PRECINCT = 'p-0001';
+
 const decks = new Map<string, TestDeck>();
-function deckFor(kind: SheetKind, mode: 'official' | 'test', marginal: boolean): TestDeck {
-  const key = `${kind}/${mode}/${marginal}`;
+function deckFor(s: SheetSpec): TestDeck {
+  const mode = s.mode ?? 'official';
+  const marginal = s.marginal ?? false;
+  const streaks = s.streaks ?? false;
+  const general = s.general ?? false;
+  // the seed keeps the key of the one-sided decks as it was, so their ballots stay the same
+  const key = `${s.kind}/${mode}/${marginal}${streaks ? '/streaks' : ''}${general ? '/general' : ''}`;
   let d = decks.get(key);
   if (d === undefined) {
-    d = new TestDeck(deckOptions({ dpi: 200, seed: `station-${key}`, mode, precinctId: PRECINCT, kinds: { [kind]: 1 }, marginalRate: marginal ? 1 : 0, markKinds: marginal ? ['full', 'dot'] : ['full'] }));
+    d = new TestDeck(
+      deckOptions({
+        dpi: 200,
+        seed: `station-${key}`,
+        mode,
+        ...(general ? { election: example('general'), precinctId: GENERAL_PRECINCT } : { precinctId: PRECINCT }),
+        kinds: { [s.kind]: 1 },
+        marginalRate: marginal ? 1 : 0,
+        markKinds: marginal ? ['full', 'dot'] : ['full'],
+        streakRate: streaks ? 1 : 0,
+      }),
+    );
     decks.set(key, d);
   }
   return d;
 }
 
-/** Renders the sheets into a new folder, one PNG each, in feeding order; returns the folder and the truth. */
+/**
+ * Renders the sheets into a new folder, in feeding order: one PNG per side (`n.png`, and `n.back.png` for the
+ * side the scanner sees second, which the simulator sends as the back image); returns the folder and the truth.
+ */
 export async function writeSheets(specs: readonly SheetSpec[], dir = tempDir('station-deck')): Promise<{ dir: string; truth: TruthSheet[] }> {
   const truth: TruthSheet[] = [];
   for (const [i, s] of specs.entries()) {
-    const deck = deckFor(s.kind, s.mode ?? 'official', s.marginal ?? false);
-    const sheet = await deck.sheet(s.n ?? 0);
-    const img = sheet.images[0];
-    if (img === undefined) throw new Error('a deck sheet without an image');
-    fs.writeFileSync(path.join(dir, `${String(i).padStart(4, '0')}.png`), img.bytes);
+    const sheet = await deckFor(s).sheet(s.n ?? 0);
+    const [first, second] = sheet.images;
+    if (first === undefined) throw new Error('a deck sheet without an image');
+    const base = path.join(dir, String(i).padStart(4, '0'));
+    fs.writeFileSync(`${base}.png`, first.bytes);
+    if (second !== undefined && s.frontOnly !== true) fs.writeFileSync(`${base}.back.png`, second.bytes);
     truth.push(sheet.truth);
   }
   return { dir, truth };
@@ -67,32 +97,65 @@ export interface Rig {
   readonly station: Station;
   readonly sim: FirmwareSimulator;
   readonly driver: SerialScannerDriver;
+  /** the simulated USB cable: unplug() drops the link, plug() lets the driver reconnect */
+  readonly link: MockLink;
   readonly dataDir: string;
   readonly events: StationEvent[];
   /** stops the station and the simulator; the data directory stays */
   stop(): Promise<void>;
 }
 
+/**
+ * The pile in the voters' hands: a sheet goes into the feeder only once the test allows it (the simulator looks
+ * for paper when its path frees up or feeding is enabled), so a test can say when a voter feeds again.
+ */
+export class VoterPile implements SheetSource {
+  private allowed = 0;
+  private i = 0;
+  constructor(private readonly sheets: readonly DeckSheet[]) {}
+  allow(n: number): void {
+    this.allowed += n;
+  }
+  next(): DeckSheet | undefined {
+    const s = this.sheets[this.i];
+    if (this.allowed <= 0 || s === undefined) return undefined;
+    this.allowed -= 1;
+    this.i += 1;
+    return s;
+  }
+  get remaining(): number {
+    return Math.min(this.allowed, this.sheets.length - this.i);
+  }
+}
+
 export interface RigOptions extends Partial<Omit<StationOptions, 'scanner'>> {
   readonly deck: readonly DeckSheet[] | string;
+  /** feeds from this pile instead of the whole deck at once (the deck is then unused) */
+  readonly pile?: VoterPile;
   readonly faults?: FaultPlan;
   readonly boxCapacity?: number;
+  /** a `disconnect` fault pulls the cable (it stays out until the test plugs it back in) */
+  readonly unplugOnLinkFault?: boolean;
 }
 
 export async function startRig(o: RigOptions): Promise<Rig> {
   const deck = typeof o.deck === 'string' ? readDeck(o.deck) : o.deck;
+  const cable: { link?: MockLink } = {};
   const sim = new FirmwareSimulator({
-    source: deckSource(deck, deck.length),
+    source: o.pile ?? deckSource(deck, deck.length),
     clock: systemClock,
     timings: zeroTimings,
     autoFeed: true,
     ...(o.faults ? { faults: o.faults } : {}),
     ...(o.boxCapacity !== undefined ? { boxCapacity: o.boxCapacity } : {}),
+    // the firmware calls this mid-step: the cable comes out once that step is done
+    ...(o.unplugOnLinkFault === true ? { hooks: { linkBreak: (kind: 'disconnect' | 'power-cycle') => kind === 'disconnect' && setImmediate(() => cable.link?.unplug()) } } : {}),
   });
   const link = mockLink(sim);
+  cable.link = link;
   const driver = new SerialScannerDriver({ path: link.path, opener: link.opener, heartbeatMs: 200, deadAfterMs: 10_000, reconnectMs: 50, commandTimeoutMs: 10_000 });
   const dataDir = o.dataDir ?? tempDir('station-data');
-  const { deck: _d, faults: _f, boxCapacity: _b, ...rest } = o;
+  const { deck: _d, faults: _f, boxCapacity: _b, unplugOnLinkFault: _u, pile: _p, ...rest } = o;
   const station = await startStation({
     election: ELECTION,
     electionKeys: electionKeysFile(),
@@ -110,6 +173,7 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     station,
     sim,
     driver,
+    link,
     dataDir,
     events,
     async stop() {
@@ -161,4 +225,13 @@ export async function waitUntil(pred: () => boolean): Promise<void> {
 export async function paperLocations(rig: Rig, sheets: number): Promise<string[]> {
   await waitUntil(() => rig.sim.physical.length === sheets && rig.sim.physical.every((p) => p.location !== 'in-path'));
   return rig.sim.physical.map((p) => p.location);
+}
+
+/**
+ * Returns once every station task queued so far (scanner events, commands) has run: a voter decision about no
+ * sheet goes through the same queue and changes nothing.
+ */
+export async function stationSettled(station: Station): Promise<void> {
+  const r = await station.voterDecision({ sheetId: 'no-such-sheet', decision: 'return' });
+  if (r.ok) throw new Error('a decision about no sheet was taken');
 }
