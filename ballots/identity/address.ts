@@ -6,6 +6,7 @@ import type { IdentityError } from './errors';
 import { identityError } from './errors';
 import type { NetworkName } from './networks';
 import { NETWORKS } from './networks';
+import { derivePublicChild } from './libsecp';
 import { serialHalves } from './serial';
 
 /**
@@ -46,8 +47,12 @@ function ballotBranch(src: AddressSource): HDKey {
 
 export function deriveBallotPublicKey(pub: AddressSource, serial: string): Uint8Array {
   const { hi, lo } = serialHalves(serial);
-  const child = ballotBranch(pub).deriveChild(hi).deriveChild(lo);
-  if (!child.publicKey) throw new Error('derived a ballot key without a public key');
+  const branch = ballotBranch(pub);
+  if (!branch.publicKey || !branch.chainCode) throw new Error('the xpub holds no public key');
+  // libsecp256k1 rather than scure's HDKey here: the station derives one of these per scanned side
+  const mid = derivePublicChild({ publicKey: branch.publicKey, chainCode: branch.chainCode }, hi);
+  const child = mid && derivePublicChild(mid, lo);
+  if (!child) throw new Error(`serial ${serial} falls on an invalid BIP32 index (probability 2^-127): it cannot be issued`);
   return child.publicKey;
 }
 

@@ -5,6 +5,7 @@ import type { Result } from '../result';
 import { err, ok } from '../result';
 import type { IdentityError } from './errors';
 import { identityError } from './errors';
+import { verifyBip340 } from './libsecp';
 import { isSerial } from './serial';
 
 /**
@@ -72,9 +73,5 @@ export function parseBallotId(s: string): Result<ParsedBallotId, IdentityError> 
 
 /** Whether the signature is the issuing key's over this voting ID and serial. Never throws. */
 export function ballotIdSignatureValid(issuingPublicKey: Uint8Array, votingId: string, parsed: ParsedBallotId): boolean {
-  try {
-    return schnorr.verify(parsed.signature, ballotIdMessage(votingId, parsed.serial), issuingPublicKey);
-  } catch {
-    return false;
-  }
+  return verifyBip340(ballotIdMessage(votingId, parsed.serial), issuingPublicKey, parsed.signature);
 }
