@@ -12,6 +12,7 @@ export interface Component {
 /** Block-mean downsampling by an integer factor: small blobs keep their shape, noise averages out. */
 export function downsample(img: GrayImage, f: number): GrayImage {
   if (f <= 1) return img;
+  if (f === 4 && img.width % 4 === 0 && img.data.byteOffset % 4 === 0) return downsample4(img);
   const w = Math.floor(img.width / f);
   const h = Math.floor(img.height / f);
   const out = new Uint8Array(w * h);
@@ -30,6 +31,35 @@ export function downsample(img: GrayImage, f: number): GrayImage {
       }
     }
     for (let x = 0; x < w; x++) out[y * w + x] = (acc[x] as number) / area;
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * The same block mean for a factor of 4 — 200 dpi, the usual scan — a third of the reader's work after
+ * decoding when done byte by byte (7 ms of CPU on a legal page). A 4-pixel block row is one aligned 32-bit
+ * word: its bytes are summed two at a time in 16-bit lanes (at most 8 × 255 per lane, no carry between
+ * them), so the result is exactly the byte-wise sum's.
+ */
+function downsample4(img: GrayImage): GrayImage {
+  const w = img.width >>> 2;
+  const h = Math.floor(img.height / 4);
+  const out = new Uint8Array(w * h);
+  const words = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h * 4);
+  for (let y = 0; y < h; y++) {
+    const r0 = y * 4 * w;
+    const r1 = r0 + w;
+    const r2 = r1 + w;
+    const r3 = r2 + w;
+    for (let x = 0; x < w; x++) {
+      const a = words[r0 + x] as number;
+      const b = words[r1 + x] as number;
+      const c = words[r2 + x] as number;
+      const d = words[r3 + x] as number;
+      const lanes =
+        (a & 0xff00ff) + ((a >>> 8) & 0xff00ff) + (b & 0xff00ff) + ((b >>> 8) & 0xff00ff) + (c & 0xff00ff) + ((c >>> 8) & 0xff00ff) + (d & 0xff00ff) + ((d >>> 8) & 0xff00ff);
+      out[y * w + x] = ((lanes & 0xffff) + (lanes >>> 16)) / 16;
+    }
   }
   return { width: w, height: h, data: out };
 }
