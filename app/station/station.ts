@@ -348,6 +348,9 @@ class StationService implements Station {
         return;
       case 'double-sheet':
         this.event('scanner-fault', 'system', { code: 'double-sheet' });
+        // at once, not behind queued work: the scanner gives the sheets back and would feed the next one
+        this.feeding = false;
+        void this.opts.scanner.disableFeeding();
         this.setAlarm('double-sheet', true);
         return;
       case 'cover-open':
@@ -460,7 +463,11 @@ class StationService implements Station {
     this.streakRun = sheet.reasons.includes('scanner-streaks') ? this.streakRun + 1 : 0;
     switch (decision.kind) {
       case 'reject': {
-        if (this.streakRun >= (this.opts.streakAlarmAfter ?? 1)) this.setAlarm('streaks', true);
+        if (this.streakRun >= (this.opts.streakAlarmAfter ?? 1)) {
+          this.setAlarm('streaks', true);
+          // stop the feeder before the sheet goes back, or it pulls in the next voter's sheet only to bounce it
+          await this.updateFeeding();
+        }
         this.event('ballot-rejected', 'system', { reason: sheet.reasons.join(',').slice(0, 200) });
         await this.giveBack(sheetId, 'rejected', decision.reasons, true);
         return;
