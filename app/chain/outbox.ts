@@ -46,6 +46,14 @@ export interface TxRow {
   readonly blockHeight: number | null;
 }
 
+/** A transaction found on chain rather than signed by this outbox. */
+export interface AdoptedTx {
+  readonly txid: string;
+  readonly hex: string;
+  readonly fee: bigint;
+  readonly vsize: number;
+}
+
 export interface EventRow {
   readonly id: number;
   readonly at: string;
@@ -288,6 +296,37 @@ export class Outbox {
   knowsCoin(txid: string, vout: number, role?: Role): boolean {
     const row = role === undefined ? this.db.prepare('SELECT 1 FROM coins WHERE txid = ? AND vout = ?').get(txid, vout) : this.db.prepare('SELECT 1 FROM coins WHERE role = ? AND txid = ? AND vout = ?').get(role, txid, vout);
     return row !== undefined;
+  }
+
+  /** Whether the outbox holds this outpoint as spent by one of its transactions (for `role`, or any role). */
+  isSpentByKnownTx(txid: string, vout: number, role?: Role): boolean {
+    const row =
+      role === undefined
+        ? this.db.prepare('SELECT 1 FROM coins WHERE txid = ? AND vout = ? AND spent_by IS NOT NULL').get(txid, vout)
+        : this.db.prepare('SELECT 1 FROM coins WHERE role = ? AND txid = ? AND vout = ? AND spent_by IS NOT NULL').get(role, txid, vout);
+    return row !== undefined;
+  }
+
+  /**
+   * A batch whose transactions were found on its chains though the outbox had no record of it (the outbox
+   * that signed them was lost): stored as broadcast, with the coins they spend and the records chain's last
+   * change, in one commit, so tracking takes over and nothing is signed for it again.
+   */
+  recordAdopted(row: BatchRow, records: readonly AdoptedTx[], anchor: AdoptedTx, coins: readonly { role: Role; coin: Coin; source: 'node' | 'change'; spentBy: string | null }[], height: number, detail: string): void {
+    this.tx(() => {
+      if (this.batch(row.batch) !== undefined) throw new PublishError('conflict', `batch ${row.batch} was signed by another publisher meanwhile; run again`);
+      this.db
+        .prepare('INSERT INTO batches (batch, checkpoint_digest, root, records_digest, fields, records, field_bytes, records_chain, anchor_chain, publication) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)')
+        .run(row.batch, row.checkpointDigest, row.root, row.recordsDigest, row.fields, row.records, row.fieldBytes, row.recordsChain, row.anchorChain);
+      const ins = this.db.prepare("INSERT INTO txs (txid, batch, role, chunk, ord, hex, fee, vsize, fee_rate, state, broadcast_height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'broadcast', ?)");
+      records.forEach((t, i) => ins.run(t.txid, row.batch, 'records', i, i, t.hex, Number(t.fee), t.vsize, Number(t.fee) / t.vsize, height));
+      ins.run(anchor.txid, row.batch, 'anchor', null, 0, anchor.hex, Number(anchor.fee), anchor.vsize, Number(anchor.fee) / anchor.vsize, height);
+      for (const c of coins) {
+        this.insertCoin(c.role, c.coin, c.source, c.spentBy);
+        if (c.spentBy !== null) this.markSpent(c.role, c.coin, c.spentBy);
+      }
+      this.eventRaw(row.batch, null, 'adopted', detail);
+    });
   }
 
   addCoin(role: Role, c: Coin, source: 'node' | 'funding-file' | 'change'): void {

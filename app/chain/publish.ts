@@ -27,6 +27,8 @@ import { publicationFor } from './publication';
 import { RPC_VERIFY_ALREADY_IN_CHAIN, RpcClient } from './rpc';
 import type { StationWallet } from './station-wallet';
 import type { ChainSigner, Coin, ExtraOutput, SignedTx } from './tx-build';
+import { batchOnChain, discoverStationTxs, feeOf } from './discover';
+import type { BatchOnChain, Discovery, FoundTx } from './discover';
 import { parseFloTx } from './flo-tx';
 import { DUST_LIMIT, buildAnchorTx, buildRecordsChain, planCost, recordsChainCost, SEQUENCE_RBF } from './tx-build';
 
@@ -251,8 +253,96 @@ function writeSignedFile(pass: Pass, batch: number): void {
   pass.signedFiles.push(file);
 }
 
+/**
+ * Before anything new is signed online, each chain is searched for the station's own transactions the
+ * outbox does not know (discover.ts): a lost outbox must not lead to a second publication of a batch.
+ * Returns false (with the reason reported) when nothing may be signed this pass.
+ */
+async function discoverBeforeSigning(pass: Pass): Promise<{ ok: boolean; found: Partial<Record<Role, Discovery>> }> {
+  const found: Partial<Record<Role, Discovery>> = {};
+  const shared = sharesCoins(pass.opts.chains);
+  for (const role of ROLES) {
+    const profile = pass.opts.chains[role];
+    if (profile.rpc === undefined) continue;
+    const node = pass.nodes[role];
+    if (node === undefined) {
+      pass.waiting.push({ role, batch: null, kind: 'node-unavailable', message: `new batches are signed once ${role}:${profile.name} answers: its chain is searched first for transactions of this station the outbox does not know` });
+      return { ok: false, found };
+    }
+    const address = pass.opts.wallet.address(NETWORKS[profile.network], profile.address);
+    const carrier = role === 'records' ? pass.opts.chains.records.carrier : 'op_return';
+    try {
+      const d = await discoverStationTxs(node.client, address, carrier, pass.outbox, shared ? undefined : role);
+      found[role] = d;
+      if (d.unknownSpends.length > 0) {
+        pass.errors.push({
+          role,
+          batch: null,
+          kind: 'unknown-spend',
+          message:
+            `${d.unknownSpends.join(', ')} at the station's ${role} address ${address} on ${profile.name} ${d.unknownSpends.length === 1 ? 'is' : 'are'} being spent by an unconfirmed transaction the outbox does not know ` +
+            `(was ${pass.layout.outbox} deleted or replaced after a broadcast?). Nothing new is signed: wait until it is mined and run again; the publisher then finds the batch's transactions on chain and takes them up.`,
+        });
+        return { ok: false, found };
+      }
+    } catch (e) {
+      pass.errors.push(issueOf(role, null, e));
+      return { ok: false, found };
+    }
+  }
+  return { ok: true, found };
+}
+
+/** A batch found complete on its chains is taken into the outbox as broadcast; tracking does the rest. */
+function adopt(pass: Pass, b: ClosedBatchView, found: Extract<BatchOnChain, { kind: 'complete' }>, fields: readonly Uint8Array[], discovered: Partial<Record<Role, Discovery>>): boolean {
+  const n = b.checkpoint.batch;
+  const { chains } = pass.opts;
+  const coins: { role: Role; coin: Coin; source: 'node' | 'change'; spentBy: string | null }[] = [];
+  const priced: { txid: string; hex: string; fee: bigint; vsize: number }[] = [];
+  for (const [role, tx] of [...found.records.map((t) => ['records', t] as const), ['anchor', found.anchor] as const]) {
+    const read = discovered[role]?.read ?? new Map<string, FoundTx>();
+    const fee = feeOf(tx, read);
+    if (fee === undefined) {
+      pass.errors.push({ role, batch: n, kind: 'already-on-chain', message: `batch ${n}: ${role} transaction ${tx.txid} is on ${chains[role].name} but the outputs it spends cannot be read (-txindex?); restore ${pass.layout.outbox} from a backup` });
+      return false;
+    }
+    priced.push({ txid: tx.txid, hex: tx.hex, fee, vsize: tx.vsize });
+    for (const i of tx.inputs) {
+      const parent = read.get(i.txid);
+      coins.push({ role, coin: { txid: i.txid, vout: i.vout, value: parent?.outputs[i.vout] ?? 0n }, source: discovered[role]?.station.has(i.txid) === true ? 'change' : 'node', spentBy: tx.txid });
+    }
+  }
+  const last = found.records[found.records.length - 1] as FoundTx;
+  const vout = last.outputs.length - 1;
+  coins.push({ role: 'records', coin: { txid: last.txid, vout, value: last.outputs[vout] as bigint }, source: 'change', spentBy: null });
+  const recordsTxs = priced.slice(0, -1);
+  const anchorTx = priced[priced.length - 1] as (typeof priced)[number];
+  pass.outbox.recordAdopted(
+    {
+      batch: n,
+      checkpointDigest: toHex(checkpointDigest(b.body)),
+      root: toHex(b.checkpoint.root),
+      recordsDigest: toHex(recordsDigest(fields)),
+      fields: fields.length,
+      records: b.records.length,
+      fieldBytes: fields.reduce((a, f) => a + f.length, 0),
+      recordsChain: chains.records.name,
+      anchorChain: chains.anchor.name,
+      publication: null,
+    },
+    recordsTxs,
+    anchorTx,
+    coins,
+    pass.nodes.anchor?.tip ?? 0,
+    `the batch's ${recordsTxs.length} records transactions and its anchor ${anchorTx.txid} were found on chain though the outbox had no record of them; taken up, not signed again`,
+  );
+  writeSignedFile(pass, n);
+  return true;
+}
+
 async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): Promise<void> {
   const { chains, wallet } = pass.opts;
+  let discovered: Partial<Record<Role, Discovery>> | undefined;
   for (const b of batches) {
     const n = b.checkpoint.batch;
     const digest = toHex(checkpointDigest(b.body));
@@ -266,6 +356,41 @@ async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): 
     const fields = recordsFieldsFor(b, chains.records.maxDataBytes);
     const dust = dustOutputs(chains.records, fields);
     const payload = anchorPayloadFor(b, fields);
+    if (pass.opts.offline !== true) {
+      if (discovered === undefined) {
+        const d = await discoverBeforeSigning(pass);
+        if (!d.ok) return;
+        discovered = d.found;
+      }
+      const onChain = batchOnChain(discovered.records, discovered.anchor, checkpointDigest(b.body), fields, payload);
+      if (onChain.kind === 'complete') {
+        if (!adopt(pass, b, onChain, fields, discovered)) return;
+        continue;
+      }
+      if (onChain.kind === 'partial') {
+        pass.errors.push({
+          role: 'records',
+          batch: n,
+          kind: 'already-on-chain',
+          message:
+            `batch ${n} is partly on chain though the outbox has no record of it (${onChain.found.join('; ')}): ${pass.layout.outbox} was lost after a broadcast. Nothing is signed for it: ` +
+            `restore the outbox from a backup, or send the rest with \`tallyproof publish --broadcast ${pass.layout.signedFile(n)}\` and run again once it is mined.`,
+        });
+        return;
+      }
+    }
+    const signedBefore = pass.layout.signedFile(n);
+    if (fs.existsSync(signedBefore)) {
+      pass.errors.push({
+        role: 'records',
+        batch: n,
+        kind: 'signed-not-in-outbox',
+        message:
+          `batch ${n}: ${signedBefore} holds transactions signed for it, but the outbox has no record of them (was ${pass.layout.outbox} deleted or replaced?), ` +
+          `and ${pass.opts.offline === true ? 'an offline pass cannot look for them on chain' : 'they are not on chain'}. Nothing is signed for it: restore the outbox, or, if those transactions were never sent anywhere, move that file away and run again.`,
+      });
+      return;
+    }
     const recSigner = signerFor(chains.records, wallet);
     const ancSigner = signerFor(chains.anchor, wallet);
     let records: SignedTx[];
