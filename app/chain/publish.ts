@@ -212,21 +212,42 @@ async function pickCoin(pass: Pass, role: Role, profile: ChainProfile, need: big
   if (fromOutbox !== undefined) return fromOutbox;
   const node = pass.nodes[role];
   const address = pass.opts.wallet.address(NETWORKS[profile.network], profile.address);
+  const immature: string[] = [];
   if (node !== undefined) {
     const scan = await node.client.scanAddress(address);
     // take one new coin, not all: the other role may fund from the same address on the same chain
     const shared = sharesCoins(pass.opts.chains);
-    const found = scan.unspents
+    const candidates = scan.unspents
       .filter((u) => !pass.outbox.knowsCoin(u.txid, u.vout, shared ? undefined : role))
-      .map((u) => ({ txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)) }))
+      .map((u) => ({ txid: u.txid, vout: u.vout, value: BigInt(Math.round(u.amount * 1e8)), height: u.height }))
       .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
-      .find((c) => c.value >= need);
-    if (found !== undefined) {
+      .filter((c) => c.value >= need);
+    for (const c of candidates) {
+      if (await isImmatureCoinbase(node, c.txid, c.height)) {
+        immature.push(`${c.txid}:${c.vout} (mined at height ${c.height}, spendable from height ${c.height + COINBASE_MATURITY})`);
+        continue;
+      }
+      const found = { txid: c.txid, vout: c.vout, value: c.value };
       pass.outbox.addCoin(role, found, 'node');
       return found;
     }
   }
-  throw new PublishError('funds', `no coin of at least ${need} sat at the station's ${role} address ${address} on ${profile.name} (${profile.network}); send one there${node === undefined ? ' and list it in a funding file' : ''}`);
+  const waitFor = immature.length === 0 ? '' : `; ${immature.length === 1 ? 'a coinbase coin there is' : 'coinbase coins there are'} not spendable yet: ${immature.join(', ')}`;
+  throw new PublishError('funds', `no coin of at least ${need} sat at the station's ${role} address ${address} on ${profile.name} (${profile.network}); send one there${node === undefined ? ' and list it in a funding file' : ''}${waitFor}`);
+}
+
+/** Blocks after which a coinbase output may be spent (Bitcoin, Litecoin and Florincoin alike). */
+export const COINBASE_MATURITY = 100;
+
+/**
+ * Whether a coin found by a UTXO scan is a coinbase output too young to spend in the next block. Only young
+ * coins are looked at: the first transaction of the block at their height is the coinbase (`getblock`
+ * needs no -txindex).
+ */
+async function isImmatureCoinbase(node: NodeView, txid: string, height: number): Promise<boolean> {
+  if (node.tip + 1 - height >= COINBASE_MATURITY) return false;
+  const block = await node.client.getBlock(await node.client.getBlockHash(height));
+  return block.tx[0] === txid;
 }
 
 async function feeRate(pass: Pass, role: Role, profile: ChainProfile): Promise<number> {
