@@ -20,7 +20,7 @@ const net = NETWORKS['litecoin-regtest'];
 let node: RegtestNode;
 let dir: string;
 let station: StationData;
-let fresh: string;
+let fresh: string | undefined;
 let mature: string[];
 
 const publish = (): Promise<PublishReport> =>
