@@ -74,6 +74,12 @@ export interface ScannerStatus {
   readonly boxFull: boolean;
   /** Sheets the driver knows of that have not reached sheet-done. */
   readonly openSheets: readonly { readonly sheetId: string; readonly stage: SheetStage }[];
+  /**
+   * How the last sheets ended, as the device itself remembers it (newest last), including sheets that
+   * finished while no host was connected: a host that restarts after telling a sheet to drop learns from
+   * this whether it reached the box. Empty for a device that keeps no such record.
+   */
+  readonly recent: readonly { readonly sheetId: string; readonly outcome: SheetOutcome }[];
 }
 
 export interface CalibrationReport {

@@ -16,6 +16,8 @@ import type { SheetOutcome } from '../lifecycle';
 import { SheetTracker } from '../sheet-tracker';
 import { JournalWriter, readJournal } from './journal';
 
+const RECENT_KEPT = 16;
+
 export const JOURNAL_FILE = '.tallyproof-taken.jsonl';
 
 export interface FolderDriverOptions {
@@ -44,6 +46,7 @@ export class FolderScannerDriver implements ScannerDriver {
   private readonly clock: Clock;
   private readonly log: (m: string) => void;
   private journal: JournalWriter | undefined;
+  private recent: { sheetId: string; outcome: SheetOutcome }[] = [];
   private readonly taken = new Map<string, { sheetId: string; decided: boolean }>();
   private readonly sheetFiles = new Map<string, string>();
   /** Sizes seen on the previous pass: a file is taken when its size is the same twice running. */
@@ -78,9 +81,11 @@ export class FolderScannerDriver implements ScannerDriver {
     if (j.value.tornTail) this.log(`journal ${this.journalPath}: ignoring a torn last line`);
     this.journal?.close();
     this.journal = new JournalWriter(this.journalPath, j.value);
+    this.recent = [];
     for (const [file, f] of j.value.files) {
       this.taken.set(file, { sheetId: f.sheetId, decided: f.outcome !== undefined });
       this.sheetFiles.set(f.sheetId, file);
+      if (f.outcome) this.remember(f.sheetId, f.outcome);
     }
     // Taken before a restart but never decided: offer again, same sheet ID.
     for (const [file, f] of j.value.files) if (!f.outcome) this.offer(file, f.sheetId);
@@ -192,6 +197,7 @@ export class FolderScannerDriver implements ScannerDriver {
   private async decide(sheetId: string, outcome: SheetOutcome): Promise<Result<void, DriverError>> {
     if (this.tracker.stageOf(sheetId) !== 'held' || !this.journal) return err({ kind: 'unknown-sheet', sheetId });
     this.journal.append({ op: 'done', sheetId, outcome });
+    this.remember(sheetId, outcome);
     const file = this.sheetFiles.get(sheetId);
     const t = file === undefined ? undefined : this.taken.get(file);
     if (t) t.decided = true;
@@ -200,7 +206,13 @@ export class FolderScannerDriver implements ScannerDriver {
   }
 
   async status(): Promise<Result<ScannerStatus, DriverError>> {
-    return ok({ connected: this.journal !== undefined, feeding: this.stopPolling !== undefined, path: 'idle', coverOpen: false, boxFull: false, openSheets: this.tracker.openSheets() });
+    return ok({ connected: this.journal !== undefined, feeding: this.stopPolling !== undefined, path: 'idle', coverOpen: false, boxFull: false, openSheets: this.tracker.openSheets(), recent: [...this.recent] });
+  }
+
+  /** The journal is the folder's memory of how sheets ended; the last few are reported like a device's. */
+  private remember(sheetId: string, outcome: SheetOutcome): void {
+    this.recent.push({ sheetId, outcome });
+    if (this.recent.length > RECENT_KEPT) this.recent.shift();
   }
 
   async calibrate(): Promise<Result<CalibrationReport, DriverError>> {

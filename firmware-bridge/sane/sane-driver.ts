@@ -323,6 +323,8 @@ export class SaneScannerDriver implements ScannerDriver {
       coverOpen: this.coverOpen,
       boxFull: false,
       openSheets: this.tracker.openSheets(),
+      // a SANE scanner keeps no record of sheets between sessions
+      recent: [],
     });
   }
 

@@ -389,14 +389,14 @@ export class SerialScannerDriver implements ScannerDriver {
     const base = { feeding: this.feeding, openSheets: this.tracker.openSheets() };
     if (this.state !== 'ready') {
       const s = this.lastStatus;
-      return ok({ ...base, connected: false, path: s?.path ?? 'idle', coverOpen: s?.coverOpen ?? false, boxFull: s?.boxFull ?? false });
+      return ok({ ...base, connected: false, path: s?.path ?? 'idle', coverOpen: s?.coverOpen ?? false, boxFull: s?.boxFull ?? false, recent: s?.recent ?? [] });
     }
     const r = await this.simple({ op: 'status' });
     if (!r.ok) return r;
     if (r.value.body.kind !== 'status') return err({ kind: 'io', detail: 'status reply without a status body' });
     const s = r.value.body.status;
     this.lastStatus = s;
-    return ok({ ...base, connected: true, path: s.path, coverOpen: s.coverOpen, boxFull: s.boxFull });
+    return ok({ ...base, connected: true, path: s.path, coverOpen: s.coverOpen, boxFull: s.boxFull, recent: s.recent });
   }
 
   async calibrate(): Promise<Result<CalibrationReport, DriverError>> {

@@ -64,6 +64,9 @@ describe('folder driver (central count)', () => {
     const second = fresh(dir);
     await second.d.connect();
     expect(scannedIds(second.events)).toEqual([id2]);
+    // the journal tells the restarted host how the decided sheet ended, as a scanner's own memory would
+    const st = await second.d.status();
+    expect(st.ok && st.value.recent).toEqual([{ sheetId: id1, outcome: { kind: 'box' } }]);
     await second.d.scan();
     await second.d.scan();
     const all = scannedIds(second.events);
@@ -74,6 +77,8 @@ describe('folder driver (central count)', () => {
 
     const third = fresh(dir);
     await third.d.connect();
+    const st3 = await third.d.status();
+    expect(st3.ok && st3.value.recent.map((r) => r.sheetId)).toEqual([id1, id2]);
     await third.d.scan();
     await third.d.scan();
     expect(scannedIds(third.events)).toEqual([all[1]]);

@@ -72,7 +72,7 @@ describe('serial driver', () => {
     const info = await driver.connect();
     expect(info).toEqual({ ok: true, value: { driver: 'serial', model: 'TP-SIM-1', serial: 'SIM0001', firmware: '1.0.0-sim', protocolVersion: 1 } });
     const st = await driver.status();
-    expect(st).toEqual({ ok: true, value: { connected: true, feeding: false, path: 'idle', coverOpen: false, boxFull: false, openSheets: [] } });
+    expect(st).toEqual({ ok: true, value: { connected: true, feeding: false, path: 'idle', coverOpen: false, boxFull: false, openSheets: [], recent: [] } });
     const cal = await driver.calibrate();
     expect(cal.ok && cal.value.sensors).toEqual({ entry: 12, 'scan-head': 14, hold: 11, 'box-chute': 13, exit: 12 });
     await expect(driver.accept('SIM0001-999999')).resolves.toEqual({ ok: false, error: { kind: 'unknown-sheet', sheetId: 'SIM0001-999999' } });
@@ -94,6 +94,24 @@ describe('serial driver', () => {
     expect(done).toEqual({ type: 'sheet-done', sheetId: scanned.sheetId, outcome: { kind: 'box' } });
     await expect(driver.returnSheet(scanned.sheetId)).resolves.toEqual({ ok: false, error: { kind: 'unknown-sheet', sheetId: scanned.sheetId } });
     await driver.close();
+    sim.shutdown();
+  });
+
+  it('a sheet told to drop finishes while no host listens; the next host learns from the device that it reached the box', async () => {
+    const { sim, link, driver, events } = setup(2);
+    await driver.connect();
+    await driver.scan();
+    const scanned = await waitFor(events, (e) => e.type === 'sheet-scanned', driver);
+    if (scanned.type !== 'sheet-scanned') throw new Error('unreachable');
+    await expect(driver.accept(scanned.sheetId)).resolves.toEqual({ ok: true, value: undefined });
+    await driver.close(); // the station process dies right after the drop command
+    await new Promise((r) => setTimeout(r, 300)); // the paper keeps moving into the box
+    const next = new SerialScannerDriver({ path: link.path, opener: link.opener, heartbeatMs: 100, deadAfterMs: 400, reconnectMs: 50, commandTimeoutMs: 300 });
+    await next.connect();
+    const st = await next.status();
+    expect(st.ok && st.value.openSheets).toEqual([]);
+    expect(st.ok && st.value.recent).toEqual([{ sheetId: scanned.sheetId, outcome: { kind: 'box' } }]);
+    await next.close();
     sim.shutdown();
   });
 
