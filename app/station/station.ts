@@ -648,8 +648,9 @@ class StationService implements Station {
 
   /**
    * After a crash or power cut: every pending ballot is settled by what the scanner says of its sheet. A sheet
-   * still held is given back (it never dropped); one in motion is waited for; one the scanner no longer knows
-   * is `unknown`: not counted, and the poll worker is told what to look for.
+   * still held is given back (it never dropped); one in motion is waited for; one that finished while the
+   * station was down is settled by the scanner's record of its last sheets; one the scanner no longer knows
+   * at all is `unknown`: not counted, and the poll worker is told what to look for.
    */
   private async reconcileAfterRestart(): Promise<void> {
     const journal = readSheetJournal(this.journalFile);
@@ -690,7 +691,11 @@ class StationService implements Station {
     if (early !== undefined) return fromOutcome(early);
     const st = await this.opts.scanner.status();
     const open = st.ok ? st.value.openSheets.find((s) => s.sheetId === sheetId) : undefined;
-    if (open === undefined) return 'unknown';
+    if (open === undefined) {
+      // finished while no station listened: the scanner's own record of its last sheets says how
+      const remembered = st.ok ? st.value.recent.find((r) => r.sheetId === sheetId) : undefined;
+      return remembered === undefined ? 'unknown' : fromOutcome(remembered.outcome);
+    }
     let giveBack = open.stage === 'held';
     while (Date.now() < deadline) {
       const o = seen();

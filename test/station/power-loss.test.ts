@@ -161,16 +161,17 @@ describe('power loss between the pending record and the count', () => {
     expect(ledgerView(dataDir)).toMatchObject({ cast: [truth[0]!.serial], pending: 0, returned: [] });
   });
 
-  it('after the ballot dropped: the scanner cannot tell a new station, so it is not counted and the poll worker is told to call the captain', async () => {
+  it('after the ballot dropped while no station listened: the scanner remembers it reached the box, so the new station counts it once', async () => {
     const { dir, truth } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }]);
     const dataDir = await crashRun(dir, { on: 2, at: 'after-accept' });
+    expect(ledgerView(dataDir)).toMatchObject({ cast: [truth[0]!.serial], pending: 1 });
     const second = startChild(scanner!, dataDir);
     const s = await second.waitFor((x) => x.attention !== null && !x.attention.startsWith('The station stopped'));
-    expect(s.attention).toContain(`call the captain to note ballot ${truth[1]!.serial} on the results tape`);
-    expect(s.counts.public).toBe(1);
+    expect(s.attention).toContain(`Ballot ${truth[1]!.serial} is in the box and is now counted.`);
+    expect(s.counts.public).toBe(2);
     second.send('exit');
     await second.exited;
-    // counted at most once, never without the scanner's word
-    expect(ledgerView(dataDir)).toMatchObject({ cast: [truth[0]!.serial], pending: 0, returned: ['reconciled:unknown'] });
+    // counted exactly once, on the scanner's word
+    expect(ledgerView(dataDir)).toMatchObject({ cast: [truth[0]!.serial, truth[1]!.serial], pending: 0, returned: [] });
   });
 });
