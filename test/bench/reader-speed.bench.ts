@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { getZXingModule } from 'zxing-wasm';
 import { DEFAULT_PROFILE } from '../../calibration/profile';
 import { loadElection } from '../../ballots/election';
 import { deterministicRng, generateElectionKeys } from '../../ballots/identity';
@@ -113,16 +114,19 @@ async function main(): Promise<void> {
       results.push({ pool: { election: name, pagesPerMinute: perMinute } });
     }
     if (name === 'general') {
-      const rss: number[] = [];
-      const heap: number[] = [];
-      for (let i = 0; i < memoryPages; i++) {
-        await reader.readFile(files[i % files.length]!);
+      // WASM memory can grow but never shrink: flat means it stopped growing. External memory is what
+      // Buffers and typed arrays hold outside the JS heap (the decoded pages).
+      const zxing = (await getZXingModule()) as unknown as { HEAPU8?: Uint8Array };
+      const samples: { page: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; zxingWasmMiB: number }[] = [];
+      const mib = (b: number) => Math.round(b / 2 ** 20);
+      for (let i = 0; i <= memoryPages; i++) {
         if (i % Math.max(1, Math.floor(memoryPages / 10)) === 0) {
-          rss.push(Math.round(process.memoryUsage().rss / 2 ** 20));
-          heap.push(Math.round(process.memoryUsage().heapUsed / 2 ** 20));
+          const m = process.memoryUsage();
+          samples.push({ page: i, rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), zxingWasmMiB: mib(zxing.HEAPU8?.buffer.byteLength ?? 0) });
         }
+        if (i < memoryPages) await reader.readFile(files[i % files.length]!);
       }
-      results.push({ memory: { pages: memoryPages, rssMiB: rss, heapUsedMiB: heap } });
+      results.push({ memory: { pages: memoryPages, samples } });
     }
   }
   fs.writeSync(1, `${JSON.stringify({ bench: 'reader-speed', coldStart: cold, results, machine: machine() }, null, 2)}\n`);
