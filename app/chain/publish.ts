@@ -616,7 +616,13 @@ async function resend(pass: Pass, role: Role, node: NodeView, t: TxRow): Promise
       return false;
     }
     if (isWaitable(e)) {
-      pass.waiting.push({ role, batch: t.batch, kind: 'parent-missing', message: `${what} waits for the transaction it spends to be back on ${node.client.name}: ${e.message}` });
+      const limit = /too-long-mempool-chain|too many unconfirmed/.test(e.message);
+      pass.waiting.push({
+        role,
+        batch: t.batch,
+        kind: limit ? 'mempool-limit' : 'parent-missing',
+        message: limit ? `${what} waits for blocks: ${e.message}` : `${what} waits for the transaction it spends to be back on ${node.client.name}: ${e.message}`,
+      });
       return false;
     }
     pass.outbox.event(t.batch, t.txid, 'rebroadcast-refused', e.message);
