@@ -60,14 +60,14 @@ const VerboseTxSchema = z.object({
 const MAX_READ = 200_000;
 
 function carried(hex: string, carrier: Carrier): Uint8Array | undefined {
-  if (carrier === 'flodata') {
-    try {
-      return parseFloTx(Buffer.from(hex, 'hex')).floData;
-    } catch {
-      return undefined;
-    }
+  let script: Uint8Array | undefined;
+  try {
+    if (carrier === 'flodata') return parseFloTx(Buffer.from(hex, 'hex')).floData;
+    script = Transaction.fromHex(hex).outs[0]?.script;
+  } catch {
+    // a transaction this parser does not read (a segwit FLO funding transaction, a Litecoin MWEB one) is not the station's
+    return undefined;
   }
-  const script = Transaction.fromHex(hex).outs[0]?.script;
   if (script === undefined || script[0] !== 0x6a || script.length < 2) return undefined;
   const op = script[1] as number;
   if (op >= 1 && op <= 75) return script.slice(2, 2 + op);
@@ -76,14 +76,16 @@ function carried(hex: string, carrier: Carrier): Uint8Array | undefined {
   return undefined;
 }
 
-function classify(hex: string, carrier: Carrier): Pick<FoundTx, 'records' | 'anchor'> {
+/**
+ * What a transaction carries for Tallyproof: a records field (OP_RETURN, or floData on a floData chain) or
+ * an anchor (always an OP_RETURN, so never looked for in a floData transaction); nothing otherwise.
+ */
+export function stationPayloadOf(hex: string, carrier: Carrier): Pick<FoundTx, 'records' | 'anchor'> {
   const data = carried(hex, carrier);
   if (data === undefined) return {};
-  // the records field rides the records chain's carrier; the anchor is always an OP_RETURN
-  const opReturn = carrier === 'op_return' ? data : carried(hex, 'op_return');
-  if (opReturn !== undefined && opReturn.length === ANCHOR_BYTES) {
+  if (carrier === 'op_return' && data.length === ANCHOR_BYTES) {
     try {
-      return { anchor: { payload: opReturn, root: decodeAnchor(opReturn).root } };
+      return { anchor: { payload: data, root: decodeAnchor(data).root } };
     } catch {
       // not an anchor; maybe a records field
     }
@@ -110,7 +112,7 @@ async function read(client: RpcClient, txid: string, carrier: Carrier): Promise<
     inputs: v.vin.flatMap((i) => (i.txid === undefined || i.vout === undefined ? [] : [{ txid: i.txid, vout: i.vout }])),
     outputs: [...v.vout].sort((a, b) => a.n - b.n).map((o) => BigInt(Math.round(o.value * 1e8))),
     vsize: v.vsize,
-    ...classify(v.hex, carrier),
+    ...stationPayloadOf(v.hex, carrier),
   };
 }
 
