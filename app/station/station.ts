@@ -348,8 +348,8 @@ class StationService implements Station {
         return;
       case 'double-sheet':
         this.event('scanner-fault', 'system', { code: 'double-sheet' });
-        // at once, not behind queued work: the scanner gives the sheets back and would feed the next one
-        this.feeding = false;
+        // at once, not behind queued work: the scanner gives the sheets back and would feed the next one (the
+        // alarm's queued update asks again, and settles the station's own record of feeding)
         void this.opts.scanner.disableFeeding();
         this.setAlarm('double-sheet', true);
         return;
