@@ -116,8 +116,10 @@ async function read(client: RpcClient, txid: string, carrier: Carrier): Promise<
   };
 }
 
-export async function discoverStationTxs(client: RpcClient, address: string, carrier: Carrier, outbox: Outbox, coinRole: Role | undefined): Promise<Discovery> {
-  const scan = await client.scanAddress(address);
+export type AddressScan = Awaited<ReturnType<RpcClient['scanAddress']>>;
+
+/** `scan`: the address's confirmed coins (`scantxoutset`), shared with coin selection so a pass scans once. */
+export async function discoverStationTxs(client: RpcClient, address: string, scan: AddressScan, carrier: Carrier, outbox: Outbox, coinRole: Role | undefined): Promise<Discovery> {
   const readTxs = new Map<string, FoundTx>();
   const station = new Map<string, FoundTx>();
   const unknownSpends: string[] = [];

@@ -28,7 +28,7 @@ import { RPC_VERIFY_ALREADY_IN_CHAIN, RpcClient } from './rpc';
 import type { StationWallet } from './station-wallet';
 import type { ChainSigner, Coin, ExtraOutput, SignedTx } from './tx-build';
 import { batchOnChain, discoverStationTxs, feeOf } from './discover';
-import type { BatchOnChain, Discovery, FoundTx } from './discover';
+import type { AddressScan, BatchOnChain, Discovery, FoundTx } from './discover';
 import { parseFloTx } from './flo-tx';
 import { DUST_LIMIT, buildAnchorTx, buildRecordsChain, planCost, recordsChainCost, SEQUENCE_RBF } from './tx-build';
 
@@ -113,6 +113,18 @@ interface Pass {
   readonly publications: string[];
   /** roles whose broadcasting stopped this pass */
   readonly stopped: Set<Role>;
+  /** each address's coins scanned this pass (a UTXO-set scan is slow on a large chain and one runs at a time) */
+  readonly scans: Map<string, AddressScan>;
+}
+
+async function scanOnce(pass: Pass, node: NodeView, address: string): Promise<AddressScan> {
+  const key = `${node.client.displayUrl} ${address}`;
+  let scan = pass.scans.get(key);
+  if (scan === undefined) {
+    scan = await node.client.scanAddress(address);
+    pass.scans.set(key, scan);
+  }
+  return scan;
 }
 
 const ROLES: readonly Role[] = ['records', 'anchor'];
@@ -214,7 +226,7 @@ async function pickCoin(pass: Pass, role: Role, profile: ChainProfile, need: big
   const address = pass.opts.wallet.address(NETWORKS[profile.network], profile.address);
   const immature: string[] = [];
   if (node !== undefined) {
-    const scan = await node.client.scanAddress(address);
+    const scan = await scanOnce(pass, node, address);
     // take one new coin, not all: the other role may fund from the same address on the same chain
     const shared = sharesCoins(pass.opts.chains);
     const candidates = scan.unspents
@@ -293,7 +305,7 @@ async function discoverBeforeSigning(pass: Pass): Promise<{ ok: boolean; found: 
     const address = pass.opts.wallet.address(NETWORKS[profile.network], profile.address);
     const carrier = role === 'records' ? pass.opts.chains.records.carrier : 'op_return';
     try {
-      const d = await discoverStationTxs(node.client, address, carrier, pass.outbox, shared ? undefined : role);
+      const d = await discoverStationTxs(node.client, address, await scanOnce(pass, node, address), carrier, pass.outbox, shared ? undefined : role);
       found[role] = d;
       if (d.unknownSpends.length > 0) {
         pass.errors.push({
@@ -787,7 +799,7 @@ export async function publishBatches(opts: PublishOptions): Promise<PublishRepor
   const batches = closedBatches(opts.dataDir, mode, opts.wallet);
   const layout = publishLayout(opts.dataDir, mode);
   const outbox = Outbox.open(layout.outbox, mode);
-  const pass: Pass = { opts, mode, layout, outbox, nodes: {}, errors: [], waiting: [], signedFiles: [], publications: [], stopped: new Set() };
+  const pass: Pass = { opts, mode, layout, outbox, nodes: {}, errors: [], waiting: [], signedFiles: [], publications: [], stopped: new Set(), scans: new Map() };
   try {
     if (opts.fundingFile !== undefined) importFundingFile(outbox, opts.fundingFile);
     if (opts.offline !== true) for (const role of ROLES) await connect(pass, role, opts.chains[role]);
