@@ -1,3 +1,4 @@
+import { hash as nodeHash } from 'node:crypto';
 import { bytesEqual, toHex } from './bytes';
 import type { Checkpoint } from './checkpoint';
 import { checkpointSignatureValid, parseCheckpoint } from './checkpoint';
@@ -5,7 +6,6 @@ import type { Genesis } from './entries';
 import {
   EntryKind,
   KIND_NAMES,
-  ZERO_HASH,
   decodeCast,
   decodeCheckpointEntry,
   decodeEvent,
@@ -16,11 +16,13 @@ import {
   hexScratch,
   payloadIntoScratch,
 } from './entries';
+import { EntryFrames, EntryRows, FRAME_HASHED_FROM, FRAME_HEADER, frameEnd, frameSeq } from './entry-frames';
 import { chainProblemMessage } from './chain-check';
 import type { AuditEvent } from './events';
 import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
 import type { BallotRecord } from './record';
-import { decodeRecord, recordBallotIdKey, scanRecord } from './record';
+import { decodeRecord, scanRecord } from './record';
+import { BallotIdIndex } from './ballot-id-index';
 import type { Db } from './storage';
 
 /**
@@ -78,7 +80,6 @@ export interface ReplaySummary {
 }
 
 interface PendingState {
-  readonly key: string;
   /** decoded only when a visitor wants records; `verify` alone checks them with scanRecord */
   readonly record: BallotRecord | undefined;
   readonly bytes: Uint8Array;
@@ -89,7 +90,7 @@ function idOf(bytes: Uint8Array): string {
   return decodeRecord(bytes).ballotId;
 }
 
-const CHUNK = 20_000;
+const CHUNK = 4_000;
 
 export interface ReplayOptions {
   /** stop after this entry (a snapshot bound, so a second thread can check the same entries) */
@@ -104,9 +105,8 @@ export interface ReplayOptions {
 export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: ReadonlySet<number> = new Set(), opts: ReplayOptions = {}): ReplaySummary {
   const lastSeq = opts.lastSeq ?? Number.MAX_SAFE_INTEGER;
   const recompute = opts.hashesCheckedElsewhere !== true;
-  // hex text, not BLOBs: see entryHashFromHex
-  const stmt = db.prepare('SELECT seq, kind, hex(payload), lower(hex(entry_hash)) FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(true);
-  const prevOf = db.prepare('SELECT lower(hex(prev_hash)) FROM entries WHERE seq = ?').pluck();
+  const frames = new EntryFrames(db);
+  const rows = new EntryRows(db);
   const wantRecords = visitor.onCast !== undefined || visitor.onReturned !== undefined;
   const fail = (seq: number, kind: ProblemKind, message: string): never => {
     throw new ReplayProblem({ seq, kind, message });
@@ -114,14 +114,16 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
 
   let genesis: Genesis | undefined;
   let expected = 1;
-  let prevHex = toHex(ZERO_HASH);
+  // the chain's hash of the entry before the current one, and of the current one: swapped each entry
+  let prevHash = Buffer.alloc(32);
+  let thisHash = Buffer.alloc(32);
   let cast = 0;
   let returned = 0;
   let events = 0;
   let batch = 1;
   const pending = new Map<number, PendingState>();
-  const pendingByKey = new Map<string, number>();
-  const castByKey = new Map<string, number>();
+  const pendingById = new BallotIdIndex();
+  const castById = new BallotIdIndex();
   let batchLeaves: Buffer[] = [];
   let batchRecords: Uint8Array[] = [];
   const tree = new MerkleAccumulator();
@@ -129,24 +131,69 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   const hashesAt = new Map<number, Uint8Array>();
   let publicKey: Uint8Array = new Uint8Array(32);
 
-  for (;;) {
-    const rows = stmt.all(expected - 1, lastSeq, CHUNK) as Array<[number, number, string, string]>;
-    if (rows.length === 0) break;
-    for (const [seq, kind, payloadHex, storedHex] of rows) {
-      if (seq !== expected) fail(expected, 'deleted', chainProblemMessage('deleted', expected, seq));
-      let hHex = storedHex;
-      if (recompute) {
-        hHex = entryHashFromHex(kind, seq, prevHex, payloadHex);
-        if (hHex !== storedHex) {
-          // tell a broken link (something removed, added or moved before it) from a changed entry
-          if (prevOf.get(seq) !== prevHex) fail(seq, 'out-of-order', chainProblemMessage('out-of-order', seq));
-          fail(seq, 'changed', chainProblemMessage('changed', seq));
-        }
-      } else {
-        payloadIntoScratch(payloadHex);
+  /** The chain checks of an entry read on its own, as hex text: for an entry that made no frame (entry-frames.ts). */
+  const chainByRow = (): { seq: number; kind: number; payload: Uint8Array } | undefined => {
+    const row = rows.next(expected - 1, lastSeq);
+    if (row === undefined) return undefined;
+    const [seq, kind, payloadHex, storedHex] = row;
+    if (seq !== expected) fail(expected, 'deleted', chainProblemMessage('deleted', expected, seq));
+    const prevHex = toHex(prevHash);
+    let hHex = storedHex;
+    if (recompute) {
+      hHex = entryHashFromHex(kind, seq, prevHex, payloadHex);
+      if (hHex !== storedHex) {
+        // tell a broken link (something removed, added or moved before it) from a changed entry
+        if (rows.storedPrevHex(seq) !== prevHex) fail(seq, 'out-of-order', chainProblemMessage('out-of-order', seq));
+        fail(seq, 'changed', chainProblemMessage('changed', seq));
       }
-      const payload = hexScratch().subarray(42, 42 + payloadHex.length / 2);
-      if (keepHashesAt.has(seq)) hashesAt.set(seq, Buffer.from(hHex, 'hex'));
+    } else {
+      payloadIntoScratch(payloadHex);
+    }
+    thisHash = Buffer.from(hHex, 'hex');
+    return { seq, kind, payload: hexScratch().subarray(42, 42 + payloadHex.length / 2) };
+  };
+
+  for (;;) {
+    const chunk = frames.read(expected - 1, lastSeq, CHUNK);
+    if (chunk === undefined) break;
+    const b = chunk.frames ?? Buffer.alloc(0);
+    let off = 0;
+    for (let done = 0; done < chunk.count; done++) {
+      let seq = expected;
+      let kind: number;
+      let payload: Uint8Array;
+      // a frame stays in its chunk's buffer, which is never reused: records taken from it need no copy
+      let inFrame = false;
+      const end = off < b.length ? frameEnd(b, off) : 0;
+      if (off < b.length && frameSeq(b, off) === expected && b.readUInt32BE(off + 4) === 32 && b.readUInt32BE(off + 8) === 32) {
+        const prevAt = off + FRAME_HEADER;
+        const payloadAt = prevAt + 32;
+        const hashAt = end - 32;
+        kind = b[off + 13] as number;
+        if (thisHash.length !== 32) thisHash = Buffer.alloc(32);
+        if (recompute) {
+          // the hash covers the chain's previous hash, not the stored copy of it: hash with that
+          const linked = prevHash.compare(b, prevAt, payloadAt) === 0;
+          if (!linked) prevHash.copy(b, prevAt);
+          thisHash.write(nodeHash('sha256', b.subarray(off + FRAME_HASHED_FROM, hashAt), 'binary'), 0, 'latin1');
+          if (thisHash.compare(b, hashAt, end) !== 0) {
+            // tell a broken link (something removed, added or moved before it) from a changed entry
+            if (!linked) fail(seq, 'out-of-order', chainProblemMessage('out-of-order', seq));
+            fail(seq, 'changed', chainProblemMessage('changed', seq));
+          }
+        } else {
+          b.copy(thisHash, 0, hashAt, end);
+        }
+        payload = b.subarray(payloadAt, hashAt);
+        inFrame = true;
+        off = end;
+      } else {
+        const one = chainByRow();
+        if (one === undefined) break;
+        ({ seq, kind, payload } = one);
+        if (off < b.length && frameSeq(b, off) === seq) off = end;
+      }
+      if (keepHashesAt.has(seq)) hashesAt.set(seq, Buffer.from(thisHash));
       try {
         if (seq === 1) {
           if (kind !== EntryKind.genesis) fail(seq, 'invalid', 'the first entry is not a genesis entry');
@@ -162,23 +209,22 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
           if (place.mode !== genesis.mode) fail(seq, 'invalid', `a ${place.mode} ballot in the ${genesis.mode} ledger`);
           if (place.batch !== batch) fail(seq, 'invalid', `ballot ${idOf(p.record)} names batch ${place.batch} while batch ${batch} is open`);
           if (place.station !== genesis.station.number) fail(seq, 'invalid', `ballot ${idOf(p.record)} names station ${place.station}, not ${genesis.station.number}`);
-          const key = recordBallotIdKey(p.record);
-          const first = castByKey.get(key);
-          if (first !== undefined) fail(seq, 'duplicate', `ballot ${idOf(p.record)} was already cast at entry ${first}`);
-          const open = pendingByKey.get(key);
-          if (open !== undefined) fail(seq, 'duplicate', `ballot ${idOf(p.record)} is already pending at entry ${open}`);
-          pending.set(seq, { key, record, bytes: Buffer.from(p.record) });
-          pendingByKey.set(key, seq);
+          const first = castById.get(p.record);
+          if (first >= 0) fail(seq, 'duplicate', `ballot ${idOf(p.record)} was already cast at entry ${first}`);
+          const open = pendingById.get(p.record);
+          if (open >= 0) fail(seq, 'duplicate', `ballot ${idOf(p.record)} is already pending at entry ${open}`);
+          pending.set(seq, { record, bytes: inFrame && visitor.keepBatches !== true ? p.record : Buffer.from(p.record) });
+          pendingById.set(p.record, seq);
         } else if (kind === EntryKind.cast || kind === EntryKind.returned) {
           const r = kind === EntryKind.cast ? { pendingSeq: decodeCast(payload), reason: '' } : decodeReturned(payload);
           const p = pending.get(r.pendingSeq);
           if (p === undefined) fail(seq, 'invalid', `it settles entry ${r.pendingSeq}, which is not a pending ballot`);
           const ps = p as PendingState;
           pending.delete(r.pendingSeq);
-          pendingByKey.delete(ps.key);
+          pendingById.delete(ps.bytes);
           if (kind === EntryKind.cast) {
             cast += 1;
-            castByKey.set(ps.key, seq);
+            castById.set(ps.bytes, seq);
             batchLeaves.push(leafHash(ps.bytes));
             if (visitor.keepBatches) batchRecords.push(ps.bytes);
             if (visitor.onCast) visitor.onCast(ps.record ?? decodeRecord(ps.bytes), seq);
@@ -197,8 +243,8 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
             fail(seq, 'invalid', 'the checkpoint names another mode, election or station than the ledger');
           }
           if (c.batch !== batch) fail(seq, 'batch-mismatch', `the checkpoint is for batch ${c.batch} but batch ${batch} is open`);
-          if (c.headSeq !== seq - 1 || toHex(c.headHash) !== prevHex) {
-            fail(seq, 'rewritten', `the signed checkpoint names head ${c.headSeq} ${toHex(c.headHash).slice(0, 16)}… but the chain before it ends at ${seq - 1} ${prevHex.slice(0, 16)}…: entries up to ${c.headSeq} were rewritten`);
+          if (c.headSeq !== seq - 1 || !bytesEqual(c.headHash, prevHash)) {
+            fail(seq, 'rewritten', `the signed checkpoint names head ${c.headSeq} ${toHex(c.headHash).slice(0, 16)}… but the chain before it ends at ${seq - 1} ${toHex(prevHash).slice(0, 16)}…: entries up to ${c.headSeq} were rewritten`);
           }
           if (!checkpointSignatureValid(body, signature, publicKey)) fail(seq, 'bad-signature', 'the checkpoint signature does not verify with the station key');
           if (pending.size > 0) fail(seq, 'invalid', `the batch was closed with ${pending.size} ballot(s) pending`);
@@ -227,7 +273,9 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
         if (e instanceof ReplayProblem) throw e;
         fail(seq, 'invalid', `its ${KIND_NAMES[kind] ?? `kind-${kind}`} payload is malformed: ${(e as Error).message}`);
       }
-      prevHex = hHex;
+      const was = prevHash;
+      prevHash = thisHash;
+      thisHash = was;
       expected = seq + 1;
     }
   }
@@ -235,7 +283,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   return {
     genesis: genesis as Genesis,
     entries: expected - 1,
-    head: { seq: expected - 1, hash: Buffer.from(prevHex, 'hex') },
+    head: { seq: expected - 1, hash: Buffer.from(prevHash) },
     cast,
     returned,
     pending: pending.size,
