@@ -40,6 +40,8 @@ import { ANCHOR_MAGIC, CHECKPOINT_PREFIX_BYTES, FormatError, RECORDS_MAGIC, anch
 import type { KnownNetwork } from './headers';
 import { checkHeaderChain, networkFor, parseHeader } from './headers';
 import { checkBallotOts, leafFile } from './ots-ballot';
+import type { PaperBallot, PaperSummary } from './audit-paper';
+import { checkPaper } from './audit-paper';
 
 /**
  * `tallyproof audit verify`: everything an auditor can check from the bundle alone, and with --rpc against
@@ -65,7 +67,11 @@ export type CheckName =
   | 'ots'
   | 'tally'
   | 'results-tape'
-  | 'rpc';
+  | 'rpc'
+  | 'ballot-codes'
+  | 'election-keys'
+  | 'ballot-record'
+  | 'ballot-marks';
 
 export interface AuditCheck {
   readonly check: CheckName;
@@ -101,6 +107,8 @@ export interface AuditReport {
   readonly checks: readonly AuditCheck[];
   readonly failures: readonly AuditCheck[];
   readonly ballot?: BallotLookup;
+  /** the paper ballot given with --ballot-codes or --ballot-image: its three codes as read */
+  readonly paper?: PaperSummary;
 }
 
 export interface AuditOptions {
@@ -108,6 +116,8 @@ export interface AuditOptions {
   readonly ballotId?: string;
   /** a tally JSON file from the results tape, compared with the bundle's tally */
   readonly resultsTapeTally?: string;
+  /** a paper ballot's codes and the election keys: checked, then its record looked up as for ballotId */
+  readonly paper?: PaperBallot;
 }
 
 interface LoadedBatch {
@@ -130,9 +140,9 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
   const checks: AuditCheck[] = [];
   const pass = (check: CheckName, detail: string, where: { batch?: number; ballot?: string } = {}): void => void checks.push({ check, ok: true, ...where, detail });
   const fail = (check: CheckName, detail: string, where: { batch?: number; ballot?: string } = {}): void => void checks.push({ check, ok: false, ...where, detail });
-  const finish = (ballot?: BallotLookup): AuditReport => {
+  const finish = (ballot?: BallotLookup, paper?: PaperSummary): AuditReport => {
     const failures = checks.filter((c) => !c.ok);
-    return { ok: failures.length === 0 && (ballot === undefined || ballot.ok), bundle: dir, checks, failures, ...(ballot !== undefined ? { ballot } : {}) };
+    return { ok: failures.length === 0 && (ballot === undefined || ballot.ok), bundle: dir, checks, failures, ...(ballot !== undefined ? { ballot } : {}), ...(paper !== undefined ? { paper } : {}) };
   };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     fail('bundle', `${dir} is not a bundle directory`);
@@ -335,6 +345,16 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
   // 7. against nodes
   if (opts.rpc !== undefined && opts.rpc.length > 0) await checkNodes(opts.rpc, batches, pass, fail);
 
+  // 8. a paper ballot: genuine, of these keys, and the ballot whose record the bundle holds
+  if (opts.paper !== undefined) {
+    const paper = checkPaper(
+      opts.paper,
+      { electionHash: election.hash, mode: manifest?.mode ?? batches[0]?.checkpoint.mode ?? 'official', contests: election.contests, batches: batches.map((lb) => ({ batch: lb.checkpoint.batch, decoded: lb.decoded })) },
+      pass,
+      fail,
+    );
+    return finish(paper.serial !== undefined ? lookupBallot(paper.serial, batches, election, checks) : undefined, paper.summary);
+  }
   return finish(opts.ballotId !== undefined ? lookupBallot(opts.ballotId, batches, election, checks) : undefined);
 }
 

@@ -2,16 +2,98 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { CommandFailure, EXIT_FAILURE, EXIT_OK, action } from '../context';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from '../context';
+import type { ValidElection } from '../../../ballots/election';
+import type { PaperBallot, PaperSummary } from '../../chain/audit-paper';
+import { PaperInputError, bundleElectionDefinition, readBallotCodesFile, readElectionDefinition, readElectionKeys } from '../../chain/audit-paper-input';
+import { readPaperScan } from '../../chain/audit-paper-scan';
 import type { AuditReport, BallotLookup } from '../../chain/audit-verify';
 import { auditBundle } from '../../chain/audit-verify';
+import { ManifestSchema, readJson } from '../../chain/bundle-files';
 
 interface AuditOpts {
   bundle: string;
   rpc: string[];
   ballotId?: string;
+  ballotCodes?: string;
+  ballotImage?: string;
+  electionKeys?: string;
+  keyFingerprint?: string;
+  election?: string;
   resultsTapeTally?: string;
   json?: boolean;
+}
+
+function describePaper(p: PaperSummary): string[] {
+  return [
+    `paper ${p.serial ?? '(no serial)'}: codes from ${p.source}${p.located === 'whole-page' ? ' (found over the whole page: it did not align)' : ''}, checked with ${p.keysFile} (${p.keysFingerprint})`,
+    `  address:   ${p.address}`,
+    `  ballot ID: ${p.ballotId}`,
+    `  voting ID: ${p.votingId}`,
+  ];
+}
+
+/** Reads what the auditor gave about one paper ballot; a file that cannot serve is a CommandFailure naming it. */
+async function paperBallot(ctx: CliContext, opts: AuditOpts, bundleDir: string): Promise<PaperBallot | undefined> {
+  const given = [opts.ballotCodes !== undefined ? '--ballot-codes' : '', opts.ballotImage !== undefined ? '--ballot-image' : ''].filter((x) => x !== '');
+  if (given.length === 0) {
+    if (opts.electionKeys !== undefined || opts.keyFingerprint !== undefined || opts.election !== undefined) {
+      throw new UsageError('--election-keys, --key-fingerprint and --election go with a paper ballot: give --ballot-codes <file> or --ballot-image <scan>');
+    }
+    return undefined;
+  }
+  if (given.length > 1) throw new UsageError('give either --ballot-codes or --ballot-image, not both');
+  if (opts.ballotId !== undefined) throw new UsageError(`give either --ballot-id or ${given[0]}: the paper's codes name its serial`);
+  if (opts.electionKeys === undefined) throw new UsageError(`${given[0]} needs --election-keys <election-public.json>: the paper is checked against the election's public keys`);
+  const abs = (f: string): string => path.resolve(ctx.cwd, f);
+  try {
+    let election: ValidElection | undefined = bundleElectionDefinition(bundleDir);
+    if (opts.election !== undefined) {
+      const mine = readElectionDefinition(abs(opts.election));
+      if (election !== undefined && election.hash !== mine.hash) {
+        throw new CommandFailure(`${abs(opts.election)}: election hash ${mine.hash}, but the bundle carries its own definition with hash ${election.hash}`);
+      }
+      election = mine;
+    }
+    if (opts.ballotImage !== undefined && election === undefined) {
+      throw new UsageError('--ballot-image needs the election definition to read the scan: the bundle carries none (it was exported without --election), so give --election <election.json>');
+    }
+    const bundleElection = bundleElectionHash(bundleDir);
+    if (election !== undefined && bundleElection !== undefined && election.hash !== bundleElection.hash) {
+      throw new CommandFailure(`${opts.election !== undefined ? abs(opts.election) : "the bundle's election-definition.json"}: election hash ${election.hash}, the bundle is for election ${bundleElection.hash}`);
+    }
+    const keysFile = abs(opts.electionKeys);
+    const keys = readElectionKeys(keysFile);
+    const base = { keys, keysFile, ...(opts.keyFingerprint !== undefined ? { keyFingerprint: opts.keyFingerprint } : {}), ...(election !== undefined ? { election } : {}) };
+    if (opts.ballotCodes !== undefined) {
+      const file = abs(opts.ballotCodes);
+      return { ...base, source: file, codes: readBallotCodesFile(file) };
+    }
+    const file = abs(opts.ballotImage as string);
+    if (election === undefined) throw new Error('unreachable: the election was required above');
+    if (bundleElection === undefined) throw new CommandFailure(`${bundleDir}: the bundle's manifest.json does not read, so its mode is unknown; run audit verify without the paper to see why`);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new PaperInputError('unreadable', file, `cannot read the ballot image: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+    }
+    const scan = await readPaperScan(bytes, file, { election, keys, mode: bundleElection.mode });
+    return { ...base, source: file, codes: scan.codes, scan };
+  } catch (e) {
+    if (e instanceof PaperInputError) throw new CommandFailure(e.message);
+    throw e;
+  }
+}
+
+function bundleElectionHash(dir: string): { hash: string; mode: 'official' | 'test' } | undefined {
+  try {
+    const m = readJson(dir, 'manifest.json', ManifestSchema);
+    return { hash: m.election, mode: m.mode };
+  } catch {
+    return undefined;
+  }
 }
 
 function describeBallot(b: BallotLookup): string[] {
@@ -37,6 +119,7 @@ export function formatReport(r: AuditReport): string {
     const where = [c.batch !== undefined ? `batch ${c.batch}` : '', c.ballot !== undefined ? `ballot ${c.ballot}` : ''].filter((x) => x !== '').join(' ');
     lines.push(`${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${where !== '' ? ` ${where}` : ''}: ${c.detail}`);
   }
+  if (r.paper !== undefined) lines.push(...describePaper(r.paper));
   if (r.ballot !== undefined) lines.push(...describeBallot(r.ballot));
   lines.push(r.ok ? `audit: ok (${r.checks.length} checks)` : `audit: FAILED: ${r.failures.length} of ${r.checks.length} checks failed${r.ballot !== undefined && !r.ballot.ok ? ', and the ballot does not check' : ''}`);
   return `${lines.join('\n')}\n`;
@@ -50,14 +133,21 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .requiredOption('--bundle <dir>', 'bundle directory written by `ledger export`')
     .option('--rpc <url>', 'also check against a chain node (http://user:pass@host:port/); repeat for each chain', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--ballot-id <id>', 'look up one paper ballot (its serial or the TPB1 ballot ID code)')
+    .option('--ballot-codes <file>', "a paper ballot's three QR texts (JSON {address, ballotId, votingId} or three lines): check the paper and its record")
+    .option('--ballot-image <scan>', 'a scan of a paper ballot (PNG, JPEG, TIFF, PNM): its codes and marks read and checked like --ballot-codes')
+    .option('--election-keys <file>', "the election's election-public.json, against which the paper's codes are checked")
+    .option('--key-fingerprint <fp>', "the election office's published key fingerprint, compared with the keys file's")
+    .option('--election <file>', 'the election definition, for --ballot-image when the bundle carries none')
     .option('--results-tape-tally <file>', "the results tape's tally JSON, compared with the bundle's")
     .option('--json', 'print the report as one JSON object')
     .action(
       action(ctx, async (opts: AuditOpts) => {
         const dir = path.resolve(ctx.cwd, opts.bundle);
         if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such bundle directory`);
+        const paper = await paperBallot(ctx, opts, dir);
         const report = await auditBundle(dir, {
           rpc: opts.rpc,
+          ...(paper !== undefined ? { paper } : {}),
           ...(opts.ballotId !== undefined ? { ballotId: opts.ballotId } : {}),
           ...(opts.resultsTapeTally !== undefined ? { resultsTapeTally: path.resolve(ctx.cwd, opts.resultsTapeTally) } : {}),
         });
