@@ -153,7 +153,9 @@ function stylesByPrecinct(e: ValidElection): Map<string, string[]> {
 function checkMarks(scan: PaperScan, rec: BallotRecord, contests: PaperContext['contests'], pass: Report, fail: Report, where: { ballot?: string }): void {
   const r = scan.reading;
   if (r.status === 'rejected') {
-    fail('ballot-marks', `not compared: the reader rejected the scan (${r.reasons.join(', ')}${r.detail !== undefined ? `: ${r.detail}` : ''})`, where);
+    // what the reader refuses about the paper itself (counterfeit, other election, mode) failed above; what is
+    // left is the image (alignment, scale, streaks): the marks are then not compared, and the line says so
+    pass('ballot-marks', `unchecked: the reader rejected the scan (${r.reasons.join(', ')}${r.detail !== undefined ? `: ${r.detail}` : ''}), so its marks are not compared with the record: compare the paper with the record below by eye`, where);
     return;
   }
   const problems: string[] = [];

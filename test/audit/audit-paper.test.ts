@@ -38,6 +38,7 @@ let keysFile: string;
 let otherKeysFile: string;
 const sheets: RenderedSheet[] = [];
 let counterfeitSheet: RenderedSheet;
+let misScaledSheet: RenderedSheet;
 
 function votingIdOf(s: RenderedSheet, over: Partial<VotingId> = {}): string {
   return encodeVotingId({ electionHashPrefix: prefix, precinctId: s.truth.precinctId, styleId: s.truth.styleId, side: 'front', mode: s.truth.mode, ...over });
@@ -76,7 +77,8 @@ const line = (r: AuditReport, check: string): string => {
 /*
  * Sheets 0-4 are normal ballots of precinct p-101. The ledger holds 0, 1 and 3 as read; 2 recorded with
  * another style's voting ID (a record that is not this paper's); 3 recorded with its marks changed in one
- * contest; 4 never recorded.
+ * contest; 4 never recorded. A sheet printed at the wrong scale (which the reader refuses to align) is
+ * recorded too, as if another reader had taken it.
  */
 beforeAll(async () => {
   work = tempDir('audit-paper');
@@ -87,6 +89,7 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) sheets.push(await deck.sheet(i));
   const fakes = new TestDeck(deckOptions({ kinds: { counterfeit: 1 }, seed: 'audit-paper-counterfeit', markKinds: ['full'] }));
   counterfeitSheet = await fakes.sheet(0);
+  misScaledSheet = await new TestDeck(deckOptions({ kinds: { 'mis-scaled': 1 }, seed: 'audit-paper-scale', markKinds: ['full'] })).sheet(0);
 
   const signer = testSigner(9);
   const genesis: Genesis = {
@@ -104,9 +107,10 @@ beforeAll(async () => {
     [1, votingIdOf(sheet(1)), sheet(1).truth.expected.contests],
     [2, votingIdOf(sheet(2), { styleId: otherStyle.id, precinctId: otherStyle.precincts[0] as string }), sheet(2).truth.expected.contests],
     [3, votingIdOf(sheet(3)), alterOneContest(sheet(3).truth.expected.contests)],
+    [5, votingIdOf(misScaledSheet), misScaledSheet.truth.expected.contests],
   ];
   for (const [i, votingId, contests] of recorded) {
-    const s = sheet(i);
+    const s = i === 5 ? misScaledSheet : sheet(i);
     const p = ledger.appendPending(
       captureOf({ ballotId: s.truth.serial, votingId, mode: 'official', castAsIs: false, images: s.images.map((im) => im.bytes), calibrationVersion: 1, contests }, genesis.election.contests),
     );
@@ -119,7 +123,7 @@ beforeAll(async () => {
 
   bundle = path.join(work, 'bundle');
   exportBundle(file, bundle, { electionDefinition: definitionFile });
-  expect(publishOffline(bundle)).toMatchObject({ publications: 2, proofs: 4 });
+  expect(publishOffline(bundle)).toMatchObject({ publications: 2, proofs: 5 });
   bundleNoDefinition = path.join(work, 'bundle-plain');
   exportBundle(file, bundleNoDefinition);
   publishOffline(bundleNoDefinition);
@@ -320,6 +324,19 @@ describe('a paper ballot given by a scan', () => {
     expect(r.code).toBe(1);
     expect(r.report.failures.map((f) => f.check)).toEqual(['ballot-marks']);
     expect(line(r.report, 'ballot-marks')).toMatch(/^FAIL front side: contest [a-z0-9-]+: the scan reads \[[a-z0-9-]+\], the record has \[[a-z0-9-]+\]$/);
+  });
+
+  it('finds the codes over the whole page when the scan does not align, and says the marks are unchecked', async () => {
+    const s = misScaledSheet;
+    const r = await audit(['--ballot-image', writeFile(s.images[0]?.bytes ?? Buffer.alloc(0), 'png'), '--election-keys', keysFile]);
+    expect(r.report.failures).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.report.paper).toMatchObject({ ...codesOf(s), located: 'whole-page' });
+    expect(line(r.report, 'ballot-codes')).toMatch(/^ok issued by the election office/);
+    expect(line(r.report, 'ballot-record')).toMatch(/^ok batch 2/);
+    expect(line(r.report, 'ballot-marks')).toMatch(/^ok unchecked: the reader rejected the scan \(mis-scaled: the ballot is printed at \d+\.\d % of its size; 97–103 % is accepted\), so its marks are not compared/);
+    const text = await runCli(['audit', 'verify', '--bundle', bundle, '--ballot-image', writeFile(s.images[0]?.bytes ?? Buffer.alloc(0), 'png'), '--election-keys', keysFile]);
+    expect(text.stdout).toContain('(found over the whole page: it did not align)');
   });
 
   it('fails a scanned counterfeit', async () => {
