@@ -21,6 +21,12 @@ export class ByteWriter {
     this.buf = next;
   }
 
+  /** Starts over in the same buffer: for a writer kept and reused on a hot path (finish() copies out). */
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+
   u8(v: number): this {
     if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new EncodingError(`byte out of range: ${v}`);
     this.room(1);

@@ -30,7 +30,7 @@ import type { AuditEventInput } from './events';
 import { AuditEventSchema, isoSeconds } from './events';
 import { leafHash, merkleRoot, orderByHash } from './merkle';
 import type { BallotCapture, BallotRecord, LedgerMode } from './record';
-import { BallotCaptureSchema, decodeRecord, encodeRecord, recordBallotIdKey, recordFromCapture } from './record';
+import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, isWellFormedCapture, recordBallotIdKey } from './record';
 import type { Db, OpenDbOptions } from './storage';
 import { openDb, sessionMarker, storageError, withStorage } from './storage';
 
@@ -93,6 +93,12 @@ interface BallotState {
 interface PendingState {
   readonly key: string;
   readonly recordBytes: Uint8Array;
+}
+
+/** A contest has at most a few hundred options: pairwise beats building a Set for every contest of every ballot. */
+function hasRepeat(xs: readonly number[]): boolean {
+  for (let i = 1; i < xs.length; i++) for (let j = 0; j < i; j++) if (xs[i] === xs[j]) return true;
+  return false;
 }
 
 export interface LedgerOptions {
@@ -318,25 +324,29 @@ export class Ledger {
   appendPending(input: BallotCapture): Result<Appended & { ballotId: string }, AppendRefusal> {
     this.assertOpen();
     if (this.unreconciled.size > 0) return err({ kind: 'unreconciled', pendingSeqs: [...this.unreconciled].sort((a, b) => a - b) });
-    const parsed = BallotCaptureSchema.safeParse(input);
-    if (!parsed.success) return err({ kind: 'invalid', detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-    const capture = parsed.data;
+    let capture: BallotCapture;
+    if (isWellFormedCapture(input)) {
+      capture = input;
+    } else {
+      const parsed = BallotCaptureSchema.safeParse(input);
+      if (!parsed.success) return err({ kind: 'invalid', detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      capture = parsed.data;
+    }
     if (capture.mode !== this.mode) return err({ kind: 'wrong-mode', ledgerMode: this.mode, ballotMode: capture.mode });
     const problem = this.checkAgainstElection(capture);
     if (problem !== undefined) return err({ kind: 'invalid', detail: problem });
-    let record: BallotRecord;
     let recordBytes: Uint8Array;
     try {
-      record = recordFromCapture(capture, this.genesis.station.number, this.batch);
-      recordBytes = encodeRecord(record);
+      recordBytes = encodeCaptureRecord(capture, this.genesis.station.number, this.batch);
     } catch (e) {
       return err({ kind: 'invalid', detail: (e as Error).message });
     }
+    const ballotId = capture.ballotId.toUpperCase();
     const key = recordBallotIdKey(recordBytes);
     const existing = this.ballots.get(key);
     if (existing !== undefined) {
-      if (existing.state === 'cast') return err({ kind: 'duplicate', ballotId: record.ballotId, firstSeq: existing.castSeq as number, firstPendingSeq: existing.pendingSeq });
-      return err({ kind: 'already-pending', ballotId: record.ballotId, pendingSeq: existing.pendingSeq });
+      if (existing.state === 'cast') return err({ kind: 'duplicate', ballotId, firstSeq: existing.castSeq as number, firstPendingSeq: existing.pendingSeq });
+      return err({ kind: 'already-pending', ballotId, pendingSeq: existing.pendingSeq });
     }
     const rb = recordBytes;
     return this.singleWrite(() => {
@@ -351,7 +361,7 @@ export class Ledger {
           this.pending.delete(appended.seq);
         },
       );
-      return ok({ ...appended, ballotId: record.ballotId });
+      return ok({ ...appended, ballotId });
     });
   }
 
@@ -361,7 +371,7 @@ export class Ledger {
       const def = contests[sel.contest];
       if (def === undefined) return `contest index ${sel.contest} is not in the election (it has ${contests.length})`;
       for (const o of sel.options) if (o >= def.options.length) return `option index ${o} is not in contest ${def.id} (it has ${def.options.length})`;
-      if (new Set(sel.options).size !== sel.options.length) return `contest ${def.id} lists an option twice`;
+      if (hasRepeat(sel.options)) return `contest ${def.id} lists an option twice`;
       if (sel.overvote !== sel.options.length > def.seats) return `contest ${def.id}: overvote flag disagrees with ${sel.options.length} marks for ${def.seats} seat(s)`;
       if (sel.undervote !== sel.options.length < def.seats) return `contest ${def.id}: undervote flag disagrees with ${sel.options.length} marks for ${def.seats} seat(s)`;
     }

@@ -79,24 +79,57 @@ export const BallotCaptureSchema = z.object({
 });
 export type BallotCapture = z.infer<typeof BallotCaptureSchema>;
 
+const isIndex = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isWellFormedSelection(v: unknown): boolean {
+  if (!isPlainObject(v)) return false;
+  const options = v.options;
+  if (!isIndex(v.contest) || !Array.isArray(options) || options.length > 255) return false;
+  for (const o of options) if (!isIndex(o)) return false;
+  return typeof v.overvote === 'boolean' && typeof v.undervote === 'boolean' && typeof v.marginal === 'boolean' && typeof v.writeIn === 'boolean';
+}
+
+/**
+ * True only for what BallotCaptureSchema accepts, checked without zod: the ledger checks every capture while
+ * the voter waits and asks the schema only for the readable errors of one this refuses. A property test
+ * holds the two together.
+ */
+export function isWellFormedCapture(v: unknown): v is BallotCapture {
+  if (!isPlainObject(v)) return false;
+  const { ballotId, votingId, imageSha256, contests } = v;
+  if (typeof ballotId !== 'string' || !SERIAL_PATTERN.test(ballotId)) return false;
+  if (typeof votingId !== 'string' || votingId.length < 1 || votingId.length > 512) return false;
+  if (v.mode !== 'official' && v.mode !== 'test') return false;
+  if (typeof v.castAsIs !== 'boolean') return false;
+  if (!(imageSha256 instanceof Uint8Array) || imageSha256.length !== 32) return false;
+  if (!isIndex(v.readerVersion) || !isIndex(v.calibrationVersion)) return false;
+  if (!Array.isArray(contests) || contests.length > 1024) return false;
+  for (const c of contests) if (!isWellFormedSelection(c)) return false;
+  return true;
+}
+
 // A station sees a handful of voting IDs (one per style and precinct) thousands of times each.
 const digestCache = new Map<string, Uint8Array>();
 
-export function votingIdDigest(votingId: string): Uint8Array {
+/** The cached digest itself: only for writing it into a record, never handed out. */
+function sharedVotingIdDigest(votingId: string): Uint8Array {
   let d = digestCache.get(votingId);
   if (d === undefined) {
     d = new Uint8Array(sha256(Buffer.from(votingId, 'utf8')).subarray(0, VOTING_ID_DIGEST_BYTES));
     if (digestCache.size >= 4096) digestCache.clear();
     digestCache.set(votingId, d);
   }
-  return new Uint8Array(d);
+  return d;
+}
+
+export function votingIdDigest(votingId: string): Uint8Array {
+  return new Uint8Array(sharedVotingIdDigest(votingId));
 }
 
 /** The public record of a capture; the ledger supplies station and batch. */
 export function recordFromCapture(capture: BallotCapture, station: number, batch: number): BallotRecord {
-  const contests = [...capture.contests]
-    .map((c) => ({ ...c, options: [...c.options].sort((a, b) => a - b) }))
-    .sort((a, b) => a.contest - b.contest);
+  const contests = sortedContests(capture.contests);
   const record: BallotRecord = {
     version: RECORD_VERSION,
     mode: capture.mode,
@@ -121,11 +154,30 @@ function checkAscending(xs: readonly number[], what: string): void {
 }
 
 function checkRecord(r: BallotRecord): void {
-  checkAscending(
-    r.contests.map((c) => c.contest),
-    'contest indexes',
-  );
-  for (const c of r.contests) checkAscending(c.options, `option indexes of contest ${c.contest}`);
+  checkContests(r.contests);
+}
+
+function checkContests(contests: readonly ContestSelection[]): void {
+  for (let i = 1; i < contests.length; i++) {
+    if ((contests[i] as ContestSelection).contest <= (contests[i - 1] as ContestSelection).contest) throw new EncodingError('contest indexes must be strictly ascending with no repeats');
+  }
+  for (const c of contests) checkAscending(c.options, `option indexes of contest ${c.contest}`);
+}
+
+function ascending(xs: readonly number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if ((xs[i] as number) < (xs[i - 1] as number)) return false;
+  return true;
+}
+
+/** Contests by contest index, each with its options ascending; the capture's own arrays when already so. */
+function sortedContests(cs: readonly ContestSelection[]): readonly ContestSelection[] {
+  let inOrder = true;
+  for (let i = 0; i < cs.length && inOrder; i++) {
+    const c = cs[i] as ContestSelection;
+    inOrder = ascending(c.options) && (i === 0 || c.contest >= (cs[i - 1] as ContestSelection).contest);
+  }
+  if (inOrder) return cs;
+  return [...cs].map((c) => ({ ...c, options: [...c.options].sort((a, b) => a - b) })).sort((a, b) => a.contest - b.contest);
 }
 
 /** Ascending integers as deltas (first absolute, then gap minus one): small numbers, one byte each. */
@@ -141,17 +193,47 @@ export function encodeRecord(r: BallotRecord): Uint8Array {
   checkRecord(r);
   if (r.votingIdDigest.length !== VOTING_ID_DIGEST_BYTES) throw new EncodingError('voting ID digest must be 8 bytes');
   if (r.imageDigest.length !== IMAGE_DIGEST_PREFIX_BYTES) throw new EncodingError('image digest must be 8 bytes');
-  const w = new ByteWriter(48);
+  return writeRecord(r.mode, r.castAsIs, r.ballotId, r.votingIdDigest, r.imageDigest, r.station, r.batch, r.readerVersion, r.calibrationVersion, r.contests);
+}
+
+/**
+ * encodeRecord(recordFromCapture(capture, station, batch)) without building the record in between: the
+ * ledger encodes one per ballot while the voter waits (a property test holds the two to the same bytes).
+ */
+export function encodeCaptureRecord(capture: BallotCapture, station: number, batch: number): Uint8Array {
+  const contests = sortedContests(capture.contests);
+  checkContests(contests);
+  const image = capture.imageSha256.subarray(0, IMAGE_DIGEST_PREFIX_BYTES);
+  if (image.length !== IMAGE_DIGEST_PREFIX_BYTES) throw new EncodingError('image digest must be 8 bytes');
+  return writeRecord(capture.mode, capture.castAsIs, capture.ballotId.toUpperCase(), sharedVotingIdDigest(capture.votingId), image, station, batch, capture.readerVersion, capture.calibrationVersion, contests);
+}
+
+const recordWriter = new ByteWriter(256);
+
+/** The one writer of the record layout (RECORD.md); contests come checked and in order. */
+function writeRecord(
+  mode: LedgerMode,
+  castAsIs: boolean,
+  ballotId: string,
+  votingIdDigest8: Uint8Array,
+  imageDigest8: Uint8Array,
+  station: number,
+  batch: number,
+  readerVersion: number,
+  calibrationVersion: number,
+  contests: readonly ContestSelection[],
+): Uint8Array {
+  const w = recordWriter.reset();
   w.u8(RECORD_VERSION);
-  const serial = serialToBytes(r.ballotId);
-  serial[0] = (serial[0] as number) | (r.mode === 'test' ? FLAG_TEST : 0) | (r.castAsIs ? FLAG_CAST_AS_IS : 0);
+  const serial = serialToBytes(ballotId);
+  serial[0] = (serial[0] as number) | (mode === 'test' ? FLAG_TEST : 0) | (castAsIs ? FLAG_CAST_AS_IS : 0);
   w.bytes(serial);
-  w.bytes(r.votingIdDigest);
-  w.bytes(r.imageDigest);
-  w.varint(r.station).varint(r.batch).varint(r.readerVersion).varint(r.calibrationVersion);
-  w.varint(r.contests.length);
+  w.bytes(votingIdDigest8);
+  w.bytes(imageDigest8);
+  w.varint(station).varint(batch).varint(readerVersion).varint(calibrationVersion);
+  w.varint(contests.length);
   let prev = -1;
-  for (const c of r.contests) {
+  for (const c of contests) {
     w.varint(c.contest - prev - 1);
     prev = c.contest;
     const flags = (c.overvote ? C_OVERVOTE : 0) | (c.undervote ? C_UNDERVOTE : 0) | (c.marginal ? C_MARGINAL : 0) | (c.writeIn ? C_WRITE_IN : 0);

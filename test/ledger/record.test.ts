@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { BallotCapture, BallotRecord } from '../../app/ledger/record';
-import { decodeRecord, encodeRecord, recordFromCapture, scanRecord } from '../../app/ledger/record';
+import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, encodeRecord, isWellFormedCapture, recordFromCapture, scanRecord } from '../../app/ledger/record';
 import { EncodingError } from '../../app/ledger/bytes';
 import { packRecords, unpackRecords } from '../../app/ledger/record-pack';
 import { bytesToSerial, serialToBytes } from '../../app/ledger/serial';
@@ -157,5 +157,102 @@ describe('ballot record encoding', () => {
     const perField = records.length / fields.length;
     expect(perField).toBeGreaterThanOrEqual(25);
     expect(fields.flatMap((f) => unpackRecords(f)).map(hex)).toEqual(records.map(hex));
+  });
+});
+
+describe('the ledger hot path: captures checked and encoded without zod or an intermediate record', () => {
+  const rand = mulberry32(77);
+  // a capture with its contests and options in any order (the encoder must sort as recordFromCapture does)
+  const shuffled = (c: BallotCapture, r: () => number): BallotCapture => ({
+    ...c,
+    contests: [...c.contests].map((s) => ({ ...s, options: [...s.options].sort(() => r() - 0.5) })).sort(() => r() - 0.5),
+  });
+
+  it('encodeCaptureRecord gives the bytes of encodeRecord(recordFromCapture(...)) and refuses what it refuses', () => {
+    for (let i = 0; i < 2000; i++) {
+      const base = randomCapture(rand, rand() < 0.5 ? 'official' : 'test');
+      const c = i % 2 === 0 ? base : shuffled(base, rand);
+      const station = Math.floor(rand() * 70000);
+      const batch = 1 + Math.floor(rand() * 300);
+      expect(hex(encodeCaptureRecord(c, station, batch))).toBe(hex(encodeRecord(recordFromCapture(c, station, batch))));
+    }
+    const c = randomCapture(rand);
+    const repeatedContest: BallotCapture = { ...c, contests: [...c.contests, c.contests[0] as BallotCapture['contests'][number]] };
+    const repeatedOption: BallotCapture = { ...c, contests: [{ contest: 0, options: [1, 1], overvote: true, undervote: false, marginal: false, writeIn: false }] };
+    for (const bad of [repeatedContest, repeatedOption]) {
+      let expected = '';
+      try {
+        recordFromCapture(bad, 7, 1);
+      } catch (e) {
+        expected = (e as Error).message;
+      }
+      expect(expected).not.toBe('');
+      expect(() => encodeCaptureRecord(bad, 7, 1)).toThrow(expected);
+    }
+  });
+
+  it('isWellFormedCapture accepts only what BallotCaptureSchema accepts, and accepts real captures (property)', () => {
+    const keys = ['ballotId', 'votingId', 'mode', 'castAsIs', 'imageSha256', 'readerVersion', 'calibrationVersion', 'contests'] as const;
+    const selectionKeys = ['contest', 'options', 'overvote', 'undervote', 'marginal', 'writeIn'] as const;
+    const oddValue = fc.oneof(
+      fc.anything(),
+      fc.constantFrom(-1, 0.5, 65535, 65536, Number.NaN, Infinity, '', 'x'.repeat(513), 'K0BBRFHEE5TV', 'k0bbrfhee5tv', 'official', 'test', 'OFFICIAL', true, null, undefined, [], {}),
+      fc.constantFrom(new Uint8Array(31), new Uint8Array(32), Buffer.alloc(32), new Uint16Array(16), Array.from({ length: 32 }, () => 0)),
+      fc.array(fc.integer({ min: -2, max: 70000 }), { maxLength: 300 }),
+    );
+    const mutation = fc.record({
+      seed: fc.integer(),
+      key: fc.constantFrom(...keys),
+      selectionKey: fc.constantFrom(...selectionKeys),
+      where: fc.constantFrom('top', 'selection', 'option', 'delete', 'contests-length', 'not-an-object'),
+      value: oddValue,
+    });
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 0, maxLength: 3 }), (ms) => {
+        const c = JSON.parse(JSON.stringify(randomCapture(mulberry32(ms[0]?.seed ?? 1)), (_k, v: unknown) => v)) as Record<string, unknown>;
+        const real = randomCapture(mulberry32(ms[0]?.seed ?? 1));
+        c.imageSha256 = real.imageSha256;
+        let input: unknown = c;
+        for (const m of ms) {
+          const contests = (Array.isArray(c.contests) ? c.contests : []) as unknown[];
+          const picked = contests[Math.abs(m.seed) % Math.max(contests.length, 1)];
+          const sel = typeof picked === 'object' && picked !== null ? (picked as Record<string, unknown>) : undefined;
+          if (m.where === 'top') c[m.key] = m.value;
+          else if (m.where === 'delete') delete c[m.key];
+          else if (m.where === 'selection' && sel !== undefined) sel[m.selectionKey] = m.value;
+          else if (m.where === 'option' && sel !== undefined && Array.isArray(sel.options)) (sel.options as unknown[]).push(m.value);
+          else if (m.where === 'contests-length') c.contests = Array.from({ length: 1025 }, () => contests[0]);
+          else if (m.where === 'not-an-object') input = m.value;
+        }
+        const fast = isWellFormedCapture(input);
+        const zod = BallotCaptureSchema.safeParse(input).success;
+        if (fast) expect(zod).toBe(true);
+        if (ms.length === 0) expect(fast).toBe(true);
+        return true;
+      }),
+      { numRuns: 3000 },
+    );
+    // and every edge value in every field, deterministically
+    const edges: unknown[] = [-1, 0.5, 65535, 65536, Number.NaN, Infinity, '', 'x'.repeat(512), 'x'.repeat(513), 'K0BBRFHEE5TV', 'k0bbrfhee5tv', 'K0BBRFHEE5TI', 'official', 'test', 'OFFICIAL', true, null, undefined, [], {}, new Uint8Array(31), new Uint8Array(32), Buffer.alloc(32), new Uint8Array(33), Array.from({ length: 1025 }, () => 0)];
+    let fastAccepted = 0;
+    for (const value of edges) {
+      for (const key of keys) {
+        const c: Record<string, unknown> = { ...randomCapture(rand), [key]: value };
+        if (isWellFormedCapture(c)) {
+          fastAccepted += 1;
+          expect(BallotCaptureSchema.safeParse(c).success).toBe(true);
+        }
+      }
+      for (const key of selectionKeys) {
+        const base = randomCapture(rand);
+        const c = { ...base, contests: [{ ...(base.contests[0] as BallotCapture['contests'][number]), [key]: value }] };
+        if (isWellFormedCapture(c)) expect(BallotCaptureSchema.safeParse(c).success).toBe(true);
+        const withOption = { ...base, contests: [{ ...(base.contests[0] as BallotCapture['contests'][number]), options: [value] }] };
+        if (isWellFormedCapture(withOption)) expect(BallotCaptureSchema.safeParse(withOption).success).toBe(true);
+      }
+    }
+    expect(fastAccepted).toBeGreaterThan(0);
+    // every capture the fixtures make (what a station hands over) takes the fast path
+    for (let i = 0; i < 500; i++) expect(isWellFormedCapture(randomCapture(rand, rand() < 0.5 ? 'official' : 'test'))).toBe(true);
   });
 });
