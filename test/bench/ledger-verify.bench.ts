@@ -84,7 +84,7 @@ function main(): void {
       budget: { entriesPerSec: 200_000 },
       pass: entries / Math.min(verifyS, twoThreadS) >= 200_000,
       buildSeconds: Number(buildS.toFixed(1)),
-      machine: { cpu: os.cpus()[0]?.model, nproc: os.cpus().length, node: process.version },
+      machine: { cpu: os.cpus()[0]?.model, nproc: os.cpus().length, node: process.version, load: os.loadavg().map((x) => Number(x.toFixed(2))) },
     })}\n`,
   );
 }
