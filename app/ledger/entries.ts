@@ -118,8 +118,10 @@ export interface PendingPayload {
   readonly votingId: string;
 }
 
+const pendingWriter = new ByteWriter(256);
+
 export function encodePending(p: PendingPayload): Uint8Array {
-  return new ByteWriter(p.record.length + 64).varint(p.record.length).bytes(p.record).bytes(p.imageSha256).text(p.votingId).finish();
+  return pendingWriter.reset().varint(p.record.length).bytes(p.record).bytes(p.imageSha256).text(p.votingId).finish();
 }
 
 export function decodePending(payload: Uint8Array): PendingPayload {

@@ -122,8 +122,8 @@ export class Ledger {
   private readonly ballots = new Map<string, BallotState>();
   /** pending ballots by pending seq */
   private readonly pending = new Map<number, PendingState>();
-  /** cast records of the open batch, with their leaf hashes */
-  private openBatch: Array<{ castSeq: number; leaf: Buffer }> = [];
+  /** cast records of the open batch (their leaf hashes are made when it closes) */
+  private openBatch: Array<{ castSeq: number; record: Uint8Array }> = [];
   /** undo steps of in-memory changes made inside the running transaction */
   private undo: Array<() => void> = [];
   /** made once: better-sqlite3 builds a fresh wrapper (and its statements' bindings) per transaction() call */
@@ -178,7 +178,7 @@ export class Ledger {
         this.pending.delete(pendingSeq);
         if (kind === EntryKind.cast) {
           this.ballots.set(p.key, { state: 'cast', pendingSeq, castSeq: seq });
-          this.openBatch.push({ castSeq: seq, leaf: leafHash(p.recordBytes) });
+          this.openBatch.push({ castSeq: seq, record: p.recordBytes });
         } else {
           this.ballots.delete(p.key);
         }
@@ -304,7 +304,8 @@ export class Ledger {
   /** Changes an in-memory index now and registers how to take it back if the transaction fails. */
   private change(apply: () => void, revert: () => void): void {
     apply();
-    this.undo.push(revert);
+    // outside a transaction the row is already committed and nothing after it can take it back
+    if (this.db.inTransaction) this.undo.push(revert);
   }
 
   private assertOpen(): void {
@@ -386,7 +387,8 @@ export class Ledger {
 
   private castInTx(pendingSeq: number, p: PendingState): Appended {
     const appended = this.appendRaw(EntryKind.cast, encodeCast(pendingSeq));
-    const item = { castSeq: appended.seq, leaf: leafHash(p.recordBytes) };
+    // the leaf hash waits for closeBatch: nothing on a ballot's durable path needs it
+    const item = { castSeq: appended.seq, record: p.recordBytes };
     this.change(
       () => {
         this.pending.delete(pendingSeq);
@@ -512,11 +514,11 @@ export class Ledger {
     if (this.pending.size > 0) return err({ kind: 'pending', pendingSeqs: [...this.pending.keys()].sort((a, b) => a - b) });
     const closed = this.transaction(() => {
       const rows = this.openBatch;
-      const order = orderByHash(rows.map((r) => r.leaf));
+      const batchLeaves = rows.map((r) => leafHash(r.record));
+      const order = orderByHash(batchLeaves);
       const start = this.st.leafCount.get() as number;
       order.forEach((i, k) => {
-        const row = rows[i] as { castSeq: number; leaf: Buffer };
-        this.st.insertLeaf.run(start + k, this.batch, row.castSeq, row.leaf);
+        this.st.insertLeaf.run(start + k, this.batch, (rows[i] as { castSeq: number }).castSeq, batchLeaves[i] as Buffer);
       });
       const leaves = this.st.leafHashes.all() as Buffer[];
       const root = merkleRoot(leaves);
