@@ -92,6 +92,21 @@ export class ByteReader {
     return out;
   }
 
+  /** Steps over `n` bytes with the same bounds check as bytes(), without making a view of them. */
+  skip(n: number, what: string): void {
+    if (this.pos + n > this.buf.length) throw new EncodingError(`truncated: ${what} needs ${n} bytes at byte ${this.pos}, ${this.remaining} left`);
+    this.pos += n;
+  }
+
+  /** A view of `n` bytes at `at`, already stepped over. */
+  view(at: number, n: number): Uint8Array {
+    return this.buf.subarray(at, at + n);
+  }
+
+  byteAt(at: number): number {
+    return this.buf[at] as number;
+  }
+
   varint(what: string): number {
     const start = this.pos;
     let value = 0;
@@ -116,6 +131,23 @@ export class ByteReader {
       return strictUtf8.decode(raw);
     } catch {
       throw new EncodingError(`${what} is not valid UTF-8`);
+    }
+  }
+
+  /** Checks a text() field as text() does and steps over it without decoding it (ASCII needs no decoder). */
+  skipText(what: string): void {
+    const n = this.varint(what);
+    const at = this.pos;
+    this.skip(n, what);
+    for (let i = at; i < at + n; i++) {
+      if ((this.buf[i] as number) >= 0x80) {
+        try {
+          strictUtf8.decode(this.buf.subarray(at, at + n));
+        } catch {
+          throw new EncodingError(`${what} is not valid UTF-8`);
+        }
+        return;
+      }
     }
   }
 

@@ -262,9 +262,8 @@ export interface RecordPlace {
 
 interface RecordFields extends RecordPlace {
   readonly flags: number;
-  readonly serial: Uint8Array;
-  readonly votingIdDigest: Uint8Array;
-  readonly imageDigest: Uint8Array;
+  /** where the serial starts in the reader's bytes; the digests follow it */
+  readonly serialAt: number;
   readonly readerVersion: number;
   readonly calibrationVersion: number;
 }
@@ -276,11 +275,13 @@ interface RecordFields extends RecordPlace {
 function parseRecord(rd: ByteReader, contests: ContestSelection[] | undefined): RecordFields {
   const version = rd.u8('record version');
   if (version !== RECORD_VERSION) throw new EncodingError(`unknown ballot record version ${version} (this software reads version ${RECORD_VERSION})`);
-  const serial = rd.bytes(8, 'ballot ID');
-  const flags = (serial[0] as number) & FLAG_MASK;
+  // offsets, not views: `verify` scans a million records and keeps none of these bytes
+  const serialAt = rd.offset;
+  rd.skip(8, 'ballot ID');
+  const flags = rd.byteAt(serialAt) & FLAG_MASK;
   if ((flags & ~(FLAG_TEST | FLAG_CAST_AS_IS)) !== 0) throw new EncodingError(`unknown record flag bits 0x${flags.toString(16)}`);
-  const votingIdDigest = rd.bytes(VOTING_ID_DIGEST_BYTES, 'voting ID digest');
-  const imageDigest = rd.bytes(IMAGE_DIGEST_PREFIX_BYTES, 'image digest');
+  rd.skip(VOTING_ID_DIGEST_BYTES, 'voting ID digest');
+  rd.skip(IMAGE_DIGEST_PREFIX_BYTES, 'image digest');
   const station = rd.varint('station');
   const batch = rd.varint('batch');
   const readerVersion = rd.varint('reader version');
@@ -315,22 +316,22 @@ function parseRecord(rd: ByteReader, contests: ContestSelection[] | undefined): 
   // No re-encoding check is needed: varints must be minimal, deltas make every index list strictly
   // ascending, and every flag bit is either meaningful or refused, so each accepted byte string is the one
   // encoding of what it decodes to (the property test re-encodes to prove it).
-  return { mode: (flags & FLAG_TEST) !== 0 ? 'test' : 'official', flags, serial, votingIdDigest, imageDigest, station, batch, readerVersion, calibrationVersion };
+  return { mode: (flags & FLAG_TEST) !== 0 ? 'test' : 'official', flags, serialAt, station, batch, readerVersion, calibrationVersion };
 }
 
 /** Reads one record from where the reader stands. */
 export function readRecord(rd: ByteReader): BallotRecord {
   const contests: ContestSelection[] = [];
   const f = parseRecord(rd, contests);
-  const serial = new Uint8Array(f.serial);
+  const serial = new Uint8Array(rd.view(f.serialAt, 8));
   serial[0] = (serial[0] as number) & ~FLAG_MASK;
   return {
     version: RECORD_VERSION,
     mode: f.mode,
     castAsIs: (f.flags & FLAG_CAST_AS_IS) !== 0,
     ballotId: bytesToSerial(serial),
-    votingIdDigest: new Uint8Array(f.votingIdDigest),
-    imageDigest: new Uint8Array(f.imageDigest),
+    votingIdDigest: new Uint8Array(rd.view(f.serialAt + 8, VOTING_ID_DIGEST_BYTES)),
+    imageDigest: new Uint8Array(rd.view(f.serialAt + 8 + VOTING_ID_DIGEST_BYTES, IMAGE_DIGEST_PREFIX_BYTES)),
     station: f.station,
     batch: f.batch,
     readerVersion: f.readerVersion,

@@ -10,7 +10,7 @@ import {
   decodeCheckpointEntry,
   decodeEvent,
   decodeGenesis,
-  decodePending,
+  pendingRecord,
   decodeReturned,
   entryHashFromHex,
   hexScratch,
@@ -203,24 +203,30 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
         } else if (genesis === undefined || kind === EntryKind.genesis) {
           fail(seq, 'invalid', 'a second genesis entry');
         } else if (kind === EntryKind.pending) {
-          const p = decodePending(payload);
-          const record = wantRecords ? decodeRecord(p.record) : undefined;
-          const place = record ?? scanRecord(p.record);
+          const rec = pendingRecord(payload);
+          const record = wantRecords ? decodeRecord(rec) : undefined;
+          const place = record ?? scanRecord(rec);
           if (place.mode !== genesis.mode) fail(seq, 'invalid', `a ${place.mode} ballot in the ${genesis.mode} ledger`);
-          if (place.batch !== batch) fail(seq, 'invalid', `ballot ${idOf(p.record)} names batch ${place.batch} while batch ${batch} is open`);
-          if (place.station !== genesis.station.number) fail(seq, 'invalid', `ballot ${idOf(p.record)} names station ${place.station}, not ${genesis.station.number}`);
-          const first = castById.get(p.record);
-          if (first >= 0) fail(seq, 'duplicate', `ballot ${idOf(p.record)} was already cast at entry ${first}`);
-          const open = pendingById.get(p.record);
-          if (open >= 0) fail(seq, 'duplicate', `ballot ${idOf(p.record)} is already pending at entry ${open}`);
-          pending.set(seq, { record, bytes: inFrame && visitor.keepBatches !== true ? p.record : Buffer.from(p.record) });
-          pendingById.set(p.record, seq);
+          if (place.batch !== batch) fail(seq, 'invalid', `ballot ${idOf(rec)} names batch ${place.batch} while batch ${batch} is open`);
+          if (place.station !== genesis.station.number) fail(seq, 'invalid', `ballot ${idOf(rec)} names station ${place.station}, not ${genesis.station.number}`);
+          const first = castById.get(rec);
+          if (first >= 0) fail(seq, 'duplicate', `ballot ${idOf(rec)} was already cast at entry ${first}`);
+          const open = pendingById.get(rec);
+          if (open >= 0) fail(seq, 'duplicate', `ballot ${idOf(rec)} is already pending at entry ${open}`);
+          pending.set(seq, { record, bytes: inFrame && visitor.keepBatches !== true ? rec : Buffer.from(rec) });
+          pendingById.set(rec, seq);
         } else if (kind === EntryKind.cast || kind === EntryKind.returned) {
-          const r = kind === EntryKind.cast ? { pendingSeq: decodeCast(payload), reason: '' } : decodeReturned(payload);
-          const p = pending.get(r.pendingSeq);
-          if (p === undefined) fail(seq, 'invalid', `it settles entry ${r.pendingSeq}, which is not a pending ballot`);
+          let pendingSeq: number;
+          let reason = '';
+          if (kind === EntryKind.cast) {
+            pendingSeq = decodeCast(payload);
+          } else {
+            ({ pendingSeq, reason } = decodeReturned(payload));
+          }
+          const p = pending.get(pendingSeq);
+          if (p === undefined) fail(seq, 'invalid', `it settles entry ${pendingSeq}, which is not a pending ballot`);
           const ps = p as PendingState;
-          pending.delete(r.pendingSeq);
+          pending.delete(pendingSeq);
           pendingById.delete(ps.bytes);
           if (kind === EntryKind.cast) {
             cast += 1;
@@ -230,7 +236,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
             if (visitor.onCast) visitor.onCast(ps.record ?? decodeRecord(ps.bytes), seq);
           } else {
             returned += 1;
-            if (visitor.onReturned) visitor.onReturned(ps.record ?? decodeRecord(ps.bytes), r.reason, seq);
+            if (visitor.onReturned) visitor.onReturned(ps.record ?? decodeRecord(ps.bytes), reason, seq);
           }
         } else if (kind === EntryKind.event) {
           const ev = decodeEvent(payload);

@@ -4,6 +4,7 @@ import type { BallotCapture, BallotRecord } from '../../app/ledger/record';
 import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, encodeRecord, isWellFormedCapture, recordFromCapture, scanRecord } from '../../app/ledger/record';
 import { EncodingError } from '../../app/ledger/bytes';
 import { packRecords, unpackRecords } from '../../app/ledger/record-pack';
+import { decodePending, encodePending, pendingRecord } from '../../app/ledger/entries';
 import { bytesToSerial, serialToBytes } from '../../app/ledger/serial';
 import { mulberry32, randomCapture } from './fixtures';
 
@@ -254,5 +255,47 @@ describe('the ledger hot path: captures checked and encoded without zod or an in
     expect(fastAccepted).toBeGreaterThan(0);
     // every capture the fixtures make (what a station hands over) takes the fast path
     for (let i = 0; i < 500; i++) expect(isWellFormedCapture(randomCapture(rand, rand() < 0.5 ? 'official' : 'test'))).toBe(true);
+  });
+});
+
+describe('pendingRecord: the record of a pending payload, for verify', () => {
+  it('accepts exactly the payloads decodePending accepts and gives the same record bytes (property)', () => {
+    const rand = mulberry32(31);
+    const votingIds = ['O:abababab:style-1:precinct-12', 'O:ab:stïle-1:précinct-12', 'O:ab:投票:1', 'x'];
+    const payloads = Array.from({ length: 40 }, (_, i) => {
+      const c = randomCapture(rand);
+      const record = encodeRecord(recordFromCapture(c, 7, 1));
+      return encodePending({ record, imageSha256: c.imageSha256, votingId: votingIds[i % votingIds.length] as string });
+    });
+    const edit = fc.record({
+      which: fc.nat(),
+      at: fc.nat(),
+      byte: fc.integer({ min: 0, max: 255 }),
+      how: fc.constantFrom('set', 'truncate', 'append', 'none'),
+    });
+    const outcome = (f: () => Uint8Array): string => {
+      try {
+        return `ok ${hex(f())}`;
+      } catch (e) {
+        expect(e).toBeInstanceOf(EncodingError);
+        return 'refused';
+      }
+    };
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        let p = Buffer.from(payloads[(edits[0] as { which: number }).which % payloads.length] as Uint8Array);
+        for (const e of edits) {
+          if (e.how === 'set' && p.length > 0) p[e.at % p.length] = e.byte;
+          else if (e.how === 'truncate') p = p.subarray(0, e.at % (p.length + 1));
+          else if (e.how === 'append') p = Buffer.concat([p, Buffer.from([e.byte])]);
+        }
+        const want = outcome(() => decodePending(p).record);
+        if (want === 'refused') refused += 1;
+        expect(outcome(() => pendingRecord(p))).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(refused).toBeGreaterThan(100);
   });
 });
