@@ -11,7 +11,7 @@
  *   node scripts/run-ts.js test/bench/station-throughput.bench.ts [--ballots 2000] [--distinct 50] [--workers 1]
  */
 import fs from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { BallotReader } from '../../ballots/read/interpret';
 import { TestDeck } from '../../ballots/testdeck';
@@ -129,10 +129,14 @@ async function main(): Promise<void> {
   };
   await captain();
 
-  const rss: { ballots: number; rssMB: number; heapMB: number }[] = [];
+  // heap is this thread's only (a reader worker has its own); external and arrayBuffers are the images and
+  // native buffers the heap points at; the load average says how shared the machine was at that point
+  const rss: { ballots: number; rssMB: number; heapMB: number; externalMB: number; arrayBuffersMB: number; load1: number }[] = [];
   const sample = (ballots: number): void => {
     const m = process.memoryUsage();
-    rss.push({ ballots, rssMB: mb(m.rss), heapMB: mb(m.heapUsed) });
+    rss.push({ ballots, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers), load1: Math.round((loadavg()[0] ?? 0) * 100) / 100 });
+    // on stderr as it goes: a long run shows its memory before it ends
+    process.stderr.write(`${new Date().toISOString()} sample ${JSON.stringify(rss[rss.length - 1])}\n`);
   };
   // warm-up round, not timed
   source.allow(distinct);
@@ -190,7 +194,7 @@ async function main(): Promise<void> {
         ratioToBaseline: Math.round((perMin / baselinePerMin) * 100) / 100,
         rss,
         rssGrowthMBAfterWarmup: growth,
-        machine: { cpu: cpus()[0]?.model ?? 'unknown', nproc: cpus().length, node: process.version },
+        machine: { cpu: cpus()[0]?.model ?? 'unknown', nproc: cpus().length, node: process.version, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
       },
       null,
       2,
