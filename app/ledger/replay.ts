@@ -92,6 +92,12 @@ function idOf(bytes: Uint8Array): string {
 
 const CHUNK = 4_000;
 
+/** A latin1 digest string against 32 bytes: a plain loop beats writing it out and calling Buffer.compare. */
+function sameDigest(digest: string, b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 32; i++) if (digest.charCodeAt(i) !== b[at + i]) return false;
+  return true;
+}
+
 export interface ReplayOptions {
   /** stop after this entry (a snapshot bound, so a second thread can check the same entries) */
   readonly lastSeq?: number;
@@ -115,8 +121,13 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   let genesis: Genesis | undefined;
   let expected = 1;
   // the chain's hash of the entry before the current one, and of the current one: swapped each entry
-  let prevHash = Buffer.alloc(32);
-  let thisHash = Buffer.alloc(32);
+  // where the chain's hash of the entry before the current one, and of the current one, sit: usually in the
+  // chunk's frames (checked equal to the recomputed hash), so nothing is copied per entry
+  let prevBuf: Uint8Array = Buffer.alloc(32);
+  let prevOff = 0;
+  let thisBuf: Uint8Array = prevBuf;
+  let thisOff = 0;
+  const prevHashNow = (): Buffer => Buffer.from(prevBuf.subarray(prevOff, prevOff + 32));
   let cast = 0;
   let returned = 0;
   let events = 0;
@@ -137,7 +148,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
     if (row === undefined) return undefined;
     const [seq, kind, payloadHex, storedHex] = row;
     if (seq !== expected) fail(expected, 'deleted', chainProblemMessage('deleted', expected, seq));
-    const prevHex = toHex(prevHash);
+    const prevHex = toHex(prevBuf.subarray(prevOff, prevOff + 32));
     let hHex = storedHex;
     if (recompute) {
       hHex = entryHashFromHex(kind, seq, prevHex, payloadHex);
@@ -149,7 +160,8 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
     } else {
       payloadIntoScratch(payloadHex);
     }
-    thisHash = Buffer.from(hHex, 'hex');
+    thisBuf = Buffer.from(hHex, 'hex');
+    thisOff = 0;
     return { seq, kind, payload: hexScratch().subarray(42, 42 + payloadHex.length / 2) };
   };
 
@@ -170,20 +182,19 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
         const payloadAt = prevAt + 32;
         const hashAt = end - 32;
         kind = b[off + 13] as number;
-        if (thisHash.length !== 32) thisHash = Buffer.alloc(32);
         if (recompute) {
-          // the hash covers the chain's previous hash, not the stored copy of it: hash with that
-          const linked = prevHash.compare(b, prevAt, payloadAt) === 0;
-          if (!linked) prevHash.copy(b, prevAt);
-          thisHash.write(nodeHash('sha256', b.subarray(off + FRAME_HASHED_FROM, hashAt), 'binary'), 0, 'latin1');
-          if (thisHash.compare(b, hashAt, end) !== 0) {
+          // the hash covers the chain's previous hash, not the stored copy of it: hash with that (the
+          // stored copy is looked at only to say what is wrong with an entry whose hash does not match)
+          if (prevBuf === b) b.copyWithin(prevAt, prevOff, prevOff + 32);
+          else b.set(prevBuf.subarray(prevOff, prevOff + 32), prevAt);
+          if (!sameDigest(nodeHash('sha256', b.subarray(off + FRAME_HASHED_FROM, hashAt), 'binary'), b, hashAt)) {
             // tell a broken link (something removed, added or moved before it) from a changed entry
-            if (!linked) fail(seq, 'out-of-order', chainProblemMessage('out-of-order', seq));
+            if (rows.storedPrevHex(seq) !== toHex(b.subarray(prevAt, payloadAt))) fail(seq, 'out-of-order', chainProblemMessage('out-of-order', seq));
             fail(seq, 'changed', chainProblemMessage('changed', seq));
           }
-        } else {
-          b.copy(thisHash, 0, hashAt, end);
         }
+        thisBuf = b;
+        thisOff = hashAt;
         payload = b.subarray(payloadAt, hashAt);
         inFrame = true;
         off = end;
@@ -193,7 +204,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
         ({ seq, kind, payload } = one);
         if (off < b.length && frameSeq(b, off) === seq) off = end;
       }
-      if (keepHashesAt.has(seq)) hashesAt.set(seq, Buffer.from(thisHash));
+      if (keepHashesAt.has(seq)) hashesAt.set(seq, Buffer.from(thisBuf.subarray(thisOff, thisOff + 32)));
       try {
         if (seq === 1) {
           if (kind !== EntryKind.genesis) fail(seq, 'invalid', 'the first entry is not a genesis entry');
@@ -249,8 +260,9 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
             fail(seq, 'invalid', 'the checkpoint names another mode, election or station than the ledger');
           }
           if (c.batch !== batch) fail(seq, 'batch-mismatch', `the checkpoint is for batch ${c.batch} but batch ${batch} is open`);
-          if (c.headSeq !== seq - 1 || !bytesEqual(c.headHash, prevHash)) {
-            fail(seq, 'rewritten', `the signed checkpoint names head ${c.headSeq} ${toHex(c.headHash).slice(0, 16)}… but the chain before it ends at ${seq - 1} ${toHex(prevHash).slice(0, 16)}…: entries up to ${c.headSeq} were rewritten`);
+          const before = prevHashNow();
+          if (c.headSeq !== seq - 1 || !bytesEqual(c.headHash, before)) {
+            fail(seq, 'rewritten', `the signed checkpoint names head ${c.headSeq} ${toHex(c.headHash).slice(0, 16)}… but the chain before it ends at ${seq - 1} ${toHex(before).slice(0, 16)}…: entries up to ${c.headSeq} were rewritten`);
           }
           if (!checkpointSignatureValid(body, signature, publicKey)) fail(seq, 'bad-signature', 'the checkpoint signature does not verify with the station key');
           if (pending.size > 0) fail(seq, 'invalid', `the batch was closed with ${pending.size} ballot(s) pending`);
@@ -279,9 +291,8 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
         if (e instanceof ReplayProblem) throw e;
         fail(seq, 'invalid', `its ${KIND_NAMES[kind] ?? `kind-${kind}`} payload is malformed: ${(e as Error).message}`);
       }
-      const was = prevHash;
-      prevHash = thisHash;
-      thisHash = was;
+      prevBuf = thisBuf;
+      prevOff = thisOff;
       expected = seq + 1;
     }
   }
@@ -289,7 +300,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   return {
     genesis: genesis as Genesis,
     entries: expected - 1,
-    head: { seq: expected - 1, hash: Buffer.from(prevHash) },
+    head: { seq: expected - 1, hash: prevHashNow() },
     cast,
     returned,
     pending: pending.size,
