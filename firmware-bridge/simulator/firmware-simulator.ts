@@ -221,11 +221,18 @@ export class FirmwareSimulator {
     }
     if (stage === 'done') return;
     // A sheet caught mid-motion: the firmware cannot tell how far it went, so it stops for the poll worker.
-    this.jammed = true;
+    this.stopPath();
     this.finish(sheet, { type: 'stopped', reason: 'power-loss' });
   }
 
   // ---- poll-worker and voter actions -----------------------------------------------------------------------
+
+  /** The motor stops with paper in the path; the feeder stays off until the host enables it again, so no
+   * new sheet goes in behind one whose fate the host has not yet heard. */
+  private stopPath(): void {
+    this.jammed = true;
+    this.feedEnabled = false;
+  }
 
   clearJam(): void {
     if (!this.jammed) return;
@@ -246,7 +253,7 @@ export class FirmwareSimulator {
       const stage = sheet.lifecycle.state.stage;
       if (stage !== 'held' && stage !== 'done') {
         for (const cancel of this.timers.splice(0)) cancel();
-        this.jammed = true;
+        this.stopPath();
         this.finish(sheet, { type: 'stopped', reason: 'cover-open' });
       }
     }
@@ -392,7 +399,7 @@ export class FirmwareSimulator {
     switch (f.kind) {
       case 'jam':
         if (f.stage !== stage) return false;
-        this.jammed = true;
+        this.stopPath();
         this.event({ kind: 'jam', sheetId: sheet.sheetId, stage });
         this.finish(sheet, { type: 'stopped', reason: 'jam' });
         return true;
