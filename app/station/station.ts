@@ -189,6 +189,8 @@ class StationService implements Station {
   private work: Promise<unknown> = Promise.resolve();
   private closed = false;
   private connectTimer: NodeJS.Timeout | undefined;
+  /** sheets caught in a jam: no sheet is fed until each one's outcome is known */
+  private readonly stuckSheets = new Set<string>();
   /** sheet-done reports seen while reconciling after a restart */
   private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
 
@@ -288,6 +290,11 @@ class StationService implements Station {
       this.scannerState = 'ready';
       this.setAlarm('disconnected', false);
       this.event('scanner-connected', 'system', { model: r.value.model, serial: r.value.serial, firmware: r.value.firmware });
+      // A scanner that kept its power while this station was down still has its feeder running from the
+      // last session: it takes no sheet until this station has settled what it holds and wants ballots.
+      const off = await this.opts.scanner.disableFeeding();
+      this.feeding = false;
+      if (!off.ok) this.log(`could not stop the feeder after connecting: ${describeDriverError(off.error)}`);
       return;
     }
     this.scannerConnected = false;
@@ -305,6 +312,8 @@ class StationService implements Station {
     const want =
       takesBallots(this.state.polls) &&
       this.attention === null &&
+      this.stuckSheets.size === 0 &&
+      !this.alarms.has('jam') &&
       !this.reconciling &&
       this.scannerConnected &&
       !this.alarms.has('box-full') &&
@@ -334,12 +343,12 @@ class StationService implements Station {
         return;
       case 'jam':
         this.event('scanner-jam', 'system', { stage: e.stage });
-        if (e.sheetId !== undefined && this.inFlight.has(e.sheetId)) {
-          // a recorded ballot is stuck: no next sheet until the poll worker has dealt with it (the driver
-          // would resume feeding as soon as the jam clears)
-          this.feeding = false;
-          void this.opts.scanner.disableFeeding();
-        }
+        // No next sheet until the stuck one's outcome is known: the scanner would resume feeding as soon as
+        // the jam clears, the jam's end can reach the station before the sheet's outcome does, and a drop
+        // can jam before the station has heard the scanner take the drop command.
+        if (e.sheetId !== undefined) this.stuckSheets.add(e.sheetId);
+        this.feeding = false;
+        void this.opts.scanner.disableFeeding();
         this.setAlarm('jam', true);
         return;
       case 'jam-cleared':
@@ -398,7 +407,7 @@ class StationService implements Station {
     this.emit({ type: 'alarm', alarm, active });
     if (active) this.emit({ type: 'cue', cue: 'alarm' });
     this.emitStatus();
-    if (alarm === 'box-full' || alarm === 'cover-open' || POLL_WORKER_ALARMS.includes(alarm)) this.enqueue(() => this.updateFeeding());
+    if (alarm === 'box-full' || alarm === 'cover-open' || alarm === 'jam' || POLL_WORKER_ALARMS.includes(alarm)) this.enqueue(() => this.updateFeeding());
   }
 
   /** Driver events and API calls that touch the ledger run one at a time, in arrival order. */
@@ -586,6 +595,12 @@ class StationService implements Station {
   }
 
   private async onSheetDone(sheetId: string, outcome: SheetOutcome): Promise<void> {
+    const wasStuck = this.stuckSheets.delete(sheetId);
+    await this.settleSheet(sheetId, outcome);
+    if (wasStuck) await this.updateFeeding();
+  }
+
+  private async settleSheet(sheetId: string, outcome: SheetOutcome): Promise<void> {
     const f = this.inFlight.get(sheetId);
     if (f === undefined) {
       if (this.held?.sheetId === sheetId) {
