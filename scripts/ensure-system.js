@@ -18,16 +18,28 @@ const SYSTEM = [
   { command: 'scanimage', pkg: 'sane-utils', for: ['test'], why: "SANE scanner driver tests (pnm backend)" },
   { command: 'litecoind', pkg: 'litecoind', for: ['test'], why: 'regtest chain nodes for publishing tests' },
   { command: 'chromium', pkg: 'chromium', for: ['test'], why: 'runs the kiosk UI in browser tests (playwright-core drives it)' },
+  {
+    command: 'python3-opentimestamps',
+    check: "/usr/bin/python3 -c 'import opentimestamps'",
+    pkg: 'python3-opentimestamps',
+    for: ['test'],
+    why: "OpenTimestamps' own library reads the ballot proofs in the audit tests",
+  },
 ];
 
 function has(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** A library is checked by importing it, a program by finding it on the PATH. */
+function present(s) {
+  return s.check === undefined ? has(s.command) : spawnSync('sh', ['-c', s.check], { stdio: 'ignore' }).status === 0;
+}
+
 function main() {
   const purposeIdx = process.argv.indexOf('--for');
   const purpose = purposeIdx >= 0 ? process.argv[purposeIdx + 1] : 'test';
-  const missing = SYSTEM.filter((s) => s.for.includes(purpose) && !has(s.command));
+  const missing = SYSTEM.filter((s) => s.for.includes(purpose) && !present(s));
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
   if (pkgs.length > 0) {
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -40,7 +52,7 @@ function main() {
       run(['apt-get', 'update', '-qq']);
       run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...pkgs]);
     }
-    const still = missing.filter((s) => !has(s.command));
+    const still = missing.filter((s) => !present(s));
     if (still.length > 0) {
       console.error('tallyproof: these system commands are missing:');
       for (const s of still) console.error(`  ${s.command.padEnd(10)} (Debian package ${s.pkg}): ${s.why}`);
