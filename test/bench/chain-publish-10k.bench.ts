@@ -3,7 +3,8 @@
  * (-datacarriersize=1100, 1,040-byte fields as OP_RETURN) and anchor node. Publishing passes alternate with
  * one block mined on each node, as a chain would confirm them; the records chain waits at the node's
  * mempool ancestor limit (25 unconfirmed) between blocks. Reports wall time (total, signing pass), passes,
- * blocks, transactions, records per field, bytes on chain, and checks the records read back from the node.
+ * blocks, transactions, records per field, bytes on chain, and checks the records read back from the node;
+ * then the auditor's path: `ledger export` (a .ots per ballot) and `audit verify` offline and with --rpc.
  * Baseline, same run: the time to merely verify the ledger (what every pass does first).
  *   node scripts/run-ts.js test/bench/chain-publish-10k.bench.ts [ballots=10000]
  */
@@ -15,6 +16,9 @@ import { dataLayout } from '../../app/ledger/layout';
 import { unpackRecords } from '../../app/ledger/record-pack';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import { StationData, fund, regtestChains, stationKeys, tempDir } from '../chain/helpers';
+import { auditBundle } from '../../app/chain/audit-verify';
+import { runCli } from '../support/cli';
+import type { RegtestNode } from '../support/litecoind';
 import { startRegtestNode } from '../support/litecoind';
 import { NETWORKS } from '../../ballots/identity/networks';
 import { machine } from './support/machine';
@@ -75,6 +79,22 @@ async function main(): Promise<void> {
     }
     const same = onChain.length === view.records.length && onChain.every((h, i) => h === Buffer.from(view.records[i] as Uint8Array).toString('hex'));
     const recordsTxBytes = pub.records.txs.reduce((a, t) => a + t.hex.length / 2, 0);
+
+    // the auditor's whole path: the bundle with a .ots per ballot, then audit verify offline and against both nodes
+    const bundle = `${dir}/bundle`;
+    const tExport = Date.now();
+    const exported = await runCli(['ledger', 'export', '--data', dir, '--out', bundle]);
+    if (exported.code !== 0) throw new Error(`ledger export: ${exported.stderr}`);
+    const exportMs = Date.now() - tExport;
+    const tAudit = Date.now();
+    const offline = await auditBundle(bundle);
+    const auditOfflineMs = Date.now() - tAudit;
+    const url = (n: RegtestNode) => `http://${n.rpcUser}:${n.rpcPassword}@127.0.0.1:${n.rpcPort}/`;
+    const tRpc = Date.now();
+    const online = await auditBundle(bundle, { rpc: [url(rec), url(anc)] });
+    const auditRpcMs = Date.now() - tRpc;
+    const otsFiles = fs.readdirSync(`${bundle}/ots`).filter((f) => f.endsWith('.ots')).length;
+    const proofsChecked = (r: typeof offline): string[] => r.checks.filter((c) => c.ok && (c.check === 'inclusion' || c.check === 'ots')).map((c) => c.detail);
     const full = perField.slice(0, -1);
     process.stdout.write(
       `${JSON.stringify({
@@ -89,9 +109,15 @@ async function main(): Promise<void> {
         bytes: { recordsFields: fieldBytes, recordsTxs: recordsTxBytes, anchorTx: pub.anchor.tx.hex.length / 2, perBallotOnChain: Number(((recordsTxBytes + pub.anchor.tx.hex.length / 2) / N).toFixed(1)) },
         recordsOnChainEqualBatch: same,
         recordsBlocks: pub.records.blocks.length,
+        audit: {
+          exportMs,
+          otsFiles,
+          offline: { ms: auditOfflineMs, ok: offline.ok, failures: offline.failures.length, proofs: proofsChecked(offline) },
+          rpc: { ms: auditRpcMs, ok: online.ok, failures: online.failures.length },
+        },
         baseline: { ledgerBuildMs: ledgerMs, ledgerVerifyMs: verifyMs },
         budget: { anchorTxsPerCheckpoint: 1, recordsPerField: 25 },
-        pass: same && Math.min(...full) >= 25,
+        pass: same && Math.min(...full) >= 25 && offline.ok && online.ok && otsFiles === N,
         machine: machine(),
       })}\n`,
     );
