@@ -4,7 +4,7 @@ import type { BallotCodes, ElectionPublicKeys, Mode } from '../../ballots/identi
 import type { CodeKind } from '../../ballots/layout';
 import { PAPER, codeBoxes, registrationMarks } from '../../ballots/layout';
 import { decodeImage } from '../../ballots/read/decode';
-import { applyHomography } from '../../ballots/read/homography';
+import { imageRectOf } from '../../ballots/read/homography';
 import type { Homography } from '../../ballots/read/homography';
 import type { PageReading } from '../../ballots/read/interpret';
 import { BallotReader } from '../../ballots/read/interpret';
@@ -72,7 +72,7 @@ async function codesInBoxes(img: GrayImage, toImage: Homography, page: { width: 
       { margin: 12, tryHarder: true, clean: false },
       { margin: 6, tryHarder: true, clean: true },
     ]) {
-      const results = await decodeQrIn(img, imageRect(toImage, rect, attempt.margin), { tryHarder: attempt.tryHarder, clean: attempt.clean, maxSymbols: 3 });
+      const results = await decodeQrIn(img, imageRectOf(toImage, rect, attempt.margin), { tryHarder: attempt.tryHarder, clean: attempt.clean, maxSymbols: 3 });
       const text = results.map((r) => r.text).find((t) => codeKindOf(t) === kind);
       if (text !== undefined) {
         found[kind] = text;
@@ -83,15 +83,3 @@ async function codesInBoxes(img: GrayImage, toImage: Homography, page: { width: 
   return found;
 }
 
-/** The image-space bounding box of a page rectangle (mm) grown by `marginMm`. */
-function imageRect(h: Homography, r: { x: number; y: number; width: number; height: number }, marginMm: number): { x: number; y: number; width: number; height: number } {
-  const pts = [
-    applyHomography(h, r.x - marginMm, r.y - marginMm),
-    applyHomography(h, r.x + r.width + marginMm, r.y - marginMm),
-    applyHomography(h, r.x - marginMm, r.y + r.height + marginMm),
-    applyHomography(h, r.x + r.width + marginMm, r.y + r.height + marginMm),
-  ];
-  const xs = pts.map((p) => p.x);
-  const ys = pts.map((p) => p.y);
-  return { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
-}

@@ -88,3 +88,16 @@ function solve(a: Float64Array[], b: Float64Array): Float64Array | undefined {
   for (let i = 0; i < n; i++) x[i] = m[i]![n]! / m[i]![i]!;
   return x;
 }
+
+/** The image-space bounding box of a page rectangle (mm) grown by `marginMm`. */
+export function imageRectOf(h: Homography, r: { x: number; y: number; width: number; height: number }, marginMm: number): { x: number; y: number; width: number; height: number } {
+  const pts = [
+    applyHomography(h, r.x - marginMm, r.y - marginMm),
+    applyHomography(h, r.x + r.width + marginMm, r.y - marginMm),
+    applyHomography(h, r.x - marginMm, r.y + r.height + marginMm),
+    applyHomography(h, r.x + r.width + marginMm, r.y + r.height + marginMm),
+  ];
+  const xs = pts.map((p) => p.x);
+  const ys = pts.map((p) => p.y);
+  return { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+}

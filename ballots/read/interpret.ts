@@ -9,7 +9,7 @@ import type { GrayImage } from '../gray-image';
 import { scoringImage } from './debug-image';
 import { decodeImage } from './decode';
 import type { Homography } from './homography';
-import { applyHomography } from './homography';
+import { applyHomography, imageRectOf } from './homography';
 import { between, measureLevels } from './levels';
 import { decodeQrIn } from './qr-decode';
 import type { Reason, RejectReason, ReturnReason } from './reasons';
@@ -173,14 +173,14 @@ export class BallotReader {
     for (const { kind, rect } of codeBoxes(this.page)) {
       // An empty box has no code to find: say so at once instead of trying harder (a page without codes
       // must not be slower than a ballot).
-      if (inkShare(img, imageRect(reg.toImage, rect, 0), inkBelow) < 0.05) continue;
+      if (inkShare(img, imageRectOf(reg.toImage, rect, 0), inkBelow) < 0.05) continue;
       // fast first; then the whole neighbourhood, harder; then despeckled and binarised (dust, folds)
       for (const attempt of [
         { margin: 4, scale: fastScale, tryHarder: false, clean: false },
         { margin: 12, scale: 1, tryHarder: true, clean: false },
         { margin: 6, scale: 1, tryHarder: true, clean: true },
       ]) {
-        const area = imageRect(reg.toImage, rect, attempt.margin);
+        const area = imageRectOf(reg.toImage, rect, attempt.margin);
         const results = await decodeQrIn(img, area, { scale: attempt.scale, tryHarder: attempt.tryHarder, clean: attempt.clean, maxSymbols: attempt.margin > 4 ? 3 : 1 });
         const text = results.map((r) => r.text).find((t) => codeKindOf(t) === kind);
         if (text !== undefined) {
@@ -250,18 +250,6 @@ function identityReason(e: IdentityError): RejectReason {
   }
 }
 
-/** The image-space bounding box of a page rectangle grown by `marginMm`. */
-function imageRect(h: Homography, r: { x: number; y: number; width: number; height: number }, marginMm: number): { x: number; y: number; width: number; height: number } {
-  const pts = [
-    applyHomography(h, r.x - marginMm, r.y - marginMm),
-    applyHomography(h, r.x + r.width + marginMm, r.y - marginMm),
-    applyHomography(h, r.x - marginMm, r.y + r.height + marginMm),
-    applyHomography(h, r.x + r.width + marginMm, r.y + r.height + marginMm),
-  ];
-  const xs = pts.map((p) => p.x);
-  const ys = pts.map((p) => p.y);
-  return { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
-}
 
 /** Share of sampled pixels in an image rectangle that are ink. */
 function inkShare(img: GrayImage, r: { x: number; y: number; width: number; height: number }, inkBelow: number): number {
