@@ -22,7 +22,7 @@ import { publishLayout } from './layout';
 import { chainNetwork } from './networks';
 import type { PublishLayout } from './layout';
 import { Outbox } from './outbox';
-import type { BatchStatus, Role, TxRow } from './outbox';
+import type { BatchRow, BatchStatus, Role, TxRow } from './outbox';
 import { publicationFor } from './publication';
 import { RPC_VERIFY_ALREADY_IN_CHAIN, RpcClient } from './rpc';
 import type { StationWallet } from './station-wallet';
@@ -326,6 +326,23 @@ async function discoverBeforeSigning(pass: Pass): Promise<{ ok: boolean; found: 
   return { ok: true, found };
 }
 
+
+/** The outbox's row for a batch about to be signed or found on chain. */
+function batchRow(b: ClosedBatchView, fields: readonly Uint8Array[], chains: ChainsConfig): BatchRow {
+  return {
+    batch: b.checkpoint.batch,
+    checkpointDigest: toHex(checkpointDigest(b.body)),
+    root: toHex(b.checkpoint.root),
+    recordsDigest: toHex(recordsDigest(fields)),
+    fields: fields.length,
+    records: b.records.length,
+    fieldBytes: fields.reduce((a, f) => a + f.length, 0),
+    recordsChain: chains.records.name,
+    anchorChain: chains.anchor.name,
+    publication: null,
+  };
+}
+
 /** A batch found complete on its chains is taken into the outbox as broadcast; tracking does the rest. */
 function adopt(pass: Pass, b: ClosedBatchView, found: Extract<BatchOnChain, { kind: 'complete' }>, fields: readonly Uint8Array[], discovered: Partial<Record<Role, Discovery>>): boolean {
   const n = b.checkpoint.batch;
@@ -351,18 +368,7 @@ function adopt(pass: Pass, b: ClosedBatchView, found: Extract<BatchOnChain, { ki
   const recordsTxs = priced.slice(0, -1);
   const anchorTx = priced[priced.length - 1] as (typeof priced)[number];
   pass.outbox.recordAdopted(
-    {
-      batch: n,
-      checkpointDigest: toHex(checkpointDigest(b.body)),
-      root: toHex(b.checkpoint.root),
-      recordsDigest: toHex(recordsDigest(fields)),
-      fields: fields.length,
-      records: b.records.length,
-      fieldBytes: fields.reduce((a, f) => a + f.length, 0),
-      recordsChain: chains.records.name,
-      anchorChain: chains.anchor.name,
-      publication: null,
-    },
+    batchRow(b, fields, chains),
     recordsTxs,
     anchorTx,
     coins,
@@ -452,18 +458,7 @@ async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): 
       return;
     }
     pass.outbox.recordSigned(
-      {
-        batch: n,
-        checkpointDigest: digest,
-        root: toHex(b.checkpoint.root),
-        recordsDigest: toHex(recordsDigest(fields)),
-        fields: fields.length,
-        records: b.records.length,
-        fieldBytes: fields.reduce((a, f) => a + f.length, 0),
-        recordsChain: chains.records.name,
-        anchorChain: chains.anchor.name,
-        publication: null,
-      },
+      batchRow(b, fields, chains),
       records,
       anchor,
       [
