@@ -19,8 +19,10 @@ import type { Db } from './storage';
  */
 export const FRAME_HASHED_FROM = 12;
 export const FRAME_HEADER = 22;
+/** entries per read: big enough that per-read costs vanish, small enough to keep each BLOB under a megabyte */
+export const FRAME_CHUNK = 4_000;
 
-const FRAMES_SQL = `SELECT CAST(group_concat(
+export const FRAMES_SQL = `SELECT CAST(group_concat(
     unhex(printf('%08x%08x%08x45%02x%016x', octet_length(payload), octet_length(prev_hash), octet_length(entry_hash),
       iif(typeof(kind) = 'integer' AND kind BETWEEN 0 AND 255, kind, 256), seq))
     || prev_hash || payload || entry_hash, x'') AS BLOB), count(*)

@@ -16,7 +16,7 @@ import {
   hexScratch,
   payloadIntoScratch,
 } from './entries';
-import { EntryFrames, EntryRows, FRAME_HASHED_FROM, FRAME_HEADER, frameEnd, frameSeq } from './entry-frames';
+import { EntryFrames, EntryRows, FRAME_CHUNK, FRAME_HASHED_FROM, FRAME_HEADER, frameEnd, frameSeq } from './entry-frames';
 import { chainProblemMessage } from './chain-check';
 import type { AuditEvent } from './events';
 import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
@@ -90,7 +90,6 @@ function idOf(bytes: Uint8Array): string {
   return decodeRecord(bytes).ballotId;
 }
 
-const CHUNK = 4_000;
 
 /** A latin1 digest string against 32 bytes: a plain loop beats writing it out and calling Buffer.compare. */
 function sameDigest(digest: string, b: Uint8Array, at: number): boolean {
@@ -166,7 +165,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   };
 
   for (;;) {
-    const chunk = frames.read(expected - 1, lastSeq, CHUNK);
+    const chunk = frames.read(expected - 1, lastSeq, FRAME_CHUNK);
     if (chunk === undefined) break;
     const b = chunk.frames ?? Buffer.alloc(0);
     let off = 0;

@@ -5,6 +5,7 @@ import { Ledger } from '../../app/ledger/ledger';
 import { entryHash } from '../../app/ledger/entries';
 import { verifyLedgerFile as verifyFile } from '../../app/ledger/verify';
 import { toHex } from '../../app/ledger/bytes';
+import { FRAME_CHUNK } from '../../app/ledger/entry-frames';
 import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from './fixtures';
 
 /** A closed ledger of 20 cast ballots in two batches (41 + 2 entries) and the head after batch 1. */
@@ -167,8 +168,8 @@ describe.each(['never', 'always'] as const)('ledger verify (parallel: %s) finds 
   });
 });
 
-// verify reads entries in chunks of 4,000 (replay.ts): a problem on either side of a chunk boundary is
-// still named at its own entry
+// verify reads entries in chunks of 4,000 (FRAME_CHUNK, on both threads): a problem on either side of a
+// chunk boundary is still named at its own entry, one thread or two
 describe('ledger verify across its read chunks', () => {
   let file: string;
   beforeAll(() => {
@@ -190,9 +191,12 @@ describe('ledger verify across its read chunks', () => {
   };
 
   it('passes untouched', () => {
-    const r = verifyFile(file, { parallel: 'never' });
-    expect(r.ok).toBe(true);
-    expect(r.summary?.entries).toBe(4_101);
+    expect(FRAME_CHUNK).toBe(4_000);
+    for (const parallel of ['never', 'always'] as const) {
+      const r = verifyFile(file, { parallel });
+      expect(r.ok).toBe(true);
+      expect(r.summary?.entries).toBe(4_101);
+    }
   });
 
   it.each([
@@ -205,5 +209,6 @@ describe('ledger verify across its read chunks', () => {
     const f = copy();
     tamper(f, edit);
     expect(verifyFile(f, { parallel: 'never' }).problem).toMatchObject({ seq, kind });
+    expect(verifyFile(f, { parallel: 'always' }).problem).toMatchObject({ seq, kind });
   });
 });
