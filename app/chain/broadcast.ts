@@ -27,13 +27,34 @@ export async function broadcastSignedFile(file: string, chains: ChainsConfig): P
   const parsed = SignedFileSchema.safeParse(json);
   if (!parsed.success) throw new PublishError('input', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
   const signed = parsed.data;
+  return broadcastTxs(
+    [
+      { role: 'records', network: signed.records.network, txs: [...signed.records.txs].sort((a, b) => a.chunk - b.chunk) },
+      { role: 'anchor', network: signed.anchor.network, txs: [{ txid: signed.anchor.txid, hex: signed.anchor.hex }] },
+    ],
+    chains,
+    file,
+  );
+}
+
+/** Transactions of one role, in the order they must be sent (a records chain spends its own change). */
+export interface BroadcastGroup {
+  readonly role: 'records' | 'anchor';
+  readonly network: string;
+  readonly txs: readonly { readonly txid: string; readonly hex: string }[];
+}
+
+/**
+ * Sends each group to its role's node, in order: the node's network must be the group's, and a
+ * transaction the node already has is not sent again. `source` names where the transactions came from.
+ */
+export async function broadcastTxs(groups: readonly BroadcastGroup[], chains: ChainsConfig, source: string): Promise<BroadcastResult[]> {
   const out: BroadcastResult[] = [];
-  const plan = [
-    { role: 'records' as const, profile: chains.records, chain: signed.records.chain, network: signed.records.network, txs: [...signed.records.txs].sort((a, b) => a.chunk - b.chunk) },
-    { role: 'anchor' as const, profile: chains.anchor, chain: signed.anchor.chain, network: signed.anchor.network, txs: [{ txid: signed.anchor.txid, hex: signed.anchor.hex }] },
-  ];
+  const plan = groups.filter((g) => g.txs.length > 0).map((g) => ({ ...g, profile: chains[g.role] }));
   for (const p of plan) {
-    if (p.network !== p.profile.network) throw new PublishError('mode', `${file}: the ${p.role} transactions are for ${p.network}, the ${p.role} profile "${p.profile.name}" is ${p.profile.network}`);
+    if (p.network !== p.profile.network) throw new PublishError('mode', `${source}: the ${p.role} transactions are for ${p.network}, the ${p.role} profile "${p.profile.name}" is ${p.profile.network}`);
+  }
+  for (const p of plan) {
     if (p.profile.rpc === undefined) throw new PublishError('input', `the ${p.role} profile "${p.profile.name}" has no rpc endpoint to broadcast to`);
     const client = new RpcClient({ name: `${p.role}:${p.profile.name}`, ...p.profile.rpc });
     const info = await client.getBlockchainInfo();
