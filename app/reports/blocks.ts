@@ -13,7 +13,8 @@ export type Block =
   | { readonly kind: 'hash'; readonly label: string; readonly hex: string }
   | { readonly kind: 'rule'; readonly heavy?: boolean }
   | { readonly kind: 'space'; readonly mm: number }
-  | { readonly kind: 'qr'; readonly text: string }
+  /** `mm`: the symbol's side with its quiet zone (default: the paper's qrSize), a dense code needs a larger one */
+  | { readonly kind: 'qr'; readonly text: string; readonly mm?: number }
   /** a printed-name line and a signature line for one person */
   | { readonly kind: 'signature'; readonly role: string }
   /** blocks kept on one page when they fit on one (a contest with its totals) */

@@ -116,7 +116,7 @@ class Measurer {
       case 'space':
         return [{ height: b.mm, keepWithNext: false, ops: [] }];
       case 'qr': {
-        const size = Math.min(this.spec.qrSize, this.width);
+        const size = Math.min(b.mm ?? this.spec.qrSize, this.width);
         return [{ height: size + 2, keepWithNext: false, ops: [{ op: 'qr', x: this.left + (this.width - size) / 2, y: 1, size, text: b.text }] }];
       }
       case 'signature': {

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { broadcastSignedFile } from '../../chain/broadcast';
+import { broadcastSignedFile, broadcastTxs } from '../../chain/broadcast';
+import type { BroadcastGroup } from '../../chain/broadcast';
+import { SignedQrError, reassembleSignedTxs } from '../../chain/signed-qr';
 import { loadChainsConfig } from '../../chain/chains-config';
 import { ChainConfigError, PublishError, RpcError } from '../../chain/errors';
 import { publishBatches, publishStatus } from '../../chain/publish';
@@ -22,6 +25,7 @@ interface PublishOpts {
   funding?: string;
   status?: boolean;
   broadcast?: string;
+  broadcastQr?: string;
   wait?: boolean;
   timeout: string;
   passphraseFile?: string;
@@ -47,6 +51,7 @@ export function registerPublish(program: Command, ctx: CliContext): void {
     .option('--funding <file>', 'coins to fund from (tallyproof-funding/1), for offline signing')
     .option('--status', 'print the outbox state per batch and exit')
     .option('--broadcast <signed-file>', 'send the transactions of a signed file (publish/signed/batch-<N>.json) and exit; needs no station key')
+    .option('--broadcast-qr <scanned-file>', 'send the transactions scanned from a signed-transactions tape (one code a line, any order) and exit; needs no station key')
     .option('--wait', 'repeat until every batch is published')
     .option('--timeout <seconds>', 'with --wait, give up after this long', '3600')
     .option('--passphrase-file <file>', 'station key passphrase (else TALLYPROOF_STATION_PASSPHRASE)')
@@ -58,6 +63,34 @@ export function registerPublish(program: Command, ctx: CliContext): void {
           return EXIT_OK;
         }
         if (opts.chains === undefined) throw new UsageError('--chains <file> is required (except with --status)');
+        if (opts.broadcast !== undefined && opts.broadcastQr !== undefined) throw new UsageError('give --broadcast or --broadcast-qr, not both');
+        if (opts.broadcastQr !== undefined) {
+          const scanned = path.resolve(ctx.cwd, opts.broadcastQr);
+          try {
+            const chains = loadChainsConfig(path.resolve(ctx.cwd, opts.chains));
+            let text: string;
+            try {
+              text = fs.readFileSync(scanned, 'utf8');
+            } catch (e) {
+              throw new PublishError('input', `${scanned}: cannot read the scanned codes: ${(e as Error).message}`);
+            }
+            const txs = reassembleSignedTxs(text);
+            // records chains spend their own change: chunk order; the anchor after the records it commits to
+            const groups: (BroadcastGroup & { txs: { txid: string; hex: string }[] })[] = [];
+            for (const t of txs) {
+              const last = groups[groups.length - 1];
+              if (last !== undefined && last.role === t.role && last.network === t.network) last.txs.push({ txid: t.txid, hex: t.hex });
+              else groups.push({ role: t.role, network: t.network, txs: [{ txid: t.txid, hex: t.hex }] });
+            }
+            const sent = await broadcastTxs(groups, chains, scanned);
+            ctx.io.stdout(`${JSON.stringify({ broadcast: sent.map((b) => ({ ...b, chunk: txs.find((t) => t.txid === b.txid)?.chunk ?? null })) }, null, 1)}\n`);
+            return EXIT_OK;
+          } catch (e) {
+            if (e instanceof SignedQrError) throw new CommandFailure(`${scanned}: ${e.issues.map((i) => i.message).join('\n  ')}`);
+            if (e instanceof ChainConfigError || e instanceof PublishError || e instanceof RpcError) throw new CommandFailure(e.message);
+            throw e;
+          }
+        }
         if (opts.broadcast !== undefined) {
           try {
             const sent = await broadcastSignedFile(path.resolve(ctx.cwd, opts.broadcast), loadChainsConfig(path.resolve(ctx.cwd, opts.chains)));

@@ -20,6 +20,11 @@ import { ReportError } from '../../reports/errors';
 import { PAPERS } from '../../reports/paper';
 import type { Paper, TapeInput } from '../../reports/tapes';
 import { writeResultsTape, writeZeroTape } from '../../reports/tapes';
+import { signedTxsForTape, writeSignedTape } from '../../reports/signed-tape';
+import { publishLayout } from '../../chain/layout';
+import { SignedFileSchema } from '../../chain/publish';
+import { SignedQrError, encodeSignedTxParts, reassembleSignedTxs } from '../../chain/signed-qr';
+import { checkpointDigest } from '../../ledger/checkpoint';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from '../context';
 import { requireElection } from '../inputs';
@@ -67,6 +72,103 @@ export function registerTape(program: Command, ctx: CliContext): void {
     .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
     .option('--printed-at <iso>', 'time printed on the report, UTC (default: now)')
     .action(action(ctx, (opts: Omit<TapeOptions, 'precinct' | 'election' | 'calibration'>) => printAudit(ctx, opts)));
+  tape
+    .command('signed')
+    .description('print a signed batch (publish --offline) as QR codes, for broadcast from elsewhere with publish --broadcast-qr')
+    .requiredOption('--data <dir>', 'station data directory')
+    .option('--batch <n>', 'which signed batch (default: the last one signed)')
+    .option('--out <file>', 'PDF to write (default: <data>/publish/signed/batch-<N>.pdf)')
+    .addOption(new Option('--paper <paper>', 'paper: an 80 mm roll or letter pages').choices(PAPERS).default('roll80'))
+    .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
+    .option('--printed-at <iso>', 'time printed on the tape, UTC, minute precision (default: now)')
+    .action(action(ctx, (opts: SignedTapeOptions) => printSignedTape(ctx, opts)));
+}
+
+interface SignedTapeOptions {
+  data: string;
+  batch?: string;
+  out?: string;
+  paper: Paper;
+  mode: LedgerMode;
+  printedAt?: string;
+}
+
+/**
+ * The signed batch's transactions as codes. The codes are read back (reassembled and checked: txids,
+ * roles) before anything is printed, and the records must name the ledger's checkpoint of that batch.
+ */
+async function printSignedTape(ctx: CliContext, opts: SignedTapeOptions): Promise<number> {
+  const dir = path.resolve(ctx.cwd, opts.data);
+  if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
+  const pub = publishLayout(dir, opts.mode);
+  const signedBatches = fs.existsSync(pub.signedDir)
+    ? fs
+        .readdirSync(pub.signedDir)
+        .flatMap((f) => /^batch-([1-9]\d*)\.json$/.exec(f)?.[1] ?? [])
+        .map(Number)
+        .sort((a, b) => a - b)
+    : [];
+  let batch: number;
+  if (opts.batch !== undefined) {
+    if (!/^[1-9]\d{0,8}$/.test(opts.batch)) throw new UsageError(`--batch must be a batch number (1, 2, ...), got "${opts.batch}"`);
+    batch = Number(opts.batch);
+    if (!signedBatches.includes(batch)) {
+      throw new CommandFailure(`${pub.signedFile(batch)}: batch ${batch} of the ${opts.mode} ledger has no signed transactions (${signedBatches.length > 0 ? `signed: batch ${signedBatches.join(', ')}` : 'none is signed'}); sign with \`tallyproof publish --offline\``);
+    }
+  } else {
+    const last = signedBatches[signedBatches.length - 1];
+    if (last === undefined) throw new CommandFailure(`${pub.signedDir}: no signed transactions of the ${opts.mode} ledger; sign a closed batch first with \`tallyproof publish --offline\``);
+    batch = last;
+  }
+  const signedFile = pub.signedFile(batch);
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(signedFile, 'utf8'));
+  } catch (e) {
+    throw new CommandFailure(`${signedFile}: cannot read the signed file: ${(e as Error).message}`);
+  }
+  const parsed = SignedFileSchema.safeParse(json);
+  if (!parsed.success) throw new CommandFailure(`${signedFile}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
+  const signed = parsed.data;
+
+  const file = dataLayout(dir).ledger(opts.mode);
+  if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${opts.mode} ledger in this data directory`);
+  const report = withLedgerErrors(() => verifyLedgerFile(file, verifyOptions(dir, opts.mode)));
+  if (!report.ok || report.summary === undefined) {
+    const p = report.problem;
+    throw new CommandFailure(`${file}: the ledger does not verify, so no tape is printed: entry ${p?.seq}: ${p?.kind}: ${p?.message}`);
+  }
+  const g = report.summary.genesis;
+  const closed = report.summary.batches.find((b) => b.checkpoint.batch === batch);
+  if (closed === undefined) throw new CommandFailure(`${signedFile}: the ${opts.mode} ledger has no closed batch ${batch}`);
+  const digest = toHex(checkpointDigest(closed.body));
+
+  let txs;
+  let codes: string[];
+  try {
+    codes = signedTxsForTape(signed).flatMap((t) => encodeSignedTxParts(t));
+    txs = reassembleSignedTxs(codes.join('\n'));
+  } catch (e) {
+    if (e instanceof SignedQrError || e instanceof ReportError) throw new CommandFailure(`${signedFile}: ${e.message}`);
+    throw e;
+  }
+  const foreign = txs.filter((t) => t.checkpointPrefix !== null && !digest.startsWith(t.checkpointPrefix));
+  if (foreign.length > 0) {
+    throw new CommandFailure(`${signedFile}: records chunk ${foreign.map((t) => t.chunk).join(', ')} name checkpoint ${foreign[0]?.checkpointPrefix}…, the ledger's batch ${batch} is ${digest}: the signed file is not of this ledger`);
+  }
+  const out = opts.out !== undefined ? path.resolve(ctx.cwd, opts.out) : path.join(pub.signedDir, `batch-${batch}.pdf`);
+  try {
+    await writeSignedTape(
+      { stationId: g.station.id, electionTitle: g.election.title, electionHash: g.election.hash, mode: g.mode, batch, checkpointDigest: digest, signed, printedAt: opts.printedAt ?? `${new Date().toISOString().slice(0, 16)}Z` },
+      out,
+      opts.paper,
+    );
+  } catch (e) {
+    if (e instanceof ReportError) throw new CommandFailure(e.message);
+    throw e;
+  }
+  ctx.io.stdout(`${JSON.stringify({ file: out, tape: 'signed', paper: opts.paper, mode: g.mode, station: g.station.id, batch, checkpointDigest: digest, transactions: txs.length, codes: codes.length })}\n`);
+  return EXIT_OK;
 }
 
 /** The report is written whether or not the ledger verifies (that is what an auditor needs to see); exit 1 when it does not. */
