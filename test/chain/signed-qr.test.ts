@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import QRCode from 'qrcode';
 import { qrSymbol } from '../../ballots/print/qr';
+import { broadcastTxs } from '../../app/chain/broadcast';
 import { parseChainsConfig } from '../../app/chain/chains-config';
 import type { ChainsConfig } from '../../app/chain/chains-config';
 import { publishLayout } from '../../app/chain/layout';
@@ -188,6 +189,12 @@ describe('signed transactions as QR parts', () => {
     // a records transaction labelled as another chunk
     const r1 = codes.filter((c) => c.includes(':R1:')).map((c) => c.replace(':R1:', ':R0:'));
     expect(issuesOf(() => reassembleSignedTxs(r1.join('\n')))[0]?.message).toMatch(/no Tallyproof records field of chunk 0 \(it carries chunk 1\)/);
+  });
+
+  test('transactions of another network than the profile are refused before any node is asked', async () => {
+    const txs = reassembleSignedTxs(codesOf(ltc[1] as SignedFile).join('\n'));
+    const groups = [{ role: 'records' as const, network: 'litecoin-regtest', txs: txs.filter((t) => t.role === 'records') }];
+    await expect(broadcastTxs(groups, FLO, 'scanned.txt')).rejects.toThrow('scanned.txt: the records transactions are for litecoin-regtest, the records profile "flo" is florincoin-regtest');
   });
 
   test('garbage lines are refused with their line number; every problem is reported at once', () => {

@@ -186,6 +186,17 @@ describe('tallyproof tape signed → scan → publish --broadcast-qr', () => {
       expect(b.stderr).toMatch(/batch-4\.json: batch 4 of the official ledger has no signed transactions \(signed: batch 1\)/);
       const bad = await runCli(['tape', 'signed', '--data', dir, '--batch', 'x', ...AT]);
       expect(bad.code).toBe(2);
+      // another station's ledger with a batch 1: this signed file does not name its checkpoint
+      const other = new StationData(empty, signer, 'test', 4);
+      other.addBatch(5);
+      other.close();
+      const otherSigned = publishLayout(empty, 'test').signedFile(1);
+      fs.mkdirSync(path.dirname(otherSigned), { recursive: true });
+      fs.writeFileSync(otherSigned, JSON.stringify({ ...signed, mode: 'test' }));
+      const foreign = await runCli(['tape', 'signed', '--data', empty, '--mode', 'test', '--out', path.join(empty, 'x.pdf'), ...AT]);
+      expect(foreign.code).toBe(1);
+      expect(foreign.stderr).toMatch(/records chunk 0, 1, \d.* name checkpoint [0-9a-f]{32}…, the ledger's batch 1 is [0-9a-f]{64}: the signed file is not of this ledger/);
+      expect(fs.existsSync(path.join(empty, 'x.pdf'))).toBe(false);
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
     }
