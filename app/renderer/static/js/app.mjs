@@ -23,7 +23,8 @@ const COMMANDS = [
   { command: 'open-polls', roles: ['captain'], when: (s) => s.polls === 'configured' || s.polls === 'testing' },
   { command: 'pause-polls', roles: ['poll-worker', 'captain'], when: (s) => s.polls === 'open' },
   { command: 'resume-polls', roles: ['poll-worker', 'captain'], when: (s) => s.polls === 'paused' },
-  { command: 'clear-alarm', roles: ['poll-worker', 'captain'], when: (s) => s.scanner.alarms.length > 0 },
+  // An instruction to the poll worker (a jammed ballot, a restart's reconciliation) also holds the feeder until cleared.
+  { command: 'clear-alarm', roles: ['poll-worker', 'captain'], when: (s) => s.scanner.alarms.length > 0 || s.attention !== null },
   { command: 'close-polls', roles: ['captain'], when: (s) => s.polls === 'open' || s.polls === 'paused' },
   { command: 'print-results-tape', roles: ['captain'], when: (s) => s.polls === 'closed' || s.polls === 'published' },
   { command: 'publish', roles: ['captain'], when: (s) => s.polls === 'closed' },
