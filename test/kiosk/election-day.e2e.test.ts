@@ -174,13 +174,24 @@ describe('election day in the kiosk, end to end', () => {
     /** What a person sees now: the visible text of the page (hidden screens and dialogs excluded). */
     const visible = (): Promise<string> => page.locator('body').innerText();
     const taken: string[] = [];
-    /** Photographs the screen; the expected words must be visible just before and just after the picture. */
+    /** Photographs the screen once the expected words are visible (and the absent ones gone); they must still be after the picture. */
     const shot = async (name: string, expected: readonly (string | RegExp)[], absent: readonly (string | RegExp)[] = []): Promise<void> => {
       const check = (text: string, when: string): void => {
         for (const e of expected) if (!(typeof e === 'string' ? text.includes(e) : e.test(text))) throw new Error(`${name} (${when}): "${String(e)}" is not on screen:\n${text}`);
         for (const a of absent) if (typeof a === 'string' ? text.includes(a) : a.test(text)) throw new Error(`${name} (${when}): "${String(a)}" should not be on screen:\n${text}`);
       };
-      check(await visible(), 'before');
+      // the screen settles on the expected words (status events arrive on their own), then must keep them
+      const limit = Date.now() + 60_000;
+      for (;;) {
+        const text = await visible();
+        try {
+          check(text, 'before');
+          break;
+        } catch (e) {
+          if (Date.now() > limit) throw e;
+          await page.waitForTimeout(50);
+        }
+      }
       await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
       check(await visible(), 'after');
       taken.push(name);
