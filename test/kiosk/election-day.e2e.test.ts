@@ -287,34 +287,35 @@ describe('election day in the kiosk, end to end', () => {
 
       // ---- voter 5: the ballot jams on its way into the box
       await sc.voterFeeds();
-      await page.locator('#polls-badge', { hasText: 'Polls open' }).waitFor();
+      // the ballot is stuck inside: the voter is told it was not counted and to wait, not to take it and get a new one
+      await shot('18-jam-voter', ['The scanner stopped', 'Your ballot was not counted. Please wait: a poll worker will clear the scanner and tell you what to do.', 'Ballots counted here: 4'], ['Please take your ballot', 'give you a new one']);
       await signIn(page, WORKER, 'Poll worker');
       await page.getByText('Paper jam', { exact: true }).waitFor();
       const instruction = /Attention: Ballot \S+ was not counted: the scanner stopped \(jam\) while the ballot was accepting\. Clear the paper path: if the ballot is there, have the voter feed it again/;
       await page.getByText(instruction).waitFor();
-      await shot('18-jam', ['Poll worker', 'Paper jam', instruction, 'Ballots cast (this election)\n4']);
+      await shot('19-jam-poll-worker', ['Poll worker', 'Paper jam', instruction, 'Ballots cast (this election)\n4']);
       // the poll worker opens the paper path and takes the sheet out
       sc.simulator.clearJam();
       await page.getByText('No alarms', { exact: true }).waitFor();
-      await shot('19-jam-cleared-instruction-stays', [instruction, 'No alarms', 'Clear alarm'], ['Paper jam']);
+      await shot('20-jam-cleared-instruction-stays', [instruction, 'No alarms', 'Clear alarm'], ['Paper jam']);
       await press(page, 'button[data-command="clear-alarm"]');
       await page.getByText('Cleared.', { exact: true }).waitFor();
-      await shot('20-jam-instruction-cleared', ['Cleared.', 'No alarms'], [/Attention:/]);
+      await shot('21-jam-instruction-cleared', ['Cleared.', 'No alarms'], [/Attention:/]);
       await signOut(page);
       // as the station said: the voter feeds the ballot again
       await sc.voterFeeds();
       await countIs(5);
       await voterTitle('Your ballot was counted');
-      await shot('21-jammed-ballot-fed-again', ['Your ballot was counted', 'Ballots counted here: 5']);
+      await shot('22-jammed-ballot-fed-again', ['Your ballot was counted', 'Ballots counted here: 5']);
 
       // ---- the poll worker pauses and resumes scanning
       await signIn(page, WORKER, 'Poll worker');
       await press(page, 'button[data-command="pause-polls"]');
       await page.locator('#polls-badge', { hasText: 'Paused' }).waitFor();
-      await shot('22-paused', ['Paused', 'Resume scanning', 'Poll worker']);
+      await shot('23-paused', ['Paused', 'Resume scanning', 'Poll worker']);
       await signOut(page);
       await voterTitle('Scanning is paused.');
-      await shot('23-voter-paused', ['Scanning is paused.', 'Please ask a poll worker.']);
+      await shot('24-voter-paused', ['Scanning is paused.', 'Please ask a poll worker.']);
       await signIn(page, WORKER, 'Poll worker');
       await press(page, 'button[data-command="resume-polls"]');
       await page.locator('#polls-badge', { hasText: 'Polls open' }).waitFor();
@@ -326,14 +327,14 @@ describe('election day in the kiosk, end to end', () => {
       expect([await counts('counts.public'), await counts('counts.castAsIs'), await counts('counts.rejected'), await counts('counts.returned')]).toEqual(['5', '2', '3', '1']);
       await press(page, 'button[data-command="close-polls"]');
       await page.locator('#polls-badge', { hasText: 'Polls closed' }).waitFor();
-      await shot('24-polls-closed', ['Polls closed', 'Print results tape'], ['Close polls', 'Print zero tape']);
+      await shot('25-polls-closed', ['Polls closed', 'Print results tape'], ['Close polls', 'Print zero tape']);
       await press(page, 'button[data-command="print-results-tape"]');
       await page.getByText(/The results tape is printed/).waitFor();
-      await shot('25-results-tape-printed', [/The results tape is printed \(ledger head \d+\)\. File: \S+\.pdf/]);
+      await shot('26-results-tape-printed', [/The results tape is printed \(ledger head \d+\)\. File: \S+\.pdf/]);
       resultsFile = /File: (\S+\.pdf)/.exec(await page.locator('#staff-result').innerText())?.[1] ?? '';
       await signOut(page);
       await voterTitle('This scanner is not open for voting.');
-      await shot('26-voter-after-close', ['This scanner is not open for voting.', 'Polls closed', 'Ballots counted here: 5']);
+      await shot('27-voter-after-close', ['This scanner is not open for voting.', 'Polls closed', 'Ballots counted here: 5']);
     } catch (e) {
       await failed(e);
     }

@@ -221,7 +221,10 @@ export function startKiosk(api, doc) {
       paused: ['‖', 'voter.paused', 'voter.notOpenHelp'],
       closed: ['—', 'voter.notOpen', 'voter.notOpenHelp'],
     }[outcome];
-    const [icon, title, help] = /** @type {[string, StringKey, StringKey]} */ (view);
+    // A sheet the scanner stopped on is still inside it: the voter cannot take it back, and a new ballot would
+    // make two once the poll worker has the stuck one fed again.
+    const stopped = sheet !== null && sheet.outcome === 'returned' && sheet.reasons.some((r) => r.code === 'scanner-stopped');
+    const [icon, title, help] = /** @type {[string, StringKey, StringKey]} */ (stopped ? ['!', 'voter.stopped', 'voter.stoppedHelp'] : view);
     ui.voterPanel.dataset['outcome'] = outcome;
     ui.voterIcon.textContent = icon;
     ui.voterTitle.textContent = tr(title);
