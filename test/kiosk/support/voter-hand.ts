@@ -55,7 +55,9 @@ export async function startPtyScanner(sheets: readonly DeckSheet[], faults: Faul
     timings: { ...zeroTimings, insertMs: VOTER_MS },
     faults,
     autoFeed: true,
-    hostTimeoutMs: 5000,
+    // the firmware's "station gone" watchdog stops feeding without telling the host; this test's station never
+    // goes, but on a loaded machine it can be silent for seconds, and the next voter would wait forever
+    hostTimeoutMs: 0,
   });
   const end = attachSimulatorToPort(simulator, pty.devicePath);
   return {
@@ -63,9 +65,11 @@ export async function startPtyScanner(sheets: readonly DeckSheet[], faults: Faul
     simulator,
     async voterFeeds() {
       const before = simulator.physical.length;
+      const limit = Date.now() + 60_000;
       // The scanner looks for paper only while it feeds: a voter who comes while it does not waits at the slot.
       // A sheet offered just as feeding stops is not taken; the voter offers it again when the scanner asks.
       while (simulator.physical.length === before) {
+        if (Date.now() > limit) throw new Error(`the scanner did not take sheet ${before + 1} within a minute (state: ${JSON.stringify(simulator.state)})`);
         const fn = clock.waiting.shift();
         if (fn === undefined) await tick();
         else fn();
@@ -79,7 +83,7 @@ export async function startPtyScanner(sheets: readonly DeckSheet[], faults: Faul
   };
 }
 
-/** Writes a rendered test-deck sheet as the simulator's deck files (`x.png`, `x.back.png`) and returns the folder. */
+/** Writes a rendered test-deck sheet as the simulator's deck files (`x.png`, and `x.back.png` for a second side). */
 export function writeDeckSheet(dir: string, name: string, images: readonly { readonly bytes: Uint8Array }[]): void {
   const [front, back] = images;
   if (front === undefined) throw new Error(`deck sheet ${name} has no image`);
