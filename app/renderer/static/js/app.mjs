@@ -304,7 +304,15 @@ export function startKiosk(api, doc) {
     ui.electionLine.textContent = s === null ? '' : s.election === null ? tr('election.none') : tr('election.line', { title: s.election.title, precinct: s.election.precinct });
     ui.pollsBadge.textContent = s === null ? '' : tr(/** @type {StringKey} */ (`polls.${s.polls}`));
     show(ui.testBanner, s !== null && (s.mode === 'test' || s.polls === 'testing'));
-    const attention = local.connectionLost ? tr('error.connection') : s?.attention ? tr('alarm.attention', { text: s.attention }) : null;
+    // The station's instructions name ballots by ID, and a ballot's record is public once published: whoever
+    // reads an ID off the screen next to its voter could look up the vote. Only a signed-in role sees them.
+    const attention = local.connectionLost
+      ? tr('error.connection')
+      : s?.attention
+        ? (s.role ?? null) === null
+          ? tr('alarm.attentionVoter')
+          : tr('alarm.attention', { text: s.attention })
+        : null;
     ui.attention.textContent = attention ?? '';
     show(ui.attention, attention !== null);
     const role = s?.role ?? null;
