@@ -69,7 +69,7 @@ export async function renderAuditReport(input: AuditReportInput, paper: Paper = 
       { kind: 'heading', text: 'Counts' },
       { kind: 'row', label: 'Entries', value: n(s.entries) },
       { kind: 'row', label: 'Ballots cast', value: n(s.cast), bold: true },
-      { kind: 'row', label: 'Returned to voters', value: n(s.returned) },
+      { kind: 'row', label: 'Recorded, not counted', value: n(s.returned) },
       { kind: 'row', label: 'Pending', value: n(s.pending) },
       { kind: 'row', label: 'Audit events', value: n(s.events) },
       { kind: 'row', label: 'Closed batches', value: n(s.batches.length) },

@@ -136,7 +136,7 @@ function tapeBlocks(kind: Kind, input: TapeInput, c: Checked): Block[] {
     { kind: 'rule', heavy: true },
     { kind: 'heading', text: 'Ballots' },
     { kind: 'row', label: 'Ballots cast', value: n(ballots.cast), bold: true },
-    { kind: 'row', label: 'Returned to voters', value: n(ballots.returned) },
+    { kind: 'row', label: 'Recorded, not counted', value: n(ballots.returned) },
     { kind: 'row', label: 'Cast as is', value: n(ballots.castAsIs) },
     { kind: 'row', label: 'With a marginal mark', value: n(ballots.marginal) },
     ...(ballots.pending > 0 ? [{ kind: 'row', label: 'Pending, not counted', value: n(ballots.pending), bold: true } as const] : []),

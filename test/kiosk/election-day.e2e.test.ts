@@ -79,7 +79,7 @@ function ballotLines(tape: string): { cast: number; returned: number; castAsIs: 
     if (m?.[1] === undefined) throw new Error(`the tape has no "${label}" line:\n${tape}`);
     return Number(m[1]);
   };
-  return { cast: n('Ballots cast'), returned: n('Returned to voters'), castAsIs: n('Cast as is') };
+  return { cast: n('Ballots cast'), returned: n('Recorded, not counted'), castAsIs: n('Cast as is') };
 }
 
 /** The votes a tape prints for one contest, option by option (write-in lines too), in the tape's order. */

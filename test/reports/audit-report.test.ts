@@ -32,7 +32,7 @@ describe('audit report', () => {
       expect(text).toContain('General Election');
       expect(text).toMatch(new RegExp(`Entries\\s+${s.entries}`));
       expect(text).toMatch(new RegExp(`Ballots cast\\s+${st.cast}`));
-      expect(text).toMatch(new RegExp(`Returned to voters\\s+${st.returned}`));
+      expect(text).toMatch(new RegExp(`Recorded, not counted\\s+${st.returned}`));
       expect(text).toMatch(/Closed batches\s+1/);
       expect(text).toMatch(new RegExp(`Records in the batch\\s+${st.cast}`));
       expect(text).toMatch(new RegExp(`Entry ${v.head.seq}: the results tape\\s+matches`));

@@ -65,7 +65,7 @@ function checkTotals(text: string, c: Case, tally: Tally | null): number {
   };
   const b = tally?.ballots;
   expectRow('Ballots cast', b?.cast ?? 0);
-  expectRow('Returned to voters', b?.returned ?? 0);
+  expectRow('Recorded, not counted', b?.returned ?? 0);
   expectRow('Cast as is', b?.castAsIs ?? 0);
   expectRow('With a marginal mark', b?.marginal ?? 0);
   for (const contest of precinctContests(c)) {
