@@ -1,3 +1,6 @@
+import { ReportError } from './errors';
+import { missingGlyphs } from './fonts';
+
 /**
  * What a tape or report says, before it is placed on paper: the same blocks are laid out on an 80 mm roll
  * and on letter pages, so both papers always carry the same facts.
@@ -19,6 +22,35 @@ export type Block =
   | { readonly kind: 'signature'; readonly role: string }
   /** blocks kept on one page when they fit on one (a contest with its totals) */
   | { readonly kind: 'group'; readonly blocks: readonly Block[] };
+
+/** Refuses blocks with a character the tape font cannot print (it would come out as a blank box). */
+export function assertPrintable(blocks: readonly Block[]): void {
+  const unprintable = [...new Set(blocks.flatMap(blockText).flatMap((t) => missingGlyphs(t, 'regular')))];
+  if (unprintable.length > 0) {
+    throw new ReportError('unprintable', `the tape font has no glyph for ${unprintable.map((c) => `"${c}" (U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')})`).join(', ')}`);
+  }
+}
+
+function blockText(b: Block): string[] {
+  switch (b.kind) {
+    case 'banner':
+    case 'heading':
+    case 'text':
+      return [b.text];
+    case 'row':
+      return [b.label, b.value, b.note ?? ''];
+    case 'hash':
+      return [b.label];
+    case 'signature':
+      return [b.role];
+    case 'group':
+      return b.blocks.flatMap(blockText);
+    case 'rule':
+    case 'space':
+    case 'qr':
+      return [];
+  }
+}
 
 /** `0123abcd...` → `0123abcd 4567ef01 ...`: eight digits at a time are what a person compares. */
 export function groupHex(hex: string): string {

@@ -2,8 +2,8 @@ import type { SignedFile, SignedTxForQr } from '../chain/signed-qr';
 import { QR_PREFIX, encodeSignedTxParts } from '../chain/signed-qr';
 import { isNetworkName } from '../../ballots/identity/networks';
 import type { Block } from './blocks';
+import { assertPrintable } from './blocks';
 import { ReportError } from './errors';
-import { missingGlyphs } from './fonts';
 import { layoutPages } from './layout';
 import type { Paper } from './paper';
 import { isPaper, paperSpec } from './paper';
@@ -66,8 +66,7 @@ export async function renderSignedTape(input: SignedTapeInput, paper: Paper): Pr
 
   const txs = signedTxsForTape(input.signed);
   const blocks = tapeBlocks(input, txs, `${when[1]} ${when[2]} UTC`);
-  const unprintable = [...new Set(blocks.flatMap(blockText).flatMap((t) => missingGlyphs(t, 'regular')))];
-  if (unprintable.length > 0) throw new ReportError('unprintable', `the tape font has no glyph for ${unprintable.map((c) => `"${c}"`).join(', ')}`);
+  assertPrintable(blocks);
   const mode = input.mode === 'test' ? 'TEST' : 'Official';
   const pages = layoutPages(blocks, paperSpec(paper), { header: `Signed transactions · ${mode} · ${input.electionTitle} · station ${input.stationId} · batch ${input.batch}` });
   return renderPdf(pages, {
@@ -127,25 +126,4 @@ function tapeBlocks(input: SignedTapeInput, txs: readonly SignedTxForQr[], print
     { kind: 'text', text: 'End of signed-transactions tape', small: true, center: true },
   ];
   return [...head, ...body, ...tail];
-}
-
-function blockText(b: Block): string[] {
-  switch (b.kind) {
-    case 'banner':
-    case 'heading':
-    case 'text':
-      return [b.text];
-    case 'row':
-      return [b.label, b.value, b.note ?? ''];
-    case 'hash':
-      return [b.label];
-    case 'signature':
-      return [b.role];
-    case 'group':
-      return b.blocks.flatMap(blockText);
-    case 'rule':
-    case 'space':
-    case 'qr':
-      return [];
-  }
 }

@@ -2,8 +2,8 @@ import type { Contest, ElectionDefinition } from '../../ballots/election';
 import { contestOptions, voteFor } from '../../ballots/election';
 import type { ContestTally, Tally } from '../ledger/tally';
 import type { Block } from './blocks';
+import { assertPrintable } from './blocks';
 import { ReportError } from './errors';
-import { missingGlyphs } from './fonts';
 import { layoutPages } from './layout';
 import type { Paper } from './paper';
 import { isPaper, paperSpec } from './paper';
@@ -52,8 +52,7 @@ export async function renderTape(kind: Kind, input: TapeInput, paper: Paper): Pr
   if (!isPaper(paper)) throw new ReportError('bad-input', `paper must be roll80 or letter, got "${String(paper)}"`);
   const checked = checkInput(kind, input);
   const blocks = tapeBlocks(kind, input, checked);
-  const unprintable = [...new Set(blocks.flatMap(blockText).flatMap((t) => missingGlyphs(t, 'regular')))];
-  if (unprintable.length > 0) throw new ReportError('unprintable', `the tape font has no glyph for ${unprintable.map((c) => `"${c}" (U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')})`).join(', ')}`);
+  assertPrintable(blocks);
   const name = kind === 'zero' ? 'Zero tape' : 'Results tape';
   const mode = input.mode === 'test' ? 'TEST' : 'Official';
   const pages = layoutPages(blocks, paperSpec(paper), { header: `${name} · ${mode} · ${input.election.election.title} · ${checked.precinctName} · station ${input.stationId}` });
@@ -198,25 +197,4 @@ function contestGroup(contest: Contest, e: Election, t: ContestTally | undefined
       { kind: 'rule' },
     ],
   };
-}
-
-function blockText(b: Block): string[] {
-  switch (b.kind) {
-    case 'banner':
-    case 'heading':
-    case 'text':
-      return [b.text];
-    case 'row':
-      return [b.label, b.value, b.note ?? ''];
-    case 'hash':
-      return [b.label];
-    case 'signature':
-      return [b.role];
-    case 'group':
-      return b.blocks.flatMap(blockText);
-    case 'rule':
-    case 'space':
-    case 'qr':
-      return [];
-  }
 }
