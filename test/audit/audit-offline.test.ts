@@ -5,12 +5,11 @@ import { ManifestSchema, readJson } from '../../app/chain/bundle-files';
 import { completeBundle } from '../../app/chain/bundle-complete';
 import type { Publication } from '../../app/chain/formats';
 import { exportBundle } from '../../app/ledger/export';
-import { Ledger } from '../../app/ledger/ledger';
 import { decodeRecord } from '../../app/ledger/record';
 import { runCli } from '../support/cli';
 import { publishOffline } from './offline-publication';
 import { TAMPER_CASES, failedLines, tampered } from './tamper';
-import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from '../ledger/fixtures';
+import { ledgerWithBatches, tempDir } from '../ledger/fixtures';
 
 /*
  * audit verify with no node: a publication whose blocks are mined here at Bitcoin regtest difficulty
@@ -25,18 +24,7 @@ let bundle: string;
 beforeAll(() => {
   work = tempDir('audit-offline-');
   const file = path.join(work, 'official.sqlite');
-  const signer = testSigner(3);
-  const l = Ledger.create(file, genesisFor('official', signer));
-  const rand = mulberry32(77);
-  for (const n of [6, 0, 11]) {
-    for (let i = 0; i < n; i++) {
-      const p = l.appendPending(randomCapture(rand));
-      if (!p.ok) throw new Error('append refused');
-      l.confirmCast(p.value.seq);
-    }
-    if (!l.closeBatch(signer).ok) throw new Error('close refused');
-  }
-  l.close();
+  ledgerWithBatches(file, [6, 0, 11], { signer: 3, ballots: 77 });
   bundle = path.join(work, 'bundle');
   exportBundle(file, bundle);
 

@@ -6,9 +6,8 @@ import { otsPath } from '../../app/chain/bundle-files';
 import type { Publication } from '../../app/chain/formats';
 import { PublicationSchema } from '../../app/chain/formats';
 import { exportBundle } from '../../app/ledger/export';
-import { Ledger } from '../../app/ledger/ledger';
 import { decodeRecord } from '../../app/ledger/record';
-import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from '../ledger/fixtures';
+import { ledgerWithBatches, tempDir } from '../ledger/fixtures';
 import { publishOffline } from './offline-publication';
 
 /*
@@ -43,18 +42,7 @@ const publications = new Map<number, Publication>();
 beforeAll(() => {
   work = tempDir('ots-reference-');
   const file = path.join(work, 'official.sqlite');
-  const signer = testSigner(5);
-  const l = Ledger.create(file, genesisFor('official', signer));
-  const rand = mulberry32(505);
-  for (const n of [7, 4]) {
-    for (let i = 0; i < n; i++) {
-      const p = l.appendPending(randomCapture(rand));
-      if (!p.ok) throw new Error('append refused');
-      l.confirmCast(p.value.seq);
-    }
-    if (!l.closeBatch(signer).ok) throw new Error('close refused');
-  }
-  l.close();
+  ledgerWithBatches(file, [7, 4], { signer: 5, ballots: 505 });
   bundle = path.join(work, 'bundle');
   exportBundle(file, bundle);
   expect(publishOffline(bundle)).toMatchObject({ publications: 2, proofs: 11 });

@@ -7,6 +7,8 @@ import { schnorr } from '@noble/curves/secp256k1';
 import type { CheckpointSigner } from '../../app/ledger/checkpoint';
 import type { Genesis } from '../../app/ledger/entries';
 import type { BallotCapture, LedgerMode } from '../../app/ledger/record';
+import { Ledger } from '../../app/ledger/ledger';
+import { seededRandom as mulberry32Rng } from '../../firmware-bridge/simulator/faults';
 
 export const CONTESTS: Genesis['election']['contests'] = [
   { id: 'mayor', options: ['ada', 'grace', 'alan'], seats: 1 },
@@ -66,4 +68,23 @@ export function randomCapture(rand: () => number, mode: LedgerMode = 'official',
     calibrationVersion: 3,
     contests,
   };
+}
+
+/** A ledger file with closed batches of random cast ballots, `sizes[i]` ballots in batch i + 1. */
+export function ledgerWithBatches(file: string, sizes: readonly number[], seeds: { signer: number; ballots: number }): void {
+  const signer = testSigner(seeds.signer);
+  const l = Ledger.create(file, genesisFor('official', signer));
+  const rand = mulberry32Rng(seeds.ballots);
+  try {
+    for (const n of sizes) {
+      for (let i = 0; i < n; i++) {
+        const p = l.appendPending(randomCapture(rand));
+        if (!p.ok) throw new Error(`append refused: ${JSON.stringify(p.error)}`);
+        if (!l.confirmCast(p.value.seq).ok) throw new Error('confirm refused');
+      }
+      if (!l.closeBatch(signer).ok) throw new Error('close refused');
+    }
+  } finally {
+    l.close();
+  }
 }
