@@ -7,6 +7,7 @@ import type { BallotCodes, ElectionPublicKeys } from '../../ballots/identity';
 import { BALLOT_ID_PREFIX, VOTING_ID_PREFIX, loadElectionPublicKeys } from '../../ballots/identity';
 import type { Result } from '../../ballots/result';
 import { err, ok } from '../../ballots/result';
+import { codeKindOf } from '../../ballots/read/interpret';
 
 /**
  * What an auditor brings to `audit verify` about one paper ballot: the three QR texts (a JSON object or the
@@ -36,12 +37,6 @@ const CODE_NAMES: Record<keyof BallotCodes, string> = {
 };
 const KINDS = ['address', 'ballotId', 'votingId'] as const;
 
-/** As ballots/read/interpret.ts classifies decoded QR texts: by prefix, anything else is the address. */
-export function codeKindOf(text: string): keyof BallotCodes {
-  if (text.startsWith(`${BALLOT_ID_PREFIX}:`)) return 'ballotId';
-  if (text.startsWith(`${VOTING_ID_PREFIX}:`)) return 'votingId';
-  return 'address';
-}
 
 // base58 with no 0, O, I, l: a line that is not even shaped like an address is garbage, not a bad address
 const ADDRESS_SHAPE = /^[1-9A-HJ-NP-Za-km-z]{20,64}$/;

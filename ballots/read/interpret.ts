@@ -167,28 +167,7 @@ export class BallotReader {
     reg: Registration,
     inkBelow: number,
   ): Promise<{ ok: true; codes: BallotCodes; serial: string } | { ok: false; reason: RejectReason; detail: string }> {
-    const found: Partial<Record<CodeKind, string>> = {};
-    const modulePx = (0.75 * reg.dpi) / 25.4;
-    const fastScale = 1 / Math.max(1, Math.floor(modulePx / 2.8));
-    for (const { kind, rect } of codeBoxes(this.page)) {
-      // An empty box has no code to find: say so at once instead of trying harder (a page without codes
-      // must not be slower than a ballot).
-      if (inkShare(img, imageRectOf(reg.toImage, rect, 0), inkBelow) < 0.05) continue;
-      // fast first; then the whole neighbourhood, harder; then despeckled and binarised (dust, folds)
-      for (const attempt of [
-        { margin: 4, scale: fastScale, tryHarder: false, clean: false },
-        { margin: 12, scale: 1, tryHarder: true, clean: false },
-        { margin: 6, scale: 1, tryHarder: true, clean: true },
-      ]) {
-        const area = imageRectOf(reg.toImage, rect, attempt.margin);
-        const results = await decodeQrIn(img, area, { scale: attempt.scale, tryHarder: attempt.tryHarder, clean: attempt.clean, maxSymbols: attempt.margin > 4 ? 3 : 1 });
-        const text = results.map((r) => r.text).find((t) => codeKindOf(t) === kind);
-        if (text !== undefined) {
-          found[kind] = text;
-          break;
-        }
-      }
-    }
+    const found = await decodeCodeBoxes(img, reg.toImage, reg.dpi, this.page, inkBelow);
     const missing = (['address', 'ballotId', 'votingId'] as const).filter((k) => found[k] === undefined);
     if (missing.length > 0) return { ok: false, reason: 'unreadable-codes', detail: `could not decode the ${missing.join(', ')} code${missing.length > 1 ? 's' : ''}` };
     const codes: BallotCodes = { address: found.address!, ballotId: found.ballotId!, votingId: found.votingId! };
@@ -227,7 +206,35 @@ export function pageReturnReasons(contests: Readonly<Record<string, ContestReadi
   return reasons;
 }
 
-function codeKindOf(text: string): CodeKind {
+/**
+ * The QR texts found in a registered page's three code boxes, by kind: the fast try first, then the whole
+ * neighbourhood harder, then despeckled and binarised (dust, folds). An empty box is skipped at once (a page
+ * without codes must not be slower than a ballot). Used by the reader and by the auditor's paper check.
+ */
+export async function decodeCodeBoxes(img: GrayImage, toImage: Homography, dpi: number, page: { width: number; height: number }, inkBelow: number): Promise<Partial<Record<CodeKind, string>>> {
+  const found: Partial<Record<CodeKind, string>> = {};
+  const modulePx = (0.75 * dpi) / 25.4;
+  const fastScale = 1 / Math.max(1, Math.floor(modulePx / 2.8));
+  for (const { kind, rect } of codeBoxes(page)) {
+    if (inkShare(img, imageRectOf(toImage, rect, 0), inkBelow) < 0.05) continue;
+    for (const attempt of [
+      { margin: 4, scale: fastScale, tryHarder: false, clean: false },
+      { margin: 12, scale: 1, tryHarder: true, clean: false },
+      { margin: 6, scale: 1, tryHarder: true, clean: true },
+    ]) {
+      const results = await decodeQrIn(img, imageRectOf(toImage, rect, attempt.margin), { scale: attempt.scale, tryHarder: attempt.tryHarder, clean: attempt.clean, maxSymbols: attempt.margin > 4 ? 3 : 1 });
+      const text = results.map((r) => r.text).find((t) => codeKindOf(t) === kind);
+      if (text !== undefined) {
+        found[kind] = text;
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** Which of the three codes a QR text is, by its prefix (the address has none). */
+export function codeKindOf(text: string): CodeKind {
   if (text.startsWith('TPB1:')) return 'ballotId';
   if (text.startsWith('TPV1:')) return 'votingId';
   return 'address';
