@@ -30,6 +30,7 @@ export interface Registration {
 }
 
 export type RegistrationError =
+  | { readonly code: 'blank-page'; readonly message: string }
   | { readonly code: 'not-a-ballot'; readonly message: string }
   | { readonly code: 'unalignable'; readonly message: string }
   | { readonly code: 'mis-scaled'; readonly message: string; readonly scale: number };
@@ -46,7 +47,8 @@ interface Found extends Point {
 export function register(img: GrayImage, levels: Levels, page: { width: number; height: number }, marks: readonly RegistrationMark[]): Result<Registration, RegistrationError> {
   const dpi = img.width / (PAGE_WIDTH_MM / 25.4);
   const pxPerMm = dpi / 25.4;
-  if (levels.paper - levels.ink < 40) return err({ code: 'not-a-ballot', message: 'the page has no dark printing: blank, or not a ballot' });
+  // told apart from another document: the blank back of a one-sided ballot on a duplex scanner is normal
+  if (levels.paper - levels.ink < 40) return err({ code: 'blank-page', message: `the page has no dark printing (paper ${levels.paper}, darkest ${levels.ink}): blank` });
   const factor = Math.max(1, Math.floor(dpi / 50));
   const small = downsample(img, factor);
   const smallPxPerMm = pxPerMm / factor;

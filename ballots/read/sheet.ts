@@ -8,19 +8,27 @@ export interface SheetReading {
   readonly contests: Readonly<Record<string, ContestReading>>;
 }
 
+/** A page with no printing at all: the blank back of a one-sided ballot, or a blank sheet. */
+const isBlankPage = (p: PageReading): boolean => p.status === 'rejected' && p.reasons[0] === 'blank-page';
+
 /**
- * One sheet from its page readings (one or two sides). Any rejected page rejects the sheet; the two sides
- * must carry the same serial; a blank ballot is one with no mark on any side.
+ * One sheet from its page readings (one or two sides, in any order: a sheet may go in face down or upside
+ * down). A blank page beside a ballot side is the back of a one-sided ballot and is set aside; any other
+ * rejected page rejects the sheet; the sides must carry the same serial and be all the ballot's sides (a
+ * two-sided ballot with one side blank or unread is 'side-missing', not counted on the side that was read);
+ * a blank ballot is one with no mark on any side.
  */
-export function combineSheet(pages: readonly PageReading[]): SheetReading {
+export function combineSheet(all: readonly PageReading[]): SheetReading {
+  const pages = all.filter((p) => !isBlankPage(p));
+  if (pages.length === 0) return { status: 'rejected', reasons: ['blank-page'], contests: {} };
   const rejected = pages.find((p) => p.status === 'rejected');
   if (rejected) return { status: 'rejected', reasons: rejected.reasons, ...(rejected.ballotId ? { ballotId: rejected.ballotId } : {}), contests: {} };
   const serials = new Set(pages.map((p) => p.ballotId));
   if (serials.size > 1) return { status: 'rejected', reasons: ['codes-disagree'], contests: {} };
   const expectedSides = pages[0]?.sides ?? 1;
-  if (pages.length !== expectedSides || new Set(pages.map((p) => p.side)).size !== pages.length) {
-    return { status: 'rejected', reasons: ['codes-disagree'], contests: {} };
-  }
+  const sidesRead = new Set(pages.map((p) => p.side)).size;
+  if (sidesRead !== pages.length || pages.length > expectedSides) return { status: 'rejected', reasons: ['codes-disagree'], contests: {} };
+  if (pages.length < expectedSides) return { status: 'rejected', reasons: ['side-missing'], ...(pages[0]?.ballotId ? { ballotId: pages[0].ballotId } : {}), contests: {} };
   const contests: Record<string, ContestReading> = Object.assign({}, ...pages.map((p) => p.contests));
   const reasons = new Set<Reason>(pages.flatMap((p) => p.reasons));
   const marks = pages.flatMap((p) => p.marks);

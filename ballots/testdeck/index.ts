@@ -7,3 +7,4 @@ export type { Distortion, DistortionProfile } from './distort';
 export { Rng } from './rng';
 export { renderDeck } from './parallel';
 export type { SheetOutput } from './parallel';
+export { blankScan } from './blank-scan';

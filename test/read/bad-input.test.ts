@@ -50,9 +50,9 @@ describe('the reader on bad input', () => {
     expect(await read(tiny)).toMatchObject({ status: 'rejected', reasons: ['image-too-small'] });
   });
 
-  it('calls a blank page not a ballot, and pure noise not a ballot or unalignable', async () => {
+  it('calls a blank page blank (the back of a one-sided ballot), and pure noise not a ballot or unalignable', async () => {
     const blank = await sharp({ create: { width: 1700, height: 2200, channels: 3, background: '#f6f6f6' } }).png().toBuffer();
-    expect(await read(blank)).toMatchObject({ status: 'rejected', reasons: ['not-a-ballot'] });
+    expect(await read(blank)).toMatchObject({ status: 'rejected', reasons: ['blank-page'] });
     const noise = Buffer.alloc(1700 * 2200);
     let s = 12345;
     for (let i = 0; i < noise.length; i++) {

@@ -2,7 +2,7 @@ import { PAPER, codeBoxes, registrationMarks } from '../../ballots/layout';
 import { combineSheet } from '../../ballots/read/sheet';
 import { REASON_TEXT, REJECT_REASONS, RETURN_REASONS } from '../../ballots/read/reasons';
 import type { GrayImage, SheetKind } from '../../ballots/testdeck';
-import { TestDeck, encodeImage, mmToPx } from '../../ballots/testdeck';
+import { TestDeck, blankScan, encodeImage, mmToPx } from '../../ballots/testdeck';
 import { deckOptions, readerFor } from '../support/reader';
 
 /** One sheet of `kind`, read as a station would: its images, then the sheet. */
@@ -117,6 +117,49 @@ describe('sheet-level reading', () => {
     const pages = [await reader.readFile(a.images[0]!.bytes), await reader.readFile(b.images[1]!.bytes)];
     if (pages.every((p) => p.status !== 'rejected')) expect(combineSheet(pages)).toMatchObject({ status: 'rejected', reasons: ['codes-disagree'] });
     else expect(combineSheet(pages).status).toBe('rejected');
+  });
+});
+
+describe('a sheet scanned on both sides, and a side left blank', () => {
+  async function sidesOf(election: 'municipal' | 'general') {
+    const deck = new TestDeck(deckOptions(election === 'general' ? { election: (await import('../support/ballots')).example('general'), precinctId: 'p-0001' } : {}));
+    const reader = readerFor(deck);
+    const sheet = await deck.sheet(0);
+    const pages = await Promise.all(sheet.images.map((im) => reader.readFile(im.bytes)));
+    const blank = await reader.readFile(await encodeImage(blankScan(sheet.rasters[0]!.width, sheet.rasters[0]!.height), 'png'));
+    return { sheet, pages, blank };
+  }
+
+  it('reads a blank scan as a blank page, not as another document', async () => {
+    const { blank } = await sidesOf('municipal');
+    expect(blank).toMatchObject({ status: 'rejected', reasons: ['blank-page'] });
+  });
+
+  it('counts a one-sided ballot whose blank back came through a duplex scanner, fed face up or face down', async () => {
+    const { sheet, pages, blank } = await sidesOf('municipal');
+    expect(pages).toHaveLength(1);
+    const alone = combineSheet(pages);
+    expect(alone.status).toBe(sheet.truth.expected.status);
+    expect(combineSheet([pages[0]!, blank])).toEqual(alone);
+    expect(combineSheet([blank, pages[0]!])).toEqual(alone);
+  });
+
+  it('calls a sheet blank on both sides a blank page, not a blank ballot', async () => {
+    const { blank } = await sidesOf('municipal');
+    expect(combineSheet([blank, blank])).toEqual({ status: 'rejected', reasons: ['blank-page'], contests: {} });
+    expect(combineSheet([blank])).toEqual({ status: 'rejected', reasons: ['blank-page'], contests: {} });
+  });
+
+  it('does not count one side of a two-sided ballot: the other side blank or not scanned is side-missing', async () => {
+    const { sheet, pages, blank } = await sidesOf('general');
+    expect(pages).toHaveLength(2);
+    expect(combineSheet(pages).status).toBe(sheet.truth.expected.status);
+    expect(combineSheet([pages[1]!, pages[0]!])).toEqual(combineSheet(pages));
+    for (const partial of [[pages[0]!], [pages[0]!, blank], [blank, pages[1]!]]) {
+      expect(combineSheet(partial)).toMatchObject({ status: 'rejected', reasons: ['side-missing'], ballotId: pages[0]!.ballotId, contests: {} });
+    }
+    // the same side twice (two copies of one ballot's front) is not a whole ballot either
+    expect(combineSheet([pages[0]!, pages[0]!])).toMatchObject({ status: 'rejected', reasons: ['codes-disagree'] });
   });
 });
 

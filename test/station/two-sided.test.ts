@@ -37,8 +37,8 @@ describe('two-sided ballots (the general election)', () => {
     expect(done.counts).toEqual({ public: 2, lifetime: 2, returned: 1, rejected: 1, castAsIs: 0 });
     const fb = sheetFeedbacks(rig.events);
     expect(fb.map((f) => f.outcome)).toEqual(['counted', 'awaiting-voter', 'returned', 'rejected', 'counted']);
-    // the reader's code for a sheet whose other side is missing
-    expect(fb[3]?.reasons.map((r) => r.code)).toEqual(['codes-disagree']);
+    // one side of a two-sided ballot is not counted: the sheet goes back as side-missing
+    expect(fb[3]?.reasons.map((r) => r.code)).toEqual(['side-missing']);
     expect(await paperLocations(rig, 4)).toEqual(['box', 'returned', 'returned', 'box']);
 
     // each record is what the deck marked on both sides, contest by contest

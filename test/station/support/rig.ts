@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SheetKind, TruthSheet } from '../../../ballots/testdeck';
-import { TestDeck } from '../../../ballots/testdeck';
+import { TestDeck, blankScan, encodeImage } from '../../../ballots/testdeck';
 import { systemClock } from '../../../firmware-bridge/clock';
 import { SerialScannerDriver } from '../../../firmware-bridge/serial/serial-driver';
 import type { DeckSheet, SheetSource } from '../../../firmware-bridge/simulator/deck';
@@ -43,6 +43,11 @@ export interface SheetSpec {
   readonly general?: boolean;
   /** scan only the first side of a two-sided sheet (a simplex scanner, or the back lost) */
   readonly frontOnly?: boolean;
+  /**
+   * a duplex scan with a blank side: 'back' is the unprinted back of a one-sided ballot (or, two-sided, a back
+   * that came through blank); 'front' is a one-sided ballot fed face down (the scanner sees the blank side first)
+   */
+  readonly blank?: 'back' | 'front';
 }
 
 /** The general election's precinct the two-sided tests run in. */
@@ -84,10 +89,13 @@ export async function writeSheets(specs: readonly SheetSpec[], dir = tempDir('st
   for (const [i, s] of specs.entries()) {
     const sheet = await deckFor(s).sheet(s.n ?? 0);
     const [first, second] = sheet.images;
-    if (first === undefined) throw new Error('a deck sheet without an image');
+    const raster = sheet.rasters[0];
+    if (first === undefined || raster === undefined) throw new Error('a deck sheet without an image');
+    const blank = s.blank === undefined ? undefined : await encodeImage(blankScan(raster.width, raster.height, `blank-${i}`), 'png');
+    const [side1, side2] = blank === undefined ? [first.bytes, s.frontOnly === true ? undefined : second?.bytes] : s.blank === 'front' ? [blank, first.bytes] : [first.bytes, blank];
     const base = path.join(dir, String(i).padStart(4, '0'));
-    fs.writeFileSync(`${base}.png`, first.bytes);
-    if (second !== undefined && s.frontOnly !== true) fs.writeFileSync(`${base}.back.png`, second.bytes);
+    fs.writeFileSync(`${base}.png`, side1);
+    if (side2 !== undefined) fs.writeFileSync(`${base}.back.png`, side2);
     truth.push(sheet.truth);
   }
   return { dir, truth };
