@@ -10,7 +10,7 @@ import type { FeedbackReason } from './api';
  */
 
 /** Reasons the station itself gives (the reader cannot know them). */
-export const STATION_REASONS = ['duplicate', 'not-accepting', 'scanner-refused', 'scanner-returned', 'scanner-stopped', 'record-refused', 'read-failed'] as const;
+export const STATION_REASONS = ['duplicate', 'not-accepting', 'scanner-refused', 'scanner-returned', 'double-sheet', 'scanner-stopped', 'record-refused', 'read-failed'] as const;
 export type StationReason = (typeof STATION_REASONS)[number];
 
 export const STATION_REASON_TEXT: Readonly<Record<StationReason, { readonly voter: string; readonly pollWorker: string }>> = {
@@ -21,6 +21,10 @@ export const STATION_REASON_TEXT: Readonly<Record<StationReason, { readonly vote
   'not-accepting': { voter: 'The scanner is not taking ballots right now. Please ask a poll worker.', pollWorker: 'The polls are not open, or the station waits for a poll worker.' },
   'scanner-refused': { voter: 'The scanner could not take this ballot. Please ask a poll worker.', pollWorker: 'The scanner refused to drop the ballot (box full, cover open or jam); it was not counted.' },
   'scanner-returned': { voter: 'Your ballot was given back and not counted. Please feed it again.', pollWorker: 'The scanner returned the ballot before it reached the box; it was not counted.' },
+  'double-sheet': {
+    voter: 'Two sheets went in together and were given back, not counted. Please feed one sheet at a time.',
+    pollWorker: 'The scanner felt two sheets at once and returned both; nothing was recorded. Clear the alarm once the voter has them back.',
+  },
   'scanner-stopped': {
     voter: 'The scanner stopped. Please ask a poll worker.',
     pollWorker: 'The scanner stopped with the ballot in the paper path; it was not counted. Clear the path and feed it again.',

@@ -613,8 +613,8 @@ class StationService implements Station {
         this.markDecided(sheetId);
         this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
         this.saveState();
-        const why = outcome.reason === 'double-sheet' ? '(two sheets went in together: have the voter feed them one at a time once the alarm is cleared)' : `(${outcome.reason})`;
-        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned', [], why)], canCastAsIs: false }, 'returned');
+        const reason = outcome.reason === 'double-sheet' ? feedbackReason('double-sheet') : feedbackReason('scanner-returned', [], `(${outcome.reason})`);
+        this.show({ sheetId, outcome: 'returned', reasons: [reason], canCastAsIs: false }, 'returned');
       }
       return;
     }

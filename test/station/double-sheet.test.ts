@@ -22,8 +22,9 @@ describe('two sheets fed at once', () => {
     expect(s.counts.public).toBe(1);
     expect(s.counts.returned).toBe(1);
     expect(s.sheet?.canCastAsIs).toBe(false);
-    expect(s.sheet?.reasons.map((r) => r.code)).toEqual(['scanner-returned']);
-    expect(s.sheet?.reasons[0]?.pollWorker).toMatch(/two sheets went in together/);
+    expect(s.sheet?.reasons.map((r) => r.code)).toEqual(['double-sheet']);
+    expect(s.sheet?.reasons[0]?.voter).toMatch(/Two sheets went in together .* feed one sheet at a time/);
+    expect(s.sheet?.reasons[0]?.pollWorker).toMatch(/two sheets at once .* Clear the alarm/);
     // both sheets of the double feed are back in the voter's hands
     expect(await paperLocations(rig, 3)).toEqual(['box', 'returned', 'returned']);
     const cues = rig.events.flatMap((e) => (e.type === 'cue' ? [e.cue] : []));
