@@ -29,9 +29,11 @@ export interface SheetFeedback {
   readonly sheetId: string;
   /**
    * counted: dropped into the box and recorded as cast; awaiting-voter: held, the voter chooses fix
-   * (return) or cast as is; returned: given back; rejected: given back and never countable as fed.
+   * (return) or cast as is; dropping: recorded as pending and held in the scanner until it can drop the
+   * sheet (disconnected, cover open): the choice is made, the voter waits; returned: given back; rejected:
+   * given back and never countable as fed.
    */
-  readonly outcome: 'counted' | 'awaiting-voter' | 'returned' | 'rejected';
+  readonly outcome: 'counted' | 'awaiting-voter' | 'dropping' | 'returned' | 'rejected';
   readonly reasons: readonly FeedbackReason[];
   readonly canCastAsIs: boolean;
 }

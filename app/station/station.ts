@@ -572,9 +572,11 @@ class StationService implements Station {
     const e = a.error;
     const later = e.kind === 'disconnected' || e.kind === 'timeout' || e.kind === 'io' || e.kind === 'busy' || (e.kind === 'refused' && (e.reason === 'cover-open' || e.reason === 'jammed'));
     if (later) {
-      // the paper's fate is the scanner's to tell: the drop is asked again, or its sheet-done settles the entry
+      // the paper's fate is the scanner's to tell: the drop is asked again, or its sheet-done settles the entry;
+      // the voter's choice is made (a cast-as-is button must not stay on screen) and the sheet stays put
       this.log(`accept ${flight.sheetId}: ${describeDriverError(e)}; asking again when the scanner is ready`);
       this.waitingToDrop.add(flight.sheetId);
+      if (this.feedback?.sheetId !== flight.sheetId || this.feedback.outcome !== 'dropping') this.show({ sheetId: flight.sheetId, outcome: 'dropping', reasons: [], canCastAsIs: false });
       return;
     }
     this.waitingToDrop.delete(flight.sheetId);
@@ -652,10 +654,10 @@ class StationService implements Station {
     }
   }
 
-  private show(feedback: SheetFeedback, cue: 'counted' | 'returned' | 'rejected' | 'alarm'): void {
+  private show(feedback: SheetFeedback, cue?: 'counted' | 'returned' | 'rejected' | 'alarm'): void {
     this.feedback = feedback;
     this.emit({ type: 'sheet', feedback });
-    this.emit({ type: 'cue', cue });
+    if (cue !== undefined) this.emit({ type: 'cue', cue });
     this.emitStatus();
   }
 

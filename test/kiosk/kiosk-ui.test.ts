@@ -134,6 +134,32 @@ describe('kiosk page, keyboard only', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  test('a ballot cast as is while the scanner cannot drop it: the screen says it waits, with no buttons, until it is counted', async () => {
+    station.dropsWait = true;
+    const held = station.feedOvervote('mayor');
+    await page.getByRole('heading', { level: 2, name: 'Your ballot has not been counted yet' }).waitFor();
+    await tabTo(page, '#btn-cast-as-is');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog', { name: 'Cast this ballot as it is?' }).waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Your ballot is waiting to go into the box' }).waitFor();
+    await page.getByText('Leave the ballot where it is', { exact: false }).waitFor();
+    expect(await page.locator('#voter-panel').getAttribute('data-outcome')).toBe('dropping');
+    expect(await page.locator('#btn-cast-as-is').isVisible()).toBe(false);
+    expect(await page.locator('#voter-choices').isVisible()).toBe(false);
+    await page.screenshot({ path: path.join(SHOTS, 'dropping.png') });
+    // it stays on screen past the time a returned sheet would be dismissed
+    await page.waitForTimeout(16_000);
+    expect(await page.locator('#voter-panel').getAttribute('data-outcome')).toBe('dropping');
+    await page.getByText('Ballots counted here: 0').waitFor();
+    station.dropWaiting();
+    await page.getByRole('heading', { level: 2, name: 'Your ballot was counted' }).waitFor();
+    await page.getByText('Ballots counted here: 1').waitFor();
+    expect(station.calls.filter((c) => c.method === 'voterDecision').map((c) => c.args)).toEqual([{ sheetId: held.sheetId, decision: 'cast-as-is' }]);
+    expect(consoleErrors).toEqual([]);
+  });
+
   test('Spanish from the language button, for the screens and the reasons', async () => {
     station.feedRejected();
     await page.getByRole('heading', { level: 2, name: 'This ballot cannot be counted' }).waitFor();

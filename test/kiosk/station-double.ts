@@ -116,6 +116,14 @@ export class StationDouble implements StationApi {
     if (sheet === null || sheet.sheetId !== args.sheetId || sheet.outcome !== 'awaiting-voter') {
       return { ok: false, error: { code: 'no-such-sheet', message: 'That ballot is no longer waiting.' } };
     }
+    if (args.decision === 'cast-as-is' && this.dropsWait) {
+      // recorded, but the scanner cannot drop it yet: the station says so and counts it only on the drop
+      const waiting: SheetFeedback = { sheetId: sheet.sheetId, outcome: 'dropping', reasons: [], canCastAsIs: false };
+      this.state.sheet = structuredClone(waiting) as Mutable<SheetFeedback>;
+      this.emit({ type: 'sheet', feedback: waiting });
+      this.changed();
+      return { ok: true, value: waiting };
+    }
     const next: SheetFeedback =
       args.decision === 'cast-as-is' ? { ...sheet, outcome: 'counted', canCastAsIs: false } : { ...sheet, outcome: 'returned', canCastAsIs: false };
     if (args.decision === 'cast-as-is') {
@@ -134,6 +142,22 @@ export class StationDouble implements StationApi {
     this.calls.push({ method: 'lookupBallot', args });
     if (this.state.role !== 'auditor') return { ok: false, error: { code: 'not-allowed', message: 'Log in as auditor first.' } };
     return { ok: true, value: { ballotId: args.ballotId, state: args.ballotId === 'KNOWN' ? 'cast' : 'not-found', batch: args.ballotId === 'KNOWN' ? 1 : null, record: null } };
+  }
+
+  /** The scanner cannot drop a sheet now (disconnected, cover open): a cast ballot waits as 'dropping'. */
+  dropsWait = false;
+
+  /** The scanner is back and drops the waiting ballot: counted. */
+  dropWaiting(): SheetFeedback {
+    const sheet = this.state.sheet;
+    if (sheet === null || sheet.outcome !== 'dropping') throw new Error('no ballot waits to drop');
+    this.dropsWait = false;
+    this.state.counts.public += 1;
+    this.state.counts.lifetime += 1;
+    this.state.counts.castAsIs += 1;
+    const fb: SheetFeedback = { sheetId: sheet.sheetId, outcome: 'counted', reasons: [], canCastAsIs: false };
+    this.present(fb, 'counted');
+    return fb;
   }
 
   /** Puts a counted ballot through, as the pipeline would. */

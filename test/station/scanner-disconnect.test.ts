@@ -102,7 +102,9 @@ describe('the scanner link drops', () => {
     rig.link.unplug();
     await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('disconnected'));
     const cast = await rig.station.voterDecision({ sheetId, decision: 'cast-as-is' });
-    expect(cast.ok).toBe(true);
+    // the choice is made: the screen says the ballot waits for the box, with no cast-as-is button left
+    expect(cast).toEqual({ ok: true, value: { sheetId, outcome: 'dropping', reasons: [], canCastAsIs: false } });
+    expect(rig.station.status().sheet).toEqual({ sheetId, outcome: 'dropping', reasons: [], canCastAsIs: false });
     // recorded (durably pending), not counted: the drop waits for the scanner
     const waiting = ledgerView(rig.dataDir);
     expect([waiting.cast.length, waiting.pending]).toEqual([0, 1]);
@@ -119,5 +121,7 @@ describe('the scanner link drops', () => {
     expect([l.cast.length, l.pending, l.returned]).toEqual([2, 0, []]);
     expect(l.cast.map((r) => r.castAsIs)).toEqual([true, false]);
     expect(alarmLog(rig)).toEqual(['disconnected:true', 'disconnected:false']);
+    // the voter saw: held, waiting for the box, counted
+    expect(sheetFeedbacks(rig.events).filter((f) => f.sheetId === sheetId).map((f) => f.outcome)).toEqual(['awaiting-voter', 'dropping', 'counted']);
   });
 });

@@ -165,13 +165,14 @@ export function startKiosk(api, doc) {
   function voterSheet(s) {
     const sheet = s.sheet;
     if (sheet === null) return null;
-    if (sheet.outcome !== 'awaiting-voter' && local.seen.has(`${sheet.sheetId}:${sheet.outcome}`)) return null;
+    if (sheet.outcome !== 'awaiting-voter' && sheet.outcome !== 'dropping' && local.seen.has(`${sheet.sheetId}:${sheet.outcome}`)) return null;
     return sheet;
   }
 
   /** @param {SheetFeedback} sheet */
   function scheduleDismiss(sheet) {
-    if (sheet.outcome === 'awaiting-voter') return;
+    // both last until the station says what became of the sheet
+    if (sheet.outcome === 'awaiting-voter' || sheet.outcome === 'dropping') return;
     const key = `${sheet.sheetId}:${sheet.outcome}`;
     if (dismissTimers.has(key) || local.seen.has(key)) return;
     dismissTimers.set(
@@ -206,7 +207,7 @@ export function startKiosk(api, doc) {
   function renderVoter() {
     const s = local.status;
     const sheet = s === null ? null : voterSheet(s);
-    /** @type {'counted' | 'awaiting-voter' | 'returned' | 'rejected' | 'insert' | 'paused' | 'closed'} */
+    /** @type {SheetFeedback['outcome'] | 'insert' | 'paused' | 'closed'} */
     let outcome;
     if (sheet !== null) outcome = sheet.outcome;
     else if (s !== null && (s.polls === 'open' || s.polls === 'testing')) outcome = 'insert';
@@ -215,6 +216,7 @@ export function startKiosk(api, doc) {
     const view = {
       counted: ['✓', 'voter.counted', 'voter.countedHelp'],
       'awaiting-voter': ['!', 'voter.awaiting', 'voter.awaitingHelp'],
+      dropping: ['…', 'voter.dropping', 'voter.droppingHelp'],
       returned: ['↩', 'voter.returned', 'voter.returnedHelp'],
       rejected: ['✕', 'voter.rejected', 'voter.rejectedHelp'],
       insert: ['⬇', 'voter.insert', 'voter.insertHelp'],
