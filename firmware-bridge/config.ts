@@ -8,6 +8,7 @@ import type { ScannerDriver } from './driver';
 import { FolderScannerDriver } from './folder/folder-driver';
 import { SaneScannerDriver } from './sane/sane-driver';
 import { SerialScannerDriver } from './serial/serial-driver';
+import { parseFaultPlan } from './simulator/faults';
 import { startSimulatedScanner } from './simulator/start';
 
 export const scannerConfigSchema = z.discriminatedUnion('kind', [
@@ -21,7 +22,20 @@ export const scannerConfigSchema = z.discriminatedUnion('kind', [
     resolution: z.number().int().positive().optional(),
   }),
   z.object({ kind: z.literal('folder'), dir: z.string().min(1), journalPath: z.string().min(1).optional() }),
-  z.object({ kind: z.literal('simulated'), deckDir: z.string().min(1), count: z.number().int().positive().optional(), timings: z.enum(['zero', 'realistic']).optional() }),
+  z.object({
+    kind: z.literal('simulated'),
+    deckDir: z.string().min(1),
+    count: z.number().int().positive().optional(),
+    timings: z.enum(['zero', 'realistic']).optional(),
+    /** faults the simulated scanner plays, for drills and tests: `3=jam@accepting,7=double-sheet` or `random:SEED:RATE` */
+    faults: z
+      .string()
+      .optional()
+      .superRefine((s, ctx) => {
+        const p = s === undefined ? undefined : parseFaultPlan(s);
+        if (p !== undefined && !p.ok) ctx.addIssue({ code: 'custom', message: p.error });
+      }),
+  }),
 ]);
 
 export type ScannerConfig = z.infer<typeof scannerConfigSchema>;
@@ -54,7 +68,15 @@ export async function openScanner(config: ScannerConfig, log?: (m: string) => vo
       return { driver, close: () => driver.close() };
     }
     case 'simulated': {
-      const sim = await startSimulatedScanner({ deckDir: config.deckDir, ...(config.count ? { count: config.count } : {}), timings: config.timings ?? 'realistic', ...withLog });
+      const faults = config.faults === undefined ? undefined : parseFaultPlan(config.faults);
+      if (faults !== undefined && !faults.ok) throw new Error(`simulated scanner faults: ${faults.error}`);
+      const sim = await startSimulatedScanner({
+        deckDir: config.deckDir,
+        ...(config.count ? { count: config.count } : {}),
+        timings: config.timings ?? 'realistic',
+        ...(faults !== undefined ? { faults: faults.value } : {}),
+        ...withLog,
+      });
       const driver = new SerialScannerDriver({ path: sim.path, ...withLog });
       return {
         driver,

@@ -79,6 +79,8 @@ export const stationConfigSchema = z.strictObject({
   scanner: scannerConfigSchema,
   pinsFile: z.string().min(1).optional(),
   passphraseFile: z.string().min(1).optional(),
+  /** sheets in a row returned for scanner streaks before the alarm stops the feeder (default 1) */
+  streakAlarmAfter: z.number().int().min(1).max(100).optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });

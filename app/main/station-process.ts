@@ -46,6 +46,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       scanner: opened.driver,
       stationPassphrase: passphrase,
       pins: pins.value,
+      ...(c.streakAlarmAfter !== undefined ? { streakAlarmAfter: c.streakAlarmAfter } : {}),
       log,
     });
     serveOverPort(station, port);

@@ -1,5 +1,7 @@
 /** What can go wrong with one sheet in the simulator, and a seeded plan that picks such faults at random. */
 import type { SheetStage } from '../lifecycle';
+import type { Result } from '../../ballots/result';
+import { err, ok } from '../../ballots/result';
 
 export type JamStage = Exclude<SheetStage, 'held'>;
 export const JAM_STAGES: readonly JamStage[] = ['feeding', 'scanning', 'accepting', 'returning'];
@@ -78,4 +80,51 @@ export function describeFault(f: SheetFault): string {
     default:
       return f.kind;
   }
+}
+
+const STAGED: Readonly<Record<string, readonly string[]>> = {
+  jam: JAM_STAGES,
+  'cover-open': ['idle', 'feeding', 'scanning', 'held', 'accepting', 'returning'],
+  disconnect: LINK_BREAK_POINTS,
+  'power-cycle': LINK_BREAK_POINTS,
+};
+const PLAIN = ['double-sheet', 'box-full', 'garbage', 'corrupt-frames', 'drop-frames', 'slow-link'];
+
+/** One fault by the name describeFault gives it: `jam@accepting`, `double-sheet`, `disconnect@image`. */
+export function parseFault(text: string): Result<SheetFault, string> {
+  const [kind = '', at, ...rest] = text.trim().split('@');
+  const stages = STAGED[kind];
+  if (stages !== undefined) {
+    if (at === undefined || rest.length > 0 || !stages.includes(at)) return err(`"${text}" needs a stage: one of ${stages.map((s) => `${kind}@${s}`).join(', ')}`);
+    if (kind === 'jam') return ok({ kind, stage: at as JamStage });
+    if (kind === 'cover-open') return ok({ kind, stage: at as SheetStage | 'idle' });
+    return ok({ kind: kind as 'disconnect' | 'power-cycle', at: at as LinkBreakPoint });
+  }
+  if (PLAIN.includes(kind)) return at === undefined ? ok({ kind } as SheetFault) : err(`"${text}": ${kind} takes no stage`);
+  return err(`"${text}" is no fault; the faults are ${[...Object.keys(STAGED).map((k) => `${k}@<stage>`), ...PLAIN].join(', ')}`);
+}
+
+/**
+ * A fault plan from a line a person types: `3=jam@accepting,7=double-sheet` (the 3rd and 7th sheet fed, counted
+ * from 1), or `random:SEED:RATE` (each sheet faulted with probability RATE, replayable from SEED).
+ */
+export function parseFaultPlan(spec: string): Result<FaultPlan, string> {
+  const random = /^random:(\d+):([0-9.]+)$/.exec(spec.trim());
+  if (random !== null) {
+    const rate = Number(random[2]);
+    if (!(rate >= 0 && rate <= 1)) return err(`${spec}: the rate must be between 0 and 1`);
+    return ok(randomFaults(Number(random[1]), rate));
+  }
+  const plan = new Map<number, SheetFault>();
+  for (const item of spec.split(',')) {
+    const m = /^\s*(\d+)\s*=\s*(\S+)\s*$/.exec(item);
+    if (m === null) return err(`${item.trim() || '(empty)'}: write SHEET=FAULT, e.g. 3=jam@accepting, or random:SEED:RATE`);
+    const n = Number(m[1]);
+    if (n < 1) return err(`${item.trim()}: sheets are counted from 1`);
+    if (plan.has(n - 1)) return err(`${item.trim()}: sheet ${n} already has a fault`);
+    const f = parseFault(m[2] ?? '');
+    if (!f.ok) return err(`sheet ${n}: ${f.error}`);
+    plan.set(n - 1, f.value);
+  }
+  return ok(faultsAt(plan));
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openScanner, type OpenedScanner, type ScannerConfig } from '../../../firmware-bridge/config';
+import { parseFaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { readStationPassphrase } from '../../ledger/passphrase';
 import { electionPublicKeyFile, readPins } from '../../main/station-config';
 import { serveStation } from '../../station/http-server';
@@ -17,6 +18,8 @@ interface StationCliOptions {
   serial?: string;
   sane?: string;
   simulateTimings: 'zero' | 'realistic';
+  simulateFaults?: string;
+  streakAlarmAfter?: number;
   headless?: boolean;
   port: number;
   data: string;
@@ -45,6 +48,8 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .option('--pins-file <file>', 'PINs: poll-worker=…,captain=…,auditor=… or JSON (default: $TALLYPROOF_PINS)')
     .option('--passphrase-file <file>', 'station key passphrase (default: $TALLYPROOF_STATION_PASSPHRASE)')
     .addOption(new Option('--simulate-timings <t>', 'motor timings of the simulated scanner').choices(['zero', 'realistic']).default('realistic'))
+    .option('--simulate-faults <plan>', 'faults the simulated scanner plays, for poll-worker drills: 3=jam@accepting,7=double-sheet (sheets counted from 1) or random:SEED:RATE')
+    .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
 
@@ -66,7 +71,12 @@ function scannerConfig(opts: StationCliOptions, cwd: string): ScannerConfig {
   if (given.length !== 1) {
     throw new UsageError(given.length === 0 ? 'choose the scanner: --simulate <dir>, --serial <path> or --sane <device>' : `choose one scanner, not ${given.join(' and ')}`);
   }
-  if (opts.simulate !== undefined) return { kind: 'simulated', deckDir: path.resolve(cwd, opts.simulate), timings: opts.simulateTimings };
+  if (opts.simulateFaults !== undefined && opts.simulate === undefined) throw new UsageError('--simulate-faults needs --simulate <dir>: a real scanner has its own faults');
+  if (opts.simulate !== undefined) {
+    const faults = opts.simulateFaults === undefined ? undefined : parseFaultPlan(opts.simulateFaults);
+    if (faults !== undefined && !faults.ok) throw new UsageError(`--simulate-faults: ${faults.error}`);
+    return { kind: 'simulated', deckDir: path.resolve(cwd, opts.simulate), timings: opts.simulateTimings, ...(opts.simulateFaults !== undefined ? { faults: opts.simulateFaults } : {}) };
+  }
   if (opts.serial !== undefined) return { kind: 'serial', path: opts.serial };
   return { kind: 'sane', device: opts.sane ?? '' };
 }
@@ -112,6 +122,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         scanner: opened.driver,
         stationPassphrase: passphrase,
         pins: pins.value,
+        ...(opts.streakAlarmAfter !== undefined ? { streakAlarmAfter: opts.streakAlarmAfter } : {}),
         log,
       });
     } catch (e) {

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { runStation } from '../../app/cli/commands/station';
+import type { StationStatus } from '../../app/station/api';
+import { tempDir, writeTestKeys } from '../support/ballots';
+import { runCli } from '../support/cli';
+import { ELECTION, PASSPHRASE, PRECINCT } from '../station/support/constants';
+import { writeSheets } from '../station/support/rig';
+
+/** The station's settings as files, the way a precinct's kit carries them. */
+function kit(): { dir: string; args: string[] } {
+  const dir = tempDir('station-cli');
+  fs.writeFileSync(path.join(dir, 'pins'), 'poll-worker=1111,captain=2222,auditor=3333\n');
+  fs.writeFileSync(path.join(dir, 'passphrase'), `${PASSPHRASE}\n`);
+  const keys = writeTestKeys(dir);
+  return { dir, args: ['--election', ELECTION, '--keys', keys, '--precinct', PRECINCT, '--pins-file', path.join(dir, 'pins'), '--passphrase-file', path.join(dir, 'passphrase'), '--data', path.join(dir, 'data')] };
+}
+
+describe('tallyproof station --simulate-faults and --streak-alarm-after', () => {
+  it('refuse a plan that is not one, a plan without the simulator, and a streak count out of range, before anything starts', async () => {
+    const { dir, args } = kit();
+    const bad = await runCli(['station', '--headless', '--simulate', dir, '--simulate-faults', '3=jam', ...args]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--simulate-faults: sheet 3: "jam" needs a stage: one of jam@feeding');
+    const real = await runCli(['station', '--headless', '--serial', '/dev/ttyUSB0', '--simulate-faults', '3=jam@feeding', ...args]);
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain('--simulate-faults needs --simulate <dir>');
+    const streak = await runCli(['station', '--headless', '--simulate', dir, '--streak-alarm-after', '0', ...args]);
+    expect(streak.code).toBe(2);
+    expect(streak.stderr).toContain('--streak-alarm-after must be between 1 and 100, got 0');
+    // nothing was started: no data directory
+    expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  it('plays the planned jam on the simulated scanner the station drives', async () => {
+    const { dir, args } = kit();
+    fs.mkdirSync(path.join(dir, 'deck'));
+    const deck = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }], path.join(dir, 'deck'));
+    let stdout = '';
+    let seen: StationStatus | undefined;
+    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
+    const until = async (): Promise<string> => {
+      const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
+      if (url === undefined) throw new Error(`no URL in: ${stdout}`);
+      const post = async (call: string, body: unknown): Promise<unknown> =>
+        (await fetch(new URL(call, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+      await post('/api/login', { role: 'captain', pin: '2222' });
+      expect(await post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
+      for (let i = 0; i < 600 && !(seen?.scanner.alarms.includes('jam') ?? false); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = (await (await fetch(new URL('/api/status', url))).json()) as StationStatus;
+      }
+      return 'test done';
+    };
+    const code = await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', simulateFaults: '1=jam@accepting', headless: true, port: 0, data: '', ...optionsOf(args) }, until);
+    expect(code).toBe(0);
+    expect(seen?.scanner.alarms).toContain('jam');
+    // the jammed first ballot is not counted
+    expect(seen?.counts.public).toBe(0);
+    expect(stdout).toContain('tallyproof station: test done, stopping');
+  });
+
+  it('lets streaked sheets go back without the alarm until --streak-alarm-after of them come in a row', async () => {
+    const { dir, args } = kit();
+    fs.mkdirSync(path.join(dir, 'deck'));
+    // with the default (1) the first streaked sheet raises the alarm and stops the feeder: the second never goes in
+    const deck = await writeSheets([{ kind: 'normal', n: 0, streaks: true }, { kind: 'normal', n: 1, streaks: true }, { kind: 'normal', n: 2 }], path.join(dir, 'deck'));
+    let stdout = '';
+    let seen: StationStatus | undefined;
+    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
+    const until = async (): Promise<string> => {
+      const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1] ?? '';
+      await fetch(new URL('/api/login', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'captain', pin: '2222' }) });
+      await fetch(new URL('/api/command', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'open-polls' }) });
+      for (let i = 0; i < 600 && (seen?.counts.public ?? 0) + (seen?.counts.rejected ?? 0) < 3 && (seen?.scanner.alarms.length ?? 0) === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = (await (await fetch(new URL('/api/status', url))).json()) as StationStatus;
+      }
+      return 'test done';
+    };
+    expect(await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', streakAlarmAfter: 3, headless: true, port: 0, ...optionsOf(args) }, until)).toBe(0);
+    expect(seen?.counts).toMatchObject({ public: 1, rejected: 2 });
+    expect(seen?.scanner.alarms).toEqual([]);
+  });
+});
+
+/** The kit's flags as runStation's options. */
+function optionsOf(args: readonly string[]): { data: string; election: string; keys: string; precinct: string; pinsFile: string; passphraseFile: string } {
+  const get = (flag: string): string => {
+    const v = args[args.indexOf(flag) + 1];
+    if (v === undefined) throw new Error(flag);
+    return v;
+  };
+  return { data: get('--data'), election: get('--election'), keys: get('--keys'), precinct: get('--precinct'), pinsFile: get('--pins-file'), passphraseFile: get('--passphrase-file') };
+}
