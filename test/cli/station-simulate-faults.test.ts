@@ -52,7 +52,7 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
       }
       return 'test done';
     };
-    const code = await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', simulateFaults: '1=jam@accepting', headless: true, port: 0, data: '', ...optionsOf(args) }, until);
+    const code = await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', simulateFaults: '1=jam@accepting', headless: true, port: 0, ...optionsOf(args) }, until);
     expect(code).toBe(0);
     expect(seen?.scanner.alarms).toContain('jam');
     // the jammed first ballot is not counted
