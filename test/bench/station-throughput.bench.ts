@@ -18,54 +18,18 @@ import { TestDeck } from '../../ballots/testdeck';
 import { DEFAULT_PROFILE } from '../../calibration/profile';
 import { systemClock } from '../../firmware-bridge/clock';
 import { SerialScannerDriver } from '../../firmware-bridge/serial/serial-driver';
-import type { DeckSheet, SheetSource } from '../../firmware-bridge/simulator/deck';
+import type { DeckSheet } from '../../firmware-bridge/simulator/deck';
 import { FirmwareSimulator, zeroTimings } from '../../firmware-bridge/simulator/firmware-simulator';
 import { attachSimulatorToPort, startPtyPair } from '../../firmware-bridge/simulator/pty';
-import type { Station } from '../../app/station/station';
 import { startStation } from '../../app/station/station';
-import type { StationStatus } from '../../app/station/api';
 import { writeTestKeys } from '../support/ballots';
 import { deckOptions } from '../support/reader';
 import { ELECTION, PASSPHRASE, PINS, PRECINCT } from '../station/support/constants';
+import { VoterPile, waitForStatus } from '../station/support/rig';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** Feeds the K sheets in rounds: a round is let through only when the bench says so. */
-class RoundSource implements SheetSource {
-  private allowed = 0;
-  private i = 0;
-  constructor(private readonly sheets: readonly DeckSheet[]) {}
-  allow(n: number): void {
-    this.allowed += n;
-  }
-  next(): DeckSheet | undefined {
-    if (this.allowed <= 0) return undefined;
-    this.allowed -= 1;
-    const s = this.sheets[this.i % this.sheets.length];
-    this.i += 1;
-    return s;
-  }
-  get remaining(): number {
-    return this.allowed;
-  }
-}
-
-function waitForStatus(station: Station, pred: (s: StationStatus) => boolean): Promise<StationStatus> {
-  return new Promise((resolve) => {
-    if (pred(station.status())) {
-      resolve(station.status());
-      return;
-    }
-    const off = station.subscribe((e) => {
-      if (e.type === 'status' && pred(e.status)) {
-        off();
-        resolve(e.status);
-      }
-    });
-  });
 }
 
 const mb = (b: number): number => Math.round(b / 1e5) / 10;
@@ -102,7 +66,8 @@ async function main(): Promise<void> {
 
   progress(`baseline ${readerMs.toFixed(1)} ms/sheet`);
   const keys = path.join(writeTestKeys(work), 'election-public.json');
-  const source = new RoundSource(sheets);
+  // the K sheets in rounds: a round is let through only when the bench says so
+  const source = new VoterPile(sheets, { cycle: true });
   const sim = new FirmwareSimulator({ source, clock: systemClock, timings: zeroTimings, autoFeed: true });
   const pty = await startPtyPair(work);
   const device = attachSimulatorToPort(sim, pty.devicePath);

@@ -116,23 +116,27 @@ export interface Rig {
 /**
  * The pile in the voters' hands: a sheet goes into the feeder only once the test allows it (the simulator looks
  * for paper when its path frees up or feeding is enabled), so a test can say when a voter feeds again.
+ * `cycle` starts the pile over at its end (a benchmark feeding the same ballots round after round).
  */
 export class VoterPile implements SheetSource {
   private allowed = 0;
   private i = 0;
-  constructor(private readonly sheets: readonly DeckSheet[]) {}
+  constructor(
+    private readonly sheets: readonly DeckSheet[],
+    private readonly opts: { readonly cycle?: boolean } = {},
+  ) {}
   allow(n: number): void {
     this.allowed += n;
   }
   next(): DeckSheet | undefined {
-    const s = this.sheets[this.i];
+    const s = this.opts.cycle === true && this.sheets.length > 0 ? this.sheets[this.i % this.sheets.length] : this.sheets[this.i];
     if (this.allowed <= 0 || s === undefined) return undefined;
     this.allowed -= 1;
     this.i += 1;
     return s;
   }
   get remaining(): number {
-    return Math.min(this.allowed, this.sheets.length - this.i);
+    return this.opts.cycle === true ? this.allowed : Math.min(this.allowed, this.sheets.length - this.i);
   }
 }
 
