@@ -4,9 +4,7 @@ import { PublicationSchema } from '../../app/chain/formats';
 import { publishLayout } from '../../app/chain/layout';
 import { SignedFileSchema, publishBatches } from '../../app/chain/publish';
 import type { PublishReport } from '../../app/chain/publish';
-import type { RegtestNode } from '../support/litecoind';
-import { startRegtestNode } from '../support/litecoind';
-import { StationData, fund, outboxEvents, outboxTx, regtestChains, stationKeys, tempDir } from './helpers';
+import { StationData, outboxEvents, outboxTx, regtestChains, stationKeys, useFundedNode } from './helpers';
 
 /*
  * A node that refuses the anchor's fee bump: litecoind's default (-mempoolreplacement=0) relays no
@@ -17,25 +15,13 @@ jest.setTimeout(180_000);
 
 const { signer, wallet } = stationKeys(41);
 const net = NETWORKS['litecoin-regtest'];
-let node: RegtestNode;
-let dir: string;
+const fixture = useFundedNode(wallet, { dataCarrierSize: 1100 }, 2);
 
 const publish = (): Promise<PublishReport> =>
-  publishBatches({ dataDir: dir, chains: regtestChains(node, node, { records: { confirmations: 2 }, anchor: { confirmations: 2 } }), wallet });
-
-beforeAll(async () => {
-  node = await startRegtestNode({ dataCarrierSize: 1100 });
-  await fund(node, wallet.address(net, 'p2wpkh'), 2);
-  dir = tempDir();
-});
-
-afterAll(async () => {
-  await node?.destroy();
-  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
-});
+  publishBatches({ dataDir: fixture.dir, chains: regtestChains(fixture.node, fixture.node, { records: { confirmations: 2 }, anchor: { confirmations: 2 } }), wallet });
 
 test('a refused fee bump is recorded, the original anchor keeps being tracked and confirms, and the bump waits before it is tried again', async () => {
-  const station = new StationData(dir, signer, 'official', 43);
+  const station = new StationData(fixture.dir, signer, 'official', 43);
   station.addBatch(5);
   station.close();
   const first = await publish();
@@ -43,8 +29,8 @@ test('a refused fee bump is recorded, the original anchor keeps being tracked an
   const original = first.batches[0]?.anchor?.txid as string;
 
   const addr = wallet.address(net, 'p2wpkh');
-  await node.rpc('generateblock', [addr, []]);
-  await node.rpc('generateblock', [addr, []]);
+  await fixture.node.rpc('generateblock', [addr, []]);
+  await fixture.node.rpc('generateblock', [addr, []]);
   const refused = await publish();
   expect(refused.errors).toEqual([]);
   const w = refused.waiting.filter((x) => x.kind === 'replacement-refused');
@@ -58,11 +44,11 @@ test('a refused fee bump is recorded, the original anchor keeps being tracked an
   expect(b1?.anchor?.replaced).toEqual([]);
   expect(b1?.anchor?.abandoned).toHaveLength(1);
   const bump = b1?.anchor?.abandoned[0] as string;
-  expect(outboxTx(dir, bump)?.replaces).toBe(original);
-  expect(await node.rpc<string[]>('getrawmempool')).toContain(original);
-  expect(await node.rpc<string[]>('getrawmempool')).not.toContain(bump);
-  expect(SignedFileSchema.parse(JSON.parse(fs.readFileSync(publishLayout(dir, 'official').signedFile(1), 'utf8'))).anchor.txid).toBe(original);
-  const refusals = (): number => outboxEvents(dir, 1).filter((e) => e.kind === 'replacement-refused').length;
+  expect(outboxTx(fixture.dir, bump)?.replaces).toBe(original);
+  expect(await fixture.node.rpc<string[]>('getrawmempool')).toContain(original);
+  expect(await fixture.node.rpc<string[]>('getrawmempool')).not.toContain(bump);
+  expect(SignedFileSchema.parse(JSON.parse(fs.readFileSync(publishLayout(fixture.dir, 'official').signedFile(1), 'utf8'))).anchor.txid).toBe(original);
+  const refusals = (): number => outboxEvents(fixture.dir, 1).filter((e) => e.kind === 'replacement-refused').length;
   expect(refusals()).toBe(1);
 
   // no new block: the bump is not tried again
@@ -72,19 +58,19 @@ test('a refused fee bump is recorded, the original anchor keeps being tracked an
   expect(refusals()).toBe(1);
 
   // bumpAfterBlocks later it is tried again: the same signed bytes (deterministic signing), refused again
-  await node.rpc('generateblock', [addr, []]);
-  await node.rpc('generateblock', [addr, []]);
+  await fixture.node.rpc('generateblock', [addr, []]);
+  await fixture.node.rpc('generateblock', [addr, []]);
   const retried = await publish();
   expect(retried.errors).toEqual([]);
   expect(refusals()).toBe(2);
   expect(retried.batches[0]?.anchor?.txid).toBe(original);
   expect(retried.batches[0]?.anchor?.abandoned).toEqual([bump]);
 
-  await node.mine(2);
+  await fixture.node.mine(2);
   const done = await publish();
   expect(done.errors).toEqual([]);
   expect(done.batches[0]?.state).toBe('published');
   expect(done.batches[0]?.anchor?.txid).toBe(original);
-  const pub = PublicationSchema.parse(JSON.parse(fs.readFileSync(publishLayout(dir, 'official').publicationFile(1), 'utf8')));
+  const pub = PublicationSchema.parse(JSON.parse(fs.readFileSync(publishLayout(fixture.dir, 'official').publicationFile(1), 'utf8')));
   expect(pub.anchor.tx.txid).toBe(original);
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1';
+import { NETWORKS } from '../../ballots/identity/networks';
 import type { ChainsConfig } from '../../app/chain/chains-config';
 import { parseChainsConfig } from '../../app/chain/chains-config';
 import { publishLayout } from '../../app/chain/layout';
@@ -14,7 +15,8 @@ import { dataLayout } from '../../app/ledger/layout';
 import { Ledger } from '../../app/ledger/ledger';
 import type { ClosedBatch } from '../../app/ledger/ledger';
 import type { LedgerMode } from '../../app/ledger/record';
-import type { RegtestNode } from '../support/litecoind';
+import type { RegtestNode, RegtestNodeOptions } from '../support/litecoind';
+import { startRegtestNode } from '../support/litecoind';
 import { genesisFor, mulberry32, randomCapture } from '../ledger/fixtures';
 
 /** One secret for both the checkpoint signer (Schnorr) and the transaction signer (ECDSA): the station key. */
@@ -78,6 +80,32 @@ export function regtestChains(records: RegtestNode | undefined, anchor: RegtestN
 export async function fund(node: RegtestNode, address: string, coinbases = 1): Promise<void> {
   await node.mine(coinbases, address);
   await node.mine(100);
+}
+
+/** A test file's one regtest node and station data directory; both are set once the file's `beforeAll` ran. */
+export interface FundedNode {
+  node: RegtestNode;
+  dir: string;
+}
+
+/**
+ * Starts one litecoind regtest node with `nodeOptions`, matures `coinbases` coinbases to the wallet's
+ * p2wpkh address, and makes a temp data directory; after the file's tests, destroys the node and removes
+ * the directory. Call it at the top level of a test file.
+ */
+export function useFundedNode(wallet: StationWallet, nodeOptions: RegtestNodeOptions, coinbases: number): FundedNode {
+  // a Jest per-file fixture: the hooks run when the file's tests do, so `node` and `dir` are filled in by beforeAll, not here
+  const fixture: Partial<FundedNode> = {};
+  beforeAll(async () => {
+    fixture.node = await startRegtestNode(nodeOptions);
+    await fund(fixture.node, wallet.address(NETWORKS['litecoin-regtest'], 'p2wpkh'), coinbases);
+    fixture.dir = tempDir();
+  });
+  afterAll(async () => {
+    await fixture.node?.destroy();
+    if (fixture.dir !== undefined) fs.rmSync(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture as FundedNode;
 }
 
 /** The outbox's events (of one batch, or all), read from the file the publisher wrote. */

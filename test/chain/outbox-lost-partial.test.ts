@@ -1,12 +1,9 @@
 import fs from 'node:fs';
-import { NETWORKS } from '../../ballots/identity/networks';
 import { broadcastSignedFile } from '../../app/chain/broadcast';
 import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
 import type { PublishReport } from '../../app/chain/publish';
-import type { RegtestNode } from '../support/litecoind';
-import { startRegtestNode } from '../support/litecoind';
-import { StationData, fund, outboxEvents, regtestChains, stationKeys, tempDir } from './helpers';
+import { StationData, outboxEvents, regtestChains, stationKeys, useFundedNode } from './helpers';
 
 /*
  * The outbox lost while a batch was only partly sent (its records chain held back at the node's mempool
@@ -17,25 +14,13 @@ import { StationData, fund, outboxEvents, regtestChains, stationKeys, tempDir } 
 jest.setTimeout(180_000);
 
 const { signer, wallet } = stationKeys(71);
-let node: RegtestNode;
-let dir: string;
+const fixture = useFundedNode(wallet, { dataCarrierSize: 1100, extraArgs: ['-limitancestorcount=3', '-limitdescendantcount=3'] }, 2);
 
-const chains = (): ReturnType<typeof regtestChains> => regtestChains(node, node, { records: { confirmations: 1 }, anchor: { confirmations: 1 } });
-const publish = (): Promise<PublishReport> => publishBatches({ dataDir: dir, chains: chains(), wallet });
-
-beforeAll(async () => {
-  node = await startRegtestNode({ dataCarrierSize: 1100, extraArgs: ['-limitancestorcount=3', '-limitdescendantcount=3'] });
-  await fund(node, wallet.address(NETWORKS['litecoin-regtest'], 'p2wpkh'), 2);
-  dir = tempDir();
-});
-
-afterAll(async () => {
-  await node?.destroy();
-  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
-});
+const chains = (): ReturnType<typeof regtestChains> => regtestChains(fixture.node, fixture.node, { records: { confirmations: 1 }, anchor: { confirmations: 1 } });
+const publish = (): Promise<PublishReport> => publishBatches({ dataDir: fixture.dir, chains: chains(), wallet });
 
 test('a batch partly on chain and missing from the outbox is not signed again; after the rest is sent from the signed file it is found complete and taken up', async () => {
-  const station = new StationData(dir, signer, 'official', 73);
+  const station = new StationData(fixture.dir, signer, 'official', 73);
   station.addBatch(100);
   station.close();
   const first = await publish();
@@ -44,8 +29,8 @@ test('a batch partly on chain and missing from the outbox is not signed again; a
   const recs = (b1?.recordsTxs ?? []).map((t) => t.txid);
   expect(recs.length).toBeGreaterThanOrEqual(4);
   expect(b1?.recordsTxs.filter((t) => t.state === 'broadcast')).toHaveLength(3);
-  await node.mine(1);
-  const file = publishLayout(dir, 'official').outbox;
+  await fixture.node.mine(1);
+  const file = publishLayout(fixture.dir, 'official').outbox;
   for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
 
   const refused = await publish();
@@ -54,16 +39,16 @@ test('a batch partly on chain and missing from the outbox is not signed again; a
   const msg = refused.errors[0]?.message ?? '';
   for (const t of recs.slice(0, 3)) expect(msg).toContain(t);
   expect(msg).toContain(`anchor ${b1?.anchor?.txid as string}`);
-  expect(msg).toContain(`publish --broadcast ${publishLayout(dir, 'official').signedFile(1)}`);
-  expect(await node.rpc<string[]>('getrawmempool')).toEqual([]);
+  expect(msg).toContain(`publish --broadcast ${publishLayout(fixture.dir, 'official').signedFile(1)}`);
+  expect(await fixture.node.rpc<string[]>('getrawmempool')).toEqual([]);
 
   // what the message says: send the rest from the signed file, and run again once it is mined
-  const sent = await broadcastSignedFile(publishLayout(dir, 'official').signedFile(1), chains());
+  const sent = await broadcastSignedFile(publishLayout(fixture.dir, 'official').signedFile(1), chains());
   expect(sent.filter((s) => s.outcome === 'sent').map((s) => s.txid)).toEqual(recs.slice(3));
-  await node.mine(1);
+  await fixture.node.mine(1);
   const adopted = await publish();
   expect(adopted.errors).toEqual([]);
   expect(adopted.batches[0]?.state).toBe('published');
   expect(adopted.batches[0]?.recordsTxs.map((t) => t.txid)).toEqual(recs);
-  expect(outboxEvents(dir, 1).map((e) => e.kind)).toEqual(expect.arrayContaining(['adopted', 'published']));
+  expect(outboxEvents(fixture.dir, 1).map((e) => e.kind)).toEqual(expect.arrayContaining(['adopted', 'published']));
 });

@@ -1,12 +1,9 @@
 import fs from 'node:fs';
-import { NETWORKS } from '../../ballots/identity/networks';
 import { PublicationSchema } from '../../app/chain/formats';
 import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
 import type { PublishReport } from '../../app/chain/publish';
-import type { RegtestNode } from '../support/litecoind';
-import { startRegtestNode } from '../support/litecoind';
-import { StationData, fund, outboxEvents, regtestChains, stationKeys, tempDir } from './helpers';
+import { StationData, outboxEvents, regtestChains, stationKeys, useFundedNode } from './helpers';
 
 /*
  * The outbox deleted after a broadcast: the next pass must not sign a second set of transactions for a
@@ -18,16 +15,19 @@ import { StationData, fund, outboxEvents, regtestChains, stationKeys, tempDir } 
 jest.setTimeout(180_000);
 
 const { signer, wallet } = stationKeys(51);
-const net = NETWORKS['litecoin-regtest'];
-let node: RegtestNode;
-let dir: string;
 let station: StationData;
+// declared before useFundedNode's hooks, so the ledger is closed before its directory is removed (Jest runs afterAll hooks in order)
+afterAll(() => station?.close());
+const fixture = useFundedNode(wallet, { dataCarrierSize: 1100 }, 3);
+beforeAll(() => {
+  station = new StationData(fixture.dir, signer, 'official', 53);
+});
 
 const publish = (over: { offline?: boolean } = {}): Promise<PublishReport> =>
-  publishBatches({ dataDir: dir, chains: regtestChains(node, node, { records: { confirmations: 2 }, anchor: { confirmations: 2 } }), wallet, ...over });
+  publishBatches({ dataDir: fixture.dir, chains: regtestChains(fixture.node, fixture.node, { records: { confirmations: 2 }, anchor: { confirmations: 2 } }), wallet, ...over });
 
 function deleteOutbox(): void {
-  const file = publishLayout(dir, 'official').outbox;
+  const file = publishLayout(fixture.dir, 'official').outbox;
   for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
 }
 
@@ -39,10 +39,10 @@ interface BlockV2 {
 async function dataOutputs(magic: string): Promise<string[]> {
   const push = Buffer.from(magic).toString('hex');
   const out: string[] = [];
-  const tip = await node.rpc<number>('getblockcount');
+  const tip = await fixture.node.rpc<number>('getblockcount');
   const txs: BlockV2['tx'] = [];
-  for (let h = 1; h <= tip; h++) txs.push(...(await node.rpc<BlockV2>('getblock', [await node.rpc<string>('getblockhash', [h]), 2])).tx);
-  for (const id of await node.rpc<string[]>('getrawmempool')) txs.push(await node.rpc<BlockV2['tx'][number]>('getrawtransaction', [id, true]));
+  for (let h = 1; h <= tip; h++) txs.push(...(await fixture.node.rpc<BlockV2>('getblock', [await fixture.node.rpc<string>('getblockhash', [h]), 2])).tx);
+  for (const id of await fixture.node.rpc<string[]>('getrawmempool')) txs.push(await fixture.node.rpc<BlockV2['tx'][number]>('getrawtransaction', [id, true]));
   for (const tx of txs) {
     const script = tx.vout[0]?.scriptPubKey.hex ?? '';
     // OP_RETURN, then a direct push, OP_PUSHDATA1 or OP_PUSHDATA2
@@ -51,26 +51,13 @@ async function dataOutputs(magic: string): Promise<string[]> {
   return out;
 }
 
-beforeAll(async () => {
-  node = await startRegtestNode({ dataCarrierSize: 1100 });
-  await fund(node, wallet.address(net, 'p2wpkh'), 3);
-  dir = tempDir();
-  station = new StationData(dir, signer, 'official', 53);
-});
-
-afterAll(async () => {
-  station?.close();
-  await node?.destroy();
-  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
-});
-
 test('outbox deleted after the batch was mined: the next pass finds its transactions on chain and takes them up; no second set is signed', async () => {
   station.addBatch(40);
   const first = await publish();
   expect(first.errors).toEqual([]);
   const b1 = first.batches[0];
   const txids = [...(b1?.recordsTxs ?? []).map((t) => t.txid), b1?.anchor?.txid as string];
-  await node.mine(1);
+  await fixture.node.mine(1);
   deleteOutbox();
 
   const again = await publish();
@@ -79,15 +66,15 @@ test('outbox deleted after the batch was mined: the next pass finds its transact
   const adopted = again.batches[0];
   expect(adopted?.state).toBe('mined');
   expect([...(adopted?.recordsTxs ?? []).map((t) => t.txid), adopted?.anchor?.txid]).toEqual(txids);
-  const events = outboxEvents(dir, 1);
+  const events = outboxEvents(fixture.dir, 1);
   expect(events.map((e) => e.kind)).toContain('adopted');
   expect(events.filter((e) => e.kind === 'sent' || e.kind === 'signed')).toEqual([]);
 
-  await node.mine(1);
+  await fixture.node.mine(1);
   const done = await publish();
   expect(done.errors).toEqual([]);
   expect(done.batches[0]?.state).toBe('published');
-  const pub = PublicationSchema.parse(JSON.parse(fs.readFileSync(publishLayout(dir, 'official').publicationFile(1), 'utf8')));
+  const pub = PublicationSchema.parse(JSON.parse(fs.readFileSync(publishLayout(fixture.dir, 'official').publicationFile(1), 'utf8')));
   expect([...pub.records.txs.map((t) => t.txid), pub.anchor.tx.txid]).toEqual(txids);
   expect(await dataOutputs('TPA')).toEqual([txids[txids.length - 1]]);
   expect((await dataOutputs('TPR')).sort()).toEqual(txids.slice(0, -1).sort());
@@ -112,12 +99,12 @@ test('outbox deleted while the batch is in the mempool: the pass signs nothing a
   expect(await dataOutputs('TPA')).toEqual(anchorsBefore);
   expect(await dataOutputs('TPR')).toEqual(recordsBefore);
 
-  await node.mine(1);
+  await fixture.node.mine(1);
   const adopted = await publish();
   expect(adopted.errors).toEqual([]);
   expect(adopted.batches.map((b) => b.batch)).toEqual([1, 2]);
   expect(adopted.batches.find((b) => b.batch === 2)?.anchor?.txid).toBe(b2?.anchor?.txid);
-  await node.mine(1);
+  await fixture.node.mine(1);
   const done = await publish();
   expect(done.errors).toEqual([]);
   expect(done.batches.map((b) => b.state)).toEqual(['published', 'published']);
@@ -129,14 +116,14 @@ test('outbox deleted while the batch is in the mempool: the pass signs nothing a
   const next = await publish();
   expect(next.errors).toEqual([]);
   const b3 = next.batches.find((b) => b.batch === 3);
-  const raw = await node.rpc<{ vin: { txid: string }[] }>('getrawtransaction', [b3?.recordsTxs[0]?.txid, true]);
+  const raw = await fixture.node.rpc<{ vin: { txid: string }[] }>('getrawtransaction', [b3?.recordsTxs[0]?.txid, true]);
   expect(raw.vin[0]?.txid).toBe(b2?.recordsTxs[b2.recordsTxs.length - 1]?.txid);
   expect(await dataOutputs('TPA')).toHaveLength(3);
 });
 
 test('outbox deleted after offline signing: a batch with a signed file and no outbox row is not signed again, offline or online', async () => {
   // batch 3 confirmed: its anchor's change is a coin the offline pass can sign the next anchor from
-  await node.mine(2);
+  await fixture.node.mine(2);
   expect((await publish()).done).toBe(true);
   station.addBatch(5);
   const off = await publish({ offline: true });
@@ -151,7 +138,7 @@ test('outbox deleted after offline signing: a batch with a signed file and no ou
   // online, batches 1-3 are found on chain and taken up; batch 4's signed transactions are nowhere
   const online = await publish();
   expect(online.errors.map((x) => [x.kind, x.batch])).toEqual([['signed-not-in-outbox', 4]]);
-  expect(online.errors[0]?.message).toContain(publishLayout(dir, 'official').signedFile(4));
+  expect(online.errors[0]?.message).toContain(publishLayout(fixture.dir, 'official').signedFile(4));
   expect(online.batches.map((b) => [b.batch, b.state])).toEqual([
     [1, 'published'],
     [2, 'published'],

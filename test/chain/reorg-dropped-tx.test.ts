@@ -6,9 +6,7 @@ import { publishBatches, signerFor } from '../../app/chain/publish';
 import type { PublishReport } from '../../app/chain/publish';
 import { SEQUENCE_FINAL, buildDataTx } from '../../app/chain/tx-build';
 import { Transaction } from 'bitcoinjs-lib';
-import type { RegtestNode } from '../support/litecoind';
-import { startRegtestNode } from '../support/litecoind';
-import { StationData, fund, outboxEvents, regtestChains, stationKeys, tempDir } from './helpers';
+import { StationData, outboxEvents, regtestChains, stationKeys, useFundedNode } from './helpers';
 
 /*
  * A transaction that leaves the chain entirely after a reorg. On litecoind (0.21), `invalidateblock` puts
@@ -21,29 +19,20 @@ jest.setTimeout(180_000);
 
 const { signer, wallet } = stationKeys(21);
 const net = NETWORKS['litecoin-regtest'];
-let node: RegtestNode;
-let dir: string;
 let station: StationData;
+// declared before useFundedNode's hooks, so the ledger is closed before its directory is removed (Jest runs afterAll hooks in order)
+afterAll(() => station?.close());
+const fixture = useFundedNode(wallet, { dataCarrierSize: 1100 }, 3);
+beforeAll(() => {
+  station = new StationData(fixture.dir, signer, 'official', 23);
+});
 
-const chains = (): ReturnType<typeof regtestChains> => regtestChains(node, node, { records: { confirmations: 2 }, anchor: { confirmations: 2 } });
-const publish = (): Promise<PublishReport> => publishBatches({ dataDir: dir, chains: chains(), wallet });
+const chains = (): ReturnType<typeof regtestChains> => regtestChains(fixture.node, fixture.node, { records: { confirmations: 2 }, anchor: { confirmations: 2 } });
+const publish = (): Promise<PublishReport> => publishBatches({ dataDir: fixture.dir, chains: chains(), wallet });
 
 async function inMempool(txid: string): Promise<boolean> {
-  return (await node.rpc<string[]>('getrawmempool')).includes(txid);
+  return (await fixture.node.rpc<string[]>('getrawmempool')).includes(txid);
 }
-
-beforeAll(async () => {
-  node = await startRegtestNode({ dataCarrierSize: 1100 });
-  await fund(node, wallet.address(net, 'p2wpkh'), 3);
-  dir = tempDir();
-  station = new StationData(dir, signer, 'official', 23);
-});
-
-afterAll(async () => {
-  station?.close();
-  await node?.destroy();
-  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 test('transactions gone from chain and mempool (block invalidated, node restarted with -persistmempool=0) are sent again from the stored bytes and confirm', async () => {
   station.addBatch(40);
@@ -52,35 +41,35 @@ test('transactions gone from chain and mempool (block invalidated, node restarte
   const b1 = first.batches[0];
   const txids = [...(b1?.recordsTxs ?? []).map((t) => t.txid), b1?.anchor?.txid as string];
   expect(txids.length).toBeGreaterThanOrEqual(3);
-  const [block] = await node.mine(1);
+  const [block] = await fixture.node.mine(1);
   const mined = await publish();
   expect(mined.batches[0]?.state).toBe('mined');
   expect(mined.batches[0]?.anchor?.block).toBe(block);
 
-  await node.rpc('invalidateblock', [block]);
+  await fixture.node.rpc('invalidateblock', [block]);
   // litecoind keeps what a reorg disconnects: the transactions are back in its mempool ...
   for (const t of txids) expect(await inMempool(t)).toBe(true);
   // ... until it restarts without the saved mempool; the invalidated block stays invalid
-  await node.stop();
-  await node.start(['-persistmempool=0']);
+  await fixture.node.stop();
+  await fixture.node.start(['-persistmempool=0']);
   for (const t of txids) expect(await inMempool(t)).toBe(false);
-  expect(await node.rpc<number>('getblockcount')).toBe((await node.rpc<{ height: number }>('getblockheader', [block])).height - 1);
+  expect(await fixture.node.rpc<number>('getblockcount')).toBe((await fixture.node.rpc<{ height: number }>('getblockheader', [block])).height - 1);
 
   const resent = await publish();
   expect(resent.errors).toEqual([]);
   expect(resent.batches[0]?.state).toBe('broadcast');
   for (const t of txids) expect(await inMempool(t)).toBe(true);
-  const events = outboxEvents(dir, 1);
+  const events = outboxEvents(fixture.dir, 1);
   for (const t of txids) {
     expect(events.filter((e) => e.txid === t && e.kind === 'reorg')).toHaveLength(1);
     expect(events.filter((e) => e.txid === t && e.kind === 'rebroadcast')).toHaveLength(1);
   }
 
-  await node.mine(2);
+  await fixture.node.mine(2);
   const done = await publish();
   expect(done.errors).toEqual([]);
   expect(done.batches[0]?.state).toBe('published');
-  const pub = PublicationSchema.parse(JSON.parse(fs.readFileSync(publishLayout(dir, 'official').publicationFile(1), 'utf8')));
+  const pub = PublicationSchema.parse(JSON.parse(fs.readFileSync(publishLayout(fixture.dir, 'official').publicationFile(1), 'utf8')));
   expect([...pub.records.txs.map((t) => t.txid), pub.anchor.tx.txid]).toEqual(txids);
   expect(pub.anchor.tx.blockHash).not.toBe(block);
 });
@@ -93,16 +82,16 @@ test('a records transaction whose input the new branch spent elsewhere is report
   const recs = b2?.recordsTxs ?? [];
   expect(recs.length).toBeGreaterThanOrEqual(2);
   const head = recs[0]?.txid as string;
-  const [block] = await node.mine(1);
+  const [block] = await fixture.node.mine(1);
   expect((await publish()).batches.find((b) => b.batch === 2)?.state).toBe('mined');
 
-  await node.rpc('invalidateblock', [block]);
+  await fixture.node.rpc('invalidateblock', [block]);
   expect(await inMempool(head)).toBe(true);
   // the station's coin the records chain starts from, spent by another transaction mined in the new branch
-  const raw = await node.rpc<{ hex: string }>('getrawtransaction', [head, true]);
+  const raw = await fixture.node.rpc<{ hex: string }>('getrawtransaction', [head, true]);
   const input = Transaction.fromHex(raw.hex).ins[0] as { hash: Uint8Array; index: number };
   const parentTxid = Buffer.from(input.hash).reverse().toString('hex');
-  const parent = Transaction.fromHex((await node.rpc<{ hex: string }>('getrawtransaction', [parentTxid, true])).hex);
+  const parent = Transaction.fromHex((await fixture.node.rpc<{ hex: string }>('getrawtransaction', [parentTxid, true])).hex);
   const value = (parent.outs[input.index] as { value: bigint }).value;
   const conflict = buildDataTx(signerFor(chains().records, wallet), {
     inputs: [{ txid: parentTxid, vout: input.index, value }],
@@ -111,7 +100,7 @@ test('a records transaction whose input the new branch spent elsewhere is report
     feeRate: 5,
     sequence: SEQUENCE_FINAL,
   });
-  await node.rpc('generateblock', [wallet.address(net, 'p2wpkh'), [conflict.hex]]);
+  await fixture.node.rpc('generateblock', [wallet.address(net, 'p2wpkh'), [conflict.hex]]);
   for (const t of recs) expect(await inMempool(t.txid)).toBe(false);
 
   for (let pass = 0; pass < 2; pass++) {
@@ -124,11 +113,11 @@ test('a records transaction whose input the new branch spent elsewhere is report
     expect(ds[0]?.message).toContain(`${parentTxid}:${input.index}`);
     expect(ds[0]?.message).toMatch(/batch 2: records transaction \w+ \(chunk 0\)/);
   }
-  const events = outboxEvents(dir, 2);
+  const events = outboxEvents(fixture.dir, 2);
   expect(events.filter((e) => e.kind === 'double-spent').map((e) => e.txid)).toEqual([head]);
   for (const t of recs) expect(events.filter((e) => e.txid === t.txid && e.kind === 'rebroadcast')).toHaveLength(0);
   // the anchor spends its own coin: it went back to the mempool and confirms; the batch is not published
-  await node.mine(2);
+  await fixture.node.mine(2);
   const after = await publish();
   const b2after = after.batches.find((b) => b.batch === 2);
   expect(b2after?.anchor?.state).toBe('confirmed');
