@@ -4,7 +4,11 @@
  * server must never be reachable from another machine or from another web site in the same browser:
  * it binds 127.0.0.1 only, answers only requests whose Host (and Origin, when sent) is its own loopback
  * origin (DNS rebinding), sends no CORS headers, and takes only JSON bodies (no form or text/plain CSRF).
+ * A staff sign-in belongs to the browser that made it: the login answer sets an HttpOnly session cookie, and
+ * while a role is signed in, staff calls without that cookie are refused (another local program that never
+ * typed the PIN cannot ride on the captain's sign-in).
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,6 +83,23 @@ const MIME: Readonly<Record<string, string>> = {
 
 const EmptyInput = z.strictObject({});
 
+const SESSION_COOKIE = 'tp_session';
+/** Calls that act with the signed-in role: they must come from the browser that signed in. */
+const STAFF_CALLS: ReadonlySet<string> = new Set(['/api/logout', '/api/command', '/api/lookup-ballot']);
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function sameSecret(a: string | undefined, b: string): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
 /** One POST endpoint per StationApi call that takes input; the path names are part of the headless contract. */
 const CALLS: Readonly<Record<string, (api: StationApi, body: unknown) => Promise<unknown> | { issues: z.core.$ZodIssue[] }>> = {
   '/api/login': (api, body) => parsed(LoginInput, body, (a) => api.login(a)),
@@ -92,6 +113,10 @@ function parsed<S extends z.ZodType>(schema: S, body: unknown, call: (args: z.in
   const r = schema.safeParse(body);
   if (!r.success) return { issues: r.error.issues };
   return call(r.data);
+}
+
+function isOk(answer: unknown): boolean {
+  return typeof answer === 'object' && answer !== null && (answer as { ok?: unknown }).ok === true;
 }
 
 function isLoopback(host: string): boolean {
@@ -116,6 +141,8 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
 
   const streams = new Set<http.ServerResponse>();
   let port = 0;
+  /** the signed-in browser's session secret; null while nobody is signed in */
+  let session: string | null = null;
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } });
@@ -154,6 +181,9 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     const call = CALLS[route];
     if (call !== undefined) {
       if (method !== 'POST') return methodNotAllowed(res, 'POST');
+      if (STAFF_CALLS.has(route) && session !== null && !sameSecret(cookieValue(req.headers.cookie, SESSION_COOKIE), session)) {
+        return sendJson(res, 403, { error: { code: 'other-session', message: 'a staff member is signed in on another screen: sign in here with your PIN first' } });
+      }
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') {
         return sendJson(res, 415, { error: { code: 'not-json', message: 'send the arguments as Content-Type: application/json' } });
@@ -175,7 +205,15 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
         const message = issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ');
         return sendJson(res, 400, { error: { code: 'bad-input', message, issues } });
       }
-      return sendJson(res, 200, await out);
+      const answer = await out;
+      if (route === '/api/login' && isOk(answer)) {
+        session = randomBytes(32).toString('base64url');
+        res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`);
+      } else if (route === '/api/logout' && isOk(answer)) {
+        session = null;
+        res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+      }
+      return sendJson(res, 200, answer);
     }
     if (route.startsWith('/api/')) return sendJson(res, 404, { error: { code: 'no-such-call', message: `no API call ${route}` } });
     if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
@@ -223,11 +261,16 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     });
   });
   port = (server.address() as AddressInfo).port;
+  // a sign-in that ends in the station (logout, time-out, lock-out) takes its session with it
+  const endSessions = api.subscribe((e) => {
+    if (e.type === 'status' && e.status.role === null) session = null;
+  });
   return {
     url: `http://${LOOPBACK_HOST}:${port}/`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        endSessions();
         for (const s of streams) s.end();
         streams.clear();
         server.close(() => resolve());

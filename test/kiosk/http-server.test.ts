@@ -25,6 +25,13 @@ function request(port: number, method: string, path: string, opts: { body?: stri
 const postJson = (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
   request(port, 'POST', path, { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } });
 
+/** `tp_session=…` from a login answer, as a browser would send it back. */
+function sessionCookie(r: Reply): string {
+  const c = r.headers['set-cookie']?.[0]?.split(';')[0];
+  if (c === undefined) throw new Error('no session cookie');
+  return c;
+}
+
 describe('headless station HTTP server', () => {
   let station: StationDouble;
   let server: StationServer;
@@ -77,14 +84,54 @@ describe('headless station HTTP server', () => {
     expect(JSON.parse(bad.body)).toEqual({ ok: false, error: { code: 'wrong-pin', message: 'That PIN is not right.' } });
     const good = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
     expect(JSON.parse(good.body)).toEqual({ ok: true, value: { role: 'captain' } });
-    const open = await postJson(server.port, '/api/command', { command: 'open-polls' });
+    const cookie = sessionCookie(good);
+    const open = await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: cookie });
     expect(JSON.parse(open.body)).toMatchObject({ ok: true });
     const fb = station.feedOvervote();
     const cast = await postJson(server.port, '/api/voter-decision', { sheetId: fb.sheetId, decision: 'cast-as-is' });
     expect(JSON.parse(cast.body)).toMatchObject({ ok: true, value: { outcome: 'counted' } });
-    const out = await request(server.port, 'POST', '/api/logout', { headers: { 'Content-Type': 'application/json' } });
+    const out = await request(server.port, 'POST', '/api/logout', { headers: { 'Content-Type': 'application/json', Cookie: cookie } });
     expect(JSON.parse(out.body)).toEqual({ ok: true, value: null });
     expect(station.calls.map((c) => c.method)).toEqual(['status', 'login', 'login', 'command', 'voterDecision', 'logout']);
+  });
+
+  test('a staff sign-in belongs to the browser that made it: staff calls without its cookie are refused until it ends', async () => {
+    // before anyone signs in, a staff call goes to the station, which refuses it for want of a role
+    expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls' })).body)).toMatchObject({ ok: false });
+    const wrong = await postJson(server.port, '/api/login', { role: 'captain', pin: '9999' });
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    const login = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
+    const setCookie = login.headers['set-cookie']?.[0] ?? '';
+    expect(setCookie).toMatch(/^tp_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
+    const cookie = sessionCookie(login);
+    const before = station.calls.length;
+    // another local program, with no cookie or a guessed one: refused, and the station never hears of it
+    for (const headers of [{}, { Cookie: 'tp_session=AAAA' }, { Cookie: `other=1; tp_session=${cookie.slice(11, -1)}x` }]) {
+      for (const [call, body] of [['/api/command', { command: 'close-polls' }], ['/api/lookup-ballot', { ballotId: 'KNOWN' }], ['/api/logout', {}]] as const) {
+        const r = await postJson(server.port, call, body, headers);
+        expect([call, r.status, JSON.parse(r.body)]).toEqual([call, 403, { error: { code: 'other-session', message: expect.stringContaining('signed in on another screen') } }]);
+      }
+    }
+    expect(station.calls.length).toBe(before);
+    expect(station.status().role).toBe('captain');
+    // the voter's choice needs no sign-in, whoever is signed in
+    const fb = station.feedOvervote();
+    expect(JSON.parse((await postJson(server.port, '/api/voter-decision', { sheetId: fb.sheetId, decision: 'return' })).body)).toMatchObject({ ok: true });
+    // the signed-in browser, among its other cookies, goes through
+    expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: `lang=es; ${cookie}` })).body)).toMatchObject({ ok: true });
+    // a second sign-in (the PIN again) moves the session: the first browser's cookie no longer works
+    const again = sessionCookie(await postJson(server.port, '/api/login', { role: 'poll-worker', pin: '1111' }));
+    expect(again).not.toBe(cookie);
+    expect((await postJson(server.port, '/api/command', { command: 'pause-polls' }, { Cookie: cookie })).status).toBe(403);
+    expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'pause-polls' }, { Cookie: again })).body)).toMatchObject({ ok: true });
+    // logout clears the cookie; once the station has no role (logout here, or a time-out), calls go to the station again
+    const out = await postJson(server.port, '/api/logout', {}, { Cookie: again });
+    expect(out.headers['set-cookie']?.[0]).toMatch(/^tp_session=; .*Max-Age=0/);
+    const after = await postJson(server.port, '/api/command', { command: 'resume-polls' });
+    expect(after.status).toBe(200);
+    await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
+    await station.logout(); // the station ends the sign-in by itself (time-out)
+    expect((await postJson(server.port, '/api/command', { command: 'resume-polls' })).status).toBe(200);
   });
 
   test('bad bodies get 400 with the path of each problem, and never reach the station', async () => {
@@ -192,9 +239,12 @@ describe('headless station HTTP server', () => {
     expect(events[1]).toMatchObject({ type: 'sheet', feedback: { outcome: 'counted' } });
     expect(events[2]).toEqual({ type: 'cue', cue: 'counted' });
     expect(events[3]).toMatchObject({ type: 'status', status: { counts: { public: 1 } } });
-    expect(station.listenerCount).toBe(1);
+    // one listener is the server's own (it ends a sign-in's session with the station's); the stream adds one
+    expect(station.listenerCount).toBe(2);
     req.destroy();
-    for (let i = 0; i < 100 && station.listenerCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && station.listenerCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(station.listenerCount).toBe(1);
+    await server.close();
     expect(station.listenerCount).toBe(0);
   });
 });
