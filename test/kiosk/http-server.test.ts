@@ -106,7 +106,7 @@ describe('headless station HTTP server', () => {
     const cookie = sessionCookie(login);
     const before = station.calls.length;
     // another local program, with no cookie or a guessed one: refused, and the station never hears of it
-    const strangers: Record<string, string>[] = [{}, { Cookie: 'tp_session=AAAA' }, { Cookie: `other=1; tp_session=${cookie.slice(11, -1)}x` }];
+    const strangers: Record<string, string>[] = [{}, { Cookie: 'tp_session=AAAA' }, { Cookie: `other=1; ${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}` }];
     for (const headers of strangers) {
       for (const [call, body] of [['/api/command', { command: 'close-polls' }], ['/api/lookup-ballot', { ballotId: 'KNOWN' }], ['/api/logout', {}]] as const) {
         const r = await postJson(server.port, call, body, headers);
