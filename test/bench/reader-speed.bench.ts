@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { getZXingModule } from 'zxing-wasm';
+import { wasmResidentMiB } from './support/wasm-resident';
 import { DEFAULT_PROFILE } from '../../calibration/profile';
 import { loadElection } from '../../ballots/election';
 import { deterministicRng, generateElectionKeys } from '../../ballots/identity';
@@ -117,12 +118,14 @@ async function main(): Promise<void> {
       // WASM memory can grow but never shrink: flat means it stopped growing. External memory is what
       // Buffers and typed arrays hold outside the JS heap (the decoded pages).
       const zxing = (await getZXingModule()) as unknown as { HEAPU8?: Uint8Array };
-      const samples: { page: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; zxingWasmMiB: number }[] = [];
+      const samples: { page: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; zxingWasmMiB: number; zxingWasmResidentMiB: number[] | null }[] = [];
       const mib = (b: number) => Math.round(b / 2 ** 20);
       for (let i = 0; i <= memoryPages; i++) {
         if (i % Math.max(1, Math.floor(memoryPages / 10)) === 0) {
           const m = process.memoryUsage();
-          samples.push({ page: i, rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), zxingWasmMiB: mib(zxing.HEAPU8?.buffer.byteLength ?? 0) });
+          const wasmBytes = zxing.HEAPU8?.buffer.byteLength ?? 0;
+          // resident part of the decoder's memory: a leak inside it shows here long before the memory grows
+          samples.push({ page: i, rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), zxingWasmMiB: mib(wasmBytes), zxingWasmResidentMiB: wasmResidentMiB(wasmBytes) });
         }
         if (i < memoryPages) await reader.readFile(files[i % files.length]!);
       }
