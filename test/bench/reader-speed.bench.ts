@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { getZXingModule } from 'zxing-wasm';
-import { wasmResidentMiB } from './support/wasm-resident';
+import { wasmResidentMiB } from '../support/wasm-resident';
 import { DEFAULT_PROFILE } from '../../calibration/profile';
 import { loadElection } from '../../ballots/election';
 import { deterministicRng, generateElectionKeys } from '../../ballots/identity';
