@@ -8,11 +8,12 @@
  * than the run itself, so the station runs in test mode over K distinct ballots and the captain clears the test
  * ledger (enter-test-mode, as a logic-and-accuracy rerun does) after each round of K. The process handles N
  * sheets; the ledger holds at most K ballots at a time.
- *   node scripts/run-ts.js test/bench/station-throughput.bench.ts [--ballots 2000] [--distinct 50] [--workers 1]
+ *   node scripts/run-ts.js test/bench/station-throughput.bench.ts [--ballots 2000] [--distinct 50] [--workers 0]
  */
 import fs from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { getZXingModule } from 'zxing-wasm';
 import { BallotReader } from '../../ballots/read/interpret';
 import { TestDeck } from '../../ballots/testdeck';
 import { DEFAULT_PROFILE } from '../../calibration/profile';
@@ -26,6 +27,7 @@ import { writeTestKeys } from '../support/ballots';
 import { deckOptions } from '../support/reader';
 import { ELECTION, PASSPHRASE, PINS, PRECINCT } from '../station/support/constants';
 import { VoterPile, waitForStatus } from '../station/support/rig';
+import { wasmResidentMiB } from '../support/wasm-resident';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,7 +42,8 @@ const progress = (m: string): void => {
 async function main(): Promise<void> {
   const total = arg('ballots', 2000);
   const distinct = arg('distinct', 50);
-  const workers = arg('workers', 1);
+  // the station's own default: the reader in the station's thread (0); --workers N puts it on a pool
+  const workers = arg('workers', 0);
   const rounds = Math.ceil(total / distinct);
   const work = fs.mkdtempSync(path.join(tmpdir(), 'tp-station-bench-'));
 
@@ -96,10 +99,13 @@ async function main(): Promise<void> {
 
   // heap is this thread's only (a reader worker has its own); external and arrayBuffers are the images and
   // native buffers the heap points at; the load average says how shared the machine was at that point
-  const rss: { ballots: number; rssMB: number; heapMB: number; externalMB: number; arrayBuffersMB: number; load1: number }[] = [];
+  // zxingResidentMB: the resident part of each QR decoder's WASM memory (this thread's, and a worker's)
+  const zxing = (await getZXingModule()) as unknown as { HEAPU8?: Uint8Array };
+  const rss: { ballots: number; rssMB: number; heapMB: number; externalMB: number; arrayBuffersMB: number; zxingResidentMB: number[] | null; load1: number }[] = [];
   const sample = (ballots: number): void => {
     const m = process.memoryUsage();
-    rss.push({ ballots, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers), load1: Math.round((loadavg()[0] ?? 0) * 100) / 100 });
+    const zxingResidentMB = wasmResidentMiB(zxing.HEAPU8?.buffer.byteLength ?? 0);
+    rss.push({ ballots, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers), zxingResidentMB, load1: Math.round((loadavg()[0] ?? 0) * 100) / 100 });
     // on stderr as it goes: a long run shows its memory before it ends
     process.stderr.write(`${new Date().toISOString()} sample ${JSON.stringify(rss[rss.length - 1])}\n`);
   };
@@ -129,6 +135,8 @@ async function main(): Promise<void> {
     await captain();
   }
   const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  // under --expose-gc, a heap profiler's "still allocated at exit" is then only what is really kept
+  (globalThis as { gc?: () => void }).gc?.();
   const lifetime = station.status().counts.lifetime;
   await station.close();
   await driver.close();
