@@ -64,8 +64,11 @@ function headlessArgs(configFile) {
   if (c.pinsFile) args.push('--pins-file', rel(c.pinsFile));
   if (c.passphraseFile) args.push('--passphrase-file', rel(c.passphraseFile));
   const s = c.scanner || {};
-  if (s.kind === 'simulated') args.push('--simulate', rel(s.deckDir), '--simulate-timings', s.timings || 'realistic');
-  else if (s.kind === 'serial') args.push('--serial', s.path);
+  if (c.streakAlarmAfter !== undefined) args.push('--streak-alarm-after', String(c.streakAlarmAfter));
+  if (s.kind === 'simulated') {
+    args.push('--simulate', rel(s.deckDir), '--simulate-timings', s.timings || 'realistic');
+    if (s.faults) args.push('--simulate-faults', s.faults);
+  } else if (s.kind === 'serial') args.push('--serial', s.path);
   else if (s.kind === 'sane') args.push('--sane', s.device);
   else {
     process.stderr.write(`tallyproof start: the headless station has no flag for a "${s.kind}" scanner; use simulated, serial or sane in ${configFile}\n`);
@@ -75,7 +78,9 @@ function headlessArgs(configFile) {
 }
 
 function run(cmd, args) {
-  const child = spawn(cmd, args, { stdio: 'inherit' });
+  // the station's C allocator settings (app/station/allocator-env.ts): glibc reads them only at process start
+  const { withStationAllocator } = require(path.join(ROOT, 'dist', 'app', 'station', 'allocator-env.js'));
+  const child = spawn(cmd, args, { stdio: 'inherit', env: withStationAllocator(process.env) });
   // Ctrl-C reaches the child through the terminal; this process only waits for it to finish.
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => child.kill('SIGTERM'));

@@ -12,6 +12,7 @@ import { CONTENT_SECURITY_POLICY, RENDERER_STATIC_DIR, contentTypeFor, staticFil
 import { KIOSK_HOST, KIOSK_ORIGIN, KIOSK_PAGE, KIOSK_SCHEME, checkCall, isKioskPage } from './ipc-guard';
 import { STATION_CONFIG_ENV } from './station-config';
 import { RemoteStation } from './station-relay';
+import { withStationAllocator } from '../station/allocator-env';
 
 /** Devtools only in an unpackaged build started with --dev; a polling-place machine runs the packaged app. */
 const DEV = !app.isPackaged && process.argv.includes('--dev');
@@ -47,7 +48,12 @@ let child: UtilityProcess | null = null;
 let quitting = false;
 
 function startStationProcess(file: string, win: BrowserWindow, restarts: number): void {
-  const proc = utilityProcess.fork(path.join(__dirname, 'station-process.js'), [file], { serviceName: 'Tallyproof station', stdio: 'inherit' });
+  const proc = utilityProcess.fork(path.join(__dirname, 'station-process.js'), [file], {
+    serviceName: 'Tallyproof station',
+    stdio: 'inherit',
+    // glibc reads its allocator settings at process start: the station's child is where they count
+    env: withStationAllocator(process.env),
+  });
   const remote = new RemoteStation({ post: (m) => proc.postMessage(m), onMessage: (l) => proc.on('message', l) });
   child = proc;
   station = remote;

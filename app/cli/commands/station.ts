@@ -6,6 +6,7 @@ import { parseFaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { readStationPassphrase } from '../../ledger/passphrase';
 import { electionPublicKeyFile, readPins } from '../../main/station-config';
 import { serveStation } from '../../station/http-server';
+import { missingAllocatorSettings } from '../../station/allocator-env';
 import { startStation, type Station } from '../../station/station';
 import { intOption } from '../args';
 import type { CliContext } from '../context';
@@ -103,6 +104,8 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
   const election = path.resolve(ctx.cwd, opts.election);
   const keys = electionPublicKeyFile(opts.keys === undefined ? path.dirname(election) : path.resolve(ctx.cwd, opts.keys));
   const log = (m: string) => ctx.io.stderr(`${m}\n`);
+  const missing = missingAllocatorSettings();
+  if (missing.length > 0) log(`tallyproof station: started without ${missing.join(', ')} (bin/tallyproof and npm start set it): its memory will climb over the day`);
 
   let opened: OpenedScanner | undefined;
   let station: Station | undefined;
