@@ -40,19 +40,15 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
     let seen: StationStatus | undefined;
     const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
     const until = async (): Promise<string> => {
-      const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
-      if (url === undefined) throw new Error(`no URL in: ${stdout}`);
-      const post = async (call: string, body: unknown): Promise<unknown> =>
-        (await fetch(new URL(call, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
-      await post('/api/login', { role: 'captain', pin: '2222' });
-      expect(await post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
+      const screen = await captainScreen(stdout);
+      expect(await screen.post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
       for (let i = 0; i < 600 && !(seen?.scanner.alarms.includes('jam') ?? false); i++) {
         await new Promise((r) => setTimeout(r, 100));
-        seen = (await (await fetch(new URL('/api/status', url))).json()) as StationStatus;
+        seen = await screen.status();
       }
       return 'test done';
     };
-    const code = await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', simulateFaults: '1=jam@accepting', headless: true, port: 0, ...optionsOf(args) }, until);
+    const code = await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', simulateFaults: '1=jam@accepting', readerWorkers: 1, headless: true, port: 0, ...optionsOf(args) }, until);
     expect(code).toBe(0);
     expect(seen?.scanner.alarms).toContain('jam');
     // the jammed first ballot is not counted
@@ -69,20 +65,38 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
     let seen: StationStatus | undefined;
     const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
     const until = async (): Promise<string> => {
-      const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1] ?? '';
-      await fetch(new URL('/api/login', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'captain', pin: '2222' }) });
-      await fetch(new URL('/api/command', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'open-polls' }) });
+      const screen = await captainScreen(stdout);
+      expect(await screen.post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
       for (let i = 0; i < 600 && (seen?.counts.public ?? 0) + (seen?.counts.rejected ?? 0) < 3 && (seen?.scanner.alarms.length ?? 0) === 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        seen = (await (await fetch(new URL('/api/status', url))).json()) as StationStatus;
+        seen = await screen.status();
       }
       return 'test done';
     };
-    expect(await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', streakAlarmAfter: 3, headless: true, port: 0, ...optionsOf(args) }, until)).toBe(0);
+    expect(await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', streakAlarmAfter: 3, readerWorkers: 0, headless: true, port: 0, ...optionsOf(args) }, until)).toBe(0);
     expect(seen?.counts).toMatchObject({ public: 1, rejected: 2 });
     expect(seen?.scanner.alarms).toEqual([]);
   });
 });
+
+/**
+ * The captain signed in on the headless station's screen, as a browser would be: the login's session
+ * cookie goes back with every staff call (without it the station refuses them while a role is signed in).
+ */
+async function captainScreen(stdout: string): Promise<{ post: (call: string, body: unknown) => Promise<unknown>; status: () => Promise<StationStatus> }> {
+  const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1];
+  if (url === undefined) throw new Error(`no URL in: ${stdout}`);
+  const send = (call: string, body: unknown, cookie?: string): Promise<Response> =>
+    fetch(new URL(call, url), { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie === undefined ? {} : { cookie }) }, body: JSON.stringify(body) });
+  const login = await send('/api/login', { role: 'captain', pin: '2222' });
+  expect(await login.json()).toMatchObject({ ok: true });
+  const cookie = login.headers.getSetCookie()[0]?.split(';')[0];
+  if (cookie === undefined) throw new Error('the login set no session cookie');
+  return {
+    post: async (call, body) => (await send(call, body, cookie)).json(),
+    status: async () => (await (await fetch(new URL('/api/status', url))).json()) as StationStatus,
+  };
+}
 
 /** The kit's flags as runStation's options. */
 function optionsOf(args: readonly string[]): { data: string; election: string; keys: string; precinct: string; pinsFile: string; passphraseFile: string } {
