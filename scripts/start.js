@@ -65,6 +65,7 @@ function headlessArgs(configFile) {
   if (c.passphraseFile) args.push('--passphrase-file', rel(c.passphraseFile));
   const s = c.scanner || {};
   if (c.streakAlarmAfter !== undefined) args.push('--streak-alarm-after', String(c.streakAlarmAfter));
+  if (c.readerWorkers !== undefined) args.push('--reader-workers', String(c.readerWorkers));
   if (s.kind === 'simulated') {
     args.push('--simulate', rel(s.deckDir), '--simulate-timings', s.timings || 'realistic');
     if (s.faults) args.push('--simulate-faults', s.faults);

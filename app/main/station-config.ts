@@ -79,6 +79,8 @@ export const stationConfigSchema = z.strictObject({
   scanner: scannerConfigSchema,
   pinsFile: z.string().min(1).optional(),
   passphraseFile: z.string().min(1).optional(),
+  /** threads that read sheets beside the station's own work (default 1; 0 reads in the station's thread) */
+  readerWorkers: z.number().int().min(0).max(8).optional(),
   /** sheets in a row returned for scanner streaks before the alarm stops the feeder (default 1) */
   streakAlarmAfter: z.number().int().min(1).max(100).optional(),
   /** opens devtools; never set on a polling-place machine */

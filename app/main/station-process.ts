@@ -6,7 +6,7 @@
  */
 import { openScanner, type OpenedScanner } from '../../firmware-bridge/config';
 import { readStationPassphrase } from '../ledger/passphrase';
-import { startStation, type Station } from '../station/station';
+import { DEFAULT_READER_WORKERS, startStation, type Station } from '../station/station';
 import { electionPublicKeyFile, loadStationConfig, readPins } from './station-config';
 import { serveOverPort, type PortLike } from './station-relay';
 
@@ -47,6 +47,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       stationPassphrase: passphrase,
       pins: pins.value,
       ...(c.streakAlarmAfter !== undefined ? { streakAlarmAfter: c.streakAlarmAfter } : {}),
+      readerWorkers: c.readerWorkers ?? DEFAULT_READER_WORKERS,
       log,
     });
     serveOverPort(station, port);

@@ -8,8 +8,9 @@
  * than the run itself, so the station runs in test mode over K distinct ballots and the captain clears the test
  * ledger (enter-test-mode, as a logic-and-accuracy rerun does) after each round of K. The process handles N
  * sheets; the ledger holds at most K ballots at a time.
- *   node scripts/run-ts.js test/bench/station-throughput.bench.ts [--ballots 2000] [--distinct 50] [--workers 0]
+ *   node scripts/run-ts.js test/bench/station-throughput.bench.ts [--ballots 2000] [--distinct 50] [--workers 0] [--allocator station|glibc-default]
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { SerialScannerDriver } from '../../firmware-bridge/serial/serial-driver'
 import type { DeckSheet } from '../../firmware-bridge/simulator/deck';
 import { FirmwareSimulator, zeroTimings } from '../../firmware-bridge/simulator/firmware-simulator';
 import { attachSimulatorToPort, startPtyPair } from '../../firmware-bridge/simulator/pty';
+import { missingAllocatorSettings, withStationAllocator } from '../../app/station/allocator-env';
 import { startStation } from '../../app/station/station';
 import { writeTestKeys } from '../support/ballots';
 import { deckOptions } from '../support/reader';
@@ -40,6 +42,15 @@ const progress = (m: string): void => {
 };
 
 async function main(): Promise<void> {
+  // The station ships with the allocator settings of app/station/allocator-env.ts, which glibc reads only at
+  // process start: the bench starts itself again with them. --allocator glibc-default measures without them.
+  const allocator = process.argv.includes('--allocator') ? process.argv[process.argv.indexOf('--allocator') + 1] : 'station';
+  if (allocator !== 'station' && allocator !== 'glibc-default') throw new Error(`--allocator station|glibc-default, not ${allocator}`);
+  if (allocator === 'station' && missingAllocatorSettings().length > 0) {
+    const again = spawnSync(process.execPath, [...process.execArgv, path.join(__dirname, '..', '..', 'scripts', 'run-ts.js'), ...process.argv.slice(1)], { stdio: 'inherit', env: withStationAllocator(process.env) });
+    process.exit(again.status ?? 1);
+  }
+  if (allocator === 'glibc-default' && missingAllocatorSettings().length === 0) throw new Error('--allocator glibc-default: unset MALLOC_MMAP_THRESHOLD_ first');
   const total = arg('ballots', 2000);
   const distinct = arg('distinct', 50);
   // the station's own default: the reader in the station's thread (0); --workers N puts it on a pool
@@ -158,6 +169,7 @@ async function main(): Promise<void> {
         lifetimeCount: lifetime,
         distinctBallots: distinct,
         readerWorkers: workers,
+        allocator: { setting: allocator, MALLOC_MMAP_THRESHOLD_: process.env['MALLOC_MMAP_THRESHOLD_'] ?? null },
         bytesPerSheet,
         ballotsPerMin: perMin,
         ballotsPerMinWhileFeeding: feedingPerMin,

@@ -17,7 +17,7 @@ function kit(): { dir: string; args: string[] } {
 }
 
 describe('tallyproof station --simulate-faults and --streak-alarm-after', () => {
-  it('refuse a plan that is not one, a plan without the simulator, and a streak count out of range, before anything starts', async () => {
+  it('refuse a plan that is not one, a plan without the simulator, a streak count and a reader thread count out of range, before anything starts', async () => {
     const { dir, args } = kit();
     const bad = await runCli(['station', '--headless', '--simulate', dir, '--simulate-faults', '3=jam', ...args]);
     expect(bad.code).toBe(2);
@@ -28,6 +28,9 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
     const streak = await runCli(['station', '--headless', '--simulate', dir, '--streak-alarm-after', '0', ...args]);
     expect(streak.code).toBe(2);
     expect(streak.stderr).toContain('--streak-alarm-after must be between 1 and 100, got 0');
+    const workers = await runCli(['station', '--headless', '--simulate', dir, '--reader-workers', '9', ...args]);
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toContain('--reader-workers must be between 0 and 8, got 9');
     // nothing was started: no data directory
     expect(fs.existsSync(path.join(dir, 'data'))).toBe(false);
   });

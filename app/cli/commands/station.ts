@@ -7,7 +7,7 @@ import { readStationPassphrase } from '../../ledger/passphrase';
 import { electionPublicKeyFile, readPins } from '../../main/station-config';
 import { serveStation } from '../../station/http-server';
 import { missingAllocatorSettings } from '../../station/allocator-env';
-import { startStation, type Station } from '../../station/station';
+import { DEFAULT_READER_WORKERS, startStation, type Station } from '../../station/station';
 import { intOption } from '../args';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
@@ -21,6 +21,7 @@ interface StationCliOptions {
   simulateTimings: 'zero' | 'realistic';
   simulateFaults?: string;
   streakAlarmAfter?: number;
+  readerWorkers: number;
   headless?: boolean;
   port: number;
   data: string;
@@ -50,6 +51,7 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .option('--passphrase-file <file>', 'station key passphrase (default: $TALLYPROOF_STATION_PASSPHRASE)')
     .addOption(new Option('--simulate-timings <t>', 'motor timings of the simulated scanner').choices(['zero', 'realistic']).default('realistic'))
     .option('--simulate-faults <plan>', 'faults the simulated scanner plays, for poll-worker drills: 3=jam@accepting,7=double-sheet (sheets counted from 1) or random:SEED:RATE')
+    .option('--reader-workers <n>', "threads that read sheets beside the station's own work (0: in the station's thread)", intOption('--reader-workers', 0, 8), DEFAULT_READER_WORKERS)
     .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
@@ -126,6 +128,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         stationPassphrase: passphrase,
         pins: pins.value,
         ...(opts.streakAlarmAfter !== undefined ? { streakAlarmAfter: opts.streakAlarmAfter } : {}),
+        readerWorkers: opts.readerWorkers,
         log,
       });
     } catch (e) {
