@@ -43,12 +43,7 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
     let seen: StationStatus | undefined;
     const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
     const until = async (): Promise<string> => {
-      const screen = await captainScreen(stdout);
-      expect(await screen.post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
-      for (let i = 0; i < 600 && !(seen?.scanner.alarms.includes('jam') ?? false); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        seen = await screen.status();
-      }
+      seen = await openPollsAndWatch(stdout, (s) => s.scanner.alarms.includes('jam'));
       return 'test done';
     };
     const code = await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', simulateFaults: '1=jam@accepting', readerWorkers: 1, headless: true, port: 0, ...optionsOf(args) }, until);
@@ -68,12 +63,7 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
     let seen: StationStatus | undefined;
     const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
     const until = async (): Promise<string> => {
-      const screen = await captainScreen(stdout);
-      expect(await screen.post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
-      for (let i = 0; i < 600 && (seen?.counts.public ?? 0) + (seen?.counts.rejected ?? 0) < 3 && (seen?.scanner.alarms.length ?? 0) === 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        seen = await screen.status();
-      }
+      seen = await openPollsAndWatch(stdout, (s) => s.counts.public + s.counts.rejected >= 3 || s.scanner.alarms.length > 0);
       return 'test done';
     };
     expect(await runStation(ctx, { simulate: deck.dir, simulateTimings: 'zero', streakAlarmAfter: 3, readerWorkers: 0, headless: true, port: 0, ...optionsOf(args) }, until)).toBe(0);
@@ -99,6 +89,18 @@ async function captainScreen(stdout: string): Promise<{ post: (call: string, bod
     post: async (call, body) => (await send(call, body, cookie)).json(),
     status: async () => (await (await fetch(new URL('/api/status', url))).json()) as StationStatus,
   };
+}
+
+/** The captain opens the polls; the station's status is then watched until `done` (at most a minute). */
+async function openPollsAndWatch(stdout: string, done: (s: StationStatus) => boolean): Promise<StationStatus | undefined> {
+  const screen = await captainScreen(stdout);
+  expect(await screen.post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
+  let seen: StationStatus | undefined;
+  for (let i = 0; i < 600 && !(seen !== undefined && done(seen)); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    seen = await screen.status();
+  }
+  return seen;
 }
 
 /** The kit's flags as runStation's options. */
