@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { missingAllocatorSettings, withStationAllocator } from '../station/allocator-env';
+import { LAUNCHER_PID_ENV } from './launcher-watch';
 import { main } from './main';
 
 /**
@@ -16,7 +17,8 @@ export function launch(entry: readonly string[]): void {
   }
   // its own process group: a Ctrl-C at the terminal reaches the station once, passed on from here (two
   // would stop it the hard way)
-  const child = spawn(process.execPath, [...process.execArgv, ...entry, ...args], { stdio: 'inherit', env: withStationAllocator(process.env), detached: true });
+  const env = { ...withStationAllocator(process.env), [LAUNCHER_PID_ENV]: String(process.pid) };
+  const child = spawn(process.execPath, [...process.execArgv, ...entry, ...args], { stdio: 'inherit', env, detached: true });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   child.on('error', (e) => {
     process.stderr.write(`tallyproof: cannot start the station process: ${e.message}\n`);

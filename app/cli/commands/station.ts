@@ -9,6 +9,7 @@ import { serveStation } from '../../station/http-server';
 import { missingAllocatorSettings } from '../../station/allocator-env';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../../station/station';
 import { intOption } from '../args';
+import { whenLauncherGone } from '../launcher-watch';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
 
@@ -56,16 +57,23 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
 
-/** Resolves on the first Ctrl-C or SIGTERM; a second one ends the process the default way. */
+/**
+ * Resolves on the first Ctrl-C or SIGTERM, or when the bin/tallyproof launcher that started this station is
+ * gone; a second signal ends the process the default way.
+ */
 function untilSignal(): Promise<string> {
+  const launcher = whenLauncherGone();
   return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
+    const done = (why: string) => {
       process.off('SIGINT', on);
       process.off('SIGTERM', on);
-      resolve(sig);
+      launcher.stop();
+      resolve(why);
     };
+    const on = (sig: NodeJS.Signals) => done(sig);
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
+    void launcher.gone.then(() => done('its launcher is gone'));
   });
 }
 
