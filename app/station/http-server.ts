@@ -6,7 +6,9 @@
  * origin (DNS rebinding), sends no CORS headers, and takes only JSON bodies (no form or text/plain CSRF).
  * A staff sign-in belongs to the browser that made it: the login answer sets an HttpOnly session cookie, and
  * while a role is signed in, staff calls without that cookie are refused (another local program that never
- * typed the PIN cannot ride on the captain's sign-in).
+ * typed the PIN cannot ride on the captain's sign-in). The station's instructions, which name ballots by
+ * ID, reach only that browser too; every other reader of the status or the event stream gets a stand-in
+ * (public-screen.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { StationApi, StationEvent } from './api';
 import { CommandInput, LoginInput, LookupInput, VoterDecisionInput } from './api';
+import { publicEvent, publicStatus } from './public-screen';
 
 export interface ServeOptions {
   /** 0 picks a free port (tests). */
@@ -172,7 +175,7 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
 
     if (route === '/api/status') {
       if (method !== 'GET') return methodNotAllowed(res, 'GET');
-      return sendJson(res, 200, api.status());
+      return sendJson(res, 200, isStaffScreen(req) ? api.status() : publicStatus(api.status()));
     }
     if (route === '/api/events') {
       if (method !== 'GET') return methodNotAllowed(res, 'GET');
@@ -181,7 +184,7 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     const call = CALLS[route];
     if (call !== undefined) {
       if (method !== 'POST') return methodNotAllowed(res, 'POST');
-      if (STAFF_CALLS.has(route) && session !== null && !sameSecret(cookieValue(req.headers.cookie, SESSION_COOKIE), session)) {
+      if (STAFF_CALLS.has(route) && session !== null && !isStaffScreen(req)) {
         return sendJson(res, 403, { error: { code: 'other-session', message: 'a staff member is signed in on another screen: sign in here with your PIN first' } });
       }
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
@@ -220,9 +223,19 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     return serveFile(res, route, method === 'HEAD');
   }
 
+  /** The request comes from the browser holding the signed-in role's session. */
+  function isStaffScreen(req: http.IncomingMessage): boolean {
+    return session !== null && sameSecret(cookieValue(req.headers.cookie, SESSION_COOKIE), session);
+  }
+
   function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    const send = (e: StationEvent) => void res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    // judged per event: a stream opened before a sign-in stays public, and one opened after it turns public
+    // when the sign-in ends (the page opens a new stream when it signs in)
+    const send = (e: StationEvent) => {
+      const shown = isStaffScreen(req) ? e : publicEvent(e);
+      res.write(`event: ${shown.type}\ndata: ${JSON.stringify(shown)}\n\n`);
+    };
     // The page may have missed events while it loaded: start every stream with the whole picture.
     res.write('retry: 1000\n\n');
     send({ type: 'status', status: api.status() });

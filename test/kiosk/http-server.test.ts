@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { CONTENT_SECURITY_POLICY, HeadlessServerError, serveStation, type StationServer } from '../../app/station/http-server';
-import type { StationEvent } from '../../app/station/api';
+import type { StationEvent, StationStatus } from '../../app/station/api';
+import { PUBLIC_ATTENTION } from '../../app/station/public-screen';
 import { StationDouble } from './station-double';
 
 interface Reply {
@@ -212,40 +213,83 @@ describe('headless station HTTP server', () => {
   });
 
   test('the event stream starts with the status and delivers station events, and unsubscribes on disconnect', async () => {
-    const events: StationEvent[] = [];
-    let req!: http.ClientRequest;
-    const gotThree = new Promise<void>((resolve, reject) => {
-      req = http.request({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { Host: `127.0.0.1:${server.port}`, Accept: 'text/event-stream' } }, (res) => {
-        expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          let at: number;
-          while ((at = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, at);
-            buf = buf.slice(at + 2);
-            const data = block.split('\n').find((l) => l.startsWith('data: '));
-            if (data !== undefined) events.push(JSON.parse(data.slice(6)) as StationEvent);
-            if (events.length === 1) station.feedCounted();
-            if (events.length >= 4) resolve();
-          }
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    await gotThree;
+    const stream = openStream(server.port);
+    await stream.until(1);
+    station.feedCounted();
+    const events = await stream.until(4);
     expect(events[0]).toMatchObject({ type: 'status', status: { polls: 'configured' } });
     expect(events[1]).toMatchObject({ type: 'sheet', feedback: { outcome: 'counted' } });
     expect(events[2]).toEqual({ type: 'cue', cue: 'counted' });
     expect(events[3]).toMatchObject({ type: 'status', status: { counts: { public: 1 } } });
     // one listener is the server's own (it ends a sign-in's session with the station's); the stream adds one
     expect(station.listenerCount).toBe(2);
-    req.destroy();
+    stream.close();
     for (let i = 0; i < 100 && station.listenerCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect(station.listenerCount).toBe(1);
     await server.close();
     expect(station.listenerCount).toBe(0);
   });
+
+  test("the station's instructions, which name ballots, go only to the signed-in browser: status and stream give others a stand-in", async () => {
+    const ballotId = 'TPB1-3F2A9C4471D0';
+    const publicStream = openStream(server.port);
+    await publicStream.until(1);
+    station.feedDuplicate(ballotId);
+    const seenByAll = await publicStream.until(4);
+    expect(seenByAll.map((e) => e.type)).toEqual(['status', 'sheet', 'cue', 'status']);
+    expect(JSON.stringify(seenByAll)).not.toContain(ballotId);
+    expect(seenByAll[3]).toMatchObject({ type: 'status', status: { attention: PUBLIC_ATTENTION, sheet: { outcome: 'rejected', reasons: [{ code: 'duplicate', voter: 'This ballot has already been counted.', pollWorker: '' }] } } });
+    expect((await request(server.port, 'GET', '/api/status')).body).not.toContain(ballotId);
+
+    const cookie = sessionCookie(await postJson(server.port, '/api/login', { role: 'poll-worker', pin: '1111' }));
+    // the signed-in browser reads them, on its status and on a stream it opens with its cookie
+    expect((JSON.parse((await request(server.port, 'GET', '/api/status', { headers: { Cookie: cookie } })).body) as StationStatus).attention).toContain(ballotId);
+    const staffStream = openStream(server.port, { Cookie: cookie });
+    const [first] = await staffStream.until(1);
+    expect(first).toMatchObject({ type: 'status', status: { role: 'poll-worker', attention: expect.stringContaining(ballotId), sheet: { reasons: [{ pollWorker: expect.stringContaining(ballotId) }] } } });
+    // others still do not, nor the stream opened before the sign-in
+    expect((await request(server.port, 'GET', '/api/status', { headers: { Cookie: 'tp_session=AAAA' } })).body).not.toContain(ballotId);
+    expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'clear-alarm' }, { Cookie: cookie })).body)).toMatchObject({ ok: true });
+    const staffSaw = await staffStream.until(2);
+    const publicSaw = await publicStream.until(6); // login and the command, each a status
+    expect(JSON.stringify(staffSaw[1])).toContain(ballotId);
+    expect(JSON.stringify(publicSaw)).not.toContain(ballotId);
+    // once the sign-in ends, the staff stream turns public too
+    await postJson(server.port, '/api/logout', {}, { Cookie: cookie });
+    const afterLogout = await staffStream.until(3);
+    expect(afterLogout[2]).toMatchObject({ type: 'status', status: { role: null, attention: PUBLIC_ATTENTION } });
+    publicStream.close();
+    staffStream.close();
+  });
 });
+
+/** An SSE client of /api/events that keeps every event. */
+function openStream(port: number, headers: Record<string, string> = {}): { until: (n: number) => Promise<StationEvent[]>; close: () => void } {
+  const events: StationEvent[] = [];
+  const waiting: { n: number; resolve: () => void }[] = [];
+  const req = http.request({ host: '127.0.0.1', port, path: '/api/events', headers: { Host: `127.0.0.1:${port}`, Accept: 'text/event-stream', ...headers } }, (res) => {
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buf += chunk;
+      let at: number;
+      while ((at = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, at);
+        buf = buf.slice(at + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (data !== undefined) events.push(JSON.parse(data.slice(6)) as StationEvent);
+      }
+      for (const w of waiting.filter((x) => events.length >= x.n)) w.resolve();
+    });
+  });
+  req.on('error', () => undefined); // closed by the test
+  req.end();
+  return {
+    until: (n) =>
+      events.length >= n
+        ? Promise.resolve([...events])
+        : new Promise<StationEvent[]>((resolve) => waiting.push({ n, resolve: () => resolve([...events]) })),
+    close: () => req.destroy(),
+  };
+}

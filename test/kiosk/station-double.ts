@@ -193,6 +193,20 @@ export class StationDouble implements StationApi {
     return fb;
   }
 
+  /** A copy of a counted ballot, given back; the station's instruction and the poll-worker text name the ballot. */
+  feedDuplicate(ballotId: string): SheetFeedback {
+    const fb: SheetFeedback = {
+      sheetId: `s-${++this.sheetNo}`,
+      outcome: 'rejected',
+      reasons: [{ code: 'duplicate', contests: [], voter: 'This ballot has already been counted.', pollWorker: `A ballot with this ballot ID is already counted. Ballot ${ballotId} was counted at ledger entry 3.` }],
+      canCastAsIs: false,
+    };
+    this.state.counts.rejected += 1;
+    this.state.attention = `Ballot ${ballotId} was fed twice: keep the copy apart. Then clear this message (poll worker: clear alarm).`;
+    this.present(fb, 'rejected');
+    return fb;
+  }
+
   raiseAlarm(alarm: 'cover-open' | 'box-full' | 'jam'): void {
     this.state.scanner.alarms = [...this.state.scanner.alarms, alarm];
     this.emit({ type: 'alarm', alarm, active: true });

@@ -31,24 +31,50 @@ async function post(path, body) {
 
 /** @returns {KioskApi} */
 export function createHttpClient() {
+  /**
+   * The open event streams' re-openers. The server shows staff instructions only on the stream of the
+   * browser holding the sign-in's session cookie, and a stream carries the cookie it was opened with: a
+   * sign-in or sign-out here opens the streams again (each starts with a whole status).
+   * @type {Set<() => void>}
+   */
+  const streams = new Set();
+  /**
+   * @template T
+   * @param {Promise<import('../../../station/api').ApiResult<T>>} call
+   */
+  const thenReopen = async (call) => {
+    const r = await call;
+    if (r.ok) for (const reopen of streams) reopen();
+    return r;
+  };
   return {
     async status() {
       const res = await fetch('/api/status', { credentials: 'same-origin' });
       if (!res.ok) throw new Error(`status: HTTP ${res.status}`);
       return res.json();
     },
-    login: (args) => post('/api/login', args),
-    logout: () => post('/api/logout', {}),
+    login: (args) => thenReopen(post('/api/login', args)),
+    logout: () => thenReopen(post('/api/logout', {})),
     command: (args) => post('/api/command', args),
     voterDecision: (args) => post('/api/voter-decision', args),
     lookupBallot: (args) => post('/api/lookup-ballot', args),
     subscribe(listener) {
-      // EventSource reconnects by itself; the server starts every stream with a full status.
-      const source = new EventSource('/api/events');
       /** @param {MessageEvent<string>} m */
       const onMessage = (m) => listener(/** @type {StationEvent} */ (JSON.parse(m.data)));
-      for (const type of ['status', 'sheet', 'alarm', 'cue']) source.addEventListener(type, onMessage);
-      return () => source.close();
+      /** @type {EventSource | null} */
+      let source = null;
+      const open = () => {
+        source?.close();
+        // EventSource reconnects by itself; the server starts every stream with a full status.
+        source = new EventSource('/api/events');
+        for (const type of ['status', 'sheet', 'alarm', 'cue']) source.addEventListener(type, onMessage);
+      };
+      open();
+      streams.add(open);
+      return () => {
+        streams.delete(open);
+        source?.close();
+      };
     },
   };
 }
