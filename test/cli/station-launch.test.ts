@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { STATION_ALLOCATOR_ENV } from '../../app/station/allocator-env';
-import { tempDir, writeTestKeys } from '../support/ballots';
-import { ELECTION, PASSPHRASE, PRECINCT } from '../station/support/constants';
 import { writeSheets } from '../station/support/rig';
+import { stationKit } from './support/station-kit';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -53,17 +52,14 @@ interface Launched {
 
 /** `tallyproof station` on a one-sheet simulated deck, started as bin/tallyproof starts it, without the allocator settings. */
 async function launchStation(): Promise<Launched> {
-  const dir = tempDir('station-launch');
-  fs.writeFileSync(path.join(dir, 'pins'), 'poll-worker=1111,captain=2222,auditor=3333\n');
-  fs.writeFileSync(path.join(dir, 'passphrase'), `${PASSPHRASE}\n`);
+  const { dir, args } = stationKit('station-launch');
   fs.mkdirSync(path.join(dir, 'deck'));
   const deck = await writeSheets([{ kind: 'normal', n: 0 }], path.join(dir, 'deck'));
   const env = { ...process.env };
   for (const k of Object.keys(STATION_ALLOCATOR_ENV)) delete env[k];
   const launcher = spawn(
     process.execPath,
-    [path.join(ROOT, 'scripts', 'run-ts.js'), path.join(__dirname, 'support', 'launch-child.ts'), 'station', '--headless', '--port', '0', '--simulate', deck.dir, '--simulate-timings', 'zero',
-      '--data', path.join(dir, 'data'), '--election', ELECTION, '--keys', writeTestKeys(dir), '--precinct', PRECINCT, '--pins-file', path.join(dir, 'pins'), '--passphrase-file', path.join(dir, 'passphrase')],
+    [path.join(ROOT, 'scripts', 'run-ts.js'), path.join(__dirname, 'support', 'launch-child.ts'), 'station', '--headless', '--port', '0', '--simulate', deck.dir, '--simulate-timings', 'zero', ...args],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   launchers.push(launcher);

@@ -2,23 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runStation } from '../../app/cli/commands/station';
 import type { StationStatus } from '../../app/station/api';
-import { tempDir, writeTestKeys } from '../support/ballots';
 import { runCli } from '../support/cli';
-import { ELECTION, PASSPHRASE, PRECINCT } from '../station/support/constants';
 import { writeSheets } from '../station/support/rig';
-
-/** The station's settings as files, the way a precinct's kit carries them. */
-function kit(): { dir: string; args: string[] } {
-  const dir = tempDir('station-cli');
-  fs.writeFileSync(path.join(dir, 'pins'), 'poll-worker=1111,captain=2222,auditor=3333\n');
-  fs.writeFileSync(path.join(dir, 'passphrase'), `${PASSPHRASE}\n`);
-  const keys = writeTestKeys(dir);
-  return { dir, args: ['--election', ELECTION, '--keys', keys, '--precinct', PRECINCT, '--pins-file', path.join(dir, 'pins'), '--passphrase-file', path.join(dir, 'passphrase'), '--data', path.join(dir, 'data')] };
-}
+import { stationKit } from './support/station-kit';
 
 describe('tallyproof station --simulate-faults and --streak-alarm-after', () => {
   it('refuse a plan that is not one, a plan without the simulator, a streak count and a reader thread count out of range, before anything starts', async () => {
-    const { dir, args } = kit();
+    const { dir, args } = stationKit('station-cli');
     const bad = await runCli(['station', '--headless', '--simulate', dir, '--simulate-faults', '3=jam', ...args]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--simulate-faults: sheet 3: "jam" needs a stage: one of jam@feeding');
@@ -36,7 +26,7 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
   });
 
   it('plays the planned jam on the simulated scanner the station drives', async () => {
-    const { dir, args } = kit();
+    const { dir, args } = stationKit('station-cli');
     fs.mkdirSync(path.join(dir, 'deck'));
     const deck = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }], path.join(dir, 'deck'));
     let stdout = '';
@@ -55,7 +45,7 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
   });
 
   it('lets streaked sheets go back without the alarm until --streak-alarm-after of them come in a row', async () => {
-    const { dir, args } = kit();
+    const { dir, args } = stationKit('station-cli');
     fs.mkdirSync(path.join(dir, 'deck'));
     // with the default (1) the first streaked sheet raises the alarm and stops the feeder: the second never goes in
     const deck = await writeSheets([{ kind: 'normal', n: 0, streaks: true }, { kind: 'normal', n: 1, streaks: true }, { kind: 'normal', n: 2 }], path.join(dir, 'deck'));

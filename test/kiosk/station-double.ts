@@ -119,9 +119,7 @@ export class StationDouble implements StationApi {
     if (args.decision === 'cast-as-is' && this.dropsWait) {
       // recorded, but the scanner cannot drop it yet: the station says so and counts it only on the drop
       const waiting: SheetFeedback = { sheetId: sheet.sheetId, outcome: 'dropping', reasons: [], canCastAsIs: false };
-      this.state.sheet = structuredClone(waiting) as Mutable<SheetFeedback>;
-      this.emit({ type: 'sheet', feedback: waiting });
-      this.changed();
+      this.present(waiting);
       return { ok: true, value: waiting };
     }
     const next: SheetFeedback =
@@ -214,10 +212,11 @@ export class StationDouble implements StationApi {
     this.changed();
   }
 
-  private present(fb: SheetFeedback, cue: 'counted' | 'returned' | 'rejected'): void {
+  /** Puts a sheet's feedback on screen, with its cue (none for a ballot still waiting to drop, as the station does). */
+  private present(fb: SheetFeedback, cue?: 'counted' | 'returned' | 'rejected'): void {
     this.state.sheet = structuredClone(fb) as Mutable<SheetFeedback>;
     this.emit({ type: 'sheet', feedback: fb });
-    this.emit({ type: 'cue', cue });
+    if (cue !== undefined) this.emit({ type: 'cue', cue });
     this.changed();
   }
 }
