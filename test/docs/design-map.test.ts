@@ -37,7 +37,7 @@ function links(tokens: Token[]): string[] {
   const out: string[] = [];
   const walk = (ts: Token[]): void => {
     for (const t of ts) {
-      if (t.type === 'link_open') out.push(t.attrGet('href') ?? '');
+      if (t.type === 'link_open') out.push(String(t.attrGet('href') ?? ''));
       if (t.children) walk(t.children);
     }
   };
