@@ -4,71 +4,126 @@ import path from 'node:path';
 import { MerkleTree, leafHash, verifyConsistency, verifyInclusion } from '../../app/ledger/merkle';
 import { TileLog } from '../../app/county/log/tile-log';
 import { splitBundle } from '../../app/county/log/tile-store';
+import { readAuthenticatedHashes, type TileFetcher } from '../../app/county/client/tile-hash-reader';
 import { ALG_ED25519, generateSigner, openNote } from '../../app/county/tlog/note';
-import { parseCheckpoint } from '../../app/county/tlog/checkpoint';
-import { TlogError } from '../../app/county/tlog/stored-hashes';
+import { parseCheckpoint, type Checkpoint } from '../../app/county/tlog/checkpoint';
+import { proveRecord, recordProofIndexes, TlogError } from '../../app/county/tlog/stored-hashes';
+import { c2spTilePath, type Tile } from '../../app/county/tlog/tile';
 
 const signer = generateSigner('county.test/log', ALG_ED25519, new Uint8Array(32).fill(3));
 const entry = (i: number): Uint8Array => Buffer.from(`station s-${i % 7} checkpoint ${i}\n`);
-let dir: string;
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tile-log-'));
-});
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function rootOf(note: string): Uint8Array {
+function checkpointOf(note: string): Checkpoint {
   const opened = openNote(note, [signer]);
   if (opened instanceof TlogError) throw opened;
   const cp = parseCheckpoint(opened.text);
   if (cp instanceof TlogError) throw cp;
-  return cp.root;
+  return cp;
 }
+const rootOf = (note: string): Uint8Array => checkpointOf(note).root;
 
-test('batches of every size give the RFC 6962 root of all entries, and the files are where C2SP puts them', () => {
-  const log = TileLog.open(dir, 'county.test/log', signer);
+describe('a log of 70,000 entries grown in batches of every shape (three levels of tiles)', () => {
+  let dir: string;
+  let log: TileLog;
   const all: Uint8Array[] = [];
-  for (const batch of [1, 2, 253, 1, 256, 300, 70000 - 813]) {
-    const first = all.length;
-    const entries = Array.from({ length: batch }, (_, k) => entry(first + k));
-    expect(log.append(entries)).toBe(first);
-    all.push(...entries);
-    expect(Buffer.from(rootOf(log.staged)).toString('hex')).toBe(new MerkleTree(all.map((e) => leafHash(e))).root().toString('hex'));
+  const staged: { size: number; root: string }[] = [];
+  const firsts: number[] = [];
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tile-log-'));
+    log = TileLog.open(dir, 'county.test/log', signer);
+    for (const batch of [1, 2, 253, 1, 256, 300, 70000 - 813]) {
+      const start = all.length;
+      const entries = Array.from({ length: batch }, (_, k) => entry(start + k));
+      firsts.push(log.append(entries));
+      all.push(...entries);
+      staged.push({ size: all.length, root: Buffer.from(rootOf(log.staged)).toString('hex') });
+    }
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('each batch starts where the last ended and its signed root is the RFC 6962 root of every entry so far', () => {
+    expect(firsts).toEqual([0, 1, 3, 256, 257, 513, 813]);
+    const leaves = all.map((e) => leafHash(e));
+    for (const s of staged) expect(s.root).toBe(new MerkleTree(leaves.slice(0, s.size)).root().toString('hex'));
+  });
+
+  test('the files are where C2SP tlog-tiles puts them, older partials kept for readers of older checkpoints', () => {
+    // 70000 = 273 full bundles + 112; level 1 has 273 hashes (1 full tile + 17), level 2 one hash
+    for (const f of ['tile/entries/272', 'tile/entries/273.p/112', 'tile/0/272', 'tile/1/000', 'tile/1/001.p/17', 'tile/2/000.p/1', 'tile/entries/000.p/3']) {
+      expect(fs.existsSync(path.join(dir, f))).toBe(true);
+    }
+    const bundle = splitBundle(fs.readFileSync(path.join(dir, 'tile/entries/273.p/112')), 112);
+    expect(Buffer.from(bundle[0] as Uint8Array).toString()).toBe(Buffer.from(entry(273 * 256)).toString());
+    for (const i of [0, 255, 256, 69999, 4097]) {
+      expect(() => verifyInclusion(i, 70000, leafHash(all[i] as Uint8Array), log.inclusionProof(i), rootOf(log.staged))).not.toThrow();
+    }
+  });
+
+  /** A server that answers from the log's files, optionally changing one byte of one tile. */
+  function server(bent?: string): TileFetcher {
+    return (tiles: readonly Tile[]) =>
+      Promise.resolve(
+        tiles.map((t) => {
+          const data = new Uint8Array(fs.readFileSync(path.join(dir, c2spTilePath(t))));
+          if (c2spTilePath(t) === bent) data[5] = (data[5] as number) ^ 0x10;
+          return data;
+        }),
+      );
   }
-  expect(log.size).toBe(70000);
-  // 70000 = 273 full bundles + 112; level 1 has 273 hashes (1 full tile + 17), level 2 one hash
-  expect(fs.existsSync(path.join(dir, 'tile/entries/272'))).toBe(true);
-  expect(fs.existsSync(path.join(dir, 'tile/entries/273.p/112'))).toBe(true);
-  expect(fs.existsSync(path.join(dir, 'tile/0/272'))).toBe(true);
-  expect(fs.existsSync(path.join(dir, 'tile/1/000'))).toBe(true);
-  expect(fs.existsSync(path.join(dir, 'tile/1/001.p/17'))).toBe(true);
-  expect(fs.existsSync(path.join(dir, 'tile/2/000.p/1'))).toBe(true);
-  // an older partial stays for readers of an older checkpoint
-  expect(fs.existsSync(path.join(dir, 'tile/entries/000.p/3'))).toBe(true);
-  const bundle = splitBundle(fs.readFileSync(path.join(dir, 'tile/entries/273.p/112')), 112);
-  expect(Buffer.from(bundle[0] as Uint8Array).toString()).toBe(Buffer.from(entry(273 * 256)).toString());
-  for (const i of [0, 255, 256, 69999, 4097]) {
-    expect(() => verifyInclusion(i, 70000, leafHash(all[i] as Uint8Array), log.inclusionProof(i), rootOf(log.staged))).not.toThrow();
-  }
+
+  test('hashes read through the authenticating tile reader give the same proofs the log makes itself', async () => {
+    const tree = checkpointOf(log.staged);
+    for (const index of [0, 255, 256, 40_000, 69_999]) {
+      const idx = recordProofIndexes(tree.size, index);
+      const hashes = await readAuthenticatedHashes(tree, idx, server());
+      const byIndex = new Map(idx.map((x, i) => [x, hashes[i]]));
+      const proof = proveRecord(tree.size, index, (ix) => ix.map((x) => byIndex.get(x) as Uint8Array));
+      expect(proof.map((h) => Buffer.from(h).toString('hex'))).toEqual(log.inclusionProof(index).map((h) => Buffer.from(h).toString('hex')));
+    }
+  });
+
+  test('a server that changes a tile inside the tree or on its right edge is caught by the reader', async () => {
+    const tree = checkpointOf(log.staged);
+    const idx = recordProofIndexes(tree.size, 300);
+    // 300 sits in level-0 tile 1 (full, vouched for by level-1 tile 0)
+    await expect(readAuthenticatedHashes(tree, idx, server('tile/0/001'))).rejects.toThrow(/does not vouch/);
+    // the level-1 tile is full and vouched for by the level-2 edge tile
+    await expect(readAuthenticatedHashes(tree, idx, server('tile/1/000'))).rejects.toThrow(/does not vouch/);
+    // the right edge must give the checkpoint's root
+    await expect(readAuthenticatedHashes(tree, idx, server('tile/2/000.p/1'))).rejects.toThrow(/do not give the checkpoint's root/);
+    await expect(readAuthenticatedHashes(tree, idx, server('tile/0/273.p/112'))).rejects.toThrow(/do not give the checkpoint's root/);
+    // and a tree the server never had (another root) is refused whatever it sends
+    await expect(readAuthenticatedHashes({ size: tree.size, root: new Uint8Array(32) }, idx, server())).rejects.toThrow(TlogError);
+  });
 });
 
-test('a reopened log goes on where it stopped, and consistency proofs join its checkpoints', () => {
-  const first = TileLog.open(dir, 'county.test/log', signer);
-  first.append(Array.from({ length: 1000 }, (_, i) => entry(i)));
-  const oldRoot = rootOf(first.staged);
-  const again = TileLog.open(dir, 'county.test/log', signer);
-  expect(again.size).toBe(1000);
-  again.append(Array.from({ length: 77 }, (_, i) => entry(1000 + i)));
-  expect(() => verifyConsistency(1000, 1077, oldRoot, rootOf(again.staged), again.consistencyProof(1000))).not.toThrow();
-});
+describe('opening a log again', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tile-log-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test('a log refuses to open over a right-edge tile that does not give its signed root, or another log\'s directory', () => {
-  const log = TileLog.open(dir, 'county.test/log', signer);
-  log.append(Array.from({ length: 600 }, (_, i) => entry(i)));
-  expect(() => TileLog.open(dir, 'county.test/other', signer)).toThrow(/holds the log/);
-  // the right edge is what the next append builds on (tiles inside the tree are the monitor's to check)
-  const tile = path.join(dir, 'tile/0/002.p/88');
-  const data = fs.readFileSync(tile);
-  data.writeUInt8(data.readUInt8(40) ^ 1, 40);
-  fs.writeFileSync(tile, data);
-  expect(() => TileLog.open(dir, 'county.test/log', signer)).toThrow(/do not give the root/);
+  test('a reopened log goes on where it stopped, and consistency proofs join its checkpoints', () => {
+    const first = TileLog.open(dir, 'county.test/log', signer);
+    first.append(Array.from({ length: 1000 }, (_, i) => entry(i)));
+    const oldRoot = rootOf(first.staged);
+    const again = TileLog.open(dir, 'county.test/log', signer);
+    expect(again.size).toBe(1000);
+    again.append(Array.from({ length: 77 }, (_, i) => entry(1000 + i)));
+    expect(() => verifyConsistency(1000, 1077, oldRoot, rootOf(again.staged), again.consistencyProof(1000))).not.toThrow();
+  });
+
+  test('a log refuses to open over a right-edge tile that does not give its signed root, or another log\'s directory', () => {
+    const log = TileLog.open(dir, 'county.test/log', signer);
+    log.append(Array.from({ length: 600 }, (_, i) => entry(i)));
+    expect(() => TileLog.open(dir, 'county.test/other', signer)).toThrow(/holds the log/);
+    // the right edge is what the next append builds on (tiles inside the tree are the monitor's to check)
+    const tile = path.join(dir, 'tile/0/002.p/88');
+    const data = fs.readFileSync(tile);
+    data.writeUInt8(data.readUInt8(40) ^ 1, 40);
+    fs.writeFileSync(tile, data);
+    expect(() => TileLog.open(dir, 'county.test/log', signer)).toThrow(/do not give the root/);
+  });
 });

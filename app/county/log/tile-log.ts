@@ -103,6 +103,7 @@ export class TileLog {
       this.store.writeTile({ h: TILE_HEIGHT, l: -1, n, w: all.length }, bundleEntries(all));
     }
     for (const tile of newTiles(TILE_HEIGHT, old, size)) this.store.writeTile(tile, readTileData(tile, read));
+    this.store.sync();
     const note = this.sign(size, treeHash(size, read));
     this.store.writeAtomically(STAGED, note);
     this.treeSize = size;
@@ -122,6 +123,16 @@ export class TileLog {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+  }
+
+  /** The size of the published checkpoint (signed by this log), if one is published. */
+  publishedSize(): number | undefined {
+    const note = this.published();
+    if (note === undefined) return undefined;
+    const opened = openNote(note, [this.signer]);
+    const cp = opened instanceof TlogError ? opened : parseCheckpoint(opened.text);
+    if (cp instanceof TlogError) throw new TlogError(`${path.join(this.dir, PUBLISHED)}: ${cp.message}`);
+    return cp.size;
   }
 
   inclusionProof(index: number, size = this.treeSize): Hash[] {

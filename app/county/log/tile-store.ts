@@ -15,8 +15,13 @@ export class TileStore {
 
   constructor(readonly dir: string) {}
 
-  /** Writes a file whole (temp, fsync, rename, fsync directory): a reader never sees half a tile. */
-  writeAtomically(rel: string, data: Uint8Array | string): void {
+  private readonly unsyncedDirs = new Set<string>();
+
+  /**
+   * Writes a file whole (temp, fsync, rename): a reader never sees half a tile. The directory entry is made
+   * durable by `sync()`, once per directory for a whole batch (a batch touches hundreds of tiles).
+   */
+  writeWhole(rel: string, data: Uint8Array | string): void {
     const file = path.join(this.dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
@@ -28,12 +33,24 @@ export class TileStore {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
-    fsyncDir(path.dirname(file));
+    for (let d = path.dirname(file); d.length >= this.dir.length; d = path.dirname(d)) this.unsyncedDirs.add(d);
+  }
+
+  /** Flushes the directory entries of everything written since the last sync. */
+  sync(): void {
+    for (const d of this.unsyncedDirs) fsyncDir(d);
+    this.unsyncedDirs.clear();
+  }
+
+  /** writeWhole, then sync: for a single file such as a checkpoint. */
+  writeAtomically(rel: string, data: Uint8Array | string): void {
+    this.writeWhole(rel, data);
+    this.sync();
   }
 
   writeTile(tile: Tile, data: Uint8Array): void {
     const rel = c2spTilePath(tile);
-    this.writeAtomically(rel, data);
+    this.writeWhole(rel, data);
     this.cache.set(rel, data);
     if (this.cache.size > 4096) this.cache.delete(this.cache.keys().next().value as string);
   }
@@ -96,7 +113,8 @@ export function bundleEntries(entries: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function splitBundle(data: Uint8Array, count: number): Uint8Array[] {
+/** The entries of a bundle; `count` (when known) is how many it must hold. */
+export function splitBundle(data: Uint8Array, count: number | undefined): Uint8Array[] {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const out: Uint8Array[] = [];
   let at = 0;
@@ -107,7 +125,7 @@ export function splitBundle(data: Uint8Array, count: number): Uint8Array[] {
     out.push(new Uint8Array(buf.subarray(at + 2, at + 2 + len)));
     at += 2 + len;
   }
-  if (out.length !== count) throw new TlogError(`an entry bundle holds ${out.length} entries, not ${count}`);
+  if (count !== undefined && out.length !== count) throw new TlogError(`an entry bundle holds ${out.length} entries, not ${count}`);
   return out;
 }
 

@@ -146,7 +146,7 @@ function verifiesBody(v: Verifier, text: string, body: Uint8Array): boolean {
   }
 }
 
-function formatSignatureLine(s: NoteSignature): string {
+export function formatSignatureLine(s: NoteSignature): string {
   const id = Buffer.alloc(4);
   id.writeUInt32BE(s.keyId >>> 0);
   return `${EM_DASH} ${s.name} ${Buffer.concat([id, s.body]).toString('base64')}\n`;

@@ -117,6 +117,21 @@ function subTreeHash(lo: number, hi: number, hashes: Hash[]): [Hash, Hash[]] {
   return [h, hashes.slice(numTree)];
 }
 
+/** The stored hashes treeHash(n) reads. */
+export function treeHashIndexes(n: number): number[] {
+  return n === 0 ? [] : subTreeIndex(0, n, []);
+}
+
+/** The stored hashes proveRecord(t, n) reads. */
+export function recordProofIndexes(t: number, n: number): number[] {
+  return n >= 0 && n < t ? leafProofIndex(0, t, n, []) : [];
+}
+
+/** The stored hashes proveTree(t, n) reads. */
+export function treeProofIndexes(t: number, n: number): number[] {
+  return n >= 1 && n <= t ? treeProofIndex(0, t, n, []) : [];
+}
+
 /** The root of the first n records. */
 export function treeHash(n: number, read: HashReader): Hash {
   if (n === 0) return EMPTY_ROOT;

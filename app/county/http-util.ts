@@ -1,0 +1,45 @@
+import type http from 'node:http';
+
+/** Request-body reading and replies shared by the county log and the witness servers. */
+
+export class BodyTooLarge extends Error {}
+
+export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > maxBytes) {
+      reject(new BodyTooLarge(`a body of ${declared} bytes is over the ${maxBytes}-byte limit`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        reject(new BodyTooLarge(`a body over the ${maxBytes}-byte limit`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function reply(res: http.ServerResponse, status: number, contentType: string, body: string | Uint8Array, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff', ...extra });
+  res.end(body);
+}
+
+export function replyText(res: http.ServerResponse, status: number, text: string): void {
+  reply(res, status, 'text/plain; charset=utf-8', text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Limits every server here shares: slow or idle clients must not hold sockets. */
+export function applyTimeouts(server: http.Server): void {
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 50;
+}

@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { formatSignatureLine, type NoteSignature, type Signer } from '../tlog/note';
+import { TlogError } from '../tlog/stored-hashes';
+import { TILE_WIDTH } from '../tlog/tile';
+import { WitnessClient, type WitnessEndpoint } from '../witness/witness-client';
+import { parseStationEntry, type EntryRefusal, type StationRegistry } from './station-entry';
+import { TileLog } from './tile-log';
+import { err, ok, type Result } from '../../../ballots/result';
+
+/**
+ * The county log's sequencer. Stations submit signed checkpoints; every round the accepted ones are
+ * integrated as one batch (tiles written, staged checkpoint signed), each submitter is answered with its
+ * index, and the staged checkpoint goes to the witnesses. It is published (`checkpoint`) only when a quorum
+ * of them cosigned it: until then readers keep seeing the last witnessed tree.
+ */
+
+export interface CountyLogOptions {
+  readonly dir: string;
+  readonly origin: string;
+  readonly signer: Signer;
+  readonly registry: StationRegistry;
+  readonly witnesses: readonly WitnessEndpoint[];
+  /** how many witness cosignatures a published checkpoint carries at least */
+  readonly quorum: number;
+  /** a round every so often while entries arrive */
+  readonly intervalMs: number;
+  /** largest number of submissions waiting for a round (beyond it: refused, try again) */
+  readonly maxPending?: number;
+}
+
+export type SubmitRefusal = EntryRefusal | { readonly kind: 'conflict'; readonly message: string } | { readonly kind: 'busy'; readonly message: string };
+
+export interface Included {
+  readonly index: number;
+  readonly treeSize: number;
+  /** true when this very entry was already in the log (a station sending again after a lost answer) */
+  readonly duplicate: boolean;
+}
+
+export interface RoundReport {
+  readonly integrated: number;
+  readonly treeSize: number;
+  readonly cosigned: number;
+  readonly published: boolean;
+  readonly failures: readonly string[];
+}
+
+interface Waiting {
+  readonly entry: Uint8Array;
+  readonly hash: string;
+  readonly resolve: (r: Result<Included, SubmitRefusal>) => void;
+}
+
+const hashOf = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+export class CountyLog {
+  readonly log: TileLog;
+  private readonly clients: WitnessClient[];
+  private readonly indexByHash = new Map<string, number>();
+  private readonly hashByBatch = new Map<string, string>();
+  private waiting: Waiting[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<RoundReport> | undefined;
+  private stopped = false;
+  /** the size of the checkpoint last published, so a round with nothing new asks no witness again */
+  private publishedSize: number;
+
+  constructor(private readonly opts: CountyLogOptions) {
+    if (!(opts.quorum >= 0 && opts.quorum <= opts.witnesses.length)) {
+      throw new TlogError(`a quorum of ${opts.quorum} cannot be met by ${opts.witnesses.length} witness(es)`);
+    }
+    this.log = TileLog.open(opts.dir, opts.origin, opts.signer);
+    this.clients = opts.witnesses.map((w) => new WitnessClient(w));
+    this.publishedSize = this.log.publishedSize() ?? -1;
+    for (let n = 0; n * TILE_WIDTH < this.log.size; n++) {
+      this.log.store.readEntries(this.log.size, n).forEach((e, k) => this.remember(e, n * TILE_WIDTH + k));
+    }
+  }
+
+  private remember(entry: Uint8Array, index: number): void {
+    const hash = hashOf(entry);
+    this.indexByHash.set(hash, index);
+    const parsed = parseStationEntry(entry, this.opts.registry);
+    if (parsed.ok) this.hashByBatch.set(batchKey(parsed.value.checkpoint.station, parsed.value.checkpoint.batch), hash);
+  }
+
+  /** Checks a station's entry and waits for the round that integrates it. */
+  submit(entry: Uint8Array): Promise<Result<Included, SubmitRefusal>> {
+    const parsed = parseStationEntry(entry, this.opts.registry);
+    if (!parsed.ok) return Promise.resolve(err(parsed.error));
+    const hash = hashOf(entry);
+    const known = this.indexByHash.get(hash);
+    if (known !== undefined) return Promise.resolve(ok({ index: known, treeSize: this.log.size, duplicate: true }));
+    const key = batchKey(parsed.value.checkpoint.station, parsed.value.checkpoint.batch);
+    const other = this.hashByBatch.get(key);
+    if (other !== undefined && other !== hash) {
+      return Promise.resolve(err({ kind: 'conflict', message: `station ${parsed.value.checkpoint.station} already logged a different checkpoint for batch ${parsed.value.checkpoint.batch}` }));
+    }
+    const sameWaiting = this.waiting.find((w) => w.hash === hash);
+    if (sameWaiting === undefined && this.waiting.length >= (this.opts.maxPending ?? 100_000)) {
+      return Promise.resolve(err({ kind: 'busy', message: 'the log has too many entries waiting: send again shortly' }));
+    }
+    this.hashByBatch.set(key, hash);
+    return new Promise((resolve) => {
+      this.waiting.push({ entry, hash, resolve });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.round().finally(() => {
+        if (this.waiting.length > 0) this.schedule();
+      });
+    }, this.opts.intervalMs);
+  }
+
+  /** One round: integrate what waits, answer the submitters, then gather cosignatures and publish on quorum. */
+  round(): Promise<RoundReport> {
+    const next = (this.running ?? Promise.resolve(undefined)).then(() => this.runRound());
+    this.running = next.catch(() => undefined) as Promise<RoundReport>;
+    return next;
+  }
+
+  private async runRound(): Promise<RoundReport> {
+    const batch = this.waiting;
+    this.waiting = [];
+    // the same entry may have been sent twice before a round: integrate it once, answer both
+    const unique = new Map<string, Waiting[]>();
+    for (const w of batch) unique.set(w.hash, [...(unique.get(w.hash) ?? []), w]);
+    const entries = [...unique.values()].map((ws) => (ws[0] as Waiting).entry);
+    const first = this.log.append(entries);
+    let i = 0;
+    for (const ws of unique.values()) {
+      const index = first + i++;
+      this.indexByHash.set((ws[0] as Waiting).hash, index);
+      ws.forEach((w, k) => w.resolve(ok({ index, treeSize: this.log.size, duplicate: k > 0 })));
+    }
+    return { integrated: entries.length, ...(await this.witness()) };
+  }
+
+  private async witness(): Promise<Omit<RoundReport, 'integrated'>> {
+    const note = this.log.staged;
+    const size = this.log.size;
+    if (size === this.publishedSize) return { treeSize: size, cosigned: 0, published: false, failures: [] };
+    const outcomes = await Promise.all(
+      this.clients.map((c) => c.cosign({ note, size, proofFrom: (old) => (old === 0 || old === size ? [] : this.log.consistencyProof(old, size)) })),
+    );
+    const cosignatures: NoteSignature[] = [];
+    const failures: string[] = [];
+    for (const o of outcomes) {
+      if (o.ok) cosignatures.push(o.cosignature);
+      else failures.push(o.reason);
+    }
+    const published = cosignatures.length >= this.opts.quorum;
+    if (published) {
+      this.log.publish(`${note}${cosignatures.map(formatSignatureLine).join('')}`);
+      this.publishedSize = size;
+    }
+    return { treeSize: size, cosigned: cosignatures.length, published, failures };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.waiting.length > 0) await this.round();
+    await this.running;
+  }
+}
+
+function batchKey(station: string, batch: number): string {
+  return `${station}\u0000${batch}`;
+}

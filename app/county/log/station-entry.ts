@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { fromHex, toHex } from '../../ledger/bytes';
+import { checkpointSignatureValid, parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint';
+import { err, ok, type Result } from '../../../ballots/result';
+
+/**
+ * What a county log holds: one entry per station checkpoint, the checkpoint's own text (the ledger's
+ * `tallyproof checkpoint v1`, app/ledger/README.md) followed by the line `signature <hex>` with the station
+ * key's BIP-340 signature over it. An entry is accepted only from a station the election registered, for
+ * the election and mode the log serves (invariant 5).
+ */
+
+export const StationRegistrySchema = z.object({
+  format: z.literal('tallyproof-county-stations/1'),
+  election: z.string().regex(/^[0-9a-f]{64}$/, 'the election hash: 64 hex digits'),
+  mode: z.enum(['official', 'test']),
+  stations: z
+    .array(z.object({ station: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), publicKey: z.string().regex(/^[0-9a-f]{64}$/) }))
+    .min(1)
+    .refine((s) => new Set(s.map((x) => x.station)).size === s.length, 'a station is registered once'),
+});
+export type StationRegistry = z.infer<typeof StationRegistrySchema>;
+
+export type EntryRefusal =
+  | { readonly kind: 'malformed'; readonly message: string }
+  | { readonly kind: 'unknown-station'; readonly message: string }
+  | { readonly kind: 'bad-signature'; readonly message: string }
+  | { readonly kind: 'wrong-election'; readonly message: string };
+
+export interface StationEntry {
+  readonly checkpoint: Checkpoint;
+  readonly body: string;
+  readonly signature: Uint8Array;
+}
+
+export function formatStationEntry(body: string, signature: Uint8Array): Uint8Array {
+  return Buffer.from(`${body}signature ${toHex(signature)}\n`, 'utf8');
+}
+
+const MAX_ENTRY_BYTES = 4096;
+
+export function parseStationEntry(bytes: Uint8Array, registry: StationRegistry): Result<StationEntry, EntryRefusal> {
+  if (bytes.length > MAX_ENTRY_BYTES) return err({ kind: 'malformed', message: `an entry of ${bytes.length} bytes is longer than a checkpoint (${MAX_ENTRY_BYTES})` });
+  const text = Buffer.from(bytes).toString('utf8');
+  const m = /^([\s\S]*\n)signature ([0-9a-f]{128})\n$/.exec(text);
+  if (m === null) return err({ kind: 'malformed', message: 'an entry is a station checkpoint followed by "signature <128 hex digits>"' });
+  const body = m[1] as string;
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = parseCheckpoint(body);
+  } catch (e) {
+    return err({ kind: 'malformed', message: (e as Error).message });
+  }
+  if (checkpoint.election !== registry.election || checkpoint.mode !== registry.mode) {
+    return err({ kind: 'wrong-election', message: `this log takes ${registry.mode} checkpoints of election ${registry.election.slice(0, 16)}…, not ${checkpoint.mode} of ${checkpoint.election.slice(0, 16)}…` });
+  }
+  const station = registry.stations.find((s) => s.station === checkpoint.station);
+  if (station === undefined) return err({ kind: 'unknown-station', message: `station ${JSON.stringify(checkpoint.station)} is not registered for this election` });
+  const signature = fromHex(m[2] as string, 'signature', 64);
+  if (!checkpointSignatureValid(body, signature, fromHex(station.publicKey, 'station key', 32))) {
+    return err({ kind: 'bad-signature', message: `the signature is not station ${checkpoint.station}'s` });
+  }
+  return ok({ checkpoint, body, signature });
+}
