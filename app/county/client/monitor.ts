@@ -1,0 +1,157 @@
+import { leafHash, MerkleAccumulator } from '../../ledger/merkle';
+import { parseStationEntry, type StationRegistry } from '../log/station-entry';
+import { openNote, type Verifier } from '../tlog/note';
+import { parseCheckpoint, type Checkpoint } from '../tlog/checkpoint';
+import { treeHash, treeHashIndexes, TlogError } from '../tlog/stored-hashes';
+import { TILE_WIDTH } from '../tlog/tile';
+import { readAuthenticatedHashes } from './tile-hash-reader';
+import type { LogClient } from './log-client';
+
+/**
+ * `tallyproof county monitor`: follows a county log and proves it honest or catches it. Every checkpoint it
+ * is shown must extend the one before (consistency proof from authenticated tiles); every entry is read,
+ * re-hashed into the tree and checked as a registered station's signed checkpoint; a checkpoint seen
+ * anywhere else (a station's receipt, a voter's proof) is compared with the log's own tree at that size.
+ * Two different trees of one size, both signed, are a split view: the alarm names every key that signed
+ * both, the log's and any witness's that cosigned the lie.
+ */
+
+export type MonitorAlarm =
+  | { readonly kind: 'split-view'; readonly size: number; readonly signedBoth: readonly string[]; readonly notes: readonly [string, string] }
+  | { readonly kind: 'inconsistent'; readonly message: string; readonly notes: readonly string[] }
+  | { readonly kind: 'bad-entry'; readonly index: number; readonly message: string }
+  | { readonly kind: 'unreadable'; readonly message: string };
+
+export interface MonitorReport {
+  readonly size: number;
+  readonly entriesChecked: number;
+  readonly stations: ReadonlyMap<string, number>;
+  readonly alarms: readonly MonitorAlarm[];
+}
+
+interface Seen {
+  readonly checkpoint: Checkpoint;
+  readonly note: string;
+}
+
+export class Monitor {
+  private latest: Seen | undefined;
+  private readonly acc = new MerkleAccumulator();
+  private readonly stations = new Map<string, number>();
+  /** checkpoints seen outside the log, waiting for the log to reach their size */
+  private readonly pending: Seen[] = [];
+  private readonly alarms: MonitorAlarm[] = [];
+
+  constructor(
+    private readonly client: LogClient,
+    private readonly registry: StationRegistry,
+  ) {}
+
+  private signers(note: string): string[] {
+    const keys: Verifier[] = [this.client.trust.log, ...this.client.trust.witnesses];
+    const opened = openNote(note, keys);
+    return opened instanceof TlogError ? [] : opened.verified.map((s) => s.name);
+  }
+
+  /** Two signed notes whose trees cannot both be the log's: who signed both is who lied. */
+  private splitView(a: Seen, b: Seen, size = a.checkpoint.size): MonitorAlarm {
+    const inB = new Set(this.signers(b.note));
+    return { kind: 'split-view', size, signedBoth: this.signers(a.note).filter((n) => inB.has(n)), notes: [a.note, b.note] };
+  }
+
+  /** One pass: the log's current checkpoint, its consistency with the last, and every new entry. */
+  async poll(): Promise<MonitorReport> {
+    let current: Seen;
+    try {
+      const cp = await this.client.checkpoint();
+      current = { checkpoint: cp.checkpoint, note: cp.note };
+    } catch (e) {
+      this.alarms.push({ kind: 'unreadable', message: (e as Error).message });
+      return this.report();
+    }
+    const last = this.latest;
+    if (last !== undefined) {
+      if (current.checkpoint.size < last.checkpoint.size) {
+        this.alarms.push({ kind: 'inconsistent', message: `the log went back from ${last.checkpoint.size} to ${current.checkpoint.size} entries`, notes: [last.note, current.note] });
+        return this.report();
+      }
+      if (current.checkpoint.size === last.checkpoint.size) {
+        if (!Buffer.from(current.checkpoint.root).equals(Buffer.from(last.checkpoint.root))) this.alarms.push(this.splitView(last, current));
+        return this.report();
+      }
+      try {
+        await this.client.consistencyProof(last.checkpoint, current.checkpoint);
+      } catch (e) {
+        this.alarms.push({ kind: 'inconsistent', message: `checkpoint ${current.checkpoint.size} does not extend ${last.checkpoint.size}: ${(e as Error).message}`, notes: [last.note, current.note] });
+        return this.report();
+      }
+    }
+    await this.readEntries(current.checkpoint);
+    this.latest = current;
+    await this.settlePending();
+    return this.report();
+  }
+
+  private async readEntries(tree: Checkpoint): Promise<void> {
+    for (let index = this.acc.size; index < tree.size; ) {
+      const n = Math.floor(index / TILE_WIDTH);
+      const bundle = await this.client.entryBundle(tree, n);
+      for (let k = index - n * TILE_WIDTH; k < bundle.length; k++, index++) {
+        const entry = bundle[k] as Uint8Array;
+        this.acc.push(leafHash(entry));
+        const parsed = parseStationEntry(entry, this.registry);
+        if (!parsed.ok) this.alarms.push({ kind: 'bad-entry', index, message: parsed.error.message });
+        else this.stations.set(parsed.value.checkpoint.station, (this.stations.get(parsed.value.checkpoint.station) ?? 0) + 1);
+      }
+    }
+    if (!Buffer.from(this.acc.root()).equals(Buffer.from(tree.root))) {
+      this.alarms.push({ kind: 'inconsistent', message: `the entries the log serves do not hash to its checkpoint's root at ${tree.size}`, notes: [] });
+    }
+  }
+
+  /**
+   * A checkpoint shown somewhere else (a station's receipt, a proof an auditor was handed): it must be the
+   * log's own tree at that size, now or once the log has grown that far.
+   */
+  async observe(note: string): Promise<MonitorAlarm | undefined> {
+    const byLog = openNote(note, [this.client.trust.log]);
+    if (byLog instanceof TlogError) return undefined; // not this log's word: nothing it can be held to
+    const checkpoint = parseCheckpoint(byLog.text);
+    if (checkpoint instanceof TlogError) return undefined;
+    const seen: Seen = { checkpoint, note };
+    if (this.latest === undefined || checkpoint.size > this.latest.checkpoint.size) {
+      this.pending.push(seen);
+      return undefined;
+    }
+    return this.compareWithLog(seen);
+  }
+
+  private async compareWithLog(seen: Seen): Promise<MonitorAlarm | undefined> {
+    const latest = this.latest as Seen;
+    const size = seen.checkpoint.size;
+    const idx = treeHashIndexes(size);
+    const hashes = await readAuthenticatedHashes(latest.checkpoint, idx, this.client.fetchTiles);
+    const byIndex = new Map(idx.map((x, i) => [x, hashes[i] as Uint8Array]));
+    const root = treeHash(size, (ix) => ix.map((x) => byIndex.get(x) as Uint8Array));
+    if (Buffer.from(root).equals(Buffer.from(seen.checkpoint.root))) return undefined;
+    // the log signed both; any witness that cosigned both vouched for two histories
+    const alarm = this.splitView(latest, seen, size);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private async settlePending(): Promise<void> {
+    const latest = this.latest as Seen;
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const p = this.pending[i] as Seen;
+      if (p.checkpoint.size <= latest.checkpoint.size) {
+        this.pending.splice(i, 1);
+        await this.compareWithLog(p);
+      }
+    }
+  }
+
+  private report(): MonitorReport {
+    return { size: this.latest?.checkpoint.size ?? 0, entriesChecked: this.acc.size, stations: new Map(this.stations), alarms: [...this.alarms] };
+  }
+}
