@@ -1,6 +1,7 @@
 import type { RegisterCommand } from '../context';
 import { registerAudit } from './audit';
 import { registerBallots } from './ballots';
+import { registerCounty, registerWitness } from './county';
 import { registerDemo } from './demo';
 import { registerElection } from './election';
 import { registerInterpret } from './interpret';
@@ -22,4 +23,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerTape,
   registerPublish,
   registerAudit,
+  registerCounty,
+  registerWitness,
 ];

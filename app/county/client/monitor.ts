@@ -151,7 +151,8 @@ export class Monitor {
     }
   }
 
-  private report(): MonitorReport {
+  /** What the monitor has checked so far and every alarm it raised. */
+  report(): MonitorReport {
     return { size: this.latest?.checkpoint.size ?? 0, entriesChecked: this.acc.size, stations: new Map(this.stations), alarms: [...this.alarms] };
   }
 }
