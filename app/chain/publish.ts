@@ -30,6 +30,7 @@ import type { ChainSigner, Coin, ExtraOutput, SignedTx } from './tx-build';
 import { batchOnChain, discoverStationTxs, feeOf } from './discover';
 import type { AddressScan, BatchOnChain, Discovery, FoundTx } from './discover';
 import { parseFloTx } from './flo-tx';
+import { describeBatchState } from './bundle-pending';
 import { DUST_LIMIT, buildAnchorTx, buildRecordsChain, planCost, recordsChainCost, SEQUENCE_RBF } from './tx-build';
 
 /**
@@ -72,6 +73,8 @@ export interface PublishReport {
   readonly publications: readonly string[];
   /** every batch published (publication file written) */
   readonly done: boolean;
+  /** one line per batch saying where it stands, e.g. "batch 1: signed, not broadcast (offline): …" */
+  readonly summary: readonly string[];
 }
 
 /** `--funding <file>`: coins at the station's addresses, for signing with no node. */
@@ -696,6 +699,7 @@ async function trackRole(pass: Pass, role: Role): Promise<void> {
   const depth = pass.opts.chains[role].confirmations;
   try {
     node.tip = (await node.client.getBlockchainInfo()).blocks;
+    pass.outbox.noteLooked(role, node.tip, `${node.client.name} ${node.client.displayUrl}`);
   } catch (e) {
     pass.errors.push(issueOf(role, null, e));
     return;
@@ -817,6 +821,7 @@ export async function publishBatches(opts: PublishOptions): Promise<PublishRepor
       signedFiles: pass.signedFiles,
       publications: pass.publications,
       done: status.length === batches.length && status.every((s) => s.state === 'published'),
+      summary: status.map((s) => `batch ${s.batch}: ${describeBatchState(s.state, { offline: opts.offline === true })}`),
     };
   } finally {
     outbox.close();
