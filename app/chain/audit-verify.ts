@@ -441,7 +441,7 @@ function checkChainPart(
     const lowest = Math.max(...txs.map((t) => pub.blocks.find((x) => x.hash === t.blockHash)?.height ?? Infinity));
     const depth = Number.isFinite(lowest) ? tip - lowest + 1 : 0;
     if (depth < minDepth) throw new Error(`the headers reach ${depth} confirmations, ${minDepth} required`);
-    pass(headersCheck, `${all.length} headers from height ${chain.firstHeight} to ${tip} link and meet their ${net.pow} targets; ${depth} confirmations`, where);
+    pass(headersCheck, `${all.length} headers from height ${chain.firstHeight} to ${tip} link and meet the ${net.pow} targets their own nBits state (their own, not the network's difficulty: only a node ties them to the real chain); ${depth} confirmations`, where);
   } catch (e) {
     fail(headersCheck, errMsg(e), where);
   }
