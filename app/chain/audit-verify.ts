@@ -100,6 +100,8 @@ export interface BallotLookup {
   readonly recordsTx?: { readonly chain: string; readonly txid: string; readonly chunk: number; readonly blockHash: string; readonly height?: number };
   readonly anchorTx?: { readonly chain: string; readonly txid: string; readonly blockHash: string; readonly height: number };
   readonly ots?: string;
+  /** set when the ballot's batch is signed and not published: its state in words (not a problem) */
+  readonly notPublished?: string;
   readonly problems: readonly string[];
 }
 
@@ -139,6 +141,8 @@ interface LoadedBatch {
   readonly records: Uint8Array[];
   readonly decoded: (BallotRecord | undefined)[];
   publication?: Publication;
+  /** the batch's pending statement, when it is signed and not published */
+  pending?: PendingFile;
   /** which records transaction carries each record, by index into file.records */
   carriers?: { txid: string; chunk: number; blockHash: string }[];
 }
@@ -338,6 +342,7 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
       continue;
     }
     if (pending !== undefined) {
+      lb.pending = pending;
       checkPending(lb, pending, pass, fail, notChecked);
       continue;
     }
@@ -745,7 +750,8 @@ function lookupBallot(raw: string, batches: readonly LoadedBatch[], election: z.
     const pub = lb.publication;
     const carrier = lb.carriers?.[i];
     const anchorBlock = pub?.anchor.blocks.find((x) => x.hash === pub.anchor.tx.blockHash);
-    if (pub === undefined) problems.push(`batch ${b} has no publication`);
+    // a batch signed and not published is the expected offline state: said, not a problem
+    if (pub === undefined && lb.pending === undefined) problems.push(`batch ${b} has no publication`);
     return {
       ballotId: serial,
       found: true,
@@ -775,6 +781,7 @@ function lookupBallot(raw: string, batches: readonly LoadedBatch[], election: z.
         : {}),
       ...(pub !== undefined && anchorBlock !== undefined ? { anchorTx: { chain: pub.anchor.chain, txid: pub.anchor.tx.txid, blockHash: anchorBlock.hash, height: anchorBlock.height } } : {}),
       ...(pub !== undefined ? { ots: otsPath(serial) } : {}),
+      ...(lb.pending !== undefined ? { notPublished: `batch ${b} is not published: ${describePendingState(lb.pending)}` } : {}),
       problems,
     };
   }

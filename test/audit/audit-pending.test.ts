@@ -5,6 +5,7 @@ import { auditBundle } from '../../app/chain/audit-verify';
 import type { PendingFile } from '../../app/chain/bundle-pending';
 import { pendingPath } from '../../app/chain/bundle-pending';
 import { publishBatches } from '../../app/chain/publish';
+import { decodeRecord } from '../../app/ledger/record';
 import { runCli } from '../support/cli';
 import { StationData, regtestChains, stationKeys, tempDir } from '../chain/helpers';
 import { editJson, failedLines, tampered } from './tamper';
@@ -59,6 +60,14 @@ test('the offline state passes, said as what it is: signed, not broadcast, what 
   expect(r.stdout).toContain('not checked batch 1: batch 1 is on no chain as far as this bundle shows (signed; the station never looked at the anchor chain)');
   expect(r.stdout).toContain("not checked batch 1: batch 1: the signed transactions' input signatures need the coins they spend");
   expect(r.stdout).toMatch(/audit: ok \(\d+ checks passed; 2 thing\(s\) not checked, listed above\)\n$/);
+  // one ballot of the batch: found, its record shown, and said not to be on chain yet
+  const first = (JSON.parse(fs.readFileSync(path.join(bundle, 'batches', 'batch-000001.json'), 'utf8')) as { records: { record: string }[] }).records[0]?.record as string;
+  const serial = decodeRecord(Buffer.from(first, 'hex')).ballotId;
+  const one = await runCli(['audit', 'verify', '--bundle', bundle, '--ballot-id', serial]);
+  expect(one.code).toBe(0);
+  expect(one.stdout).toContain(`ballot ${serial}: ok: recorded and proven in its signed batch; NOT YET ON CHAIN`);
+  expect(one.stdout).toContain('  not on chain: batch 1 is not published: signed, not broadcast (offline): its anchor is not on any chain yet');
+  expect(one.stdout).not.toContain('problem:');
   const json = JSON.parse((await runCli(['audit', 'verify', '--bundle', bundle, '--json'])).stdout) as AuditReport;
   expect(json.notChecked.map((n) => [n.what, n.batch])).toEqual([
     ['publication', 1],
