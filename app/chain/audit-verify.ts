@@ -621,8 +621,8 @@ function checkPending(lb: LoadedBatch, p: PendingFile, pass: Pass, fail: Pass, n
     { batch: b },
   );
   const looked = p.lastLooked.anchor === null ? 'the station never looked at the anchor chain' : `the station last looked at the anchor chain at ${p.lastLooked.anchor.at} (height ${p.lastLooked.anchor.tip})`;
-  notChecked.push({ what: 'publication', batch: b, detail: `batch ${b} is on no chain as far as this bundle shows (${p.state}; ${looked}): its records and anchor are not shown published, and it has no .ots proofs` });
-  notChecked.push({ what: 'tx-signatures', batch: b, detail: `batch ${b}: the signed transactions' input signatures need the coins they spend, which only a node has; a node checks them when they are broadcast` });
+  notChecked.push({ what: 'publication', batch: b, detail: `on no chain as far as this bundle shows (${p.state}; ${looked}): its records and anchor are not shown published, and it has no .ots proofs` });
+  notChecked.push({ what: 'tx-signatures', batch: b, detail: `the signed transactions' input signatures need the coins they spend, which only a node has; a node checks them when they are broadcast` });
 }
 
 function checkTally(

@@ -8,6 +8,7 @@ import { publishBatches } from '../../app/chain/publish';
 import { decodeRecord } from '../../app/ledger/record';
 import { runCli } from '../support/cli';
 import { StationData, regtestChains, stationKeys, tempDir } from '../chain/helpers';
+import { publishOffline } from './offline-publication';
 import { editJson, failedLines, tampered } from './tamper';
 
 /*
@@ -57,8 +58,8 @@ test('the offline state passes, said as what it is: signed, not broadcast, what 
     /ok {3}publication batch 1: signed, not broadcast \(offline\): its anchor is not on any chain yet; checked offline: its \d+ signed records transaction\(s\) on ltc-records hold exactly the batch's 60 records in hash order, and its signed anchor [0-9a-f]{64} on ltc-anchor commits to the checkpoint root and those records/,
   );
   for (const c of ['manifest', 'checkpoint batch 1', 'inclusion batch 1', 'tally']) expect(r.stdout).toContain(`ok   ${c}`);
-  expect(r.stdout).toContain('not checked batch 1: batch 1 is on no chain as far as this bundle shows (signed; the station never looked at the anchor chain)');
-  expect(r.stdout).toContain("not checked batch 1: batch 1: the signed transactions' input signatures need the coins they spend");
+  expect(r.stdout).toContain('not checked batch 1: on no chain as far as this bundle shows (signed; the station never looked at the anchor chain)');
+  expect(r.stdout).toContain("not checked batch 1: the signed transactions' input signatures need the coins they spend");
   expect(r.stdout).toMatch(/audit: ok \(\d+ checks passed; 2 thing\(s\) not checked, listed above\)\n$/);
   // one ballot of the batch: found, its record shown, and said not to be on chain yet
   const first = (JSON.parse(fs.readFileSync(path.join(bundle, 'batches', 'batch-000001.json'), 'utf8')) as { records: { record: string }[] }).records[0]?.record as string;
@@ -93,7 +94,11 @@ test('signed transactions that do not carry the batch fail, naming what is wrong
     fs.rmSync(pending(d));
     editJson<{ files: { path: string }[] }>(path.join(d, 'manifest.json'), (m) => void (m.files = m.files.filter((f) => f.path !== pendingPath(1))));
   });
+  // a publication added beside the pending statement: the batch cannot be both
+  const both = tampered(bundle, path.join(dir, 't-both'), () => undefined, false);
+  publishOffline(both);
   const cases: [string, RegExp][] = [
+    [both, /^publication b1: publication\/batch-000001\.json and pending\/batch-000001\.json both present: the batch cannot be both published and pending$/],
     [noAnchor, /^publication b1: pending\/batch-000001\.json \(signed, not broadcast \(offline\).*\): signed anchor tx [0-9a-f]{64}: no "TPA" v1 OP_RETURN$/],
     [chunkGone, /^publication b1: .*chunk 1 of \d+ is not signed/],
     [badTxid, /^publication b1: .*signed records tx cdcd[0-9a-f]{60}: its bytes hash to [0-9a-f]{64}/],
