@@ -134,7 +134,10 @@ export function completeBundle(bundleDir: string, publications: readonly Publica
   }
   for (const p of pending) {
     if (seen.has(p.batch)) throw new BundleError(pendingPath(p.batch), 'the batch has a publication and a pending statement');
-    if (!checkpoints.some((c) => c.batch === p.batch)) throw new BundleError(pendingPath(p.batch), `the bundle has no checkpoint for batch ${p.batch}`);
+    const cp = checkpoints.find((c) => c.batch === p.batch);
+    if (cp === undefined) throw new BundleError(pendingPath(p.batch), `the bundle has no checkpoint for batch ${p.batch}`);
+    const digest = Buffer.from(checkpointDigest(readBundleFile(dir, cp.file).toString('utf8'))).toString('hex');
+    if (digest !== p.checkpointDigest) throw new BundleError(pendingPath(p.batch), `signed for checkpoint ${p.checkpointDigest}, the bundle's batch ${p.batch} checkpoint is ${digest}`);
     added.set(pendingPath(p.batch), Buffer.from(jsonText(p), 'utf8'));
   }
   const files = new Map(manifest.files.map((f) => [f.path, f]));

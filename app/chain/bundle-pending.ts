@@ -24,6 +24,8 @@ const LookSchema = z.strictObject({ at: z.string(), tip: z.number().int().nonneg
 export const PendingFileSchema = z.strictObject({
   format: z.literal(PENDING_FORMAT),
   batch: z.number().int().positive(),
+  /** the checkpoint the outbox signed these transactions for */
+  checkpointDigest: z.string().regex(/^[0-9a-f]{64}$/),
   state: PendingStateSchema,
   /** the publication this batch had before a reorg withdrew it, if any */
   withdrawn: z.boolean(),
@@ -89,6 +91,7 @@ export interface PendingCheck {
  */
 export function checkPendingTxs(p: PendingFile, batch: { digest: Uint8Array; root: Uint8Array; records: readonly Uint8Array[] }): PendingCheck {
   const problems: string[] = [];
+  if (p.checkpointDigest !== hex(batch.digest)) problems.push(`signed for checkpoint ${p.checkpointDigest}, the batch's checkpoint is ${hex(batch.digest)}`);
   const floData = p.records.carrier === 'flodata';
   const byChunk = new Map<number, Uint8Array>();
   let count: number | undefined;

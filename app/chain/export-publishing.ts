@@ -67,6 +67,7 @@ export function exportPublishing(dataDir: string, mode: LedgerMode): ExportPubli
         pending.push({
           format: PENDING_FORMAT,
           batch: b.batch,
+          checkpointDigest: b.checkpointDigest,
           state: s.state,
           withdrawn,
           lastLooked,

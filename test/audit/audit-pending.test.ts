@@ -94,10 +94,13 @@ test('signed transactions that do not carry the batch fail, naming what is wrong
     fs.rmSync(pending(d));
     editJson<{ files: { path: string }[] }>(path.join(d, 'manifest.json'), (m) => void (m.files = m.files.filter((f) => f.path !== pendingPath(1))));
   });
+  // signed for another checkpoint (a ledger rewritten after signing)
+  const otherCp = tampered(bundle, path.join(dir, 't-cp'), (d) => editJson<PendingFile>(pending(d), (p) => void (p.checkpointDigest = 'ab'.repeat(32))));
   // a publication added beside the pending statement: the batch cannot be both
   const both = tampered(bundle, path.join(dir, 't-both'), () => undefined, false);
   publishOffline(both);
   const cases: [string, RegExp][] = [
+    [otherCp, /^publication b1: .*: signed for checkpoint (ab){32}, the batch's checkpoint is [0-9a-f]{64}$/],
     [both, /^publication b1: publication\/batch-000001\.json and pending\/batch-000001\.json both present: the batch cannot be both published and pending$/],
     [noAnchor, /^publication b1: pending\/batch-000001\.json \(signed, not broadcast \(offline\).*\): signed anchor tx [0-9a-f]{64}: no "TPA" v1 OP_RETURN$/],
     [chunkGone, /^publication b1: .*chunk 1 of \d+ is not signed/],
