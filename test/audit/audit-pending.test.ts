@@ -4,6 +4,7 @@ import type { AuditReport } from '../../app/chain/audit-verify';
 import { auditBundle } from '../../app/chain/audit-verify';
 import type { PendingFile } from '../../app/chain/bundle-pending';
 import { pendingPath } from '../../app/chain/bundle-pending';
+import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
 import { decodeRecord } from '../../app/ledger/record';
 import { runCli } from '../support/cli';
@@ -111,5 +112,20 @@ test('signed transactions that do not carry the batch fail, naming what is wrong
     const report = await auditBundle(b);
     expect(report.ok).toBe(false);
     expect(failedLines(report)).toEqual([expect.stringMatching(want)]);
+  }
+});
+
+test('export refuses, naming the file and writing nothing, when a batch the outbox holds as signed has no signed file', async () => {
+  const signedFile = publishLayout(dir, 'official').signedFile(1);
+  const aside = `${signedFile}.aside`;
+  fs.renameSync(signedFile, aside);
+  try {
+    const out = path.join(dir, 'bundle-refused');
+    const r = await runCli(['ledger', 'export', '--data', dir, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${signedFile}: missing; the outbox holds batch 1 as signed, and its signed transactions belong in the bundle`);
+    expect(fs.existsSync(out)).toBe(false);
+  } finally {
+    fs.renameSync(aside, signedFile);
   }
 });

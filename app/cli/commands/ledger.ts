@@ -155,9 +155,10 @@ export function registerLedger(program: Command, ctx: CliContext): void {
           const file = ledgerFileFor(dir, mode);
           const out = opts.out !== undefined ? path.resolve(ctx.cwd, opts.out) : dataLayout(dir).exportDir(mode);
           const base = verifyOptionsFor(dir, mode, []);
-          const result = exportBundle(file, out, opts.election !== undefined ? { ...base, electionDefinition: path.resolve(ctx.cwd, opts.election) } : base);
-          // what the outbox holds as published (publication file and a .ots proof per ballot) or as signed and not published yet
+          // what the outbox holds as published (publication file and a .ots proof per ballot) or as signed and not
+          // published yet; read first, so a refusal leaves no bundle behind
           const { publications, pending, withheld } = exportPublishingOrFail(dir, mode);
+          const result = exportBundle(file, out, opts.election !== undefined ? { ...base, electionDefinition: path.resolve(ctx.cwd, opts.election) } : base);
           const completed = publications.length + pending.length > 0 ? completeBundle(result.dir, publications, pending) : undefined;
           ctx.io.stdout(
             `${JSON.stringify({ dir: result.dir, batches: result.batches, records: result.records, files: result.files.length, published: publications.length, pending: pending.map((p) => ({ batch: p.batch, state: p.state })), withheld, proofs: completed?.proofs ?? 0 })}\n`,
