@@ -59,6 +59,8 @@ export interface ReassembledTx {
   readonly chunk: number | null;
   /** records only: the first 16 bytes of the batch checkpoint digest its field names, hex */
   readonly checkpointPrefix: string | null;
+  /** records: how many chunks its batch's records fields say there are (null for the anchor) */
+  readonly chunks: number | null;
   readonly txid: string;
   /** lowercase, as the signed file and the nodes write it */
   readonly hex: string;
@@ -212,11 +214,29 @@ export function reassembleSignedTxs(text: string): ReassembledTx[] {
       issues.push(checked.error);
       continue;
     }
-    out.push({ network: first.network, role: first.role, chunk: first.chunk, checkpointPrefix: checked.value, txid, hex });
+    out.push({ network: first.network, role: first.role, chunk: first.chunk, checkpointPrefix: checked.value?.prefix ?? null, chunks: checked.value?.chunks ?? null, txid, hex });
   }
   // records chains of two batches cannot be ordered from their parts: one batch's tape at a time
   const batches = [...new Set(out.flatMap((t) => (t.checkpointPrefix === null ? [] : [t.checkpointPrefix])))];
   if (batches.length > 1) issues.push({ kind: 'conflict', message: `the parts hold records of ${batches.length} batches (checkpoints ${batches.map((b) => `${b}…`).join(', ')}): scan one batch's tape per file` });
+  // the anchor is sent only after every records transaction of its batch (issue 14 item 9): all of them scanned
+  // with it (ones already on the node are recognised as known and not sent again)
+  const anchor = out.find((t) => t.role === 'anchor');
+  if (anchor !== undefined && issues.length === 0) {
+    const recs = out.filter((t) => t.role === 'records');
+    const count = recs[0]?.chunks ?? null;
+    const have = new Set(recs.map((t) => t.chunk));
+    const lacking = count === null ? [] : Array.from({ length: count }, (_, i) => i).filter((i) => !have.has(i));
+    if (count === null || lacking.length > 0 || recs.some((t) => t.chunks !== count)) {
+      issues.push({
+        kind: 'missing',
+        txid: anchor.txid,
+        message:
+          `anchor ${anchor.txid}: it is sent only with every records transaction of its batch, and ${count === null ? 'no records codes were scanned' : `records chunk${lacking.length > 1 ? 's' : ''} ${lacking.join(', ')} of ${count} ${lacking.length > 1 ? 'were' : 'was'} not scanned`}: ` +
+          'scan the whole tape (records already sent are recognised and not sent again)',
+      });
+    }
+  }
   if (issues.length > 0) throw new SignedQrError(issues);
   if (out.length === 0) throw new SignedQrError([{ kind: 'missing', message: 'no signed-transaction part in the scanned text' }]);
   return out.sort((a, b) => (a.role === b.role ? (a.chunk ?? 0) - (b.chunk ?? 0) : a.role === 'records' ? -1 : 1));
@@ -227,7 +247,7 @@ function describe(p: SignedTxPart): string {
 }
 
 /** The txid is computed from the bytes (never trusted from the parts), and the role read from the content. */
-function checkTx(p: SignedTxPart, hex: string): Result<string | null, SignedQrIssue> {
+function checkTx(p: SignedTxPart, hex: string): Result<{ prefix: string; chunks: number } | null, SignedQrIssue> {
   const what = p.role === 'anchor' ? 'anchor' : `records chunk ${p.chunk}`;
   let tx;
   try {
@@ -254,7 +274,7 @@ function checkTx(p: SignedTxPart, hex: string): Result<string | null, SignedQrIs
   if (mine === undefined) {
     return err({ kind: 'role-mismatch', txid: p.txid, message: `${what} ${p.txid}: the transaction carries no Tallyproof records field of chunk ${p.chunk}${headers.length > 0 ? ` (it carries chunk ${headers.map((h) => h.chunk).join(', ')})` : ''}` });
   }
-  return ok(Buffer.from(mine.checkpointPrefix).toString('hex'));
+  return ok({ prefix: Buffer.from(mine.checkpointPrefix).toString('hex'), chunks: mine.chunks });
 }
 
 function isAnchor(f: Uint8Array): boolean {

@@ -143,6 +143,23 @@ describe('signed transactions as QR parts', () => {
     expect(issuesOf(() => reassembleSignedTxs('\n\n'))[0]?.message).toBe('no signed-transaction part in the scanned text');
   });
 
+  test('an anchor is refused unless every records transaction of its batch is scanned with it (it goes out only after them)', () => {
+    const signed = ltc[0] as SignedFile;
+    const codes = codesOf(signed);
+    const n = signed.records.txs.length;
+    expect(n).toBeGreaterThanOrEqual(2);
+    const withoutChunk1 = codes.filter((c) => !c.includes(':R1:'));
+    expect(issuesOf(() => reassembleSignedTxs(withoutChunk1.join('\n')))).toEqual([
+      { kind: 'missing', txid: signed.anchor.txid, message: `anchor ${signed.anchor.txid}: it is sent only with every records transaction of its batch, and records chunk 1 of ${n} was not scanned: scan the whole tape (records already sent are recognised and not sent again)` },
+    ]);
+    const anchorOnly = codes.filter((c) => c.includes(':A:'));
+    expect(issuesOf(() => reassembleSignedTxs(anchorOnly.join('\n')))[0]?.message).toBe(
+      `anchor ${signed.anchor.txid}: it is sent only with every records transaction of its batch, and no records codes were scanned: scan the whole tape (records already sent are recognised and not sent again)`,
+    );
+    // records alone (no anchor) may be sent in part: they commit to nothing further
+    expect(reassembleSignedTxs(codes.filter((c) => c.includes(':R0:')).join('\n')).map((t) => t.chunk)).toEqual([0]);
+  });
+
   test('a part whose content conflicts with another scan of the same part is refused', () => {
     const codes = codesOf(ltc[0] as SignedFile);
     const c = codes[1] as string;

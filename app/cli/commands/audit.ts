@@ -97,7 +97,8 @@ function bundleElectionHash(dir: string): { hash: string; mode: 'official' | 'te
 }
 
 function describeBallot(b: BallotLookup): string[] {
-  const lines = [`ballot ${b.ballotId}: ${b.found ? (b.ok ? 'ok: recorded, published, anchored and proven' : 'FAILS') : 'NOT FOUND'}`];
+  const okText = b.notPublished === undefined ? 'ok: recorded, published, anchored and proven' : 'ok: recorded and proven in its signed batch; NOT YET ON CHAIN';
+  const lines = [`ballot ${b.ballotId}: ${b.found ? (b.ok ? okText : 'FAILS') : 'NOT FOUND'}`];
   if (b.record !== undefined) {
     lines.push(`  record: batch ${b.batch}, leaf ${b.leafIndex}, ${b.record.mode}${b.record.castAsIs ? ', cast as is' : ''}, station ${b.record.station}`);
     for (const c of b.record.contests) {
@@ -109,6 +110,7 @@ function describeBallot(b: BallotLookup): string[] {
   if (b.recordsTx !== undefined) lines.push(`  records tx: ${b.recordsTx.chain} ${b.recordsTx.txid} (chunk ${b.recordsTx.chunk}, block ${b.recordsTx.height} ${b.recordsTx.blockHash})`);
   if (b.anchorTx !== undefined) lines.push(`  anchor tx:  ${b.anchorTx.chain} ${b.anchorTx.txid} (block ${b.anchorTx.height} ${b.anchorTx.blockHash})`);
   if (b.ots !== undefined) lines.push(`  proof: ${b.ots}`);
+  if (b.notPublished !== undefined) lines.push(`  not on chain: ${b.notPublished}`);
   for (const p of b.problems) lines.push(`  problem: ${p}`);
   return lines;
 }
@@ -119,9 +121,11 @@ export function formatReport(r: AuditReport): string {
     const where = [c.batch !== undefined ? `batch ${c.batch}` : '', c.ballot !== undefined ? `ballot ${c.ballot}` : ''].filter((x) => x !== '').join(' ');
     lines.push(`${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${where !== '' ? ` ${where}` : ''}: ${c.detail}`);
   }
+  for (const n of r.notChecked) lines.push(`not checked${n.batch !== undefined ? ` batch ${n.batch}` : ''}: ${n.detail}`);
   if (r.paper !== undefined) lines.push(...describePaper(r.paper));
   if (r.ballot !== undefined) lines.push(...describeBallot(r.ballot));
-  lines.push(r.ok ? `audit: ok (${r.checks.length} checks)` : `audit: FAILED: ${r.failures.length} of ${r.checks.length} checks failed${r.ballot !== undefined && !r.ballot.ok ? ', and the ballot does not check' : ''}`);
+  const unchecked = r.notChecked.length === 0 ? '' : `; ${r.notChecked.length} thing(s) not checked, listed above`;
+  lines.push(r.ok ? `audit: ok (${r.checks.length} checks passed${unchecked})` : `audit: FAILED: ${r.failures.length} of ${r.checks.length} checks failed${r.ballot !== undefined && !r.ballot.ok ? ', and the ballot does not check' : ''}${unchecked}`);
   return `${lines.join('\n')}\n`;
 }
 
