@@ -612,7 +612,6 @@ class StationService implements Station {
   private async onSheetDone(sheetId: string, outcome: SheetOutcome): Promise<void> {
     const wasStuck = this.stuckSheets.delete(sheetId);
     await this.settleSheet(sheetId, outcome);
-    this.forgetSettledSheets();
     if (wasStuck) await this.updateFeeding();
   }
 
@@ -639,6 +638,7 @@ class StationService implements Station {
     switch (outcome.kind) {
       case 'box': {
         const c = ledger.confirmCast(f.pendingSeq);
+        this.forgetSettledSheets();
         if (!c.ok) {
           this.log(`sheet ${sheetId}: ${c.error.detail}`);
           return;
@@ -650,6 +650,7 @@ class StationService implements Station {
       }
       case 'returned': {
         ledger.markReturned(f.pendingSeq, `scanner-returned:${outcome.reason}`);
+        this.forgetSettledSheets();
         this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
         this.saveState();
         this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned', [], `(${outcome.reason})`)], canCastAsIs: false }, 'returned');
@@ -658,6 +659,7 @@ class StationService implements Station {
       case 'flagged': {
         // the paper may or may not have reached the box: it counts only on a confirmed drop (invariant 1)
         ledger.markReturned(f.pendingSeq, `scanner-stopped:${outcome.reason}`);
+        this.forgetSettledSheets();
         this.attention = `Ballot ${f.ballotId} was not counted: the scanner stopped (${outcome.reason}) while the ballot was ${outcome.stage}. Clear the paper path: if the ballot is there, have the voter feed it again; if it is not, call the captain to note ballot ${f.ballotId} on the results tape as possibly in the box uncounted.`;
         this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-stopped', [], `(${outcome.reason} while ${outcome.stage})`)], canCastAsIs: false }, 'alarm');
         await this.updateFeeding();

@@ -114,6 +114,27 @@ describe("the station's disk", () => {
     expect(verifyLedgerFile(dataLayout(dataDir).ledger('official')).summary?.cast).toBe(2);
   });
 
+  it('sheets.jsonl holds the line of a ballot recorded pending until its drop is settled (what a power cut needs)', async () => {
+    const { dir } = await writeSheets([{ kind: 'overvote' }, { kind: 'normal' }]);
+    rig = await startRig({ deck: dir });
+    const journal = path.join(rig.dataDir, 'station', 'sheets.jsonl');
+    await rig.station.login({ role: 'captain', pin: PINS.captain });
+    await rig.station.command({ command: 'open-polls' });
+    await rig.station.logout();
+    const held = await waitForStatus(rig.station, (x) => x.sheet?.outcome === 'awaiting-voter');
+    const sheetId = held.sheet?.sheetId ?? '';
+    rig.link.unplug();
+    await waitForStatus(rig.station, (x) => x.scanner.alarms.includes('disconnected'));
+    expect((await rig.station.voterDecision({ sheetId, decision: 'cast-as-is' })).ok).toBe(true);
+    // recorded pending, the drop waits for the scanner: the line that names its sheet is on disk
+    const lines = fs.readFileSync(journal, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ sheet: sheetId, mode: 'official' });
+    rig.link.plug();
+    await waitForStatus(rig.station, (x) => x.counts.public === 2);
+    expect(fs.readFileSync(journal, 'utf8')).toBe('');
+  });
+
   it('the journal file drops what is settled and blanks the bytes it held (seen through a hard link to the old file)', () => {
     const dir = tempDir('privacy-journal');
     const file = path.join(dir, 'sheets.jsonl');
