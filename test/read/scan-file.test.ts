@@ -84,6 +84,24 @@ describe('reading a scan file', () => {
     expect(r.stderr).toContain(`cannot read calibration scan ${f.zero}: it is a character device (a symbolic link to /dev/zero), not a scan file`);
   });
 
+  it("interpret's other inputs (--election, --keys, --calibration) are bounded the same way", async () => {
+    const f = badInputs();
+    const keys = writeTestKeys(f.dir);
+    const election = path.join(EXAMPLES, 'municipal.json');
+    const interpret = (...args: string[]) => runCli(['interpret', ...args, f.small]);
+    const e1 = await interpret('--election', f.zero, '--keys', keys);
+    expect(e1.code).toBe(1);
+    expect(e1.stderr).toContain(`cannot read ${f.zero}: it is a character device (a symbolic link to /dev/zero), not an election definition file`);
+    const e2 = await interpret('--election', f.fifo, '--keys', keys);
+    expect(e2.stderr).toContain(`cannot read ${f.fifo}: it is a named pipe (FIFO), not an election definition file`);
+    const k = await interpret('--election', election, '--keys', f.zero);
+    expect(k.code).toBe(1);
+    expect(k.stderr).toContain(`Cannot read the election public key file ${f.zero}: it is a character device (a symbolic link to /dev/zero), not a key file.`);
+    const c = await interpret('--election', election, '--keys', keys, '--calibration', f.fifo);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain(`cannot read calibration profile ${f.fifo}: it is a named pipe (FIFO), not a calibration profile`);
+  });
+
   it("interpret's memory does not grow on /dev/zero, a FIFO or an oversize file (measured in a child process)", () => {
     const f = badInputs();
     const keys = writeTestKeys(f.dir);
