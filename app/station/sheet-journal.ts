@@ -1,9 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { appendLineDurably, fsyncDir, writeFileDurably } from '../ledger/durable-fs';
 import { PRIVATE_FILE_MODE } from './private-files';
 import type { SheetLine } from './state-file';
 import { readSheetJournal } from './state-file';
-import path from 'node:path';
 
 /**
  * `<data>/station/sheets.jsonl`: which scanner sheet carries which ballot, for the ballots whose drop is not yet
