@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readBoundedText } from '../ballots/bounded-file';
 import { z } from 'zod';
 import type { Problem } from '../ballots/election/problems';
 import { jsonPath } from '../ballots/election/problems';
@@ -64,9 +64,12 @@ export function parseProfile(json: unknown): Result<CalibrationProfile, readonly
 }
 
 export function loadProfile(file: string): Result<CalibrationProfile, readonly Problem[]> {
+  // a profile is a few hundred bytes; 1 MiB bounds what a wrong name (a device, a huge file) can cost
+  const text = readBoundedText(file, { maxBytes: 1024 * 1024, what: 'a calibration profile' });
+  if (!text.ok) return err([{ path: '$', message: `cannot read calibration profile ${file}: ${text.error.message}` }]);
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(text.value);
   } catch (e) {
     return err([{ path: '$', message: `cannot read calibration profile ${file}: ${(e as Error).message}` }]);
   }

@@ -4,6 +4,10 @@ import path from 'node:path';
 export interface WriteOptions {
   /** fail if the file exists */
   readonly exclusive?: boolean;
+  /**
+   * mode of a new file (default 0644, less the umask: an export bundle is public; the station's own files pass
+   * 0600 and the station runs with umask 0077, see app/station/PRIVACY.md)
+   */
   readonly mode?: number;
 }
 
@@ -33,10 +37,10 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Appends one line and flushes it (an append-only log of small records). */
+/** Appends one line and flushes it (an append-only log of small records: the station's, so 0600). */
 export function appendLineDurably(file: string, line: string): void {
   const existed = fs.existsSync(file);
-  const fd = fs.openSync(file, 'a', 0o644);
+  const fd = fs.openSync(file, 'a', 0o600);
   try {
     fs.writeSync(fd, `${line}\n`);
     fs.fsyncSync(fd);

@@ -230,7 +230,7 @@ export class Ledger {
   private static start(db: Db, file: string, g: Genesis): Ledger {
     const ledger = new Ledger(db, file, g);
     withStorage(sessionMarker(file), () => {
-      fs.writeFileSync(sessionMarker(file), `${process.pid}\n`);
+      fs.writeFileSync(sessionMarker(file), `${process.pid}\n`, { mode: 0o600 });
       fsyncDir(path.dirname(file));
     });
     return ledger;

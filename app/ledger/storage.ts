@@ -104,6 +104,8 @@ export function openDb(file: string, opts: OpenDbOptions = {}): Db {
   }
   let db: Db | undefined;
   try {
+    // made 0600 before SQLite opens it: SQLite gives the -wal, -shm and journal files the database file's mode
+    if (!exists) fs.closeSync(fs.openSync(file, 'wx', 0o600));
     db = new Database(file, { readonly: opts.readonly === true, fileMustExist: !opts.create });
     db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {

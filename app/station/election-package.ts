@@ -123,11 +123,11 @@ export function installPackage(dataDir: string, loaded: ReturnType<typeof loadPa
       throw new PackageError(keysFile, 'this data directory holds other public keys for the same election: the election package was changed after the station was configured');
     }
   }
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const put = (name: string, bytes: Buffer): void => {
     const file = path.join(dir, name);
     if (fs.existsSync(file) && fs.readFileSync(file).equals(bytes)) return;
-    writeFileDurably(`${file}.new`, bytes);
+    writeFileDurably(`${file}.new`, bytes, { mode: 0o600 });
     fs.renameSync(`${file}.new`, file);
   };
   put(PACKAGE_FILES.election, loaded.bytes.election);

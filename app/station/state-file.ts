@@ -45,14 +45,15 @@ export function readState(file: string): StationState | undefined {
 }
 
 export function writeState(file: string, s: StationState): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeFileDurably(`${file}.new`, `${JSON.stringify(s, null, 2)}\n`);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileDurably(`${file}.new`, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
   fs.renameSync(`${file}.new`, file);
 }
 
 /**
- * The sheet journal: which scanner sheet carried which ballot, written before the ledger's pending entry,
- * so that after a crash the station can ask the scanner about the right sheet.
+ * The sheet journal: which scanner sheet carries which ballot, written before the ledger's pending entry,
+ * so that after a crash the station can ask the scanner about the right sheet. Only unsettled ballots stay
+ * in it (sheet-journal.ts).
  */
 export const SheetLineSchema = z.strictObject({ sheet: z.string(), ballot: z.string(), mode: z.enum(['official', 'test']) });
 export type SheetLine = z.infer<typeof SheetLineSchema>;

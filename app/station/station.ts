@@ -10,7 +10,7 @@ import type { ScannedImage, ScannerDriver, ScannerEvent } from '../../firmware-b
 import { describeDriverError } from '../../firmware-bridge/driver';
 import type { SheetOutcome } from '../../firmware-bridge/lifecycle';
 import { toHex } from '../ledger/bytes';
-import { appendLineDurably, fsyncDir } from '../ledger/durable-fs';
+import { fsyncDir } from '../ledger/durable-fs';
 import type { Genesis } from '../ledger/entries';
 import type { AuditEventType } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
@@ -56,7 +56,10 @@ import { decide, eventFor, modeOf, takesBallots } from './polls';
 import type { PolicyDecision } from './policy';
 import { decideSheet, feedbackReason } from './policy';
 import type { StationState } from './state-file';
-import { initialState, readSheetJournal, readState, stationDir, writeState } from './state-file';
+import { initialState, readState, stationDir, writeState } from './state-file';
+import { SheetJournal } from './sheet-journal';
+import { eventDate, eventTime } from './event-time';
+import { makeDataDirPrivate } from './private-files';
 import { loadChainsConfig } from '../chain/chains-config';
 import { publishBatches } from '../chain/publish';
 import { unlockStationWallet } from '../chain/station-wallet';
@@ -170,7 +173,7 @@ class StationService implements Station {
   private readonly log: (m: string) => void;
   private readonly layout: DataLayout;
   private readonly stateFile: string;
-  private readonly journalFile: string;
+  private readonly journal: SheetJournal;
   private readonly unsubscribe: () => void;
   private test: Ledger | null = null;
   private readers = new Map<LedgerMode, Reader>();
@@ -213,7 +216,7 @@ class StationService implements Station {
     this.log = opts.log ?? (() => undefined);
     this.layout = dataLayout(opts.dataDir);
     this.stateFile = path.join(stationDir(opts.dataDir), 'state.json');
-    this.journalFile = path.join(stationDir(opts.dataDir), 'sheets.jsonl');
+    this.journal = new SheetJournal(path.join(stationDir(opts.dataDir), 'sheets.jsonl'));
     this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
   }
 
@@ -230,6 +233,7 @@ class StationService implements Station {
     }
     await this.connectScanner();
     if (unreconciled > 0) await this.reconcileAfterRestart();
+    else this.forgetSettledSheets();
     await this.updateFeeding();
     this.emitStatus();
   }
@@ -532,9 +536,10 @@ class StationService implements Station {
       return this.feedback as SheetFeedback;
     }
     // the journal line comes first: after a crash it names the sheet of every pending entry
-    appendLineDurably(this.journalFile, JSON.stringify({ sheet: h.sheetId, ballot: ballotId.toUpperCase(), mode: h.mode }));
+    this.journal.record({ sheet: h.sheetId, ballot: ballotId.toUpperCase(), mode: h.mode });
     const p = ledger.appendPending(capture);
     if (!p.ok) {
+      this.forgetSettledSheets();
       const e = p.error;
       switch (e.kind) {
         case 'duplicate':
@@ -589,6 +594,7 @@ class StationService implements Station {
     this.waitingToDrop.delete(flight.sheetId);
     this.inFlight.delete(flight.sheetId);
     this.ledgerFor(flight.mode).markReturned(flight.pendingSeq, e.kind === 'refused' ? `scanner-refused:${e.reason}` : `scanner-refused:${e.kind}`);
+    this.forgetSettledSheets();
     await this.giveBack(flight.sheetId, 'returned', [feedbackReason('scanner-refused', [], describeDriverError(e))], true);
   }
 
@@ -632,6 +638,7 @@ class StationService implements Station {
     switch (outcome.kind) {
       case 'box': {
         const c = ledger.confirmCast(f.pendingSeq);
+        this.forgetSettledSheets();
         if (!c.ok) {
           this.log(`sheet ${sheetId}: ${c.error.detail}`);
           return;
@@ -643,6 +650,7 @@ class StationService implements Station {
       }
       case 'returned': {
         ledger.markReturned(f.pendingSeq, `scanner-returned:${outcome.reason}`);
+        this.forgetSettledSheets();
         this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
         this.saveState();
         this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned', [], `(${outcome.reason})`)], canCastAsIs: false }, 'returned');
@@ -651,6 +659,7 @@ class StationService implements Station {
       case 'flagged': {
         // the paper may or may not have reached the box: it counts only on a confirmed drop (invariant 1)
         ledger.markReturned(f.pendingSeq, `scanner-stopped:${outcome.reason}`);
+        this.forgetSettledSheets();
         this.attention = `Ballot ${f.ballotId} was not counted: the scanner stopped (${outcome.reason}) while the ballot was ${outcome.stage}. Clear the paper path: if the ballot is there, have the voter feed it again; if it is not, call the captain to note ballot ${f.ballotId} on the results tape as possibly in the box uncounted.`;
         this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-stopped', [], `(${outcome.reason} while ${outcome.stage})`)], canCastAsIs: false }, 'alarm');
         await this.updateFeeding();
@@ -677,7 +686,7 @@ class StationService implements Station {
    * at all is `unknown`: not counted, and the poll worker is told what to look for.
    */
   private async reconcileAfterRestart(): Promise<void> {
-    const journal = readSheetJournal(this.journalFile);
+    const journal = this.journal.all();
     const waitMs = this.opts.reconcileWaitMs ?? 10_000;
     const instructions: string[] = [];
     for (const ledger of [this.official, this.test]) {
@@ -690,7 +699,7 @@ class StationService implements Station {
         reports.set(b.pendingSeq, line === undefined ? 'unknown' : await this.askScanner(line.sheet, waitMs));
         if (line !== undefined) this.markDecided(line.sheet);
       }
-      const r = ledger.reconcile(reports, this.now());
+      const r = ledger.reconcile(reports, eventDate(this.now(), this.state.polls));
       if (!r.ok) throw new StationStartError(`${ledger.file}: reconcile refused: ${r.error.kind} ${r.error.pendingSeqs.join(', ')}`);
       for (const o of r.value) {
         instructions.push(o.instruction);
@@ -703,6 +712,7 @@ class StationService implements Station {
     }
     this.reconciling = false;
     this.doneDuringReconcile.clear();
+    this.forgetSettledSheets();
     this.attention = `${instructions.join(' ')} Then clear this message (poll worker: clear alarm).`;
   }
 
@@ -1072,7 +1082,19 @@ class StationService implements Station {
   }
 
   private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
-    this.official.recordEvent({ type, role, at: isoSeconds(this.now()), detail });
+    const t = eventTime(this.now(), this.state.polls, type);
+    this.official.recordEvent({ type, role, at: t.at, detail: t.coarse ? { ...detail, atPrecision: 'hour' } : detail });
+  }
+
+  /** The sheet journal keeps only the ballots whose drop is not settled yet (PRIVACY.md). */
+  private forgetSettledSheets(): void {
+    const pending = new Set<string>();
+    for (const ledger of [this.official, this.test]) {
+      if (ledger === null) continue;
+      for (const b of ledger.pendingBallots()) pending.add(`${ledger.mode}:${b.ballotId.toUpperCase()}`);
+    }
+    // a test line while the test ledger is shut stays: that ledger is reconciled when it opens again
+    this.journal.keepOnly((l) => (l.mode === 'test' && this.test === null) || pending.has(`${l.mode}:${l.ballot}`));
   }
 
   private saveState(): void {
@@ -1121,7 +1143,7 @@ function checkGenesis(ledger: Ledger, want: Genesis): void {
  */
 export async function startStation(opts: StationOptions): Promise<Station> {
   const loaded = loadPackage(opts.calibration === undefined ? { election: opts.election, keys: opts.electionKeys } : { election: opts.election, keys: opts.electionKeys, calibration: opts.calibration }, opts.precinct);
-  fs.mkdirSync(opts.dataDir, { recursive: true });
+  makeDataDirPrivate(opts.dataDir, opts.log);
   installPackage(opts.dataDir, loaded);
   const layout = dataLayout(opts.dataDir);
   const key = loadOrCreateStationKey(layout.stationKey, opts.stationId ?? `station-${opts.precinct}`, opts.stationPassphrase);

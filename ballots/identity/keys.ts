@@ -1,3 +1,4 @@
+import { readBoundedText } from '../bounded-file';
 import fs from 'node:fs';
 import path from 'node:path';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1';
@@ -215,14 +216,13 @@ function fsyncDirectory(dir: string): void {
 }
 
 function readJson(file: string, what: string): Result<unknown, IdentityError> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(e);
+  // a key file is a few hundred bytes; 1 MiB bounds what a wrong name (a device, a huge file) can cost
+  const read = readBoundedText(file, { maxBytes: 1024 * 1024, what: 'a key file' });
+  if (!read.ok) {
+    const why = read.error.code === 'not-found' ? 'it does not exist' : read.error.message;
     return err(identityError('key-file-unreadable', `Cannot read the ${what} ${file}: ${why}.`, { where: file }));
   }
+  const text = read.value;
   try {
     return ok(JSON.parse(text) as unknown);
   } catch (e) {

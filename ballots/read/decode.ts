@@ -3,15 +3,13 @@ import type { Result } from '../result';
 import { err, ok } from '../result';
 import type { GrayImage } from '../gray-image';
 import { isPnm, parsePnm } from './pnm';
+import { MAX_PIXELS, MAX_SCAN_BYTES, MIN_WIDTH } from './limits';
 
 // Every scan is a new image: libvips' operation cache (50 MB by default) would only hold on to pages a
 // station never decodes twice, and makes the process's memory climb by that much over a day.
 sharp.cache(false);
 
-/** A 300 dpi legal page is 10.7 Mpx; anything past 64 Mpx is not a page from a ballot scanner. */
-export const MAX_PIXELS = 64_000_000;
-/** Below ~100 dpi a letter page is under 850 px wide: too coarse to read a 5.5 mm oval. */
-export const MIN_WIDTH = 800;
+export { MAX_PIXELS, MAX_SCAN_BYTES, MIN_WIDTH } from './limits';
 
 export type DecodeError =
   | { readonly code: 'unreadable-image'; readonly message: string }
@@ -21,6 +19,7 @@ export type DecodeError =
 /** Decodes PNG, JPEG, TIFF (any sharp reads) or Netpbm, gray or colour, into 8-bit gray. */
 export async function decodeImage(bytes: Uint8Array): Promise<Result<GrayImage, DecodeError>> {
   if (bytes.length === 0) return err({ code: 'unreadable-image', message: 'the file is empty' });
+  if (bytes.length > MAX_SCAN_BYTES) return err({ code: 'image-too-large', message: `the image file is ${bytes.length} bytes, more than the ${MAX_SCAN_BYTES} bytes of the largest scan this reader accepts` });
   let image: GrayImage;
   if (isPnm(bytes)) {
     const r = parsePnm(bytes, MAX_PIXELS);

@@ -7,8 +7,10 @@
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_SCAN_BYTES } from '../../ballots/read/limits';
+import { describeKind, readScanFile } from '../../ballots/read/scan-file';
 import { err, ok, type Result } from '../../ballots/result';
 import { systemClock, type Clock } from '../clock';
 import { EventHub, type CalibrationReport, type DeviceInfo, type DriverError, type ImageFormat, type ScannerCapabilities, type ScannerDriver, type ScannerEvent, type ScannerStatus, type Unsubscribe } from '../driver';
@@ -27,7 +29,7 @@ export interface FolderDriverOptions {
   readonly pollMs?: number;
   readonly clock?: Clock;
   readonly log?: (m: string) => void;
-  /** Files larger than this are reported and skipped. */
+  /** Files larger than this are reported and skipped (default, and at most: the reader's MAX_SCAN_BYTES). */
   readonly maxFileBytes?: number;
 }
 
@@ -144,7 +146,11 @@ export class FolderScannerDriver implements ScannerDriver {
     let size: number;
     try {
       const st = statSync(path);
-      if (!st.isFile()) return;
+      if (!st.isFile()) {
+        // a FIFO would block the read and a device such as /dev/zero never ends: refused once, never opened
+        this.refuse(name, 'not-a-file', `${name} is ${describeKind(st)}, not a scan file`);
+        return;
+      }
       size = st.size;
     } catch {
       return; // vanished between listing and stat
@@ -152,12 +158,18 @@ export class FolderScannerDriver implements ScannerDriver {
     const before = this.lastSize.get(name);
     this.lastSize.set(name, size);
     if (before !== size || size === 0) return; // still being written
-    if (size > (this.opts.maxFileBytes ?? 64 * 1024 * 1024)) {
-      this.rejected.add(name);
-      this.hub.emit({ type: 'hardware-error', code: 'file-too-large', message: `${name} is ${size} bytes, larger than any scan` });
+    if (size > this.maxBytes) {
+      this.refuse(name, 'file-too-large', `${name} is ${size} bytes, larger than any scan`);
       return;
     }
-    const bytes = readFileSync(path);
+    const read = readScanFile(path, { maxBytes: this.maxBytes });
+    if (!read.ok) {
+      // changed between the look and the read (replaced by a link to a device, grown, removed)
+      if (read.error.code === 'not-found') return;
+      this.refuse(name, read.error.code === 'too-large' ? 'file-too-large' : read.error.code === 'not-a-file' ? 'not-a-file' : 'unreadable-file', `${name}: ${read.error.message}`);
+      return;
+    }
+    const bytes = read.value;
     const digest = bytesToHex(sha256(bytes));
     const sheetId = `folder-${digest.slice(0, 16)}-${this.taken.size + 1}`;
     this.journal?.append({ op: 'taken', file: name, sheetId, sha256: digest, size: bytes.length });
@@ -167,18 +179,30 @@ export class FolderScannerDriver implements ScannerDriver {
     this.offer(name, sheetId, bytes);
   }
 
+  private get maxBytes(): number {
+    return Math.min(this.opts.maxFileBytes ?? MAX_SCAN_BYTES, MAX_SCAN_BYTES);
+  }
+
+  /** Reports a file that is not taken, once: it stays refused until the station restarts. */
+  private refuse(name: string, code: string, message: string): void {
+    this.rejected.add(name);
+    this.lastSize.delete(name);
+    this.hub.emit({ type: 'hardware-error', code, message });
+  }
+
   private offer(name: string, sheetId: string, bytes?: Uint8Array): void {
     let data = bytes;
     if (!data) {
-      try {
-        data = readFileSync(join(this.opts.dir, name));
-      } catch (e) {
-        // The scan was taken and then removed: say so rather than drop the sheet silently.
+      const read = readScanFile(join(this.opts.dir, name), { maxBytes: this.maxBytes });
+      if (!read.ok) {
+        // The scan was taken and then removed or replaced (by a device, a pipe, a larger file): say so rather
+        // than drop the sheet silently, and never read what it became.
         this.tracker.begin(sheetId, 'held');
         this.tracker.settle(sheetId, { kind: 'flagged', reason: 'lost-track', stage: 'held' });
-        this.log(`${name}: ${(e as Error).message}`);
+        this.log(`${name}: ${read.error.message}`);
         return;
       }
+      data = read.value;
     }
     const format = formatOf(name) ?? 'png';
     this.tracker.begin(sheetId, 'held');

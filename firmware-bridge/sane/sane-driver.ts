@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readScanFile } from '../../ballots/read/scan-file';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -266,14 +267,19 @@ export class SaneScannerDriver implements ScannerDriver {
   }
 
   private page(file: string, format: ImageFormat): void {
-    let bytes: Uint8Array;
+    // scanimage writes into this driver's own temporary directory, but what it named is still checked like any
+    // scan file: a regular file within the reader's byte limit, or a clear reason and no read
+    const read = readScanFile(file);
     try {
-      bytes = readFileSync(file);
       rmSync(file, { force: true });
-    } catch (e) {
-      this.hub.emit({ type: 'hardware-error', code: 'missing-page', message: `scanimage named ${file} but it cannot be read: ${(e as Error).message}` });
+    } catch {
+      // not a file (the reason is reported below); the temporary directory goes when the driver closes
+    }
+    if (!read.ok) {
+      this.hub.emit({ type: 'hardware-error', code: read.error.code === 'not-found' ? 'missing-page' : read.error.code === 'too-large' ? 'page-too-large' : 'unreadable-page', message: `scanimage named ${file} but it cannot be read: ${read.error.message}` });
       return;
     }
+    const bytes = read.value;
     if (this.jammed || this.coverOpen) {
       this.jammed = false;
       this.coverOpen = false;

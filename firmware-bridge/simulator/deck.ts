@@ -1,5 +1,6 @@
 /** The paper the simulated voter feeds: images from a folder (a test deck), one sheet per front image. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readScanFile } from '../../ballots/read/scan-file';
 import { join } from 'node:path';
 import type { ImageFormatCode } from '../protocol/messages';
 
@@ -47,7 +48,11 @@ export function readDeck(dir: string): DeckSheet[] {
   for (const f of images) {
     if (/\.back\.(png|tiff?)$/i.test(f)) continue;
     const base = f.replace(/\.(png|tiff?)$/i, '');
-    const load = (file: string): DeckImage => ({ format: formatOf(file) as ImageFormatCode, bytes: readFileSync(join(dir, file)) });
+    const load = (file: string): DeckImage => {
+      const r = readScanFile(join(dir, file));
+      if (!r.ok) throw new DeckError(`${join(dir, file)}: ${r.error.message}`);
+      return { format: formatOf(file) as ImageFormatCode, bytes: r.value };
+    };
     const backFile = backs.get(base);
     sheets.push(backFile ? { name: f, front: load(f), back: load(backFile) } : { name: f, front: load(f) });
   }

@@ -7,6 +7,7 @@ import type { ValidElection } from '../../../ballots/election';
 import type { PaperBallot, PaperSummary } from '../../chain/audit-paper';
 import { PaperInputError, bundleElectionDefinition, readBallotCodesFile, readElectionDefinition, readElectionKeys } from '../../chain/audit-paper-input';
 import { readPaperScan } from '../../chain/audit-paper-scan';
+import { readScanFile } from '../../../ballots/read/scan-file';
 import type { AuditReport, BallotLookup } from '../../chain/audit-verify';
 import { auditBundle } from '../../chain/audit-verify';
 import { ManifestSchema, readJson } from '../../chain/bundle-files';
@@ -72,14 +73,9 @@ async function paperBallot(ctx: CliContext, opts: AuditOpts, bundleDir: string):
     const file = abs(opts.ballotImage as string);
     if (election === undefined) throw new Error('unreachable: the election was required above');
     if (bundleElection === undefined) throw new CommandFailure(`${bundleDir}: the bundle's manifest.json does not read, so its mode is unknown; run audit verify without the paper to see why`);
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new PaperInputError('unreadable', file, `cannot read the ballot image: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
-    }
-    const scan = await readPaperScan(bytes, file, { election, keys, mode: bundleElection.mode });
+    const bytes = readScanFile(file);
+    if (!bytes.ok) throw new PaperInputError('unreadable', file, `cannot read the ballot image: ${bytes.error.message}`);
+    const scan = await readPaperScan(bytes.value, file, { election, keys, mode: bundleElection.mode });
     return { ...base, source: file, codes: scan.codes, scan };
   } catch (e) {
     if (e instanceof PaperInputError) throw new CommandFailure(e.message);

@@ -10,6 +10,7 @@ import { PUBLIC_FILE_NAME, loadElectionPublicKeys } from '../../../ballots/ident
 import type { PageReading } from '../../../ballots/read/interpret';
 import { BallotReader } from '../../../ballots/read/interpret';
 import { REASON_TEXT } from '../../../ballots/read/reasons';
+import { readScanFile } from '../../../ballots/read/scan-file';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, action } from '../context';
 import { requireElection } from '../inputs';
@@ -67,13 +68,9 @@ async function calibrate(ctx: CliContext, images: string[], opts: CalibrateOptio
   const reader = new BallotReader({ election, publicKeys: requirePublicKeys(ctx, opts.election, opts.keys), profile: DEFAULT_PROFILE, station: { mode: opts.mode } });
   const pages: PageReading[] = [];
   for (const image of images) {
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(path.resolve(ctx.cwd, image));
-    } catch (e) {
-      throw new CommandFailure(`cannot read calibration scan ${image}: ${(e as Error).message}`);
-    }
-    pages.push(await reader.readFile(bytes));
+    const bytes = readScanFile(path.resolve(ctx.cwd, image));
+    if (!bytes.ok) throw new CommandFailure(`cannot read calibration scan ${image}: ${bytes.error.message}`);
+    pages.push(await reader.readFile(bytes.value));
   }
   const dpis = pages.flatMap((p) => (p.alignment ? [p.alignment.dpi] : [])).sort((a, b) => a - b);
   const r = deriveProfile(pages, { name: opts.name, ...(dpis.length > 0 ? { dpi: Math.round(dpis[Math.floor(dpis.length / 2)]!) } : {}) });
@@ -130,17 +127,14 @@ async function interpret(ctx: CliContext, images: string[], opts: InterpretOptio
   let missing = 0;
   for (const image of images) {
     const file = path.resolve(ctx.cwd, image);
-    let bytes: Buffer | undefined;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (e) {
+    const bytes = readScanFile(file);
+    if (!bytes.ok) {
       missing++;
-      const code = (e as NodeJS.ErrnoException).code;
-      print(ctx, opts, image, { status: 'rejected', reasons: ['unreadable-image'], detail: `cannot open ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(e)}`, contests: {}, marks: [], ms: 0 });
+      print(ctx, opts, image, { status: 'rejected', reasons: [bytes.error.code === 'too-large' ? 'image-too-large' : 'unreadable-image'], detail: `${file}: ${bytes.error.message}`, contests: {}, marks: [], ms: 0 });
       continue;
     }
     let scoring: Buffer | undefined;
-    const reading = await reader.readFile(bytes, opts.debug === undefined ? {} : { onScoring: (png) => void (scoring = png) });
+    const reading = await reader.readFile(bytes.value, opts.debug === undefined ? {} : { onScoring: (png) => void (scoring = png) });
     if (opts.debug !== undefined && scoring) {
       const out = path.join(path.resolve(ctx.cwd, opts.debug), `${path.basename(image).replace(/\.[^.]+$/, '')}.scores.png`);
       writeFileAtomic(out, scoring);
