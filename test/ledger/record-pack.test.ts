@@ -156,8 +156,10 @@ describe('records per 1,040-byte chain data field (issue 14: the design promises
     const counts = perField(worstCase(MUNICIPAL, 1000));
     const full = counts.slice(0, -1);
     expect(Math.min(...full)).toBeGreaterThanOrEqual(25);
-    // RECORD.md states the figure: 44 a field
+    // RECORD.md states the figures: 44 a field, and 45 for ballots with one-byte station, batch and versions
     expect(Math.min(...full)).toBe(44);
+    const typical = perField(fc.sample(ballotChoice, { numRuns: 1000, seed: 10 }).map((b) => encodeCaptureRecord(capture(MUNICIPAL, { ...b, mode: 'official' }), 7, 3, MUNICIPAL.map)));
+    expect(Math.min(...typical.slice(0, -1))).toBe(45);
   });
 
   it('packs 20 worst-case records of the 24-contest general ballot per field, 21 typical ones (the figures RECORD.md states)', () => {
