@@ -399,6 +399,23 @@ export interface RecordContext {
  * where the reader stands and checks it. The record pack keeps each distinct context once per data field.
  */
 export function readRecordContext(rd: ByteReader): RecordContext {
+  const contests: number[] = [];
+  const targets: number[] = [];
+  const c = parseContext(rd, contests, targets);
+  return { station: c.station, batch: c.batch, readerVersion: c.readerVersion, calibrationVersion: c.calibrationVersion, contests, targets, bitBytes: c.bitBytes };
+}
+
+interface ContextFields {
+  readonly station: number;
+  readonly batch: number;
+  readonly readerVersion: number;
+  readonly calibrationVersion: number;
+  readonly bits: number;
+  readonly bitBytes: number;
+}
+
+/** The context walk; contest indexes and target counts go into the arrays when given (`verify` scans without them). */
+function parseContext(rd: ByteReader, contests: number[] | undefined, targets: number[] | undefined): ContextFields {
   rd.skip(VOTING_ID_DIGEST_BYTES, 'voting ID digest');
   const station = rd.varint('station');
   const batch = rd.varint('batch');
@@ -406,8 +423,6 @@ export function readRecordContext(rd: ByteReader): RecordContext {
   const calibrationVersion = rd.varint('calibration version');
   const n = rd.varint('contest count');
   if (n > rd.remaining) throw new EncodingError(`contest count ${n} exceeds the bytes left`);
-  const contests: number[] = [];
-  const targets: number[] = [];
   let bits = 0;
   let prev = -1;
   for (let i = 0; i < n; i++) {
@@ -415,11 +430,11 @@ export function readRecordContext(rd: ByteReader): RecordContext {
     prev = contest;
     const t = 1 + rd.varint('target count');
     if (t > MAX_TARGETS) throw new EncodingError(`contest ${contest} says ${t} targets, more than ${MAX_TARGETS}`);
-    contests.push(contest);
-    targets.push(t);
+    contests?.push(contest);
+    targets?.push(t);
     bits += 4 + t;
   }
-  return { station, batch, readerVersion, calibrationVersion, contests, targets, bitBytes: Math.ceil(bits / 8) };
+  return { station, batch, readerVersion, calibrationVersion, bits, bitBytes: Math.ceil(bits / 8) };
 }
 
 /**
@@ -440,27 +455,26 @@ function parseRecord(rd: ByteReader, contests: ContestSelection[] | undefined): 
     return { version, mode, flags, serialAt, votingIdAt: serialAt + 8, imageAt: serialAt + 16, ...v1 };
   }
   rd.skip(IMAGE_DIGEST_PREFIX_BYTES, 'image digest');
-  const ctx = readRecordContext(rd);
+  const indexes: number[] | undefined = contests === undefined ? undefined : [];
+  const targets: number[] | undefined = contests === undefined ? undefined : [];
+  const ctx = parseContext(rd, indexes, targets);
   const bitsAt = rd.offset;
   rd.skip(ctx.bitBytes, 'selection bits');
-  readSelectionBits(rd, bitsAt, ctx, contests);
+  const pad = ctx.bitBytes * 8 - ctx.bits;
+  if (pad > 0 && (rd.byteAt(bitsAt + ctx.bitBytes - 1) & ((1 << pad) - 1)) !== 0) throw new EncodingError('selection bits: the padding after the last target is not zero');
+  if (contests !== undefined && indexes !== undefined && targets !== undefined) readSelectionBits(rd, bitsAt, indexes, targets, contests);
   // No re-encoding check is needed: varints must be minimal, deltas make contest indexes strictly
   // ascending, target counts are stored minus one so none is zero, every flag bit is meaningful and padding
   // bits must be zero, so each accepted byte string is the one encoding of what it decodes to.
   return { version, mode, flags, serialAt, votingIdAt: serialAt + 16, imageAt: serialAt + 8, station: ctx.station, batch: ctx.batch, readerVersion: ctx.readerVersion, calibrationVersion: ctx.calibrationVersion };
 }
 
-function readSelectionBits(rd: ByteReader, at: number, ctx: RecordContext, contests: ContestSelection[] | undefined): void {
-  let total = 0;
-  for (const t of ctx.targets) total += 4 + t;
-  const pad = ctx.bitBytes * 8 - total;
-  if (pad > 0 && (rd.byteAt(at + ctx.bitBytes - 1) & ((1 << pad) - 1)) !== 0) throw new EncodingError('selection bits: the padding after the last target is not zero');
-  if (contests === undefined) return;
+function readSelectionBits(rd: ByteReader, at: number, indexes: readonly number[], targets: readonly number[], contests: ContestSelection[]): void {
   let pos = 0;
   const bit = (): number => (rd.byteAt(at + (pos >> 3)) >> (7 - (pos++ & 7))) & 1;
-  ctx.contests.forEach((contest, ci) => {
+  indexes.forEach((contest, ci) => {
     const f = (bit() << 3) | (bit() << 2) | (bit() << 1) | bit();
-    const t = ctx.targets[ci] as number;
+    const t = targets[ci] as number;
     const options: number[] = [];
     for (let k = 0; k < t; k++) if (bit() === 1) options.push(k);
     contests.push({

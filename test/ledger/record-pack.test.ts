@@ -3,6 +3,8 @@ import { RECORDS_HEADER_BYTES, encodeRecordsField } from '../../app/chain/format
 import { ByteReader, EncodingError } from '../../app/ledger/bytes';
 import { decodeRecord, encodeCaptureRecord, encodeRecord, readRecordContext, recordFromCapture } from '../../app/ledger/record';
 import { DEFAULT_FIELD_BYTES, PACK_FORMAT, PACK_FORMAT_1, packRecords, unpackRecords } from '../../app/ledger/record-pack';
+import { TallyCollector } from '../../app/ledger/tally';
+import { CONTESTS, genesisFor, mulberry32, randomCapture } from './fixtures';
 import { ballotChoice, capture, election, worstCase } from './example-ballots';
 
 /** What a records field leaves for the pack: 1,040 bytes less the "TPR" header (app/chain/formats.ts). */
@@ -180,5 +182,17 @@ describe('version-1 records and format-1 fields (written before version 2, still
     const field = Buffer.concat([Uint8Array.of(PACK_FORMAT_1), ...v1.slice(0, 3)]);
     expect(unpackRecords(field).map(hex)).toEqual(v1.slice(0, 3).map(hex));
     expect(() => unpackRecords(Buffer.concat([field, Uint8Array.of(9)]))).toThrow('unknown ballot record version 9');
+  });
+});
+
+describe('target counts are checked against the election when records are counted', () => {
+  it('the tally refuses a record whose contest has another number of targets than the election gives it', () => {
+    const rand = mulberry32(5);
+    const good = decodeRecord(encodeCaptureRecord(randomCapture(rand), 7, 1, CONTESTS));
+    const tally = new TallyCollector(genesisFor());
+    tally.addCast(good);
+    const wider = CONTESTS.map((c, i) => (i === 1 ? { ...c, options: [...c.options, 'f'] } : c));
+    const other = decodeRecord(encodeCaptureRecord(randomCapture(rand), 7, 1, wider));
+    expect(() => tally.addCast(other)).toThrow(/gives contest council 6 targets, the election has 5 options/);
   });
 });
