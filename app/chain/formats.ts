@@ -8,8 +8,10 @@ import { z } from 'zod';
  *
  * Records field (one per high-capacity transaction, in floData or an OP_RETURN):
  *   "TPR" | version 0x01 | first 16 bytes of the checkpoint digest | chunk index u16 BE | chunk count u16 BE
- *   | a record pack (app/ledger/record-pack.ts: format byte, then records back to back, in leaf-hash order)
- * 24 bytes of header leave 1,016 of a 1,040-byte field for records: 26 typical 39-byte records.
+ *   | a record pack (app/ledger/record-pack.ts, RECORD.md: format byte, the shared record contexts once, then
+ *     each record's own bytes, in leaf-hash order)
+ * 24 bytes of header leave 1,016 of a 1,040-byte field for the pack: 44 worst-case four-contest municipal
+ * records, 20 of the 24-contest general ballot.
  *
  * Anchor (one OP_RETURN per checkpoint, 68 bytes, under every node's default 80-byte data-carrier limit):
  *   "TPA" | version 0x01 | batch root (32) | commitment (32)

@@ -123,10 +123,17 @@ export function encodeSignedTxParts(tx: SignedTxForQr): string[] {
   }
   const n = Math.ceil(bytes.length / QR_PART_MAX_BYTES);
   if (n > 99) throw new SignedQrError([{ kind: 'garbled', txid: tx.txid, message: `transaction ${tx.txid} is ${bytes.length} bytes, more than 99 parts` }]);
-  const size = Math.ceil(bytes.length / n);
+  // parts differ by one byte at most: the first (length mod n) parts take the extra bytes (ceil-sized parts left a short last one)
+  const base = Math.floor(bytes.length / n);
+  const extra = bytes.length % n;
   const head = `${QR_PREFIX}:${tx.network.toUpperCase()}:${role}:${tx.txid.toUpperCase()}`;
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(`${head}:${i + 1}/${n}:${bytes.subarray(i * size, (i + 1) * size).toString('hex').toUpperCase()}`);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const size = base + (i < extra ? 1 : 0);
+    out.push(`${head}:${i + 1}/${n}:${bytes.subarray(at, at + size).toString('hex').toUpperCase()}`);
+    at += size;
+  }
   return out;
 }
 

@@ -338,7 +338,7 @@ export class Ledger {
     if (problem !== undefined) return err({ kind: 'invalid', detail: problem });
     let recordBytes: Uint8Array;
     try {
-      recordBytes = encodeCaptureRecord(capture, this.genesis.station.number, this.batch);
+      recordBytes = encodeCaptureRecord(capture, this.genesis.station.number, this.batch, this.genesis.election.contests);
     } catch (e) {
       return err({ kind: 'invalid', detail: (e as Error).message });
     }

@@ -96,6 +96,8 @@ export class TallyCollector {
       const t = contests[sel.contest];
       const def = this.genesis.election.contests[sel.contest];
       if (t === undefined || def === undefined) throw new Error(`tally: contest index ${sel.contest} is not in the election`);
+      // a version-2 record's selections are a bitmap over the targets it names: they must be the election's options
+      if (sel.targets !== undefined && sel.targets !== def.options.length) throw new Error(`tally: ballot ${r.ballotId} gives contest ${def.id} ${sel.targets} targets, the election has ${def.options.length} options`);
       t.ballots += 1;
       if (sel.overvote) t.overvotedBallots += 1;
       else for (const o of sel.options) t.votes[o] = (t.votes[o] ?? 0) + 1;

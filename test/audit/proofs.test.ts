@@ -12,7 +12,7 @@ import type { BallotProofInput } from '../../app/chain/ots-ballot';
 import { BallotProofError, anchorPathFor, buildBallotOts, checkBallotOts, inclusionOps } from '../../app/chain/ots-ballot';
 import { MerkleTree, leafHash } from '../../app/ledger/merkle';
 import { encodeRecord, recordFromCapture } from '../../app/ledger/record';
-import { mulberry32, randomCapture } from '../ledger/fixtures';
+import { CONTESTS, mulberry32, randomCapture } from '../ledger/fixtures';
 
 const run = (ops: readonly OtsOp[], m: Uint8Array): Uint8Array => ops.reduce((acc, op) => applyOp(op, acc), m);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -40,7 +40,7 @@ interface Scenario {
 
 function scenario(leaves: number, blockTxs: number, seed: number, witness = true): Scenario {
   const rand = mulberry32(seed);
-  const record = encodeRecord(recordFromCapture(randomCapture(rand), 7, 1));
+  const record = encodeRecord(recordFromCapture(randomCapture(rand), 7, 1, CONTESTS));
   const hashes: Buffer[] = Array.from({ length: leaves }, () => crypto.randomBytes(32));
   const leafIndex = Math.floor(rand() * leaves);
   hashes[leafIndex] = leafHash(record);

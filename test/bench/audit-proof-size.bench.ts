@@ -12,7 +12,7 @@ import { anchorCommitment, encodeAnchor } from '../../app/chain/formats';
 import { buildBallotOts, checkBallotOts } from '../../app/chain/ots-ballot';
 import { MerkleTree, leafHash } from '../../app/ledger/merkle';
 import { encodeRecord, recordFromCapture } from '../../app/ledger/record';
-import { mulberry32, randomCapture } from '../ledger/fixtures';
+import { CONTESTS, mulberry32, randomCapture } from '../ledger/fixtures';
 
 const secondsSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
 
@@ -26,7 +26,7 @@ function anchorTx(data: Uint8Array): string {
 }
 
 function measure(leaves: number, blockTxs: number, rand: () => number): Record<string, number> {
-  const record = encodeRecord(recordFromCapture(randomCapture(rand), 7, 1));
+  const record = encodeRecord(recordFromCapture(randomCapture(rand), 7, 1, CONTESTS));
   const hashes: Buffer[] = new Array<Buffer>(leaves);
   let t = process.hrtime.bigint();
   for (let i = 0; i < leaves; i++) hashes[i] = crypto.createHash('sha256').update(Buffer.from([0, i & 0xff, i >> 8, i >> 16])).digest();

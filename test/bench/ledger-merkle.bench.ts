@@ -9,7 +9,7 @@ import { leafHashesFlat, orderFlat, permuteFlat, rootFlat } from '../../app/ledg
 import { MerkleTree, verifyInclusion } from '../../app/ledger/merkle';
 import { parallelBatchRoot } from '../../app/ledger/parallel-merkle';
 import { encodeRecord, recordFromCapture } from '../../app/ledger/record';
-import { mulberry32, randomCapture } from '../ledger/fixtures';
+import { CONTESTS, mulberry32, randomCapture } from '../ledger/fixtures';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const secondsSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
@@ -17,7 +17,7 @@ const secondsSince = (t: bigint): number => Number(process.hrtime.bigint() - t) 
 async function main(): Promise<void> {
   const rand = mulberry32(1);
   // realistic records, made once and reused with a varying serial-derived tail so each is distinct
-  const templates = Array.from({ length: 1000 }, () => encodeRecord(recordFromCapture(randomCapture(rand), 7, 1)));
+  const templates = Array.from({ length: 1000 }, () => encodeRecord(recordFromCapture(randomCapture(rand), 7, 1, CONTESTS)));
   const records: Uint8Array[] = new Array<Uint8Array>(N);
   for (let i = 0; i < N; i++) {
     const r = Buffer.from(templates[i % 1000] as Uint8Array);

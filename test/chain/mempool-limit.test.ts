@@ -29,7 +29,8 @@ test('a records chain over the mempool limit waits for blocks and completes, eac
   const { signer, wallet } = stationKeys(8);
   await fund(node, wallet.address(NETWORKS['litecoin-regtest'], 'p2wpkh'), 2);
   const station = new StationData(dir, signer);
-  station.addBatch(200);
+  // at least 7 records fields (about 49 fixture records fit one)
+  station.addBatch(400);
   station.close();
   const chains = regtestChains(node, node, { records: { confirmations: 1 }, anchor: { confirmations: 1 } });
   const first = await publishBatches({ dataDir: dir, chains, wallet });

@@ -35,7 +35,7 @@ async function inMempool(txid: string): Promise<boolean> {
 }
 
 test('transactions gone from chain and mempool (block invalidated, node restarted with -persistmempool=0) are sent again from the stored bytes and confirm', async () => {
-  station.addBatch(40);
+  station.addBatch(80); // two records fields: about 49 fixture records fit one
   const first = await publish();
   expect(first.errors).toEqual([]);
   const b1 = first.batches[0];
@@ -75,7 +75,7 @@ test('transactions gone from chain and mempool (block invalidated, node restarte
 });
 
 test('a records transaction whose input the new branch spent elsewhere is reported as double-spent, by batch and txid, on every pass, and nothing of its chain is sent', async () => {
-  station.addBatch(40);
+  station.addBatch(80); // two records fields: about 49 fixture records fit one
   const first = await publish();
   expect(first.errors).toEqual([]);
   const b2 = first.batches.find((b) => b.batch === 2);

@@ -83,7 +83,8 @@ let dirs: string[] = [];
 
 beforeAll(async () => {
   dirs = [tempDir(), tempDir()];
-  ltc = await signOffline(dirs[0] as string, LTC, 21, [80, 30]);
+  // batch sizes that need two records fields each (about 49 fixture records fit one), chunk 0 of both full
+  ltc = await signOffline(dirs[0] as string, LTC, 21, [100, 60]);
   [flo] = (await signOffline(dirs[1] as string, FLO, 22, [60])) as [SignedFile];
 });
 afterAll(() => {

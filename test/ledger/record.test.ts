@@ -6,7 +6,7 @@ import { EncodingError } from '../../app/ledger/bytes';
 import { packRecords, unpackRecords } from '../../app/ledger/record-pack';
 import { decodePending, encodePending, pendingRecord } from '../../app/ledger/entries';
 import { bytesToSerial, serialToBytes } from '../../app/ledger/serial';
-import { mulberry32, randomCapture } from './fixtures';
+import { CONTESTS, mulberry32, randomCapture } from './fixtures';
 
 // The test vector in RECORD.md: keep the two identical.
 const VECTOR_CAPTURE: BallotCapture = {
@@ -23,18 +23,43 @@ const VECTOR_CAPTURE: BallotCapture = {
     { contest: 2, options: [], overvote: false, undervote: true, marginal: false, writeIn: false },
   ],
 };
-const VECTOR_HEX = '0109816bc3e2e7175b2c2025dfbbc23d2569ba344ed0036f3e0701010303001001002400020002';
+const VECTOR_HEX = '0209816bc3e2e7175b69ba344ed0036f3e2c2025dfbbc23d250701010303000200040001049220';
+// The same ballot in version 1 (RECORD.md, "Version 1"): ledgers and bundles written before version 2 hold these.
+const VECTOR_V1_HEX = '0109816bc3e2e7175b2c2025dfbbc23d2569ba344ed0036f3e0701010303001001002400020002';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('ballot record encoding', () => {
   it('matches the documented test vector, both ways', () => {
-    const bytes = encodeRecord(recordFromCapture(VECTOR_CAPTURE, 7, 1));
+    const bytes = encodeRecord(recordFromCapture(VECTOR_CAPTURE, 7, 1, CONTESTS));
     expect(hex(bytes)).toBe(VECTOR_HEX);
     expect(bytes.length).toBe(39);
     const back = decodeRecord(Buffer.from(VECTOR_HEX, 'hex'));
     expect(back.ballotId).toBe('K0BBRFHEE5TV');
-    expect(back.contests[1]).toEqual({ contest: 1, options: [0, 3], overvote: false, undervote: false, marginal: true, writeIn: false });
+    expect(back.version).toBe(2);
+    expect(back.contests[1]).toEqual({ contest: 1, options: [0, 3], overvote: false, undervote: false, marginal: true, writeIn: false, targets: 5 });
+    expect(back.contests[2]).toEqual({ contest: 2, options: [], overvote: false, undervote: true, marginal: false, writeIn: false, targets: 2 });
+  });
+
+  it('still reads the version-1 vector, means the same ballot by it, and re-encodes it to the same bytes', () => {
+    const v1 = decodeRecord(Buffer.from(VECTOR_V1_HEX, 'hex'));
+    const v2 = decodeRecord(Buffer.from(VECTOR_HEX, 'hex'));
+    expect(v1.version).toBe(1);
+    expect(hex(encodeRecord(v1))).toBe(VECTOR_V1_HEX);
+    const meaning = (r: BallotRecord) => ({ ...r, version: 0, contests: r.contests.map(({ targets: _t, ...c }) => c) });
+    expect(meaning(v1)).toEqual(meaning(v2));
+    expect(scanRecord(Buffer.from(VECTOR_V1_HEX, 'hex'))).toMatchObject({ mode: 'official', station: 7, batch: 1 });
+  });
+
+  it('refuses to encode a version-2 record without target counts, or with an option past them', () => {
+    const r = recordFromCapture(VECTOR_CAPTURE, 7, 1, CONTESTS);
+    const noTargets: BallotRecord = { ...r, contests: r.contests.map(({ targets: _t, ...c }) => c) };
+    expect(() => encodeRecord(noTargets)).toThrow("needs the contest's target count");
+    const past: BallotRecord = { ...r, contests: r.contests.map((c) => (c.contest === 1 ? { ...c, options: [0, 5] } : c)) };
+    expect(() => encodeRecord(past)).toThrow('option index 5 is not in contest 1 (it has 5)');
+    const unknown = { ...VECTOR_CAPTURE, contests: [{ contest: 3, options: [], overvote: false, undervote: true, marginal: false, writeIn: false }] };
+    expect(() => recordFromCapture(unknown, 7, 1, CONTESTS)).toThrow('contest index 3 is not in the election (it has 3)');
+    expect(() => encodeCaptureRecord(unknown, 7, 1, CONTESTS)).toThrow('contest index 3 is not in the election (it has 3)');
   });
 
   it('gives the same bytes for the same ballot however the capture lists it', () => {
@@ -43,11 +68,12 @@ describe('ballot record encoding', () => {
       ballotId: 'k0bbrfhee5tv',
       contests: [...VECTOR_CAPTURE.contests].reverse().map((c) => ({ ...c, options: [...c.options].reverse() })),
     };
-    expect(hex(encodeRecord(recordFromCapture(shuffled, 7, 1)))).toBe(VECTOR_HEX);
+    expect(hex(encodeRecord(recordFromCapture(shuffled, 7, 1, CONTESTS)))).toBe(VECTOR_HEX);
   });
 
-  it('round-trips any record (property)', () => {
+  it.each([1, 2] as const)('round-trips any version-%s record (property)', (version) => {
     const contest = fc.record({
+      extraTargets: fc.nat(20),
       options: fc.uniqueArray(fc.integer({ min: 0, max: 300 }), { maxLength: 40 }).map((xs) => xs.sort((a, b) => a - b)),
       overvote: fc.boolean(),
       undervote: fc.boolean(),
@@ -71,7 +97,7 @@ describe('ballot record encoding', () => {
         const idBytes = new Uint8Array(8);
         new DataView(idBytes.buffer).setBigUint64(0, r.serial);
         const rec: BallotRecord = {
-          version: 1,
+          version,
           mode: r.mode,
           castAsIs: r.castAsIs,
           ballotId: bytesToSerial(idBytes),
@@ -81,7 +107,10 @@ describe('ballot record encoding', () => {
           batch: r.batch,
           readerVersion: r.readerVersion,
           calibrationVersion: r.calibrationVersion,
-          contests: r.contests.sort((a, b) => a[0] - b[0]).map(([c, s]) => ({ contest: c, ...s })),
+          contests: r.contests
+            .sort((a, b) => a[0] - b[0])
+            .map(([c, { extraTargets, ...s }]) => ({ contest: c, ...s, ...(version === 2 ? { targets: (s.options[s.options.length - 1] ?? -1) + 1 + extraTargets } : {}) }))
+            .map((c) => (version === 2 && c.targets === 0 ? { ...c, targets: 1 } : c)),
         };
         const bytes = encodeRecord(rec);
         const back = decodeRecord(bytes);
@@ -93,18 +122,23 @@ describe('ballot record encoding', () => {
   });
 
   it.each([
-    ['an unknown version', '02', 'unknown ballot record version 2'],
-    ['unknown flag bits', `0130${'00'.repeat(7)}`, 'unknown record flag bits'],
+    ['an unknown version', '03', 'unknown ballot record version 3 (this software reads versions 1 and 2)'],
+    ['unknown flag bits', `0230${'00'.repeat(7)}`, 'unknown record flag bits'],
     ['a non-minimal varint', `${VECTOR_HEX.slice(0, 50)}8700${VECTOR_HEX.slice(52)}`, 'not minimally encoded'],
     ['trailing bytes', `${VECTOR_HEX}00`, 'unexpected trailing bytes'],
-    ['a truncated record', VECTOR_HEX.slice(0, 40), 'truncated: image digest'],
+    ['a truncated record', VECTOR_HEX.slice(0, 40), 'truncated: voting ID digest'],
+    ['selection bits cut short', VECTOR_HEX.slice(0, -2), 'truncated: selection bits'],
+    ['a padding bit set', `${VECTOR_HEX.slice(0, -2)}21`, 'padding after the last target is not zero'],
+    ['a version-1 record with a non-minimal varint', `${VECTOR_V1_HEX.slice(0, 50)}8700${VECTOR_V1_HEX.slice(52)}`, 'not minimally encoded'],
+    ['a truncated version-1 record', VECTOR_V1_HEX.slice(0, 40), 'truncated: image digest'],
   ])('refuses %s', (_what, h, message) => {
     expect(() => decodeRecord(Buffer.from(h, 'hex'))).toThrow(message);
   });
 
   it.each([
-    ['an unknown version', '02'],
-    ['unknown flag bits', `0130${'00'.repeat(7)}`],
+    ['an unknown version', '03'],
+    ['unknown flag bits', `0230${'00'.repeat(7)}`],
+    ['a padding bit set', `${VECTOR_HEX.slice(0, -2)}21`],
     ['a non-minimal varint', `${VECTOR_HEX.slice(0, 50)}8700${VECTOR_HEX.slice(52)}`],
     ['trailing bytes', `${VECTOR_HEX}00`],
     ['a truncated record', VECTOR_HEX.slice(0, 40)],
@@ -114,7 +148,8 @@ describe('ballot record encoding', () => {
 
   it('the fast scan accepts exactly the bytes the full decode accepts, and agrees on mode, station and batch (property)', () => {
     const rand = mulberry32(11);
-    const valid = Array.from({ length: 50 }, () => encodeRecord(recordFromCapture(randomCapture(rand), 7, 3)));
+    const v2 = Array.from({ length: 50 }, () => recordFromCapture(randomCapture(rand), 7, 3, CONTESTS));
+    const valid = [...v2.map(encodeRecord), ...v2.map((r) => encodeRecord({ ...r, version: 1 }))];
     fc.assert(
       fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.array(fc.tuple(fc.nat(200), fc.nat(255)), { maxLength: 3 }), fc.integer({ min: -3, max: 3 }), (which, edits, cut) => {
         const bytes = Buffer.from(valid[which] as Uint8Array);
@@ -137,7 +172,7 @@ describe('ballot record encoding', () => {
   });
 
   it('carries mode and cast-as-is in the serial field without touching the serial', () => {
-    const r = decodeRecord(encodeRecord({ ...recordFromCapture(VECTOR_CAPTURE, 7, 1), mode: 'test', castAsIs: true }));
+    const r = decodeRecord(encodeRecord({ ...recordFromCapture(VECTOR_CAPTURE, 7, 1, CONTESTS), mode: 'test', castAsIs: true }));
     expect([r.mode, r.castAsIs, r.ballotId]).toEqual(['test', true, 'K0BBRFHEE5TV']);
   });
 
@@ -152,7 +187,7 @@ describe('ballot record encoding', () => {
 
   it('fits at least 25 typical small-ballot records in one 1,040-byte data field', () => {
     const rand = mulberry32(9);
-    const records = Array.from({ length: 500 }, () => encodeRecord(recordFromCapture(randomCapture(rand), 7, 3)));
+    const records = Array.from({ length: 500 }, () => encodeRecord(recordFromCapture(randomCapture(rand), 7, 3, CONTESTS)));
     const fields = packRecords(records);
     for (const f of fields) expect(f.length).toBeLessThanOrEqual(1040);
     const perField = records.length / fields.length;
@@ -175,7 +210,7 @@ describe('the ledger hot path: captures checked and encoded without zod or an in
       const c = i % 2 === 0 ? base : shuffled(base, rand);
       const station = Math.floor(rand() * 70000);
       const batch = 1 + Math.floor(rand() * 300);
-      expect(hex(encodeCaptureRecord(c, station, batch))).toBe(hex(encodeRecord(recordFromCapture(c, station, batch))));
+      expect(hex(encodeCaptureRecord(c, station, batch, CONTESTS))).toBe(hex(encodeRecord(recordFromCapture(c, station, batch, CONTESTS))));
     }
     const c = randomCapture(rand);
     const repeatedContest: BallotCapture = { ...c, contests: [...c.contests, c.contests[0] as BallotCapture['contests'][number]] };
@@ -183,12 +218,12 @@ describe('the ledger hot path: captures checked and encoded without zod or an in
     for (const bad of [repeatedContest, repeatedOption]) {
       let expected = '';
       try {
-        recordFromCapture(bad, 7, 1);
+        recordFromCapture(bad, 7, 1, CONTESTS);
       } catch (e) {
         expected = (e as Error).message;
       }
       expect(expected).not.toBe('');
-      expect(() => encodeCaptureRecord(bad, 7, 1)).toThrow(expected);
+      expect(() => encodeCaptureRecord(bad, 7, 1, CONTESTS)).toThrow(expected);
     }
   });
 
@@ -264,7 +299,7 @@ describe('pendingRecord: the record of a pending payload, for verify', () => {
     const votingIds = ['O:abababab:style-1:precinct-12', 'O:ab:stïle-1:précinct-12', 'O:ab:投票:1', 'x'];
     const payloads = Array.from({ length: 40 }, (_, i) => {
       const c = randomCapture(rand);
-      const record = encodeRecord(recordFromCapture(c, 7, 1));
+      const record = encodeRecord(recordFromCapture(c, 7, 1, CONTESTS));
       return encodePending({ record, imageSha256: c.imageSha256, votingId: votingIds[i % votingIds.length] as string });
     });
     const edit = fc.record({

@@ -42,7 +42,8 @@ beforeAll(async () => {
   const station = new StationData(dir, signer, 'official', 31);
   let closed;
   try {
-    closed = station.addBatch(70);
+    // three records fields: about 49 fixture records fit one
+    closed = station.addBatch(110);
   } finally {
     station.close();
   }
