@@ -1,6 +1,7 @@
 import { leafHash, verifyConsistency, verifyInclusion } from '../../ledger/merkle';
 import { splitBundle } from '../log/tile-store';
 import { parseCheckpoint, type Checkpoint } from '../tlog/checkpoint';
+import { formatTlogProof } from '../tlog/proof';
 import { openNote, type NoteSignature, type Verifier } from '../tlog/note';
 import { proveRecord, proveTree, recordProofIndexes, treeProofIndexes, TlogError, type Hash } from '../tlog/stored-hashes';
 import { c2spTilePath, TILE_HEIGHT, TILE_WIDTH, type Tile } from '../tlog/tile';
@@ -85,6 +86,13 @@ export class LogClient {
     const proof = proveRecord(tree.size, index, read);
     verifyInclusion(index, tree.size, leafHash(entry), proof, tree.root);
     return proof;
+  }
+
+  /** A C2SP tlog-proof file for entry `index` against the log's current witnessed checkpoint. */
+  async tlogProof(index: number, entry: Uint8Array, extra?: Uint8Array): Promise<string> {
+    const cp = await this.checkpoint();
+    const proof = await this.inclusionProof(cp.checkpoint, index, entry);
+    return formatTlogProof(extra === undefined ? { index, proof, note: cp.note } : { extra, index, proof, note: cp.note });
   }
 
   /** The consistency proof from an older tree, built from authenticated tiles of the newer and verified. */
