@@ -376,8 +376,8 @@ export function startKiosk(api, doc) {
     const r = await api.login({ role, pin });
     ui.pin.value = '';
     if (!r.ok) {
-      const lockedUntil = local.status?.lockedOutUntil;
-      ui.loginError.textContent = tr('error.refused', { message: r.error.message }) + (lockedUntil ? ` ${tr('login.lockedOut', { time: lockedUntil })}` : '');
+      // a lock-out's refusal says how long the role's sign-in stays locked
+      ui.loginError.textContent = tr('error.refused', { message: r.error.message });
       ui.pin.focus();
       return;
     }

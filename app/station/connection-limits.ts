@@ -1,0 +1,99 @@
+/**
+ * Bounds on what local programs can hold open on the headless server. Every socket is a file descriptor of
+ * the station's one process, the same pool the scanner link, the ledger's SQLite files and the sheet
+ * journal draw from: a program opening sockets or event streams without end would otherwise starve the
+ * station of descriptors (requests dropped, ballots not journaled, the scanner link lost). So the server
+ * holds at most `maxSockets` sockets and `maxStreams` public event streams, and a newcomer over the limit
+ * pushes out the oldest one that is not the signed-in or voter screen's: the screens' own connections, once
+ * they have shown their cookie, are never pushed out by strangers.
+ */
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface ConnectionLimits {
+  /** open sockets in all (default 256) */
+  readonly maxSockets: number;
+  /** event streams of readers that are neither the signed-in browser nor the voter screen (default 32) */
+  readonly maxStreams: number;
+  /** event streams of the signed-in browser and the voter screen together (default 8: a few tabs, reloads) */
+  readonly maxScreenStreams: number;
+  /** bytes an event stream may have waiting for a reader that does not read before it is cut (default 256 KiB) */
+  readonly maxStreamBacklog: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxSockets: 256, maxStreams: 32, maxScreenStreams: 8, maxStreamBacklog: 256 * 1024 };
+
+/** The server's sockets, oldest first; those that showed a screen's cookie are kept. */
+export class SocketPool {
+  private readonly sockets = new Map<Socket, { screen: boolean }>();
+
+  constructor(
+    server: http.Server,
+    private readonly max: number,
+  ) {
+    server.on('connection', (s: Socket) => this.admit(s));
+  }
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  private admit(socket: Socket): void {
+    this.sockets.set(socket, { screen: false });
+    socket.once('close', () => this.sockets.delete(socket));
+    if (this.sockets.size <= this.max) return;
+    for (const [s, info] of this.sockets) {
+      if (!info.screen && s !== socket) {
+        this.drop(s);
+        return;
+      }
+    }
+    this.drop(socket);
+  }
+
+  private drop(socket: Socket): void {
+    this.sockets.delete(socket);
+    socket.destroy();
+  }
+
+  /** The socket carried a request with the signed-in browser's or the voter screen's cookie. */
+  markScreen(socket: Socket): void {
+    const info = this.sockets.get(socket);
+    if (info !== undefined) info.screen = true;
+  }
+}
+
+/** A set of open streams with a limit: adding one over it ends the oldest. */
+export class StreamSet<T> {
+  private readonly items = new Set<T>();
+  constructor(
+    private readonly max: number,
+    private readonly end: (item: T) => void,
+  ) {}
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  add(item: T): void {
+    this.items.add(item);
+    while (this.items.size > this.max) {
+      const oldest = this.items.values().next();
+      if (oldest.done === true) return;
+      this.items.delete(oldest.value);
+      this.end(oldest.value);
+    }
+  }
+
+  delete(item: T): void {
+    this.items.delete(item);
+  }
+
+  values(): IterableIterator<T> {
+    return this.items.values();
+  }
+
+  clear(): void {
+    this.items.clear();
+  }
+}
