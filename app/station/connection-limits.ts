@@ -19,9 +19,14 @@ export interface ConnectionLimits {
   readonly maxScreenStreams: number;
   /** bytes an event stream may have waiting for a reader that does not read before it is cut (default 256 KiB) */
   readonly maxStreamBacklog: number;
+  /**
+   * a socket that sends no request for this long is closed (default 10 s; node's own header and keep-alive
+   * time-outs start only once a request begins or ends)
+   */
+  readonly idleSocketMs: number;
 }
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxSockets: 256, maxStreams: 32, maxScreenStreams: 8, maxStreamBacklog: 256 * 1024 };
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxSockets: 256, maxStreams: 32, maxScreenStreams: 8, maxStreamBacklog: 256 * 1024, idleSocketMs: 10_000 };
 
 /** The server's sockets, oldest first; those that showed a screen's cookie are kept. */
 export class SocketPool {
@@ -30,8 +35,11 @@ export class SocketPool {
   constructor(
     server: http.Server,
     private readonly max: number,
+    private readonly idleMs: number,
   ) {
     server.on('connection', (s: Socket) => this.admit(s));
+    // a request in progress may take long (a tape, publishing): only a socket between requests is idle
+    server.on('request', (req: http.IncomingMessage) => req.socket.setTimeout(0));
   }
 
   get size(): number {
@@ -41,6 +49,8 @@ export class SocketPool {
   private admit(socket: Socket): void {
     this.sockets.set(socket, { screen: false });
     socket.once('close', () => this.sockets.delete(socket));
+    // the http server's own time-out handler destroys the socket when this fires
+    socket.setTimeout(this.idleMs);
     if (this.sockets.size <= this.max) return;
     for (const [s, info] of this.sockets) {
       if (!info.screen && s !== socket) {

@@ -190,7 +190,7 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
-  const sockets = new SocketPool(server, limits.maxSockets);
+  const sockets = new SocketPool(server, limits.maxSockets, limits.idleSocketMs);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const origins = [`http://${LOOPBACK_HOST}:${port}`, `http://localhost:${port}`];
