@@ -28,9 +28,16 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxSockets: 256, maxStreams: 32, maxScreenStreams: 8, maxStreamBacklog: 256 * 1024, idleSocketMs: 10_000 };
 
-/** The server's sockets, oldest first; those that showed a screen's cookie are kept. */
+type SocketUse = 'idle' | 'request' | 'stream';
+
+/**
+ * The server's sockets, oldest first. Over the limit, the one pushed out is the oldest idle socket, else
+ * the oldest event stream, else the oldest request in progress, and never one that showed a screen's
+ * cookie: a stranger's flood of sockets or streams pushes out its own older ones, not a sign-in waiting for
+ * its answer or a connection that opened just now.
+ */
 export class SocketPool {
-  private readonly sockets = new Map<Socket, { screen: boolean }>();
+  private readonly sockets = new Map<Socket, { screen: boolean; use: SocketUse }>();
 
   constructor(
     server: http.Server,
@@ -38,8 +45,14 @@ export class SocketPool {
     private readonly idleMs: number,
   ) {
     server.on('connection', (s: Socket) => this.admit(s));
-    // a request in progress may take long (a tape, publishing): only a socket between requests is idle
-    server.on('request', (req: http.IncomingMessage) => req.socket.setTimeout(0));
+    // before the request handler, which may turn the request into a stream
+    server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const socket = req.socket;
+      // a request in progress may take long (a tape, publishing): only a socket between requests is idle
+      socket.setTimeout(0);
+      this.use(socket, 'request');
+      res.once('close', () => this.use(socket, 'idle'));
+    });
   }
 
   get size(): number {
@@ -47,15 +60,17 @@ export class SocketPool {
   }
 
   private admit(socket: Socket): void {
-    this.sockets.set(socket, { screen: false });
+    this.sockets.set(socket, { screen: false, use: 'idle' });
     socket.once('close', () => this.sockets.delete(socket));
     // the http server's own time-out handler destroys the socket when this fires
     socket.setTimeout(this.idleMs);
     if (this.sockets.size <= this.max) return;
-    for (const [s, info] of this.sockets) {
-      if (!info.screen && s !== socket) {
-        this.drop(s);
-        return;
+    for (const use of ['idle', 'stream', 'request'] as const) {
+      for (const [s, info] of this.sockets) {
+        if (!info.screen && info.use === use && s !== socket) {
+          this.drop(s);
+          return;
+        }
       }
     }
     this.drop(socket);
@@ -64,6 +79,16 @@ export class SocketPool {
   private drop(socket: Socket): void {
     this.sockets.delete(socket);
     socket.destroy();
+  }
+
+  private use(socket: Socket, use: SocketUse): void {
+    const info = this.sockets.get(socket);
+    if (info !== undefined) info.use = use;
+  }
+
+  /** The socket carries an event stream (open until the reader or the server ends it). */
+  markStream(socket: Socket): void {
+    this.use(socket, 'stream');
   }
 
   /** The socket carried a request with the signed-in browser's or the voter screen's cookie. */

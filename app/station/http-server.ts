@@ -290,8 +290,7 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
 
   function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    // streams never end by themselves: the socket's idle time-out is for other requests
-    req.socket.setTimeout(0);
+    sockets.markStream(req.socket);
     const write = (text: string) => {
       // a reader that does not read is cut before its backlog grows without bound
       if (res.writableLength > limits.maxStreamBacklog) res.destroy();
