@@ -50,6 +50,17 @@ async function signIn(page: Page, pin: string): Promise<void> {
   await page.getByRole('heading', { level: 2, name: 'Poll worker' }).waitFor();
 }
 
+/** Tries a PIN for the captain and returns what the sign-in form says. */
+async function tryCaptain(page: Page, pin: string): Promise<string> {
+  await page.locator('input[name=role][value=captain]').check();
+  await page.locator('#pin').fill(pin);
+  await page.keyboard.press('Enter');
+  await page.locator('#login-error').filter({ hasText: /\S/ }).waitFor();
+  const text = (await page.locator('#login-error').textContent()) ?? '';
+  await page.evaluate(`document.getElementById('login-error').textContent = ''`);
+  return text;
+}
+
 /** What the top bar and the command area show: who is signed in, and which staff buttons are there. */
 async function staffControls(page: Page): Promise<{ roleLine: string | null; logout: boolean; commands: string[] }> {
   const commands: string[] = [];
@@ -83,6 +94,23 @@ describe('staff sign-ins in the browser', () => {
     // and the signed-in browser is still signed in
     expect(rig.station.status().role).toBe('poll-worker');
     expect(await staffControls(staff)).toMatchObject({ roleLine: 'Signed in: Poll worker', logout: true });
+  });
+
+  test("wrong PINs lock only that role's sign-in: the form says for how long, and the staff screen shows until when", async () => {
+    await start(600);
+    const page = await openBrowser();
+    await page.locator('#staff-button').click();
+    await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
+    for (let i = 1; i < 5; i++) expect(await tryCaptain(page, '9999')).toContain(`${i} of 5`);
+    expect(await tryCaptain(page, '9999')).toMatch(/the captain sign-in is locked for 1 min \(until .*\); each further wrong PIN doubles the wait/);
+    expect(await tryCaptain(page, PINS.captain)).toMatch(/locked after 5 wrong PINs: try again in (1 min|\d+ s) \(at /);
+    // the poll worker still signs in, and sees the captain's lock-out
+    await page.locator('#login-cancel').click();
+    await signIn(page, PINS['poll-worker']);
+    const until = rig.station.status().lockedOut.captain;
+    if (until === undefined) throw new Error('the captain is not locked out');
+    const shown = new Date(until).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' });
+    await page.locator('#staff-lockouts').filter({ hasText: `Precinct captain: sign-in locked after wrong PINs until ${shown}.` }).waitFor();
   });
 
   test('a sign-in nobody uses ends by itself after the idle time: the screen goes back to the voter', async () => {
