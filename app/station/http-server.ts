@@ -312,7 +312,10 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     };
     // The page may have missed events while it loaded: start every stream with the whole picture.
     res.write('retry: 1000\n\n');
-    send({ type: 'status', status: api.status() });
+    const first: StationEvent = { type: 'status', status: api.status() };
+    // a sheet may have been waiting for the voter since before this server started
+    tokens.observe(first);
+    send(first);
     const unsubscribe = api.subscribe(send);
     const keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
     keepAlive.unref();
