@@ -114,10 +114,9 @@ describe('staff sign-ins in the browser', () => {
   });
 
   test('a sign-in nobody uses ends by itself after the idle time: the screen goes back to the voter', async () => {
-    await start(3);
+    await start(10);
     const page = await openBrowser();
     await signIn(page, PINS['poll-worker']);
-    expect(await page.locator('#screen-staff').isVisible()).toBe(true);
     // no timing is asserted: the station ends the sign-in, and the page follows its status
     await page.getByRole('heading', { level: 2, name: 'This scanner is not open for voting.' }).waitFor({ timeout: 60_000 });
     expect(await staffControls(page)).toEqual({ roleLine: null, logout: false, commands: [] });

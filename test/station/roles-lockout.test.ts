@@ -146,7 +146,7 @@ describe('roles and PINs', () => {
 
 describe('idle sign-out', () => {
   it('a staff sign-in nobody uses ends by itself, as an audit event; commands keep it going', async () => {
-    rig = await startRig({ deck: deckDir, staffIdleSignOutSeconds: 2 });
+    rig = await startRig({ deck: deckDir, staffIdleSignOutSeconds: 5 });
     const s = rig.station;
     expect((await s.login({ role: 'poll-worker', pin: PINS['poll-worker'] })).ok).toBe(true);
     // a command a second apart, for longer than the idle time: each one starts it over
