@@ -7,6 +7,7 @@
  * pushes out the oldest one that is not the signed-in or voter screen's: the screens' own connections, once
  * they have shown their cookie, are never pushed out by strangers.
  */
+import fs from 'node:fs';
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -27,6 +28,28 @@ export interface ConnectionLimits {
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxSockets: 256, maxStreams: 32, maxScreenStreams: 8, maxStreamBacklog: 256 * 1024, idleSocketMs: 10_000 };
+
+/** Descriptors kept for the station's own work (scanner link, ledgers, journal, tapes, reader threads). */
+export const RESERVED_FDS = 128;
+
+/**
+ * The socket limit for a process that may open `fdLimit` descriptors (`ulimit -n`): 256, or less where the
+ * limit would leave the station fewer than RESERVED_FDS of its own.
+ */
+export function socketLimitFor(fdLimit: number | null): number {
+  if (fdLimit === null) return DEFAULT_CONNECTION_LIMITS.maxSockets;
+  return Math.max(16, Math.min(DEFAULT_CONNECTION_LIMITS.maxSockets, fdLimit - RESERVED_FDS));
+}
+
+/** This process's soft limit on open descriptors (Linux), or null where it cannot be read. */
+export function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m?.[1] === undefined ? null : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
 
 type SocketUse = 'idle' | 'request' | 'stream';
 

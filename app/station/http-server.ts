@@ -23,7 +23,7 @@ import { z } from 'zod';
 import type { StationApi, StationEvent } from './api';
 import { CommandInput, LoginInput, LookupInput } from './api';
 import type { ConnectionLimits } from './connection-limits';
-import { DEFAULT_CONNECTION_LIMITS, SocketPool, StreamSet } from './connection-limits';
+import { DEFAULT_CONNECTION_LIMITS, SocketPool, StreamSet, openFileLimit, socketLimitFor } from './connection-limits';
 import { publicEvent, publicSheet, publicStatus, type SheetAlias } from './public-screen';
 import { TOKEN_PATTERN, VoterTokens } from './voter-token';
 
@@ -166,7 +166,7 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const keepAliveMs = (opts.keepAliveSeconds ?? 15) * 1000;
 
-  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, maxSockets: socketLimitFor(openFileLimit()), ...opts.limits };
   const cut = (res: http.ServerResponse) => res.destroy();
   /** event streams of readers that are neither the signed-in browser nor the voter screen */
   const streams = new StreamSet<http.ServerResponse>(limits.maxStreams, cut);

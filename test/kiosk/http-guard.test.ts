@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { StationStatus } from '../../app/station/api';
+import { RESERVED_FDS, openFileLimit, socketLimitFor } from '../../app/station/connection-limits';
 import { serveStation, type StationServer } from '../../app/station/http-server';
 import { openStream, postJson, request, screenCookie, sessionCookie, type Reply } from './support/http-client';
 import { StationDouble } from './station-double';
@@ -204,4 +205,13 @@ describe('sockets and event streams are bounded', () => {
     await Promise.all(idle.map((e) => new Promise<void>((resolve) => (e.closed ? resolve() : e.socket.once('close', () => resolve())))));
     kept.destroy();
   }, 60_000);
+
+  test('the socket limit leaves the station descriptors of its own under a low ulimit -n', () => {
+    expect(socketLimitFor(null)).toBe(256);
+    expect(socketLimitFor(1024)).toBe(256);
+    expect(socketLimitFor(300)).toBe(300 - RESERVED_FDS);
+    expect(socketLimitFor(100)).toBe(16);
+    const mine = openFileLimit();
+    expect(mine).toBeGreaterThan(0);
+  });
 });
