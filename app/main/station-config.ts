@@ -83,6 +83,8 @@ export const stationConfigSchema = z.strictObject({
   readerWorkers: z.number().int().min(0).max(8).optional(),
   /** sheets in a row returned for scanner streaks before the alarm stops the feeder (default 1) */
   streakAlarmAfter: z.number().int().min(1).max(100).optional(),
+  /** a staff sign-in unused for this many seconds ends by itself (default 120; 15 s to 1 hour) */
+  staffIdleSignOutSeconds: z.number().int().min(15).max(3600).optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });

@@ -47,6 +47,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       stationPassphrase: passphrase,
       pins: pins.value,
       ...(c.streakAlarmAfter !== undefined ? { streakAlarmAfter: c.streakAlarmAfter } : {}),
+      ...(c.staffIdleSignOutSeconds !== undefined ? { staffIdleSignOutSeconds: c.staffIdleSignOutSeconds } : {}),
       readerWorkers: c.readerWorkers ?? DEFAULT_READER_WORKERS,
       log,
     });

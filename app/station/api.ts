@@ -50,7 +50,8 @@ export interface StationStatus {
   readonly sheet: SheetFeedback | null;
   /** set when a restart found ballots whose fate the scanner must tell: the poll worker's instruction */
   readonly attention: string | null;
-  readonly lockedOutUntil: string | null;
+  /** roles whose sign-in is locked after wrong PINs, with the ISO time each lock ends (staff screens only) */
+  readonly lockedOut: Readonly<Partial<Record<Role, string>>>;
 }
 
 export const LoginInput = z.strictObject({ role: z.enum(ROLES), pin: z.string().regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits') });

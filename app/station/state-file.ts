@@ -3,18 +3,29 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileDurably } from '../ledger/durable-fs';
 import { POLLS_STATES } from './api';
+import { NO_LOCKOUTS } from './pins';
 
 /**
  * What the station keeps besides its ledgers: the polls state (so a restart resumes where it was), the PIN
  * lock-out, and counters the ledger does not hold (sheets returned or rejected before any record was made).
  * Written whole to a temporary file and renamed, so a crash leaves the old state or the new, never half.
  */
+const LockoutSchema = z.strictObject({ failures: z.number().int().min(0), until: z.string().nullable() });
+/**
+ * The PIN lock-out of each role. A state file from before lock-outs were per role holds one shared
+ * lock-out: it applies to every role, so an upgrade never lifts a lock-out in force.
+ */
+const RoleLockoutsSchema = z.union([
+  z.strictObject({ 'poll-worker': LockoutSchema, captain: LockoutSchema, auditor: LockoutSchema }),
+  LockoutSchema.transform((l) => ({ 'poll-worker': l, captain: l, auditor: l })),
+]);
+
 export const StationStateSchema = z.strictObject({
   format: z.literal('tallyproof-station-state/1'),
   /** the election hash (canonical definition) this state belongs to */
   election: z.string().regex(/^[0-9a-f]{64}$/),
   polls: z.enum(POLLS_STATES),
-  lockout: z.strictObject({ failures: z.number().int().min(0), until: z.string().nullable() }),
+  lockout: RoleLockoutsSchema,
   counts: z.strictObject({ returned: z.number().int().min(0), rejected: z.number().int().min(0) }),
   /** sheets counted in test ledgers since cleared: part of the lifetime count */
   testCountedCleared: z.number().int().min(0),
@@ -28,7 +39,7 @@ export function stationDir(dataDir: string): string {
 }
 
 export function initialState(election: string): StationState {
-  return { format: 'tallyproof-station-state/1', election, polls: 'configured', lockout: { failures: 0, until: null }, counts: { returned: 0, rejected: 0 }, testCountedCleared: 0, closedBatch: null };
+  return { format: 'tallyproof-station-state/1', election, polls: 'configured', lockout: NO_LOCKOUTS, counts: { returned: 0, rejected: 0 }, testCountedCleared: 0, closedBatch: null };
 }
 
 export function readState(file: string): StationState | undefined {

@@ -46,11 +46,11 @@ import type {
   StationStatus,
   VoterDecisionArgs,
 } from './api';
-import { CommandInput, LoginInput, LookupInput, VoterDecisionInput } from './api';
+import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
 import { captureOf } from './capture';
 import type { ElectionPackage } from './election-package';
 import { PACKAGE_FILES, contestMap, installPackage, loadPackage, packageDir } from './election-package';
-import { NO_LOCKOUT, PinBook, afterFailure, lockedUntil } from './pins';
+import { MAX_FAILURES, NO_LOCKOUT, PinBook, afterFailure, describeWait, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, eventFor, modeOf, takesBallots } from './polls';
 import type { PolicyDecision } from './policy';
@@ -73,6 +73,9 @@ import { describeThresholds } from '../../calibration/profile';
  * (10,000 ballots on a shared 2-core machine: 1,145 ballots/min, against 1,080 reading in the station's thread).
  */
 export const DEFAULT_READER_WORKERS = 1;
+
+/** A staff sign-in nobody uses for this long ends by itself (station.json `staffIdleSignOutSeconds`). */
+export const DEFAULT_STAFF_IDLE_SIGN_OUT_SECONDS = 120;
 
 export interface StationOptions {
   /** everything the station keeps lives under here (see app/ledger/layout.ts dataLayout) */
@@ -114,6 +117,11 @@ export interface StationOptions {
   streakAlarmAfter?: number;
   /** how long a restart waits for the scanner to report a pending sheet's fate (default 10 s) */
   reconcileWaitMs?: number;
+  /**
+   * a staff sign-in with no sign-in, command or ballot lookup for this long ends by itself (default 120 s):
+   * a poll worker who walks away leaves no signed-in screen behind
+   */
+  staffIdleSignOutSeconds?: number;
   log?: (message: string) => void;
 }
 
@@ -203,6 +211,8 @@ class StationService implements Station {
   private readonly stuckSheets = new Set<string>();
   /** sheet-done reports seen while reconciling after a restart */
   private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
+  /** ends an idle staff sign-in */
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: StationOptions,
@@ -751,7 +761,11 @@ class StationService implements Station {
   status(): StationStatus {
     const def = this.pkg.election.definition;
     const now = this.now();
-    const until = lockedUntil(this.state.lockout, now);
+    const lockedOut: Partial<Record<Role, string>> = {};
+    for (const role of ROLES) {
+      const until = lockedUntil(this.state.lockout[role], now);
+      if (until !== null) lockedOut[role] = until.toISOString();
+    }
     return {
       polls: this.state.polls,
       mode: this.mode,
@@ -768,51 +782,77 @@ class StationService implements Station {
       scanner: { connected: this.scannerConnected, state: this.scannerState, alarms: [...this.alarms] },
       sheet: this.feedback,
       attention: this.attention,
-      lockedOutUntil: until === null ? null : until.toISOString(),
+      lockedOut,
     };
   }
 
   async login(args: LoginArgs): Promise<ApiResult<{ role: Role }>> {
     const a = parseArgs(LoginInput, args);
     if (!a.ok) return a;
+    const role = a.value.role;
     return this.enqueue(async () => {
       const now = this.now();
-      const until = lockedUntil(this.state.lockout, now);
+      const lock = this.state.lockout[role];
+      const until = lockedUntil(lock, now);
       if (until !== null) {
-        this.event('login-failed', a.value.role, { lockedOut: true });
-        return refused<{ role: Role }>('locked-out', `too many wrong PINs: try again after ${until.toISOString()}`);
+        this.event('login-failed', role, { lockedOut: true });
+        return refused<{ role: Role }>('locked-out', `The ${role} sign-in is locked after ${lock.failures} wrong PINs: try again in ${describeWait(until.getTime() - now.getTime())} (at ${until.toISOString()}).`);
       }
-      if (await this.pins.check(a.value.role, a.value.pin)) {
-        this.role = a.value.role;
-        this.state = { ...this.state, lockout: NO_LOCKOUT };
+      if (await this.pins.check(role, a.value.pin)) {
+        this.role = role;
+        this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: NO_LOCKOUT } };
         this.saveState();
-        this.event('login', a.value.role);
+        this.event('login', role);
+        this.staffActive();
         this.emitStatus();
-        return ok({ role: a.value.role });
+        return ok({ role });
       }
-      const f = afterFailure(this.state.lockout, now);
-      this.state = { ...this.state, lockout: f.state };
+      const f = afterFailure(lock, now);
+      this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: f.state } };
       this.saveState();
-      this.event('login-failed', a.value.role, f.lockedOut ? { failures: f.state.failures, lockedOut: true, until: f.state.until ?? '' } : { failures: f.state.failures });
+      this.event('login-failed', role, f.lockedOut ? { failures: f.state.failures, lockedOut: true, until: f.state.until ?? '' } : { failures: f.state.failures });
       this.emitStatus();
-      if (f.lockedOut) return refused<{ role: Role }>('locked-out', `wrong PIN, ${f.state.failures} times: logins are locked until ${f.state.until ?? ''}`);
-      return refused<{ role: Role }>('wrong-pin', `wrong PIN for ${a.value.role} (${f.state.failures} of ${5} tries)`);
+      if (f.lockedOut) {
+        const wait = new Date(f.state.until ?? now.toISOString()).getTime() - now.getTime();
+        return refused<{ role: Role }>('locked-out', `Wrong PIN, ${f.state.failures} times in a row: the ${role} sign-in is locked for ${describeWait(wait)} (until ${f.state.until ?? ''}); each further wrong PIN doubles the wait.`);
+      }
+      return refused<{ role: Role }>('wrong-pin', `wrong PIN for ${role} (${f.state.failures} of ${MAX_FAILURES} tries)`);
     });
   }
 
   async logout(): Promise<ApiResult<null>> {
     return this.enqueue(async () => {
       if (this.role === null) return refused<null>('not-logged-in', 'nobody is logged in');
-      this.event('logout', this.role);
-      this.role = null;
-      this.emitStatus();
+      this.signOut({});
       return ok(null);
     });
+  }
+
+  private signOut(detail: Record<string, string | number | boolean>): void {
+    if (this.role === null) return;
+    this.event('logout', this.role, detail);
+    this.role = null;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.emitStatus();
+  }
+
+  /** The signed-in staff member did something: the idle sign-out starts counting again. */
+  private staffActive(): void {
+    if (this.role === null || this.closed) return;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    const seconds = this.opts.staffIdleSignOutSeconds ?? DEFAULT_STAFF_IDLE_SIGN_OUT_SECONDS;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      void this.enqueue(async () => this.signOut({ idle: true }));
+    }, seconds * 1000);
+    this.idleTimer.unref();
   }
 
   async command(args: CommandArgs): Promise<ApiResult<CommandOutcome>> {
     const a = parseArgs(CommandInput, args);
     if (!a.ok) return a;
+    this.staffActive();
     return this.enqueue(() => this.runCommand(a.value.command));
   }
 
@@ -1011,6 +1051,7 @@ class StationService implements Station {
     const a = parseArgs(LookupInput, args);
     if (!a.ok) return a;
     if (this.role !== 'auditor' && this.role !== 'captain') return refused('forbidden', 'looking up a ballot needs an auditor login');
+    this.staffActive();
     const id = a.value.ballotId.trim().toUpperCase();
     return this.enqueue(async () => {
       const file = this.layout.ledger('official');
@@ -1049,6 +1090,7 @@ class StationService implements Station {
     if (this.closed) return;
     this.closed = true;
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     await this.work.catch(() => undefined);
     this.unsubscribe();
     if (this.feeding === true) await this.opts.scanner.disableFeeding();
@@ -1142,6 +1184,8 @@ function checkGenesis(ledger: Ledger, want: Genesis): void {
  * ballots that were pending before it accepts any new one.
  */
 export async function startStation(opts: StationOptions): Promise<Station> {
+  const idle = opts.staffIdleSignOutSeconds;
+  if (idle !== undefined && !(Number.isFinite(idle) && idle > 0 && idle <= 86_400)) throw new StationStartError(`staffIdleSignOutSeconds must be more than 0 and at most a day, got ${idle}`);
   const loaded = loadPackage(opts.calibration === undefined ? { election: opts.election, keys: opts.electionKeys } : { election: opts.election, keys: opts.electionKeys, calibration: opts.calibration }, opts.precinct);
   makeDataDirPrivate(opts.dataDir, opts.log);
   installPackage(opts.dataDir, loaded);

@@ -1,37 +1,9 @@
 import http from 'node:http';
+import { openStream, postJson, request, screenCookie, sessionCookie } from './support/http-client';
 import { CONTENT_SECURITY_POLICY, HeadlessServerError, serveStation, type StationServer } from '../../app/station/http-server';
-import type { StationEvent, StationStatus } from '../../app/station/api';
+import type { StationStatus } from '../../app/station/api';
 import { PUBLIC_ATTENTION } from '../../app/station/public-screen';
 import { StationDouble } from './station-double';
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function request(port: number, method: string, path: string, opts: { body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { Host: `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
-
-const postJson = (port: number, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  request(port, 'POST', path, { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } });
-
-/** `tp_session=…` from a login answer, as a browser would send it back. */
-function sessionCookie(r: Reply): string {
-  const c = r.headers['set-cookie']?.[0]?.split(';')[0];
-  if (c === undefined) throw new Error('no session cookie');
-  return c;
-}
 
 describe('headless station HTTP server', () => {
   let station: StationDouble;
@@ -88,12 +60,19 @@ describe('headless station HTTP server', () => {
     const cookie = sessionCookie(good);
     const open = await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: cookie });
     expect(JSON.parse(open.body)).toMatchObject({ ok: true });
+    // the voter's choice comes from the voter screen (the browser signed in on), with the held sheet's token
+    const screen = `${cookie}; ${screenCookie(good)}`;
+    const voterStream = openStream(server.port, { Cookie: screen });
+    await voterStream.until(1);
     const fb = station.feedOvervote();
-    const cast = await postJson(server.port, '/api/voter-decision', { sheetId: fb.sheetId, decision: 'cast-as-is' });
+    const token = await voterStream.token();
+    expect(token.sheetId).toBe(fb.sheetId);
+    const cast = await postJson(server.port, '/api/voter-decision', { token: token.token, decision: 'cast-as-is' }, { Cookie: screen });
     expect(JSON.parse(cast.body)).toMatchObject({ ok: true, value: { outcome: 'counted' } });
+    voterStream.close();
     const out = await request(server.port, 'POST', '/api/logout', { headers: { 'Content-Type': 'application/json', Cookie: cookie } });
     expect(JSON.parse(out.body)).toEqual({ ok: true, value: null });
-    expect(station.calls.map((c) => c.method)).toEqual(['status', 'login', 'login', 'command', 'voterDecision', 'logout']);
+    expect(station.calls.map((c) => c.method)).toEqual(['status', 'login', 'login', 'command', 'status', 'voterDecision', 'logout']);
   });
 
   test('a staff sign-in belongs to the browser that made it: staff calls without its cookie are refused until it ends', async () => {
@@ -116,9 +95,10 @@ describe('headless station HTTP server', () => {
     }
     expect(station.calls.length).toBe(before);
     expect(station.status().role).toBe('captain');
-    // the voter's choice needs no sign-in, whoever is signed in
+    // the voter's choice is not a staff call, but it needs the voter screen's cookie (the signed-in browser has it)
     const fb = station.feedOvervote();
-    expect(JSON.parse((await postJson(server.port, '/api/voter-decision', { sheetId: fb.sheetId, decision: 'return' })).body)).toMatchObject({ ok: true });
+    for (const headers of strangers) expect((await postJson(server.port, '/api/voter-decision', { sheetId: fb.sheetId, decision: 'return' }, headers)).status).toBe(403);
+    expect(station.calls.filter((c) => c.method === 'voterDecision')).toEqual([]);
     // the signed-in browser, among its other cookies, goes through
     expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: `lang=es; ${cookie}` })).body)).toMatchObject({ ok: true });
     // a second sign-in (the PIN again) moves the session: the first browser's cookie no longer works
@@ -142,7 +122,6 @@ describe('headless station HTTP server', () => {
       ['/api/login', { role: 'mayor', pin: '1234' }, ['role']],
       ['/api/login', { role: 'captain', pin: '1234', extra: 1 }, ['']],
       ['/api/command', { command: 'rm -rf' }, ['command']],
-      ['/api/voter-decision', { sheetId: '', decision: 'maybe' }, ['sheetId', 'decision']],
       ['/api/lookup-ballot', {}, ['ballotId']],
       ['/api/logout', { role: 'captain' }, ['']],
       ['/api/login', [1, 2], ['']],
@@ -262,34 +241,3 @@ describe('headless station HTTP server', () => {
     staffStream.close();
   });
 });
-
-/** An SSE client of /api/events that keeps every event. */
-function openStream(port: number, headers: Record<string, string> = {}): { until: (n: number) => Promise<StationEvent[]>; close: () => void } {
-  const events: StationEvent[] = [];
-  const waiting: { n: number; resolve: () => void }[] = [];
-  const req = http.request({ host: '127.0.0.1', port, path: '/api/events', headers: { Host: `127.0.0.1:${port}`, Accept: 'text/event-stream', ...headers } }, (res) => {
-    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let at: number;
-      while ((at = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, at);
-        buf = buf.slice(at + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (data !== undefined) events.push(JSON.parse(data.slice(6)) as StationEvent);
-      }
-      for (const w of waiting.filter((x) => events.length >= x.n)) w.resolve();
-    });
-  });
-  req.on('error', () => undefined); // closed by the test
-  req.end();
-  return {
-    until: (n) =>
-      events.length >= n
-        ? Promise.resolve([...events])
-        : new Promise<StationEvent[]>((resolve) => waiting.push({ n, resolve: () => resolve([...events]) })),
-    close: () => req.destroy(),
-  };
-}

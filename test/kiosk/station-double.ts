@@ -35,7 +35,7 @@ export class StationDouble implements StationApi {
     scanner: { connected: true, state: 'idle', alarms: [] },
     sheet: null,
     attention: null,
-    lockedOutUntil: null,
+    lockedOut: {},
   };
   private sheetNo = 0;
 

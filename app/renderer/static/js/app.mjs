@@ -83,6 +83,7 @@ export function startKiosk(api, doc) {
     scannerState: el('scanner-state'),
     alarms: el('alarms'),
     staffSheet: el('staff-sheet'),
+    staffLockouts: el('staff-lockouts'),
     commands: el('commands'),
     lookupForm: /** @type {HTMLFormElement} */ (el('lookup-form')),
     lookupId: /** @type {HTMLInputElement} */ (el('lookup-id')),
@@ -283,6 +284,10 @@ export function startKiosk(api, doc) {
     }
     ui.alarms.replaceChildren(...alarms);
     ui.staffSheet.textContent = s.sheet === null || s.sheet.reasons.length === 0 ? '' : s.sheet.reasons.map((r) => r.pollWorker).join(' ');
+    // which roles' sign-ins wrong PINs have locked, and until when (only a signed-in browser is told)
+    ui.staffLockouts.textContent = Object.entries(s.lockedOut ?? {})
+      .map(([r, until]) => tr('login.lockedOut', { role: tr(/** @type {StringKey} */ (`role.${r}`)), time: new Date(until).toLocaleTimeString(local.lang, { hour: '2-digit', minute: '2-digit' }) }))
+      .join(' ');
 
     // Buttons persist across renders (keeping focus); only their visibility and words change.
     for (const c of COMMANDS) {
@@ -376,8 +381,8 @@ export function startKiosk(api, doc) {
     const r = await api.login({ role, pin });
     ui.pin.value = '';
     if (!r.ok) {
-      const lockedUntil = local.status?.lockedOutUntil;
-      ui.loginError.textContent = tr('error.refused', { message: r.error.message }) + (lockedUntil ? ` ${tr('login.lockedOut', { time: lockedUntil })}` : '');
+      // a lock-out's refusal says how long the role's sign-in stays locked
+      ui.loginError.textContent = tr('error.refused', { message: r.error.message });
       ui.pin.focus();
       return;
     }

@@ -39,6 +39,17 @@ export function createHttpClient() {
    */
   const streams = new Set();
   /**
+   * The held ballot's one-time token, which the station sends only on the voter screen's stream: the
+   * voter's choice is sent with it instead of the sheet's ID (a program that is not the voter screen has none).
+   * @type {{ sheetId: string, token: string } | null}
+   */
+  let held = null;
+  /** @param {MessageEvent<string>} m */
+  const onToken = (m) => {
+    const t = /** @type {unknown} */ (JSON.parse(m.data));
+    if (t !== null && typeof t === 'object' && 'sheetId' in t && 'token' in t && typeof t.sheetId === 'string' && typeof t.token === 'string') held = { sheetId: t.sheetId, token: t.token };
+  };
+  /**
    * @template T
    * @param {Promise<import('../../../station/api').ApiResult<T>>} call
    */
@@ -56,7 +67,13 @@ export function createHttpClient() {
     login: (args) => thenReopen(post('/api/login', args)),
     logout: () => thenReopen(post('/api/logout', {})),
     command: (args) => post('/api/command', args),
-    voterDecision: (args) => post('/api/voter-decision', args),
+    async voterDecision(args) {
+      const h = held;
+      // the token names the sheet it was sent for: never spend it on another the page is (still) showing
+      if (h === null || h.sheetId !== args.sheetId) return { ok: false, error: { code: 'not-voter-screen', message: 'This screen cannot take the choice for that ballot: ask a poll worker.' } };
+      held = null;
+      return post('/api/voter-decision', { token: h.token, decision: args.decision });
+    },
     lookupBallot: (args) => post('/api/lookup-ballot', args),
     subscribe(listener) {
       /** @param {MessageEvent<string>} m */
@@ -68,6 +85,7 @@ export function createHttpClient() {
         // EventSource reconnects by itself; the server starts every stream with a full status.
         source = new EventSource('/api/events');
         for (const type of ['status', 'sheet', 'alarm', 'cue']) source.addEventListener(type, onMessage);
+        source.addEventListener('voter-token', onToken);
       };
       open();
       streams.add(open);
