@@ -26,6 +26,8 @@ import { StationData, fund, outboxEvents, regtestChains, stationKeys, tempDir } 
 jest.setTimeout(240_000);
 
 const FIELD_BYTES = 200;
+/** four or more records fields of FIELD_BYTES (record v2 packs about 15 of these fixture ballots in one) */
+const BALLOTS = 60;
 const { signer, wallet } = stationKeys(41);
 const net = NETWORKS['litecoin-regtest'];
 
@@ -51,7 +53,7 @@ beforeAll(async () => {
   await Promise.all([fund(recNode, wallet.address(net, 'p2wpkh')), fund(ancNode, wallet.address(net, 'p2wpkh'))]);
   dir = tempDir('tp-withdrawn-');
   const station = new StationData(dir, signer, 'official', 43);
-  station.addBatch(20);
+  station.addBatch(BALLOTS);
   station.close();
   chainsFile = path.join(dir, 'chains.json');
   const c = chains();
@@ -184,6 +186,6 @@ test('7: after a reorg, --status --chains shows it, the publication is withdrawn
   await ancNode.mine(3);
   expect((await publish()).batches[0]?.state).toBe('published');
   const again = path.join(dir, 'bundle-again');
-  expect(JSON.parse((await runCli(['ledger', 'export', '--data', dir, '--out', again])).stdout)).toMatchObject({ published: 1, pending: [], withheld: [], proofs: 20 });
+  expect(JSON.parse((await runCli(['ledger', 'export', '--data', dir, '--out', again])).stdout)).toMatchObject({ published: 1, pending: [], withheld: [], proofs: BALLOTS });
   expect((await audit(again, '--rpc', rpcUrl(recNode), '--rpc', rpcUrl(ancNode))).code).toBe(0);
 });
