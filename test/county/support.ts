@@ -1,4 +1,5 @@
 import { schnorr } from '@noble/curves/secp256k1';
+import * as secp from 'tiny-secp256k1';
 import { toHex } from '../../app/ledger/bytes';
 import { formatCheckpoint, signCheckpoint } from '../../app/ledger/checkpoint';
 import { formatStationEntry, type StationRegistry } from '../../app/county/log/station-entry';
@@ -37,5 +38,5 @@ export function stationEntry(s: TestStation, batch: number, opts: { election?: s
     headSeq: batch * 40 + 1,
     headHash: new Uint8Array(32).fill(7),
   });
-  return formatStationEntry(body, signCheckpoint(body, { publicKey: s.publicKey, sign: (m) => schnorr.sign(m, s.secret) }));
+  return formatStationEntry(body, signCheckpoint(body, { publicKey: s.publicKey, sign: (m) => secp.signSchnorr(m, s.secret, new Uint8Array(32)) }));
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromHex, toHex } from '../../ledger/bytes';
-import { checkpointSignatureValid, parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint';
+import { checkpointDigest, parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint';
+import { verifyBip340 } from '../../../ballots/identity/libsecp';
 import { err, ok, type Result } from '../../../ballots/result';
 
 /**
@@ -57,7 +58,8 @@ export function parseStationEntry(bytes: Uint8Array, registry: StationRegistry):
   const station = registry.stations.find((s) => s.station === checkpoint.station);
   if (station === undefined) return err({ kind: 'unknown-station', message: `station ${JSON.stringify(checkpoint.station)} is not registered for this election` });
   const signature = fromHex(m[2] as string, 'signature', 64);
-  if (!checkpointSignatureValid(body, signature, fromHex(station.publicKey, 'station key', 32))) {
+  // libsecp256k1 rather than the ledger's pure-JS check: a monitor verifies every station's signature (≈1 ms against ≈4)
+  if (!verifyBip340(checkpointDigest(body), fromHex(station.publicKey, 'station key', 32), signature)) {
     return err({ kind: 'bad-signature', message: `the signature is not station ${checkpoint.station}'s` });
   }
   return ok({ checkpoint, body, signature });
