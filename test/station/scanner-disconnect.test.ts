@@ -36,7 +36,7 @@ describe('the scanner link drops', () => {
     const pile = new VoterPile(readDeck(dir));
     pile.allow(1);
     rig = await startRig({ deck: dir, pile });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.counts.public === 1);
 
     rig.link.unplug();
@@ -61,7 +61,7 @@ describe('the scanner link drops', () => {
   it('while a sheet is held and while one drops into the box: each ballot counts exactly once after the reconnect', async () => {
     const { dir } = await writeSheets([0, 1, 2, 3].map((n) => ({ kind: 'normal' as const, n })));
     rig = await startRig({ deck: dir, unplugOnLinkFault: true, faults: faultsAt({ 1: { kind: 'disconnect', at: 'held' }, 2: { kind: 'disconnect', at: 'accepting' } }) });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 
     // the cable comes out with the second sheet held in the scanner, its images perhaps half across
     const first = await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('disconnected'));
@@ -95,7 +95,7 @@ describe('the scanner link drops', () => {
   it('while a held ballot waits for the voter, who casts it as is meanwhile: recorded pending, counted only once the reconnected scanner drops it', async () => {
     const { dir } = await writeSheets([{ kind: 'overvote' }, { kind: 'normal' }]);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     const sheetId = held.sheet?.sheetId ?? '';
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openScanner, type OpenedScanner, type ScannerConfig } from '../../../firmware-bridge/config';
+import { checkSerialPath } from '../../../firmware-bridge/serial/serial-path';
 import { parseFaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { readStationPassphrase } from '../../ledger/passphrase';
 import { electionPublicKeyFile, readPins } from '../../main/station-config';
@@ -88,7 +89,14 @@ function scannerConfig(opts: StationCliOptions, cwd: string): ScannerConfig {
     if (faults !== undefined && !faults.ok) throw new UsageError(`--simulate-faults: ${faults.error}`);
     return { kind: 'simulated', deckDir: path.resolve(cwd, opts.simulate), timings: opts.simulateTimings, ...(opts.simulateFaults !== undefined ? { faults: opts.simulateFaults } : {}) };
   }
-  if (opts.serial !== undefined) return { kind: 'serial', path: opts.serial };
+  if (opts.serial !== undefined) {
+    // the driver retries a port that will not open, for a scanner switched on late: a path that can never
+    // be one stops here, instead of a station serving with no scanner behind it
+    const serial = path.resolve(cwd, opts.serial);
+    const usable = checkSerialPath(serial);
+    if (!usable.ok) throw new CommandFailure(`cannot use --serial ${opts.serial}: ${usable.error}`);
+    return { kind: 'serial', path: serial };
+  }
   return { kind: 'sane', device: opts.sane ?? '' };
 }
 
