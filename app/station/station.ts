@@ -408,6 +408,10 @@ class StationService implements Station {
         this.event('scanner-connected', 'system', { powerCycled: e.powerCycled });
         this.setAlarm('disconnected', false);
         this.retryDrops();
+        // what the feeder does now is unknown (a power cycle stops it; the polls may have opened, paused or
+        // closed while the link was down): tell it what the station wants
+        this.feeding = null;
+        this.enqueue(() => this.updateFeeding());
         return;
       case 'hardware-error':
         this.event('scanner-fault', 'system', { code: e.code.slice(0, 64), message: e.message.slice(0, 200) });

@@ -31,6 +31,22 @@ const alarmLog = (r: Rig): string[] => r.events.flatMap((e) => (e.type === 'alar
 const eventTypes = (v: LedgerView): string[] => v.events.map((e) => e.type).filter((t) => t.startsWith('scanner-'));
 
 describe('the scanner link drops', () => {
+  it('while the polls open: the feeder is started once the scanner is back, and the ballot counts', async () => {
+    const { dir } = await writeSheets([{ kind: 'normal', n: 0 }]);
+    const pile = new VoterPile(readDeck(dir));
+    rig = await startRig({ deck: dir, pile });
+    rig.link.unplug();
+    await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('disconnected'));
+    // the captain opens the polls with the cable out: nothing to tell the feeder yet
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
+    expect(rig.station.status()).toMatchObject({ polls: 'open', scanner: { connected: false, alarms: ['disconnected'] } });
+    pile.allow(1);
+    rig.link.plug();
+    const up = await waitForStatus(rig.station, (s) => s.counts.public === 1);
+    expect(up.scanner).toMatchObject({ connected: true, alarms: [] });
+    expect(await paperLocations(rig, 1)).toEqual(['box']);
+  });
+
   it('between ballots: alarm and cue, the scanner shows disconnected, and the next ballot counts once it is back', async () => {
     const { dir } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }]);
     const pile = new VoterPile(readDeck(dir));

@@ -89,14 +89,7 @@ function scannerConfig(opts: StationCliOptions, cwd: string): ScannerConfig {
     if (faults !== undefined && !faults.ok) throw new UsageError(`--simulate-faults: ${faults.error}`);
     return { kind: 'simulated', deckDir: path.resolve(cwd, opts.simulate), timings: opts.simulateTimings, ...(opts.simulateFaults !== undefined ? { faults: opts.simulateFaults } : {}) };
   }
-  if (opts.serial !== undefined) {
-    // the driver retries a port that will not open, for a scanner switched on late: a path that can never
-    // be one stops here, instead of a station serving with no scanner behind it
-    const serial = path.resolve(cwd, opts.serial);
-    const usable = checkSerialPath(serial);
-    if (!usable.ok) throw new CommandFailure(`cannot use --serial ${opts.serial}: ${usable.error}`);
-    return { kind: 'serial', path: serial };
-  }
+  if (opts.serial !== undefined) return { kind: 'serial', path: path.resolve(cwd, opts.serial) };
   return { kind: 'sane', device: opts.sane ?? '' };
 }
 
@@ -118,6 +111,12 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
     passphrase = readStationPassphrase(opts.passphraseFile === undefined ? undefined : path.resolve(ctx.cwd, opts.passphraseFile));
   } catch (e) {
     throw new CommandFailure((e as Error).message);
+  }
+  if (scanner.kind === 'serial') {
+    // the driver retries a port that will not open, for a scanner switched on late: a path that can never
+    // be one stops here, before anything starts, instead of a station serving with no scanner behind it
+    const usable = checkSerialPath(scanner.path);
+    if (!usable.ok) throw new CommandFailure(`cannot use --serial ${opts.serial ?? scanner.path}: ${usable.error}`);
   }
   const election = path.resolve(ctx.cwd, opts.election);
   const keys = electionPublicKeyFile(opts.keys === undefined ? path.dirname(election) : path.resolve(ctx.cwd, opts.keys));
