@@ -211,6 +211,10 @@ describe('kiosk page, keyboard only', () => {
   test('the precinct by its name; the captain can say no to closing the polls, and nothing is sent', async () => {
     await page.getByText('Municipal General Election · Precinct 101 – Old Town', { exact: true }).waitFor();
     expect(await page.locator('body').innerText()).not.toContain('p-101');
+    // titles hold commas: a list of them is told apart with semicolons
+    station.feedOvervote('mayor', 'council-ward-1');
+    await page.locator('#voter-reasons li', { hasText: 'Contests: Mayor; City Council, Ward 1' }).waitFor();
+    await station.voterDecision({ sheetId: station.status().sheet?.sheetId ?? '', decision: 'return' });
     await openPolls(station);
     await signIn(page, '2222', 1);
     await tabTo(page, 'button[data-command="close-polls"]');

@@ -180,11 +180,12 @@ export class StationDouble implements StationApi {
   }
 
   /** Holds an overvoted ballot for the voter's decision. */
-  feedOvervote(contest = 'mayor'): SheetFeedback {
+  feedOvervote(...named: string[]): SheetFeedback {
+    const contests = named.length === 0 ? ['mayor'] : named;
     const fb: SheetFeedback = {
       sheetId: `s-${++this.sheetNo}`,
       outcome: 'awaiting-voter',
-      reasons: [{ code: 'overvote', contests: [contest], voter: 'You marked too many choices in a contest. You may get a new ballot or cast this one as it is; those contests will not count.', pollWorker: `Overvote in ${contest}.` }],
+      reasons: [{ code: 'overvote', contests, voter: 'You marked too many choices in a contest. You may get a new ballot or cast this one as it is; those contests will not count.', pollWorker: `Overvote in ${contests.join(', ')}.` }],
       canCastAsIs: true,
     };
     this.present(fb, 'returned');

@@ -246,7 +246,7 @@ export function startKiosk(api, doc) {
       if (r.contests.length > 0) {
         const c = doc.createElement('span');
         c.className = 'contests';
-        c.textContent = tr('voter.contests', { contests: contestNames(local.status, r.contests).join(', ') });
+        c.textContent = tr('voter.contests', { contests: contestNames(local.status, r.contests).join('; ') });
         li.append(c);
       }
       li.dataset['code'] = r.code;
@@ -297,7 +297,7 @@ export function startKiosk(api, doc) {
     show(ui.confirm, choosing && local.confirming === sheet.sheetId);
     if (choosing) {
       const contests = [...new Set(sheet.reasons.flatMap((r) => r.contests))];
-      ui.confirmText.textContent = contests.length > 0 ? tr('voter.confirmText', { contests: contestNames(s, contests).join(', ') }) : tr('voter.confirmTextNoContests');
+      ui.confirmText.textContent = contests.length > 0 ? tr('voter.confirmText', { contests: contestNames(s, contests).join('; ') }) : tr('voter.confirmTextNoContests');
     }
     if (sheet !== null) scheduleDismiss(sheet);
     ui.voterCount.textContent = s === null ? '' : tr('voter.count', { n: s.counts.public });

@@ -25,7 +25,8 @@ export function waitsForPollWorker(s) {
 }
 
 /**
- * Contest names as the election gives them (an ID the election does not name is shown as is).
+ * Contest names as the election gives them (an ID the election does not name is shown as is). Titles hold
+ * commas ("City Council, Ward 1"): a list of them is joined with semicolons.
  * @param {StationStatus | null} s
  * @param {readonly string[]} ids
  */
