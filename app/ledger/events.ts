@@ -28,6 +28,8 @@ export const AUDIT_EVENT_TYPES = [
   'export',
   'publish',
   'ledger-verified',
+  /** a command refused that an auditor must see attempted (opening closed polls again) */
+  'command-refused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -43,7 +43,17 @@ export interface StationStatus {
   readonly mode: 'test' | 'official';
   readonly role: Role | null;
   readonly stationId: string;
-  readonly election: { readonly title: string; readonly hash: string; readonly precinct: string } | null;
+  /**
+   * precinct: its ID; precinctName and contestTitles: the names the election gives them, for every screen a
+   * person reads (a voter reads "Council, Ward 1", not "council-ward-1")
+   */
+  readonly election: {
+    readonly title: string;
+    readonly hash: string;
+    readonly precinct: string;
+    readonly precinctName: string;
+    readonly contestTitles: Readonly<Record<string, string>>;
+  } | null;
   /** public count: ballots cast in this election in the current mode; lifetime: every sheet this station ever counted */
   readonly counts: { readonly public: number; readonly lifetime: number; readonly returned: number; readonly rejected: number; readonly castAsIs: number };
   readonly scanner: { readonly connected: boolean; readonly state: string; readonly alarms: readonly ScannerAlarm[] };
@@ -58,6 +68,7 @@ export const LoginInput = z.strictObject({ role: z.enum(ROLES), pin: z.string().
 export const CommandInput = z.strictObject({
   command: z.enum([
     'enter-test-mode',
+    'leave-test-mode',
     'open-polls',
     'pause-polls',
     'resume-polls',
@@ -69,6 +80,12 @@ export const CommandInput = z.strictObject({
     'export-bundle',
     'clear-alarm',
   ]),
+  /**
+   * The person's explicit yes to a command that cannot be undone (open, close, publish, clearing the test
+   * ledger): without it the station refuses with `confirmation-required`, whatever the client, so no screen
+   * or script can skip the question.
+   */
+  confirm: z.boolean().optional(),
 });
 export const VoterDecisionInput = z.strictObject({ sheetId: z.string().min(1).max(64), decision: z.enum(['cast-as-is', 'return']) });
 export const LookupInput = z.strictObject({ ballotId: z.string().min(1).max(200) });

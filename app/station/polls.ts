@@ -32,7 +32,29 @@ export interface PollsFacts {
   readonly officialBallots: number;
   /** ballots left pending in the active ledger */
   readonly pendingBallots: number;
+  /**
+   * the official ledger records a zero tape of the official ledger ('tape-printed', kind zero, mode official).
+   * With `officialBallots` 0 (which opening also needs) that tape's zeros still hold: the ledger holds no
+   * ballot since. VVSG 1.1 1.1.3-B: polls open only after the zero report.
+   */
+  readonly officialZeroTape: boolean;
 }
+
+/** The person's explicit yes for a command that cannot be undone (CommandInput's `confirm`). */
+export interface Confirmation {
+  readonly confirmed: boolean;
+}
+
+/**
+ * Commands that cannot be undone, and what the person confirms: the station refuses them without
+ * `confirm: true` (code `confirmation-required`, this sentence), so no client can skip the question.
+ */
+export const IRREVERSIBLE: Readonly<Partial<Record<StationCommand, string>>> = {
+  'enter-test-mode': 'Entering test mode clears the test ledger and its count (the logic-and-accuracy test starts over).',
+  'open-polls': 'Once opened, the polls can be closed but never opened again, and test mode is over for this election.',
+  'close-polls': 'Closing the polls cannot be undone: the scanner takes no more ballots and the batch is sealed and signed.',
+  publish: 'Publishing sends the closed batch to the chains: it cannot be taken back.',
+};
 
 /** What the service must do besides moving to `next`. */
 export type PollsEffect = 'none' | 'reset-test-ledger' | 'close-batch';
@@ -45,6 +67,7 @@ export interface Decision {
 /** Who may give each command (captains do everything a poll worker does). */
 export const COMMAND_ROLES: Readonly<Record<StationCommand, readonly Role[]>> = {
   'enter-test-mode': ['captain'],
+  'leave-test-mode': ['captain'],
   'open-polls': ['captain'],
   'pause-polls': ['poll-worker', 'captain'],
   'resume-polls': ['poll-worker', 'captain'],
@@ -69,9 +92,18 @@ function wrongState(command: StationCommand, state: PollsState, allowed: readonl
  * Decides one command. `role` is who is logged in (null: nobody). Role is checked first: a refusal must not
  * tell an unauthenticated person more than that they need to log in.
  */
-export function decide(state: PollsState, command: StationCommand, role: Role | null, facts: PollsFacts): Result<Decision, Refusal> {
+export function decide(state: PollsState, command: StationCommand, role: Role | null, facts: PollsFacts, confirmation: Confirmation = { confirmed: false }): Result<Decision, Refusal> {
   if (role === null) return refuse('login-required', `"${command}" needs a ${COMMAND_ROLES[command].join(' or ')} login`);
   if (!COMMAND_ROLES[command].includes(role)) return refuse('forbidden', `a ${role} may not "${command}" (needs ${COMMAND_ROLES[command].join(' or ')})`);
+  const d = decideAllowed(state, command, facts);
+  // asked last: a person confirms only what the station would do
+  const question = IRREVERSIBLE[command];
+  if (d.ok && question !== undefined && !confirmation.confirmed) return refuse('confirmation-required', `${question} Confirm to go on.`);
+  return d;
+}
+
+/** Whether the command may be given now, for a role allowed to give it. */
+function decideAllowed(state: PollsState, command: StationCommand, facts: PollsFacts): Result<Decision, Refusal> {
   const when = (allowed: readonly PollsState[], then: () => Result<Decision, Refusal>): Result<Decision, Refusal> =>
     allowed.includes(state) ? then() : wrongState(command, state, allowed);
   switch (command) {
@@ -82,10 +114,27 @@ export function decide(state: PollsState, command: StationCommand, role: Role | 
         if (facts.pendingBallots > 0) return refuse('ballots-pending', `${facts.pendingBallots} ballot(s) are still pending in the scanner: wait for them before clearing the test ledger`);
         return move('testing', 'reset-test-ledger');
       });
+    case 'leave-test-mode':
+      // back to the official ledger, whose zero tape is printed before the polls open; the test ledger stays
+      // as the logic-and-accuracy record until test mode is entered again
+      return when(['testing'], () =>
+        facts.pendingBallots > 0 ? refuse('ballots-pending', `${facts.pendingBallots} ballot(s) are still pending in the scanner: wait for them before leaving test mode`) : move('configured'),
+      );
     case 'open-polls':
+      // one polling day per station: a closed batch is sealed, signed and printed, and a second opening would
+      // let ballots in after the results tape
+      if (state === 'closed' || state === 'published') return refuse('polls-closed', `the polls of this station are ${state === 'closed' ? 'closed' : 'closed and published'}: they cannot be opened again (the closed batch and its results tape are final)`);
       return when(['configured', 'testing'], () => {
         if (facts.officialBallots > 0) return refuse('official-ballots-exist', `the official ledger already holds ${facts.officialBallots} ballot(s): polls can only open on an empty official ledger`);
         if (facts.pendingBallots > 0) return refuse('ballots-pending', `${facts.pendingBallots} ballot(s) are still pending in the scanner`);
+        if (!facts.officialZeroTape) {
+          return refuse(
+            'zero-tape-required',
+            state === 'testing'
+              ? 'the polls open only after the official zero tape is printed: leave test mode, print the zero tape, then open the polls'
+              : 'the polls open only after the zero tape is printed: print the zero tape, check that every count on it is zero, then open the polls',
+          );
+        }
         return move('open');
       });
     case 'pause-polls':
@@ -134,6 +183,7 @@ export function takesBallots(state: PollsState): boolean {
 /** The audit event a transition leaves in the ledger. */
 export function eventFor(from: PollsState, to: PollsState): 'mode-changed' | 'polls-opened' | 'polls-paused' | 'polls-resumed' | 'polls-closed' | 'publish' | undefined {
   if (from === to && to !== 'testing') return undefined;
+  if (from === 'testing' && to === 'configured') return 'mode-changed';
   switch (to) {
     case 'testing':
       return 'mode-changed';

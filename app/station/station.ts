@@ -12,7 +12,7 @@ import type { SheetOutcome } from '../../firmware-bridge/lifecycle';
 import { toHex } from '../ledger/bytes';
 import { fsyncDir } from '../ledger/durable-fs';
 import type { Genesis } from '../ledger/entries';
-import type { AuditEventType } from '../ledger/events';
+import type { AuditEvent, AuditEventType } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
 import { exportBundle } from '../ledger/export';
 import type { DataLayout } from '../ledger/layout';
@@ -204,6 +204,10 @@ class StationService implements Station {
   /** cast counts per mode, from the ledgers at start and kept up to date */
   private cast: Record<LedgerMode, number> = { official: 0, test: 0 };
   private castAsIs: Record<LedgerMode, number> = { official: 0, test: 0 };
+  /** a zero tape of the official ledger is recorded in it (from the ledger at start, then kept up to date) */
+  private officialZeroTape = false;
+  /** why the scanner could not be reached, while it cannot: logged at the first failure, not at every retry */
+  private connectFailure: string | null = null;
   private work: Promise<unknown> = Promise.resolve();
   private closed = false;
   private connectTimer: NodeJS.Timeout | undefined;
@@ -285,7 +289,7 @@ class StationService implements Station {
     for (const mode of ['official', 'test'] as const) {
       const ledger = mode === 'official' ? this.official : this.test;
       if (ledger === null) continue;
-      const t = this.tally(mode);
+      const t = this.tally(mode, mode === 'official' ? (e) => (this.officialZeroTape ||= isOfficialZeroTape(e)) : undefined);
       this.cast[mode] = t.ballots.cast;
       this.castAsIs[mode] = t.ballots.castAsIs;
     }
@@ -295,9 +299,9 @@ class StationService implements Station {
     return { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
   }
 
-  private tally(mode: LedgerMode): Tally {
+  private tally(mode: LedgerMode, onEvent?: (e: AuditEvent) => void): Tally {
     const collector = new TallyCollector();
-    const report = verifyLedgerFile(this.layout.ledger(mode), this.verifyOptions(mode), collector.visitor);
+    const report = verifyLedgerFile(this.layout.ledger(mode), this.verifyOptions(mode), onEvent === undefined ? collector.visitor : { ...collector.visitor, onEvent });
     if (!report.ok || report.summary === undefined) throw new StationStartError(`${this.layout.ledger(mode)}: the ${mode} ledger does not verify: entry ${report.problem?.seq}: ${report.problem?.message}`);
     return collector.result(report.summary.pending);
   }
@@ -307,6 +311,7 @@ class StationService implements Station {
   private async connectScanner(): Promise<void> {
     const r = await this.opts.scanner.connect();
     if (r.ok) {
+      this.connectFailure = null;
       this.scannerConnected = true;
       this.scannerState = 'ready';
       this.setAlarm('disconnected', false);
@@ -320,6 +325,10 @@ class StationService implements Station {
     }
     this.scannerConnected = false;
     this.scannerState = describeDriverError(r.error);
+    // once until it connects: a scanner left switched off all morning must not bury the log in the same line
+    // (the disconnected alarm stands on both screens meanwhile)
+    if (this.connectFailure === null) this.log(`the scanner is not connected: ${this.scannerState}; trying again every 2 s`);
+    this.connectFailure = this.scannerState;
     this.setAlarm('disconnected', true);
     if (!this.closed) {
       this.connectTimer = setTimeout(() => {
@@ -342,6 +351,9 @@ class StationService implements Station {
       !this.pollWorkerAlarm() &&
       !this.closed;
     if (want === this.feeding) return;
+    // with no link there is no feeder to tell: connecting stops it (see connectScanner), and a lost link
+    // leaves the scanner taking nothing without its station
+    if (!this.scannerConnected) return;
     const r = want ? await this.opts.scanner.enableFeeding() : await this.opts.scanner.disableFeeding();
     if (r.ok) this.feeding = want;
     else this.log(`could not ${want ? 'enable' : 'disable'} feeding: ${describeDriverError(r.error)}`);
@@ -410,6 +422,10 @@ class StationService implements Station {
         this.event('scanner-connected', 'system', { powerCycled: e.powerCycled });
         this.setAlarm('disconnected', false);
         this.retryDrops();
+        // what the feeder does now is unknown (a power cycle stops it; the polls may have opened, paused or
+        // closed while the link was down): tell it what the station wants
+        this.feeding = null;
+        this.enqueue(() => this.updateFeeding());
         return;
       case 'hardware-error':
         this.event('scanner-fault', 'system', { code: e.code.slice(0, 64), message: e.message.slice(0, 200) });
@@ -771,7 +787,13 @@ class StationService implements Station {
       mode: this.mode,
       role: this.role,
       stationId: this.key.stationId,
-      election: { title: def.election.title, hash: this.pkg.election.hash, precinct: this.pkg.precinct },
+      election: {
+        title: def.election.title,
+        hash: this.pkg.election.hash,
+        precinct: this.pkg.precinct,
+        precinctName: def.precincts.find((p) => p.id === this.pkg.precinct)?.name ?? this.pkg.precinct,
+        contestTitles: Object.fromEntries(def.contests.map((c) => [c.id, c.title])),
+      },
       counts: {
         public: this.cast[this.mode],
         lifetime: this.state.testCountedCleared + this.cast.official + this.cast.test,
@@ -853,22 +875,34 @@ class StationService implements Station {
     const a = parseArgs(CommandInput, args);
     if (!a.ok) return a;
     this.staffActive();
-    return this.enqueue(() => this.runCommand(a.value.command));
+    return this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true));
   }
 
   private pendingCount(): number {
     return this.official.pendingBallots().length + (this.test?.pendingBallots().length ?? 0);
   }
 
-  private async runCommand(command: StationCommand): Promise<ApiResult<CommandOutcome>> {
+  private async runCommand(command: StationCommand, confirmed: boolean): Promise<ApiResult<CommandOutcome>> {
     const from = this.state.polls;
-    const d = decide(from, command, this.role, { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount() });
-    if (!d.ok) return d;
+    const facts = { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount(), officialZeroTape: this.officialZeroTape };
+    const d = decide(from, command, this.role, facts, { confirmed });
+    if (!d.ok) {
+      // an attempt to open closed polls again is itself a record an auditor must see
+      if (d.error.code === 'polls-closed') this.event('command-refused', this.role ?? 'system', { command, code: d.error.code, polls: from });
+      return d;
+    }
     const role = this.role as Role;
     switch (command) {
       case 'enter-test-mode': {
         this.resetTestLedger();
         return this.moveTo(d.value.next, role, 'Test mode: the test ledger is empty; feed the test deck.');
+      }
+      case 'leave-test-mode': {
+        const moved = await this.moveTo(d.value.next, role, 'Test mode is over: print the zero tape of the official ledger, then open the polls.');
+        this.test?.close();
+        this.test = null;
+        await this.closeReader('test');
+        return moved;
       }
       case 'open-polls':
         if (this.test !== null) {
@@ -1006,6 +1040,7 @@ class StationService implements Station {
       return refused('tape-failed', `the ${kind} tape could not be printed: ${(e as Error).message}`);
     }
     this.event('tape-printed', role, { kind, mode, headSeq: head.seq });
+    if (kind === 'zero' && mode === 'official') this.officialZeroTape = true;
     // the head is on paper now: a ledger cut back to before it no longer verifies
     ledger.noteExternalHead(this.layout.heads(mode), `the ${kind} tape printed ${printedAt}`);
     return ok({ message: `The ${kind} tape is printed (ledger head ${head.seq}).`, file: out });
@@ -1156,6 +1191,11 @@ class StationService implements Station {
   private emitStatus(): void {
     if (this.listeners.size > 0) this.emit({ type: 'status', status: this.status() });
   }
+}
+
+/** A zero tape of the official ledger, as printTape records it. */
+function isOfficialZeroTape(e: AuditEvent): boolean {
+  return e.type === 'tape-printed' && e.detail['kind'] === 'zero' && e.detail['mode'] === 'official';
 }
 
 function describeRecord(r: BallotRecord): Record<string, unknown> {

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const captain = async (): Promise<void> => {
     const l = await station.login({ role: 'captain', pin: PINS.captain });
     if (!l.ok) throw new Error(l.error.message);
-    const r = await station.command({ command: 'enter-test-mode' });
+    const r = await station.command({ command: 'enter-test-mode', confirm: true });
     if (!r.ok) throw new Error(`enter-test-mode: ${r.error.message}`);
     await station.logout();
   };

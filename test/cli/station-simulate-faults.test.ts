@@ -81,10 +81,11 @@ async function captainScreen(stdout: string): Promise<{ post: (call: string, bod
   };
 }
 
-/** The captain opens the polls; the station's status is then watched until `done` (at most a minute). */
+/** The captain prints the zero tape and opens the polls; the station's status is then watched until `done` (at most a minute). */
 async function openPollsAndWatch(stdout: string, done: (s: StationStatus) => boolean): Promise<StationStatus | undefined> {
   const screen = await captainScreen(stdout);
-  expect(await screen.post('/api/command', { command: 'open-polls' })).toMatchObject({ ok: true });
+  expect(await screen.post('/api/command', { command: 'print-zero-tape' })).toMatchObject({ ok: true });
+  expect(await screen.post('/api/command', { command: 'open-polls', confirm: true })).toMatchObject({ ok: true });
   let seen: StationStatus | undefined;
   for (let i = 0; i < 600 && !(seen !== undefined && done(seen)); i++) {
     await new Promise((r) => setTimeout(r, 100));

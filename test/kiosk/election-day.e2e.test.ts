@@ -70,6 +70,10 @@ async function overvoteAndItsFix(): Promise<{ overvoted: Awaited<ReturnType<Test
   throw new Error('no seed gives an overvote followed by its fixed copy');
 }
 
+/** The municipal election's contest titles, as a voter reads them, and their IDs, which a voter must never read. */
+const CONTEST_TITLE = '(Mayor|City Council, At Large|City Council, Ward \\d|Measure A: Library Bond)';
+const CONTEST_ID = /\b(mayor|council-at-large|council-ward-\d|measure-a)\b/;
+
 const pdfText = (pdf: string): string => execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
 
 /** The ballot counts a tape prints. */
@@ -119,10 +123,10 @@ describe('election day in the kiosk, end to end', () => {
     // ---- the paper: what each voter brings, in the order they come
     fs.mkdirSync(path.join(work, 'deck'));
     const plain = await writeSheets(
-      [{ kind: 'normal', n: 0 }, { kind: 'overvote', n: 0 }, { kind: 'blank', n: 0 }, { kind: 'wrong-election', n: 0 }, { kind: 'counterfeit', n: 0 }, { kind: 'normal', n: 1 }],
+      [{ kind: 'normal', n: 0 }, { kind: 'overvote', n: 0 }, { kind: 'blank', n: 0 }, { kind: 'wrong-election', n: 0 }, { kind: 'counterfeit', n: 0 }, { kind: 'normal', n: 1 }, { kind: 'normal', n: 2, streaks: true }],
       path.join(work, 'deck'),
     );
-    const [normalA, overvoteCast, blank, wrongElection, counterfeit, normalB] = readDeck(plain.dir);
+    const [normalA, overvoteCast, blank, wrongElection, counterfeit, normalB, streaked] = readDeck(plain.dir);
     const [tA, tOvervoteCast, tBlank, , , tB] = plain.truth;
     const fix = await overvoteAndItsFix();
     writeDeckSheet(path.join(work, 'fix'), '0000', fix.overvoted.images);
@@ -132,8 +136,8 @@ describe('election day in the kiosk, end to end', () => {
       if (x === undefined) throw new Error('deck sheet missing');
       return x;
     };
-    const pile: DeckSheet[] = [normalA, overvoteFix, fixed, overvoteCast, blank, wrongElection, normalA, counterfeit, normalB, normalB].map(need);
-    const JAMMED = 8; // the first feeding of normal B jams on its way into the box
+    const pile: DeckSheet[] = [normalA, overvoteFix, fixed, overvoteCast, blank, wrongElection, normalA, counterfeit, streaked, normalB, normalB].map(need);
+    const JAMMED = 9; // the first feeding of normal B jams on its way into the box
     // the sheets that must count, and how they were read
     const counted: TruthSheet[] = [tA, fix.fixed.truth, tOvervoteCast, tBlank, tB].map(need);
     expect(fix.overvoted.truth.serial).toBe(fix.fixed.truth.serial);
@@ -211,16 +215,25 @@ describe('election day in the kiosk, end to end', () => {
     try {
       await page.goto(url);
       await voterTitle('This scanner is not open for voting.');
-      await shot('01-not-open', ['This scanner is not open for voting.', 'precinct p-101', 'Polls not open']);
+      // the precinct by the name the election gives it
+      await shot('01-not-open', ['This scanner is not open for voting.', 'Springfield Municipal Election · Precinct 101 – Old Town', 'Polls not open'], ['p-101']);
 
       // ---- the captain prints the zero tape and opens the polls
       await signIn(page, CAPTAIN, 'Precinct captain');
       await shot('02-captain-before-open', ['Precinct captain', 'Print zero tape', 'Open polls', 'Ballots cast (this election)']);
+      // not before the zero tape: refused at once, with no question asked
+      await press(page, 'button[data-command="open-polls"]');
+      await page.getByText(/Not done: the polls open only after the zero tape is printed/).waitFor();
+      await shot('02b-open-refused-before-zero-tape', ['Not done: the polls open only after the zero tape is printed', 'Polls not open', 'Print zero tape'], ['Open the polls?']);
       await press(page, 'button[data-command="print-zero-tape"]');
       await page.getByText(/The zero tape is printed/).waitFor();
       await shot('03-zero-tape-printed', [/The zero tape is printed \(ledger head \d+\)\. File: \S+\.pdf/]);
       zeroFile = /File: (\S+\.pdf)/.exec(await page.locator('#staff-result').innerText())?.[1] ?? '';
       await press(page, 'button[data-command="open-polls"]');
+      await page.getByRole('alertdialog', { name: 'Open the polls?' }).waitFor();
+      await shot('03b-confirm-open', ['Open the polls?', 'Check first that every count on the zero tape is zero.', 'Yes, open the polls', 'No, go back', 'Polls not open']);
+      await page.keyboard.press('Tab'); // from "No, go back" to "Yes, open the polls"
+      await page.keyboard.press('Enter');
       await page.locator('#polls-badge', { hasText: 'Polls open' }).waitFor();
       await shot('04-polls-opened', ['Polls open', 'Pause scanning', 'Close polls'], ['Open polls']);
       await signOut(page);
@@ -236,7 +249,8 @@ describe('election day in the kiosk, end to end', () => {
       // ---- voter 2: overvoted, takes it back, fixes it, feeds it again
       await sc.voterFeeds();
       await voterTitle('Your ballot has not been counted yet');
-      await shot('07-overvote-held', ['Your ballot has not been counted yet', /too many/i, /Contests: \S+/, 'Return my ballot so I can fix it', 'Cast my ballot as it is']);
+      // contests by their titles in the election, never by ID
+      await shot('07-overvote-held', ['Your ballot has not been counted yet', /too many/i, new RegExp(`Contests: ${CONTEST_TITLE}`), 'Return my ballot so I can fix it', 'Cast my ballot as it is'], [CONTEST_ID]);
       await press(page, '#btn-fix');
       await voterTitle('Your ballot was returned');
       await shot('08-overvote-returned-to-fix', ['Your ballot was returned', 'Please take your ballot.', 'Ballots counted here: 1']);
@@ -250,7 +264,7 @@ describe('election day in the kiosk, end to end', () => {
       await voterTitle('Your ballot has not been counted yet');
       await press(page, '#btn-cast-as-is');
       await page.getByRole('alertdialog').waitFor();
-      await shot('10-overvote-confirm-cast-as-is', ['Cast this ballot as it is?', /Votes in these contests will not count: \S+/, 'Yes, cast it as it is', 'No, go back']);
+      await shot('10-overvote-confirm-cast-as-is', ['Cast this ballot as it is?', new RegExp(`Votes in these contests will not count: ${CONTEST_TITLE}`), 'Yes, cast it as it is', 'No, go back'], [CONTEST_ID]);
       await page.keyboard.press('Tab'); // from "No, go back" to "Yes, cast it as it is"
       await page.keyboard.press('Enter');
       await countIs(3);
@@ -285,13 +299,24 @@ describe('election day in the kiosk, end to end', () => {
       await page.getByText('This ballot was not issued for this election.').waitFor();
       await shot('17-counterfeit', ['This ballot cannot be counted', 'This ballot was not issued for this election. Please ask a poll worker.', 'Ballots counted here: 4']);
 
+      // ---- a dirty scanner glass: the streaked sheet goes back and the feeder stops until the glass is clean
+      await sc.voterFeeds();
+      await voterTitle('Please wait for a poll worker');
+      await shot('17b-streaks-voter', ['Please wait for a poll worker', 'Do not insert a ballot', 'The scanner needs cleaning. Please ask a poll worker.', 'Ballots counted here: 4'], ['Insert your ballot']);
+      expect(await page.locator('body').getAttribute('data-last-cue')).toBe('alarm');
+      await signIn(page, WORKER, 'Poll worker');
+      await shot('17c-streaks-poll-worker', ['Streaks on the scanner glass: clean it', 'Clean the scanner glass', 'Connected: the feeder is stopped', 'Clear alarm'], ['Connected: ready', 'No alarms']);
+      await press(page, 'button[data-command="clear-alarm"]');
+      await page.getByText('Cleared.', { exact: true }).waitFor();
+      await signOut(page);
+
       // ---- voter 5: the ballot jams on its way into the box
       await sc.voterFeeds();
       // the ballot is stuck inside: the voter is told it was not counted and to wait, not to take it and get a new one
       // the poll worker's instruction names the ballot: never on the voter's screen (its record is public once published)
       await shot(
         '18-jam-voter',
-        ['The scanner stopped', 'Your ballot was not counted. Please wait: a poll worker will clear the scanner and tell you what to do.', 'Please wait: a poll worker is needed at the scanner.', 'Ballots counted here: 4'],
+        ['Please wait for a poll worker', 'Your ballot was not counted. Please wait: a poll worker will clear the scanner and tell you what to do.', 'Please wait: a poll worker is needed at the scanner.', 'Ballots counted here: 4'],
         ['Please take your ballot', 'give you a new one', /Ballot [0-9A-Z]{12}/],
       );
       await signIn(page, WORKER, 'Poll worker');
@@ -329,8 +354,12 @@ describe('election day in the kiosk, end to end', () => {
       // ---- the captain closes the polls and prints the results tape
       await signIn(page, CAPTAIN, 'Precinct captain');
       const counts = async (key: string): Promise<string> => page.locator(`dd[data-count="${key}"]`).innerText();
-      expect([await counts('counts.public'), await counts('counts.castAsIs'), await counts('counts.rejected'), await counts('counts.returned')]).toEqual(['5', '2', '3', '1']);
+      expect([await counts('counts.public'), await counts('counts.castAsIs'), await counts('counts.rejected'), await counts('counts.returned')]).toEqual(['5', '2', '4', '1']);
       await press(page, 'button[data-command="close-polls"]');
+      await page.getByRole('alertdialog', { name: 'Close the polls?' }).waitFor();
+      await shot('24b-confirm-close', ['Close the polls?', 'This cannot be undone', 'Yes, close the polls', 'Polls open']);
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
       await page.locator('#polls-badge', { hasText: 'Polls closed' }).waitFor();
       await shot('25-polls-closed', ['Polls closed', 'Print results tape'], ['Close polls', 'Print zero tape']);
       await press(page, 'button[data-command="print-results-tape"]');
@@ -346,9 +375,9 @@ describe('election day in the kiosk, end to end', () => {
     expect(errors).toEqual([]);
 
     const status = (await (await fetch(new URL('/api/status', url))).json()) as { polls: string; counts: Record<string, number> };
-    expect(status).toMatchObject({ polls: 'closed', counts: { public: 5, castAsIs: 2, rejected: 3, returned: 1 } });
+    expect(status).toMatchObject({ polls: 'closed', counts: { public: 5, castAsIs: 2, rejected: 4, returned: 1 } });
     // every sheet went where the day says: the jammed one out of the path by hand, then into the box
-    expect(sc.simulator.physical.map((p) => p.location)).toEqual(['box', 'returned', 'box', 'box', 'box', 'returned', 'returned', 'returned', 'removed-by-poll-worker', 'box']);
+    expect(sc.simulator.physical.map((p) => p.location)).toEqual(['box', 'returned', 'box', 'box', 'box', 'returned', 'returned', 'returned', 'returned', 'removed-by-poll-worker', 'box']);
 
     proc.kill('SIGINT');
     expect(await exited).toBe(0);

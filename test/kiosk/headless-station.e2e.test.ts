@@ -92,13 +92,21 @@ describe('tallyproof station --headless, end to end', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
     await page.getByRole('heading', { level: 2, name: 'This scanner is not open for voting.' }).waitFor();
-    await page.getByText('precinct p-101').waitFor();
+    await page.getByText('Precinct 101 – Old Town', { exact: false }).waitFor();
     await page.screenshot({ path: path.join(shots, '1-closed.png') });
 
     await signIn(page, 1, '2222');
     await page.getByRole('heading', { level: 2, name: 'Precinct captain' }).waitFor();
+    // the zero tape first, then the opening with the captain's yes
+    await tabTo(page, 'button[data-command="print-zero-tape"]');
+    await page.keyboard.press('Enter');
+    await page.getByText(/The zero tape is printed/).waitFor();
     await tabTo(page, 'button[data-command="open-polls"]');
     await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog', { name: 'Open the polls?' }).waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText('Polls are open.', { exact: false }).waitFor();
     await page.locator('#staff-result[data-ok="true"]').waitFor();
     await page.screenshot({ path: path.join(shots, '2-captain-opened.png') });
     await tabTo(page, '#logout-button');
@@ -139,6 +147,9 @@ describe('tallyproof station --headless, end to end', () => {
     await page.getByRole('heading', { level: 2, name: 'Precinct captain' }).waitFor();
     expect(await page.locator('dd[data-count="counts.castAsIs"]').textContent()).toBe('1');
     await tabTo(page, 'button[data-command="close-polls"]');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog', { name: 'Close the polls?' }).waitFor();
+    await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.getByText('Polls closed', { exact: true }).waitFor();
     await page.screenshot({ path: path.join(shots, '7-closed.png') });

@@ -58,7 +58,11 @@ describe('headless station HTTP server', () => {
     const good = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
     expect(JSON.parse(good.body)).toEqual({ ok: true, value: { role: 'captain' } });
     const cookie = sessionCookie(good);
-    const open = await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: cookie });
+    // a client that skips the question is refused: the yes is part of the call, and the schema lets it through
+    const unasked = await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: cookie });
+    expect(JSON.parse(unasked.body)).toEqual({ ok: false, error: { code: 'confirmation-required', message: expect.stringContaining('Confirm') } });
+    expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls', confirm: 'yes' }, { Cookie: cookie })).body)).toMatchObject({ error: { code: 'bad-input' } });
+    const open = await postJson(server.port, '/api/command', { command: 'open-polls', confirm: true }, { Cookie: cookie });
     expect(JSON.parse(open.body)).toMatchObject({ ok: true });
     // the voter's choice comes from the voter screen (the browser signed in on), with the held sheet's token
     const screen = `${cookie}; ${screenCookie(good)}`;
@@ -72,7 +76,7 @@ describe('headless station HTTP server', () => {
     voterStream.close();
     const out = await request(server.port, 'POST', '/api/logout', { headers: { 'Content-Type': 'application/json', Cookie: cookie } });
     expect(JSON.parse(out.body)).toEqual({ ok: true, value: null });
-    expect(station.calls.map((c) => c.method)).toEqual(['status', 'login', 'login', 'command', 'status', 'voterDecision', 'logout']);
+    expect(station.calls.map((c) => c.method)).toEqual(['status', 'login', 'login', 'command', 'command', 'status', 'voterDecision', 'logout']);
   });
 
   test('a staff sign-in belongs to the browser that made it: staff calls without its cookie are refused until it ends', async () => {
@@ -100,7 +104,7 @@ describe('headless station HTTP server', () => {
     for (const headers of strangers) expect((await postJson(server.port, '/api/voter-decision', { sheetId: fb.sheetId, decision: 'return' }, headers)).status).toBe(403);
     expect(station.calls.filter((c) => c.method === 'voterDecision')).toEqual([]);
     // the signed-in browser, among its other cookies, goes through
-    expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: `lang=es; ${cookie}` })).body)).toMatchObject({ ok: true });
+    expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls', confirm: true }, { Cookie: `lang=es; ${cookie}` })).body)).toMatchObject({ ok: true });
     // a second sign-in (the PIN again) moves the session: the first browser's cookie no longer works
     const again = sessionCookie(await postJson(server.port, '/api/login', { role: 'poll-worker', pin: '1111' }));
     expect(again).not.toBe(cookie);

@@ -43,6 +43,7 @@ describe('IPC argument check', () => {
     expect(checkCall(KIOSK_PAGE, 'logout', [])).toEqual({ ok: true, value: { call: 'logout' } });
     expect(checkCall(KIOSK_PAGE, 'login', [{ role: 'auditor', pin: '123456' }])).toEqual({ ok: true, value: { call: 'login', args: { role: 'auditor', pin: '123456' } } });
     expect(checkCall(KIOSK_PAGE, 'command', [{ command: 'open-polls' }])).toEqual({ ok: true, value: { call: 'command', args: { command: 'open-polls' } } });
+    expect(checkCall(KIOSK_PAGE, 'command', [{ command: 'open-polls', confirm: true }])).toEqual({ ok: true, value: { call: 'command', args: { command: 'open-polls', confirm: true } } });
     expect(checkCall(KIOSK_PAGE, 'voterDecision', [{ sheetId: 's1', decision: 'return' }])).toMatchObject({ ok: true });
     expect(checkCall(KIOSK_PAGE, 'lookupBallot', [{ ballotId: 'ABC' }])).toMatchObject({ ok: true });
   });
@@ -101,7 +102,9 @@ describe('station relay between the utility process and main', () => {
     await remote.ready();
     expect(await remote.status()).toMatchObject({ polls: 'configured' });
     expect(await remote.login({ role: 'captain', pin: '2222' })).toEqual({ ok: true, value: { role: 'captain' } });
-    expect(await remote.command({ command: 'open-polls' })).toMatchObject({ ok: true });
+    // the yes crosses the port with the call; without it the station refuses
+    expect(await remote.command({ command: 'open-polls' })).toMatchObject({ ok: false, error: { code: 'confirmation-required' } });
+    expect(await remote.command({ command: 'open-polls', confirm: true })).toMatchObject({ ok: true });
     const events: StationEvent[] = [];
     const got = new Promise<void>((resolve) =>
       remote.subscribe((e) => {

@@ -45,6 +45,25 @@ async function becomeVoterScreen(page: Page): Promise<void> {
   await page.locator('#voter-title').filter({ hasText: /\S/ }).waitFor();
 }
 
+/** Signs in by keyboard: `radioSteps` ArrowDowns from the poll worker to the role. */
+async function signIn(page: Page, pin: string, radioSteps: number): Promise<void> {
+  await tabTo(page, '#staff-button');
+  await page.keyboard.press('Enter');
+  for (let i = 0; i < radioSteps; i++) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(pin);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 2, name: radioSteps === 1 ? 'Precinct captain' : 'Poll worker' }).waitFor();
+}
+
+/** The polls opened behind the page's back (the screen follows the station's status events). */
+async function openPolls(station: StationDouble): Promise<void> {
+  await station.login({ role: 'captain', pin: '2222' });
+  const r = await station.command({ command: 'open-polls', confirm: true });
+  if (!r.ok) throw new Error(r.error.message);
+  await station.logout();
+}
+
 // Expressions as strings: the tests compile for Node, without the DOM library the page has.
 const focused = (page: Page) => page.evaluate<string>(`document.activeElement?.id || document.activeElement?.tagName || ''`);
 
@@ -96,7 +115,18 @@ describe('kiosk page, keyboard only', () => {
 
     await tabTo(page, 'button[data-command="open-polls"]');
     await page.keyboard.press(' ');
+    // the station asks for the yes: the page puts the question, the safe answer first
+    const ask = page.getByRole('alertdialog', { name: 'Open the polls?' });
+    await ask.waitFor();
+    await page.getByText('Check first that every count on the zero tape is zero.', { exact: false }).waitFor();
+    expect(await focused(page)).toBe('btn-staff-confirm-no');
+    expect(await page.locator('button[data-command="open-polls"]').isVisible()).toBe(false);
+    await page.screenshot({ path: path.join(SHOTS, 'confirm-open.png') });
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('btn-staff-confirm-yes');
+    await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'Done: open-polls' }).waitFor();
+    expect(station.calls.filter((c) => c.method === 'command').map((c) => c.args)).toEqual([{ command: 'open-polls' }, { command: 'open-polls', confirm: true }]);
     // The pressed button went away with the state; focus lands on the outcome, not on <body>.
     expect(await focused(page)).toBe('staff-result');
     // Hidden controls are really gone (a CSS display rule must not override `hidden`).
@@ -117,10 +147,12 @@ describe('kiosk page, keyboard only', () => {
     await page.getByText('Ballots counted here: 1').waitFor();
 
     // An overvote: the contest is named, the voter may fix or cast as is, casting asks once more.
-    const held = station.feedOvervote('mayor');
+    const held = station.feedOvervote('council-ward-1');
     await page.getByRole('heading', { level: 2, name: 'Your ballot has not been counted yet' }).waitFor();
     expect(await page.locator('body').getAttribute('data-last-cue')).toBe('returned');
-    await page.locator('#voter-reasons li', { hasText: 'Contests: mayor' }).waitFor();
+    // the contest by the election's title, never by its ID
+    await page.locator('#voter-reasons li', { hasText: 'Contests: City Council, Ward 1' }).waitFor();
+    expect(await page.locator('body').innerText()).not.toContain('council-ward-1');
     expect(await page.locator('#voter-choices').isVisible()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'overvote.png') });
     await tabTo(page, '#btn-cast-as-is');
@@ -129,7 +161,8 @@ describe('kiosk page, keyboard only', () => {
     await dialog.waitFor();
     expect(await dialog.getAttribute('aria-modal')).toBe('true');
     expect(await page.locator('#voter-choices').isVisible()).toBe(false);
-    await page.getByText('Votes in these contests will not count: mayor.', { exact: false }).waitFor();
+    await page.getByText('Votes in these contests will not count: City Council, Ward 1.', { exact: false }).waitFor();
+    expect(await page.locator('body').innerText()).not.toContain('council-ward-1');
     expect(await focused(page)).toBe('btn-confirm-no'); // the safe answer is the default
     await page.screenshot({ path: path.join(SHOTS, 'confirm.png') });
     // Tab stays inside the dialog; Escape means no.
@@ -190,6 +223,101 @@ describe('kiosk page, keyboard only', () => {
     expect(await page.getByRole('button', { name: 'Español' }).getAttribute('aria-pressed')).toBe('true');
     expect(await page.title()).toBe('Escáner de boletas Tallyproof');
     await page.getByRole('button', { name: 'Personal' }).waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test('the precinct by its name; the captain can say no to closing the polls, and nothing is sent', async () => {
+    await page.getByText('Municipal General Election · Precinct 101 – Old Town', { exact: true }).waitFor();
+    expect(await page.locator('body').innerText()).not.toContain('p-101');
+    // titles hold commas: a list of them is told apart with semicolons
+    station.feedOvervote('mayor', 'council-ward-1');
+    await page.locator('#voter-reasons li', { hasText: 'Contests: Mayor; City Council, Ward 1' }).waitFor();
+    await station.voterDecision({ sheetId: station.status().sheet?.sheetId ?? '', decision: 'return' });
+    await openPolls(station);
+    await signIn(page, '2222', 1);
+    await tabTo(page, 'button[data-command="close-polls"]');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog', { name: 'Close the polls?' }).waitFor();
+    await page.getByText('This cannot be undone', { exact: false }).waitFor();
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('alertdialog').isHidden()).toBe(true);
+    expect(await focused(page)).toBe('BUTTON');
+    expect(await page.evaluate('document.activeElement.dataset.command')).toBe('close-polls');
+    expect(station.status().polls).toBe('open');
+    // yes, this time
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog', { name: 'Close the polls?' }).waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByText('Polls closed', { exact: true }).waitFor();
+    expect(station.calls.filter((c) => c.method === 'command').map((c) => c.args).slice(-3)).toEqual([{ command: 'close-polls' }, { command: 'close-polls' }, { command: 'close-polls', confirm: true }]);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test.each(['streaks', 'jam', 'double-sheet', 'cover-open', 'box-full', 'disconnected'] as const)(
+    'the %s alarm: the voter is asked to wait for a poll worker, with the cue; the poll worker sees it and what to do',
+    async (alarm) => {
+      await openPolls(station);
+      await page.getByRole('heading', { level: 2, name: 'Insert your ballot' }).waitFor();
+      station.raiseAlarm(alarm);
+      await page.getByRole('heading', { level: 2, name: 'Please wait for a poll worker' }).waitFor();
+      expect(await page.locator('body').getAttribute('data-last-cue')).toBe('alarm');
+      expect(await page.locator('#voter-panel').getAttribute('data-outcome')).toBe('wait');
+      const voterText = await page.locator('body').innerText();
+      expect(voterText).toContain('Do not insert a ballot');
+      expect(voterText).not.toContain('Insert your ballot');
+      if (alarm === 'streaks') await page.screenshot({ path: path.join(SHOTS, 'voter-wait-streaks.png') });
+      await signIn(page, '1111', 0);
+      const todo = { streaks: 'Clean the scanner glass', jam: 'take the stuck sheet out', 'double-sheet': 'has both sheets back', 'cover-open': 'Close the scanner cover', 'box-full': 'Empty the ballot box', disconnected: 'Check the scanner’s power and its cable' }[alarm];
+      await page.locator(`#alarms li[data-alarm="${alarm}"]`, { hasText: todo }).waitFor();
+      const staffText = await page.locator('body').innerText();
+      expect(staffText).not.toContain('Connected: idle');
+      expect(staffText).toContain(alarm === 'disconnected' ? 'Not connected' : 'Connected: the feeder is stopped until the alarm below is dealt with');
+      if (alarm === 'streaks') await page.screenshot({ path: path.join(SHOTS, 'staff-alarm-streaks.png') });
+      await tabTo(page, 'button[data-command="clear-alarm"]');
+      await page.keyboard.press('Enter');
+      await page.getByText('No alarms').waitFor();
+      await tabTo(page, '#logout-button');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 2, name: 'Insert your ballot' }).waitFor();
+      expect(consoleErrors).toEqual([]);
+    },
+  );
+
+  test('a voter’s language and text size end with their counted ballot: the next voter starts in English at the normal size', async () => {
+    await openPolls(station);
+    await page.getByRole('heading', { level: 2, name: 'Insert your ballot' }).waitFor();
+    await page.getByRole('group', { name: 'Text size' }).waitFor();
+    await tabTo(page, 'button[data-lang="es"]');
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'button[data-size="largest"]');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Introduzca su boleta' }).waitFor();
+    expect(await page.evaluate('document.documentElement.dataset.textSize')).toBe('largest');
+    expect(await page.evaluate('getComputedStyle(document.documentElement).fontSize')).toBe('36px');
+    expect(await page.getByRole('button', { name: 'Texto más grande' }).getAttribute('aria-pressed')).toBe('true');
+    // the voter's ballot is counted, in the voter's language and size
+    station.feedCounted();
+    await page.getByRole('heading', { level: 2, name: 'Su boleta fue contada' }).waitFor();
+    expect(await page.evaluate('document.documentElement.dataset.textSize')).toBe('largest');
+    // the next voter's sheet: English, normal size
+    station.feedRejected();
+    await page.getByRole('heading', { level: 2, name: 'This ballot cannot be counted' }).waitFor();
+    expect(await page.evaluate('document.documentElement.lang')).toBe('en');
+    expect(await page.evaluate('document.documentElement.dataset.textSize ?? null')).toBeNull();
+    expect(await page.evaluate('getComputedStyle(document.documentElement).fontSize')).toBe('24px');
+    expect(await page.getByRole('button', { name: 'English' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByRole('button', { name: 'Normal text' }).getAttribute('aria-pressed')).toBe('true');
+
+    // and when nobody comes: the counted message goes by itself, and the choices with it
+    await tabTo(page, 'button[data-lang="es"]');
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'button[data-size="large"]');
+    await page.keyboard.press('Enter');
+    station.feedCounted();
+    await page.getByRole('heading', { level: 2, name: 'Su boleta fue contada' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Insert your ballot' }).waitFor();
+    expect(await page.evaluate('document.documentElement.dataset.textSize ?? null')).toBeNull();
     expect(consoleErrors).toEqual([]);
   });
 

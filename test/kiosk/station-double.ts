@@ -11,12 +11,14 @@ import type {
   LoginArgs,
   LookupArgs,
   Role,
+  ScannerAlarm,
   SheetFeedback,
   StationApi,
   StationEvent,
   StationStatus,
   VoterDecisionArgs,
 } from '../../app/station/api';
+import { IRREVERSIBLE } from '../../app/station/polls';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
@@ -30,7 +32,13 @@ export class StationDouble implements StationApi {
     mode: 'official',
     role: null,
     stationId: 'station-test-1',
-    election: { title: 'Municipal General Election', hash: 'ab'.repeat(32), precinct: 'p-101' },
+    election: {
+      title: 'Municipal General Election',
+      hash: 'ab'.repeat(32),
+      precinct: 'p-101',
+      precinctName: 'Precinct 101 – Old Town',
+      contestTitles: { mayor: 'Mayor', 'council-ward-1': 'City Council, Ward 1' },
+    },
     counts: { public: 0, lifetime: 0, returned: 0, rejected: 0, castAsIs: 0 },
     scanner: { connected: true, state: 'idle', alarms: [] },
     sheet: null,
@@ -79,8 +87,11 @@ export class StationDouble implements StationApi {
   async command(args: CommandArgs): Promise<ApiResult<CommandOutcome>> {
     this.calls.push({ method: 'command', args });
     const refuse = (message: string): ApiResult<CommandOutcome> => ({ ok: false, error: { code: 'refused', message } });
-    const captainOnly = ['open-polls', 'close-polls', 'print-zero-tape', 'print-results-tape', 'publish', 'enter-test-mode'];
+    const captainOnly = ['open-polls', 'close-polls', 'print-zero-tape', 'print-results-tape', 'publish', 'enter-test-mode', 'leave-test-mode'];
     if (captainOnly.includes(args.command) && this.state.role !== 'captain') return refuse('Only the precinct captain may do that.');
+    // the station's own list and refusal: the page must ask the person and send the yes
+    const question = IRREVERSIBLE[args.command];
+    if (question !== undefined && args.confirm !== true) return { ok: false, error: { code: 'confirmation-required', message: `${question} Confirm to go on.` } };
     switch (args.command) {
       case 'open-polls':
         if (this.state.polls !== 'configured' && this.state.polls !== 'testing') return refuse(`Polls cannot open from ${this.state.polls}.`);
@@ -99,6 +110,7 @@ export class StationDouble implements StationApi {
         break;
       case 'clear-alarm':
         this.state.scanner.alarms = [];
+        this.state.scanner.connected = true;
         break;
       case 'print-zero-tape':
         this.changed();
@@ -168,11 +180,12 @@ export class StationDouble implements StationApi {
   }
 
   /** Holds an overvoted ballot for the voter's decision. */
-  feedOvervote(contest = 'mayor'): SheetFeedback {
+  feedOvervote(...named: string[]): SheetFeedback {
+    const contests = named.length === 0 ? ['mayor'] : named;
     const fb: SheetFeedback = {
       sheetId: `s-${++this.sheetNo}`,
       outcome: 'awaiting-voter',
-      reasons: [{ code: 'overvote', contests: [contest], voter: `Too many choices marked in ${contest}.`, pollWorker: `Overvote in ${contest}.` }],
+      reasons: [{ code: 'overvote', contests, voter: 'You marked too many choices in a contest. You may get a new ballot or cast this one as it is; those contests will not count.', pollWorker: `Overvote in ${contests.join(', ')}.` }],
       canCastAsIs: true,
     };
     this.present(fb, 'returned');
@@ -205,8 +218,9 @@ export class StationDouble implements StationApi {
     return fb;
   }
 
-  raiseAlarm(alarm: 'cover-open' | 'box-full' | 'jam'): void {
+  raiseAlarm(alarm: ScannerAlarm): void {
     this.state.scanner.alarms = [...this.state.scanner.alarms, alarm];
+    if (alarm === 'disconnected') this.state.scanner.connected = false;
     this.emit({ type: 'alarm', alarm, active: true });
     this.emit({ type: 'cue', cue: 'alarm' });
     this.changed();

@@ -12,7 +12,7 @@ describe('good ballots', () => {
     rig = await startRig({ deck: dir });
     expect(rig.station.status().polls).toBe('configured');
     expect(rig.station.status().counts.public).toBe(0);
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const s = await waitForStatus(rig.station, (x) => x.counts.public === 3);
     expect(s.counts).toEqual({ public: 3, lifetime: 3, returned: 0, rejected: 0, castAsIs: 0 });
     const fb = sheetFeedbacks(rig.events);

@@ -15,7 +15,7 @@ describe('scanner alarms', () => {
   it('cover opened while a ballot is held: alarm and cue, the drop waits, closing the cover lets it count', async () => {
     const { dir } = await writeSheets([{ kind: 'normal' }]);
     rig = await startRig({ deck: dir, faults: faultsAt({ 0: { kind: 'cover-open', stage: 'held' } }) });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const open = await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('cover-open'));
     expect(open.counts.public).toBe(0);
     expect(rig.events.some((e) => e.type === 'cue' && e.cue === 'alarm')).toBe(true);
@@ -33,7 +33,7 @@ describe('scanner alarms', () => {
     // the third sheet is the second ballot fed again
     const { dir } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }, { kind: 'normal', n: 1 }]);
     rig = await startRig({ deck: dir, boxCapacity: 1 });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('box-full') && s.counts.public === 1);
     // feeding stops while the box is full: the second ballot waits at the entry, or was given back uncounted
     await waitUntil(() => !rig.sim.state.feedEnabled);

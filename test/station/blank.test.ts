@@ -8,7 +8,7 @@ describe('a blank ballot', () => {
   it('is held for the voter with the blank-ballot reason; returned, it is not counted', async () => {
     const { dir } = await writeSheets([{ kind: 'blank' }, { kind: 'blank', n: 1 }]);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const first = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     expect(first.sheet?.reasons.map((r) => [r.code, r.contests])).toEqual([['blank-ballot', []]]);
     expect(first.sheet?.reasons[0]?.voter).toMatch(/No marks/);

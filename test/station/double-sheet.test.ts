@@ -16,7 +16,7 @@ describe('two sheets fed at once', () => {
     const pile = new VoterPile(readDeck(dir));
     pile.allow(3);
     rig = await startRig({ deck: dir, pile, faults: faultsAt({ 1: { kind: 'double-sheet' } }) });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 
     const s = await waitForStatus(rig.station, (x) => x.scanner.alarms.includes('double-sheet') && x.sheet?.outcome === 'returned');
     expect(s.counts.public).toBe(1);

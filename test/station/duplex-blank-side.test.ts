@@ -24,7 +24,7 @@ describe('a duplex scanner and the blank side of a sheet', () => {
     fs.writeFileSync(path.join(dir, '0002.back.png'), blank);
     expect(readDeck(dir).map((s) => s.back !== undefined)).toEqual([true, true, true]);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 
     const done = await waitForStatus(rig.station, (s) => s.counts.public + s.counts.rejected === 3);
     expect(done.counts).toMatchObject({ public: 2, rejected: 1 });
@@ -43,7 +43,7 @@ describe('a duplex scanner and the blank side of a sheet', () => {
       { kind: 'normal', n: 1, general: true },
     ]);
     rig = await startRig({ deck: dir, election: path.join(EXAMPLES, 'general.json'), precinct: GENERAL_PRECINCT });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 
     const done = await waitForStatus(rig.station, (s) => s.counts.public + s.counts.rejected === 2);
     expect(done.counts).toMatchObject({ public: 1, rejected: 1 });

@@ -12,7 +12,7 @@ describe('a photocopied ballot', () => {
     const { dir, truth } = await writeSheets([{ kind: 'normal' }, { kind: 'normal', n: 1 }, { kind: 'normal' }]);
     expect(truth[2]?.serial).toBe(truth[0]?.serial);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const s = await waitForStatus(rig.station, (x) => x.counts.rejected === 1);
     expect(s.counts.public).toBe(2);
     const fb = sheetFeedbacks(rig.events);

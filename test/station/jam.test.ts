@@ -24,7 +24,7 @@ function ledgerView(dataDir: string): { returned: string[]; events: AuditEvent[]
 describe('a jam', () => {
   it('while the ballot drops: recorded pending, never counted; the poll worker is told what to look for, then the day goes on', async () => {
     rig = await startRig({ deck: deckDir, faults: faultsAt({ 1: { kind: 'jam', stage: 'accepting' } }) });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('jam'));
     expect(rig.station.status().counts.public).toBe(1);
     // the poll worker opens the path and takes the sheet out
@@ -50,7 +50,7 @@ describe('a jam', () => {
 
   it('before the scan: no record is made and the next ballots count without the poll worker', async () => {
     rig = await startRig({ deck: deckDir, faults: faultsAt({ 1: { kind: 'jam', stage: 'scanning' } }) });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('jam'));
     rig.sim.clearJam();
     const s = await waitForStatus(rig.station, (x) => x.counts.public === 2);

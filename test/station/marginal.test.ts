@@ -11,7 +11,7 @@ describe('marginal marks', () => {
     expect(t.expected.reasons).toContain('marginal-marks');
     const contest = t.marks.find((m) => m.expected === 'marginal')?.contestId;
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     const reason = held.sheet?.reasons.find((r) => r.code === 'marginal-marks');
     expect(reason?.contests).toEqual([contest]);
@@ -24,7 +24,7 @@ describe('marginal marks', () => {
   it('an undervote is returned only when the station setting asks for it', async () => {
     const { dir } = await writeSheets([{ kind: 'undervote' }]);
     rig = await startRig({ deck: dir, returnUndervotes: true });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     expect(held.sheet?.reasons.map((r) => r.code)).toEqual(['undervote']);
     expect(held.sheet?.reasons[0]?.contests.length).toBeGreaterThan(0);

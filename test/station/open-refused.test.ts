@@ -18,7 +18,7 @@ describe('the polls state survives a restart, and opening needs an empty officia
     const { dir } = await writeSheets([{ kind: 'normal' }]);
     rig = await startRig({ deck: dir });
     const dataDir = rig.dataDir;
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.counts.public === 1);
     await captainDoes(rig.station, 'pause-polls');
     await rig.stop();
@@ -59,12 +59,12 @@ describe('the polls state survives a restart, and opening needs an empty officia
   it('close-polls closes the batch and records the head; the auditor can then verify and export', async () => {
     const { dir, truth } = await writeSheets([{ kind: 'normal' }, { kind: 'normal', n: 1 }]);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.counts.public === 2);
     await rig.station.login({ role: 'captain', pin: PINS.captain });
-    const closed = await rig.station.command({ command: 'close-polls' });
+    const closed = await rig.station.command({ command: 'close-polls', confirm: true });
     expect(closed.ok && closed.value.message).toMatch(/Polls are closed: 2 ballot\(s\) in batch 1, root [0-9a-f]{64}/);
-    const publish = await rig.station.command({ command: 'publish' });
+    const publish = await rig.station.command({ command: 'publish', confirm: true });
     expect(publish.ok).toBe(false);
     await rig.station.logout();
     await rig.station.login({ role: 'auditor', pin: PINS.auditor });

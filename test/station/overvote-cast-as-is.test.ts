@@ -11,7 +11,7 @@ describe('an overvoted ballot cast as is', () => {
   it('counts only after the voter confirms, is marked cast-as-is, and its overvoted contest gives no votes', async () => {
     const { dir, truth } = await writeSheets([{ kind: 'overvote' }]);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     const sheetId = held.sheet!.sheetId;
     // a bad decision value is refused by the schema, the sheet stays held

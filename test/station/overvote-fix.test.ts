@@ -10,7 +10,7 @@ describe('an overvoted ballot', () => {
     const overvoted = Object.entries(truth[0]?.expected.contests ?? {}).filter(([, c]) => c.overvote).map(([id]) => id);
     expect(overvoted.length).toBeGreaterThan(0);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     const fb = held.sheet!;
     expect(fb.canCastAsIs).toBe(true);

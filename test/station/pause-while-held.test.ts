@@ -22,7 +22,7 @@ describe('the polls paused while a ballot waits for the voter', () => {
     const pile = new VoterPile(readDeck(dir));
     pile.allow(1);
     rig = await startRig({ deck: dir, pile });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     const sheetId = held.sheet?.sheetId ?? '';
 

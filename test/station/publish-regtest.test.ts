@@ -54,7 +54,7 @@ async function captainCommand(command: 'publish'): Promise<{ ok: boolean; messag
   const station = rig!.station;
   const l = await station.login({ role: 'captain', pin: PINS.captain });
   if (!l.ok) throw new Error(l.error.message);
-  const r = await station.command({ command });
+  const r = await station.command({ command, confirm: true });
   await station.logout();
   return r.ok ? { ok: true, message: r.value.message } : { ok: false, message: r.error.message };
 }
@@ -64,7 +64,7 @@ describe('publishing from the station', () => {
     const work = tempDir('station-publish');
     const { dir, truth } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }, { kind: 'undervote', n: 0 }]);
     rig = await startRig({ deck: dir, chains: chainsFile(work) });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.counts.public === 3);
     await captainDoes(rig.station, 'close-polls');
     expect(rig.station.status().polls).toBe('closed');

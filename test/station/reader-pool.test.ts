@@ -16,7 +16,7 @@ describe('the station reading on worker threads (readerWorkers > 0)', () => {
     const reads = jest.spyOn(ReaderPool.prototype, 'read');
     const { dir } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'overvote', n: 0 }, { kind: 'counterfeit', n: 0 }, { kind: 'normal', n: 1 }]);
     rig = await startRig({ deck: dir, readerWorkers: 1 });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     expect(held.sheet?.reasons.map((r) => r.code)).toEqual(['overvote']);

@@ -17,7 +17,7 @@ describe('rejected sheets', () => {
       // a voter pressing "cast as is" on a rejected sheet gets nowhere
       if (e.type === 'sheet' && e.feedback.outcome === 'rejected') tries.push(rig.station.voterDecision({ sheetId: e.feedback.sheetId, decision: 'cast-as-is' }));
     });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const s = await waitForStatus(rig.station, (x) => x.counts.public === 1);
     expect(s.counts).toEqual({ public: 1, lifetime: 1, returned: 0, rejected: 5, castAsIs: 0 });
     const fb = sheetFeedbacks(rig.events);

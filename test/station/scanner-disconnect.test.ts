@@ -31,12 +31,28 @@ const alarmLog = (r: Rig): string[] => r.events.flatMap((e) => (e.type === 'alar
 const eventTypes = (v: LedgerView): string[] => v.events.map((e) => e.type).filter((t) => t.startsWith('scanner-'));
 
 describe('the scanner link drops', () => {
+  it('while the polls open: the feeder is started once the scanner is back, and the ballot counts', async () => {
+    const { dir } = await writeSheets([{ kind: 'normal', n: 0 }]);
+    const pile = new VoterPile(readDeck(dir));
+    rig = await startRig({ deck: dir, pile });
+    rig.link.unplug();
+    await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('disconnected'));
+    // the captain opens the polls with the cable out: nothing to tell the feeder yet
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
+    expect(rig.station.status()).toMatchObject({ polls: 'open', scanner: { connected: false, alarms: ['disconnected'] } });
+    pile.allow(1);
+    rig.link.plug();
+    const up = await waitForStatus(rig.station, (s) => s.counts.public === 1);
+    expect(up.scanner).toMatchObject({ connected: true, alarms: [] });
+    expect(await paperLocations(rig, 1)).toEqual(['box']);
+  });
+
   it('between ballots: alarm and cue, the scanner shows disconnected, and the next ballot counts once it is back', async () => {
     const { dir } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }]);
     const pile = new VoterPile(readDeck(dir));
     pile.allow(1);
     rig = await startRig({ deck: dir, pile });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.counts.public === 1);
 
     rig.link.unplug();
@@ -61,7 +77,7 @@ describe('the scanner link drops', () => {
   it('while a sheet is held and while one drops into the box: each ballot counts exactly once after the reconnect', async () => {
     const { dir } = await writeSheets([0, 1, 2, 3].map((n) => ({ kind: 'normal' as const, n })));
     rig = await startRig({ deck: dir, unplugOnLinkFault: true, faults: faultsAt({ 1: { kind: 'disconnect', at: 'held' }, 2: { kind: 'disconnect', at: 'accepting' } }) });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 
     // the cable comes out with the second sheet held in the scanner, its images perhaps half across
     const first = await waitForStatus(rig.station, (s) => s.scanner.alarms.includes('disconnected'));
@@ -95,7 +111,7 @@ describe('the scanner link drops', () => {
   it('while a held ballot waits for the voter, who casts it as is meanwhile: recorded pending, counted only once the reconnected scanner drops it', async () => {
     const { dir } = await writeSheets([{ kind: 'overvote' }, { kind: 'normal' }]);
     rig = await startRig({ deck: dir });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     const sheetId = held.sheet?.sheetId ?? '';
 

@@ -28,7 +28,7 @@ async function start(specs: readonly SheetSpec[], streakAlarmAfter?: number): Pr
   const pile = new VoterPile(readDeck(dir));
   pile.allow(specs.length);
   rig = await startRig({ deck: dir, pile, ...(streakAlarmAfter === undefined ? {} : { streakAlarmAfter }) });
-  await captainDoes(rig.station, 'open-polls');
+  await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 }
 
 /** The poll worker cleans the glass and clears the alarm. */

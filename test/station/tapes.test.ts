@@ -24,12 +24,12 @@ describe('tapes', () => {
     const z = text(zero.value.file ?? '');
     expect(z).toMatch(/Zero tape/);
     expect(z).toMatch(/Springfield Municipal Election/);
-    expect((await s.command({ command: 'open-polls' })).ok).toBe(true);
+    expect((await s.command({ command: 'open-polls', confirm: true })).ok).toBe(true);
     await waitForStatus(s, (x) => x.counts.public === 2);
     // a zero tape once ballots are counted is refused; a results tape before the close too
     expect(await s.command({ command: 'print-zero-tape' })).toEqual({ ok: false, error: expect.objectContaining({ code: 'not-zero' }) });
     expect((await s.command({ command: 'print-results-tape' })).ok).toBe(false);
-    expect((await s.command({ command: 'close-polls' })).ok).toBe(true);
+    expect((await s.command({ command: 'close-polls', confirm: true })).ok).toBe(true);
     const results = await s.command({ command: 'print-results-tape' });
     expect(results.ok).toBe(true);
     if (!results.ok) return;
@@ -41,6 +41,6 @@ describe('tapes', () => {
     expect(verifyLedgerFile(dataLayout(rig.dataDir).ledger('official'), { expectedHeads: readHeadsFile(dataLayout(rig.dataDir).heads('official')) }).ok).toBe(true);
     expect(fs.statSync(results.value.file ?? '').size).toBeGreaterThan(1000);
     // publishing needs a chains configuration; without one the captain is told how
-    expect(await s.command({ command: 'publish' })).toEqual({ ok: false, error: expect.objectContaining({ code: 'publish-not-configured' }) });
+    expect(await s.command({ command: 'publish', confirm: true })).toEqual({ ok: false, error: expect.objectContaining({ code: 'publish-not-configured' }) });
   });
 });

@@ -36,8 +36,8 @@ describe('test mode (logic and accuracy)', () => {
     expect(again.summary?.cast).toBe(0);
     expect(again.summary?.entries).toBe(1);
 
-    // opening the polls leaves test mode; official ballots land in the official ledger
-    await captainDoes(rig.station, 'open-polls');
+    // leaving test mode, the official zero tape, then the polls open; official ballots land in the official ledger
+    await captainDoes(rig.station, 'leave-test-mode', 'print-zero-tape', 'open-polls');
     expect(rig.station.status()).toMatchObject({ polls: 'open', mode: 'official' });
     // and test mode is closed for the rest of the election
     await rig.station.login({ role: 'captain', pin: PINS.captain });

@@ -22,7 +22,7 @@ describe('two-sided ballots (the general election)', () => {
     // the simulator scans both sides of the two-sided sheets, one side of the third
     expect(readDeck(dir).map((s) => s.back !== undefined)).toEqual([true, true, false, true]);
     rig = await startRig({ deck: dir, election: path.join(EXAMPLES, 'general.json'), precinct: GENERAL_PRECINCT });
-    await captainDoes(rig.station, 'open-polls');
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
 
     const held = await waitForStatus(rig.station, (s) => s.sheet?.outcome === 'awaiting-voter');
     const overvoted = Object.entries(truth[1]?.expected.contests ?? {}).filter(([, c]) => c.overvote).map(([id]) => id);

@@ -176,7 +176,7 @@ async function electionDay(ctx: CliContext, d: DayInput): Promise<DayResult> {
       return out.value;
     };
     const command = async (c: StationCommand): Promise<CommandOutcome> => {
-      const out = await must(c, st.command({ command: c }));
+      const out = await must(c, st.command({ command: c, confirm: true }));
       say(`  ${c}: ${out.message}${out.file ? ` (${out.file})` : ''}`);
       if (out.file !== undefined && out.file.endsWith('.pdf')) tapes.push(out.file);
       return out;

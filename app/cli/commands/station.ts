@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openScanner, type OpenedScanner, type ScannerConfig } from '../../../firmware-bridge/config';
+import { checkSerialPath } from '../../../firmware-bridge/serial/serial-path';
 import { parseFaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { readStationPassphrase } from '../../ledger/passphrase';
 import { electionPublicKeyFile, readPins } from '../../main/station-config';
@@ -90,7 +91,7 @@ function scannerConfig(opts: StationCliOptions, cwd: string): ScannerConfig {
     if (faults !== undefined && !faults.ok) throw new UsageError(`--simulate-faults: ${faults.error}`);
     return { kind: 'simulated', deckDir: path.resolve(cwd, opts.simulate), timings: opts.simulateTimings, ...(opts.simulateFaults !== undefined ? { faults: opts.simulateFaults } : {}) };
   }
-  if (opts.serial !== undefined) return { kind: 'serial', path: opts.serial };
+  if (opts.serial !== undefined) return { kind: 'serial', path: path.resolve(cwd, opts.serial) };
   return { kind: 'sane', device: opts.sane ?? '' };
 }
 
@@ -112,6 +113,12 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
     passphrase = readStationPassphrase(opts.passphraseFile === undefined ? undefined : path.resolve(ctx.cwd, opts.passphraseFile));
   } catch (e) {
     throw new CommandFailure((e as Error).message);
+  }
+  if (scanner.kind === 'serial') {
+    // the driver retries a port that will not open, for a scanner switched on late: a path that can never
+    // be one stops here, before anything starts, instead of a station serving with no scanner behind it
+    const usable = checkSerialPath(scanner.path);
+    if (!usable.ok) throw new CommandFailure(`cannot use --serial ${opts.serial ?? scanner.path}: ${usable.error}`);
   }
   const election = path.resolve(ctx.cwd, opts.election);
   const keys = electionPublicKeyFile(opts.keys === undefined ? path.dirname(election) : path.resolve(ctx.cwd, opts.keys));

@@ -213,12 +213,15 @@ export function waitForStatus(station: Station, pred: (s: StationStatus) => bool
   });
 }
 
-/** Logs in as captain and opens the polls (or enters test mode). */
+/**
+ * Logs in as captain and gives the commands in order, answering yes to each confirmation (the polls procedure
+ * itself is tested in polls-procedure.test.ts): 'print-zero-tape', 'open-polls' opens the polls.
+ */
 export async function captainDoes(station: Station, ...commands: Parameters<Station['command']>[0]['command'][]): Promise<void> {
   const l = await station.login({ role: 'captain', pin: PINS.captain });
   if (!l.ok) throw new Error(`captain login: ${l.error.message}`);
   for (const command of commands) {
-    const r = await station.command({ command });
+    const r = await station.command({ command, confirm: true });
     if (!r.ok) throw new Error(`${command}: ${r.error.message}`);
   }
   await station.logout();

@@ -50,14 +50,16 @@ async function main(): Promise<void> {
     if (e.type === 'status') say({ status: e.status });
   });
   say({ ready: true, status: station.status() });
-  const as = async (role: 'captain' | 'poll-worker', command: 'open-polls' | 'clear-alarm'): Promise<void> => {
+  const as = async (role: 'captain' | 'poll-worker', ...commands: ('print-zero-tape' | 'open-polls' | 'clear-alarm')[]): Promise<void> => {
     await station.login({ role, pin: PINS[role] });
-    const r = await station.command({ command });
-    say({ command, result: r });
+    for (const command of commands) {
+      const r = await station.command({ command, confirm: true });
+      say({ command, result: r });
+    }
     await station.logout();
   };
   for await (const line of readline.createInterface({ input: process.stdin })) {
-    if (line === 'open') await as('captain', 'open-polls');
+    if (line === 'open') await as('captain', 'print-zero-tape', 'open-polls');
     else if (line === 'clear') await as('poll-worker', 'clear-alarm');
     else if (line === 'exit') {
       await station.close();

@@ -7,6 +7,7 @@
  */
 import { playCue } from './cues.mjs';
 import { LANGUAGES, isStringKey, t } from './strings.mjs';
+import { TEXT_SIZES, contestNames, waitsForPollWorker } from './voter-view.mjs';
 
 /** @typedef {import('../../../preload/kiosk-api').KioskApi} KioskApi */
 /** @typedef {import('../../../station/api').StationStatus} StationStatus */
@@ -14,11 +15,17 @@ import { LANGUAGES, isStringKey, t } from './strings.mjs';
 /** @typedef {import('../../../station/api').StationCommand} StationCommand */
 /** @typedef {import('../../../station/api').Role} Role */
 /** @typedef {import('./strings.mjs').StringKey} StringKey */
+/** @typedef {import('./voter-view.mjs').TextSize} TextSize */
+
+/** Commands the station does only with the person's explicit yes (it refuses them with `confirmation-required`). */
+/** @type {ReadonlySet<StationCommand>} */
+const CONFIRMED = new Set(['open-polls', 'close-polls', 'enter-test-mode', 'publish']);
 
 /** Which commands each role sees, and in which polls states they make sense (the station still decides). */
 /** @type {readonly { command: StationCommand, roles: readonly Role[], when: (s: StationStatus) => boolean }[]} */
 const COMMANDS = [
   { command: 'enter-test-mode', roles: ['captain'], when: (s) => s.polls === 'configured' },
+  { command: 'leave-test-mode', roles: ['captain'], when: (s) => s.polls === 'testing' },
   { command: 'print-zero-tape', roles: ['captain'], when: (s) => ['configured', 'testing', 'open'].includes(s.polls) },
   { command: 'open-polls', roles: ['captain'], when: (s) => s.polls === 'configured' || s.polls === 'testing' },
   { command: 'pause-polls', roles: ['poll-worker', 'captain'], when: (s) => s.polls === 'open' },
@@ -51,6 +58,7 @@ export function startKiosk(api, doc) {
     electionLine: el('election-line'),
     pollsBadge: el('polls-badge'),
     langButtons: el('lang-buttons'),
+    sizeButtons: el('size-buttons'),
     roleLine: el('role-line'),
     staffButton: /** @type {HTMLButtonElement} */ (el('staff-button')),
     logoutButton: /** @type {HTMLButtonElement} */ (el('logout-button')),
@@ -85,14 +93,23 @@ export function startKiosk(api, doc) {
     staffSheet: el('staff-sheet'),
     staffLockouts: el('staff-lockouts'),
     commands: el('commands'),
+    staffConfirm: el('staff-confirm'),
+    staffConfirmTitle: el('staff-confirm-title'),
+    staffConfirmText: el('staff-confirm-text'),
+    staffConfirmNo: /** @type {HTMLButtonElement} */ (el('btn-staff-confirm-no')),
+    staffConfirmYes: /** @type {HTMLButtonElement} */ (el('btn-staff-confirm-yes')),
     lookupForm: /** @type {HTMLFormElement} */ (el('lookup-form')),
     lookupId: /** @type {HTMLInputElement} */ (el('lookup-id')),
     staffResult: el('staff-result'),
     announcer: el('announcer'),
   };
 
-  /** @type {{ lang: string, status: StationStatus | null, screen: 'voter' | 'login' | 'staff', confirming: string | null, seen: Set<string>, connectionLost: boolean }} */
-  const local = { lang: 'en', status: null, screen: 'voter', confirming: null, seen: new Set(), connectionLost: false };
+  /**
+   * size: the voter's text size; staffConfirming: the command waiting for the staff member's yes; countedFor:
+   * the counted sheet on screen, whose voter's language and text size end when it goes
+   * @type {{ lang: string, size: TextSize, status: StationStatus | null, screen: 'voter' | 'login' | 'staff', confirming: string | null, staffConfirming: StationCommand | null, countedFor: string | null, seen: Set<string>, connectionLost: boolean }}
+   */
+  const local = { lang: 'en', size: 'normal', status: null, screen: 'voter', confirming: null, staffConfirming: null, countedFor: null, seen: new Set(), connectionLost: false };
   /** @type {Map<string, ReturnType<typeof setTimeout>>} */
   const dismissTimers = new Map();
 
@@ -134,6 +151,39 @@ export function startKiosk(api, doc) {
     doc.documentElement.lang = code;
     for (const b of ui.langButtons.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset['lang'] === code));
     render();
+  }
+
+  // ---- text size
+  function renderSizeButtons() {
+    ui.sizeButtons.replaceChildren(
+      ...TEXT_SIZES.map((size, i) => {
+        const b = doc.createElement('button');
+        b.type = 'button';
+        b.className = 'secondary';
+        b.textContent = `A${'+'.repeat(i)}`;
+        b.dataset['size'] = size;
+        b.dataset['i18nLabel'] = `size.${size}`;
+        b.setAttribute('aria-pressed', String(size === local.size));
+        b.addEventListener('click', () => setTextSize(size));
+        return b;
+      }),
+    );
+  }
+
+  /** @param {TextSize} size */
+  function setTextSize(size) {
+    local.size = size;
+    if (size === TEXT_SIZES[0]) delete doc.documentElement.dataset['textSize'];
+    else doc.documentElement.dataset['textSize'] = size;
+    for (const b of ui.sizeButtons.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset['size'] === size));
+    render();
+  }
+
+  /** The next voter starts as every voter does: a shared screen keeps no one's language or text size. */
+  function resetVoterChoices() {
+    local.countedFor = null;
+    if (local.size !== TEXT_SIZES[0]) setTextSize(TEXT_SIZES[0]);
+    if (local.lang !== LANGUAGES[0].code) setLanguage(LANGUAGES[0].code);
   }
 
   function translateStatic() {
@@ -197,7 +247,7 @@ export function startKiosk(api, doc) {
       if (r.contests.length > 0) {
         const c = doc.createElement('span');
         c.className = 'contests';
-        c.textContent = tr('voter.contests', { contests: r.contests.join(', ') });
+        c.textContent = tr('voter.contests', { contests: contestNames(local.status, r.contests).join('; ') });
         li.append(c);
       }
       li.dataset['code'] = r.code;
@@ -208,9 +258,16 @@ export function startKiosk(api, doc) {
   function renderVoter() {
     const s = local.status;
     const sheet = s === null ? null : voterSheet(s);
-    /** @type {SheetFeedback['outcome'] | 'insert' | 'paused' | 'closed'} */
+    // A voter's turn ends when the counted message goes (its timer, or the next sheet going in)
+    if (local.countedFor !== null && (sheet === null || sheet.sheetId !== local.countedFor)) resetVoterChoices();
+    if (sheet !== null && sheet.outcome === 'counted') local.countedFor = sheet.sheetId;
+    // The feeder is stopped for a poll worker: a voter must not be invited to feed, nor told to take a
+    // ballot and feed it again; only a choice still to make or a ballot on its way into the box stays.
+    const waiting = s !== null && waitsForPollWorker(s) && (sheet === null || (sheet.outcome !== 'awaiting-voter' && sheet.outcome !== 'dropping' && sheet.outcome !== 'counted'));
+    /** @type {SheetFeedback['outcome'] | 'insert' | 'paused' | 'closed' | 'wait'} */
     let outcome;
-    if (sheet !== null) outcome = sheet.outcome;
+    if (waiting) outcome = 'wait';
+    else if (sheet !== null) outcome = sheet.outcome;
     else if (s !== null && (s.polls === 'open' || s.polls === 'testing')) outcome = 'insert';
     else if (s !== null && s.polls === 'paused') outcome = 'paused';
     else outcome = 'closed';
@@ -223,11 +280,12 @@ export function startKiosk(api, doc) {
       insert: ['⬇', 'voter.insert', 'voter.insertHelp'],
       paused: ['‖', 'voter.paused', 'voter.notOpenHelp'],
       closed: ['—', 'voter.notOpen', 'voter.notOpenHelp'],
+      wait: ['!', 'voter.wait', 'voter.waitHelp'],
     }[outcome];
     // A sheet the scanner stopped on is still inside it: the voter cannot take it back, and a new ballot would
     // make two once the poll worker has the stuck one fed again.
     const stopped = sheet !== null && sheet.outcome === 'returned' && sheet.reasons.some((r) => r.code === 'scanner-stopped');
-    const [icon, title, help] = /** @type {[string, StringKey, StringKey]} */ (stopped ? ['!', 'voter.stopped', 'voter.stoppedHelp'] : view);
+    const [icon, title, help] = /** @type {[string, StringKey, StringKey]} */ (stopped ? ['!', waiting ? 'voter.wait' : 'voter.stopped', 'voter.stoppedHelp'] : view);
     ui.voterPanel.dataset['outcome'] = outcome;
     ui.voterIcon.textContent = icon;
     ui.voterTitle.textContent = tr(title);
@@ -240,7 +298,7 @@ export function startKiosk(api, doc) {
     show(ui.confirm, choosing && local.confirming === sheet.sheetId);
     if (choosing) {
       const contests = [...new Set(sheet.reasons.flatMap((r) => r.contests))];
-      ui.confirmText.textContent = contests.length > 0 ? tr('voter.confirmText', { contests: contests.join(', ') }) : tr('voter.confirmTextNoContests');
+      ui.confirmText.textContent = contests.length > 0 ? tr('voter.confirmText', { contests: contestNames(s, contests).join('; ') }) : tr('voter.confirmTextNoContests');
     }
     if (sheet !== null) scheduleDismiss(sheet);
     ui.voterCount.textContent = s === null ? '' : tr('voter.count', { n: s.counts.public });
@@ -269,11 +327,23 @@ export function startKiosk(api, doc) {
         return [dt, dd];
       }),
     );
-    ui.scannerState.textContent = s.scanner.connected ? tr('scanner.connected', { state: s.scanner.state }) : tr('scanner.disconnected');
+    // "ready" while an alarm stops the feeder would send a poll worker looking elsewhere
+    ui.scannerState.textContent = !s.scanner.connected ? tr('scanner.disconnected') : s.scanner.alarms.length > 0 ? tr('scanner.stopped') : tr('scanner.connected', { state: s.scanner.state });
     const alarms = s.scanner.alarms.map((a) => {
       const li = doc.createElement('li');
       const key = `alarm.${a}`;
-      li.textContent = isStringKey(key) ? tr(key) : a;
+      const name = doc.createElement('span');
+      name.className = 'name';
+      name.textContent = isStringKey(key) ? tr(key) : a;
+      li.append(name);
+      li.dataset['alarm'] = a;
+      const todoKey = `alarmHelp.${a}`;
+      if (isStringKey(todoKey)) {
+        const todo = doc.createElement('span');
+        todo.className = 'todo';
+        todo.textContent = tr(todoKey);
+        li.append(todo);
+      }
       return li;
     });
     if (alarms.length === 0) {
@@ -300,7 +370,17 @@ export function startKiosk(api, doc) {
         ui.commands.append(b);
       }
       b.textContent = tr(/** @type {StringKey} */ (`cmd.${c.command}`));
-      b.hidden = role === null || !c.roles.includes(role) || !c.when(s);
+      b.hidden = role === null || !c.roles.includes(role) || !c.when(s) || local.staffConfirming !== null;
+    }
+    // the question stays only while the command is still one this role may give now
+    const asked = COMMANDS.find((c) => c.command === local.staffConfirming);
+    if (asked !== undefined && (role === null || !asked.roles.includes(role) || !asked.when(s))) local.staffConfirming = null;
+    show(ui.staffConfirm, local.staffConfirming !== null);
+    if (local.staffConfirming !== null) {
+      const c = local.staffConfirming;
+      ui.staffConfirmTitle.textContent = tr(/** @type {StringKey} */ (`confirm.${c}`));
+      ui.staffConfirmText.textContent = tr(/** @type {StringKey} */ (`confirm.${c}Text`));
+      ui.staffConfirmYes.textContent = tr(/** @type {StringKey} */ (`confirm.${c}Yes`));
     }
     show(ui.lookupForm, role === 'auditor');
   }
@@ -308,7 +388,7 @@ export function startKiosk(api, doc) {
   function render() {
     translateStatic();
     const s = local.status;
-    ui.electionLine.textContent = s === null ? '' : s.election === null ? tr('election.none') : tr('election.line', { title: s.election.title, precinct: s.election.precinct });
+    ui.electionLine.textContent = s === null ? '' : s.election === null ? tr('election.none') : tr('election.line', { title: s.election.title, precinct: s.election.precinctName });
     ui.pollsBadge.textContent = s === null ? '' : tr(/** @type {StringKey} */ (`polls.${s.polls}`));
     show(ui.testBanner, s !== null && (s.mode === 'test' || s.polls === 'testing'));
     // The station's instructions name ballots by ID, and a ballot's record is public once published: whoever
@@ -338,9 +418,21 @@ export function startKiosk(api, doc) {
   }
 
   // ---- actions
-  /** @param {StationCommand} command */
-  async function runCommand(command) {
-    const r = await api.command({ command });
+  /**
+   * Gives a command. One that cannot be undone is sent without the yes first: the station says whether it
+   * would do it (a refusal is shown at once, with no pointless question), and asks; the yes sends it again.
+   * @param {StationCommand} command
+   * @param {boolean} [confirm]
+   */
+  async function runCommand(command, confirm = false) {
+    const r = await api.command(confirm ? { command, confirm: true } : { command });
+    if (!r.ok && r.error.code === 'confirmation-required' && CONFIRMED.has(command) && !confirm) {
+      local.staffConfirming = command;
+      ui.staffResult.textContent = '';
+      render();
+      ui.staffConfirmNo.focus();
+      return;
+    }
     const text = r.ok ? [tr('cmd.done', { message: r.value.message }), r.value.file ? tr('cmd.file', { file: r.value.file }) : ''].filter(Boolean).join(' ') : tr('error.refused', { message: r.error.message });
     ui.staffResult.textContent = text;
     ui.staffResult.dataset['ok'] = String(r.ok);
@@ -364,6 +456,8 @@ export function startKiosk(api, doc) {
   ui.logoutButton.addEventListener('click', async () => {
     await api.logout();
     ui.staffResult.textContent = '';
+    local.staffConfirming = null;
+    resetVoterChoices();
     await refresh();
     go('voter');
   });
@@ -447,6 +541,37 @@ export function startKiosk(api, doc) {
     ui.voterTitle.focus();
   }
 
+  ui.staffConfirmNo.addEventListener('click', () => {
+    const c = local.staffConfirming;
+    local.staffConfirming = null;
+    render();
+    /** @type {HTMLElement | null} */ (c === null ? null : ui.commands.querySelector(`button[data-command="${c}"]`))?.focus();
+  });
+  ui.staffConfirmYes.addEventListener('click', () => {
+    const c = local.staffConfirming;
+    if (c === null) return;
+    local.staffConfirming = null;
+    render();
+    void runCommand(c, true);
+  });
+  // As the voter's: Tab stays inside the question while it is open; Escape answers "no".
+  ui.staffConfirm.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      ev.preventDefault();
+      ui.staffConfirmNo.click();
+    } else if (ev.key === 'Tab') {
+      const first = ui.staffConfirmNo;
+      const last = ui.staffConfirmYes;
+      if (ev.shiftKey && doc.activeElement === first) {
+        ev.preventDefault();
+        last.focus();
+      } else if (!ev.shiftKey && doc.activeElement === last) {
+        ev.preventDefault();
+        first.focus();
+      }
+    }
+  });
+
   // ---- station events
   api.subscribe((e) => {
     switch (e.type) {
@@ -457,13 +582,17 @@ export function startKiosk(api, doc) {
       case 'sheet':
         if (local.status !== null) local.status = { ...local.status, sheet: e.feedback };
         break;
-      case 'cue':
-        playCue(e.cue);
-        ui.body.dataset['flash'] = e.cue;
+      case 'cue': {
+        // A sheet given back while the feeder is stopped (the streaked sheet, a double feed) sounds the alarm:
+        // the voter is to wait for a poll worker, not to take the ballot and feed it again.
+        const cue = e.cue !== 'counted' && local.status !== null && waitsForPollWorker(local.status) ? 'alarm' : e.cue;
+        playCue(cue);
+        ui.body.dataset['flash'] = cue;
         setTimeout(() => {
-          if (ui.body.dataset['flash'] === e.cue) delete ui.body.dataset['flash'];
+          if (ui.body.dataset['flash'] === cue) delete ui.body.dataset['flash'];
         }, 600);
         return;
+      }
       case 'alarm':
         break;
     }
@@ -474,6 +603,7 @@ export function startKiosk(api, doc) {
   });
 
   renderLanguageButtons();
+  renderSizeButtons();
   render();
   void refresh();
 }
