@@ -63,11 +63,15 @@ export const CommandInput = z.strictObject({
     'close-polls',
     'print-zero-tape',
     'print-results-tape',
+    /** another copy (or `copies`) of the last tape or polls report printed */
+    'reprint-tape',
     'publish',
     'verify-ledger',
     'export-bundle',
     'clear-alarm',
   ]),
+  /** print-zero-tape, print-results-tape, reprint-tape: how many copies (default 1) */
+  copies: z.number().int().min(1).max(5).optional(),
 });
 export const VoterDecisionInput = z.strictObject({ sheetId: z.string().min(1).max(64), decision: z.enum(['cast-as-is', 'return']) });
 export const LookupInput = z.strictObject({ ballotId: z.string().min(1).max(200) });
