@@ -111,7 +111,7 @@ async function writeAll(fh: fs.promises.FileHandle, bytes: Buffer): Promise<void
 function lp(config: Extract<PrinterConfig, { kind: 'cups' }>, job: PrintJob, timeoutMs: number): Promise<PrintReceipt> {
   const args = [...(config.queue === undefined ? [] : ['-d', config.queue]), '-n', String(job.copies), '-t', job.title, '-o', config.paper === 'letter' ? 'media=Letter' : 'media=Custom.80x297mm', '-o', 'fit-to-page', '--', '-'];
   return new Promise((resolve, reject) => {
-    const child = spawn(config.lp, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(config.lp, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, env: process.env });
     const out: Buffer[] = [];
     const errOut: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
