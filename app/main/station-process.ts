@@ -48,6 +48,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       pins: pins.value,
       ...(c.streakAlarmAfter !== undefined ? { streakAlarmAfter: c.streakAlarmAfter } : {}),
       readerWorkers: c.readerWorkers ?? DEFAULT_READER_WORKERS,
+      ...(c.printer !== undefined ? { printer: c.printer } : {}),
       log,
     });
     serveOverPort(station, port);

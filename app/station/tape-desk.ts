@@ -98,7 +98,8 @@ export class TapeDesk {
     this.record(kind, mode, role, clock, { headSeq: data.head.seq, sha256: sent.value.sha256, copies, printer: sent.value.printer, file: path.basename(sent.value.file) });
     // the head is on paper now: a ledger cut back to before it no longer verifies
     ledger.noteExternalHead(this.d.layout.heads(mode), `the ${kind} tape printed ${printedAt}`);
-    return ok({ message: `The ${kind} tape is printed (${copies} cop${copies === 1 ? 'y' : 'ies'}, ${sent.value.printer}; ledger head ${data.head.seq}).`, file: sent.value.file });
+    const where = this.d.printer.kind === 'none' ? '' : ` on ${sent.value.printer}`;
+    return ok({ message: `The ${kind} tape is printed${where}${copies > 1 ? `, ${copies} copies,` : ''} (ledger head ${data.head.seq}).`, file: sent.value.file });
   }
 
   /** The short report of a pause or resumption, just recorded as the last polls event of the official ledger. */

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadStationConfig } from '../../app/main/station-config';
 import { parsePrinterArg } from '../../app/print/config';
 import { PrintError } from '../../app/print/errors';
 import { openPrinter } from '../../app/print/printers';
@@ -140,5 +141,27 @@ describe('--printer', () => {
     expect(() => parsePrinterArg('laser:/dev/lp0')).toThrow(/--printer must be escpos:<device>, cups\[:queue\]/);
     expect(() => parsePrinterArg('escpos:')).toThrow(/--printer escpos:: device/);
     expect(() => parsePrinterArg('cups:bad queue')).toThrow(/must be a CUPS queue name/);
+  });
+});
+
+describe('station.json printer', () => {
+  it('takes each printer, resolves a simulated folder beside the file, and names a bad one', () => {
+    const d = tempDir('station-json-printer');
+    const file = path.join(d, 'station.json');
+    const base = { data: 'data', election: 'e/election.json', keys: 'e/keys', precinct: 'p-101', scanner: { kind: 'simulated', deckDir: 'deck' } };
+    fs.writeFileSync(file, JSON.stringify({ ...base, printer: { kind: 'escpos', device: '/dev/usb/lp0' } }));
+    expect(loadStationConfig(file)).toMatchObject({ ok: true, value: { printer: { kind: 'escpos', device: '/dev/usb/lp0', dotsPerLine: 576, cutter: true } } });
+    fs.writeFileSync(file, JSON.stringify({ ...base, printer: { kind: 'cups', queue: 'Office_Laser' } }));
+    expect(loadStationConfig(file)).toMatchObject({ ok: true, value: { printer: { kind: 'cups', queue: 'Office_Laser', paper: 'letter', lp: 'lp' } } });
+    fs.writeFileSync(file, JSON.stringify({ ...base, printer: { kind: 'simulated', dir: 'printed' } }));
+    expect(loadStationConfig(file)).toMatchObject({ ok: true, value: { printer: { kind: 'simulated', dir: path.join(d, 'printed'), paper: 'roll80' } } });
+    fs.writeFileSync(file, JSON.stringify({ ...base, printer: { kind: 'escpos', device: '/dev/usb/lp0', dotsPerLine: 384 } }));
+    const bad = loadStationConfig(file);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error).toContain('printer.dotsPerLine: ');
+    fs.writeFileSync(file, JSON.stringify({ ...base, printer: { kind: 'inkjet' } }));
+    const kind = loadStationConfig(file);
+    expect(kind.ok).toBe(false);
+    if (!kind.ok) expect(kind.error).toContain('printer.kind: ');
   });
 });
