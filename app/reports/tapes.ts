@@ -238,7 +238,7 @@ function tapeBlocks(kind: Kind, input: TapeInput, c: Checked): Block[] {
   const head: Block[] = [
     ...testBanner,
     { kind: 'banner', text: zero ? 'ZERO TAPE' : 'RESULTS TAPE', inverse: !test },
-    { kind: 'text', text: zero ? 'Polls open: no ballot has been counted.' : 'Polls closed: totals from the verified ledger.', small: true, center: true },
+    { kind: 'text', text: zero ? 'Polls open: no ballot has been counted.' : test ? 'Test session: totals from the verified test ledger.' : 'Polls closed: totals from the verified ledger.', small: true, center: true },
     { kind: 'space', mm: 1 },
     { kind: 'heading', text: e.election.title },
     { kind: 'text', text: `${e.election.jurisdiction} · ${e.election.date}` },
@@ -296,7 +296,7 @@ function tapeBlocks(kind: Kind, input: TapeInput, c: Checked): Block[] {
     ...checkpoint,
     { kind: 'rule', heavy: true },
     { kind: 'heading', text: 'Signatures' },
-    { kind: 'text', text: zero ? 'We saw this tape show zero before any ballot was cast.' : 'We saw this tape printed at the close of polls.', small: true },
+    { kind: 'text', text: zero ? 'We saw this tape show zero before any ballot was cast.' : test ? 'We saw this tape printed at the end of the test.' : 'We saw this tape printed at the close of polls.', small: true },
     { kind: 'space', mm: 1 },
     { kind: 'signature', role: 'Precinct captain' },
     { kind: 'signature', role: 'Poll worker' },

@@ -264,6 +264,26 @@ describe('a test-mode tape', () => {
     expect(text).not.toContain('City Council, Ward 1');
     rasterisePdf(file, 100, OUT);
   });
+
+  it("a test results tape: the test session's start from the official ledger's events, the station's clock, no close of polls", async () => {
+    const st = buildStation(path.join(tmp, 'test-results'), { election: 'municipal', precinct: 'p-201', mode: 'test', ballots: 9 });
+    const v = verifyAndTally(st.ledgerFile);
+    expect(v.facts.opened?.at).toBe('2026-11-03T06:40:00Z');
+    const file = path.join(OUT, 'municipal-results-test-roll80.pdf');
+    await writeResultsTape(tapeInputFor(st, v, 'p-201'), file, 'roll80');
+    const all = pdfText(file).join('\n');
+    const text = flat(all);
+    expect(text).toContain('Test mode began 2026-11-03 06:40 UTC');
+    expect(text).toMatch(/Printed 2026-11-03 06:55 UTC the station's clock/);
+    expect(text).not.toContain('Polls closed');
+    // its own zero tape (printed in test mode), not an official one
+    expect(text).toContain(`Ledger entry ${st.zeroTape!.seq}`);
+    const rows = tapeRows(all);
+    expect(rows.find((r) => r.label === 'Ballots cast')?.value).toBe(String(st.cast));
+    expect(rows.find((r) => r.label === 'Rejected')?.value).toBe(String([...st.rejected.values()].reduce((a, x) => a + x, 0)));
+    expect(rows.find((r) => r.label === 'Returned to the voter')?.value).toBe(String(st.returnedToVoter));
+    expect(text).toContain('No batch closed yet: no checkpoint.');
+  });
 });
 
 describe('bad inputs are refused with a clear error', () => {
