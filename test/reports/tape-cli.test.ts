@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { dataLayout } from '../../app/ledger/layout';
 import { readHeadsFile } from '../../app/ledger/verify';
 import { runCli } from '../support/cli';
+import { parseEscpos } from '../support/escpos-parse';
 import { EXAMPLES, tempDir } from '../support/ballots';
 import { TIMES, buildStation, pdfInfo, pdfText, readingText, tapeRows, verifyAndTally } from './fixtures';
 
@@ -50,6 +51,25 @@ describe('tallyproof tape', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/the ledger does not verify, so no tape is printed: entry 11: truncated: .*the results tape printed 2026-11-03T20:00:41Z/);
     expect(fs.existsSync(path.join(dir, 'again.pdf'))).toBe(false);
+  });
+
+  it('results --printer: the tape also goes to the printer, as many copies as asked; a printer of other paper is refused', async () => {
+    const dir = tempDir('tape-cli');
+    buildStation(dir, { election: 'municipal', precinct: 'p-101', ballots: 6, closeBatch: true });
+    const printed = path.join(dir, 'printed');
+    const out = path.join(dir, 'results.pdf');
+    const r = await runCli(['tape', 'results', '--data', dir, '--out', out, '--printer', `simulated:${printed}`, '--copies', '2']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [job] = fs.readdirSync(printed);
+    expect(JSON.parse(r.stdout).printed).toBe(`simulated ${path.join(printed, job!)}`);
+    const parsed = parseEscpos(fs.readFileSync(path.join(printed, job!)));
+    expect(parsed.cuts).toHaveLength(2);
+    expect(parsed.cuts.every((c) => c.width === 576 && c.rows.length > 1000)).toBe(true);
+    const wrong = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'l.pdf'), '--paper', 'letter', '--printer', 'escpos:/dev/usb/lp0']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--printer escpos:/dev/usb/lp0 prints on roll80 paper: give --paper roll80');
+    expect(fs.existsSync(path.join(dir, 'l.pdf'))).toBe(false);
   });
 
   it('results: a changed entry is refused, naming the entry, and nothing is written', async () => {
