@@ -134,7 +134,7 @@ export class TapeDesk {
     const sent = await this.keepAndPrint(kind, 'official', pdf, clock, 1);
     if (!sent.ok) return sent;
     this.record(kind, 'official', role, clock, { headSeq: data.head.seq, sha256: sent.value.sha256, copies: 1, printer: sent.value.printer, file: path.basename(sent.value.file), eventSeq: ev.seq });
-    return ok({ message: `The ${kind} report is printed (${sent.value.printer}).`, file: sent.value.file });
+    return ok({ message: `The ${kind} report is printed${this.d.printer.kind === 'none' ? '' : ` on ${sent.value.printer}`}.`, file: sent.value.file });
   }
 
   /**
