@@ -23,6 +23,8 @@ export const AUDIT_EVENT_TYPES = [
   'scanner-jam',
   'scanner-fault',
   'ballot-rejected',
+  /** a sheet given back to the voter with no ballot record (the voter's choice after a warning, paper back unread) */
+  'ballot-returned',
   'pending-reconciled',
   'tape-printed',
   'export',

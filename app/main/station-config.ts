@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { printerConfigSchema } from '../print/config';
 import { err, ok, type Result } from '../../ballots/result';
 import { scannerConfigSchema } from '../../firmware-bridge/config';
 import { ROLES, type Role } from '../station/api';
@@ -85,6 +86,8 @@ export const stationConfigSchema = z.strictObject({
   streakAlarmAfter: z.number().int().min(1).max(100).optional(),
   /** a staff sign-in unused for this many seconds ends by itself (default 120; 15 s to 1 hour) */
   staffIdleSignOutSeconds: z.number().int().min(15).max(3600).optional(),
+  /** where tapes are printed (app/print/config.ts): escpos device, CUPS queue, simulated; default PDF files only */
+  printer: printerConfigSchema.optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });
@@ -108,8 +111,11 @@ export function loadStationConfig(file: string): Result<StationConfig, string> {
       : c.scanner.kind === 'simulated'
         ? { ...c.scanner, deckDir: abs(c.scanner.deckDir) }
         : c.scanner;
+  // a simulated printer's folder is relative to the settings file, like every other path in it
+  const printer = c.printer?.kind === 'simulated' ? { ...c.printer, dir: abs(c.printer.dir) } : c.printer;
   return ok({
     ...c,
+    ...(printer !== undefined ? { printer } : {}),
     data: abs(c.data),
     election: abs(c.election),
     keys: abs(c.keys),

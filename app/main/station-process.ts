@@ -49,6 +49,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       ...(c.streakAlarmAfter !== undefined ? { streakAlarmAfter: c.streakAlarmAfter } : {}),
       ...(c.staffIdleSignOutSeconds !== undefined ? { staffIdleSignOutSeconds: c.staffIdleSignOutSeconds } : {}),
       readerWorkers: c.readerWorkers ?? DEFAULT_READER_WORKERS,
+      ...(c.printer !== undefined ? { printer: c.printer } : {}),
       log,
     });
     serveOverPort(station, port);

@@ -75,6 +75,8 @@ export const CommandInput = z.strictObject({
     'close-polls',
     'print-zero-tape',
     'print-results-tape',
+    /** another copy (or `copies`) of the last tape or polls report printed */
+    'reprint-tape',
     'publish',
     'verify-ledger',
     'export-bundle',
@@ -86,6 +88,8 @@ export const CommandInput = z.strictObject({
    * or script can skip the question.
    */
   confirm: z.boolean().optional(),
+  /** print-zero-tape, print-results-tape, reprint-tape: how many copies (default 1) */
+  copies: z.number().int().min(1).max(5).optional(),
 });
 export const VoterDecisionInput = z.strictObject({ sheetId: z.string().min(1).max(64), decision: z.enum(['cast-as-is', 'return']) });
 export const LookupInput = z.strictObject({ ballotId: z.string().min(1).max(200) });

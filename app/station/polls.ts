@@ -74,6 +74,7 @@ export const COMMAND_ROLES: Readonly<Record<StationCommand, readonly Role[]>> = 
   'close-polls': ['captain'],
   'print-zero-tape': ['captain'],
   'print-results-tape': ['captain'],
+  'reprint-tape': ['poll-worker', 'captain'],
   publish: ['captain'],
   'verify-ledger': ['auditor', 'captain'],
   'export-bundle': ['auditor', 'captain'],
@@ -153,6 +154,9 @@ function decideAllowed(state: PollsState, command: StationCommand, facts: PollsF
       );
     case 'print-results-tape':
       return when(['testing', 'closed', 'published'], () => stay(state));
+    case 'reprint-tape':
+      // the station refuses when nothing was printed; a copy never changes the polls
+      return when(['configured', 'testing', 'open', 'paused', 'closed', 'published'], () => stay(state));
     case 'verify-ledger':
     case 'export-bundle':
       return when(['configured', 'testing', 'open', 'paused', 'closed', 'published'], () => stay(state));

@@ -63,9 +63,10 @@ import { makeDataDirPrivate } from './private-files';
 import { loadChainsConfig } from '../chain/chains-config';
 import { publishBatches } from '../chain/publish';
 import { unlockStationWallet } from '../chain/station-wallet';
-import type { Paper, TapeInput } from '../reports/tapes';
-import { writeResultsTape, writeZeroTape } from '../reports/tapes';
-import { describeThresholds } from '../../calibration/profile';
+import type { Paper } from '../reports/tapes';
+import type { PrinterConfig } from '../print/config';
+import { openPrinter } from '../print/printers';
+import { TapeDesk } from './tape-desk';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -103,8 +104,10 @@ export interface StationOptions {
   stationId?: string;
   /** the number the election office gave this station; ballot records carry it (default 1) */
   stationNumber?: number;
-  /** paper for tapes (default the 80 mm roll) */
+  /** paper for tapes (default the printer's: the 80 mm roll, letter for a CUPS queue) */
   paper?: Paper;
+  /** where tapes are printed (station.json `printer`, app/print/config.ts); default: PDF files only */
+  printer?: PrinterConfig;
   /** chains.json (app/chain) for the captain's 'publish'; without it publishing is refused with the CLI to use */
   chains?: string;
   /** publish by signing only: the signed transactions are written for broadcast from another machine */
@@ -217,6 +220,7 @@ class StationService implements Station {
   private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
   /** ends an idle staff sign-in */
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly desk: TapeDesk;
 
   constructor(
     private readonly opts: StationOptions,
@@ -232,6 +236,28 @@ class StationService implements Station {
     this.stateFile = path.join(stationDir(opts.dataDir), 'state.json');
     this.journal = new SheetJournal(path.join(stationDir(opts.dataDir), 'sheets.jsonl'));
     this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
+    const printer = openPrinter(opts.printer ?? { kind: 'none', paper: 'roll80' });
+    this.desk = new TapeDesk({
+      layout: this.layout,
+      pkg,
+      stationId: key.stationId,
+      printer,
+      paper: opts.paper ?? printer.paper,
+      network: () => {
+        if (opts.chains === undefined) return null;
+        try {
+          const c = loadChainsConfig(opts.chains);
+          return { records: c.records.network, anchor: c.anchor.network };
+        } catch (e) {
+          // the tape says "none set" rather than not printing: publishing reports the bad file itself
+          this.log(`the results tape names no network: ${(e as Error).message}`);
+          return null;
+        }
+      },
+      verifyOptions: (mode) => this.verifyOptions(mode),
+      official,
+      now: this.now,
+    });
   }
 
   // ---- start ---------------------------------------------------------------------------------------------
@@ -515,7 +541,7 @@ class StationService implements Station {
           await this.updateFeeding();
         }
         this.event('ballot-rejected', 'system', { reason: sheet.reasons.join(',').slice(0, 200) });
-        await this.giveBack(sheetId, 'rejected', decision.reasons, true);
+        await this.giveBack(sheetId, 'rejected', decision.reasons, true, true);
         return;
       }
       case 'hold': {
@@ -534,9 +560,14 @@ class StationService implements Station {
     }
   }
 
-  /** Returns a sheet to the voter that never got a ledger record. */
-  private async giveBack(sheetId: string, outcome: 'rejected' | 'returned', reasons: readonly FeedbackReason[], counts: boolean): Promise<void> {
+  /**
+   * Returns a sheet to the voter that never got a ledger record. A counted rejection is logged as a
+   * 'ballot-rejected' event (unless the caller already did, with more detail), so the results tape counts
+   * from the ledger what the station's counter counts.
+   */
+  private async giveBack(sheetId: string, outcome: 'rejected' | 'returned', reasons: readonly FeedbackReason[], counts: boolean, logged = false): Promise<void> {
     this.markDecided(sheetId);
+    if (counts && outcome === 'rejected' && !logged) this.event('ballot-rejected', 'system', { reason: reasons.map((r) => r.code).join(',').slice(0, 200) || 'unknown' });
     if (counts) {
       if (outcome === 'rejected') this.state = { ...this.state, counts: { ...this.state.counts, rejected: this.state.counts.rejected + 1 } };
       else this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
@@ -570,7 +601,7 @@ class StationService implements Station {
       switch (e.kind) {
         case 'duplicate':
           this.event('ballot-rejected', 'system', { reason: 'duplicate', firstSeq: e.firstSeq });
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} was counted at ledger entry ${e.firstSeq}.`)], true);
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} was counted at ledger entry ${e.firstSeq}.`)], true, true);
           break;
         case 'already-pending':
           await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} is already pending at ledger entry ${e.pendingSeq}.`)], true);
@@ -652,6 +683,7 @@ class StationService implements Station {
         // the scanner sent back paper the station never read (two sheets at once, images lost): the voter
         // has it in hand and must be told to feed it again
         this.markDecided(sheetId);
+        this.event('ballot-returned', 'system', { reason: outcome.reason === 'double-sheet' ? 'double-sheet' : 'unread' });
         this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
         this.saveState();
         const reason = outcome.reason === 'double-sheet' ? feedbackReason('double-sheet') : feedbackReason('scanner-returned', [], `(${outcome.reason})`);
@@ -875,14 +907,14 @@ class StationService implements Station {
     const a = parseArgs(CommandInput, args);
     if (!a.ok) return a;
     this.staffActive();
-    return this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true));
+    return this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true, a.value.copies ?? 1));
   }
 
   private pendingCount(): number {
     return this.official.pendingBallots().length + (this.test?.pendingBallots().length ?? 0);
   }
 
-  private async runCommand(command: StationCommand, confirmed: boolean): Promise<ApiResult<CommandOutcome>> {
+  private async runCommand(command: StationCommand, confirmed: boolean, copies: number): Promise<ApiResult<CommandOutcome>> {
     const from = this.state.polls;
     const facts = { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount(), officialZeroTape: this.officialZeroTape };
     const d = decide(from, command, this.role, facts, { confirmed });
@@ -912,9 +944,9 @@ class StationService implements Station {
         }
         return this.moveTo(d.value.next, role, 'Polls are open.');
       case 'pause-polls':
-        return this.moveTo(d.value.next, role, 'Polls are paused: the scanner takes no ballots.');
+        return this.withPollsReport('polls-paused', role, await this.moveTo(d.value.next, role, 'Polls are paused: the scanner takes no ballots.'));
       case 'resume-polls':
-        return this.moveTo(d.value.next, role, 'Polls are open again.');
+        return this.withPollsReport('polls-resumed', role, await this.moveTo(d.value.next, role, 'Polls are open again.'));
       case 'close-polls': {
         this.event('polls-closed', role);
         const closed = this.official.closeBatch(this.key);
@@ -930,8 +962,14 @@ class StationService implements Station {
       case 'publish':
         return this.publish(d.value.next, role);
       case 'print-zero-tape':
-      case 'print-results-tape':
-        return this.printTape(command === 'print-zero-tape' ? 'zero' : 'results', role);
+      case 'print-results-tape': {
+        const printed = await this.desk.printTape(command === 'print-zero-tape' ? 'zero' : 'results', this.mode, this.ledgerFor(this.mode), role, copies);
+        // the official zero tape, now in the ledger, is what lets the polls open (polls.ts)
+        if (printed.ok && command === 'print-zero-tape' && this.mode === 'official') this.officialZeroTape = true;
+        return printed;
+      }
+      case 'reprint-tape':
+        return this.desk.reprint(role, copies);
       case 'verify-ledger': {
         const parts: string[] = [];
         let good = true;
@@ -1010,40 +1048,12 @@ class StationService implements Station {
     await r?.close();
   }
 
-  private async printTape(kind: 'zero' | 'results', role: Role): Promise<ApiResult<CommandOutcome>> {
-    const mode = this.mode;
-    const ledger = this.ledgerFor(mode);
-    const tally = this.tally(mode);
-    if (kind === 'zero' && tally.ballots.cast + tally.ballots.pending > 0) return refused('not-zero', `${tally.ballots.cast} ballot(s) are already counted in the ${mode} ledger`);
-    const head = ledger.headNow();
-    const batch = mode === 'official' ? this.state.closedBatch : null;
-    const printedAt = isoSeconds(this.now());
-    const input: TapeInput = {
-      election: this.pkg.election.definition,
-      // the hash the ledger's genesis names (as `tallyproof tape` prints it)
-      electionHash: ledger.genesis.election.hash,
-      precinct: this.pkg.precinct,
-      stationId: this.key.stationId,
-      mode,
-      tally,
-      thresholds: [describeThresholds(this.pkg.profile)],
-      ledgerHead: { seq: head.seq, hash: toHex(head.hash) },
-      ...(kind === 'results' && batch !== null ? { batchRoot: batch.root } : {}),
-      printedAt,
-    };
-    const dir = path.join(this.layout.root, 'tapes');
-    fs.mkdirSync(dir, { recursive: true });
-    const out = path.join(dir, `${kind}-${mode}-${printedAt.replace(/[-:]/g, '')}.pdf`);
-    try {
-      await (kind === 'zero' ? writeZeroTape : writeResultsTape)(input, out, this.opts.paper ?? 'roll80');
-    } catch (e) {
-      return refused('tape-failed', `the ${kind} tape could not be printed: ${(e as Error).message}`);
-    }
-    this.event('tape-printed', role, { kind, mode, headSeq: head.seq });
-    if (kind === 'zero' && mode === 'official') this.officialZeroTape = true;
-    // the head is on paper now: a ledger cut back to before it no longer verifies
-    ledger.noteExternalHead(this.layout.heads(mode), `the ${kind} tape printed ${printedAt}`);
-    return ok({ message: `The ${kind} tape is printed (ledger head ${head.seq}).`, file: out });
+  /** The polls moved: the pause or resumption report follows; the move stands even when the printer fails. */
+  private async withPollsReport(kind: 'polls-paused' | 'polls-resumed', role: Role, moved: ApiResult<CommandOutcome>): Promise<ApiResult<CommandOutcome>> {
+    if (!moved.ok) return moved;
+    const r = await this.desk.printPollsReport(kind, role);
+    if (!r.ok) return ok({ message: `${moved.value.message} The ${kind} report was not printed: ${r.error.message}. Reprint it from this screen.` });
+    return ok({ message: `${moved.value.message} ${r.value.message}`, ...(r.value.file === undefined ? {} : { file: r.value.file }) });
   }
 
   private async publish(next: PollsState, role: Role): Promise<ApiResult<CommandOutcome>> {
@@ -1073,6 +1083,8 @@ class StationService implements Station {
       if (h === null || h.sheetId !== a.value.sheetId) return refused<SheetFeedback>('no-such-sheet', `sheet ${a.value.sheetId} is not waiting for the voter`);
       if (a.value.decision === 'return') {
         this.held = null;
+        // no ballot record by design (the ballot may come back marked anew), but the sheet's return is logged
+        this.event('ballot-returned', 'system', { reason: 'voter-returned', warning: h.reasons.map((r) => r.code).join(',').slice(0, 200) });
         await this.giveBack(h.sheetId, 'returned', h.reasons, true);
         return ok(this.feedback as SheetFeedback);
       }
@@ -1193,7 +1205,7 @@ class StationService implements Station {
   }
 }
 
-/** A zero tape of the official ledger, as printTape records it. */
+/** A zero tape of the official ledger, as the tape desk records it. */
 function isOfficialZeroTape(e: AuditEvent): boolean {
   return e.type === 'tape-printed' && e.detail['kind'] === 'zero' && e.detail['mode'] === 'official';
 }

@@ -352,6 +352,21 @@ describe('kiosk page, keyboard only', () => {
     await page.getByText('No alarms').waitFor();
     expect(station.calls.filter((c) => c.method === 'command').map((c) => c.args)).toEqual([{ command: 'clear-alarm' }]);
   });
+
+  test('a poll worker prints another copy of the last tape from the staff screen', async () => {
+    await tabTo(page, '#staff-button');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('1111');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 2, name: 'Poll worker' }).waitFor();
+    const before = station.calls.filter((c) => c.method === 'command').length;
+    await tabTo(page, 'button[data-command="reprint-tape"]');
+    expect(await page.locator('button[data-command="reprint-tape"]').textContent()).toBe('Print another copy of the last tape');
+    await page.keyboard.press('Enter');
+    await page.getByText('Done: reprint-tape').waitFor();
+    expect(station.calls.filter((c) => c.method === 'command').slice(before).map((c) => c.args)).toEqual([{ command: 'reprint-tape' }]);
+  });
 });
 
 describe('auditor screen', () => {

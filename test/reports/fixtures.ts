@@ -15,6 +15,9 @@ import { TallyCollector } from '../../app/ledger/tally';
 import type { VerifyReport } from '../../app/ledger/verify';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import type { TapeInput } from '../../app/reports/tapes';
+import type { CheckpointQr } from '../../app/reports/checkpoint-qr';
+import { readLedgerForTape } from '../../app/reports/ledger-tape';
+import type { TapeFacts } from '../../app/reports/tape-facts';
 import { EXAMPLES, example } from '../support/ballots';
 import { mulberry32, serialFrom, testSigner } from '../ledger/fixtures';
 
@@ -70,6 +73,12 @@ export interface Station {
   readonly expected: Expected;
   readonly cast: number;
   readonly returned: number;
+  /** sheets rejected, by the reason logged ('ballot-rejected' events) */
+  readonly rejected: ReadonlyMap<string, number>;
+  /** sheets the voter took back with no record ('ballot-returned' events) */
+  readonly returnedToVoter: number;
+  /** the zero tape's 'tape-printed' entry and the hash it recorded (official ledger) */
+  readonly zeroTape: { seq: number; entryHash: string; sha256: string } | undefined;
 }
 
 export interface StationOptions {
@@ -83,7 +92,14 @@ export interface StationOptions {
   readonly closeBatch?: boolean;
   /** record the precinct in an election-loaded event, as the station does (default true) */
   readonly notePrecinct?: boolean;
+  /** record the events a station records around its ballots: zero tape, polls opened, paused, closed (default true) */
+  readonly pollsEvents?: boolean;
 }
+
+/** The times of the events a fixture station records, as the station would. */
+export const TIMES = { zeroTape: '2026-11-03T06:55:12Z', opened: '2026-11-03T07:00:03Z', paused: '2026-11-03T12:01:00Z', resumed: '2026-11-03T12:31:30Z', closed: '2026-11-03T20:00:41Z' } as const;
+export const ZERO_TAPE_SHA = crypto.createHash('sha256').update('the zero tape PDF').digest('hex');
+const REJECT_REASONS = ['wrong-precinct', 'duplicate', 'scanner-streaks,unreadable'] as const;
 
 /**
  * A station data directory as the station leaves it: the election package in `election/`, a real SQLite
@@ -100,7 +116,19 @@ export function buildStation(dir: string, o: StationOptions): Station {
   fs.mkdirSync(path.dirname(layout.ledger(mode)), { recursive: true });
   const signer = testSigner();
   const ledger = Ledger.create(layout.ledger(mode), genesisForElection(e, mode, signer));
-  ledger.recordEvent({ type: 'election-loaded', role: 'administrator', at: '2026-11-03T06:30:00Z', detail: o.notePrecinct === false ? {} : { precinct: o.precinct } });
+  // the station keeps every audit event in the official ledger, test mode included
+  const official = mode === 'official' ? ledger : Ledger.create(layout.ledger('official'), genesisForElection(e, 'official', signer));
+  official.recordEvent({ type: 'election-loaded', role: 'administrator', at: '2026-11-03T06:30:00Z', detail: o.notePrecinct === false ? {} : { precinct: o.precinct } });
+  const events = o.pollsEvents !== false;
+  let zeroTape: Station['zeroTape'];
+  if (events) {
+    if (mode === 'test') official.recordEvent({ type: 'mode-changed', role: 'captain', at: '2026-11-03T06:40:00Z', detail: { from: 'configured', to: 'testing' } });
+    const z = official.recordEvent({ type: 'tape-printed', role: 'captain', at: TIMES.zeroTape, detail: { kind: 'zero', mode, headSeq: 2, sha256: ZERO_TAPE_SHA, copies: 1, printer: 'simulated', file: 'zero.pdf' } });
+    zeroTape = { seq: z.seq, entryHash: toHex(z.entryHash), sha256: ZERO_TAPE_SHA };
+    if (mode === 'official') official.recordEvent({ type: 'polls-opened', role: 'captain', at: TIMES.opened, detail: { from: 'configured', to: 'open' } });
+  }
+  const rejected = new Map<string, number>();
+  let returnedToVoter = 0;
   const style = e.definition.ballotStyles.find((s) => s.precincts.includes(o.precinct));
   const styleContests = (style?.contests ?? []).map((id) => e.definition.contests.findIndex((c) => c.id === id));
   const rand = mulberry32(o.seed ?? 7);
@@ -108,6 +136,19 @@ export function buildStation(dir: string, o: StationOptions): Station {
   let cast = 0;
   let returned = 0;
   for (let i = 0; i < o.ballots; i++) {
+    if (events && mode === 'official' && i === Math.floor(o.ballots / 2)) {
+      official.recordEvent({ type: 'polls-paused', role: 'poll-worker', at: TIMES.paused, detail: { from: 'open', to: 'paused' } });
+      official.recordEvent({ type: 'polls-resumed', role: 'poll-worker', at: TIMES.resumed, detail: { from: 'paused', to: 'open' } });
+    }
+    if (events && i % 7 === 3) {
+      const reason = REJECT_REASONS[i % REJECT_REASONS.length] as string;
+      official.recordEvent({ type: 'ballot-rejected', role: 'system', at: '2026-11-03T09:00:00Z', detail: { reason } });
+      rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
+    }
+    if (events && i % 11 === 5) {
+      official.recordEvent({ type: 'ballot-returned', role: 'system', at: '2026-11-03T09:00:00Z', detail: { reason: 'voter-returned', warning: 'overvote' } });
+      returnedToVoter++;
+    }
     const capture = randomBallot(rand, e, styleContests, mode);
     const p = ledger.appendPending(capture);
     if (!p.ok) throw new Error(`append refused: ${JSON.stringify(p.error)}`);
@@ -127,11 +168,13 @@ export function buildStation(dir: string, o: StationOptions): Station {
     }
   }
   if (o.closeBatch) {
+    if (events && mode === 'official') ledger.recordEvent({ type: 'polls-closed', role: 'captain', at: TIMES.closed, detail: {} });
     const closed = ledger.closeBatch(signer);
     if (!closed.ok) throw new Error('close batch refused');
   }
   ledger.close();
-  return { dir, election: e, ledgerFile: layout.ledger(mode), expected, cast, returned };
+  if (official !== ledger) official.close();
+  return { dir, election: e, ledgerFile: layout.ledger(mode), expected, cast, returned, rejected: new Map([...rejected].sort()), returnedToVoter, zeroTape };
 }
 
 export interface Verified {
@@ -139,16 +182,21 @@ export interface Verified {
   readonly tally: Tally;
   readonly head: { seq: number; hash: string };
   readonly batchRoot: string | undefined;
+  /** polls times, zero tape, sheets given back, as the tape code reads them */
+  readonly facts: TapeFacts;
+  readonly checkpoint: CheckpointQr | undefined;
 }
 
-/** Verifies and tallies a ledger the way `ledger tally` does. */
-export function verifyAndTally(file: string): Verified {
+/** Verifies and tallies a ledger the way `ledger tally` does; the facts and checkpoint the way a tape reads them. */
+export function verifyAndTally(file: string, network: CheckpointQr['network'] = null): Verified {
   const t = new TallyCollector();
   const report = verifyLedgerFile(file, {}, t.visitor);
   if (!report.ok || report.summary === undefined) throw new Error(`ledger does not verify: ${JSON.stringify(report.problem)}`);
   const s = report.summary;
   const last = s.batches[s.batches.length - 1];
-  return { report, tally: t.result(s.pending), head: { seq: s.head.seq, hash: toHex(s.head.hash) }, batchRoot: last === undefined ? undefined : toHex(last.checkpoint.root) };
+  const read = readLedgerForTape(dataLayout(path.dirname(path.dirname(file))), s.genesis.mode, () => ({}), network);
+  if (!read.ok) throw new Error(`ledger does not verify for a tape: ${JSON.stringify(read.problem)}`);
+  return { report, tally: t.result(s.pending), head: { seq: s.head.seq, hash: toHex(s.head.hash) }, batchRoot: last === undefined ? undefined : toHex(last.checkpoint.root), facts: read.value.facts, checkpoint: read.value.checkpoint };
 }
 
 export function tapeInputFor(st: Station, v: Verified, precinct: string, zero = false): TapeInput {
@@ -161,8 +209,10 @@ export function tapeInputFor(st: Station, v: Verified, precinct: string, zero = 
     tally: zero ? null : v.tally,
     thresholds: [describeThresholds(DEFAULT_PROFILE)],
     ledgerHead: v.head,
-    ...(v.batchRoot !== undefined && !zero ? { batchRoot: v.batchRoot } : {}),
-    printedAt: '2026-11-03T20:05Z',
+    facts: v.facts,
+    ...(v.checkpoint !== undefined && !zero ? { checkpoint: v.checkpoint } : {}),
+    // an official results tape prints the ledger's close of polls; the others the station's clock
+    ...(zero || v.tally.mode === 'test' ? { printedAt: '2026-11-03T06:55Z' } : {}),
   };
 }
 

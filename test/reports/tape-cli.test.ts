@@ -1,12 +1,15 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { dataLayout } from '../../app/ledger/layout';
 import { readHeadsFile } from '../../app/ledger/verify';
 import { runCli } from '../support/cli';
+import { parseEscpos } from '../support/escpos-parse';
 import { EXAMPLES, tempDir } from '../support/ballots';
-import { buildStation, pdfInfo, pdfText, readingText, tapeRows, verifyAndTally } from './fixtures';
+import { TIMES, buildStation, pdfInfo, pdfText, readingText, tapeRows, verifyAndTally } from './fixtures';
 
+/** the audit report still takes a generation time; zero and results tapes take none (their times come from the ledger and the clock) */
 const AT = ['--printed-at', '2026-11-03T20:05Z'];
 
 /** A second connection, as an attacker with the file would use; the append-only triggers go first. */
@@ -24,29 +27,49 @@ describe('tallyproof tape', () => {
     const st = buildStation(dir, { election: 'municipal', precinct: 'p-102', ballots: 30, closeBatch: true });
     const v = verifyAndTally(st.ledgerFile);
     const out = path.join(dir, 'results.pdf');
-    const r = await runCli(['tape', 'results', '--data', dir, '--out', out, ...AT]);
+    const r = await runCli(['tape', 'results', '--data', dir, '--out', out]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ file: out, tape: 'results', paper: 'roll80', mode: 'official', precinct: 'p-102', station: 'station-7', head: v.head, batchRoot: v.batchRoot, cast: st.cast });
+    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(out)).digest('hex');
+    expect(JSON.parse(r.stdout)).toEqual({ file: out, tape: 'results', paper: 'roll80', mode: 'official', precinct: 'p-102', station: 'station-7', head: v.head, batchRoot: v.batchRoot, cast: st.cast, printedAt: TIMES.closed, sha256, printed: null });
     const rows = tapeRows(pdfText(out).join('\n'));
     expect(rows.find((x) => x.label === 'Ballots cast')?.value).toBe(String(st.cast));
     expect(rows.find((x) => x.label === 'Precinct')?.value).toBe('p-102');
     expect(pdfText(out).join('\n')).toContain('station-7 calibration');
     expect(pdfInfo(out).width).toBeCloseTo(80, 1);
     // the head on the tape is now one `ledger verify` holds the ledger to
-    expect(readHeadsFile(dataLayout(dir).heads('official'))).toEqual([{ seq: v.head.seq, hash: v.head.hash, what: 'the results tape printed 2026-11-03T20:05Z' }]);
+    expect(readHeadsFile(dataLayout(dir).heads('official'))).toEqual([{ seq: v.head.seq, hash: v.head.hash, what: `the results tape printed ${TIMES.closed}` }]);
     expect((await runCli(['ledger', 'verify', '--data', dir])).code).toBe(0);
 
-    const letter = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'results-letter.pdf'), '--paper', 'letter', ...AT]);
+    const letter = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'results-letter.pdf'), '--paper', 'letter']);
     expect(letter.code).toBe(0);
     expect(pdfInfo(path.join(dir, 'results-letter.pdf')).width).toBeCloseTo(215.9, 1);
 
     // cutting the ledger back below a printed head is caught before the next tape
     tamper(st.ledgerFile, (db) => db.prepare('DELETE FROM entries WHERE seq > 10').run());
-    const again = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'again.pdf'), ...AT]);
+    const again = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'again.pdf')]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/the ledger does not verify, so no tape is printed: entry 11: truncated: .*the results tape printed 2026-11-03T20:05Z/);
+    expect(again.stderr).toMatch(/the ledger does not verify, so no tape is printed: entry 11: truncated: .*the results tape printed 2026-11-03T20:00:41Z/);
     expect(fs.existsSync(path.join(dir, 'again.pdf'))).toBe(false);
+  });
+
+  it('results --printer: the tape also goes to the printer, as many copies as asked; a printer of other paper is refused', async () => {
+    const dir = tempDir('tape-cli');
+    buildStation(dir, { election: 'municipal', precinct: 'p-101', ballots: 6, closeBatch: true });
+    const printed = path.join(dir, 'printed');
+    const out = path.join(dir, 'results.pdf');
+    const r = await runCli(['tape', 'results', '--data', dir, '--out', out, '--printer', `simulated:${printed}`, '--copies', '2']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [job] = fs.readdirSync(printed);
+    expect(JSON.parse(r.stdout).printed).toBe(`simulated ${path.join(printed, job!)}`);
+    const parsed = parseEscpos(fs.readFileSync(path.join(printed, job!)));
+    expect(parsed.cuts).toHaveLength(2);
+    expect(parsed.cuts.every((c) => c.width === 576 && c.rows.length > 1000)).toBe(true);
+    const wrong = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'l.pdf'), '--paper', 'letter', '--printer', 'escpos:/dev/usb/lp0']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--printer escpos:/dev/usb/lp0 prints on roll80 paper: give --paper roll80');
+    expect(fs.existsSync(path.join(dir, 'l.pdf'))).toBe(false);
   });
 
   it('results: a changed entry is refused, naming the entry, and nothing is written', async () => {
@@ -59,7 +82,7 @@ describe('tallyproof tape', () => {
       db.prepare('UPDATE entries SET payload = ? WHERE seq = 6').run(p);
     });
     const out = path.join(dir, 'results.pdf');
-    const r = await runCli(['tape', 'results', '--data', dir, '--out', out, ...AT]);
+    const r = await runCli(['tape', 'results', '--data', dir, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/official\.sqlite: the ledger does not verify, so no tape is printed: entry 6: changed/);
     expect(fs.existsSync(out)).toBe(false);
@@ -70,7 +93,7 @@ describe('tallyproof tape', () => {
     const dir = tempDir('tape-cli');
     buildStation(dir, { election: 'general', precinct: 'p-0001', ballots: 0, mode: 'test' });
     const out = path.join(dir, 'zero.pdf');
-    const r = await runCli(['tape', 'zero', '--data', dir, '--mode', 'test', '--out', out, '--paper', 'letter', ...AT]);
+    const r = await runCli(['tape', 'zero', '--data', dir, '--mode', 'test', '--out', out, '--paper', 'letter']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ tape: 'zero', mode: 'test', precinct: 'p-0001', batchRoot: null, cast: 0 });
@@ -81,7 +104,7 @@ describe('tallyproof tape', () => {
 
     const busy = tempDir('tape-cli');
     buildStation(busy, { election: 'municipal', precinct: 'p-101', ballots: 4 });
-    const refused = await runCli(['tape', 'zero', '--data', busy, '--out', path.join(busy, 'zero.pdf'), ...AT]);
+    const refused = await runCli(['tape', 'zero', '--data', busy, '--out', path.join(busy, 'zero.pdf')]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/a zero tape cannot be printed: the ledger already holds \d+ cast and 0 pending ballot\(s\)/);
     expect(fs.existsSync(path.join(busy, 'zero.pdf'))).toBe(false);
@@ -108,9 +131,9 @@ describe('tallyproof tape', () => {
     let dir: string;
     beforeAll(() => {
       dir = tempDir('tape-cli');
-      buildStation(dir, { election: 'municipal', precinct: 'p-101', ballots: 3, notePrecinct: false });
+      buildStation(dir, { election: 'municipal', precinct: 'p-101', ballots: 3, notePrecinct: false, closeBatch: true });
     });
-    const tape = (...args: string[]) => runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'out.pdf'), ...AT, ...args]);
+    const tape = (...args: string[]) => runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'out.pdf'), ...args]);
 
     it('no precinct recorded and several in the election: a usage error listing them', async () => {
       const r = await tape();
@@ -132,7 +155,7 @@ describe('tallyproof tape', () => {
     });
 
     it('an --out that cannot be written', async () => {
-      const r = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'no-such-dir', 'out.pdf'), '--precinct', 'p-101', ...AT]);
+      const r = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'no-such-dir', 'out.pdf'), '--precinct', 'p-101']);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/cannot write .*out\.pdf: the directory .*no-such-dir does not exist/);
     });
@@ -152,9 +175,24 @@ describe('tallyproof tape', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('is not a valid calibration profile');
       expect((await tape('--precinct', 'p-101', '--paper', 'a4')).code).toBe(2);
-      const t = await runCli(['tape', 'results', '--data', dir, '--out', path.join(dir, 'out.pdf'), '--precinct', 'p-101', '--printed-at', 'noon']);
-      expect(t.code).toBe(1);
-      expect(t.stderr).toContain('printedAt must be an ISO time');
+      // nobody sets a tape's printed time: a valid time is refused as much as a malformed one
+      for (const when of ['2026-11-03T23:59Z', 'noon']) {
+        for (const kind of ['results', 'zero']) {
+          const t = await runCli(['tape', kind, '--data', dir, '--out', path.join(dir, 'out-at.pdf'), '--precinct', 'p-101', '--printed-at', when]);
+          expect(t.code).toBe(2);
+          expect(t.stderr).toContain("--printed-at is not taken: a results tape prints the time of the ledger's polls-closed entry");
+        }
+      }
+      expect(fs.existsSync(path.join(dir, 'out-at.pdf'))).toBe(false);
+    });
+
+    it('a results tape of a ledger whose polls never closed', async () => {
+      const open = tempDir('tape-cli');
+      buildStation(open, { election: 'municipal', precinct: 'p-101', ballots: 3 });
+      const r = await runCli(['tape', 'results', '--data', open, '--out', path.join(open, 'r.pdf')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('the ledger records no close of the polls: a results tape is printed once the polls are closed');
+      expect(fs.existsSync(path.join(open, 'r.pdf'))).toBe(false);
     });
   });
 });

@@ -9,6 +9,9 @@ import { ReportError } from '../../app/reports/errors';
 import type { Paper, TapeInput } from '../../app/reports/tapes';
 import { renderTape, writeResultsTape, writeZeroTape } from '../../app/reports/tapes';
 import { outputDir, rasterisePdf, tempDir, zbarDecode } from '../support/ballots';
+import { toHex } from '../../app/ledger/bytes';
+import { checkpointDigest } from '../../app/ledger/checkpoint';
+import { parseCheckpointQr } from '../../app/reports/checkpoint-qr';
 import type { Station, Verified } from './fixtures';
 import { buildStation, pdfInfo, pdfText, readingText, tapeInputFor, tapeRows, verifyAndTally } from './fixtures';
 
@@ -65,9 +68,12 @@ function checkTotals(text: string, c: Case, tally: Tally | null): number {
   };
   const b = tally?.ballots;
   expectRow('Ballots cast', b?.cast ?? 0);
-  expectRow('Recorded, not counted', b?.returned ?? 0);
   expectRow('Cast as is', b?.castAsIs ?? 0);
   expectRow('With a marginal mark', b?.marginal ?? 0);
+  // what the station gave back, from its ledger events (fixtures.ts logs them as the station does)
+  expectRow('Returned to the voter', tally === null ? 0 : c.station.returnedToVoter);
+  expectRow('Rejected', tally === null ? 0 : [...c.station.rejected.values()].reduce((a, x) => a + x, 0));
+  expectRow('Recorded, not counted', b?.returned ?? 0);
   for (const contest of precinctContests(c)) {
     const ct = tally?.contests.find((x) => x.id === contest.id);
     const independent = c.station.expected.get(contest.id)!;
@@ -127,12 +133,27 @@ describe.each(['municipal', 'general'] as const)('tapes of the %s election', (na
         expect(text).toContain('station-7');
         expect(text).toContain('OFFICIAL');
         expect(text).toContain('mark thresholds (default): definite ≥ 22.0 %');
-        expect(text).toContain('2026-11-03 20:05 UTC');
+        // a results tape's printed time is the ledger's close of polls; a zero tape's the station's clock
+        expect(text).toContain(kind === 'zero' ? 'Printed 2026-11-03 06:55 UTC' : 'Printed 2026-11-03 20:00 UTC');
+        if (kind === 'results') {
+          expect(text).toContain('Polls opened 2026-11-03 07:00 UTC');
+          expect(text).toContain('Polls paused 2026-11-03 12:01 UTC');
+          expect(text).toContain('Polls resumed 2026-11-03 12:31 UTC');
+          expect(text).toContain('Polls closed 2026-11-03 20:00 UTC');
+          const z = c.station.zeroTape!;
+          expect(text).toContain(`Ledger entry ${z.seq}`);
+          expect(all.replace(/\s+/g, '')).toContain(z.entryHash);
+          expect(all.replace(/\s+/g, '')).toContain(z.sha256);
+        }
+        // the station and the election are named once each
+        expect(text.match(/station-7/g)).toHaveLength(1);
+        expect(text.match(new RegExp(c.station.election.definition.election.id, 'g'))).toHaveLength(1);
+        expect(text.match(new RegExp(`\\b${c.precinct}\\b`, 'g'))).toHaveLength(1);
         const hex = all.replace(/\s+/g, '');
         expect(hex).toContain(c.station.election.hash);
         expect(hex).toContain(c.verified.head.hash);
         if (kind === 'results') expect(hex).toContain(c.verified.batchRoot);
-        else expect(text).not.toContain('Batch root');
+        else expect(text).not.toContain('Merkle root');
         expect(text).toMatch(/Precinct captain: printed name.*Precinct captain: signature.*Poll worker: printed name.*Poll worker: signature.*Poll worker: printed name/);
 
         const info = pdfInfo(file);
@@ -164,15 +185,30 @@ describe.each(['municipal', 'general'] as const)('tapes of the %s election', (na
       });
     }
 
-    it('the QR code on the results tape decodes to the batch root', async () => {
+    it("the QR code on the results tape carries the close of polls' checkpoint: network, batch, root, counts", async () => {
       const c = get();
+      const network = { records: 'florincoin-main', anchor: 'bitcoin-main' };
+      const v = verifyAndTally(c.station.ledgerFile, network);
       const file = path.join(tmp, `${name}-qr-${paper}.pdf`);
-      await writeResultsTape(tapeInputFor(c.station, c.verified, c.precinct), file, paper);
+      await writeResultsTape(tapeInputFor(c.station, v, c.precinct), file, paper);
       // the code sits near the end: only the last page is rasterised
       const last = pdfInfo(file).pages;
       const prefix = path.join(tmp, `${name}-qr-${paper}`);
-      execFileSync('pdftoppm', ['-r', '120', '-gray', '-png', '-f', String(last), '-l', String(last), '-singlefile', file, prefix]);
-      expect(zbarDecode(`${prefix}.png`)).toEqual([c.verified.batchRoot]);
+      execFileSync('pdftoppm', ['-r', '150', '-gray', '-png', '-f', String(last), '-l', String(last), '-singlefile', file, prefix]);
+      // zbarimg prints the payload's lines as they are
+      const q = parseCheckpointQr(zbarDecode(`${prefix}.png`).join('\n'));
+      const cp = v.report.summary!.batches[0]!;
+      expect(q).toEqual({
+        network,
+        mode: 'official',
+        election: c.station.election.hash,
+        station: 'station-7',
+        batch: 1,
+        records: c.station.cast,
+        entries: cp.checkpoint.headSeq,
+        root: c.verified.batchRoot,
+        digest: toHex(checkpointDigest(cp.body)),
+      });
     });
   });
 
@@ -182,8 +218,10 @@ describe.each(['municipal', 'general'] as const)('tapes of the %s election', (na
     const a = await renderTape('results', input, 'roll80');
     const b = await renderTape('results', { ...input, thresholds: [...input.thresholds] }, 'roll80');
     expect(Buffer.compare(a, b)).toBe(0);
-    const later = await renderTape('results', { ...input, printedAt: '2026-11-03T20:06Z' }, 'roll80');
-    expect(Buffer.compare(a, later)).not.toBe(0);
+    const zero = tapeInputFor(c.station, c.verified, c.precinct, true);
+    const z1 = await renderTape('zero', zero, 'roll80');
+    const z2 = await renderTape('zero', { ...zero, printedAt: '2026-11-03T06:56Z' }, 'roll80');
+    expect(Buffer.compare(z1, z2)).not.toBe(0);
   });
 });
 
@@ -226,12 +264,36 @@ describe('a test-mode tape', () => {
     expect(text).not.toContain('City Council, Ward 1');
     rasterisePdf(file, 100, OUT);
   });
+
+  it("a test results tape: the test session's start from the official ledger's events, the station's clock, no close of polls", async () => {
+    const st = buildStation(path.join(tmp, 'test-results'), { election: 'municipal', precinct: 'p-201', mode: 'test', ballots: 9 });
+    const v = verifyAndTally(st.ledgerFile);
+    expect(v.facts.opened?.at).toBe('2026-11-03T06:40:00Z');
+    const file = path.join(OUT, 'municipal-results-test-roll80.pdf');
+    await writeResultsTape(tapeInputFor(st, v, 'p-201'), file, 'roll80');
+    const all = pdfText(file).join('\n');
+    const text = flat(all);
+    expect(text).toContain('Test mode began 2026-11-03 06:40 UTC');
+    expect(text).toMatch(/Printed 2026-11-03 06:55 UTC the station's clock/);
+    expect(text).not.toContain('Polls closed');
+    // its own zero tape (printed in test mode), not an official one
+    expect(text).toContain(`Ledger entry ${st.zeroTape!.seq}`);
+    const rows = tapeRows(all);
+    expect(rows.find((r) => r.label === 'Ballots cast')?.value).toBe(String(st.cast));
+    expect(rows.find((r) => r.label === 'Rejected')?.value).toBe(String([...st.rejected.values()].reduce((a, x) => a + x, 0)));
+    expect(rows.find((r) => r.label === 'Returned to the voter')?.value).toBe(String(st.returnedToVoter));
+    expect(text).toContain('No batch closed yet: no checkpoint.');
+  });
 });
 
 describe('bad inputs are refused with a clear error', () => {
   const input = (): TapeInput => {
     const c = cases[0]!;
     return tapeInputFor(c.station, c.verified, c.precinct);
+  };
+  const zeroInput = (): TapeInput => {
+    const c = cases[0]!;
+    return tapeInputFor(c.station, c.verified, c.precinct, true);
   };
   const refused = async (p: Promise<unknown>, kind: ReportError['kind'], message: RegExp): Promise<void> => {
     const e: unknown = await p.then(
@@ -263,17 +325,23 @@ describe('bad inputs are refused with a clear error', () => {
   });
 
   it('an unknown precinct', async () => {
-    await refused(renderTape('zero', { ...input(), tally: null, precinct: 'p-999' }, 'roll80'), 'unknown-precinct', /no precinct "p-999" \(it has p-101, p-102, p-201\)/);
+    await refused(renderTape('zero', { ...zeroInput(), precinct: 'p-999' }, 'roll80'), 'unknown-precinct', /no precinct "p-999" \(it has p-101, p-102, p-201\)/);
   });
 
   it('a zero tape over counted ballots, a results tape without a tally', async () => {
-    await refused(renderTape('zero', input(), 'roll80'), 'not-zero', /already holds \d+ cast/);
+    await refused(renderTape('zero', { ...zeroInput(), tally: input().tally }, 'roll80'), 'not-zero', /already holds \d+ cast/);
     await refused(renderTape('results', { ...input(), tally: null }, 'roll80'), 'bad-input', /needs the tally/);
   });
 
+  it('an official results tape takes no printed time but the close of polls, and needs one', async () => {
+    await refused(renderTape('results', { ...input(), printedAt: '2026-11-03T23:59Z' }, 'roll80'), 'bad-input', /polls-closed entry; no other printed time/);
+    await refused(renderTape('results', { ...input(), facts: { ...input().facts, closed: null } }, 'roll80'), 'not-closed', /records no close of the polls/);
+  });
+
   it('malformed hashes, time and paper', async () => {
-    await refused(renderTape('results', { ...input(), printedAt: 'tomorrow' }, 'roll80'), 'bad-input', /printedAt must be an ISO time/);
-    await refused(renderTape('results', { ...input(), batchRoot: 'XYZ' }, 'roll80'), 'bad-input', /batch root/);
+    const c = cases[0]!;
+    await refused(renderTape('zero', { ...tapeInputFor(c.station, c.verified, c.precinct, true), tally: null, printedAt: 'tomorrow' }, 'roll80'), 'bad-input', /a tape time must be an ISO time/);
+    await refused(renderTape('results', { ...input(), checkpoint: { ...input().checkpoint!, root: 'XYZ' } }, 'roll80'), 'wrong-election', /checkpoint/);
     await refused(renderTape('results', { ...input(), ledgerHead: { seq: 0, hash: 'ab'.repeat(32) } }, 'roll80'), 'bad-input', /head entry/);
     await refused(renderTape('results', input(), 'a4' as Paper), 'bad-input', /paper must be roll80 or letter/);
   });

@@ -27,7 +27,8 @@ describe('the polls paused while a ballot waits for the voter', () => {
     const sheetId = held.sheet?.sheetId ?? '';
 
     expect((await rig.station.login({ role: 'poll-worker', pin: PINS['poll-worker'] })).ok).toBe(true);
-    expect(await rig.station.command({ command: 'pause-polls' })).toEqual({ ok: true, value: { message: 'Polls are paused: the scanner takes no ballots.' } });
+    // the polls-paused report comes with the pause (PDF only: this station has no printer)
+    expect(await rig.station.command({ command: 'pause-polls' })).toEqual({ ok: true, value: { message: 'Polls are paused: the scanner takes no ballots. The polls-paused report is printed.', file: expect.stringMatching(/tapes\/polls-paused-official-\d{8}T\d{6}Z\.pdf$/) } });
     const paused = rig.station.status();
     expect(paused.polls).toBe('paused');
     expect(paused.sheet).toMatchObject({ sheetId, outcome: 'returned', canCastAsIs: false });

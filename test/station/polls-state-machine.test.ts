@@ -113,7 +113,7 @@ describe('polls state machine', () => {
   });
 
   it('poll workers feed, pause, resume and clear alarms; only captains open and close; auditors only read', () => {
-    expect(allCommands.filter((c) => COMMAND_ROLES[c].includes('poll-worker')).sort()).toEqual(['clear-alarm', 'pause-polls', 'resume-polls']);
+    expect(allCommands.filter((c) => COMMAND_ROLES[c].includes('poll-worker')).sort()).toEqual(['clear-alarm', 'pause-polls', 'reprint-tape', 'resume-polls']);
     expect(allCommands.filter((c) => COMMAND_ROLES[c].includes('auditor')).sort()).toEqual(['export-bundle', 'verify-ledger']);
     expect(allCommands.filter((c) => !COMMAND_ROLES[c].includes('captain'))).toEqual([]);
   });

@@ -10,6 +10,8 @@ import { serveStation } from '../../station/http-server';
 import { missingAllocatorSettings } from '../../station/allocator-env';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../../station/station';
 import { intOption } from '../args';
+import type { PrinterConfig } from '../../print/config';
+import { parsePrinterArg } from '../../print/config';
 import { whenLauncherGone } from '../launcher-watch';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
@@ -34,6 +36,7 @@ interface StationCliOptions {
   calibration?: string;
   pinsFile?: string;
   passphraseFile?: string;
+  printer?: string;
 }
 
 export function registerStation(program: Command, ctx: CliContext): void {
@@ -55,6 +58,7 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .addOption(new Option('--simulate-timings <t>', 'motor timings of the simulated scanner').choices(['zero', 'realistic']).default('realistic'))
     .option('--simulate-faults <plan>', 'faults the simulated scanner plays, for poll-worker drills: 3=jam@accepting,7=double-sheet (sheets counted from 1) or random:SEED:RATE')
     .option('--reader-workers <n>', "threads that read sheets beside the station's own work (0: in the station's thread)", intOption('--reader-workers', 0, 8), DEFAULT_READER_WORKERS)
+    .option('--printer <spec>', 'where tapes are printed: escpos:<device>, cups[:queue], cups-roll:<queue>, simulated:<dir>, simulated-letter:<dir> (default: PDF files in <data>/tapes only)')
     .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
     .option('--staff-idle-sign-out <seconds>', 'a staff sign-in unused this long ends by itself (default 120)', intOption('--staff-idle-sign-out', 15, 3600))
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
@@ -106,6 +110,13 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
   if (opts.election === undefined) throw new UsageError('--election <file> is required');
   if (opts.precinct === undefined) throw new UsageError('--precinct <id> is required');
   const scanner = scannerConfig(opts, ctx.cwd);
+  let printer: PrinterConfig | undefined;
+  try {
+    printer = opts.printer === undefined ? undefined : parsePrinterArg(opts.printer);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (printer?.kind === 'simulated') printer = { ...printer, dir: path.resolve(ctx.cwd, printer.dir) };
   const pins = readPins(opts.pinsFile === undefined ? undefined : path.resolve(ctx.cwd, opts.pinsFile));
   if (!pins.ok) throw new CommandFailure(pins.error);
   let passphrase: string;
@@ -147,6 +158,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         ...(opts.streakAlarmAfter !== undefined ? { streakAlarmAfter: opts.streakAlarmAfter } : {}),
         ...(opts.staffIdleSignOut !== undefined ? { staffIdleSignOutSeconds: opts.staffIdleSignOut } : {}),
         readerWorkers: opts.readerWorkers,
+        ...(printer !== undefined ? { printer } : {}),
         log,
       });
     } catch (e) {

@@ -19,7 +19,6 @@ import { writeAuditReport } from '../../reports/audit-report';
 import { ReportError } from '../../reports/errors';
 import { PAPERS } from '../../reports/paper';
 import type { Paper, TapeInput } from '../../reports/tapes';
-import { writeResultsTape, writeZeroTape } from '../../reports/tapes';
 import { signedTxsForTape, writeSignedTape } from '../../reports/signed-tape';
 import { publishLayout } from '../../chain/layout';
 import { SignedFileSchema } from '../../chain/publish';
@@ -28,6 +27,14 @@ import { checkpointDigest } from '../../ledger/checkpoint';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from '../context';
 import { requireElection } from '../inputs';
+import { intOption } from '../args';
+import { loadChainsConfig } from '../../chain/chains-config';
+import { parsePrinterArg } from '../../print/config';
+import { openPrinter } from '../../print/printers';
+import { readLedgerForTape } from '../../reports/ledger-tape';
+import type { CheckpointQr } from '../../reports/checkpoint-qr';
+import { renderTape } from '../../reports/tapes';
+import { writePdfFile } from '../../reports/render';
 
 type Kind = 'zero' | 'results';
 
@@ -40,6 +47,9 @@ interface TapeOptions {
   election?: string;
   calibration?: string;
   printedAt?: string;
+  chains?: string;
+  printer?: string;
+  copies: number;
 }
 
 /** Where the station keeps the election package it loaded (`<data>/election/`). */
@@ -60,7 +70,11 @@ export function registerTape(program: Command, ctx: CliContext): void {
       .option('--precinct <id>', "the station's precinct (default: the one the station recorded when it loaded the election, or the election's only precinct)")
       .option('--election <file>', 'election definition (default: <data>/election/election.json)')
       .option('--calibration <file>', 'calibration profile whose thresholds are printed (default: <data>/election/calibration.json, else the built-in default)')
-      .option('--printed-at <iso>', 'time printed on the tape, UTC, minute precision (default: now)')
+      .option('--chains <file>', "chains.json: the results tape's checkpoint code names its networks (default: none named)")
+      .option('--printer <spec>', 'also print it: escpos:<device>, cups[:queue], cups-roll:<queue>, simulated:<dir>, simulated-letter:<dir>')
+      .option('--copies <n>', 'copies to print with --printer', intOption('--copies', 1, 5), 1)
+      // refused: a results tape's time is the ledger's close of polls, a zero tape's the time it is printed
+      .addOption(new Option('--printed-at <iso>').hideHelp())
       .action(action(ctx, (opts: TapeOptions) => printTape(ctx, kind, opts)));
   }
   tape
@@ -201,6 +215,9 @@ async function printAudit(ctx: CliContext, opts: Omit<TapeOptions, 'precinct' | 
 }
 
 async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promise<number> {
+  if (opts.printedAt !== undefined) {
+    throw new UsageError(`--printed-at is not taken: a results tape prints the time of the ledger's polls-closed entry, a zero tape the time it is printed`);
+  }
   const dir = path.resolve(ctx.cwd, opts.data);
   if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
   const pkg = electionPackage(dir);
@@ -208,40 +225,46 @@ async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promis
   if (opts.election === undefined && !fs.existsSync(electionFile)) throw new CommandFailure(`${electionFile}: the station has no election package here; give --election <file>`);
   const election = requireElection(ctx, electionFile);
   const profile = calibrationFor(ctx, opts.calibration, pkg.calibration);
+  let printer;
+  try {
+    printer = opts.printer === undefined ? undefined : openPrinter(parsePrinterArg(opts.printer));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (printer !== undefined && printer.paper !== opts.paper) throw new UsageError(`--printer ${opts.printer} prints on ${printer.paper} paper: give --paper ${printer.paper}`);
+  let network: CheckpointQr['network'] = null;
+  if (opts.chains !== undefined) {
+    try {
+      const chains = loadChainsConfig(path.resolve(ctx.cwd, opts.chains));
+      network = { records: chains.records.network, anchor: chains.anchor.network };
+    } catch (e) {
+      throw new CommandFailure((e as Error).message);
+    }
+  }
 
   const layout = dataLayout(dir);
   const file = layout.ledger(opts.mode);
   if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${opts.mode} ledger in this data directory`);
-  const tally = new TallyCollector();
-  let recordedPrecinct: string | undefined;
-  const report = withLedgerErrors(() =>
-    verifyLedgerFile(file, verifyOptions(dir, opts.mode), {
-      ...tally.visitor,
-      onEvent: (e) => {
-        // the station notes its precinct when it loads the election package
-        const p = e.detail['precinct'];
-        if (e.type === 'election-loaded' && typeof p === 'string') recordedPrecinct = p;
-      },
-    }),
-  );
-  if (!report.ok || report.summary === undefined) {
-    const p = report.problem;
-    throw new CommandFailure(`${file}: the ledger does not verify, so no tape is printed: entry ${p?.seq}: ${p?.kind}: ${p?.message}`);
+  if (opts.mode === 'test' && !fs.existsSync(layout.ledger('official'))) throw new CommandFailure(`${layout.ledger('official')}: no official ledger, whose events say when the test began`);
+  const read = withLedgerErrors(() => readLedgerForTape(layout, opts.mode, (m) => verifyOptions(dir, m), network));
+  if (!read.ok) {
+    const p = read.problem;
+    throw new CommandFailure(`${read.file}: the ledger does not verify, so no tape is printed: entry ${p.seq}: ${p.kind}: ${p.message}`);
   }
-  const s = report.summary;
-  const g = s.genesis;
+  const d = read.value;
+  const g = d.genesis;
   const fileHash = crypto.createHash('sha256').update(fs.readFileSync(electionFile)).digest('hex');
   if (g.election.hash !== election.hash && g.election.hash !== fileHash) {
     throw new CommandFailure(`${electionFile} is not this ledger's election: the ledger is for election ${g.election.hash} ("${g.election.title}"), the file hashes to ${election.hash}`);
   }
 
-  const precinct = opts.precinct ?? recordedPrecinct ?? (election.definition.precincts.length === 1 ? election.definition.precincts[0]?.id : undefined);
+  const precinct = opts.precinct ?? d.recordedPrecinct ?? (election.definition.precincts.length === 1 ? election.definition.precincts[0]?.id : undefined);
   if (precinct === undefined) {
     throw new UsageError(`the election has ${election.definition.precincts.length} precincts and the ledger records none for this station: give --precinct (one of ${election.definition.precincts.map((p) => p.id).join(', ')})`);
   }
-  const printedAt = opts.printedAt ?? `${new Date().toISOString().slice(0, 16)}Z`;
-  const lastBatch = s.batches[s.batches.length - 1];
-  const head = { seq: s.head.seq, hash: toHex(s.head.hash) };
+  // an official results tape prints the ledger's close of polls; any other tape the time it is printed
+  const clock = `${new Date().toISOString().slice(0, 16)}Z`;
+  const officialResults = kind === 'results' && g.mode === 'official';
   const input: TapeInput = {
     election: election.definition,
     electionHash: g.election.hash,
@@ -249,28 +272,39 @@ async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promis
     stationId: g.station.id,
     mode: g.mode,
     // a zero tape gets the tally too, so that one printed over counted ballots is refused
-    tally: tally.result(s.pending),
+    tally: d.tally,
     thresholds: [describeThresholds(profile)],
-    ledgerHead: head,
-    ...(kind === 'results' && lastBatch !== undefined ? { batchRoot: toHex(lastBatch.checkpoint.root) } : {}),
-    printedAt,
+    ledgerHead: d.head,
+    facts: d.facts,
+    ...(kind === 'results' && d.checkpoint !== undefined ? { checkpoint: d.checkpoint } : {}),
+    ...(officialResults ? {} : { printedAt: clock }),
   };
   const out = path.resolve(ctx.cwd, opts.out);
+  let pdf: Buffer;
   try {
-    await (kind === 'zero' ? writeZeroTape : writeResultsTape)(input, out, opts.paper);
+    pdf = await renderTape(kind, input, opts.paper);
+    writePdfFile(out, pdf);
   } catch (e) {
     if (e instanceof ReportError) throw new CommandFailure(e.message);
     throw e;
   }
+  const printedAt = officialResults ? (d.facts.closed?.at ?? clock) : clock;
   // the printed head joins the heads `ledger verify` checks, so a ledger cut back below it is caught
   const headsFile = layout.heads(opts.mode);
   try {
-    appendLineDurably(headsFile, JSON.stringify({ seq: head.seq, hash: head.hash, what: `the ${kind} tape printed ${printedAt}` }));
+    appendLineDurably(headsFile, JSON.stringify({ seq: d.head.seq, hash: d.head.hash, what: `the ${kind} tape printed ${printedAt}` }));
   } catch (e) {
     throw new CommandFailure(`the tape ${out} was written but its head could not be recorded in ${headsFile}: ${(e as Error).message}`);
   }
+  let printed: string | null = null;
+  if (printer !== undefined) {
+    const r = await printer.print({ pdf, title: `${kind}-tape-${g.mode}-${g.station.id}`, copies: opts.copies });
+    if (!r.ok) throw new CommandFailure(`the tape ${out} was written but not printed: ${r.error.message}`);
+    printed = r.value.printer;
+  }
+  const sha256 = crypto.createHash('sha256').update(pdf).digest('hex');
   ctx.io.stdout(
-    `${JSON.stringify({ file: out, tape: kind, paper: opts.paper, mode: g.mode, precinct, station: g.station.id, head, batchRoot: input.batchRoot ?? null, cast: input.tally?.ballots.cast ?? 0 })}\n`,
+    `${JSON.stringify({ file: out, tape: kind, paper: opts.paper, mode: g.mode, precinct, station: g.station.id, head: d.head, batchRoot: input.checkpoint?.root ?? null, cast: d.tally.ballots.cast, printedAt, sha256, printed })}\n`,
   );
   return EXIT_OK;
 }

@@ -35,6 +35,8 @@ const COMMANDS = [
   { command: 'close-polls', roles: ['captain'], when: (s) => s.polls === 'open' || s.polls === 'paused' },
   { command: 'print-results-tape', roles: ['captain'], when: (s) => s.polls === 'closed' || s.polls === 'published' },
   { command: 'publish', roles: ['captain'], when: (s) => s.polls === 'closed' },
+  // the roll tore, a copy for the envelope: each press prints one more of the last tape or polls report
+  { command: 'reprint-tape', roles: ['poll-worker', 'captain'], when: (s) => s.polls !== 'unconfigured' },
   { command: 'verify-ledger', roles: ['auditor'], when: () => true },
   { command: 'export-bundle', roles: ['auditor'], when: () => true },
 ];
