@@ -156,7 +156,8 @@ test(`${STREAMS} event streams while ${BALLOTS} ballots feed: descriptors stay b
     const login = await call(port, 'POST', '/api/login', { role: 'captain', pin: '2222' });
     expect(login.json).toEqual({ ok: true, value: { role: 'captain' } });
     const cookie = login.cookies.join('; ');
-    expect(await call(port, 'POST', '/api/command', { command: 'open-polls' }, cookie)).toMatchObject({ json: { ok: true } });
+    expect(await call(port, 'POST', '/api/command', { command: 'print-zero-tape' }, cookie)).toMatchObject({ json: { ok: true } });
+    expect(await call(port, 'POST', '/api/command', { command: 'open-polls', confirm: true }, cookie)).toMatchObject({ json: { ok: true } });
     expect(await call(port, 'POST', '/api/logout', {}, cookie)).toMatchObject({ json: { ok: true } });
     // every ballot is counted while the flood goes on
     let counted = 0;

@@ -21,7 +21,7 @@ async function registerVoterScreen(): Promise<string> {
   const login = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
   const session = sessionCookie(login);
   const screen = screenCookie(login);
-  expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: session })).body)).toMatchObject({ ok: true });
+  expect(JSON.parse((await postJson(server.port, '/api/command', { command: 'open-polls', confirm: true }, { Cookie: session })).body)).toMatchObject({ ok: true });
   const out = await postJson(server.port, '/api/logout', {}, { Cookie: `${session}; ${screen}` });
   expect(out.headers['set-cookie']).toEqual([expect.stringMatching(/^tp_session=; /)]);
   return screen;
@@ -39,7 +39,7 @@ describe("the voter's choice on a held ballot", () => {
   test('a plain local program cannot cast (or return) a held ballot, by its sheet ID or anything else', async () => {
     // a voter screen exists (someone signed in on it); this program never did
     const login = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
-    await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: sessionCookie(login) });
+    await postJson(server.port, '/api/command', { command: 'open-polls', confirm: true }, { Cookie: sessionCookie(login) });
     await postJson(server.port, '/api/logout', {}, { Cookie: sessionCookie(login) });
     const fb = station.feedOvervote();
     for (const decision of ['cast-as-is', 'return'] as const) {
@@ -75,7 +75,7 @@ describe("the voter's choice on a held ballot", () => {
 
     // the voter screen's choice goes through, and its answer carries no poll-worker text and no sheet ID
     const chosen = await postJson(server.port, '/api/voter-decision', { token: t1.token, decision: 'return' }, { Cookie: screen });
-    expect(body(chosen)).toEqual({ ok: true, value: { sheetId: t1.sheetId, outcome: 'returned', canCastAsIs: false, reasons: [{ code: 'overvote', contests: ['mayor'], voter: 'Too many choices marked in mayor.', pollWorker: '' }] } });
+    expect(body(chosen)).toEqual({ ok: true, value: { sheetId: t1.sheetId, outcome: 'returned', canCastAsIs: false, reasons: [{ code: 'overvote', contests: ['mayor'], voter: 'You marked too many choices in a contest. You may get a new ballot or cast this one as it is; those contests will not count.', pollWorker: '' }] } });
     expect(decisions().map((c) => c.args)).toEqual([{ sheetId: first.sheetId, decision: 'return' }]);
     // used once: again, it does nothing
     expect(body(await postJson(server.port, '/api/voter-decision', { token: t1.token, decision: 'cast-as-is' }, { Cookie: screen }))).toMatchObject({ ok: false, error: { code: 'no-such-sheet' } });
@@ -137,7 +137,7 @@ describe('what a reader who is not signed in gets', () => {
     const stream = openStream(server.port);
     await stream.until(1);
     const login = await postJson(server.port, '/api/login', { role: 'captain', pin: '2222' });
-    await postJson(server.port, '/api/command', { command: 'open-polls' }, { Cookie: sessionCookie(login) });
+    await postJson(server.port, '/api/command', { command: 'open-polls', confirm: true }, { Cookie: sessionCookie(login) });
     const held = station.feedOvervote();
     const until = '2026-11-03T07:05:00.000Z';
     station.emit({ type: 'status', status: { ...station.status(), lockedOut: { auditor: until } } });

@@ -63,13 +63,13 @@ describe("the station's disk", () => {
       const s = r.station;
       await s.login({ role: 'captain', pin: PINS.captain });
       expect((await s.command({ command: 'print-zero-tape' })).ok).toBe(true);
-      expect((await s.command({ command: 'open-polls' })).ok).toBe(true);
+      expect((await s.command({ command: 'open-polls', confirm: true })).ok).toBe(true);
       await waitForStatus(s, (x) => x.counts.public === 2 && x.counts.rejected === 1);
       const ledger = dataLayout(dataDir).ledger('official');
       // while the ledger is open: its companions exist, and are as private as the ledger
       expect(fs.existsSync(`${ledger}-wal`) && fs.existsSync(`${ledger}-shm`)).toBe(true);
       expect(loose(dataDir)).toEqual([]);
-      expect((await s.command({ command: 'close-polls' })).ok).toBe(true);
+      expect((await s.command({ command: 'close-polls', confirm: true })).ok).toBe(true);
       expect((await s.command({ command: 'print-results-tape' })).ok).toBe(true);
       expect((await s.command({ command: 'export-bundle' })).ok).toBe(true);
       await s.logout();
@@ -104,7 +104,7 @@ describe("the station's disk", () => {
     rig = await startRig({ deck: dir, dataDir });
     expect(fs.statSync(journal).size).toBe(0);
     await rig.station.login({ role: 'captain', pin: PINS.captain });
-    await rig.station.command({ command: 'open-polls' });
+    await rig.station.command({ command: 'open-polls', confirm: true });
     // two counted, the overvoted one returned to the voter
     await waitForStatus(rig.station, (x) => x.counts.public === 2 && x.sheet?.outcome === 'awaiting-voter');
     expect(rig.station.status().counts.public).toBe(2);
@@ -119,7 +119,7 @@ describe("the station's disk", () => {
     rig = await startRig({ deck: dir });
     const journal = path.join(rig.dataDir, 'station', 'sheets.jsonl');
     await rig.station.login({ role: 'captain', pin: PINS.captain });
-    await rig.station.command({ command: 'open-polls' });
+    await rig.station.command({ command: 'open-polls', confirm: true });
     await rig.station.logout();
     const held = await waitForStatus(rig.station, (x) => x.sheet?.outcome === 'awaiting-voter');
     const sheetId = held.sheet?.sheetId ?? '';
@@ -167,11 +167,11 @@ describe("the station's disk", () => {
     rig = await startRig({ deck: dir, now: () => now });
     const s = rig.station;
     await s.login({ role: 'captain', pin: PINS.captain });
-    await s.command({ command: 'open-polls' });
+    await s.command({ command: 'open-polls', confirm: true });
     await waitForStatus(s, (x) => x.counts.public === 2 && x.counts.rejected === 1);
     await s.logout();
     await s.login({ role: 'captain', pin: PINS.captain });
-    expect((await s.command({ command: 'close-polls' })).ok).toBe(true);
+    expect((await s.command({ command: 'close-polls', confirm: true })).ok).toBe(true);
     await s.logout();
     const events = auditEvents(dataLayout(rig.dataDir).ledger('official'));
     const view = events.map((e) => [e.type, e.at, e.detail.atPrecision ?? null]);

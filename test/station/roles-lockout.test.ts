@@ -37,7 +37,7 @@ describe('roles and PINs', () => {
     expect((await s.command({ command: 'open-polls' })).ok).toBe(false);
     expect(await s.login({ role: 'poll-worker', pin: PINS['poll-worker'] })).toEqual({ ok: true, value: { role: 'poll-worker' } });
     expect(s.status().role).toBe('poll-worker');
-    const open = await s.command({ command: 'open-polls' });
+    const open = await s.command({ command: 'open-polls', confirm: true });
     expect(open).toEqual({ ok: false, error: { code: 'forbidden', message: expect.stringContaining('captain') } });
     expect((await s.lookupBallot({ ballotId: 'ABCDEFGHJKMN' })).ok).toBe(false);
     expect((await s.logout()).ok).toBe(true);

@@ -62,7 +62,7 @@ describe('a polling day on the simulated thermal printer', () => {
     expect(text(zeroFile)).toMatch(/Printed\s+2026-11-03 06:55 UTC/);
 
     clock = Date.parse('2026-11-03T07:00:02Z');
-    expect((await s.command({ command: 'open-polls' })).ok).toBe(true);
+    expect((await s.command({ command: 'open-polls', confirm: true })).ok).toBe(true);
     await waitForStatus(s, (x) => x.counts.public === 3 && x.counts.rejected === 3 && x.counts.returned === 1);
     await paperLocations(rig, 7);
 
@@ -82,7 +82,7 @@ describe('a polling day on the simulated thermal printer', () => {
     expect(text(resumed.value.file!).replace(/\s+/g, ' ')).toContain('Polls resumed 2026-11-03 12:40 UTC');
 
     clock = Date.parse('2026-11-03T20:00:31Z');
-    expect((await s.command({ command: 'close-polls' })).ok).toBe(true);
+    expect((await s.command({ command: 'close-polls', confirm: true })).ok).toBe(true);
     // printed a minute later: the tape still says the ledger's close of polls
     clock = Date.parse('2026-11-03T20:02:00Z');
     const results = await s.command({ command: 'print-results-tape' });
