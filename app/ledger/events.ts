@@ -28,6 +28,8 @@ export const AUDIT_EVENT_TYPES = [
   'export',
   'publish',
   'ledger-verified',
+  /** the station found at start-up that its ledger lost entries or its write-ahead log is damaged */
+  'ledger-damaged',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -553,6 +553,9 @@ class StationService implements Station {
         case 'unreconciled':
           await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `entries ${e.pendingSeqs.join(', ')} are not reconciled`)], false);
           break;
+        case 'polls-not-open':
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `The polls are ${e.polls}.`)], false);
+          break;
         default:
           assertNever(e, 'append refusal');
       }
