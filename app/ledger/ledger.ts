@@ -96,8 +96,13 @@ export interface SignedHeadWritten {
   readonly reason: HeadReason;
   readonly body: string;
   readonly signature: Uint8Array;
-  /** the second-location file it was written to, if one is set */
+  /** the second-location file, if one is set */
   readonly file?: string;
+  /**
+   * why the second location could not be written (a removed device, a full disk): the signed head is in
+   * the ledger all the same, and HeadSigning.onError heard of it too
+   */
+  readonly secondLocationError?: string;
 }
 
 type PollsWindow = 'none' | 'open' | 'paused' | 'closed';
@@ -338,6 +343,11 @@ export class Ledger {
     return this.batch;
   }
 
+  /** Ballots cast since the last batch checkpoint. */
+  get castInOpenBatch(): number {
+    return this.openBatch.length;
+  }
+
   headNow(): Head {
     return this.head;
   }
@@ -447,10 +457,16 @@ export class Ledger {
     const out = { seq: appended.seq, headSeq: appended.seq - 1, reason, body, signature };
     if (s.dir === undefined) return out;
     const file = signedHeadsFile(s.dir, this.genesis.station.id, this.mode);
-    withStorage(file, () => {
-      fs.mkdirSync(s.dir as string, { recursive: true });
-      appendLineDurably(file, JSON.stringify({ entry: appended.seq, statement: body, signature: toHex(signature) }));
-    });
+    try {
+      withStorage(file, () => {
+        fs.mkdirSync(s.dir as string, { recursive: true });
+        appendLineDurably(file, JSON.stringify({ entry: appended.seq, statement: body, signature: toHex(signature) }));
+      });
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      s.onError?.(error);
+      return { ...out, file, secondLocationError: error.message };
+    }
     return { ...out, file };
   }
 
@@ -758,6 +774,14 @@ export class Ledger {
       this.batch += 1;
       return { batch, seq: appended.seq, body, signature, treeSize: leaves.length, root };
     });
+    // a batch closed while the polls are open gets a signed head in the second location too; at close the seal does
+    if (this.signing !== undefined && this.polls !== 'closed') {
+      try {
+        this.writeSignedHead('batch', this.signing);
+      } catch (e) {
+        this.signing.onError?.(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
     return ok(closed);
   }
 

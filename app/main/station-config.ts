@@ -83,6 +83,13 @@ export const stationConfigSchema = z.strictObject({
   readerWorkers: z.number().int().min(0).max(8).optional(),
   /** sheets in a row returned for scanner streaks before the alarm stops the feeder (default 1) */
   streakAlarmAfter: z.number().int().min(1).max(100).optional(),
+  /**
+   * the second location of the ledgers' signed heads: the export device or a directory on another disk
+   * (app/ledger/README.md); `tallyproof ledger verify --heads <dir>` checks the ledger against it
+   */
+  signedHeadsDir: z.string().min(1).optional(),
+  /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
+  signHeadsEvery: z.number().int().min(1).max(100_000).optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });
@@ -114,6 +121,7 @@ export function loadStationConfig(file: string): Result<StationConfig, string> {
     ...(c.calibration !== undefined ? { calibration: abs(c.calibration) } : {}),
     ...(c.pinsFile !== undefined ? { pinsFile: abs(c.pinsFile) } : {}),
     ...(c.passphraseFile !== undefined ? { passphraseFile: abs(c.passphraseFile) } : {}),
+    ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: abs(c.signedHeadsDir) } : {}),
     scanner,
   });
 }

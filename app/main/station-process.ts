@@ -48,6 +48,8 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       pins: pins.value,
       ...(c.streakAlarmAfter !== undefined ? { streakAlarmAfter: c.streakAlarmAfter } : {}),
       readerWorkers: c.readerWorkers ?? DEFAULT_READER_WORKERS,
+      ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: c.signedHeadsDir } : {}),
+      ...(c.signHeadsEvery !== undefined ? { signHeadsEvery: c.signHeadsEvery } : {}),
       log,
     });
     serveOverPort(station, port);

@@ -22,6 +22,7 @@ interface StationCliOptions {
   simulateTimings: 'zero' | 'realistic';
   simulateFaults?: string;
   streakAlarmAfter?: number;
+  signedHeadsDir?: string;
   readerWorkers: number;
   headless?: boolean;
   port: number;
@@ -54,6 +55,7 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .option('--simulate-faults <plan>', 'faults the simulated scanner plays, for poll-worker drills: 3=jam@accepting,7=double-sheet (sheets counted from 1) or random:SEED:RATE')
     .option('--reader-workers <n>', "threads that read sheets beside the station's own work (0: in the station's thread)", intOption('--reader-workers', 0, 8), DEFAULT_READER_WORKERS)
     .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
+    .option('--signed-heads-dir <dir>', "second location of the ledgers' signed heads: the export device or a directory on another disk")
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
 
@@ -136,6 +138,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         stationPassphrase: passphrase,
         pins: pins.value,
         ...(opts.streakAlarmAfter !== undefined ? { streakAlarmAfter: opts.streakAlarmAfter } : {}),
+        ...(opts.signedHeadsDir !== undefined ? { signedHeadsDir: path.resolve(ctx.cwd, opts.signedHeadsDir) } : {}),
         readerWorkers: opts.readerWorkers,
         log,
       });
