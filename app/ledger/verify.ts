@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { bytesEqual, toHex } from './bytes';
 import { LedgerError } from './errors';
@@ -79,6 +80,15 @@ export const PARALLEL_CORES = 4;
 
 export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor: ReplayVisitor = {}, crash: CrashScan = { kind: 'clean' }): VerifyReport {
   const heads = opts.expectedHeads ?? [];
+  // the station's own record of lost entries it found at start-up (wal-scan.ts) stays in the report
+  const damage: string[] = [];
+  const seen: ReplayVisitor = {
+    ...visitor,
+    onEvent: (ev, seq) => {
+      if (ev.type === 'ledger-damaged') damage.push(`at entry ${seq} the station found its ${String(ev.detail['mode'] ?? '')} ledger damaged at start-up (${String(ev.detail['message'] ?? ev.detail['what'] ?? '')}): entries it had recorded before then may be lost`);
+      visitor.onEvent?.(ev, seq);
+    },
+  };
   let replayed: ReplaySummary | undefined;
   let chain: ChainCheck | undefined;
   try {
@@ -91,7 +101,7 @@ export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor
     if (parallel) chain = startChainCheck(file, lastSeq);
     let replayProblem: Problem | undefined;
     try {
-      replayed = replayLedger(db, visitor, new Set(heads.map((h) => h.seq)), { lastSeq, hashesCheckedElsewhere: parallel });
+      replayed = replayLedger(db, seen, new Set(heads.map((h) => h.seq)), { lastSeq, hashesCheckedElsewhere: parallel });
     } catch (e) {
       if (!(e instanceof ReplayProblem)) throw e;
       replayProblem = e.problem;
@@ -117,7 +127,7 @@ export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor
   const checked: string[] = [
     `hashes and links of entries 1 to ${summary.head.seq}, ballot states, ${summary.batches.length} batch checkpoint(s) and ${summary.signedHeads.size} signed head(s) in the ledger against the station key`,
   ];
-  const unchecked: string[] = [];
+  const unchecked: string[] = [...damage];
   const failed = (problem: Problem): VerifyReport => ({ file, ok: false, summary, problem, checked, unchecked });
   for (const h of [...heads].sort((a, b) => a.seq - b.seq)) {
     if (h.seq > summary.head.seq) {
@@ -220,6 +230,24 @@ function secondLocation(summary: ReplaySummary, opts: VerifyOptions, checked: st
 export function verifyLedgerFile(file: string, opts: VerifyOptions = {}, visitor: ReplayVisitor = {}): VerifyReport {
   // before SQLite opens it: a killed station's log and index, as it left them (wal-scan.ts)
   const crash = scanAfterCrash(file);
+  if (crash.kind === 'scanned' && crash.scan.problems.length > 0) {
+    // opening the files in place would rebuild the log's index, the evidence the station's next start must
+    // see too: verify a private copy of the database and its log instead
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tallyproof-verify-'));
+    try {
+      const copy = path.join(dir, path.basename(file));
+      fs.copyFileSync(file, copy);
+      fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+      const db = openDb(copy, { readonly: true });
+      try {
+        return { ...verifyDb(db, copy, opts, visitor, crash), file };
+      } finally {
+        db.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   const db = openDb(file, { readonly: true });
   try {
     return verifyDb(db, file, opts, visitor, crash);
