@@ -443,6 +443,8 @@ export class Ledger {
   }
 
   private writeSignedHead(reason: HeadReason, s: HeadSigning): SignedHeadWritten {
+    // the second location must never name an entry a rolled-back transaction takes away
+    if (this.db.inTransaction) throw new LedgerError('state', this.file, 'a signed head is written on its own, not inside a transaction');
     const body = formatSignedHead({ mode: this.mode, election: this.genesis.election.hash, station: this.genesis.station.id, headSeq: this.head.seq, headHash: this.head.hash, reason });
     const signature = signHeadStatement(body, s.signer);
     this.signingNow = true;

@@ -19,6 +19,7 @@ import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
 import type { ScannerReport } from '../ledger/ledger';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
+import { signedHeadsFile } from '../ledger/signed-heads-file';
 import { closeAndSeal, ledgerAlarmText } from './ledger-seal';
 import { proveBallot } from '../ledger/proofs';
 import type { BallotRecord } from '../ledger/record';
@@ -1000,6 +1001,8 @@ class StationService implements Station {
       this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.tally('test').ballots.cast };
     }
     removeLedgerFiles(this.layout, 'test');
+    // the cleared test ledger's signed heads go with it: the new one starts its own chain
+    if (this.opts.signedHeadsDir !== undefined) fs.rmSync(signedHeadsFile(this.opts.signedHeadsDir, this.key.stationId, 'test'), { force: true });
     this.test = this.withSigning(Ledger.create(this.layout.ledger('test'), this.genesis('test')));
     this.cast.test = 0;
     this.castAsIs.test = 0;

@@ -74,6 +74,24 @@ describe('the station seals its ledger at close and checks it at start-up (issue
     );
   });
 
+  it('entering test mode again clears the test ledger and its signed heads in the second location together', async () => {
+    const { dir: deck } = await writeSheets([{ kind: 'normal', n: 4, mode: 'test' }]);
+    const second = tempDir('station-heads');
+    const rig = await startRig({ deck, signedHeadsDir: second, signHeadsEvery: 2 });
+    rigs.push(rig);
+    await rig.station.login({ role: 'captain', pin: PINS.captain });
+    await command(rig, 'enter-test-mode');
+    await waitForStatus(rig.station, (x) => x.counts.public === 1);
+    const file = dataLayout(rig.dataDir).ledger('test');
+    expect(verifyLedgerFile(file, { signedHeadsDir: second }).summary?.signedHeads.size).toBeGreaterThan(0);
+    await command(rig, 'enter-test-mode');
+    const v = verifyLedgerFile(file, { signedHeadsDir: second });
+    expect(v.problem).toBeUndefined();
+    expect(v.summary?.cast).toBe(0);
+    await command(rig, 'open-polls');
+    expect(verifyLedgerFile(dataLayout(rig.dataDir).ledger('official'), { signedHeadsDir: second }).problem).toBeUndefined();
+  });
+
   it('a write-ahead log cut short while the station was down raises the ledger alarm at start-up (the scanner stays off while it stands) and the ledger records it', async () => {
     const { dir: deck } = await writeSheets([{ kind: 'normal', n: 2 }, { kind: 'normal', n: 3 }]);
     const rig = await startRig({ deck });
