@@ -165,6 +165,16 @@ describe('signed heads: into the ledger and a second location (issue 14, item 2)
     expect(r.summary?.lastSignedHead).toMatchObject({ reason: 'pause', seq: signed.seq });
   });
 
+  it('a signed head is never written inside a transaction, where a rollback could take its entry away after the line went out', () => {
+    const file = path.join(dir, 'official.sqlite');
+    const l = Ledger.create(file, genesisFor('official', signer));
+    l.useHeadSigning({ signer, every: 1000, dir: second });
+    expect(() => l.transaction(() => l.signHead('pause'))).toThrow('a signed head is written on its own, not inside a transaction');
+    expect(readSignedHeadsFile(signedHeadsFile(second, STATION, 'official'))).toBeUndefined();
+    expect(l.headNow().seq).toBe(1);
+    l.close();
+  });
+
   it('a signed head with a bad signature or naming the wrong entry in the ledger itself is named', () => {
     const { file } = running(dir, second);
     const seq = verifyLedgerFile(file).summary?.lastSignedHead?.seq as number;
