@@ -9,7 +9,7 @@ import { formatCheckpoint, signCheckpoint } from './checkpoint';
 import { appendLineDurably, fsyncDir } from './durable-fs';
 import type { HeadReason } from './signed-head';
 import { POST_SEAL_EVENTS, formatSignedHead, parseSignedHead, signHeadStatement } from './signed-head';
-import { signedHeadsFile } from './signed-heads-file';
+import { appendSignedHeadLine, signedHeadsFile } from './signed-heads-file';
 import type { Genesis } from './entries';
 import {
   EntryKind,
@@ -460,10 +460,7 @@ export class Ledger {
     if (s.dir === undefined) return out;
     const file = signedHeadsFile(s.dir, this.genesis.station.id, this.mode);
     try {
-      withStorage(file, () => {
-        fs.mkdirSync(s.dir as string, { recursive: true });
-        appendLineDurably(file, JSON.stringify({ entry: appended.seq, statement: body, signature: toHex(signature) }));
-      });
+      withStorage(file, () => appendSignedHeadLine(s.dir as string, file, { entry: appended.seq, statement: body, signature: toHex(signature) }));
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       s.onError?.(error);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { appendLineDurably } from './durable-fs';
 import { LedgerError } from './errors';
 import type { LedgerMode } from './record';
 
@@ -46,4 +47,34 @@ export function readSignedHeadsFile(file: string): { lines: SignedHeadLine[]; to
       return parsed.data;
     });
   return { lines, torn };
+}
+
+/**
+ * Appends one line. A last line left without its newline (the station or the device lost power mid-write)
+ * is cut off first: it was never a whole statement, and a line written after it would join it into one
+ * that no reader can parse.
+ */
+export function appendSignedHeadLine(dir: string, file: string, line: SignedHeadLine): void {
+  fs.mkdirSync(dir, { recursive: true });
+  if (fs.existsSync(file)) {
+    const size = fs.statSync(file).size;
+    if (size > 0) {
+      const fd = fs.openSync(file, 'r+');
+      try {
+        const tail = Buffer.alloc(Math.min(size, 4096));
+        fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+        if (tail[tail.length - 1] !== 0x0a) {
+          const nl = tail.lastIndexOf(0x0a);
+          // a torn line longer than the window cannot be ours (lines are a few hundred bytes): leave it for verify to name
+          if (nl >= 0 || tail.length === size) {
+            fs.ftruncateSync(fd, size - tail.length + nl + 1);
+            fs.fsyncSync(fd);
+          }
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+  appendLineDurably(file, JSON.stringify(line));
 }

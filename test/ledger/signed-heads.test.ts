@@ -165,6 +165,22 @@ describe('signed heads: into the ledger and a second location (issue 14, item 2)
     expect(r.summary?.lastSignedHead).toMatchObject({ reason: 'pause', seq: signed.seq });
   });
 
+  it('a line torn by a crash is cut off before the next one is written, so the file stays readable', () => {
+    const file = path.join(dir, 'official.sqlite');
+    const l = Ledger.create(file, genesisFor('official', signer));
+    l.useHeadSigning({ signer, every: 1000, dir: second });
+    l.signHead('start');
+    const f = signedHeadsFile(second, STATION, 'official');
+    fs.appendFileSync(f, '{"entry":3,"statement":"tallyproof signed h');
+    expect(readSignedHeadsFile(f)?.torn).toBe(true);
+    const next = l.signHead('pause');
+    const read = readSignedHeadsFile(f);
+    expect(read?.torn).toBe(false);
+    expect(read?.lines.map((x) => x.entry)).toEqual([2, next.seq]);
+    l.close();
+    expect(verifyLedgerFile(file, { signedHeadsDir: second }).problem).toBeUndefined();
+  });
+
   it('a signed head is never written inside a transaction, where a rollback could take its entry away after the line went out', () => {
     const file = path.join(dir, 'official.sqlite');
     const l = Ledger.create(file, genesisFor('official', signer));
