@@ -82,6 +82,9 @@ describe('signed heads: into the ledger and a second location (issue 14, item 2)
     const cli = await runCli(['ledger', 'verify', '--data', dir, '--heads', second]);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain(`entry ${keep + 1}: truncated: the ledger ends at entry ${keep}`);
+    const tally = await runCli(['ledger', 'tally', '--data', dir, '--heads', second]);
+    expect(tally.code).toBe(1);
+    expect(tally.stderr).toContain('the ledger does not verify, so it is not tallied');
     const noHeads = await runCli(['ledger', 'verify', '--data', dir]);
     expect(noHeads.code).toBe(0);
     expect(noHeads.stdout).toContain('  not checked: second heads location not given (--heads <dir>)');

@@ -144,14 +144,15 @@ export function registerLedger(program: Command, ctx: CliContext): void {
     .description('per-contest totals from the ledger')
     .requiredOption('--data <dir>', 'station data directory')
     .addOption(modeOption('which ledger').default('official'))
+    .option('--heads <dir>', "the second location of the station's signed heads: a ledger cut short before one is not tallied")
     .action(
-      action(ctx, (opts: CommonOpts) =>
+      action(ctx, (opts: CommonOpts & { heads?: string }) =>
         failuresAsCommandFailure(() => {
           const dir = resolveData(ctx, opts.data);
           const mode = opts.mode ?? 'official';
           const file = ledgerFileFor(dir, mode);
           const tally = new TallyCollector();
-          const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, []), tally.visitor);
+          const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, [], resolveHeadsDir(ctx, opts.heads)), tally.visitor);
           if (!report.ok || !report.summary) {
             throw new CommandFailure(`${file}: the ledger does not verify, so it is not tallied: entry ${report.problem?.seq}: ${report.problem?.message}`);
           }
