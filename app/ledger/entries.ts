@@ -19,6 +19,8 @@ export const EntryKind = {
   returned: 3,
   event: 4,
   checkpoint: 5,
+  /** a signed head (signed-head.ts); the one with reason `seal` closes the ledger to ballots */
+  signedHead: 6,
 } as const;
 export type EntryKindName = keyof typeof EntryKind;
 export type EntryKindCode = (typeof EntryKind)[EntryKindName];

@@ -15,6 +15,8 @@ export type LedgerErrorKind =
   | 'unreconciled'
   | 'state'
   | 'key-file'
+  /** the polls are closed and the ledger sealed: it takes no more ballots */
+  | 'sealed'
   | 'io';
 
 export class LedgerError extends Error {

@@ -32,6 +32,8 @@ export const AUDIT_EVENT_TYPES = [
   'ledger-verified',
   /** a command refused that an auditor must see attempted (opening closed polls again) */
   'command-refused',
+  /** the station found at start-up that its ledger lost entries or its write-ahead log is damaged */
+  'ledger-damaged',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -7,6 +7,9 @@ import { bytesEqual, toHex } from './bytes';
 import type { CheckpointSigner } from './checkpoint';
 import { formatCheckpoint, signCheckpoint } from './checkpoint';
 import { appendLineDurably, fsyncDir } from './durable-fs';
+import type { HeadReason } from './signed-head';
+import { POST_SEAL_EVENTS, formatSignedHead, parseSignedHead, signHeadStatement } from './signed-head';
+import { appendSignedHeadLine, signedHeadsFile } from './signed-heads-file';
 import type { Genesis } from './entries';
 import {
   EntryKind,
@@ -22,6 +25,8 @@ import {
   encodeGenesis,
   encodePending,
   encodeReturned,
+  decodeCheckpointEntry,
+  decodeEvent,
   entryHash,
   RETURN_REASON,
 } from './entries';
@@ -32,7 +37,8 @@ import { leafHash, merkleRoot, orderByHash } from './merkle';
 import type { BallotCapture, BallotRecord, LedgerMode } from './record';
 import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, isWellFormedCapture, recordBallotIdKey } from './record';
 import type { Db, OpenDbOptions } from './storage';
-import { openDb, sessionMarker, storageError, withStorage } from './storage';
+import { openDb, sessionMarker, storageError, walFile, withStorage } from './storage';
+import { scanAfterCrash } from './wal-scan';
 
 export interface Head {
   readonly seq: number;
@@ -55,7 +61,52 @@ export type AppendRefusal =
   | { readonly kind: 'wrong-mode'; readonly ledgerMode: LedgerMode; readonly ballotMode: LedgerMode }
   | { readonly kind: 'duplicate'; readonly ballotId: string; readonly firstSeq: number; readonly firstPendingSeq: number }
   | { readonly kind: 'already-pending'; readonly ballotId: string; readonly pendingSeq: number }
-  | { readonly kind: 'unreconciled'; readonly pendingSeqs: readonly number[] };
+  | { readonly kind: 'unreconciled'; readonly pendingSeqs: readonly number[] }
+  /** the ledger's own polls events say the polls are paused or closed (sealedAt: the seal entry, once sealed) */
+  | { readonly kind: 'polls-not-open'; readonly polls: 'paused' | 'closed'; readonly sealedAt?: number };
+
+export type SealRefusal =
+  | { readonly kind: 'polls-not-closed' }
+  | { readonly kind: 'pending'; readonly pendingSeqs: readonly number[] }
+  | { readonly kind: 'open-batch'; readonly castInOpenBatch: number }
+  | { readonly kind: 'already-sealed'; readonly sealedAt: number };
+
+/**
+ * How the ledger signs its own heads: every `every` entries (and whenever the station asks: batch, pause,
+ * start, seal) a signed-head entry goes into the ledger and the same statement to `dir`, a second location
+ * (the export device or a directory set in station.json), as one line of
+ * `<dir>/<station>.<mode>.signed-heads.jsonl`.
+ */
+export interface HeadSigning {
+  readonly signer: CheckpointSigner;
+  readonly every: number;
+  readonly dir?: string;
+  /**
+   * A periodic signed head that could not be written (disk, a removed export device). It never fails the
+   * ballot or event whose append triggered it: that is already committed.
+   */
+  readonly onError?: (e: Error) => void;
+}
+
+export const DEFAULT_SIGN_HEAD_EVERY = 100;
+
+export interface SignedHeadWritten {
+  readonly seq: number;
+  readonly headSeq: number;
+  readonly reason: HeadReason;
+  readonly body: string;
+  readonly signature: Uint8Array;
+  /** the second-location file, if one is set */
+  readonly file?: string;
+  /**
+   * why the second location could not be written (a removed device, a full disk): the signed head is in
+   * the ledger all the same, and HeadSigning.onError heard of it too
+   */
+  readonly secondLocationError?: string;
+}
+
+type PollsWindow = 'none' | 'open' | 'paused' | 'closed';
+const POST_SEAL: ReadonlySet<string> = new Set(POST_SEAL_EVENTS);
 
 export type ResolveRefusal = { readonly kind: 'not-pending'; readonly pendingSeq: number; readonly detail: string };
 
@@ -103,6 +154,16 @@ function hasRepeat(xs: readonly number[]): boolean {
 
 export interface LedgerOptions {
   readonly maxPageCount?: OpenDbOptions['maxPageCount'];
+  /** run SQLite's full integrity_check at open (the station does at start-up; quick_check always runs) */
+  readonly integrityCheck?: boolean;
+}
+
+/** What opening the ledger found wrong with its files: the station raises it as an alarm. */
+export interface StartupFinding {
+  readonly what: 'write-ahead-log' | 'integrity';
+  readonly message: string;
+  /** copies kept of the damaged files, as found, before SQLite opened them */
+  readonly evidence: readonly string[];
 }
 
 /**
@@ -115,6 +176,15 @@ export class Ledger {
   private batch: number;
   private readonly unreconciled: Set<number>;
   private closed = false;
+  /** the polls as the ledger's own events tell them (replay.ts holds verify to the same rules) */
+  private polls: PollsWindow = 'none';
+  private sealSeq: number | undefined;
+  private lastSignedSeq = 1;
+  /** pending entries ever written (returned ones too): polls cannot open after a ballot was entered */
+  private ballotEntries = 0;
+  private signing: HeadSigning | undefined;
+  private signingNow = false;
+  private findings: readonly StartupFinding[] = [];
   /**
    * Ballot state by ballot ID (8-byte key as latin1), rebuilt from the entries at open: the chain is the
    * only thing on disk, so a pending append writes one row, as a bare insert does.
@@ -156,6 +226,7 @@ export class Ledger {
     const maxBatch = db.prepare('SELECT max(batch) FROM checkpoints').pluck().get() as number | null;
     this.batch = (maxBatch ?? 0) + 1;
     this.rebuildIndexes();
+    this.rebuildPollsAndHeads();
     this.unreconciled = new Set(this.pending.keys());
   }
 
@@ -167,6 +238,7 @@ export class Ledger {
       if (kind === EntryKind.pending) {
         const recordBytes = decodePending(payload).record;
         const key = recordBallotIdKey(recordBytes);
+        this.ballotEntries += 1;
         this.pending.set(seq, { key, recordBytes });
         this.ballots.set(key, { state: 'pending', pendingSeq: seq });
       } else if (kind === EntryKind.checkpoint) {
@@ -183,6 +255,24 @@ export class Ledger {
           this.ballots.delete(p.key);
         }
       }
+    }
+  }
+
+  /** The polls window, the seal and the last signed head, from the (few) event and signed-head entries. */
+  private rebuildPollsAndHeads(): void {
+    const rows = this.db.prepare('SELECT seq, kind, payload FROM entries WHERE kind IN (?, ?) ORDER BY seq').raw(true);
+    for (const [seq, kind, payload] of rows.iterate(EntryKind.event, EntryKind.signedHead) as IterableIterator<[number, number, Buffer]>) {
+      if (kind === EntryKind.signedHead) {
+        this.lastSignedSeq = seq;
+        if (parseSignedHead(decodeCheckpointEntry(payload).body).reason === 'seal') this.sealSeq = seq;
+        continue;
+      }
+      // most events are not about the polls: look before parsing
+      if (payload.indexOf('"polls-') < 0) continue;
+      const type = decodeEvent(payload).type;
+      if (type === 'polls-opened' || type === 'polls-resumed') this.polls = 'open';
+      else if (type === 'polls-paused') this.polls = 'paused';
+      else if (type === 'polls-closed') this.polls = 'closed';
     }
   }
 
@@ -216,11 +306,20 @@ export class Ledger {
   }
 
   static open(file: string, opts: LedgerOptions = {}): Ledger {
+    // before SQLite reads the log (and clears the index the killed writer left): see wal-scan.ts
+    const findings = walFindings(file);
     const db = openDb(file, opts);
     try {
       const row = db.prepare('SELECT kind, payload FROM entries WHERE seq = 1').get() as { kind: number; payload: Buffer } | undefined;
       if (row === undefined || row.kind !== EntryKind.genesis) throw new LedgerError('wrong-ledger', file, 'entry 1 is not a genesis entry');
-      return Ledger.start(db, file, decodeGenesis(row.payload));
+      if (opts.integrityCheck === true) {
+        const rows = db.pragma('integrity_check(20)', { simple: false }) as Array<{ integrity_check: string }>;
+        const said = rows.map((r) => r.integrity_check);
+        if (said.length !== 1 || said[0] !== 'ok') findings.push({ what: 'integrity', message: `SQLite integrity_check: ${said.join('; ')}`, evidence: [] });
+      }
+      const ledger = Ledger.start(db, file, decodeGenesis(row.payload));
+      ledger.findings = findings;
+      return ledger;
     } catch (e) {
       db.close();
       throw storageError(e, file);
@@ -244,8 +343,41 @@ export class Ledger {
     return this.batch;
   }
 
+  /** Ballots cast since the last batch checkpoint. */
+  get castInOpenBatch(): number {
+    return this.openBatch.length;
+  }
+
   headNow(): Head {
     return this.head;
+  }
+
+  /** What open found wrong with the files (a damaged write-ahead log, integrity_check): empty when whole. */
+  get startupFindings(): readonly StartupFinding[] {
+    return this.findings;
+  }
+
+  /** The seal entry, once the polls closed and the ledger was sealed. */
+  get sealedAt(): number | undefined {
+    return this.sealSeq;
+  }
+
+  /** The polls as this ledger's own events tell them ('none' before any polls event). */
+  get pollsWindow(): PollsWindow {
+    return this.polls;
+  }
+
+  /** Turns on signed heads: every `every` entries from now on, and whenever signHead or seal is called. */
+  useHeadSigning(signing: HeadSigning): void {
+    if (!Number.isInteger(signing.every) || signing.every < 1) throw new LedgerError('state', this.file, `signed heads every ${signing.every} entries: give a whole number of at least 1`);
+    this.checkSigner(signing.signer);
+    this.signing = signing;
+  }
+
+  private checkSigner(signer: CheckpointSigner): void {
+    if (!bytesEqual(signer.publicKey, Buffer.from(this.genesis.station.publicKey, 'hex'))) {
+      throw new LedgerError('key-file', this.file, 'the signing key is not the station key named in this ledger');
+    }
   }
 
   /** Ballots left pending by a previous run: they must be reconciled before any new ballot is taken. */
@@ -269,7 +401,9 @@ export class Ledger {
    * the station appends one ballot per transaction.
    */
   transaction<T>(fn: () => T): T {
-    return this.undoOnFailure(() => this.runInTx(fn) as T);
+    const out = this.undoOnFailure(() => this.runInTx(fn) as T);
+    if (!this.db.inTransaction) this.afterCommit();
+    return out;
   }
 
   /**
@@ -279,7 +413,79 @@ export class Ledger {
    */
   private singleWrite<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
-    return this.undoOnFailure(fn);
+    const out = this.undoOnFailure(fn);
+    this.afterCommit();
+    return out;
+  }
+
+  /** A periodic signed head when `every` entries have passed since the last one; never throws. */
+  private afterCommit(): void {
+    const s = this.signing;
+    if (s === undefined || this.signingNow || this.head.seq - this.lastSignedSeq < s.every) return;
+    try {
+      this.signHead('periodic');
+    } catch (e) {
+      s.onError?.(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /**
+   * Signs the current head with the station key into the ledger (a signed-head entry) and, if a second
+   * location is set, appends the same statement there. The entry goes first: a crash between the two
+   * leaves a statement only in the ledger, never one naming an entry the ledger does not have.
+   */
+  signHead(reason: HeadReason): SignedHeadWritten {
+    this.assertOpen();
+    const s = this.signing;
+    if (s === undefined) throw new LedgerError('state', this.file, 'signed heads are not turned on for this ledger (useHeadSigning)');
+    if (reason === 'seal') throw new LedgerError('state', this.file, 'the seal is written by seal(), which checks the polls are closed');
+    return this.writeSignedHead(reason, s);
+  }
+
+  private writeSignedHead(reason: HeadReason, s: HeadSigning): SignedHeadWritten {
+    // the second location must never name an entry a rolled-back transaction takes away
+    if (this.db.inTransaction) throw new LedgerError('state', this.file, 'a signed head is written on its own, not inside a transaction');
+    const body = formatSignedHead({ mode: this.mode, election: this.genesis.election.hash, station: this.genesis.station.id, headSeq: this.head.seq, headHash: this.head.hash, reason });
+    const signature = signHeadStatement(body, s.signer);
+    this.signingNow = true;
+    let appended: Appended;
+    try {
+      appended = this.undoOnFailure(() => this.appendRaw(EntryKind.signedHead, encodeCheckpointEntry(body, signature)));
+    } finally {
+      this.signingNow = false;
+    }
+    this.lastSignedSeq = appended.seq;
+    if (reason === 'seal') this.sealSeq = appended.seq;
+    const out = { seq: appended.seq, headSeq: appended.seq - 1, reason, body, signature };
+    if (s.dir === undefined) return out;
+    const file = signedHeadsFile(s.dir, this.genesis.station.id, this.mode);
+    try {
+      withStorage(file, () => appendSignedHeadLine(s.dir as string, file, { entry: appended.seq, statement: body, signature: toHex(signature) }));
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      s.onError?.(error);
+      return { ...out, file, secondLocationError: error.message };
+    }
+    return { ...out, file };
+  }
+
+  /**
+   * Seals the ledger when the polls have closed: a signed head over every entry, written after the final
+   * batch checkpoint. From then on the ledger takes no ballot, no checkpoint and only the events in
+   * POST_SEAL_EVENTS; `verify` holds any ledger to the same rule.
+   */
+  seal(signer: CheckpointSigner): Result<SignedHeadWritten, SealRefusal> {
+    this.assertOpen();
+    this.checkSigner(signer);
+    if (this.sealSeq !== undefined) return err({ kind: 'already-sealed', sealedAt: this.sealSeq });
+    if (this.polls !== 'closed') return err({ kind: 'polls-not-closed' });
+    if (this.pending.size > 0) return err({ kind: 'pending', pendingSeqs: [...this.pending.keys()].sort((a, b) => a - b) });
+    if (this.openBatch.length > 0) return err({ kind: 'open-batch', castInOpenBatch: this.openBatch.length });
+    return ok(this.writeSignedHead('seal', this.signing ?? { signer, every: Number.MAX_SAFE_INTEGER }));
+  }
+
+  private assertNotSealed(what: string): void {
+    if (this.sealSeq !== undefined) throw new LedgerError('sealed', this.file, `the polls are closed and the ledger was sealed at entry ${this.sealSeq}: it takes no ${what}`);
   }
 
   /**
@@ -325,6 +531,7 @@ export class Ledger {
   appendPending(input: BallotCapture): Result<Appended & { ballotId: string }, AppendRefusal> {
     this.assertOpen();
     if (this.unreconciled.size > 0) return err({ kind: 'unreconciled', pendingSeqs: [...this.unreconciled].sort((a, b) => a - b) });
+    if (this.polls === 'paused' || this.polls === 'closed') return err({ kind: 'polls-not-open', polls: this.polls, ...(this.sealSeq !== undefined ? { sealedAt: this.sealSeq } : {}) });
     let capture: BallotCapture;
     if (isWellFormedCapture(input)) {
       capture = input;
@@ -356,8 +563,10 @@ export class Ledger {
         () => {
           this.ballots.set(key, { state: 'pending', pendingSeq: appended.seq });
           this.pending.set(appended.seq, { key, recordBytes: rb });
+          this.ballotEntries += 1;
         },
         () => {
+          this.ballotEntries -= 1;
           this.ballots.delete(key);
           this.pending.delete(appended.seq);
         },
@@ -499,7 +708,23 @@ export class Ledger {
   recordEvent(input: Omit<AuditEventInput, 'at'> & { at?: string }): Appended {
     this.assertOpen();
     const ev = AuditEventSchema.parse({ ...input, at: input.at ?? isoSeconds(new Date()) });
-    return this.singleWrite(() => this.appendRaw(EntryKind.event, encodeEvent(ev)));
+    if (this.sealSeq !== undefined && !POST_SEAL.has(ev.type)) this.assertNotSealed(`"${ev.type}" event (after the seal: ${POST_SEAL_EVENTS.join(', ')})`);
+    const window = ev.type === 'polls-opened' && this.ballotEntries > 0 ? { refused: `the polls cannot open: ${this.ballotEntries} ballot(s) were already entered` } : nextPollsWindow(this.polls, ev.type);
+    if (typeof window !== 'string') throw new LedgerError('state', this.file, window.refused);
+    const appended = this.singleWrite(() => {
+      const a = this.appendRaw(EntryKind.event, encodeEvent(ev));
+      const was = this.polls;
+      this.change(
+        () => {
+          this.polls = window;
+        },
+        () => {
+          this.polls = was;
+        },
+      );
+      return a;
+    });
+    return appended;
   }
 
   /**
@@ -508,9 +733,8 @@ export class Ledger {
    */
   closeBatch(signer: CheckpointSigner): Result<ClosedBatch, { kind: 'pending'; pendingSeqs: readonly number[] }> {
     this.assertOpen();
-    if (!bytesEqual(signer.publicKey, Buffer.from(this.genesis.station.publicKey, 'hex'))) {
-      throw new LedgerError('key-file', this.file, 'the signing key is not the station key named in this ledger');
-    }
+    this.checkSigner(signer);
+    this.assertNotSealed('batch checkpoint');
     if (this.pending.size > 0) return err({ kind: 'pending', pendingSeqs: [...this.pending.keys()].sort((a, b) => a - b) });
     const closed = this.transaction(() => {
       const rows = this.openBatch;
@@ -549,6 +773,14 @@ export class Ledger {
       this.batch += 1;
       return { batch, seq: appended.seq, body, signature, treeSize: leaves.length, root };
     });
+    // a batch closed while the polls are open gets a signed head in the second location too; at close the seal does
+    if (this.signing !== undefined && this.polls !== 'closed') {
+      try {
+        this.writeSignedHead('batch', this.signing);
+      } catch (e) {
+        this.signing.onError?.(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
     return ok(closed);
   }
 
@@ -570,4 +802,45 @@ export class Ledger {
     fs.rmSync(sessionMarker(this.file), { force: true });
     this.db.close();
   }
+}
+
+/**
+ * The polls window after an event, or why the event is refused: the transitions replay.ts accepts, so the
+ * ledger never writes a polls event that `verify` would reject.
+ */
+function nextPollsWindow(now: PollsWindow, type: string): PollsWindow | { refused: string } {
+  switch (type) {
+    case 'polls-opened':
+      return now === 'none' ? 'open' : { refused: `the polls cannot open: they are already ${now}` };
+    case 'polls-paused':
+      return now === 'open' ? 'paused' : { refused: `the polls cannot pause: they are ${now === 'none' ? 'not open yet' : now}` };
+    case 'polls-resumed':
+      return now === 'paused' ? 'open' : { refused: `the polls cannot resume: they are ${now === 'none' ? 'not open yet' : now}` };
+    case 'polls-closed':
+      return now === 'closed' ? { refused: 'the polls are already closed' } : 'closed';
+    default:
+      return now;
+  }
+}
+
+/**
+ * After a crash, the write-ahead log as the killed writer left it: if it lost committed frames, a copy of
+ * it and its index is kept beside the ledger (SQLite will read around the damage and, at the next write,
+ * write over it) and the loss is reported.
+ */
+function walFindings(file: string): StartupFinding[] {
+  const found = scanAfterCrash(file);
+  if (found.kind !== 'scanned' || found.scan.problems.length === 0) return [];
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+  const evidence: string[] = [];
+  withStorage(file, () => {
+    for (const f of [walFile(file), `${file}-shm`]) {
+      if (!fs.existsSync(f)) continue;
+      const copy = `${f}.damaged-${stamp}`;
+      fs.copyFileSync(f, copy, fs.constants.COPYFILE_EXCL);
+      evidence.push(copy);
+    }
+    fsyncDir(path.dirname(file));
+  });
+  return [{ what: 'write-ahead-log', message: found.scan.problems.join('; '), evidence }];
 }

@@ -22,6 +22,8 @@ import type { AuditEvent } from './events';
 import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
 import type { BallotRecord } from './record';
 import { decodeRecord, scanRecord } from './record';
+import type { HeadReason } from './signed-head';
+import { POST_SEAL_EVENTS, parseSignedHead, signedHeadValid } from './signed-head';
 import { BallotIdIndex } from './ballot-id-index';
 import type { Db } from './storage';
 
@@ -77,7 +79,26 @@ export interface ReplaySummary {
   readonly openBatchCast: number;
   /** entry hash at each seq, for checking external heads; only the ones asked for are kept */
   readonly hashesAt: ReadonlyMap<number, Uint8Array>;
+  /** the seal (signed head with reason `seal`) entry, if the polls were closed and the ledger sealed */
+  readonly sealedAt?: number;
+  /** signed-head entries by their own seq: the statement's text and what it names */
+  readonly signedHeads: ReadonlyMap<number, SignedHeadSeen>;
+  /** the last signed-head entry */
+  readonly lastSignedHead?: SignedHeadSeen;
+  /** whether the ledger holds any polls event (only then is each ballot checked against the polls window) */
+  readonly pollsEvents: boolean;
 }
+
+export interface SignedHeadSeen {
+  readonly seq: number;
+  readonly headSeq: number;
+  readonly reason: HeadReason;
+  readonly body: string;
+}
+
+/** The polls as the ledger's own events tell them: `none` until the first polls event. */
+type PollsWindow = 'none' | 'open' | 'paused' | 'closed';
+const POST_SEAL: ReadonlySet<string> = new Set(POST_SEAL_EVENTS);
 
 interface PendingState {
   /** decoded only when a visitor wants records; `verify` alone checks them with scanRecord */
@@ -140,6 +161,13 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   const batches: ClosedBatchView[] = [];
   const hashesAt = new Map<number, Uint8Array>();
   let publicKey: Uint8Array = new Uint8Array(32);
+  let polls: PollsWindow = 'none';
+  let pollsEvents = false;
+  let pollsClosedAt = 0;
+  let ballotsBeforePolls = 0;
+  let sealedAt: number | undefined;
+  const signedHeads = new Map<number, SignedHeadSeen>();
+  let lastSignedHead: SignedHeadSeen | undefined;
 
   /** The chain checks of an entry read on its own, as hex text: for an entry that made no frame (entry-frames.ts). */
   const chainByRow = (): { seq: number; kind: number; payload: Uint8Array } | undefined => {
@@ -212,7 +240,12 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
           publicKey = Buffer.from(genesis.station.publicKey, 'hex');
         } else if (genesis === undefined || kind === EntryKind.genesis) {
           fail(seq, 'invalid', 'a second genesis entry');
+        } else if (sealedAt !== undefined && kind !== EntryKind.event && kind !== EntryKind.signedHead) {
+          fail(seq, 'invalid', `a ${KIND_NAMES[kind] ?? `kind-${kind}`} entry after the ledger was sealed at entry ${sealedAt} (polls closed): nothing but the events of a closed station may follow the seal`);
         } else if (kind === EntryKind.pending) {
+          if (polls === 'closed') fail(seq, 'invalid', `a ballot entered after the polls closed at entry ${pollsClosedAt}`);
+          if (polls === 'paused') fail(seq, 'invalid', 'a ballot entered while the polls were paused');
+          if (polls === 'none') ballotsBeforePolls += 1;
           const rec = pendingRecord(payload);
           const record = wantRecords ? decodeRecord(rec) : undefined;
           const place = record ?? scanRecord(rec);
@@ -250,6 +283,31 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
           }
         } else if (kind === EntryKind.event) {
           const ev = decodeEvent(payload);
+          if (sealedAt !== undefined && !POST_SEAL.has(ev.type)) fail(seq, 'invalid', `a "${ev.type}" event after the ledger was sealed at entry ${sealedAt}: only ${POST_SEAL_EVENTS.join(', ')} may follow the seal`);
+          switch (ev.type) {
+            case 'polls-opened':
+              if (polls === 'closed') fail(seq, 'invalid', `the polls opened again after they closed at entry ${pollsClosedAt}`);
+              if (polls !== 'none') fail(seq, 'invalid', `the polls opened while they were ${polls}`);
+              if (ballotsBeforePolls > 0) fail(seq, 'invalid', `the polls opened after ${ballotsBeforePolls} ballot(s) had already been entered`);
+              polls = 'open';
+              break;
+            case 'polls-paused':
+              if (polls !== 'open') fail(seq, 'invalid', `the polls paused while they were ${polls === 'none' ? 'not yet open' : polls}`);
+              polls = 'paused';
+              break;
+            case 'polls-resumed':
+              if (polls !== 'paused') fail(seq, 'invalid', `the polls resumed while they were ${polls === 'none' ? 'not yet open' : polls}`);
+              polls = 'open';
+              break;
+            case 'polls-closed':
+              if (polls === 'closed') fail(seq, 'invalid', `the polls closed a second time (first at entry ${pollsClosedAt})`);
+              polls = 'closed';
+              pollsClosedAt = seq;
+              break;
+            default:
+              break;
+          }
+          if (ev.type.startsWith('polls-')) pollsEvents = true;
           events += 1;
           visitor.onEvent?.(ev, seq);
         } else if (kind === EntryKind.checkpoint) {
@@ -283,6 +341,27 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
           batchLeaves = [];
           batchRecords = [];
           batch += 1;
+        } else if (kind === EntryKind.signedHead) {
+          const { body, signature } = decodeCheckpointEntry(payload);
+          const h = parseSignedHead(body);
+          if (h.mode !== genesis.mode || h.election !== genesis.election.hash || h.station !== genesis.station.id) {
+            fail(seq, 'invalid', 'the signed head names another mode, election or station than the ledger');
+          }
+          const before = prevHashNow();
+          if (h.headSeq !== seq - 1 || !bytesEqual(h.headHash, before)) {
+            fail(seq, 'rewritten', `the signed head names entry ${h.headSeq} ${toHex(h.headHash).slice(0, 16)}… but the chain before it ends at ${seq - 1} ${toHex(before).slice(0, 16)}…: entries up to ${h.headSeq} were rewritten`);
+          }
+          if (!signedHeadValid(body, signature, publicKey)) fail(seq, 'bad-signature', 'the signed head signature does not verify with the station key');
+          if (h.reason === 'seal') {
+            if (sealedAt !== undefined) fail(seq, 'invalid', `a second seal (the first is entry ${sealedAt})`);
+            if (polls !== 'closed') fail(seq, 'invalid', 'the ledger was sealed while the polls were not closed');
+            if (pending.size > 0) fail(seq, 'invalid', `the ledger was sealed with ${pending.size} ballot(s) pending`);
+            if (batchLeaves.length > 0) fail(seq, 'invalid', `the ledger was sealed with ${batchLeaves.length} cast ballot(s) in no signed checkpoint`);
+            sealedAt = seq;
+          }
+          const seen: SignedHeadSeen = { seq, headSeq: h.headSeq, reason: h.reason, body };
+          signedHeads.set(seq, seen);
+          lastSignedHead = seen;
         } else {
           fail(seq, 'invalid', `unknown entry kind ${kind}`);
         }
@@ -308,5 +387,9 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
     openBatch: batch,
     openBatchCast: batchLeaves.length,
     hashesAt,
+    ...(sealedAt !== undefined ? { sealedAt } : {}),
+    signedHeads,
+    ...(lastSignedHead !== undefined ? { lastSignedHead } : {}),
+    pollsEvents,
   };
 }

@@ -88,6 +88,13 @@ export const stationConfigSchema = z.strictObject({
   staffIdleSignOutSeconds: z.number().int().min(15).max(3600).optional(),
   /** where tapes are printed (app/print/config.ts): escpos device, CUPS queue, simulated; default PDF files only */
   printer: printerConfigSchema.optional(),
+  /**
+   * the second location of the ledgers' signed heads: the export device or a directory on another disk
+   * (app/ledger/README.md); `tallyproof ledger verify --heads <dir>` checks the ledger against it
+   */
+  signedHeadsDir: z.string().min(1).optional(),
+  /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
+  signHeadsEvery: z.number().int().min(1).max(100_000).optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });
@@ -122,6 +129,7 @@ export function loadStationConfig(file: string): Result<StationConfig, string> {
     ...(c.calibration !== undefined ? { calibration: abs(c.calibration) } : {}),
     ...(c.pinsFile !== undefined ? { pinsFile: abs(c.pinsFile) } : {}),
     ...(c.passphraseFile !== undefined ? { passphraseFile: abs(c.passphraseFile) } : {}),
+    ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: abs(c.signedHeadsDir) } : {}),
     scanner,
   });
 }

@@ -50,6 +50,8 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       ...(c.staffIdleSignOutSeconds !== undefined ? { staffIdleSignOutSeconds: c.staffIdleSignOutSeconds } : {}),
       readerWorkers: c.readerWorkers ?? DEFAULT_READER_WORKERS,
       ...(c.printer !== undefined ? { printer: c.printer } : {}),
+      ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: c.signedHeadsDir } : {}),
+      ...(c.signHeadsEvery !== undefined ? { signHeadsEvery: c.signHeadsEvery } : {}),
       log,
     });
     serveOverPort(station, port);

@@ -18,7 +18,9 @@ import { exportBundle } from '../ledger/export';
 import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
 import type { ScannerReport } from '../ledger/ledger';
-import { Ledger } from '../ledger/ledger';
+import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
+import { signedHeadsFile } from '../ledger/signed-heads-file';
+import { closeAndSeal, ledgerAlarmText } from './ledger-seal';
 import { proveBallot } from '../ledger/proofs';
 import type { BallotRecord } from '../ledger/record';
 import { encodeRecord } from '../ledger/record';
@@ -125,6 +127,13 @@ export interface StationOptions {
    * a poll worker who walks away leaves no signed-in screen behind
    */
   staffIdleSignOutSeconds?: number;
+  /**
+   * the second location of the ledgers' signed heads (station.json `signedHeadsDir`): the export device or
+   * a directory on another disk; without it a ledger cut short after its last printed head is not caught
+   */
+  signedHeadsDir?: string;
+  /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
+  signHeadsEvery?: number;
   log?: (message: string) => void;
 }
 
@@ -263,19 +272,85 @@ class StationService implements Station {
   // ---- start ---------------------------------------------------------------------------------------------
 
   async start(): Promise<void> {
+    this.withSigning(this.official);
     if (this.state.polls === 'testing') this.test = this.openOrCreate('test');
     this.countFromLedgers();
     this.event('software-started', 'system', { polls: this.state.polls });
+    const ledgerAlarm = this.ledgerAlarm();
+    this.signStartHead();
     const unreconciled = this.official.unreconciledBallots().length + (this.test?.unreconciledBallots().length ?? 0);
     if (unreconciled > 0) {
       this.reconciling = true;
       this.attention = `The station stopped with ${unreconciled} ballot(s) in the scanner. Do not feed ballots: the station is asking the scanner what became of them.`;
-    }
+    } else if (ledgerAlarm !== null) this.attention = ledgerAlarm;
     await this.connectScanner();
     if (unreconciled > 0) await this.reconcileAfterRestart();
     else this.forgetSettledSheets();
+    if (ledgerAlarm !== null && unreconciled > 0) this.attention = `${ledgerAlarm} ${this.attention ?? ''}`.trim();
+    if (ledgerAlarm !== null) this.emit({ type: 'cue', cue: 'alarm' });
+    this.finishInterruptedClose();
     await this.updateFeeding();
     this.emitStatus();
+  }
+
+  private withSigning(ledger: Ledger): Ledger {
+    ledger.useHeadSigning({
+      signer: this.key,
+      every: this.opts.signHeadsEvery ?? DEFAULT_SIGN_HEAD_EVERY,
+      ...(this.opts.signedHeadsDir === undefined ? {} : { dir: this.opts.signedHeadsDir }),
+      onError: (e) => this.log(`a signed head could not be written: ${e.message}`),
+    });
+    return ledger;
+  }
+
+  /** What opening the ledgers found wrong with their files, as the words of an alarm (and an audit event each). */
+  private ledgerAlarm(): string | null {
+    const texts: string[] = [];
+    for (const ledger of [this.official, this.test]) {
+      if (ledger === null || ledger.startupFindings.length === 0) continue;
+      for (const f of ledger.startupFindings) this.event('ledger-damaged', 'system', { mode: ledger.mode, what: f.what, message: f.message.slice(0, 1000) });
+      texts.push(ledgerAlarmText(ledger.file, ledger.startupFindings));
+    }
+    if (texts.length === 0) return null;
+    for (const t of texts) this.log(t);
+    return texts.join(' ');
+  }
+
+  /** A signed head at every start brackets the restart in the second location. */
+  private signStartHead(): void {
+    for (const ledger of [this.official, this.test]) {
+      if (ledger === null) continue;
+      try {
+        ledger.signHead('start');
+      } catch (e) {
+        this.log(`the start-up signed head could not be written: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * The ledger's own polls-closed event is what says the polls closed: a crash between it and the seal
+   * (or a state.json that lost the close) is finished here, so a sealed ledger is never reopened to ballots.
+   */
+  private finishInterruptedClose(): void {
+    if (this.official.pollsWindow !== 'closed') return;
+    if (this.official.sealedAt === undefined) {
+      const r = closeAndSeal(this.official, this.key, true);
+      if (!r.ok) {
+        this.log(`the polls closed in the ledger but it could not be sealed: ${r.error}`);
+        return;
+      }
+      if (r.value.batch !== undefined) {
+        const b = r.value.batch;
+        this.state = { ...this.state, closedBatch: { batch: b.batch, root: toHex(b.root), treeSize: b.treeSize, headSeq: r.value.seal.seq } };
+      }
+      this.official.noteExternalHead(this.layout.heads('official'), 'the seal, finished at start-up');
+    }
+    if (this.state.polls !== 'closed' && this.state.polls !== 'published') {
+      this.log(`the ledger is sealed (entry ${this.official.sealedAt}): the polls are closed, whatever the station state said (${this.state.polls})`);
+      this.state = { ...this.state, polls: 'closed' };
+    }
+    this.saveState();
   }
 
   private genesis(mode: LedgerMode): Genesis {
@@ -291,9 +366,9 @@ class StationService implements Station {
   private openOrCreate(mode: LedgerMode): Ledger {
     const file = this.layout.ledger(mode);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const ledger = fs.existsSync(file) ? Ledger.open(file) : Ledger.create(file, this.genesis(mode));
+    const ledger = fs.existsSync(file) ? Ledger.open(file, { integrityCheck: true }) : Ledger.create(file, this.genesis(mode));
     checkGenesis(ledger, this.genesis(mode));
-    return ledger;
+    return this.withSigning(ledger);
   }
 
   private ledgerFor(mode: LedgerMode): Ledger {
@@ -321,8 +396,9 @@ class StationService implements Station {
     }
   }
 
-  private verifyOptions(mode: LedgerMode): { expectedHeads: ExternalHead[]; stationPublicKey: Uint8Array } {
-    return { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
+  private verifyOptions(mode: LedgerMode): { expectedHeads: ExternalHead[]; stationPublicKey: Uint8Array; signedHeadsDir?: string } {
+    const base = { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
+    return this.opts.signedHeadsDir === undefined ? base : { ...base, signedHeadsDir: this.opts.signedHeadsDir };
   }
 
   private tally(mode: LedgerMode, onEvent?: (e: AuditEvent) => void): Tally {
@@ -614,6 +690,9 @@ class StationService implements Station {
           break;
         case 'unreconciled':
           await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `entries ${e.pendingSeqs.join(', ')} are not reconciled`)], false);
+          break;
+        case 'polls-not-open':
+          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `The polls are ${e.polls}.`)], false);
           break;
         default:
           assertNever(e, 'append refusal');
@@ -943,21 +1022,30 @@ class StationService implements Station {
           await this.closeReader('test');
         }
         return this.moveTo(d.value.next, role, 'Polls are open.');
-      case 'pause-polls':
-        return this.withPollsReport('polls-paused', role, await this.moveTo(d.value.next, role, 'Polls are paused: the scanner takes no ballots.'));
+      case 'pause-polls': {
+        const moved = await this.moveTo(d.value.next, role, 'Polls are paused: the scanner takes no ballots.');
+        // a pause may be the last thing before the station is switched off: the head is signed now
+        const signed = this.official.signHead('pause');
+        const reported = await this.withPollsReport('polls-paused', role, moved);
+        if (signed.secondLocationError !== undefined && reported.ok) return ok({ ...reported.value, message: `${reported.value.message} The signed head could not be written to the second location: ${signed.secondLocationError}` });
+        return reported;
+      }
       case 'resume-polls':
         return this.withPollsReport('polls-resumed', role, await this.moveTo(d.value.next, role, 'Polls are open again.'));
       case 'close-polls': {
         this.event('polls-closed', role);
-        const closed = this.official.closeBatch(this.key);
-        if (!closed.ok) return refused('ballots-pending', `entries ${closed.error.pendingSeqs.join(', ')} are still pending`);
-        const head = this.official.noteExternalHead(this.layout.heads('official'), `polls closed, batch ${closed.value.batch}`);
-        this.state = { ...this.state, polls: d.value.next, closedBatch: { batch: closed.value.batch, root: toHex(closed.value.root), treeSize: closed.value.treeSize, headSeq: head.seq } };
+        // the final checkpoint, then the seal: a signed head over every entry, after which no ballot goes in
+        const sealed = closeAndSeal(this.official, this.key, false);
+        if (!sealed.ok) return refused('ballots-pending', sealed.error);
+        const closed = sealed.value.batch as NonNullable<typeof sealed.value.batch>;
+        const head = this.official.noteExternalHead(this.layout.heads('official'), `polls closed, batch ${closed.batch}, sealed`);
+        this.state = { ...this.state, polls: d.value.next, closedBatch: { batch: closed.batch, root: toHex(closed.root), treeSize: closed.treeSize, headSeq: head.seq } };
         this.saveState();
         await this.updateFeeding();
         await this.releaseHeld();
         this.emitStatus();
-        return ok({ message: `Polls are closed: ${this.cast.official} ballot(s) in batch ${closed.value.batch}, root ${toHex(closed.value.root)}, ledger head ${head.seq} ${toHex(head.hash)}.` });
+        const warning = sealed.value.secondLocationError === undefined ? '' : ` The seal could not be written to the second location: ${sealed.value.secondLocationError}`;
+        return ok({ message: `Polls are closed: ${this.cast.official} ballot(s) in batch ${closed.batch}, root ${toHex(closed.root)}, ledger sealed at entry ${sealed.value.seal.seq}, head ${head.seq} ${toHex(head.hash)}.${warning}` });
       }
       case 'publish':
         return this.publish(d.value.next, role);
@@ -1036,7 +1124,9 @@ class StationService implements Station {
       this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.tally('test').ballots.cast };
     }
     removeLedgerFiles(this.layout, 'test');
-    this.test = Ledger.create(this.layout.ledger('test'), this.genesis('test'));
+    // the cleared test ledger's signed heads go with it: the new one starts its own chain
+    if (this.opts.signedHeadsDir !== undefined) fs.rmSync(signedHeadsFile(this.opts.signedHeadsDir, this.key.stationId, 'test'), { force: true });
+    this.test = this.withSigning(Ledger.create(this.layout.ledger('test'), this.genesis('test')));
     this.cast.test = 0;
     this.castAsIs.test = 0;
     this.saveState();
@@ -1258,7 +1348,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
     election: { hash: loaded.pkg.election.hash, title: loaded.pkg.election.definition.election.title, contests: contestMap(loaded.pkg.election) },
     station: { id: key.stationId, number: opts.stationNumber ?? 1, publicKey: toHex(key.publicKey) },
   };
-  const official = firstStart ? Ledger.create(officialFile, genesis) : Ledger.open(officialFile);
+  const official = firstStart ? Ledger.create(officialFile, genesis) : Ledger.open(officialFile, { integrityCheck: true });
   checkGenesis(official, genesis);
   if (firstStart) {
     const at = isoSeconds((opts.now ?? (() => new Date()))());

@@ -97,7 +97,7 @@ export async function crashRun(dir: string, kills: number, seed: number, log: (s
     // every entry ever acknowledged must still be there with the same hash; verify also rejects duplicates
     let report;
     try {
-      report = verifyLedgerFile(file, { expectedHeads: acked });
+      report = verifyLedgerFile(file, { expectedHeads: acked, signedHeadsDir: `${file}.heads` });
     } catch (e) {
       if (run.started === undefined && acked.length === 0) continue; // killed before the ledger existed
       failures.push(`round ${done}: verify could not read the ledger: ${(e as Error).message}`);
@@ -115,8 +115,9 @@ export async function crashRun(dir: string, kills: number, seed: number, log: (s
   if (!r.ok) failures.push(`final reconcile refused: ${JSON.stringify(r.error)}`);
   reconciled += left.length;
   ledger.close();
-  const final = verifyLedgerFile(file, { expectedHeads: acked });
+  const final = verifyLedgerFile(file, { expectedHeads: acked, signedHeadsDir: `${file}.heads` });
   if (!final.ok) failures.push(`final verify: entry ${final.problem?.seq}: ${final.problem?.message}`);
+  if (!(final.checked ?? []).some((c) => c.includes(`signed head(s) in ${file}.heads`))) failures.push(`final verify did not check the signed heads: ${JSON.stringify(final.unchecked)}`);
   if ((final.summary?.pending ?? -1) !== 0) failures.push(`final verify: ${final.summary?.pending} ballots still pending`);
   return {
     kills: done,

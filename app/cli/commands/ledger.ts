@@ -35,11 +35,23 @@ function collectHead(raw: string, prev: ExternalHead[]): ExternalHead[] {
 }
 
 /** Ledger files, key and printed heads of a data directory; failures name the path. */
-function verifyOptionsFor(dataDir: string, mode: LedgerMode, extraHeads: readonly ExternalHead[]): VerifyOptions {
+function verifyOptionsFor(dataDir: string, mode: LedgerMode, extraHeads: readonly ExternalHead[], signedHeadsDir?: string): VerifyOptions {
   const layout = dataLayout(dataDir);
   const heads = [...readHeadsFile(layout.heads(mode)), ...extraHeads];
   const stationPublicKey = fs.existsSync(layout.stationKey) ? readStationPublicKey(layout.stationKey).publicKey : undefined;
-  return stationPublicKey === undefined ? { expectedHeads: heads } : { expectedHeads: heads, stationPublicKey };
+  return {
+    expectedHeads: heads,
+    ...(stationPublicKey === undefined ? {} : { stationPublicKey }),
+    ...(signedHeadsDir === undefined ? {} : { signedHeadsDir }),
+  };
+}
+
+/** `--heads <dir>`: must be a directory (a mistyped path would otherwise read as "no signed heads there"). */
+function resolveHeadsDir(ctx: CliContext, dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  const abs = path.resolve(ctx.cwd, dir);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new CommandFailure(`${abs}: --heads names no directory (the second location of the station's signed heads)`);
+  return abs;
 }
 
 function resolveData(ctx: CliContext, data: string): string {
@@ -75,17 +87,19 @@ export function registerLedger(program: Command, ctx: CliContext): void {
     .requiredOption('--data <dir>', 'station data directory')
     .addOption(modeOption('only this ledger (default: every ledger present)'))
     .option('--expect-head <seq:hash>', 'a head printed on a tape or anchored (repeatable)', collectHead, [] as ExternalHead[])
+    .option('--heads <dir>', "the second location of the station's signed heads (station.json signedHeadsDir, or the export device)")
     .option('--json', 'print one JSON object per ledger')
     .action(
-      action(ctx, (opts: CommonOpts & { expectHead: ExternalHead[]; json?: boolean }) =>
+      action(ctx, (opts: CommonOpts & { expectHead: ExternalHead[]; heads?: string; json?: boolean }) =>
         failuresAsCommandFailure(() => {
           const dir = resolveData(ctx, opts.data);
+          const headsDir = resolveHeadsDir(ctx, opts.heads);
           const modes = opts.mode !== undefined ? [opts.mode] : MODES.filter((m) => fs.existsSync(dataLayout(dir).ledger(m)));
           if (modes.length === 0) throw new CommandFailure(`${path.join(dir, 'ledger')}: no ledger found (expected official.sqlite or test.sqlite)`);
           let code = EXIT_OK;
           for (const mode of modes) {
             const file = ledgerFileFor(dir, mode);
-            const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, opts.expectHead));
+            const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, opts.expectHead, headsDir));
             const s = report.summary;
             if (opts.json) {
               ctx.io.stdout(
@@ -100,12 +114,19 @@ export function registerLedger(program: Command, ctx: CliContext): void {
                   returned: s?.returned ?? null,
                   pending: s?.pending ?? null,
                   batches: s?.batches.length ?? null,
+                  sealedAt: s?.sealedAt ?? null,
+                  checked: report.checked ?? [],
+                  notChecked: report.unchecked ?? [],
                 })}\n`,
               );
             } else if (report.ok && s) {
               ctx.io.stdout(
-                `${mode}: ok: ${s.entries} entries, head ${s.head.seq} ${toHex(s.head.hash)}, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, ${s.batches.length} closed batch(es)\n`,
+                `${mode}: ok: ${s.entries} entries, head ${s.head.seq} ${toHex(s.head.hash)}, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, ${s.batches.length} closed batch(es)${s.sealedAt !== undefined ? `, sealed at entry ${s.sealedAt}` : ''}\n`,
               );
+            }
+            if (!opts.json) {
+              for (const c of report.checked ?? []) ctx.io.stdout(`  checked: ${c}\n`);
+              for (const c of report.unchecked ?? []) ctx.io.stdout(`  not checked: ${c}\n`);
             }
             if (!report.ok) {
               const p = report.problem;
@@ -123,14 +144,15 @@ export function registerLedger(program: Command, ctx: CliContext): void {
     .description('per-contest totals from the ledger')
     .requiredOption('--data <dir>', 'station data directory')
     .addOption(modeOption('which ledger').default('official'))
+    .option('--heads <dir>', "the second location of the station's signed heads: a ledger cut short before one is not tallied")
     .action(
-      action(ctx, (opts: CommonOpts) =>
+      action(ctx, (opts: CommonOpts & { heads?: string }) =>
         failuresAsCommandFailure(() => {
           const dir = resolveData(ctx, opts.data);
           const mode = opts.mode ?? 'official';
           const file = ledgerFileFor(dir, mode);
           const tally = new TallyCollector();
-          const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, []), tally.visitor);
+          const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, [], resolveHeadsDir(ctx, opts.heads)), tally.visitor);
           if (!report.ok || !report.summary) {
             throw new CommandFailure(`${file}: the ledger does not verify, so it is not tallied: entry ${report.problem?.seq}: ${report.problem?.message}`);
           }

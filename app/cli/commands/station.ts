@@ -26,6 +26,7 @@ interface StationCliOptions {
   simulateFaults?: string;
   streakAlarmAfter?: number;
   staffIdleSignOut?: number;
+  signedHeadsDir?: string;
   readerWorkers: number;
   headless?: boolean;
   port: number;
@@ -61,6 +62,7 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .option('--printer <spec>', 'where tapes are printed: escpos:<device>, cups[:queue], cups-roll:<queue>, simulated:<dir>, simulated-letter:<dir> (default: PDF files in <data>/tapes only)')
     .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
     .option('--staff-idle-sign-out <seconds>', 'a staff sign-in unused this long ends by itself (default 120)', intOption('--staff-idle-sign-out', 15, 3600))
+    .option('--signed-heads-dir <dir>', "second location of the ledgers' signed heads: the export device or a directory on another disk")
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
 
@@ -157,6 +159,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         pins: pins.value,
         ...(opts.streakAlarmAfter !== undefined ? { streakAlarmAfter: opts.streakAlarmAfter } : {}),
         ...(opts.staffIdleSignOut !== undefined ? { staffIdleSignOutSeconds: opts.staffIdleSignOut } : {}),
+        ...(opts.signedHeadsDir !== undefined ? { signedHeadsDir: path.resolve(ctx.cwd, opts.signedHeadsDir) } : {}),
         readerWorkers: opts.readerWorkers,
         ...(printer !== undefined ? { printer } : {}),
         log,
