@@ -42,6 +42,8 @@ import { checkHeaderChain, networkFor, parseHeader } from './headers';
 import { checkBallotOts, leafFile } from './ots-ballot';
 import type { PaperBallot, PaperSummary } from './audit-paper';
 import { checkPaper } from './audit-paper';
+import type { PendingFile } from './bundle-pending';
+import { PendingFileSchema, checkPendingTxs, describePendingState, pendingPath } from './bundle-pending';
 
 /**
  * `tallyproof audit verify`: everything an auditor can check from the bundle alone, and with --rpc against
@@ -101,11 +103,20 @@ export interface BallotLookup {
   readonly problems: readonly string[];
 }
 
+/** Something the audit could not check, and why: said in the report rather than passed silently. */
+export interface NotChecked {
+  readonly what: 'chain' | 'publication' | 'tx-signatures';
+  readonly batch?: number;
+  readonly detail: string;
+}
+
 export interface AuditReport {
   readonly ok: boolean;
   readonly bundle: string;
   readonly checks: readonly AuditCheck[];
   readonly failures: readonly AuditCheck[];
+  /** what was not checked (no node given, batches not on any chain yet): never a pass, never a failure */
+  readonly notChecked: readonly NotChecked[];
   readonly ballot?: BallotLookup;
   /** the paper ballot given with --ballot-codes or --ballot-image: its three codes as read */
   readonly paper?: PaperSummary;
@@ -140,9 +151,10 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
   const checks: AuditCheck[] = [];
   const pass = (check: CheckName, detail: string, where: { batch?: number; ballot?: string } = {}): void => void checks.push({ check, ok: true, ...where, detail });
   const fail = (check: CheckName, detail: string, where: { batch?: number; ballot?: string } = {}): void => void checks.push({ check, ok: false, ...where, detail });
+  const notChecked: NotChecked[] = [];
   const finish = (ballot?: BallotLookup, paper?: PaperSummary): AuditReport => {
     const failures = checks.filter((c) => !c.ok);
-    return { ok: failures.length === 0 && (ballot === undefined || ballot.ok), bundle: dir, checks, failures, ...(ballot !== undefined ? { ballot } : {}), ...(paper !== undefined ? { paper } : {}) };
+    return { ok: failures.length === 0 && (ballot === undefined || ballot.ok), bundle: dir, checks, failures, notChecked, ...(ballot !== undefined ? { ballot } : {}), ...(paper !== undefined ? { paper } : {}) };
   };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     fail('bundle', `${dir} is not a bundle directory`);
@@ -314,6 +326,21 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
       fail('publication', errMsg(e), { batch: b });
       continue;
     }
+    let pending: PendingFile | undefined;
+    try {
+      pending = readPending(dir, b);
+    } catch (e) {
+      fail('publication', errMsg(e), { batch: b });
+      continue;
+    }
+    if (pub !== undefined && pending !== undefined) {
+      fail('publication', `${publicationPath(b)} and ${pendingPath(b)} both present: the batch cannot be both published and pending`, { batch: b });
+      continue;
+    }
+    if (pending !== undefined) {
+      checkPending(lb, pending, pass, fail, notChecked);
+      continue;
+    }
     if (pub === undefined) {
       if (lb.records.length === 0) pass('publication', 'empty batch: nothing to publish', { batch: b });
       else fail('publication', `${publicationPath(b)} is missing: the batch's ${lb.records.length} records are not shown to be published or anchored`, { batch: b });
@@ -342,8 +369,18 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
     }
   }
 
-  // 7. against nodes
-  if (opts.rpc !== undefined && opts.rpc.length > 0) await checkNodes(opts.rpc, batches, pass, fail);
+  // 7. against nodes; without one, nothing ties the carried headers to the real chain, and the report says so
+  const published = batches.filter((lb) => lb.publication !== undefined);
+  if (opts.rpc !== undefined && opts.rpc.length > 0) await checkNodes(opts.rpc, batches, pass, fail, notChecked);
+  else if (published.length > 0) {
+    const chains = [...new Set(published.flatMap((lb) => [`${(lb.publication as Publication).records.chain} (${(lb.publication as Publication).records.network})`, `${(lb.publication as Publication).anchor.chain} (${(lb.publication as Publication).anchor.network})`]))];
+    notChecked.push({
+      what: 'chain',
+      detail:
+        `chain not checked: give --rpc <url> for each chain (${chains.join(', ')}). Offline, the carried headers are checked only to link and to meet their own difficulty bits (nBits), ` +
+        `which a private chain can meet too; whether these blocks are on the network's best chain, and still there (no reorg since the export), only a node can say`,
+    });
+  }
 
   // 8. a paper ballot: genuine, of these keys, and the ballot whose record the bundle holds
   if (opts.paper !== undefined) {
@@ -404,7 +441,7 @@ function checkChainPart(
     const lowest = Math.max(...txs.map((t) => pub.blocks.find((x) => x.hash === t.blockHash)?.height ?? Infinity));
     const depth = Number.isFinite(lowest) ? tip - lowest + 1 : 0;
     if (depth < minDepth) throw new Error(`the headers reach ${depth} confirmations, ${minDepth} required`);
-    pass(headersCheck, `${all.length} headers from height ${chain.firstHeight} to ${tip} link and meet their ${net.pow} targets; ${depth} confirmations`, where);
+    pass(headersCheck, `${all.length} headers from height ${chain.firstHeight} to ${tip} link and meet the ${net.pow} targets their own nBits state (their own, not the network's difficulty: only a node ties them to the real chain); ${depth} confirmations`, where);
   } catch (e) {
     fail(headersCheck, errMsg(e), where);
   }
@@ -553,6 +590,36 @@ function checkProofs(dir: string, lb: LoadedBatch, pub: Publication, pass: Pass,
   if (ok === inputs.length) pass('ots', `${ok} .ots proofs reach block ${inputs[0]?.input.height ?? '?'}'s merkle root through the anchor`, { batch: b });
 }
 
+function readPending(dir: string, batch: number): PendingFile | undefined {
+  if (!fs.existsSync(path.join(dir, pendingPath(batch)))) return undefined;
+  const p = readJson(dir, pendingPath(batch), PendingFileSchema);
+  if (p.batch !== batch) throw new BundleError(pendingPath(batch), `says batch ${p.batch}`);
+  return p;
+}
+
+/**
+ * A batch the station signed and has not published: its signed transactions are checked against the batch
+ * offline, and the report says what state it is in and that it is on no chain as far as the bundle shows.
+ * The expected offline state is not a failure; signed transactions that do not carry the batch are.
+ */
+function checkPending(lb: LoadedBatch, p: PendingFile, pass: Pass, fail: Pass, notChecked: NotChecked[]): void {
+  const b = lb.checkpoint.batch;
+  const state = describePendingState(p);
+  const r = checkPendingTxs(p, { digest: lb.digest, root: lb.checkpoint.root, records: lb.records });
+  if (r.problems.length > 0) {
+    fail('publication', `${pendingPath(b)} (${state}): ${r.problems.join('; ')}`, { batch: b });
+    return;
+  }
+  pass(
+    'publication',
+    `${state}; checked offline: its ${p.records.txs.length} signed records transaction(s) on ${p.records.chain} hold exactly the batch's ${lb.records.length} records in hash order, and its signed anchor ${p.anchor.txid} on ${p.anchor.chain} commits to the checkpoint root and those records`,
+    { batch: b },
+  );
+  const looked = p.lastLooked.anchor === null ? 'the station never looked at the anchor chain' : `the station last looked at the anchor chain at ${p.lastLooked.anchor.at} (height ${p.lastLooked.anchor.tip})`;
+  notChecked.push({ what: 'publication', batch: b, detail: `batch ${b} is on no chain as far as this bundle shows (${p.state}; ${looked}): its records and anchor are not shown published, and it has no .ots proofs` });
+  notChecked.push({ what: 'tx-signatures', batch: b, detail: `batch ${b}: the signed transactions' input signatures need the coins they spend, which only a node has; a node checks them when they are broadcast` });
+}
+
 function checkTally(
   election: z.infer<typeof ElectionFileSchema>,
   key: z.infer<typeof StationKeySchema>,
@@ -602,7 +669,7 @@ export function firstDifference(a: unknown, b: unknown, at: string): string | un
 
 const HeaderVerboseSchema = z.object({ hash: z.string(), height: z.number(), confirmations: z.number() });
 
-async function checkNodes(urls: readonly string[], batches: readonly LoadedBatch[], pass: Pass, fail: Pass): Promise<void> {
+async function checkNodes(urls: readonly string[], batches: readonly LoadedBatch[], pass: Pass, fail: Pass, notChecked: NotChecked[]): Promise<void> {
   const nodes: { url: string; genesis: string; node: ReturnType<typeof auditNode> }[] = [];
   for (const u of urls) {
     try {
@@ -625,7 +692,7 @@ async function checkNodes(urls: readonly string[], batches: readonly LoadedBatch
     for (const p of parts) {
       const candidates = nodes.filter((n) => n.genesis === p.chain.genesisHash);
       if (candidates.length === 0) {
-        pass('rpc', `${p.part} chain ${p.chain.chain}: no --rpc node has its genesis; not checked against a node`, { batch: b });
+        notChecked.push({ what: 'chain', batch: b, detail: `${p.part} chain ${p.chain.chain} (${p.chain.network}) not checked: no --rpc node has its genesis ${p.chain.genesisHash}` });
         continue;
       }
       const answers: string[] = [];

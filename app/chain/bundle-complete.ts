@@ -26,6 +26,8 @@ import { networkFor, parseHeader } from './headers';
 import type { BallotProofInput } from './ots-ballot';
 import { BallotProofError, anchorPathFor, buildBallotOts, leafFile } from './ots-ballot';
 import { checkpointDigest } from '../ledger/checkpoint';
+import type { PendingFile } from './bundle-pending';
+import { pendingPath } from './bundle-pending';
 
 /**
  * Completes an auditor's bundle with where its batches landed on chain: `publication/batch-<N>.json` per
@@ -38,6 +40,7 @@ import { checkpointDigest } from '../ledger/checkpoint';
 export interface CompleteResult {
   readonly dir: string;
   readonly publications: number;
+  readonly pending: number;
   readonly proofs: number;
   readonly largestProofBytes: number;
 }
@@ -84,7 +87,11 @@ export function proofInputs(batch: BatchFile, pub: Publication): { ballotId: str
   });
 }
 
-export function completeBundle(bundleDir: string, publications: readonly Publication[]): CompleteResult {
+/**
+ * `pending`: batches signed and not published (bundle-pending.ts), each written as `pending/batch-<N>.json`
+ * so the audit can check their signed transactions and say what state they are in.
+ */
+export function completeBundle(bundleDir: string, publications: readonly Publication[], pending: readonly PendingFile[] = []): CompleteResult {
   const dir = path.resolve(bundleDir);
   const manifest: Manifest = readJson(dir, 'manifest.json', ManifestSchema);
   const checkpoints = readJson(dir, 'checkpoints.json', CheckpointListSchema);
@@ -125,12 +132,17 @@ export function completeBundle(bundleDir: string, publications: readonly Publica
       largest = Math.max(largest, ots.length);
     }
   }
+  for (const p of pending) {
+    if (seen.has(p.batch)) throw new BundleError(pendingPath(p.batch), 'the batch has a publication and a pending statement');
+    if (!checkpoints.some((c) => c.batch === p.batch)) throw new BundleError(pendingPath(p.batch), `the bundle has no checkpoint for batch ${p.batch}`);
+    added.set(pendingPath(p.batch), Buffer.from(jsonText(p), 'utf8'));
+  }
   const files = new Map(manifest.files.map((f) => [f.path, f]));
   for (const [rel, data] of added) files.set(rel, { path: rel, bytes: data.length, sha256: sha256Hex(data) });
   const next: Manifest = { ...manifest, files: [...files.values()] };
   added.set('manifest.json', Buffer.from(manifestText(next), 'utf8'));
   replaceBundle(dir, added);
-  return { dir, publications: seen.size, proofs, largestProofBytes: largest };
+  return { dir, publications: seen.size, pending: pending.length, proofs, largestProofBytes: largest };
 }
 
 function listFiles(dir: string, rel = ''): string[] {

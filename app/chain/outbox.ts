@@ -77,6 +77,13 @@ export interface BatchStatus {
   readonly publication: string | null;
 }
 
+/** A pass's look at one chain: ISO time, the node's tip height, the node (profile name and URL). */
+export interface ChainLook {
+  readonly at: string;
+  readonly tip: number;
+  readonly node: string;
+}
+
 const STATE_ORDER: readonly TxState[] = ['signed', 'broadcast', 'mined', 'confirmed'];
 
 interface RawTx {
@@ -364,6 +371,20 @@ export class Outbox {
   events(batch?: number): EventRow[] {
     const rows = batch === undefined ? this.db.prepare('SELECT * FROM events ORDER BY id').all() : this.db.prepare('SELECT * FROM events WHERE batch = ? ORDER BY id').all(batch);
     return rows as EventRow[];
+  }
+
+  /** Records that a pass looked at a role's chain: when, the node's tip height and which node. */
+  noteLooked(role: Role, tip: number, node: string): void {
+    const value = JSON.stringify({ at: new Date().toISOString(), tip, node });
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(`looked:${role}`, value);
+  }
+
+  /** When a pass last looked at a role's chain; null if none ever did (an offline station). */
+  lastLooked(role: Role): ChainLook | null {
+    const raw = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(`looked:${role}`) as string | undefined;
+    if (raw === undefined) return null;
+    const v = JSON.parse(raw) as Partial<ChainLook>;
+    return typeof v.at === 'string' && typeof v.tip === 'number' && typeof v.node === 'string' ? { at: v.at, tip: v.tip, node: v.node } : null;
   }
 
   status(): BatchStatus[] {

@@ -30,6 +30,7 @@ import type { ChainSigner, Coin, ExtraOutput, SignedTx } from './tx-build';
 import { batchOnChain, discoverStationTxs, feeOf } from './discover';
 import type { AddressScan, BatchOnChain, Discovery, FoundTx } from './discover';
 import { parseFloTx } from './flo-tx';
+import { describeBatchState } from './bundle-pending';
 import { DUST_LIMIT, buildAnchorTx, buildRecordsChain, planCost, recordsChainCost, SEQUENCE_RBF } from './tx-build';
 
 /**
@@ -72,6 +73,8 @@ export interface PublishReport {
   readonly publications: readonly string[];
   /** every batch published (publication file written) */
   readonly done: boolean;
+  /** one line per batch saying where it stands, e.g. "batch 1: signed, not broadcast (offline): …" */
+  readonly summary: readonly string[];
 }
 
 /** `--funding <file>`: coins at the station's addresses, for signing with no node. */
@@ -516,6 +519,7 @@ async function broadcastRole(pass: Pass, role: Role): Promise<void> {
   const node = pass.nodes[role];
   if (node === undefined || pass.stopped.has(role)) return;
   for (const b of pass.outbox.batches()) {
+    if (role === 'anchor' && !anchorMayGo(pass, b.batch)) continue;
     for (const t of pass.outbox.txsOf(b.batch, role)) {
       if (t.state !== 'signed') continue;
       let go: boolean;
@@ -533,6 +537,29 @@ async function broadcastRole(pass: Pass, role: Role): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * The anchor commits to every records field of its batch: it goes out only once the records node has
+ * accepted every records transaction of the batch (none still only signed). Otherwise an anchor could be
+ * on chain for records that are not (a records node that died mid-batch, a mempool chain limit), and an
+ * auditor would find an anchor whose records are nowhere. An anchor already sent is tracked as before.
+ */
+function anchorMayGo(pass: Pass, batch: number): boolean {
+  const anchorUnsent = pass.outbox.txsOf(batch, 'anchor').some((t) => t.state === 'signed');
+  if (!anchorUnsent) return true;
+  const records = pass.outbox.txsOf(batch, 'records');
+  const unsent = records.filter((t) => t.state === 'signed');
+  if (unsent.length === 0) return true;
+  // broadcasting runs twice a pass: say it once
+  if (pass.waiting.some((w) => w.kind === 'records-not-sent' && w.batch === batch)) return false;
+  pass.waiting.push({
+    role: 'anchor',
+    batch,
+    kind: 'records-not-sent',
+    message: `batch ${batch}: the anchor is sent once ${pass.opts.chains.records.name} has accepted all ${records.length} records transactions; ${unsent.length} not yet (from chunk ${String(unsent[0]?.chunk)})`,
+  });
+  return false;
 }
 
 type Location = { where: 'block'; hash: string; height: number; confirmations: number } | { where: 'mempool' } | { where: 'unknown' };
@@ -560,7 +587,14 @@ function noteReorg(pass: Pass, batch: number, t: TxRow, at: Location): void {
   const published = pass.outbox.batch(batch)?.publication ?? null;
   if (published !== null) {
     pass.outbox.setPublication(batch, null);
-    pass.outbox.event(batch, null, 'publication-withdrawn', `${published} no longer matches the chain; it is rewritten once re-confirmed`);
+    // the stale file is moved aside, so nothing that reads the directory takes it for a publication
+    const file = pass.layout.publicationFile(batch);
+    const aside = path.join(pass.layout.publicationDir, 'withdrawn', `batch-${batch}-${new Date().toISOString().replace(/[-:.]/g, '')}.json`);
+    if (fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(aside), { recursive: true });
+      fs.renameSync(file, aside);
+    }
+    pass.outbox.event(batch, null, 'publication-withdrawn', `${published} no longer matches the chain (moved to ${aside}); it is rewritten once re-confirmed`);
   }
 }
 
@@ -696,6 +730,7 @@ async function trackRole(pass: Pass, role: Role): Promise<void> {
   const depth = pass.opts.chains[role].confirmations;
   try {
     node.tip = (await node.client.getBlockchainInfo()).blocks;
+    pass.outbox.noteLooked(role, node.tip, `${node.client.name} ${node.client.displayUrl}`);
   } catch (e) {
     pass.errors.push(issueOf(role, null, e));
     return;
@@ -817,6 +852,7 @@ export async function publishBatches(opts: PublishOptions): Promise<PublishRepor
       signedFiles: pass.signedFiles,
       publications: pass.publications,
       done: status.length === batches.length && status.every((s) => s.state === 'published'),
+      summary: status.map((s) => `batch ${s.batch}: ${describeBatchState(s.state, { offline: opts.offline === true })}`),
     };
   } finally {
     outbox.close();

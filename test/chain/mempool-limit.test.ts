@@ -37,7 +37,9 @@ test('a records chain over the mempool limit waits for blocks and completes, eac
   const fields = first.batches[0]?.fields ?? 0;
   expect(fields).toBeGreaterThanOrEqual(7);
   expect(first.batches[0]?.recordsTxs.filter((t) => t.state === 'broadcast')).toHaveLength(3);
-  expect(first.waiting.map((w) => w.kind)).toEqual(['mempool-limit']);
+  // the anchor waits for the whole records chain to be accepted (issue 14 item 9): it commits to every field
+  expect(first.waiting.map((w) => w.kind)).toEqual(['mempool-limit', 'records-not-sent']);
+  expect(first.batches[0]?.anchor?.state).toBe('signed');
   let passes = 1;
   let done = first.done;
   while (!done && passes < 10) {

@@ -12,6 +12,13 @@ describe('tallyproof demo', () => {
     expect(r.stdout).toMatch(/open-polls: Polls are open/);
     expect(r.stdout).toMatch(/close-polls: Polls are closed: \d+ ballot\(s\) in batch 1/);
     expect(r.stdout).toContain('ok   inclusion batch 1');
+    // the offline demo's batch is signed and never broadcast: the expected state, said as such, not a failure
+    expect(r.stdout).toContain('"batch 1: signed, not broadcast (offline): its anchor is not on any chain yet"');
+    expect(r.stdout).toMatch(/ok {3}publication batch 1: signed, not broadcast \(offline\): its anchor is not on any chain yet; checked offline: its \d+ signed records transaction\(s\)/);
+    expect(r.stdout).toContain('not checked batch 1: batch 1 is on no chain as far as this bundle shows (signed; the station never looked at the anchor chain)');
+    expect(r.stdout).not.toContain('FAIL');
+    expect(r.stdout).toMatch(/audit: ok \(\d+ checks passed; \d+ thing\(s\) not checked, listed above\)/);
+    expect(r.stdout).toContain('the bundle verifies offline');
     for (const f of ['election.json', 'keys/election-public.json', 'ballots/official-ward-1.pdf', 'ballots/official-ward-2.pdf', 'ballots/test-ward-1.pdf', 'deck/truth.json', 'election-day/publish/signed/batch-1.json', 'auditor-bundle/manifest.json']) {
       expect([f, fs.existsSync(path.join(data, f))]).toEqual([f, true]);
     }

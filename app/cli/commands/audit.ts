@@ -119,9 +119,11 @@ export function formatReport(r: AuditReport): string {
     const where = [c.batch !== undefined ? `batch ${c.batch}` : '', c.ballot !== undefined ? `ballot ${c.ballot}` : ''].filter((x) => x !== '').join(' ');
     lines.push(`${c.ok ? 'ok  ' : 'FAIL'} ${c.check}${where !== '' ? ` ${where}` : ''}: ${c.detail}`);
   }
+  for (const n of r.notChecked) lines.push(`not checked${n.batch !== undefined ? ` batch ${n.batch}` : ''}: ${n.detail}`);
   if (r.paper !== undefined) lines.push(...describePaper(r.paper));
   if (r.ballot !== undefined) lines.push(...describeBallot(r.ballot));
-  lines.push(r.ok ? `audit: ok (${r.checks.length} checks)` : `audit: FAILED: ${r.failures.length} of ${r.checks.length} checks failed${r.ballot !== undefined && !r.ballot.ok ? ', and the ballot does not check' : ''}`);
+  const unchecked = r.notChecked.length === 0 ? '' : `; ${r.notChecked.length} thing(s) not checked, listed above`;
+  lines.push(r.ok ? `audit: ok (${r.checks.length} checks passed${unchecked})` : `audit: FAILED: ${r.failures.length} of ${r.checks.length} checks failed${r.ballot !== undefined && !r.ballot.ok ? ', and the ballot does not check' : ''}${unchecked}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -105,6 +105,7 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   await step("export the auditor's bundle", ['ledger', 'export', '--data', day.dataDir, '--out', bundle, '--election', electionFile]);
   say('\n== verify the bundle as an auditor (offline)');
   const audit = await run(['audit', 'verify', '--bundle', bundle], ctx.io, data);
+  say(audit === 0 ? 'the bundle verifies offline: the batch is signed, not broadcast, so nothing is on a chain yet (see "not checked" above)' : `audit verify exit ${audit}: the bundle does not verify (see the FAIL lines above)`);
 
   say('\n== where things are');
   say(`  election        ${electionFile}`);
@@ -115,5 +116,6 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   say(`  auditor bundle  ${bundle}`);
   for (const line of daySummary(day, { seed, signed: fs.existsSync(path.join(day.dataDir, 'publish', 'signed')), audit })) say(line);
   if (day.disagreements.length > 0) throw new CommandFailure(`the station did not do what the deck says (seed ${seed}; rerun with --seed ${seed}): ${day.disagreements.join('; ')}`);
+  if (audit !== 0) throw new CommandFailure(`the auditor's bundle does not verify (audit verify exit ${audit}; seed ${seed})`);
   return EXIT_OK;
 }

@@ -15,9 +15,9 @@ import type { ExternalHead, VerifyOptions } from '../../ledger/verify';
 import { parseHeadArg, readHeadsFile, verifyLedgerFile } from '../../ledger/verify';
 import { completeBundle } from '../../chain/bundle-complete';
 import { BundleError } from '../../chain/bundle-files';
-import type { Publication } from '../../chain/formats';
-import { PublicationSchema } from '../../chain/formats';
-import { publishLayout } from '../../chain/layout';
+import { PublishError } from '../../chain/errors';
+import type { ExportPublishing } from '../../chain/export-publishing';
+import { exportPublishing } from '../../chain/export-publishing';
 
 const MODES = ['official', 'test'] as const;
 
@@ -156,11 +156,11 @@ export function registerLedger(program: Command, ctx: CliContext): void {
           const out = opts.out !== undefined ? path.resolve(ctx.cwd, opts.out) : dataLayout(dir).exportDir(mode);
           const base = verifyOptionsFor(dir, mode, []);
           const result = exportBundle(file, out, opts.election !== undefined ? { ...base, electionDefinition: path.resolve(ctx.cwd, opts.election) } : base);
-          // batches already confirmed on chain: their publication files and a .ots proof per ballot join the bundle
-          const publications = readPublications(dir, mode);
-          const completed = publications.length > 0 ? completeBundle(result.dir, publications) : undefined;
+          // what the outbox holds as published (publication file and a .ots proof per ballot) or as signed and not published yet
+          const { publications, pending, withheld } = exportPublishingOrFail(dir, mode);
+          const completed = publications.length + pending.length > 0 ? completeBundle(result.dir, publications, pending) : undefined;
           ctx.io.stdout(
-            `${JSON.stringify({ dir: result.dir, batches: result.batches, records: result.records, files: result.files.length, published: publications.length, proofs: completed?.proofs ?? 0 })}\n`,
+            `${JSON.stringify({ dir: result.dir, batches: result.batches, records: result.records, files: result.files.length, published: publications.length, pending: pending.map((p) => ({ batch: p.batch, state: p.state })), withheld, proofs: completed?.proofs ?? 0 })}\n`,
           );
           return EXIT_OK;
         }),
@@ -168,24 +168,12 @@ export function registerLedger(program: Command, ctx: CliContext): void {
     );
 }
 
-/** The publication files `tallyproof publish` wrote for this ledger, checked against their schema. */
-function readPublications(dataDir: string, mode: LedgerMode): Publication[] {
-  const dir = publishLayout(dataDir, mode).publicationDir;
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /^batch-\d+\.json$/.test(f))
-    .sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)))
-    .map((f) => {
-      const file = path.join(dir, f);
-      let json: unknown;
-      try {
-        json = JSON.parse(fs.readFileSync(file, 'utf8'));
-      } catch (e) {
-        throw new CommandFailure(`${file}: not readable JSON: ${(e as Error).message}`);
-      }
-      const parsed = PublicationSchema.safeParse(json);
-      if (!parsed.success) throw new CommandFailure(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-      return parsed.data;
-    });
+/** exportPublishing, its refusals as the command's failure. */
+function exportPublishingOrFail(dataDir: string, mode: LedgerMode): ExportPublishing {
+  try {
+    return exportPublishing(dataDir, mode);
+  } catch (e) {
+    if (e instanceof PublishError) throw new CommandFailure(e.message);
+    throw e;
+  }
 }

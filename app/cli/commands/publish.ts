@@ -7,7 +7,8 @@ import type { BroadcastGroup } from '../../chain/broadcast';
 import { SignedQrError, reassembleSignedTxs } from '../../chain/signed-qr';
 import { loadChainsConfig } from '../../chain/chains-config';
 import { ChainConfigError, PublishError, RpcError } from '../../chain/errors';
-import { publishBatches, publishStatus } from '../../chain/publish';
+import { publishBatches } from '../../chain/publish';
+import { publishStatusReport } from '../../chain/status-now';
 import type { PublishReport } from '../../chain/publish';
 import { unlockStationWallet } from '../../chain/station-wallet';
 import { LedgerError } from '../../ledger/errors';
@@ -49,7 +50,7 @@ export function registerPublish(program: Command, ctx: CliContext): void {
     .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
     .option('--offline', 'sign only; write signed transactions to <data>/publish/signed/ (no node is contacted)')
     .option('--funding <file>', 'coins to fund from (tallyproof-funding/1), for offline signing')
-    .option('--status', 'print the outbox state per batch and exit')
+    .option('--status', 'print the outbox state per batch and when the chains were last looked at, and exit; with --chains, also what the chains show now')
     .option('--broadcast <signed-file>', 'send the transactions of a signed file (publish/signed/batch-<N>.json) and exit; needs no station key')
     .option('--broadcast-qr <scanned-file>', 'send the transactions scanned from a signed-transactions tape (one code a line, any order) and exit; needs no station key')
     .option('--wait', 'repeat until every batch is published')
@@ -59,7 +60,14 @@ export function registerPublish(program: Command, ctx: CliContext): void {
       action(ctx, async (opts: PublishOpts) => {
         const dataDir = path.resolve(ctx.cwd, opts.data);
         if (opts.status === true) {
-          ctx.io.stdout(`${JSON.stringify({ mode: opts.mode, batches: publishStatus(dataDir, opts.mode) }, null, 1)}\n`);
+          // with --chains, the chains are looked at now (read only); without, the status says when they last were
+          try {
+            const chains = opts.chains === undefined ? undefined : loadChainsConfig(path.resolve(ctx.cwd, opts.chains));
+            ctx.io.stdout(`${JSON.stringify(await publishStatusReport(dataDir, opts.mode, chains), null, 1)}\n`);
+          } catch (e) {
+            if (e instanceof ChainConfigError || e instanceof PublishError) throw new CommandFailure(e.message);
+            throw e;
+          }
           return EXIT_OK;
         }
         if (opts.chains === undefined) throw new UsageError('--chains <file> is required (except with --status)');

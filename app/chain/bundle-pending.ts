@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { unpackRecords } from '../ledger/record-pack';
+import { opReturnPayloads, parseTx } from './audit-tx';
+import { batchName } from './bundle-files';
+import { ANCHOR_MAGIC, CHECKPOINT_PREFIX_BYTES, RECORDS_MAGIC, anchorCommitment, decodeAnchor, decodeRecordsField, recordsDigest } from './formats';
+
+/**
+ * `pending/batch-<NNNNNN>.json` in the auditor's bundle: a batch the station signed for publishing that is
+ * not (or no longer) published — signed offline and never broadcast, or sent and not yet confirmed, or
+ * withdrawn after a reorg. It carries the signed transactions, so an auditor can check offline that what
+ * the station will put (or put) on chain is exactly this batch's records and an anchor of its root; and it
+ * says so, rather than the audit calling the expected offline state a failure. Nothing in it claims the
+ * transactions are on any chain.
+ */
+
+export const PENDING_FORMAT = 'tallyproof-pending/1';
+
+/** What the outbox knew when the bundle was exported. */
+export const PendingStateSchema = z.enum(['signed', 'broadcast', 'mined', 'confirmed']);
+export type PendingState = z.infer<typeof PendingStateSchema>;
+
+const LookSchema = z.strictObject({ at: z.string(), tip: z.number().int().nonnegative(), node: z.string() });
+
+export const PendingFileSchema = z.strictObject({
+  format: z.literal(PENDING_FORMAT),
+  batch: z.number().int().positive(),
+  state: PendingStateSchema,
+  /** the publication this batch had before a reorg withdrew it, if any */
+  withdrawn: z.boolean(),
+  /** when the station's outbox last looked at each chain (null: never, e.g. offline signing) */
+  lastLooked: z.strictObject({ records: LookSchema.nullable(), anchor: LookSchema.nullable() }),
+  records: z.strictObject({
+    chain: z.string(),
+    network: z.string(),
+    carrier: z.enum(['flodata', 'op_return']),
+    txs: z.array(z.strictObject({ chunk: z.number().int().nonnegative(), txid: z.string().regex(/^[0-9a-f]{64}$/), hex: z.string().regex(/^([0-9a-f]{2})+$/) })),
+  }),
+  anchor: z.strictObject({ chain: z.string(), network: z.string(), txid: z.string().regex(/^[0-9a-f]{64}$/), hex: z.string().regex(/^([0-9a-f]{2})+$/) }),
+});
+export type PendingFile = z.infer<typeof PendingFileSchema>;
+
+export function pendingPath(batch: number): string {
+  return `pending/${batchName(batch)}.json`;
+}
+
+/**
+ * How a batch's publishing state reads to a person: `publish`'s summary, the audit report and the demo say
+ * the same. `offline`: the station has not looked at the chains (signing with no node).
+ */
+export function describeBatchState(state: PendingState | 'published', opts: { offline: boolean; withdrawn?: boolean }): string {
+  const was = opts.withdrawn === true ? ' (its publication was withdrawn after a reorg)' : '';
+  switch (state) {
+    case 'signed':
+      return opts.offline ? `signed, not broadcast (offline): its anchor is not on any chain yet${was}` : `signed, not broadcast yet: its anchor is not on any chain yet${was}`;
+    case 'broadcast':
+      return `broadcast, not yet in a block: its anchor is not on chain yet${was}`;
+    case 'mined':
+      return `in a block, not yet at the required depth${was}`;
+    case 'confirmed':
+      return `confirmed, publication file not yet written${was}`;
+    case 'published':
+      return 'published: records and anchor confirmed, publication file written';
+    default: {
+      const never: never = state;
+      return never;
+    }
+  }
+}
+
+/** A pending statement's state as a person reads it. */
+export function describePendingState(p: Pick<PendingFile, 'state' | 'withdrawn' | 'lastLooked'>): string {
+  return describeBatchState(p.state, { offline: p.lastLooked.records === null && p.lastLooked.anchor === null, withdrawn: p.withdrawn });
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export interface PendingCheck {
+  readonly problems: readonly string[];
+  /** the records fields in chunk order, when the signed records transactions hold exactly the batch */
+  readonly chunks: number;
+}
+
+/**
+ * Offline checks of a batch's signed transactions against the batch: each txid is its bytes' hash, the
+ * records fields hold chunks 0..n-1 once each with this checkpoint's prefix and exactly the batch's records
+ * in order, and the anchor carries the checkpoint's root and the commitment to those fields. Input
+ * signatures are not checked: that needs the coins they spend, which only a node has.
+ */
+export function checkPendingTxs(p: PendingFile, batch: { digest: Uint8Array; root: Uint8Array; records: readonly Uint8Array[] }): PendingCheck {
+  const problems: string[] = [];
+  const floData = p.records.carrier === 'flodata';
+  const byChunk = new Map<number, Uint8Array>();
+  let count: number | undefined;
+  for (const t of p.records.txs) {
+    try {
+      const tx = parseTx(t.hex, { floData });
+      if (tx.txid !== t.txid) throw new Error(`its bytes hash to ${tx.txid}`);
+      let field: Uint8Array | undefined;
+      if (floData) field = tx.floData;
+      else {
+        const found = opReturnPayloads(tx).filter((d) => RECORDS_MAGIC.every((m, i) => d[i] === m));
+        if (found.length > 1) throw new Error('more than one records field');
+        field = found[0];
+      }
+      if (field === undefined || field.length === 0) throw new Error(`carries no records field (${p.records.carrier})`);
+      const { header } = decodeRecordsField(field);
+      if (header.chunk !== t.chunk) throw new Error(`its field is chunk ${header.chunk}, the file says ${t.chunk}`);
+      if (hex(header.checkpointPrefix) !== hex(batch.digest.subarray(0, CHECKPOINT_PREFIX_BYTES))) throw new Error("its field names another checkpoint (prefix differs from this batch's checkpoint digest)");
+      if (count !== undefined && header.chunks !== count) throw new Error(`says ${header.chunks} chunks, another says ${count}`);
+      count = header.chunks;
+      if (byChunk.has(header.chunk)) throw new Error(`chunk ${header.chunk} appears more than once`);
+      byChunk.set(header.chunk, field);
+    } catch (e) {
+      problems.push(`signed records tx ${t.txid}: ${errMsg(e)}`);
+    }
+  }
+  if (count === undefined && problems.length === 0) problems.push('no signed records transactions');
+  const fields: Uint8Array[] = [];
+  if (count !== undefined) for (let i = 0; i < count; i++) {
+    const f = byChunk.get(i);
+    if (f === undefined) problems.push(`chunk ${i} of ${count} is not signed`);
+    else fields.push(f);
+  }
+  if (problems.length === 0) {
+    const held: Uint8Array[] = [];
+    try {
+      for (const f of fields) held.push(...unpackRecords(decodeRecordsField(f).pack));
+      if (held.length !== batch.records.length) problems.push(`the signed records transactions hold ${held.length} records, the batch has ${batch.records.length}`);
+      else {
+        const i = held.findIndex((r, k) => hex(r) !== hex(batch.records[k] as Uint8Array));
+        if (i >= 0) problems.push(`record ${i} in the signed records transactions differs from the batch's`);
+      }
+    } catch (e) {
+      problems.push(`a record pack does not decode: ${errMsg(e)}`);
+    }
+  }
+  try {
+    const tx = parseTx(p.anchor.hex, { floData: false });
+    if (tx.txid !== p.anchor.txid) throw new Error(`its bytes hash to ${tx.txid}`);
+    const anchors = opReturnPayloads(tx).filter((d) => ANCHOR_MAGIC.every((m, i) => d[i] === m));
+    if (anchors.length !== 1) throw new Error(anchors.length === 0 ? 'no "TPA" v1 OP_RETURN' : 'more than one anchor output');
+    const { root, commitment } = decodeAnchor(anchors[0] as Uint8Array);
+    if (hex(root) !== hex(batch.root)) throw new Error(`its root ${hex(root)} is not the checkpoint's ${hex(batch.root)}`);
+    if (problems.length === 0) {
+      const want = anchorCommitment(batch.digest, recordsDigest(fields));
+      if (hex(want) !== hex(commitment)) throw new Error(`its commitment ${hex(commitment)} is not SHA-256(checkpoint digest || records digest) = ${hex(want)}`);
+    }
+  } catch (e) {
+    problems.push(`signed anchor tx ${p.anchor.txid}: ${errMsg(e)}`);
+  }
+  return { problems, chunks: fields.length };
+}
