@@ -48,7 +48,7 @@ export function daySummary(day: DayResult, facts: SummaryFacts): string[] {
     `  alarms cleared   ${day.alarmsCleared.length}${day.alarmsCleared.length ? `: ${day.alarmsCleared.join('; ')}` : ''}`,
     `  tapes printed    ${tapes.length ? tapes.join(', ') : 'none'}`,
     `  publication      ${facts.signed ? 'batch signed offline, not broadcast (demo coins: never mined)' : 'nothing signed'}`,
-    `  audit            ${facts.audit === 0 ? "the auditor's bundle verifies" : `the auditor's bundle does NOT verify (audit verify exit ${facts.audit}; see above)`}`,
+    `  audit            ${facts.audit === 0 ? "the auditor's bundle verifies (offline: what needs a chain is listed as not checked)" : `the auditor's bundle does NOT verify (audit verify exit ${facts.audit}; see above)`}`,
     day.disagreements.length === 0
       ? `  result           every one of the ${day.feeds.length} sheets the scanner took ended as the deck says`
       : `  result           ${day.disagreements.length} thing(s) not as the deck says:`,
