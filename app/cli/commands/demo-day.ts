@@ -60,9 +60,12 @@ export interface DayResult {
   readonly disagreements: readonly string[];
 }
 
+const LINK_PATIENCE_MS = 60_000;
 const FINAL: ReadonlySet<SheetFeedback['outcome']> = new Set(['counted', 'returned', 'rejected']);
 /** alarms the scripted poll worker knows how to end; any other one stops the day at the safety limit */
 const WORKER_CLEARS: readonly ScannerAlarm[] = ['streaks', 'double-sheet'];
+/** the reason on the sheet the voter gets back with each of those alarms */
+const ALARM_REASON: Readonly<Partial<Record<ScannerAlarm, string>>> = { streaks: 'scanner-streaks', 'double-sheet': 'double-sheet' };
 
 /**
  * The voter's answer to the held-ballot screen, given through the station's API as the voter's screen gives
@@ -109,8 +112,12 @@ export async function electionDay(d: DayInput): Promise<DayResult> {
   let driver: SerialScannerDriver | undefined;
   let station: Station | undefined;
   try {
-    sim = await startSimulatedScanner({ deckDir: d.pileDir, timings: 'zero', faults: faults.value, log: d.log });
-    driver = new SerialScannerDriver({ path: sim.path, log: d.log });
+    // The simulator and the station share this process's event loop, so anything that holds it (a tape's PDF, a
+    // busy machine) looks to each like a silent partner: with the usual 2 s and 5 s the driver declared the link
+    // lost and the device's watchdog turned its feeder off unseen by the station, which stalled the day. The
+    // demo's cable never fails, so both wait a minute; a real cable keeps the usual limits.
+    sim = await startSimulatedScanner({ deckDir: d.pileDir, timings: 'zero', faults: faults.value, log: d.log, hostTimeoutMs: LINK_PATIENCE_MS });
+    driver = new SerialScannerDriver({ path: sim.path, log: d.log, deadAfterMs: LINK_PATIENCE_MS });
     station = await startStation({
       dataDir: d.dataDir,
       election: d.electionFile,
@@ -121,9 +128,7 @@ export async function electionDay(d: DayInput): Promise<DayResult> {
       pins: { ...DEMO_PINS },
       chains: files.chainsFile,
       publishOffline: true,
-      // Read in a worker thread: reading on the main thread blocks the event loop the serial link's heartbeats
-      // run on, and on a loaded machine the scanner's watchdog (5 s without a frame from the host) then turns
-      // its feeder off unseen by the station, which stalled the day.
+      // read in a worker thread, so that reading a sheet does not hold the event loop the serial link runs on
       readerWorkers: 1,
       log: d.log,
     });
@@ -156,6 +161,7 @@ async function runDay(st: Station, sim: SimulatedScanner, scannerSheets: readonl
   await command('print-zero-tape');
 
   const finals = new Map<string, SheetFeedback>();
+  let lastFinal: SheetFeedback | undefined;
   const decisions = scannerSheets.flatMap((f) => (f.voter === undefined ? [] : [f.voter]));
   const alarmsCleared: string[] = [];
   const problems: string[] = [];
@@ -184,6 +190,8 @@ async function runDay(st: Station, sim: SimulatedScanner, scannerSheets: readonl
     }
     const alarm = s.scanner.alarms.find((a) => WORKER_CLEARS.includes(a));
     if (alarm === undefined && s.attention === null) return;
+    // as the poll worker's line says: clear once the voter has the sheet(s) back (and the sensor is wiped)
+    if (alarm !== undefined && !(lastFinal?.reasons.some((r) => r.code === ALARM_REASON[alarm]) ?? false)) return;
     const r = await st.command({ command: 'clear-alarm' });
     if (r.ok) alarmsCleared.push(alarm ?? 'instruction after the jam');
     else problems.push(`the poll worker's clear-alarm was refused: ${r.error.message}`);
@@ -219,7 +227,10 @@ async function runDay(st: Station, sim: SimulatedScanner, scannerSheets: readonl
         void voterChooses(st, f, decision).then((r) => {
           if (!r.ok) problems.push(`the voter's choice on sheet ${f.sheetId} was refused: ${r.error.message}`);
         });
-      } else if (FINAL.has(f.outcome)) finals.set(f.sheetId, f);
+      } else if (FINAL.has(f.outcome)) {
+        finals.set(f.sheetId, f);
+        lastFinal = f;
+      }
     }
     if (e.type === 'status' || e.type === 'alarm' || e.type === 'sheet') void attend();
   });
