@@ -45,3 +45,29 @@ describe("the demo's election day, run after run", () => {
     }
   }, 900_000);
 });
+
+describe("the demo's election day when it cannot end", () => {
+  it('fails at its safety limit with the station and scanner state, instead of hanging or passing', async () => {
+    const root = tempDir('demo-stuck');
+    const keysDir = writeTestKeys(root);
+    const keys = testKeys();
+    const deckDir = path.join(root, 'deck');
+    const { pile } = await writeDemoDeck(deckDir, { election: example('municipal'), publicKeys: keys.public, privateKeys: keys.private, precinctId: 'p-101', seed: 'stuck', feeds: minimumFeeds(false), jobs: 1, jam: false });
+    // the scanner's cover opens as the first sheet comes in: the scripted poll worker has no cover to close
+    const stuck = { ...pile, feeds: pile.feeds.map((f, i) => (i === 0 ? { ...f, fault: 'cover-open@feeding' } : f)) };
+    const day = electionDay({
+      dataDir: path.join(root, 'day'),
+      electionFile: path.join(EXAMPLES, 'municipal.json'),
+      publicKeysFile: path.join(keysDir, 'election-public.json'),
+      precinct: 'p-101',
+      pileDir: path.join(deckDir, 'pile'),
+      pile: stuck,
+      say: () => undefined,
+      log: () => undefined,
+      safetyLimitMs: 15_000,
+    });
+    await expect(day).rejects.toThrow(/^demo: election day did not end within 15 s: 0 of \d+ sheets finished; station: polls open, .*alarms \[cover-open\].*simulator: \{.*"coverOpen":true/);
+    // the station was closed on the way out: its ledger is whole and can be opened again
+    expect(fs.existsSync(path.join(root, 'day', 'ledger', 'official.sqlite.open'))).toBe(false);
+  }, 300_000);
+});

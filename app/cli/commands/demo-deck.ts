@@ -27,8 +27,8 @@ export interface PileFeed {
   readonly sheet: number;
   /** what the feed is, for the summary and for a person reading pile.json */
   readonly what: string;
-  /** a fault the simulated scanner plays on this feed (parseFault's syntax) */
-  readonly fault?: 'jam@accepting' | 'double-sheet';
+  /** a fault the simulated scanner plays on this feed (parseFault's syntax: the demo's are jam@accepting and double-sheet) */
+  readonly fault?: string;
   /** the second sheet of a double feed: it goes in with the one before it, and has no outcome of its own */
   readonly pulledInWithPrevious?: boolean;
   /** what the scripted voter chooses when the station holds this ballot */
