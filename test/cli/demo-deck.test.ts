@@ -60,4 +60,15 @@ describe("the demo's pile", () => {
     await expect(deck.sheet(1)).rejects.toThrow('scripted sheet 1 refers to sheet 1, which is not an earlier one');
     expect(() => new TestDeck(deckOptions({ script: [{ kind: 'normal', duplicateOf: 0 }] })).plan(0)).toThrow('refers to sheet 0, which is not an earlier one');
   });
+
+  it('renders a ballot fed again as the same paper: same ballot ID and marks, a new scan', async () => {
+    const deck = new TestDeck(deckOptions({ script: [{ kind: 'normal', streaks: true }, { kind: 'normal', sameBallotAs: 0 }, { kind: 'duplicate', duplicateOf: 0 }] }));
+    const [first, again, copy] = await Promise.all([deck.sheet(0), deck.sheet(1), deck.sheet(2)]);
+    expect(again.truth.serial).toBe(first.truth.serial);
+    expect(again.truth.marks).toEqual(first.truth.marks);
+    expect([first.truth.expected.status, first.truth.expected.reasons]).toEqual(['rejected', ['scanner-streaks']]);
+    expect(again.truth.expected.status).toBe('accepted');
+    expect(again.truth.duplicateOf).toBeUndefined();
+    expect([copy.truth.kind, copy.truth.serial, copy.truth.duplicateOf]).toEqual(['duplicate', first.truth.serial, 0]);
+  });
 });
