@@ -26,7 +26,7 @@ describe('tallyproof demo', () => {
     expect(brief).toContain('  counted          7 ballot(s), 1 of them cast as is by a voter shown the problem');
     expect(brief).toMatch(/ {2}returned {9}4 to the voter: (?=.*1 overvote)(?=.*1 blank ballot)(?=.*1 two sheets at once)(?=.*1 scanner jammed)/);
     expect(brief).toMatch(/ {2}rejected {9}5: (?=.*1 wrong election)(?=.*1 wrong precinct)(?=.*1 counterfeit)(?=.*1 copy of a counted ballot)(?=.*1 scanner streaks)/);
-    expect(brief).toMatch(/ {2}alarms cleared {3}4: (?=.*double-sheet)(?=.*streaks)(?=.*jam \(paper path opened, sheet taken out\))(?=.*instruction after the jam)/);
+    expect(brief).toMatch(/ {2}alarms cleared {3}4: (?=.*double feed \(both sheets back to the voter\))(?=.*scanner streaks \(sensor wiped\))(?=.*jam \(paper path opened, sheet taken out\))(?=.*the jammed ballot's instruction)/);
     expect(brief).toContain('  tapes printed    zero tape, results tape');
     expect(brief).toContain('  publication      batch signed offline, not broadcast');
     expect(brief).toContain("  audit            the auditor's bundle verifies");

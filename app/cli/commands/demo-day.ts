@@ -63,7 +63,8 @@ export interface DayResult {
 const LINK_PATIENCE_MS = 60_000;
 const FINAL: ReadonlySet<SheetFeedback['outcome']> = new Set(['counted', 'returned', 'rejected']);
 /** alarms the scripted poll worker knows how to end; any other one stops the day at the safety limit */
-const WORKER_CLEARS: readonly ScannerAlarm[] = ['streaks', 'double-sheet'];
+const WORKER_CLEARS = ['streaks', 'double-sheet'] as const satisfies readonly ScannerAlarm[];
+const CLEARED_WORDS: Readonly<Record<(typeof WORKER_CLEARS)[number], string>> = { streaks: 'scanner streaks (sensor wiped)', 'double-sheet': 'double feed (both sheets back to the voter)' };
 /** the reason on the sheet the voter gets back with each of those alarms */
 const ALARM_REASON: Readonly<Partial<Record<ScannerAlarm, string>>> = { streaks: 'scanner-streaks', 'double-sheet': 'double-sheet' };
 
@@ -188,12 +189,12 @@ async function runDay(st: Station, sim: SimulatedScanner, scannerSheets: readonl
       }
       return;
     }
-    const alarm = s.scanner.alarms.find((a) => WORKER_CLEARS.includes(a));
+    const alarm = WORKER_CLEARS.find((a) => s.scanner.alarms.includes(a));
     if (alarm === undefined && s.attention === null) return;
     // as the poll worker's line says: clear once the voter has the sheet(s) back (and the sensor is wiped)
     if (alarm !== undefined && !(lastFinal?.reasons.some((r) => r.code === ALARM_REASON[alarm]) ?? false)) return;
     const r = await st.command({ command: 'clear-alarm' });
-    if (r.ok) alarmsCleared.push(alarm ?? 'instruction after the jam');
+    if (r.ok) alarmsCleared.push(alarm === undefined ? "the jammed ballot's instruction (not counted, fed again)" : CLEARED_WORDS[alarm]);
     else problems.push(`the poll worker's clear-alarm was refused: ${r.error.message}`);
   };
   const attend = async (): Promise<void> => {
