@@ -2,7 +2,8 @@
 // `npm start`: the kiosk window where Electron's binary is installed, the same screens served headless on
 // 127.0.0.1 where it is not (our build machines install with ELECTRON_SKIP_BINARY_DOWNLOAD=1), saying which.
 // Station settings: --config=<station.json> or $TALLYPROOF_STATION_CONFIG; without either, a demo station is
-// set up in ./tallyproof-demo (sample election, demo keys, a simulated scanner fed the demo deck).
+// set up in ./tallyproof-demo (sample election, demo keys, a simulated scanner fed the demo pile: every kind of
+// sheet, and a double feed the poll worker clears; `npm run demo` keeps its unattended day in ./tallyproof-demo-day).
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -29,30 +30,38 @@ function electronBinary() {
 }
 
 function demoConfig() {
+  // npm start's station lives in ./tallyproof-demo; `npm run demo` keeps its unattended day in ./tallyproof-demo-day
   const dir = path.resolve('tallyproof-demo');
   const config = path.join(dir, 'station.json');
-  if (!fs.existsSync(path.join(dir, 'deck', 'truth.json'))) {
-    say(`setting up a demo station in ${dir} (sample election, demo keys, a deck of ballot images)`);
-    const r = spawnSync(process.execPath, [CLI, 'demo', '--data', dir, '--ballots', '12'], { stdio: 'inherit' });
+  const pileFile = path.join(dir, 'deck', 'pile.json');
+  let fresh = false;
+  if (!fs.existsSync(pileFile)) {
+    say(`setting up a demo station in ${dir} (sample election, demo keys, a deck with every kind of sheet a poll worker meets)`);
+    const r = spawnSync(process.execPath, [CLI, 'demo', '--data', dir, '--setup-only'], { stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status || 1);
+    fresh = true;
   }
   const pins = path.join(dir, 'DEMO-PINS.txt');
   const pass = path.join(dir, 'DEMO-STATION-PASSPHRASE.txt');
   if (!fs.existsSync(pins)) fs.writeFileSync(pins, `${DEMO_PINS.split(',').join('\n')}\n`, { mode: 0o600 });
   if (!fs.existsSync(pass)) fs.writeFileSync(pass, `${DEMO_STATION_PASSPHRASE}\n`, { mode: 0o600 });
-  if (!fs.existsSync(config)) {
+  if (fresh || !fs.existsSync(config)) {
+    // the simulated voters feed the pile in order; its double feed is played by the simulated scanner
+    const { pileFaults } = require(path.join(ROOT, 'dist', 'app', 'cli', 'commands', 'demo-deck.js'));
+    const faults = pileFaults(JSON.parse(fs.readFileSync(pileFile, 'utf8')));
     const settings = {
       data: 'station',
       election: 'election.json',
       keys: 'keys',
       precinct: 'p-101',
-      scanner: { kind: 'simulated', deckDir: 'deck', timings: 'realistic' },
+      scanner: { kind: 'simulated', deckDir: path.join('deck', 'pile'), timings: 'realistic', ...(faults ? { faults } : {}) },
       pinsFile: path.basename(pins),
       passphraseFile: path.basename(pass),
     };
     fs.writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);
   }
   say(`demo PINs: poll worker 1111, captain 2222, auditor 3333 (in ${pins}; demo only)`);
+  say(`the pile holds every kind of sheet; ${path.relative(process.cwd(), pileFile)} says what each one is and what the station should do with it`);
   return config;
 }
 

@@ -46,6 +46,25 @@ export interface DeckOptions {
   readonly format: ImageFormat;
   /** false: keep rasters only (in-process benchmarks; PNG would be a lossless round trip). */
   readonly encode?: boolean;
+  /**
+   * Sheet i is script[i] instead of a random kind (a deck that must hold given sheets in a given order, such
+   * as the demo's); sheets past its end are drawn from `kinds` as usual.
+   */
+  readonly script?: readonly ScriptedSheet[];
+}
+
+/** One sheet of a scripted deck. */
+export interface ScriptedSheet {
+  readonly kind: SheetKind;
+  /** scanner streaks on this sheet (default: none, whatever `streakRate` says) */
+  readonly streaks?: boolean;
+  /** for a 'duplicate': the earlier sheet whose ballot ID it copies */
+  readonly duplicateOf?: number;
+  /**
+   * The same paper ballot as an earlier sheet (same ID, same marks), scanned again: the voter feeds it again
+   * after the scanner gave it back (streaks on the sensor). Only its scan differs.
+   */
+  readonly sameBallotAs?: number;
 }
 
 export const DEFAULT_KIND_WEIGHTS: Readonly<Record<SheetKind, number>> = {
@@ -131,11 +150,13 @@ export class TestDeck {
    */
   plan(index: number): SheetPlan {
     const o = this.options;
+    const scripted = this.scripted(index);
+    if (scripted?.sameBallotAs !== undefined) return { ...this.plan(scripted.sameBallotAs), kind: scripted.kind };
     const rng = new Rng(`${o.seed}/plan/${index}`);
-    let kind = this.pickKind(rng);
+    let kind = scripted?.kind ?? this.pickKind(rng);
     if (kind === 'duplicate' && index === 0) kind = 'normal';
     if (kind === 'duplicate') {
-      const duplicateOf = rng.int(0, index - 1);
+      const duplicateOf = scripted?.duplicateOf ?? rng.int(0, index - 1);
       const original = this.plan(duplicateOf);
       return { kind, serial: original.serial, precinctId: original.precinctId, styleId: original.styleId, duplicateOf };
     }
@@ -153,7 +174,9 @@ export class TestDeck {
   async sheet(index: number): Promise<RenderedSheet> {
     const o = this.options;
     const { kind, serial, precinctId, styleId, duplicateOf } = this.plan(index);
-    const rng = new Rng(`${o.seed}/sheet/${index}`);
+    const scripted = this.scripted(index);
+    // the same ballot scanned again carries the same marks: they are drawn from its first sheet's stream
+    const rng = new Rng(`${o.seed}/sheet/${scripted?.sameBallotAs ?? index}`);
     const def = o.election.definition;
     const mode: Mode = kind === 'test-mode' ? (o.mode === 'test' ? 'official' : 'test') : o.mode;
     const layout = this.layout(styleId);
@@ -186,7 +209,7 @@ export class TestDeck {
     // Geometry and photometry shared by both sides of the sheet (one pass through one scanner).
     const page = layout.page;
     const widthPx = Math.round(mmToPx(page.width, o.dpi));
-    const streaks = o.streakRate > 0 && rng.chance(o.streakRate);
+    const streaks = scripted !== undefined ? scripted.streaks === true : o.streakRate > 0 && rng.chance(o.streakRate);
     const drawn = randomDistortion(o.distortion, rng, { widthPx, page }, { streaks });
     // Printed too small or too large for the reader to trust: outside 97–103 % with a clear gap.
     const base = kind === 'mis-scaled' ? { ...drawn, scale: rng.chance(0.5) ? rng.uniform(0.9, 0.955) : rng.uniform(1.045, 1.06) } : drawn;
@@ -243,6 +266,16 @@ export class TestDeck {
       ...(duplicateOf === undefined ? {} : { duplicateOf }),
     };
     return { truth, images: files, rasters };
+  }
+
+  private scripted(index: number): ScriptedSheet | undefined {
+    const s = this.options.script?.[index];
+    if (s === undefined) return undefined;
+    for (const earlier of [s.duplicateOf, s.sameBallotAs]) {
+      if (earlier !== undefined && !(Number.isInteger(earlier) && earlier >= 0 && earlier < index)) throw new Error(`scripted sheet ${index} refers to sheet ${earlier}, which is not an earlier one`);
+    }
+    if (s.duplicateOf !== undefined && s.kind !== 'duplicate') throw new Error(`scripted sheet ${index} names the sheet it duplicates but is a ${s.kind}`);
+    return s;
   }
 
   private otherPrecinctPossible(): boolean {

@@ -22,6 +22,8 @@ export interface SimulatedScannerOptions {
   readonly workDir?: string;
   readonly clock?: Clock;
   readonly log?: (m: string) => void;
+  /** The device stops feeding after this long without a frame from the host (default 5000 ms; 0: never). */
+  readonly hostTimeoutMs?: number;
 }
 
 export interface SimulatedScanner {
@@ -43,7 +45,7 @@ export async function startSimulatedScanner(o: SimulatedScannerOptions): Promise
     timings,
     faults: o.faults ?? noFaults,
     autoFeed: true,
-    hostTimeoutMs: 5000,
+    hostTimeoutMs: o.hostTimeoutMs ?? 5000,
     ...(o.log ? { log: o.log } : {}),
   });
   const end = attachSimulatorToPort(simulator, pty.devicePath);
