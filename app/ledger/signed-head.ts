@@ -76,7 +76,7 @@ export function signedHeadValid(body: string, signature: Uint8Array, publicKey: 
 /**
  * The audit events that may follow the seal: what legitimately happens at a closed station (the results
  * tape, export, publishing, verifying, people signing in to do those, the station restarting and finding
- * its scanner). None of them is a ballot entry, and replay counts ballots only from ballot entries.
+ * its scanner, and a refused command an auditor must see attempted, such as opening the polls again). None of them is a ballot entry, and replay counts ballots only from ballot entries.
  */
 export const POST_SEAL_EVENTS = [
   'software-started',
@@ -92,4 +92,5 @@ export const POST_SEAL_EVENTS = [
   'publish',
   'ledger-verified',
   'ledger-damaged',
+  'command-refused',
 ] as const;

@@ -7,12 +7,16 @@ import type { PollsState } from './api';
  * The time an audit event is written with. The ledger's ballot entries carry no time, but its hash chain keeps
  * them in casting order between the audit events; an event timed to the second while ballots are being cast
  * pins the ballots beside it to that second. So from the polls' opening to their closing an event's time is
- * written to the hour (and says so: detail `atPrecision: "hour"`). The opening and closing themselves, and
- * everything before and after voting (start-up, election and calibration loads, test mode, tapes, export,
- * publication), keep whole seconds. See PRIVACY.md.
+ * written to the hour (and says so: detail `atPrecision: "hour"`). The polls' own moves (opening, pausing,
+ * resuming, closing) keep whole seconds: each is printed to the minute on a public report the same moment
+ * (zero tape, pause and resumption reports, results tape), so the ledger adds only the seconds to what the
+ * paper says. So does everything before and after voting (start-up, election and calibration loads, test
+ * mode, tapes, export, publication). See PRIVACY.md.
  */
+const POLLS_MOVES: ReadonlySet<AuditEventType> = new Set(['polls-opened', 'polls-paused', 'polls-resumed', 'polls-closed']);
+
 export function eventTime(now: Date, polls: PollsState, type: AuditEventType): { at: string; coarse: boolean } {
-  const coarse = duringVoting(polls) && type !== 'polls-opened' && type !== 'polls-closed';
+  const coarse = duringVoting(polls) && !POLLS_MOVES.has(type);
   return { at: isoSeconds(coarse ? toHour(now) : now), coarse };
 }
 

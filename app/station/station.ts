@@ -493,7 +493,9 @@ class StationService implements Station {
       case 'double-sheet':
         this.event('scanner-fault', 'system', { code: 'double-sheet' });
         // at once, not behind queued work: the scanner gives the sheets back and would feed the next one (the
-        // alarm's queued update asks again, and settles the station's own record of feeding)
+        // alarm's queued update asks again, and settles the station's own record of feeding). Until then the
+        // feeder's state is unknown: a clear-alarm that runs before that update must still turn it back on
+        this.feeding = null;
         void this.opts.scanner.disableFeeding();
         this.setAlarm('double-sheet', true);
         return;

@@ -59,4 +59,32 @@ describe('two sheets fed at once', () => {
     const after = verifyLedgerFile(dataLayout(rig.dataDir).ledger('official'));
     expect([after.summary?.cast, after.summary?.pending, after.summary?.returned]).toEqual([3, 0, 0]);
   });
+
+  it('a poll worker who clears the alarm the moment it sounds (before the station has settled its own record of feeding) still gets the feeder back', async () => {
+    const { dir } = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }, { kind: 'normal', n: 2 }, { kind: 'normal', n: 1 }, { kind: 'normal', n: 2 }]);
+    const pile = new VoterPile(readDeck(dir));
+    pile.allow(3);
+    rig = await startRig({ deck: dir, pile, faults: faultsAt({ 1: { kind: 'double-sheet' } }) });
+    await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
+    await rig.station.login({ role: 'poll-worker', pin: PINS['poll-worker'] });
+    const station = rig.station;
+    const cleared: Promise<unknown>[] = [];
+    // the clear goes in while the alarm is being raised: ahead of the alarm's own queued feeding update
+    const unsubscribe = station.subscribe((e) => {
+      if (e.type === 'alarm' && e.alarm === 'double-sheet' && e.active) {
+        pile.allow(2); // the voter's two sheets, to feed again one at a time once the feeder is back
+        cleared.push(station.command({ command: 'clear-alarm' }));
+      }
+    });
+    // the alarm comes and goes within one turn of the station's queue: wait for the clear itself (bounded)
+    for (let i = 0; i < 800 && cleared.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await Promise.all(cleared)).toEqual([{ ok: true, value: { message: 'Cleared.' } }]);
+    await stationSettled(station);
+    unsubscribe();
+    expect(station.status().counts.returned).toBe(1);
+    // the station's record of feeding was settled by the clear, not left saying "on" while the feeder was off:
+    // the voter's two sheets, fed again one at a time, both count
+    const done = await waitForStatus(station, (x) => x.counts.public === 3);
+    expect(done.scanner.alarms).toEqual([]);
+  });
 });

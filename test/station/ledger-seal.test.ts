@@ -24,7 +24,9 @@ function eventsOf(file: string): Array<{ seq: number; ev: AuditEvent }> {
 }
 
 async function command(rig: Rig, c: Parameters<Rig['station']['command']>[0]['command']): Promise<string> {
-  const r = await rig.station.command({ command: c });
+  // the captain answers yes where the station asks (open, close, test mode); the polls open after the zero tape
+  if (c === 'open-polls') await command(rig, 'print-zero-tape');
+  const r = await rig.station.command({ command: c, confirm: true });
   if (!r.ok) throw new Error(`${c}: ${r.error.message}`);
   return r.value.message;
 }
@@ -88,6 +90,8 @@ describe('the station seals its ledger at close and checks it at start-up (issue
     const v = verifyLedgerFile(file, { signedHeadsDir: second });
     expect(v.problem).toBeUndefined();
     expect(v.summary?.cast).toBe(0);
+    // the official polls open after leaving test mode and printing the official zero tape
+    await command(rig, 'leave-test-mode');
     await command(rig, 'open-polls');
     expect(verifyLedgerFile(dataLayout(rig.dataDir).ledger('official'), { signedHeadsDir: second }).problem).toBeUndefined();
   });

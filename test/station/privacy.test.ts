@@ -104,7 +104,8 @@ describe("the station's disk", () => {
     rig = await startRig({ deck: dir, dataDir });
     expect(fs.statSync(journal).size).toBe(0);
     await rig.station.login({ role: 'captain', pin: PINS.captain });
-    await rig.station.command({ command: 'open-polls', confirm: true });
+    await rig.station.command({ command: 'print-zero-tape' });
+    expect((await rig.station.command({ command: 'open-polls', confirm: true })).ok).toBe(true);
     // two counted, the overvoted one returned to the voter
     await waitForStatus(rig.station, (x) => x.counts.public === 2 && x.sheet?.outcome === 'awaiting-voter');
     expect(rig.station.status().counts.public).toBe(2);
@@ -119,7 +120,8 @@ describe("the station's disk", () => {
     rig = await startRig({ deck: dir });
     const journal = path.join(rig.dataDir, 'station', 'sheets.jsonl');
     await rig.station.login({ role: 'captain', pin: PINS.captain });
-    await rig.station.command({ command: 'open-polls', confirm: true });
+    await rig.station.command({ command: 'print-zero-tape' });
+    expect((await rig.station.command({ command: 'open-polls', confirm: true })).ok).toBe(true);
     await rig.station.logout();
     const held = await waitForStatus(rig.station, (x) => x.sheet?.outcome === 'awaiting-voter');
     const sheetId = held.sheet?.sheetId ?? '';
@@ -167,7 +169,8 @@ describe("the station's disk", () => {
     rig = await startRig({ deck: dir, now: () => now });
     const s = rig.station;
     await s.login({ role: 'captain', pin: PINS.captain });
-    await s.command({ command: 'open-polls', confirm: true });
+    await s.command({ command: 'print-zero-tape' });
+    expect((await s.command({ command: 'open-polls', confirm: true })).ok).toBe(true);
     await waitForStatus(s, (x) => x.counts.public === 2 && x.counts.rejected === 1);
     await s.logout();
     await s.login({ role: 'captain', pin: PINS.captain });
