@@ -108,3 +108,22 @@ test('without a quorum of cosignatures nothing is published, and a client refuse
   // the staged note carries the log's signature and one cosignature at most: short of a quorum of 2
   expect(openWitnessedCheckpoint(county.log.staged, trust)).toBeInstanceOf(TlogError);
 });
+
+test('a log that cannot write its tiles answers every waiting station that it may send again, and takes the same entries once it can', async () => {
+  county = new CountyLog({ dir: path.join(dir, 'log'), origin: ORIGIN, signer: logKey, registry: registryOf(stations), witnesses: [], quorum: 0, intervalMs: 10 });
+  const first = await county.submit(stationEntry(stations[0] as (typeof stations)[number], 1));
+  expect(first.ok).toBe(true);
+  // the entry bundles' directory becomes a file: even root cannot write beneath it
+  const entries = path.join(dir, 'log', 'tile', 'entries');
+  fs.renameSync(entries, `${entries}.away`);
+  fs.writeFileSync(entries, 'not a directory');
+  const waiting = [stationEntry(stations[1] as (typeof stations)[number], 1), stationEntry(stations[2] as (typeof stations)[number], 1)];
+  const refused = await Promise.all(waiting.map((e) => county?.submit(e)));
+  expect(refused.map((r) => (r?.ok === false ? r.error.kind : 'ok'))).toEqual(['busy', 'busy']);
+  expect(county.log.size).toBe(1);
+  fs.rmSync(entries);
+  fs.renameSync(`${entries}.away`, entries);
+  const again = await Promise.all(waiting.map((e) => county?.submit(e)));
+  expect(again.map((r) => (r?.ok === true ? r.value.index : -1)).sort()).toEqual([1, 2]);
+  expect(county.log.size).toBe(3);
+});

@@ -26,6 +26,8 @@ export interface CountyLogOptions {
   readonly intervalMs: number;
   /** largest number of submissions waiting for a round (beyond it: refused, try again) */
   readonly maxPending?: number;
+  /** where a round that failed is reported (its submitters are answered already) */
+  readonly log?: (message: string) => void;
 }
 
 export type SubmitRefusal = EntryRefusal | { readonly kind: 'conflict'; readonly message: string } | { readonly kind: 'busy'; readonly message: string };
@@ -111,9 +113,11 @@ export class CountyLog {
     if (this.timer !== undefined || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.round().finally(() => {
-        if (this.waiting.length > 0) this.schedule();
-      });
+      void this.round()
+        .catch((e: unknown) => this.opts.log?.(`county log: a round failed: ${(e as Error).message}`))
+        .finally(() => {
+          if (this.waiting.length > 0) this.schedule();
+        });
     }, this.opts.intervalMs);
   }
 
@@ -131,7 +135,21 @@ export class CountyLog {
     const unique = new Map<string, Waiting[]>();
     for (const w of batch) unique.set(w.hash, [...(unique.get(w.hash) ?? []), w]);
     const entries = [...unique.values()].map((ws) => (ws[0] as Waiting).entry);
-    const first = this.log.append(entries);
+    let first: number;
+    try {
+      first = this.log.append(entries);
+    } catch (e) {
+      // nothing of this batch is signed (the staged checkpoint is written last): every submitter hears it and
+      // may send again; the batches they claimed are free again
+      for (const ws of unique.values()) {
+        for (const w of ws) {
+          const parsed = parseStationEntry(w.entry, this.opts.registry);
+          if (parsed.ok) this.hashByBatch.delete(batchKey(parsed.value.checkpoint.station, parsed.value.checkpoint.batch));
+          w.resolve(err({ kind: 'busy', message: `the log could not store the entry (${(e as Error).message}): send it again shortly` }));
+        }
+      }
+      throw e;
+    }
     let i = 0;
     for (const ws of unique.values()) {
       const index = first + i++;
