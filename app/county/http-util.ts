@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** Request-body reading and replies shared by the county log and the witness servers. */
 
@@ -42,4 +43,23 @@ export function applyTimeouts(server: http.Server): void {
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 50;
+}
+
+/** Starts listening; `close` ends open keep-alive connections too, so a stop does not wait on clients. */
+export function listen(server: http.Server, port: number, host: string, prefix = ''): Promise<{ url: string; close: () => Promise<void> }> {
+  applyTimeouts(server);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const { port: bound } = server.address() as AddressInfo;
+      resolve({
+        url: `http://${host}:${bound}${prefix}`,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
 }

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { assertNever } from '../../../ballots/result';
 import { parseTilePath, TILE_WIDTH } from '../tlog/tile';
 import { TlogError } from '../tlog/stored-hashes';
-import { applyTimeouts, BodyTooLarge, readBody, reply, replyText } from '../http-util';
+import { BodyTooLarge, listen, readBody, reply, replyText } from '../http-util';
 import type { CountyLog, SubmitRefusal } from './county-log';
 
 /**
@@ -74,20 +73,6 @@ export function serveCountyLog(county: CountyLog, opts: { port: number; host: st
     const cache = tile.w === TILE_WIDTH ? 'public, max-age=31536000, immutable' : 'public, max-age=5';
     reply(res, 200, 'application/octet-stream', data, { 'Cache-Control': cache });
   });
-  applyTimeouts(server);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://${opts.host}:${port}`,
-        close: () =>
-          new Promise<void>((r) => {
-            server.closeAllConnections();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  return listen(server, opts.port, opts.host);
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from '../../ledger/durable-fs';
+import { fsyncDir, writeFileSynced } from '../../ledger/durable-fs';
 import { splitStoredHashIndex, TlogError, type HashReader } from '../tlog/stored-hashes';
 import { c2spTilePath, hashFromTile, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type Tile } from '../tlog/tile';
 
@@ -25,13 +25,7 @@ export class TileStore {
     const file = path.join(this.dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
-    const fd = fs.openSync(tmp, 'w', 0o644);
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeFileSynced(tmp, data);
     fs.renameSync(tmp, file);
     for (let d = path.dirname(file); d.length >= this.dir.length; d = path.dirname(d)) this.unsyncedDirs.add(d);
   }

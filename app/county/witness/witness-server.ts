@@ -1,7 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { addCheckpoint, type WitnessIdentity, type WitnessState } from './add-checkpoint';
-import { applyTimeouts, BodyTooLarge, readBody, reply, replyText } from '../http-util';
+import { BodyTooLarge, listen, readBody, reply, replyText } from '../http-util';
 
 /**
  * `tallyproof witness`: C2SP tlog-witness over HTTP. One call, `POST <prefix>/add-checkpoint`; no
@@ -33,19 +32,5 @@ export function serveWitness(identity: WitnessIdentity, state: WitnessState, opt
       (e: unknown) => replyText(res, e instanceof BodyTooLarge ? 413 : 400, (e as Error).message),
     );
   });
-  applyTimeouts(server);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://${opts.host}:${port}${prefix}`,
-        close: () =>
-          new Promise<void>((r) => {
-            server.closeAllConnections();
-            server.close(() => r());
-          }),
-      });
-    });
-  });
+  return listen(server, opts.port, opts.host, prefix);
 }

@@ -514,23 +514,28 @@ export function startKiosk(api, doc) {
     ui.castAsIs.focus();
   });
   ui.confirmYes.addEventListener('click', () => void decide('cast-as-is'));
-  // Keep Tab inside the confirmation while it is open; Escape answers "no".
-  ui.confirm.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') {
-      ev.preventDefault();
-      ui.confirmNo.click();
-    } else if (ev.key === 'Tab') {
-      const first = ui.confirmNo;
-      const last = ui.confirmYes;
-      if (ev.shiftKey && doc.activeElement === first) {
+  /**
+   * A yes/no question (the voter's cast-as-is, the staff's irreversible commands): Tab stays inside it while it
+   * is open, and Escape answers "no".
+   * @param {HTMLElement} dialog @param {HTMLElement} no @param {HTMLElement} yes
+   */
+  function keepFocusInQuestion(dialog, no, yes) {
+    dialog.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
         ev.preventDefault();
-        last.focus();
-      } else if (!ev.shiftKey && doc.activeElement === last) {
-        ev.preventDefault();
-        first.focus();
+        no.click();
+      } else if (ev.key === 'Tab') {
+        if (ev.shiftKey && doc.activeElement === no) {
+          ev.preventDefault();
+          yes.focus();
+        } else if (!ev.shiftKey && doc.activeElement === yes) {
+          ev.preventDefault();
+          no.focus();
+        }
       }
-    }
-  });
+    });
+  }
+  keepFocusInQuestion(ui.confirm, ui.confirmNo, ui.confirmYes);
 
   /** @param {'cast-as-is' | 'return'} decision */
   async function decide(decision) {
@@ -556,23 +561,7 @@ export function startKiosk(api, doc) {
     render();
     void runCommand(c, true);
   });
-  // As the voter's: Tab stays inside the question while it is open; Escape answers "no".
-  ui.staffConfirm.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') {
-      ev.preventDefault();
-      ui.staffConfirmNo.click();
-    } else if (ev.key === 'Tab') {
-      const first = ui.staffConfirmNo;
-      const last = ui.staffConfirmYes;
-      if (ev.shiftKey && doc.activeElement === first) {
-        ev.preventDefault();
-        last.focus();
-      } else if (!ev.shiftKey && doc.activeElement === last) {
-        ev.preventDefault();
-        first.focus();
-      }
-    }
-  });
+  keepFocusInQuestion(ui.staffConfirm, ui.staffConfirmNo, ui.staffConfirmYes);
 
   // ---- station events
   api.subscribe((e) => {
