@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import type { Result } from './result';
-import { err, ok } from './result';
+import type { Result } from '../lib/result';
+import { err, ok } from '../lib/result';
 
 /**
  * Reads an input file whole, but only a regular file (a symbolic link is followed to one) of at most `maxBytes`.

@@ -1,6 +1,6 @@
 import type { PageReading } from '../ballots/read/interpret';
-import type { Result } from '../ballots/result';
-import { err, ok } from '../ballots/result';
+import type { Result } from '../lib/result';
+import { err, ok } from '../lib/result';
 import type { CalibrationProfile } from './profile';
 import { DEFAULT_PROFILE } from './profile';
 

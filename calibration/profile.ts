@@ -2,8 +2,8 @@ import { readBoundedText } from '../ballots/bounded-file';
 import { z } from 'zod';
 import type { Problem } from '../ballots/election/problems';
 import { jsonPath } from '../ballots/election/problems';
-import type { Result } from '../ballots/result';
-import { err, ok } from '../ballots/result';
+import type { Result } from '../lib/result';
+import { err, ok } from '../lib/result';
 
 /**
  * A scanner's calibration: how dark a pixel must be to count as ink, and which share of a target's inside

@@ -3,7 +3,7 @@
  * ScannerDriver, so the station never needs to know which kind of scanner it talks to.
  */
 import { z } from 'zod';
-import { assertNever, err, ok, type Result } from '../ballots/result';
+import { assertNever, err, ok, type Result } from '../lib/result';
 import type { ScannerDriver } from './driver';
 import { FolderScannerDriver } from './folder/folder-driver';
 import { SaneScannerDriver } from './sane/sane-driver';

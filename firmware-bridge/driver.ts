@@ -3,7 +3,7 @@
  * hardware can do. Sheet IDs come from the device (or, for SANE and folders, from the driver) and stay the same
  * across reconnects, so the station can match a confirmation to the record it wrote before the cable fell out.
  */
-import { assertNever, type Result } from '../ballots/result';
+import { assertNever, type Result } from '../lib/result';
 import type { SheetOutcome, SheetStage } from './lifecycle';
 
 export type ImageFormat = 'png' | 'tiff' | 'pnm';

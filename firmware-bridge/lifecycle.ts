@@ -3,7 +3,7 @@
  * Both the firmware simulator (the paper) and the drivers (their picture of the paper) move sheets only through
  * advance(), so an impossible move (accepting a sheet that was never scanned) is an error value, not a surprise.
  */
-import { assertNever, err, ok, type Result } from '../ballots/result';
+import { assertNever, err, ok, type Result } from '../lib/result';
 
 export type SheetStage = 'feeding' | 'scanning' | 'held' | 'accepting' | 'returning';
 export const SHEET_STAGES: readonly SheetStage[] = ['feeding', 'scanning', 'held', 'accepting', 'returning'];

@@ -2,7 +2,7 @@
  * The driver-side book of sheets: every sheet a driver has heard of, its lifecycle, and the guarantee that
  * sheet-done is reported once per sheet, whatever retransmissions, reconnects or late device reports say.
  */
-import { err, type Result } from '../ballots/result';
+import { err, type Result } from '../lib/result';
 import { SheetLifecycle, type SheetInput, type SheetOutcome, type SheetStage, type SheetState, type LifecycleError } from './lifecycle';
 
 export interface TrackerLog {

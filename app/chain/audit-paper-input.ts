@@ -5,8 +5,8 @@ import type { ValidElection } from '../../ballots/election';
 import { parseElectionText } from '../../ballots/election';
 import type { BallotCodes, ElectionPublicKeys } from '../../ballots/identity';
 import { BALLOT_ID_PREFIX, VOTING_ID_PREFIX, loadElectionPublicKeys } from '../../ballots/identity';
-import type { Result } from '../../ballots/result';
-import { err, ok } from '../../ballots/result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import { codeKindOf } from '../../ballots/read/interpret';
 
 /**

@@ -32,7 +32,7 @@ import {
   readBundleFile,
   readJson,
   readPublication,
-  sha256Hex,
+  sha256HexOfBytes,
 } from './bundle-files';
 import { proofInputs } from './bundle-complete';
 import type { CarriedBlock, Publication } from './formats';
@@ -181,9 +181,9 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
         fail('manifest', errMsg(e));
         continue;
       }
-      if (data.length !== f.bytes || sha256Hex(data) !== f.sha256) {
+      if (data.length !== f.bytes || sha256HexOfBytes(data) !== f.sha256) {
         bad += 1;
-        fail('manifest', `${f.path}: changed since the manifest was written (${data.length} bytes, sha256 ${sha256Hex(data)}; manifest says ${f.bytes} bytes, ${f.sha256})`);
+        fail('manifest', `${f.path}: changed since the manifest was written (${data.length} bytes, sha256 ${sha256HexOfBytes(data)}; manifest says ${f.bytes} bytes, ${f.sha256})`);
       }
     }
     for (const rel of listFiles(dir)) {

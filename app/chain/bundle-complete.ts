@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDir, writeFileSynced } from '../ledger/durable-fs';
+import { fsyncDir, writeFileSynced } from '../../lib/durable-fs';
 import { decodeRecord } from '../ledger/record';
 import { parseTx } from './audit-tx';
 import type { BatchFile, Manifest } from './bundle-files';
@@ -18,7 +18,7 @@ import {
   publicationPath,
   readBundleFile,
   readJson,
-  sha256Hex,
+  sha256HexOfBytes,
 } from './bundle-files';
 import type { Publication } from './formats';
 import { PublicationSchema } from './formats';
@@ -141,7 +141,7 @@ export function completeBundle(bundleDir: string, publications: readonly Publica
     added.set(pendingPath(p.batch), Buffer.from(jsonText(p), 'utf8'));
   }
   const files = new Map(manifest.files.map((f) => [f.path, f]));
-  for (const [rel, data] of added) files.set(rel, { path: rel, bytes: data.length, sha256: sha256Hex(data) });
+  for (const [rel, data] of added) files.set(rel, { path: rel, bytes: data.length, sha256: sha256HexOfBytes(data) });
   const next: Manifest = { ...manifest, files: [...files.values()] };
   added.set('manifest.json', Buffer.from(manifestText(next), 'utf8'));
   replaceBundle(dir, added);

@@ -116,7 +116,7 @@ export function readPublication(dir: string, batch: number): Publication | undef
   return p;
 }
 
-export function sha256Hex(data: Uint8Array): string {
+export function sha256HexOfBytes(data: Uint8Array): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 

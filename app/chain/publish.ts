@@ -1,11 +1,11 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transaction, address as btcAddress } from 'bitcoinjs-lib';
 import { z } from 'zod';
 import { deriveBallotAddress } from '../../ballots/identity/address';
 import { NETWORKS } from '../../ballots/identity/networks';
-import { toHex } from '../ledger/bytes';
+import { toHex } from '../../lib/bytes';
+import { replaceFileAtomically } from '../../lib/durable-fs';
 import { checkpointDigest } from '../ledger/checkpoint';
 import { dataLayout } from '../ledger/layout';
 import { PACK_FORMAT, packRecords, unpackRecords } from '../ledger/record-pack';
@@ -161,21 +161,8 @@ function dustOutputs(profile: RecordsProfile, fields: readonly Uint8Array[]): Ex
 
 function writeJsonAtomically(file: string, value: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    fs.writeFileSync(fd, `${JSON.stringify(value, null, 1)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dfd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dfd);
-  } finally {
-    fs.closeSync(dfd);
-  }
+  replaceFileAtomically(file, `${JSON.stringify(value, null, 1)}
+`, { mode: 0o644 });
 }
 
 function issueOf(role: Role, batch: number | null, e: unknown): PublishIssue {

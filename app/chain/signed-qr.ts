@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Result } from '../../ballots/result';
-import { err, ok } from '../../ballots/result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { NetworkName } from '../../ballots/identity/networks';
 import { NETWORK_NAMES } from '../../ballots/identity/networks';
 import { TxParseError, opReturnPayloads, parseTx } from './audit-tx';

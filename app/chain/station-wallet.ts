@@ -3,7 +3,7 @@ import { secp256k1, schnorr } from '@noble/curves/secp256k1';
 import { payments } from 'bitcoinjs-lib';
 import type { Signer } from 'bitcoinjs-lib';
 import { openWithPassphrase } from '../../ballots/identity/passphrase-box';
-import { toHex } from '../ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { StationKeyFileSchema } from '../ledger/station-key';
 import type { NetworkParams } from '../../ballots/identity/networks';
 import { PublishError } from './errors';

@@ -1,5 +1,5 @@
 import { schnorr } from '@noble/curves/secp256k1';
-import { EncodingError, fromHex, toHex } from './bytes';
+import { EncodingError, fromHex, toHex } from '../../lib/bytes';
 import { sha256 } from './hash';
 import type { LedgerMode } from './record';
 

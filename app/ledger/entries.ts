@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ByteReader, ByteWriter, EncodingError, toHex } from './bytes';
+import { ByteReader, ByteWriter, EncodingError, toHex } from '../../lib/bytes';
 import { canonicalBytes } from './canonical-json';
 import type { AuditEvent } from './events';
 import { AuditEventSchema } from './events';

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { toHex } from './bytes';
+import { toHex } from '../../lib/bytes';
 import { canonicalJson } from './canonical-json';
-import { fsyncDir, writeFileSynced } from './durable-fs';
+import { fsyncDir, writeFileSynced } from '../../lib/durable-fs';
 import { LedgerError } from './errors';
 import { MerkleTree } from './merkle';
 import type { ClosedBatchView } from './replay';

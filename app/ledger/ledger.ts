@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
-import type { Result } from '../../ballots/result';
-import { assertNever, err, ok } from '../../ballots/result';
-import { bytesEqual, toHex } from './bytes';
+import type { Result } from '../../lib/result';
+import { assertNever, err, ok } from '../../lib/result';
+import { bytesEqual, toHex } from '../../lib/bytes';
 import type { CheckpointSigner } from './checkpoint';
 import { formatCheckpoint, signCheckpoint } from './checkpoint';
-import { appendLineDurably, fsyncDir } from './durable-fs';
+import { appendLineDurably, fsyncDir } from '../../lib/durable-fs';
 import type { HeadReason } from './signed-head';
 import { POST_SEAL_EVENTS, formatSignedHead, parseSignedHead, signHeadStatement } from './signed-head';
 import { appendSignedHeadLine, signedHeadsFile } from './signed-heads-file';

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, EncodingError } from './bytes';
+import { ByteReader, ByteWriter, EncodingError } from '../../lib/bytes';
 import { RECORD_V2_OWN_BYTES, RECORD_VERSION, readRecord, readRecordContext, scanRecord } from './record';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { assertNever } from '../../ballots/result';
-import { ByteReader, ByteWriter, EncodingError } from './bytes';
+import { assertNever } from '../../lib/result';
+import { ByteReader, ByteWriter, EncodingError } from '../../lib/bytes';
 import { sha256 } from './hash';
 import { SERIAL_PATTERN, bytesToSerial, serialToBytes } from './serial';
 

@@ -1,5 +1,5 @@
 import { hash as nodeHash } from 'node:crypto';
-import { bytesEqual, toHex } from './bytes';
+import { bytesEqual, toHex } from '../../lib/bytes';
 import type { Checkpoint } from './checkpoint';
 import { checkpointSignatureValid, parseCheckpoint } from './checkpoint';
 import type { Genesis } from './entries';
@@ -17,7 +17,7 @@ import {
   payloadIntoScratch,
 } from './entries';
 import { EntryFrames, EntryRows, FRAME_CHUNK, FRAME_HASHED_FROM, FRAME_HEADER, frameEnd, frameSeq } from './entry-frames';
-import { chainProblemMessage } from './chain-check';
+import { hashChainProblemMessage } from './hash-chain-check';
 import type { AuditEvent } from './events';
 import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
 import type { BallotRecord } from './record';
@@ -123,7 +123,7 @@ export interface ReplayOptions {
   readonly lastSeq?: number;
   /**
    * Take each entry's stored hash as its hash without recomputing it: only when another thread
-   * (chain-check.ts) re-hashes and links the same entries and its verdict takes precedence.
+   * (hash-chain-check.ts) re-hashes and links the same entries and its verdict takes precedence.
    */
   readonly hashesCheckedElsewhere?: boolean;
 }
@@ -174,15 +174,15 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
     const row = rows.next(expected - 1, lastSeq);
     if (row === undefined) return undefined;
     const [seq, kind, payloadHex, storedHex] = row;
-    if (seq !== expected) fail(expected, 'deleted', chainProblemMessage('deleted', expected, seq));
+    if (seq !== expected) fail(expected, 'deleted', hashChainProblemMessage('deleted', expected, seq));
     const prevHex = toHex(prevBuf.subarray(prevOff, prevOff + 32));
     let hHex = storedHex;
     if (recompute) {
       hHex = entryHashFromHex(kind, seq, prevHex, payloadHex);
       if (hHex !== storedHex) {
         // tell a broken link (something removed, added or moved before it) from a changed entry
-        if (rows.storedPrevHex(seq) !== prevHex) fail(seq, 'out-of-order', chainProblemMessage('out-of-order', seq));
-        fail(seq, 'changed', chainProblemMessage('changed', seq));
+        if (rows.storedPrevHex(seq) !== prevHex) fail(seq, 'out-of-order', hashChainProblemMessage('out-of-order', seq));
+        fail(seq, 'changed', hashChainProblemMessage('changed', seq));
       }
     } else {
       payloadIntoScratch(payloadHex);
@@ -216,8 +216,8 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
           else b.set(prevBuf.subarray(prevOff, prevOff + 32), prevAt);
           if (!sameDigest(nodeHash('sha256', b.subarray(off + FRAME_HASHED_FROM, hashAt), 'binary'), b, hashAt)) {
             // tell a broken link (something removed, added or moved before it) from a changed entry
-            if (rows.storedPrevHex(seq) !== toHex(b.subarray(prevAt, payloadAt))) fail(seq, 'out-of-order', chainProblemMessage('out-of-order', seq));
-            fail(seq, 'changed', chainProblemMessage('changed', seq));
+            if (rows.storedPrevHex(seq) !== toHex(b.subarray(prevAt, payloadAt))) fail(seq, 'out-of-order', hashChainProblemMessage('out-of-order', seq));
+            fail(seq, 'changed', hashChainProblemMessage('changed', seq));
           }
         }
         thisBuf = b;

@@ -1,5 +1,5 @@
 import { SERIAL_PATTERN as BALLOT_SERIAL, serialFromHalves, serialHalves } from '../../ballots/identity/serial';
-import { EncodingError } from './bytes';
+import { EncodingError } from '../../lib/bytes';
 
 /**
  * A ballot ID serial: 60 random bits written as 12 Crockford base32 characters, as printed by

@@ -1,4 +1,4 @@
-import { EncodingError, fromHex, toHex } from './bytes';
+import { EncodingError, fromHex, toHex } from '../../lib/bytes';
 import type { CheckpointSigner } from './checkpoint';
 import { checkpointSignatureValid, signCheckpoint } from './checkpoint';
 import type { LedgerMode } from './record';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { appendLineDurably } from './durable-fs';
+import { appendLineDurably } from '../../lib/durable-fs';
 import { LedgerError } from './errors';
 import type { LedgerMode } from './record';
 

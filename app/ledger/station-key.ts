@@ -4,9 +4,9 @@ import { schnorr } from '@noble/curves/secp256k1';
 import { z } from 'zod';
 import type { PassphraseBox } from '../../ballots/identity/passphrase-box';
 import { DEFAULT_SCRYPT_COST, PassphraseBoxSchema, openWithPassphrase, sealWithPassphrase } from '../../ballots/identity/passphrase-box';
-import { fromHex, toHex } from './bytes';
+import { fromHex, toHex } from '../../lib/bytes';
 import type { CheckpointSigner } from './checkpoint';
-import { writeFileDurably } from './durable-fs';
+import { writeFileDurably } from '../../lib/durable-fs';
 import { LedgerError } from './errors';
 
 /**

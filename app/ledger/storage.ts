@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerError } from './errors';
-import { fsyncDir } from './durable-fs';
+import { fsyncDir } from '../../lib/durable-fs';
 
 export const SCHEMA_VERSION = 1;
 export type Db = Database.Database;

@@ -1,16 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { bytesEqual, toHex } from './bytes';
+import { bytesEqual, toHex } from '../../lib/bytes';
 import { LedgerError } from './errors';
 import os from 'node:os';
-import type { ChainCheck } from './chain-check';
-import { chainProblemMessage, startChainCheck } from './chain-check';
+import type { HashChainCheck } from './hash-chain-check';
+import { hashChainProblemMessage, startHashChainCheck } from './hash-chain-check';
 import type { Problem, ReplaySummary, ReplayVisitor } from './replay';
 import { ReplayProblem, replayLedger } from './replay';
 import type { Db } from './storage';
 import { openDb, storageError } from './storage';
-import { fromHex } from './bytes';
+import { fromHex } from '../../lib/bytes';
 import { parseSignedHead, signedHeadValid } from './signed-head';
 import { readSignedHeadsFile, signedHeadsFile } from './signed-heads-file';
 import type { CrashScan } from './wal-scan';
@@ -90,7 +90,7 @@ export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor
     },
   };
   let replayed: ReplaySummary | undefined;
-  let chain: ChainCheck | undefined;
+  let chain: HashChainCheck | undefined;
   try {
     // a snapshot bound: a station appending meanwhile adds entries neither thread looks at
     const lastSeq = (db.prepare('SELECT max(seq) FROM entries').pluck().get() as number | null) ?? 0;
@@ -98,7 +98,7 @@ export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor
     // both threads read every row, so it pays only with cores to spare: on a busy 2-core machine the
     // one-thread pass measured faster (test/bench/ledger-verify.bench.ts prints both)
     const parallel = mode === 'always' || (mode === 'auto' && lastSeq >= PARALLEL_FROM && os.availableParallelism() >= PARALLEL_CORES);
-    if (parallel) chain = startChainCheck(file, lastSeq);
+    if (parallel) chain = startHashChainCheck(file, lastSeq);
     let replayProblem: Problem | undefined;
     try {
       replayed = replayLedger(db, seen, new Set(heads.map((h) => h.seq)), { lastSeq, hashesCheckedElsewhere: parallel });
@@ -112,7 +112,7 @@ export function verifyDb(db: Db, file: string, opts: VerifyOptions = {}, visitor
       const p = verdict.problem;
       // the chain's verdict on an entry comes first: a replay problem at or after it follows from it
       if (p !== undefined && (replayProblem === undefined || p.seq <= replayProblem.seq)) {
-        return { file, ok: false, problem: { seq: p.seq, kind: p.kind, message: chainProblemMessage(p.kind, p.seq, p.next) } };
+        return { file, ok: false, problem: { seq: p.seq, kind: p.kind, message: hashChainProblemMessage(p.kind, p.seq, p.next) } };
       }
     }
     if (replayProblem !== undefined) return { file, ok: false, problem: replayProblem };

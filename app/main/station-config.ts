@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { printerConfigSchema } from '../print/config';
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 import { scannerConfigSchema } from '../../firmware-bridge/config';
 import { ROLES, type Role } from '../station/api';
 

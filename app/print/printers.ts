@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Result } from '../../ballots/result';
-import { assertNever, err, ok } from '../../ballots/result';
+import type { Result } from '../../lib/result';
+import { assertNever, err, ok } from '../../lib/result';
 import type { Paper } from '../reports/paper';
 import type { PrinterConfig } from './config';
 import { PrintError } from './errors';

@@ -1,4 +1,4 @@
-import { toHex } from '../ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import type { Tally } from '../ledger/tally';
 import type { ExternalHead, VerifyReport } from '../ledger/verify';
 import type { Block } from './blocks';

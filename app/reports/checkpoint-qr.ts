@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toHex } from '../ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import type { Checkpoint } from '../ledger/checkpoint';
 
 /**

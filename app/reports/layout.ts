@@ -1,4 +1,4 @@
-import { assertNever } from '../../ballots/result';
+import { assertNever } from '../../lib/result';
 import type { Block } from './blocks';
 import { groupHex } from './blocks';
 import type { Face } from './fonts';

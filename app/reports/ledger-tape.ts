@@ -1,5 +1,5 @@
 import type { Genesis } from '../ledger/entries';
-import { toHex } from '../ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { checkpointDigest } from '../ledger/checkpoint';
 import type { DataLayout } from '../ledger/layout';
 import type { LedgerMode } from '../ledger/record';

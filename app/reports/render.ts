@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileSynced } from '../ledger/durable-fs';
+import { replaceFileAtomically } from '../../lib/durable-fs';
 import PDFDocument from 'pdfkit';
 import { drawQrModules, qrSymbol } from '../../ballots/print/qr';
-import { assertNever } from '../../ballots/result';
+import { assertNever } from '../../lib/result';
 import { ReportError } from './errors';
 import type { Face } from './fonts';
 import { loadFace } from './fonts';
@@ -76,12 +75,9 @@ function draw(doc: PDFKit.PDFDocument, op: DrawOp): void {
 /** Writes via a temporary sibling and a rename: a failed print leaves no half-written tape. */
 export function writePdfFile(file: string, bytes: Uint8Array): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    writeFileSynced(tmp, bytes);
-    fs.renameSync(tmp, file);
+    replaceFileAtomically(file, bytes);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? `the directory ${dir} does not exist` : code === 'EACCES' || code === 'EPERM' ? `permission denied in ${dir}` : code === 'EISDIR' ? 'it is a directory' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;

@@ -1,4 +1,4 @@
-import { toHex } from '../ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import type { AuditEvent } from '../ledger/events';
 import type { BallotRecord, LedgerMode } from '../ledger/record';
 import type { ReplayVisitor } from '../ledger/replay';

@@ -7,7 +7,7 @@ import type { ElectionPublicKeys } from '../../ballots/identity';
 import { publicKeysFromJson } from '../../ballots/identity';
 import type { CalibrationProfile } from '../../calibration/profile';
 import { DEFAULT_PROFILE, parseProfile } from '../../calibration/profile';
-import { writeFileDurably } from '../ledger/durable-fs';
+import { replaceFileAtomically } from '../../lib/durable-fs';
 import type { Genesis } from '../ledger/entries';
 
 /**
@@ -127,8 +127,7 @@ export function installPackage(dataDir: string, loaded: ReturnType<typeof loadPa
   const put = (name: string, bytes: Buffer): void => {
     const file = path.join(dir, name);
     if (fs.existsSync(file) && fs.readFileSync(file).equals(bytes)) return;
-    writeFileDurably(`${file}.new`, bytes, { mode: 0o600 });
-    fs.renameSync(`${file}.new`, file);
+    replaceFileAtomically(file, bytes, { mode: 0o600 });
   };
   put(PACKAGE_FILES.election, loaded.bytes.election);
   put(PACKAGE_FILES.keys, loaded.bytes.keys);

@@ -1,4 +1,4 @@
-import { assertNever } from '../../ballots/result';
+import { assertNever } from '../../lib/result';
 import type { AuditEventType } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
 import type { PollsState } from './api';

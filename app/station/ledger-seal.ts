@@ -1,5 +1,5 @@
-import type { Result } from '../../ballots/result';
-import { err, ok } from '../../ballots/result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { ClosedBatch, Ledger, SignedHeadWritten, StartupFinding } from '../ledger/ledger';
 import type { StationKey } from '../ledger/station-key';
 

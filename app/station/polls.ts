@@ -1,5 +1,5 @@
-import type { Result } from '../../ballots/result';
-import { assertNever, err, ok } from '../../ballots/result';
+import type { Result } from '../../lib/result';
+import { assertNever, err, ok } from '../../lib/result';
 import type { PollsState, Refusal, Role, StationCommand } from './api';
 
 /**

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { appendLineDurably, fsyncDir, writeFileDurably } from '../ledger/durable-fs';
+import { appendLineDurably, replaceFileAtomically } from '../../lib/durable-fs';
 import { PRIVATE_FILE_MODE } from './private-files';
 import type { SheetLine } from './state-file';
 import { readSheetJournal } from './state-file';
@@ -59,9 +58,7 @@ function rewriteScrubbed(file: string, text: string): void {
   const old = fs.openSync(file, 'r+');
   try {
     if (text !== '') {
-      writeFileDurably(`${file}.new`, text, { mode: PRIVATE_FILE_MODE });
-      fs.renameSync(`${file}.new`, file);
-      fsyncDir(path.dirname(file));
+      replaceFileAtomically(file, text, { mode: PRIVATE_FILE_MODE });
     }
     const size = fs.fstatSync(old).size;
     if (size > 0) {

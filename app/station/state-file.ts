@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileDurably } from '../ledger/durable-fs';
+import { replaceFileAtomically } from '../../lib/durable-fs';
 import { POLLS_STATES } from './api';
 import { NO_LOCKOUTS } from './pins';
 
@@ -57,8 +57,7 @@ export function readState(file: string): StationState | undefined {
 
 export function writeState(file: string, s: StationState): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileDurably(`${file}.new`, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(`${file}.new`, file);
+  replaceFileAtomically(file, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**

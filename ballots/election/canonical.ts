@@ -6,22 +6,22 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
  * strings and numbers as ECMAScript serialises them. The same definition always gives the same bytes,
  * whatever key order or whitespace its file had.
  */
-export function canonicalJson(value: unknown): string {
+export function jcsCanonicalJson(value: unknown): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error('canonical JSON has no representation for a non-finite number');
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map(jcsCanonicalJson).join(',')}]`;
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${jcsCanonicalJson(v)}`).join(',')}}`;
   }
   throw new Error(`canonical JSON has no representation for a ${typeof value}`);
 }
 
-export function sha256Hex(text: string): string {
+export function sha256HexOfText(text: string): string {
   return bytesToHex(sha256(utf8ToBytes(text)));
 }

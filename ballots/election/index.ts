@@ -3,5 +3,5 @@ export * from './problems';
 export * from './validate';
 export * from './load';
 export * from './contest-options';
-export { canonicalJson } from './canonical';
+export { jcsCanonicalJson } from './canonical';
 export * from './contest-result';

@@ -1,6 +1,6 @@
 import { readBoundedText } from '../bounded-file';
-import type { Result } from '../result';
-import { err } from '../result';
+import type { Result } from '../../lib/result';
+import { err } from '../../lib/result';
 import type { Problem } from './problems';
 import type { ValidElection } from './validate';
 import { validateElection } from './validate';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { Result } from '../result';
-import { err, ok } from '../result';
-import { canonicalJson, sha256Hex } from './canonical';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
+import { jcsCanonicalJson, sha256HexOfText } from './canonical';
 import type { Problem } from './problems';
 import { jsonPath } from './problems';
 import type { ElectionDefinition } from './schema';
@@ -98,7 +98,7 @@ export function validateElection(input: unknown): Result<ValidElection, readonly
 }
 
 export function electionHash(definition: ElectionDefinition): string {
-  return sha256Hex(canonicalJson(definition));
+  return sha256HexOfText(jcsCanonicalJson(definition));
 }
 
 function uniqueIds(

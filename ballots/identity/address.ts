@@ -1,7 +1,7 @@
 import { HDKey } from '@scure/bip32';
 import { address as btcAddress, payments } from 'bitcoinjs-lib';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { IdentityError } from './errors';
 import { identityError } from './errors';
 import type { NetworkName } from './networks';

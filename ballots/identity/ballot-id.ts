@@ -1,8 +1,8 @@
 import { schnorr } from '@noble/curves/secp256k1';
 import { sha256 } from '@noble/hashes/sha256';
 import { base32crockford } from '@scure/base';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { IdentityError } from './errors';
 import { identityError } from './errors';
 import { verifyBip340 } from './libsecp';

@@ -7,7 +7,7 @@
  *
  * FORMAT.md in this folder describes the encodings for anyone who checks ballots without this code.
  */
-export type { Result } from '../result';
+export type { Result } from '../../lib/result';
 export type { Mode, Side, VotingId } from './voting-id';
 export { encodeVotingId, parseVotingId, ID_PATTERN, VOTING_ID_PREFIX } from './voting-id';
 export type { NetworkName, NetworkParams } from './networks';

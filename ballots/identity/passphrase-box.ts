@@ -1,7 +1,7 @@
 import { randomBytes, scryptSync, createCipheriv, createDecipheriv } from 'node:crypto';
 import { z } from 'zod';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 
 /**
  * Secret key material at rest: scrypt turns the passphrase into an AES-256-GCM key, so a stolen file is

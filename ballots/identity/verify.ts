@@ -1,6 +1,6 @@
 import { hexToBytes } from '@noble/hashes/utils';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import { deriveBallotAddress, parseAddress } from './address';
 import { ballotIdSignatureValid, parseBallotId, signBallotId } from './ballot-id';
 import type { IdentityError } from './errors';

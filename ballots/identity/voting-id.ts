@@ -1,5 +1,5 @@
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { IdentityError } from './errors';
 import { identityError } from './errors';
 

@@ -1,7 +1,7 @@
 import type { BallotStyle, Contest, ElectionDefinition } from '../election';
 import { contestOptions, findStyle, styleContests } from '../election';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import { ascent, textWidth, wrapText } from './fonts';
 import type { BallotLayout, CodeBox, CodeKind, ContestBox, DrawOp, FontFace, Rect, RegistrationMark, Side, SideLayout, Target } from './geometry';
 import { BALLOT, PAPER, pt } from './page';

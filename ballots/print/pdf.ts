@@ -1,8 +1,8 @@
 import PDFDocument from 'pdfkit';
 import type { BallotLayout, CodeKind, DrawOp, SideLayout } from '../layout';
 import { loadFont } from '../layout';
-import type { Result } from '../result';
-import { assertNever, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { assertNever, ok } from '../../lib/result';
 import type { QrPlacementError } from './qr';
 import { drawQrModules, placeSymbol } from './qr';
 

@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { Rect } from '../layout';
 import { BALLOT } from '../layout';
 

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { GrayImage } from '../gray-image';
 import { isPnm, parsePnm } from './pnm';
 import { MAX_PIXELS, MAX_SCAN_BYTES, MIN_WIDTH } from './limits';

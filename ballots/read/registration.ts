@@ -1,6 +1,6 @@
 import type { RegistrationMark } from '../layout';
-import type { Result } from '../result';
-import { err, ok } from '../result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 import type { GrayImage } from '../gray-image';
 import type { Component } from './components';
 import { darkComponents, downsample } from './components';

@@ -1,6 +1,6 @@
 import type { BoundedReadError } from '../bounded-file';
 import { readBoundedFile } from '../bounded-file';
-import type { Result } from '../result';
+import type { Result } from '../../lib/result';
 import { MAX_SCAN_BYTES } from './limits';
 
 export { describeKind } from '../bounded-file';

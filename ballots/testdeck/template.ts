@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { DrawOp, SideLayout } from '../layout';
 import { textPathData } from '../layout';
-import { assertNever } from '../result';
+import { assertNever } from '../../lib/result';
 import type { GrayImage } from '../gray-image';
 import { mmToPx } from '../gray-image';
 

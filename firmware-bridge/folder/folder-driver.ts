@@ -11,7 +11,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_SCAN_BYTES } from '../../ballots/read/limits';
 import { describeKind, readScanFile } from '../../ballots/read/scan-file';
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 import { systemClock, type Clock } from '../clock';
 import { EventHub, type CalibrationReport, type DeviceInfo, type DriverError, type ImageFormat, type ScannerCapabilities, type ScannerDriver, type ScannerEvent, type ScannerStatus, type Unsubscribe } from '../driver';
 import type { SheetOutcome } from '../lifecycle';

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { z } from 'zod';
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 
 const outcomeSchema = z.union([
   z.object({ kind: z.literal('box') }),

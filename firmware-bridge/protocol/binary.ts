@@ -1,5 +1,5 @@
 /** Little-endian writer and bounds-checked reader for message payloads. */
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 
 export class BinaryWriter {
   private buf = new Uint8Array(64);

@@ -2,7 +2,7 @@
  * Consistent Overhead Byte Stuffing: removes every 0x00 from a frame so that 0x00 can delimit frames on the wire.
  * A receiver that lands in the middle of a frame (garbage, a dropped byte) resynchronises at the next 0x00.
  */
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 
 export function cobsEncode(input: Uint8Array): Uint8Array {
   // Worst case: one overhead byte per 254 data bytes, plus the first code byte.

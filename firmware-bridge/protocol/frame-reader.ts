@@ -2,7 +2,7 @@
  * Splits a byte stream into frames at 0x00 delimiters with a bounded buffer. Whatever cannot be decoded is
  * counted and reported, and reading goes on from the next delimiter: garbage on the line never stops the link.
  */
-import { assertNever } from '../../ballots/result';
+import { assertNever } from '../../lib/result';
 import { decodeFrame, MAX_ENCODED_FRAME_BYTES, type Frame, type FrameError } from './frame';
 
 export interface FrameReaderStats {

@@ -3,7 +3,7 @@
  * The CRC (IEEE 802.3, the zlib one) covers type through payload. See PROTOCOL.md.
  */
 import { crc32 } from 'node:zlib';
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 import { cobsDecode, cobsEncode } from './cobs';
 
 export const FRAME_HEADER_BYTES = 4;

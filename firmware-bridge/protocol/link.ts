@@ -3,7 +3,7 @@
  * retransmission, duplicate suppression), and plain best-effort frames for heartbeats and image chunks, whose
  * losses the layer above repairs by asking again. Both the serial driver and the firmware simulator use it.
  */
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 import type { Clock } from '../clock';
 import { encodeFrame, FLAG_RELIABLE, type Frame, type FrameError } from './frame';
 import { FrameReader, type FrameReaderStats } from './frame-reader';

@@ -2,7 +2,7 @@
  * The messages carried in frames, and their binary payloads (all integers little-endian). PROTOCOL.md is the
  * reference; the tables here and there must agree (test/bridge/protocol-messages.test.ts checks the examples).
  */
-import { assertNever, type Result } from '../../ballots/result';
+import { assertNever, type Result } from '../../lib/result';
 import type { FlagReason, ReturnReason, SheetOutcome, SheetStage } from '../lifecycle';
 import { BinaryWriter, parsePayload, type BinaryReader } from './binary';
 

@@ -10,7 +10,7 @@ import { readScanFile } from '../../ballots/read/scan-file';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { assertNever, err, ok, type Result } from '../../ballots/result';
+import { assertNever, err, ok, type Result } from '../../lib/result';
 import { systemClock, type Clock } from '../clock';
 import { EventHub, type CalibrationReport, type DeviceInfo, type DriverError, type ImageFormat, type ScannedImage, type ScannerCapabilities, type ScannerDriver, type ScannerEvent, type ScannerStatus, type Unsubscribe } from '../driver';
 import type { SheetOutcome } from '../lifecycle';

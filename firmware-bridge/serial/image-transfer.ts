@@ -3,7 +3,7 @@
  * arrive is asked for again; after a reconnect the transfer resumes from the chunks it already holds.
  */
 import { crc32 } from 'node:zlib';
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 import type { Clock } from '../clock';
 import type { ScannedImage } from '../driver';
 import type { Chunk, ChunkError, ChunkRequest, ImageDescriptor } from '../protocol/messages';

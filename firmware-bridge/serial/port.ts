@@ -3,7 +3,7 @@
  * real port (a USB-serial adapter, a pty) and @serialport/binding-mock sit behind the same small interface.
  */
 import { SerialPort } from 'serialport';
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 
 export interface PortHandle {
   write(bytes: Uint8Array): void;

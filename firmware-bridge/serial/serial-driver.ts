@@ -4,7 +4,7 @@
  * device where the paper is instead of guessing, so each sheet reaches sheet-done exactly once.
  */
 import { randomInt } from 'node:crypto';
-import { assertNever, err, ok, type Result } from '../../ballots/result';
+import { assertNever, err, ok, type Result } from '../../lib/result';
 import { systemClock, type Clock } from '../clock';
 import {
   EventHub,

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { err, ok, type Result } from '../../ballots/result';
+import { err, ok, type Result } from '../../lib/result';
 
 const EXPECTED = "expected the scanner controller's serial port, a character device such as /dev/ttyUSB0 or /dev/ttyACM0";
 

@@ -1,7 +1,7 @@
 /** What can go wrong with one sheet in the simulator, and a seeded plan that picks such faults at random. */
 import type { SheetStage } from '../lifecycle';
-import type { Result } from '../../ballots/result';
-import { err, ok } from '../../ballots/result';
+import type { Result } from '../../lib/result';
+import { err, ok } from '../../lib/result';
 
 export type JamStage = Exclude<SheetStage, 'held'>;
 export const JAM_STAGES: readonly JamStage[] = ['feeding', 'scanning', 'accepting', 'returning'];

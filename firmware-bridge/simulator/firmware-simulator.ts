@@ -4,7 +4,7 @@
  * injected per sheet from a FaultPlan; line faults go through a FaultyWire.
  */
 import { crc32 } from 'node:zlib';
-import { assertNever } from '../../ballots/result';
+import { assertNever } from '../../lib/result';
 import type { Clock } from '../clock';
 import { SheetLifecycle, type SheetInput, type SheetOutcome, type SheetStage } from '../lifecycle';
 import type { Frame } from '../protocol/frame';

@@ -4,7 +4,7 @@
  * driver's sheet-done reports against where the simulator says each piece of paper really is.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { assertNever } from '../../ballots/result';
+import { assertNever } from '../../lib/result';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../clock';

@@ -5,7 +5,7 @@
  */
 import { MockBinding } from '@serialport/binding-mock';
 import { SerialPortMock } from 'serialport';
-import { err } from '../../ballots/result';
+import { err } from '../../lib/result';
 import { wrapStream, type PortOpener } from '../serial/port';
 import type { FirmwareSimulator } from './firmware-simulator';
 

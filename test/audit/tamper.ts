@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditReport } from '../../app/chain/audit-verify';
-import { ManifestSchema, manifestText, otsPath, readJson, sha256Hex } from '../../app/chain/bundle-files';
+import { ManifestSchema, manifestText, otsPath, readJson, sha256HexOfBytes } from '../../app/chain/bundle-files';
 import type { Publication } from '../../app/chain/formats';
 
 /*
@@ -42,7 +42,7 @@ export function tampered(bundle: string, into: string, mutate: (dir: string) => 
     const m = readJson(into, 'manifest.json', ManifestSchema);
     const files = m.files.map((f) => {
       const data = fs.readFileSync(path.join(into, f.path));
-      return { path: f.path, bytes: data.length, sha256: sha256Hex(data) };
+      return { path: f.path, bytes: data.length, sha256: sha256HexOfBytes(data) };
     });
     fs.writeFileSync(path.join(into, 'manifest.json'), manifestText({ ...m, files }));
   }

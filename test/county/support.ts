@@ -1,6 +1,6 @@
 import { schnorr } from '@noble/curves/secp256k1';
 import * as secp from 'tiny-secp256k1';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { formatCheckpoint, signCheckpoint } from '../../app/ledger/checkpoint';
 import { formatStationEntry, type StationRegistry } from '../../app/county/log/station-entry';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Problem } from '../../ballots/election';
-import { canonicalJson, electionHash, loadElection, parseElectionText, validateElection } from '../../ballots/election';
+import { jcsCanonicalJson, electionHash, loadElection, parseElectionText, validateElection } from '../../ballots/election';
 import { runCli } from '../support/cli';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'ballots', 'examples');
@@ -55,7 +55,7 @@ describe('election hash', () => {
   });
 
   it('is the SHA-256 of canonical JSON with sorted keys', () => {
-    expect(canonicalJson({ b: [1, 'x'], a: { d: null, c: true } })).toBe('{"a":{"c":true,"d":null},"b":[1,"x"]}');
+    expect(jcsCanonicalJson({ b: [1, 'x'], a: { d: null, c: true } })).toBe('{"a":{"c":true,"d":null},"b":[1,"x"]}');
     const r = validateElection(municipal());
     if (!r.ok) throw new Error('invalid');
     expect(r.value.hash).toMatch(/^[0-9a-f]{64}$/);

@@ -8,7 +8,7 @@
  * Lines: `START <unreconciled count>`, `ACK <seq> <entry hash hex>`, `DONE`.
  */
 import fs from 'node:fs';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import type { ScannerReport } from '../../app/ledger/ledger';
 import { Ledger } from '../../app/ledger/ledger';
 import { genesisFor, mulberry32, randomCapture, testSigner } from './fixtures';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { BallotCapture, BallotRecord } from '../../app/ledger/record';
 import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, encodeRecord, isWellFormedCapture, recordFromCapture, scanRecord } from '../../app/ledger/record';
-import { EncodingError } from '../../app/ledger/bytes';
+import { EncodingError } from '../../lib/bytes';
 import { packRecords, unpackRecords } from '../../app/ledger/record-pack';
 import { decodePending, encodePending, pendingRecord } from '../../app/ledger/entries';
 import { bytesToSerial, serialToBytes } from '../../app/ledger/serial';

@@ -6,7 +6,7 @@ import { LedgerError } from '../../app/ledger/errors';
 import { Ledger } from '../../app/ledger/ledger';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import type { ExternalHead } from '../../app/ledger/verify';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { genesisFor, mulberry32, randomCapture, tempDir } from './fixtures';
 
 function thrown(fn: () => unknown): LedgerError {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { Ledger } from '../../app/ledger/ledger';
 import { entryHash } from '../../app/ledger/entries';
 import { verifyLedgerFile as verifyFile } from '../../app/ledger/verify';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { FRAME_CHUNK } from '../../app/ledger/entry-frames';
 import { genesisFor, mulberry32, randomCapture, tempDir, testSigner } from './fixtures';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { TallyCollector } from '../../app/ledger/tally';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import type { AuditReportInput } from '../../app/reports/audit-report';

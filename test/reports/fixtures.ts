@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ValidElection } from '../../ballots/election';
 import { contestOptions, voteFor } from '../../ballots/election';
 import { DEFAULT_PROFILE, describeThresholds } from '../../calibration/profile';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import type { Genesis } from '../../app/ledger/entries';
 import { dataLayout } from '../../app/ledger/layout';
 import { Ledger } from '../../app/ledger/ledger';

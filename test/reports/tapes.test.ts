@@ -9,7 +9,7 @@ import { ReportError } from '../../app/reports/errors';
 import type { Paper, TapeInput } from '../../app/reports/tapes';
 import { renderTape, writeResultsTape, writeZeroTape } from '../../app/reports/tapes';
 import { outputDir, rasterisePdf, tempDir, zbarDecode } from '../support/ballots';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { checkpointDigest } from '../../app/ledger/checkpoint';
 import { parseCheckpointQr } from '../../app/reports/checkpoint-qr';
 import type { Station, Verified } from './fixtures';

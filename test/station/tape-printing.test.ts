@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { toHex } from '../../app/ledger/bytes';
+import { toHex } from '../../lib/bytes';
 import { checkpointDigest } from '../../app/ledger/checkpoint';
 import type { AuditEvent } from '../../app/ledger/events';
 import { dataLayout } from '../../app/ledger/layout';

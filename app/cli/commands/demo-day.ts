@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SerialScannerDriver } from '../../../firmware-bridge/serial/serial-driver';
-import { ok } from '../../../ballots/result';
+import { ok } from '../../../lib/result';
 import { noFaults, parseFaultPlan } from '../../../firmware-bridge/simulator/faults';
 import type { SimulatedScanner } from '../../../firmware-bridge/simulator/start';
 import { startSimulatedScanner } from '../../../firmware-bridge/simulator/start';

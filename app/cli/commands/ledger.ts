@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from '../context';
-import { toHex } from '../../ledger/bytes';
+import { toHex } from '../../../lib/bytes';
 import { LedgerError } from '../../ledger/errors';
 import { exportBundle } from '../../ledger/export';
 import { dataLayout } from '../../ledger/layout';

@@ -5,7 +5,7 @@ import { TILE_WIDTH } from '../tlog/tile';
 import { WitnessClient, type WitnessEndpoint } from '../witness/witness-client';
 import { parseStationEntry, type EntryRefusal, type StationRegistry } from './station-entry';
 import { TileLog } from './tile-log';
-import { err, ok, type Result } from '../../../ballots/result';
+import { err, ok, type Result } from '../../../lib/result';
 
 /**
  * The county log's sequencer. Stations submit signed checkpoints; every round the accepted ones are

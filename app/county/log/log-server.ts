@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { assertNever } from '../../../ballots/result';
+import { assertNever } from '../../../lib/result';
 import { parseTilePath, TILE_WIDTH } from '../tlog/tile';
 import { TlogError } from '../tlog/stored-hashes';
 import { BodyTooLarge, listen, readBody, reply, replyText } from '../http-util';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { fromHex, toHex } from '../../ledger/bytes';
+import { fromHex, toHex } from '../../../lib/bytes';
 import { checkpointDigest, parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint';
 import { verifyBip340 } from '../../../ballots/identity/libsecp';
-import { err, ok, type Result } from '../../../ballots/result';
+import { err, ok, type Result } from '../../../lib/result';
 
 /**
  * What a county log holds: one entry per station checkpoint, the checkpoint's own text (the ledger's

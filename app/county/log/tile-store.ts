@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDir, writeFileSynced } from '../../ledger/durable-fs';
+import { fsyncDir, replaceFileAtomically } from '../../../lib/durable-fs';
 import { splitStoredHashIndex, TlogError, type HashReader } from '../tlog/stored-hashes';
 import { c2spTilePath, hashFromTile, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type Tile } from '../tlog/tile';
 
@@ -24,9 +24,7 @@ export class TileStore {
   writeWhole(rel: string, data: Uint8Array | string): void {
     const file = path.join(this.dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSynced(tmp, data);
-    fs.renameSync(tmp, file);
+    replaceFileAtomically(file, data, { syncDir: false });
     for (let d = path.dirname(file); d.length >= this.dir.length; d = path.dirname(d)) this.unsyncedDirs.add(d);
   }
 

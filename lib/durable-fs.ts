@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -48,4 +49,29 @@ export function appendLineDurably(file: string, line: string): void {
     fs.closeSync(fd);
   }
   if (!existed) fsyncDir(path.dirname(file));
+}
+
+export interface ReplaceOptions extends Pick<WriteOptions, 'mode'> {
+  /**
+   * flush the directory entry too (default). A caller that replaces hundreds of files in one directory
+   * tree passes false and flushes each directory once itself (the county log's tiles).
+   */
+  readonly syncDir?: boolean;
+}
+
+/**
+ * Replaces a file whole: writes a temporary sibling, flushes it, renames it over the file and flushes the
+ * directory, so a crash or power cut leaves the old file or the new one, never half of one and never neither.
+ * The temporary file is removed if anything fails; the error is the caller's to word.
+ */
+export function replaceFileAtomically(file: string, data: string | Uint8Array, opts: ReplaceOptions = {}): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSynced(tmp, data, opts.mode === undefined ? {} : { mode: opts.mode });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (opts.syncDir !== false) fsyncDir(path.dirname(file));
 }

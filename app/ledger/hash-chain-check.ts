@@ -7,15 +7,15 @@ import { LedgerError } from './errors';
  * every link while the main thread replays what the entries mean. Same layout and the same verdicts as the
  * one-thread path in replay.ts (tests run both on the same tampered files and compare).
  */
-export type ChainProblemKind = 'deleted' | 'out-of-order' | 'changed';
+export type HashChainProblemKind = 'deleted' | 'out-of-order' | 'changed';
 
-export interface ChainVerdict {
-  readonly problem?: { readonly seq: number; readonly kind: ChainProblemKind; readonly next?: number };
+export interface HashChainVerdict {
+  readonly problem?: { readonly seq: number; readonly kind: HashChainProblemKind; readonly next?: number };
   readonly entries: number;
   readonly headHex: string;
 }
 
-export function chainProblemMessage(kind: ChainProblemKind, seq: number, next?: number): string {
+export function hashChainProblemMessage(kind: HashChainProblemKind, seq: number, next?: number): string {
   switch (kind) {
     case 'deleted':
       return `entry ${seq} is missing (the next entry is ${next}): deleted`;
@@ -94,12 +94,12 @@ Atomics.store(done, 0, 1);
 Atomics.notify(done, 0);
 `;
 
-export interface ChainCheck {
+export interface HashChainCheck {
   /** Blocks until the worker is done (the replay has usually finished by then) and returns its verdict. */
-  result(): ChainVerdict;
+  result(): HashChainVerdict;
 }
 
-export function startChainCheck(file: string, lastSeq: number): ChainCheck {
+export function startHashChainCheck(file: string, lastSeq: number): HashChainCheck {
   const flag = new SharedArrayBuffer(4);
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(WORKER_SOURCE, {
@@ -108,7 +108,7 @@ export function startChainCheck(file: string, lastSeq: number): ChainCheck {
     transferList: [port2],
   });
   return {
-    result(): ChainVerdict {
+    result(): HashChainVerdict {
       const done = new Int32Array(flag);
       // a generous bound so a dead worker cannot hang the command for ever
       for (let waited = 0; Atomics.load(done, 0) === 0; waited += 1) {
@@ -118,7 +118,7 @@ export function startChainCheck(file: string, lastSeq: number): ChainCheck {
         }
         Atomics.wait(done, 0, 0, 500);
       }
-      const m = receiveMessageOnPort(port1)?.message as (ChainVerdict & { error?: string }) | undefined;
+      const m = receiveMessageOnPort(port1)?.message as (HashChainVerdict & { error?: string }) | undefined;
       port1.close();
       void worker.terminate();
       if (m === undefined) throw new LedgerError('io', file, 'the chain check thread ended without a verdict');
