@@ -229,9 +229,9 @@ export function encodeRecord(r: BallotRecord): Uint8Array {
   if (r.imageDigest.length !== IMAGE_DIGEST_PREFIX_BYTES) throw new EncodingError('image digest must be 8 bytes');
   switch (r.version) {
     case RECORD_VERSION:
-      return writeRecord(r.mode, r.castAsIs, r.ballotId, r.votingIdDigest, r.imageDigest, r.station, r.batch, r.readerVersion, r.calibrationVersion, r.contests, undefined);
+      return writeRecord(r, undefined);
     case RECORD_VERSION_1:
-      return writeRecordV1(r.mode, r.castAsIs, r.ballotId, r.votingIdDigest, r.imageDigest, r.station, r.batch, r.readerVersion, r.calibrationVersion, r.contests);
+      return writeRecordV1(r);
     default:
       return assertNever(r.version, 'ballot record version');
   }
@@ -246,7 +246,19 @@ export function encodeCaptureRecord(capture: BallotCapture, station: number, bat
   checkContests(contests);
   const image = capture.imageSha256.subarray(0, IMAGE_DIGEST_PREFIX_BYTES);
   if (image.length !== IMAGE_DIGEST_PREFIX_BYTES) throw new EncodingError('image digest must be 8 bytes');
-  return writeRecord(capture.mode, capture.castAsIs, capture.ballotId.toUpperCase(), sharedVotingIdDigest(capture.votingId), image, station, batch, capture.readerVersion, capture.calibrationVersion, contests, targets);
+  const fields: RecordFieldsToWrite = {
+    mode: capture.mode,
+    castAsIs: capture.castAsIs,
+    ballotId: capture.ballotId.toUpperCase(),
+    votingIdDigest: sharedVotingIdDigest(capture.votingId),
+    imageDigest: image,
+    station,
+    batch,
+    readerVersion: capture.readerVersion,
+    calibrationVersion: capture.calibrationVersion,
+    contests,
+  };
+  return writeRecord(fields, targets);
 }
 
 const recordWriter = new ByteWriter(256);
@@ -257,32 +269,33 @@ function flaggedSerial(ballotId: string, mode: LedgerMode, castAsIs: boolean): U
   return serial;
 }
 
+/** A record's fields as both layouts write them; the version picks the writer. */
+type RecordFieldsToWrite = Omit<BallotRecord, 'version'>;
+
+/**
+ * The fields every version starts with; the versions differ only in which digest comes first (version 2
+ * puts the image digest first so a record pack can share the context that follows it).
+ */
+function writeRecordHead(version: RecordVersion, r: RecordFieldsToWrite): ByteWriter {
+  const w = recordWriter.reset();
+  w.u8(version);
+  w.bytes(flaggedSerial(r.ballotId, r.mode, r.castAsIs));
+  const [first, second] = version === RECORD_VERSION ? [r.imageDigest, r.votingIdDigest] : [r.votingIdDigest, r.imageDigest];
+  w.bytes(first).bytes(second);
+  w.varint(r.station).varint(r.batch).varint(r.readerVersion).varint(r.calibrationVersion);
+  w.varint(r.contests.length);
+  return w;
+}
+
 const contestFlags = (c: ContestSelection): number => (c.overvote ? C_OVERVOTE : 0) | (c.undervote ? C_UNDERVOTE : 0) | (c.marginal ? C_MARGINAL : 0) | (c.writeIn ? C_WRITE_IN : 0);
 
 /**
  * The one writer of the version-2 layout (RECORD.md); contests come checked and in order. Their target
  * counts come from `map` when given (the capture path), else from each selection.
  */
-function writeRecord(
-  mode: LedgerMode,
-  castAsIs: boolean,
-  ballotId: string,
-  votingIdDigest8: Uint8Array,
-  imageDigest8: Uint8Array,
-  station: number,
-  batch: number,
-  readerVersion: number,
-  calibrationVersion: number,
-  contests: readonly ContestSelection[],
-  map: ContestTargets | undefined,
-): Uint8Array {
-  const w = recordWriter.reset();
-  w.u8(RECORD_VERSION);
-  w.bytes(flaggedSerial(ballotId, mode, castAsIs));
-  w.bytes(imageDigest8);
-  w.bytes(votingIdDigest8);
-  w.varint(station).varint(batch).varint(readerVersion).varint(calibrationVersion);
-  w.varint(contests.length);
+function writeRecord(r: RecordFieldsToWrite, map: ContestTargets | undefined): Uint8Array {
+  const { contests } = r;
+  const w = writeRecordHead(RECORD_VERSION, r);
   const targets: number[] = [];
   let prev = -1;
   for (const c of contests) {
@@ -324,27 +337,10 @@ function writeRecord(
 }
 
 /** The version-1 layout, kept to re-encode version-1 records read from old ledgers and bundles. */
-function writeRecordV1(
-  mode: LedgerMode,
-  castAsIs: boolean,
-  ballotId: string,
-  votingIdDigest8: Uint8Array,
-  imageDigest8: Uint8Array,
-  station: number,
-  batch: number,
-  readerVersion: number,
-  calibrationVersion: number,
-  contests: readonly ContestSelection[],
-): Uint8Array {
-  const w = recordWriter.reset();
-  w.u8(RECORD_VERSION_1);
-  w.bytes(flaggedSerial(ballotId, mode, castAsIs));
-  w.bytes(votingIdDigest8);
-  w.bytes(imageDigest8);
-  w.varint(station).varint(batch).varint(readerVersion).varint(calibrationVersion);
-  w.varint(contests.length);
+function writeRecordV1(r: RecordFieldsToWrite): Uint8Array {
+  const w = writeRecordHead(RECORD_VERSION_1, r);
   let prev = -1;
-  for (const c of contests) {
+  for (const c of r.contests) {
     w.varint(c.contest - prev - 1);
     prev = c.contest;
     const n = c.options.length;
