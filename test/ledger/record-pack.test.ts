@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { RECORDS_HEADER_BYTES, encodeRecordsField } from '../../app/chain/formats';
+import { RECORDS_HEADER_BYTES, encodeRecordsField } from '../../app/formats/publication-formats';
 import { ByteReader, EncodingError } from '../../lib/bytes';
 import { decodeRecord, encodeCaptureRecord, encodeRecord, readRecordContext, recordFromCapture } from '../../app/ledger/record';
 import { DEFAULT_FIELD_BYTES, PACK_FORMAT, PACK_FORMAT_1, packRecords, unpackRecords } from '../../app/ledger/record-pack';

@@ -12,10 +12,10 @@ import type { Tally } from '../ledger/tally';
 import { TallyCollector } from '../ledger/tally';
 import { normalizeSerial, parseBallotId } from '../../ballots/identity';
 import { auditNode } from './audit-rpc';
-import type { ParsedTx } from './audit-tx';
-import { opReturnPayloads, parseTx } from './audit-tx';
-import { blockMerkleRoot, internalFromDisplay } from './block-proof';
-import type { BatchFile, Manifest } from './bundle-files';
+import type { ParsedTx } from '../formats/raw-tx';
+import { opReturnPayloads, parseTx } from '../formats/raw-tx';
+import { blockMerkleRoot, internalFromDisplay } from '../formats/block-proof';
+import type { BatchFile, Manifest } from '../formats/bundle-files';
 import {
   BatchFileSchema,
   BundleError,
@@ -33,17 +33,18 @@ import {
   readJson,
   readPublication,
   sha256HexOfBytes,
-} from './bundle-files';
-import { proofInputs } from './bundle-complete';
-import type { CarriedBlock, Publication } from './formats';
-import { ANCHOR_MAGIC, CHECKPOINT_PREFIX_BYTES, FormatError, RECORDS_MAGIC, anchorCommitment, decodeAnchor, decodeRecordsField, recordsDigest } from './formats';
-import type { KnownNetwork } from './headers';
-import { checkHeaderChain, networkFor, parseHeader } from './headers';
-import { checkBallotOts, leafFile } from './ots-ballot';
+} from '../formats/bundle-files';
+import { proofInputs } from '../formats/ballot-proof-inputs';
+import type { CarriedBlock, Publication } from '../formats/publication-formats';
+import { ANCHOR_MAGIC, CHECKPOINT_PREFIX_BYTES, FormatError, RECORDS_MAGIC, anchorCommitment, decodeAnchor, decodeRecordsField, recordsDigest } from '../formats/publication-formats';
+import type { KnownNetwork } from '../formats/headers';
+import { checkHeaderChain, networkFor, parseHeader } from '../formats/headers';
+import { checkBallotOts, leafFile } from '../formats/ots-ballot';
 import type { PaperBallot, PaperSummary } from './audit-paper';
 import { checkPaper } from './audit-paper';
-import type { PendingFile } from './bundle-pending';
-import { PendingFileSchema, checkPendingTxs, describePendingState, pendingPath } from './bundle-pending';
+import type { PendingFile } from '../formats/bundle-pending';
+import { PendingFileSchema, describePendingState, pendingPath } from '../formats/bundle-pending';
+import { checkPendingTxs } from './pending-check';
 
 /**
  * `tallyproof audit verify`: everything an auditor can check from the bundle alone, and with --rpc against
