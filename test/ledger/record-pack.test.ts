@@ -7,7 +7,7 @@ import { TallyCollector } from '../../app/ledger/tally';
 import { CONTESTS, genesisFor, mulberry32, randomCapture } from './fixtures';
 import { ballotChoice, capture, election, worstCase } from './example-ballots';
 
-/** What a records field leaves for the pack: 1,040 bytes less the "TPR" header (app/chain/formats.ts). */
+/** What a records field leaves for the pack: 1,040 bytes less the "TPR" header (app/formats/publication-formats.ts). */
 const PACK_BYTES = DEFAULT_FIELD_BYTES - RECORDS_HEADER_BYTES;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
