@@ -2,9 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, writeFileSynced } from '../../lib/durable-fs';
-import { decodeRecord } from '../ledger/record';
-import { parseTx } from './audit-tx';
-import type { BatchFile, Manifest } from './bundle-files';
+import type { Manifest } from '../formats/bundle-files';
 import {
   BatchFileSchema,
   BundleError,
@@ -19,15 +17,14 @@ import {
   readBundleFile,
   readJson,
   sha256HexOfBytes,
-} from './bundle-files';
-import type { Publication } from './formats';
-import { PublicationSchema } from './formats';
-import { networkFor, parseHeader } from './headers';
-import type { BallotProofInput } from './ots-ballot';
-import { BallotProofError, anchorPathFor, buildBallotOts, leafFile } from './ots-ballot';
+} from '../formats/bundle-files';
+import type { Publication } from '../formats/publication-formats';
+import { PublicationSchema } from '../formats/publication-formats';
+import { BallotProofError, buildBallotOts, leafFile } from '../formats/ots-ballot';
+import { proofInputs } from '../formats/ballot-proof-inputs';
 import { checkpointDigest } from '../ledger/checkpoint';
-import type { PendingFile } from './bundle-pending';
-import { pendingPath } from './bundle-pending';
+import type { PendingFile } from '../formats/bundle-pending';
+import { pendingPath } from '../formats/bundle-pending';
 
 /**
  * Completes an auditor's bundle with where its batches landed on chain: `publication/batch-<N>.json` per
@@ -43,48 +40,6 @@ export interface CompleteResult {
   readonly pending: number;
   readonly proofs: number;
   readonly largestProofBytes: number;
-}
-
-/** The attestation a proof ends in: Bitcoin's, except on Litecoin's own main and test networks. */
-export function attestationKind(p: Publication['anchor']): 'bitcoin' | 'litecoin' {
-  try {
-    const n = networkFor(p.chain, p.network, p.genesisHash);
-    return n.family === 'litecoin' && (n.kind === 'main' || n.kind === 'test') ? 'litecoin' : 'bitcoin';
-  } catch {
-    return 'bitcoin';
-  }
-}
-
-/** What each ballot's proof is built from, from a batch file and its publication. Throws BallotProofError. */
-export function proofInputs(batch: BatchFile, pub: Publication): { ballotId: string; input: BallotProofInput }[] {
-  const anchorBlock = pub.anchor.blocks.find((b) => b.hash === pub.anchor.tx.blockHash);
-  if (anchorBlock === undefined) throw new BallotProofError(`the publication carries no block ${pub.anchor.tx.blockHash} for its anchor transaction`);
-  const header = parseHeader(Buffer.from(anchorBlock.header, 'hex'));
-  if (header.hash !== anchorBlock.hash) throw new BallotProofError(`the anchor block header hashes to ${header.hash}, not ${anchorBlock.hash}`);
-  const tx = parseTx(pub.anchor.tx.hex, { floData: false });
-  const attestation = attestationKind(pub.anchor);
-  const root = Buffer.from(batch.root, 'hex');
-  const anchorPath = anchorPathFor({ batchRoot: root, anchorTx: tx.stripped, anchorTxid: pub.anchor.tx.txid, blockTxids: anchorBlock.txids, headerMerkleRoot: header.merkleRoot });
-  return batch.records.map((r) => {
-    const record = new Uint8Array(Buffer.from(r.record, 'hex'));
-    return {
-      ballotId: decodeRecord(record).ballotId,
-      input: {
-        record,
-        leafIndex: r.leafIndex,
-        treeSize: batch.treeSize,
-        inclusionProof: r.inclusionProof.map((h) => new Uint8Array(Buffer.from(h, 'hex'))),
-        batchRoot: root,
-        anchorTx: tx.stripped,
-        blockTxids: anchorBlock.txids,
-        anchorTxid: pub.anchor.tx.txid,
-        height: anchorBlock.height,
-        headerMerkleRoot: header.merkleRoot,
-        attestation,
-        anchorPath,
-      },
-    };
-  });
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { z } from 'zod';
 import { PublishError, RpcError } from './errors';
-import { ANCHOR_BYTES, decodeAnchor, decodeRecordsField } from './formats';
-import type { RecordsFieldHeader } from './formats';
+import { ANCHOR_BYTES, decodeAnchor, decodeRecordsField } from '../formats/publication-formats';
+import type { RecordsFieldHeader } from '../formats/publication-formats';
 import { parseFloTx } from './flo-tx';
 import type { Outbox, Role } from './outbox';
 import { RPC_INVALID_ADDRESS_OR_KEY } from './rpc';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import type { LedgerMode } from '../ledger/record';
 import { PublishError } from './errors';
-import { PublicationSchema } from './formats';
-import type { Publication } from './formats';
-import type { PendingFile } from './bundle-pending';
-import { PENDING_FORMAT } from './bundle-pending';
+import { PublicationSchema } from '../formats/publication-formats';
+import type { Publication } from '../formats/publication-formats';
+import type { PendingFile } from '../formats/bundle-pending';
+import { PENDING_FORMAT } from '../formats/bundle-pending';
 import { publishLayout } from './layout';
 import { Outbox } from './outbox';
 import { SignedFileSchema } from './publish';

@@ -1,7 +1,7 @@
 import type { ChainsConfig } from './chains-config';
 import { PublishError } from './errors';
-import { PublicationSchema } from './formats';
-import type { CarriedBlock, Publication } from './formats';
+import { PublicationSchema } from '../formats/publication-formats';
+import type { CarriedBlock, Publication } from '../formats/publication-formats';
 import type { Outbox, TxRow } from './outbox';
 import type { RpcClient } from './rpc';
 

@@ -16,8 +16,8 @@ import { readHeadsFile, verifyLedgerFile } from '../ledger/verify';
 import type { AnchorProfile, ChainProfile, ChainsConfig, RecordsProfile } from './chains-config';
 import { assertModeAllowed, checkNodeNetwork } from './chains-config';
 import { PublishError, RpcError } from './errors';
-import { RECORDS_HEADER_BYTES, anchorCommitment, decodeRecordsField, encodeAnchor, encodeRecordsField, recordsDigest } from './formats';
-import type { Publication } from './formats';
+import { RECORDS_HEADER_BYTES, anchorCommitment, decodeRecordsField, encodeAnchor, encodeRecordsField, recordsDigest } from '../formats/publication-formats';
+import type { Publication } from '../formats/publication-formats';
 import { publishLayout } from './layout';
 import { chainNetwork } from './networks';
 import type { PublishLayout } from './layout';
@@ -30,7 +30,7 @@ import type { ChainSigner, Coin, ExtraOutput, SignedTx } from './tx-build';
 import { batchOnChain, discoverStationTxs, feeOf } from './discover';
 import type { AddressScan, BatchOnChain, Discovery, FoundTx } from './discover';
 import { parseFloTx } from './flo-tx';
-import { describeBatchState } from './bundle-pending';
+import { describeBatchState } from '../formats/bundle-pending';
 import { DUST_LIMIT, buildAnchorTx, buildRecordsChain, planCost, recordsChainCost, SEQUENCE_RBF } from './tx-build';
 
 /**

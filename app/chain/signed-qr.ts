@@ -3,8 +3,8 @@ import type { Result } from '../../lib/result';
 import { err, ok } from '../../lib/result';
 import type { NetworkName } from '../../ballots/identity/networks';
 import { NETWORK_NAMES } from '../../ballots/identity/networks';
-import { TxParseError, opReturnPayloads, parseTx } from './audit-tx';
-import { FormatError, decodeAnchor, decodeRecordsField } from './formats';
+import { TxParseError, opReturnPayloads, parseTx } from '../formats/raw-tx';
+import { FormatError, decodeAnchor, decodeRecordsField } from '../formats/publication-formats';
 import { chainNetwork } from './networks';
 import type { SignedFileSchema } from './publish';
 

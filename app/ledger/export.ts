@@ -12,6 +12,7 @@ import { TallyCollector } from './tally';
 import type { VerifyOptions } from './verify';
 import { verifyLedgerFile } from './verify';
 import { parseElectionText } from '../../ballots/election';
+import { BUNDLE_FORMAT } from './bundle-format';
 
 /**
  * The auditor's bundle: everything needed to check the published records without trusting the station,
@@ -31,7 +32,7 @@ export interface ExportResult {
   readonly records: number;
 }
 
-export const BUNDLE_FORMAT = 'tallyproof-bundle/1';
+export { BUNDLE_FORMAT };
 
 export function exportBundle(ledgerFile: string, outDir: string, opts: ExportOptions = {}): ExportResult {
   const out = path.resolve(outDir);

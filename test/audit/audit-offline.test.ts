@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { auditBundle } from '../../app/chain/audit-verify';
-import { ManifestSchema, readJson } from '../../app/chain/bundle-files';
+import { auditBundle } from '../../app/audit/audit-verify';
+import { ManifestSchema, readJson } from '../../app/formats/bundle-files';
 import { completeBundle } from '../../app/chain/bundle-complete';
-import type { Publication } from '../../app/chain/formats';
+import type { Publication } from '../../app/formats/publication-formats';
 import { exportBundle } from '../../app/ledger/export';
 import { decodeRecord } from '../../app/ledger/record';
 import { runCli } from '../support/cli';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { AuditReport } from '../../app/chain/audit-verify';
+import type { AuditReport } from '../../app/audit/audit-verify';
 import { exportBundle } from '../../app/ledger/export';
 import type { Genesis } from '../../app/ledger/entries';
 import { Ledger } from '../../app/ledger/ledger';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AuditReport } from '../../app/chain/audit-verify';
-import { auditBundle } from '../../app/chain/audit-verify';
-import type { PendingFile } from '../../app/chain/bundle-pending';
-import { pendingPath } from '../../app/chain/bundle-pending';
+import type { AuditReport } from '../../app/audit/audit-verify';
+import { auditBundle } from '../../app/audit/audit-verify';
+import type { PendingFile } from '../../app/formats/bundle-pending';
+import { pendingPath } from '../../app/formats/bundle-pending';
 import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
 import { decodeRecord } from '../../app/ledger/record';

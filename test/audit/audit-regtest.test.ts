@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NETWORKS } from '../../ballots/identity/networks';
-import { otsPath } from '../../app/chain/bundle-files';
+import { otsPath } from '../../app/formats/bundle-files';
 import { TAMPER_CASES, failedLines, tampered } from './tamper';
-import type { AuditReport } from '../../app/chain/audit-verify';
-import { PublicationSchema } from '../../app/chain/formats';
-import type { Publication } from '../../app/chain/formats';
-import { KNOWN_GENESIS } from '../../app/chain/headers';
+import type { AuditReport } from '../../app/audit/audit-verify';
+import { PublicationSchema } from '../../app/formats/publication-formats';
+import type { Publication } from '../../app/formats/publication-formats';
+import { KNOWN_GENESIS } from '../../app/formats/headers';
 import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
 import { decodeRecord } from '../../app/ledger/record';

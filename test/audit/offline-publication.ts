@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseTx } from '../../app/chain/audit-tx';
-import { blockMerkleRoot, displayFromInternal, sha256d } from '../../app/chain/block-proof';
+import { parseTx } from '../../app/formats/raw-tx';
+import { blockMerkleRoot, displayFromInternal, sha256d } from '../../app/formats/block-proof';
 import { completeBundle } from '../../app/chain/bundle-complete';
-import type { CarriedBlock, Publication } from '../../app/chain/formats';
-import { RECORDS_HEADER_BYTES, anchorCommitment, encodeAnchor, encodeRecordsField, recordsDigest } from '../../app/chain/formats';
+import type { CarriedBlock, Publication } from '../../app/formats/publication-formats';
+import { RECORDS_HEADER_BYTES, anchorCommitment, encodeAnchor, encodeRecordsField, recordsDigest } from '../../app/formats/publication-formats';
 import { checkpointDigest } from '../../app/ledger/checkpoint';
 import { packRecords } from '../../app/ledger/record-pack';
 import { mineHeader } from './regtest-header';

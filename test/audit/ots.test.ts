@@ -11,8 +11,8 @@ import {
   parseDetached,
   reachedAttestations,
   serializeDetached,
-} from '../../app/chain/ots';
-import type { OtsOp } from '../../app/chain/ots';
+} from '../../app/formats/ots';
+import type { OtsOp } from '../../app/formats/ots';
 
 const VECTORS = path.join(__dirname, 'vectors');
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

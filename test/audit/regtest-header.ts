@@ -1,4 +1,4 @@
-import { meetsTarget } from '../../app/chain/headers';
+import { meetsTarget } from '../../app/formats/headers';
 
 /** Grinds a block header at regtest difficulty (nBits 0x207fffff: about one try in two). */
 export function mineHeader(prev: Uint8Array, merkleRoot: Uint8Array, time: number): Buffer {

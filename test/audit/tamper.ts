@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AuditReport } from '../../app/chain/audit-verify';
-import { ManifestSchema, manifestText, otsPath, readJson, sha256HexOfBytes } from '../../app/chain/bundle-files';
-import type { Publication } from '../../app/chain/formats';
+import type { AuditReport } from '../../app/audit/audit-verify';
+import { ManifestSchema, manifestText, otsPath, readJson, sha256HexOfBytes } from '../../app/formats/bundle-files';
+import type { Publication } from '../../app/formats/publication-formats';
 
 /*
  * A forger's edits to a completed bundle, one thing each, with the failure `audit verify` must name.

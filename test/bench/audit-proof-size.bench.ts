@@ -6,10 +6,10 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { parseTx } from '../../app/chain/audit-tx';
-import { blockMerkleRoot, displayFromInternal } from '../../app/chain/block-proof';
-import { anchorCommitment, encodeAnchor } from '../../app/chain/formats';
-import { buildBallotOts, checkBallotOts } from '../../app/chain/ots-ballot';
+import { parseTx } from '../../app/formats/raw-tx';
+import { blockMerkleRoot, displayFromInternal } from '../../app/formats/block-proof';
+import { anchorCommitment, encodeAnchor } from '../../app/formats/publication-formats';
+import { buildBallotOts, checkBallotOts } from '../../app/formats/ots-ballot';
 import { MerkleTree, leafHash } from '../../app/ledger/merkle';
 import { encodeRecord, recordFromCapture } from '../../app/ledger/record';
 import { CONTESTS, mulberry32, randomCapture } from '../ledger/fixtures';

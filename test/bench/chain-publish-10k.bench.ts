@@ -10,13 +10,13 @@
  */
 import fs from 'node:fs';
 import { publishLayout } from '../../app/chain/layout';
-import { PublicationSchema, decodeRecordsField } from '../../app/chain/formats';
+import { PublicationSchema, decodeRecordsField } from '../../app/formats/publication-formats';
 import { closedBatches, publishBatches } from '../../app/chain/publish';
 import { dataLayout } from '../../app/ledger/layout';
 import { unpackRecords } from '../../app/ledger/record-pack';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import { StationData, fund, regtestChains, stationKeys, tempDir } from '../chain/helpers';
-import { auditBundle } from '../../app/chain/audit-verify';
+import { auditBundle } from '../../app/audit/audit-verify';
 import { runCli } from '../support/cli';
 import type { RegtestNode } from '../support/litecoind';
 import { startRegtestNode } from '../support/litecoind';

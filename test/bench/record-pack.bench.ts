@@ -6,7 +6,7 @@
  *   node scripts/run-ts.js test/bench/record-pack.bench.ts [ballots=10000]
  */
 import fc from 'fast-check';
-import { RECORDS_HEADER_BYTES } from '../../app/chain/formats';
+import { RECORDS_HEADER_BYTES } from '../../app/formats/publication-formats';
 import { decodeRecord, encodeCaptureRecord, encodeRecord } from '../../app/ledger/record';
 import { DEFAULT_FIELD_BYTES, packRecords, unpackRecords } from '../../app/ledger/record-pack';
 import type { Election } from '../ledger/example-ballots';

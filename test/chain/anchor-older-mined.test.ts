@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { NETWORKS } from '../../ballots/identity/networks';
-import { PublicationSchema } from '../../app/chain/formats';
+import { PublicationSchema } from '../../app/formats/publication-formats';
 import { publishLayout } from '../../app/chain/layout';
 import { SignedFileSchema, publishBatches } from '../../app/chain/publish';
 import type { PublishReport } from '../../app/chain/publish';

@@ -9,7 +9,7 @@ import { decodeRecord } from '../../app/ledger/record';
 import { assertModeAllowed, loadChainsConfig, parseChainsConfig } from '../../app/chain/chains-config';
 import { ChainConfigError, PublishError } from '../../app/chain/errors';
 import { parseFloTx, verifyFloP2pkhInput } from '../../app/chain/flo-tx';
-import { anchorCommitment, decodeAnchor, decodeRecordsField, recordsDigest } from '../../app/chain/formats';
+import { anchorCommitment, decodeAnchor, decodeRecordsField, recordsDigest } from '../../app/formats/publication-formats';
 import { publishLayout } from '../../app/chain/layout';
 import { SignedFileSchema, closedBatches, publishBatches, publishStatus } from '../../app/chain/publish';
 import { checkpointDigest } from '../../app/ledger/checkpoint';

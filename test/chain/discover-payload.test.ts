@@ -1,6 +1,6 @@
 import { NETWORKS } from '../../ballots/identity/networks';
 import { stationPayloadOf } from '../../app/chain/discover';
-import { ANCHOR_BYTES, encodeAnchor, encodeRecordsField } from '../../app/chain/formats';
+import { ANCHOR_BYTES, encodeAnchor, encodeRecordsField } from '../../app/formats/publication-formats';
 import { SEQUENCE_FINAL, SEQUENCE_RBF, buildDataTx } from '../../app/chain/tx-build';
 import type { ChainSigner, Carrier } from '../../app/chain/tx-build';
 import { stationKeys } from './helpers';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { PublicationSchema } from '../../app/chain/formats';
+import { PublicationSchema } from '../../app/formats/publication-formats';
 import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
 import type { PublishReport } from '../../app/chain/publish';

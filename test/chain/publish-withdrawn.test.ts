@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NETWORKS } from '../../ballots/identity/networks';
-import type { AuditReport } from '../../app/chain/audit-verify';
-import { pendingPath } from '../../app/chain/bundle-pending';
-import { publicationPath } from '../../app/chain/bundle-files';
+import type { AuditReport } from '../../app/audit/audit-verify';
+import { pendingPath } from '../../app/formats/bundle-pending';
+import { publicationPath } from '../../app/formats/bundle-files';
 import { publishLayout } from '../../app/chain/layout';
 import { publishBatches } from '../../app/chain/publish';
 import type { PublishReport } from '../../app/chain/publish';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { sha256 } from '@noble/hashes/sha256';
 import { NETWORKS } from '../../ballots/identity/networks';
-import { PublicationSchema, anchorCommitment, decodeAnchor, decodeRecordsField, recordsDigest } from '../../app/chain/formats';
-import type { Publication } from '../../app/chain/formats';
+import { PublicationSchema, anchorCommitment, decodeAnchor, decodeRecordsField, recordsDigest } from '../../app/formats/publication-formats';
+import type { Publication } from '../../app/formats/publication-formats';
 import { publishLayout } from '../../app/chain/layout';
 import { Outbox } from '../../app/chain/outbox';
 import { SignedFileSchema, closedBatches, publishBatches } from '../../app/chain/publish';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { RECORDS_HEADER_BYTES, encodeRecordsField } from '../../app/chain/formats';
+import { RECORDS_HEADER_BYTES, encodeRecordsField } from '../../app/formats/publication-formats';
 import { ByteReader, EncodingError } from '../../lib/bytes';
 import { decodeRecord, encodeCaptureRecord, encodeRecord, readRecordContext, recordFromCapture } from '../../app/ledger/record';
 import { DEFAULT_FIELD_BYTES, PACK_FORMAT, PACK_FORMAT_1, packRecords, unpackRecords } from '../../app/ledger/record-pack';
@@ -7,7 +7,7 @@ import { TallyCollector } from '../../app/ledger/tally';
 import { CONTESTS, genesisFor, mulberry32, randomCapture } from './fixtures';
 import { ballotChoice, capture, election, worstCase } from './example-ballots';
 
-/** What a records field leaves for the pack: 1,040 bytes less the "TPR" header (app/chain/formats.ts). */
+/** What a records field leaves for the pack: 1,040 bytes less the "TPR" header (app/formats/publication-formats.ts). */
 const PACK_BYTES = DEFAULT_FIELD_BYTES - RECORDS_HEADER_BYTES;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

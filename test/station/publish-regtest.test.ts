@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NETWORKS } from '../../ballots/identity/networks';
-import type { AuditReport } from '../../app/chain/audit-verify';
-import { PublicationSchema } from '../../app/chain/formats';
+import type { AuditReport } from '../../app/audit/audit-verify';
+import { PublicationSchema } from '../../app/formats/publication-formats';
 import { publishLayout } from '../../app/chain/layout';
 import { unlockStationWallet } from '../../app/chain/station-wallet';
 import { dataLayout } from '../../app/ledger/layout';

@@ -4,13 +4,13 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from '../context';
 import type { ValidElection } from '../../../ballots/election';
-import type { PaperBallot, PaperSummary } from '../../chain/audit-paper';
-import { PaperInputError, bundleElectionDefinition, readBallotCodesFile, readElectionDefinition, readElectionKeys } from '../../chain/audit-paper-input';
-import { readPaperScan } from '../../chain/audit-paper-scan';
+import type { PaperBallot, PaperSummary } from '../../audit/audit-paper';
+import { PaperInputError, bundleElectionDefinition, readBallotCodesFile, readElectionDefinition, readElectionKeys } from '../../audit/audit-paper-input';
+import { readPaperScan } from '../../audit/audit-paper-scan';
 import { readScanFile } from '../../../ballots/read/scan-file';
-import type { AuditReport, BallotLookup } from '../../chain/audit-verify';
-import { auditBundle } from '../../chain/audit-verify';
-import { ManifestSchema, readJson } from '../../chain/bundle-files';
+import type { AuditReport, BallotLookup } from '../../audit/audit-verify';
+import { auditBundle } from '../../audit/audit-verify';
+import { ManifestSchema, readJson } from '../../formats/bundle-files';
 
 interface AuditOpts {
   bundle: string;

@@ -14,7 +14,7 @@ import { TallyCollector } from '../../ledger/tally';
 import type { ExternalHead, VerifyOptions } from '../../ledger/verify';
 import { parseHeadArg, readHeadsFile, verifyLedgerFile } from '../../ledger/verify';
 import { completeBundle } from '../../chain/bundle-complete';
-import { BundleError } from '../../chain/bundle-files';
+import { BundleError } from '../../formats/bundle-files';
 import { PublishError } from '../../chain/errors';
 import type { ExportPublishing } from '../../chain/export-publishing';
 import { exportPublishing } from '../../chain/export-publishing';

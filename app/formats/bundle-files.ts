@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { canonicalJson } from '../ledger/canonical-json';
-import { BUNDLE_FORMAT } from '../ledger/export';
-import type { Publication } from './formats';
-import { PublicationSchema } from './formats';
+import { BUNDLE_FORMAT } from '../ledger/bundle-format';
+import type { Publication } from './publication-formats';
+import { PublicationSchema } from './publication-formats';
 
 /**
  * The auditor's bundle as `ledger export` writes it (app/ledger/export.ts), read with schemas, plus the

@@ -1,5 +1,5 @@
 import { leafHash } from '../ledger/merkle';
-import { ANCHOR_BYTES, ANCHOR_MAGIC } from './formats';
+import { ANCHOR_BYTES, ANCHOR_MAGIC } from './publication-formats';
 import { BlockProofError, blockMerkleRoot, branchOps, internalFromDisplay, merkleBranch, sha256d } from './block-proof';
 import type { OtsAttestation, OtsOp } from './ots';
 import { OtsError, applyOp, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
