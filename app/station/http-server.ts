@@ -24,6 +24,7 @@ import type { StationApi, StationEvent } from './api';
 import { CommandInput, LoginInput, LookupInput } from './api';
 import type { ConnectionLimits } from './connection-limits';
 import { DEFAULT_CONNECTION_LIMITS, SocketPool, StreamSet, openFileLimit, socketLimitFor } from './connection-limits';
+import { CONTENT_SECURITY_POLICY, RENDERER_STATIC_DIR, contentTypeFor, staticFileFor } from './page-files';
 import { publicEvent, publicSheet, publicStatus, type SheetAlias } from './public-screen';
 import { TOKEN_PATTERN, VoterTokens } from './voter-token';
 
@@ -49,26 +50,9 @@ export interface StationServer {
 }
 
 export const LOOPBACK_HOST = '127.0.0.1';
-const DEFAULT_STATIC_DIR = path.join(__dirname, '..', 'renderer', 'static');
+/** The page's policy, re-exported for the callers that knew it from here. */
+export { CONTENT_SECURITY_POLICY };
 const DEFAULT_MAX_BODY = 16 * 1024;
-
-/**
- * What the page may load: its own files only; no inline script or style, no framing, no plugins.
- * The Electron main process sends the same policy for its own scheme.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "media-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -79,18 +63,6 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), payment=()',
   'Cache-Control': 'no-store',
-};
-
-const MIME: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
 };
 
 const EmptyInput = z.strictObject({});
@@ -161,7 +133,7 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     throw new HeadlessServerError(`the headless station listens on ${LOOPBACK_HOST} only, not on "${host}": anyone who can reach it can run the polls`);
   }
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new HeadlessServerError(`port must be 0..65535, got ${opts.port}`);
-  const staticDir = path.resolve(opts.staticDir ?? DEFAULT_STATIC_DIR);
+  const staticDir = path.resolve(opts.staticDir ?? RENDERER_STATIC_DIR);
   if (!fs.existsSync(path.join(staticDir, 'index.html'))) throw new HeadlessServerError(`the kiosk page is missing: no index.html in ${staticDir}`);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const keepAliveMs = (opts.keepAliveSeconds ?? 15) * 1000;
@@ -373,30 +345,6 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
       }),
   };
 }
-
-/**
- * The file a URL path names inside `staticDir`, or null when it would leave it ('bad-path' when the
- * percent-encoding is broken). Shared with the Electron main process's app:// handler.
- */
-export function staticFileFor(staticDir: string, urlPath: string): string | null | 'bad-path' {
-  let rel: string;
-  try {
-    rel = decodeURIComponent(urlPath === '/' || urlPath === '' ? '/index.html' : urlPath);
-  } catch {
-    return 'bad-path';
-  }
-  const root = path.resolve(staticDir);
-  const file = path.resolve(root, `.${rel.startsWith('/') ? rel : `/${rel}`}`);
-  if (rel.includes('\0') || !file.startsWith(root + path.sep)) return null;
-  return file;
-}
-
-export function contentTypeFor(file: string): string {
-  return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
-/** Where the kiosk page's files are, in the sources and in dist/ alike. */
-export const RENDERER_STATIC_DIR = DEFAULT_STATIC_DIR;
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));
