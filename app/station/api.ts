@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * The one API between the station service and any screen: the Electron preload exposes exactly these
- * calls over IPC, and `tallyproof station --headless` serves them over HTTP with the same schemas. The
- * renderer imports types from here and nothing else of the station. Every argument crosses a process
- * boundary, so each call's input has a schema and the service parses it before acting.
+ * The one API between the station service and any screen. Its call table, API_CALLS (at the end), names
+ * every call once with its argument's schema, its result, its HTTP route and who may make it; the Electron
+ * preload, the IPC guard, the relay to the station's process, the headless server's routes and the browser's
+ * client all follow it. The renderer imports types from here and nothing else of the station. Every
+ * argument crosses a process boundary, so each call's input has a schema and is parsed before the station acts.
  */
 
 export const POLLS_STATES = ['unconfigured', 'configured', 'testing', 'open', 'paused', 'closed', 'published'] as const;

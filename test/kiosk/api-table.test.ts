@@ -5,6 +5,7 @@
  * to it fails the type check here until it has samples, and so is walked too.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { checkCall, KIOSK_PAGE } from '../../app/main/ipc-guard';
 import { RemoteStation, serveOverPort, type PortLike } from '../../app/main/station-relay';
@@ -63,6 +64,14 @@ describe('the call table', () => {
     expect(Object.keys(browserRoutes())).toEqual([...API_CALL_NAMES]);
     for (const n of API_CALL_NAMES) expect(browserRoutes()[n]).toEqual({ method: API_CALLS[n].http.method, path: API_CALLS[n].http.path, ...('session' in API_CALLS[n] ? { session: API_CALLS[n].session } : {}) });
   });
+});
+
+test('the Electron main process does not load the headless HTTP server: the page helpers both need are in page-files.ts', () => {
+  const dir = path.join(__dirname, '..', '..', 'app', 'main');
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+    const imports = [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/^import [^;]* from '([^']+)'/gm)].map((m) => m[1]);
+    expect([f, imports.filter((i) => i?.endsWith('/http-server'))]).toEqual([f, []]);
+  }
 });
 
 describe('every call over IPC', () => {
