@@ -180,7 +180,7 @@ describe('every call over HTTP', () => {
       expect([reply.status, body(reply), methods]).toEqual([403, { error: { code: access === 'staff' ? 'other-session' : 'not-voter-screen', message: expect.any(String) } }, []]);
     }
     // who may
-    const allowed = access === 'anyone' ? {} : access === 'staff' ? { Cookie: session } : { Cookie: screen };
+    const allowed: Record<string, string> = access === 'anyone' ? {} : access === 'staff' ? { Cookie: session } : { Cookie: screen };
     const { reply, methods } = await heard(send(name, held, allowed));
     expect([reply.status, methods]).toEqual([200, [name]]);
     if (route.method === 'POST') expect(body(reply)).toHaveProperty('ok');
