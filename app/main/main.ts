@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityProcess, type UtilityProcess } from 'electron';
 import { EVENT_CHANNEL, KIOSK_CALLS, channelOf } from '../preload/kiosk-api';
-import { CONTENT_SECURITY_POLICY, RENDERER_STATIC_DIR, contentTypeFor, staticFileFor } from '../station/http-server';
+import { CONTENT_SECURITY_POLICY, RENDERER_STATIC_DIR, contentTypeFor, staticFileFor } from '../station/page-files';
 import { KIOSK_HOST, KIOSK_ORIGIN, KIOSK_PAGE, KIOSK_SCHEME, checkCall, isKioskPage } from './ipc-guard';
 import { STATION_CONFIG_ENV } from './station-config';
 import { RemoteStation } from './station-relay';

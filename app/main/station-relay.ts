@@ -4,7 +4,8 @@
  * structured-cloneable messages. No electron import: tested with node's MessageChannel.
  */
 import { z } from 'zod';
-import type { StationApi, StationEvent } from '../station/api';
+import type { ArgsOf, ResultOf, StationApi, StationEvent } from '../station/api';
+import { callStation } from '../station/api-dispatch';
 import { KIOSK_CALLS, type KioskApi, type KioskCall } from '../preload/kiosk-api';
 import { checkCall, KIOSK_PAGE, type CheckedCall } from './ipc-guard';
 
@@ -24,23 +25,6 @@ const fromStation = z.union([
 ]);
 export type FromStation = z.infer<typeof fromStation>;
 
-function dispatch(api: StationApi, c: CheckedCall): Promise<unknown> {
-  switch (c.call) {
-    case 'status':
-      return Promise.resolve(api.status());
-    case 'logout':
-      return api.logout();
-    case 'login':
-      return api.login(c.args);
-    case 'command':
-      return api.command(c.args);
-    case 'voterDecision':
-      return api.voterDecision(c.args);
-    case 'lookupBallot':
-      return api.lookupBallot(c.args);
-  }
-}
-
 /** Station side: answers calls arriving on `port` and forwards every station event. Returns the unsubscribe. */
 export function serveOverPort(api: StationApi, port: PortLike): () => void {
   port.onMessage((raw) => {
@@ -52,7 +36,7 @@ export function serveOverPort(api: StationApi, port: PortLike): () => void {
       port.post({ kind: 'result', id: m.data.id, ok: false, message: checked.error.message });
       return;
     }
-    dispatch(api, checked.value).then(
+    callStation(api, checked.value).then(
       (value) => port.post({ kind: 'result', id: m.data.id, ok: true, value }),
       (e: unknown) => port.post({ kind: 'result', id: m.data.id, ok: false, message: e instanceof Error ? e.message : String(e) }),
     );
@@ -116,25 +100,29 @@ export class RemoteStation implements KioskApi {
 
   /** Forwards an already checked call. */
   call(c: CheckedCall): Promise<unknown> {
+    return this.send(c.call, 'args' in c ? [c.args] : []);
+  }
+
+  private send(call: KioskCall, args: readonly unknown[]): Promise<unknown> {
     if (this.state.kind === 'failed') return Promise.reject(new Error(this.state.message));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.port.post({ kind: 'call', id, call: c.call, args: 'args' in c ? [c.args] : [] });
+      this.port.post({ kind: 'call', id, call, args });
     });
   }
 
-  private typed<T>(call: KioskCall, c: CheckedCall): Promise<T> {
-    if (c.call !== call) throw new Error('call mismatch');
-    return this.call(c) as Promise<T>;
+  /** The typed methods below: the arguments are checked on the station side like any other call's. */
+  private request<K extends KioskCall>(call: K, ...args: [ArgsOf<K>] extends [undefined] ? [] : [ArgsOf<K>]): Promise<ResultOf<K>> {
+    return this.send(call, args) as Promise<ResultOf<K>>;
   }
 
-  status: KioskApi['status'] = () => this.typed('status', { call: 'status' });
-  login: KioskApi['login'] = (args) => this.typed('login', { call: 'login', args });
-  logout: KioskApi['logout'] = () => this.typed('logout', { call: 'logout' });
-  command: KioskApi['command'] = (args) => this.typed('command', { call: 'command', args });
-  voterDecision: KioskApi['voterDecision'] = (args) => this.typed('voterDecision', { call: 'voterDecision', args });
-  lookupBallot: KioskApi['lookupBallot'] = (args) => this.typed('lookupBallot', { call: 'lookupBallot', args });
+  status: KioskApi['status'] = () => this.request('status');
+  login: KioskApi['login'] = (args) => this.request('login', args);
+  logout: KioskApi['logout'] = () => this.request('logout');
+  command: KioskApi['command'] = (args) => this.request('command', args);
+  voterDecision: KioskApi['voterDecision'] = (args) => this.request('voterDecision', args);
+  lookupBallot: KioskApi['lookupBallot'] = (args) => this.request('lookupBallot', args);
 
   subscribe(listener: (e: StationEvent) => void): () => void {
     this.listeners.add(listener);

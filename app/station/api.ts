@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * The one API between the station service and any screen: the Electron preload exposes exactly these
- * calls over IPC, and `tallyproof station --headless` serves them over HTTP with the same schemas. The
- * renderer imports types from here and nothing else of the station. Every argument crosses a process
- * boundary, so each call's input has a schema and the service parses it before acting.
+ * The one API between the station service and any screen. Its call table, API_CALLS (at the end), names
+ * every call once with its argument's schema, its result, its HTTP route and who may make it; the Electron
+ * preload, the IPC guard, the relay to the station's process, the headless server's routes and the browser's
+ * client all follow it. The renderer imports types from here and nothing else of the station. Every
+ * argument crosses a process boundary, so each call's input has a schema and is parsed before the station acts.
  */
 
 export const POLLS_STATES = ['unconfigured', 'configured', 'testing', 'open', 'paused', 'closed', 'published'] as const;
@@ -126,13 +127,118 @@ export type StationEvent =
   | { readonly type: 'alarm'; readonly alarm: ScannerAlarm; readonly active: boolean }
   | { readonly type: 'cue'; readonly cue: 'counted' | 'returned' | 'rejected' | 'alarm' };
 
-/** Implemented by the station service; wrapped by IPC (Electron) and HTTP (headless). */
-export interface StationApi {
-  status(): StationStatus;
-  login(args: LoginArgs): Promise<ApiResult<{ role: Role }>>;
-  logout(): Promise<ApiResult<null>>;
-  command(args: CommandArgs): Promise<ApiResult<CommandOutcome>>;
-  voterDecision(args: VoterDecisionArgs): Promise<ApiResult<SheetFeedback>>;
-  lookupBallot(args: LookupArgs): Promise<ApiResult<BallotLookup>>;
-  subscribe(listener: (e: StationEvent) => void): () => void;
+// ---- The call table -----------------------------------------------------------------------------------
+
+/**
+ * A call's result type. Results are declared, not parsed: they come from the station this program started,
+ * while arguments come from a screen, so only arguments have schemas.
+ */
+export interface Returns<T> {
+  readonly resultType?: T;
 }
+const returns = <T>(): Returns<T> => ({});
+
+/**
+ * Who may make a call over HTTP, where any local program can reach the station (the Electron kiosk has one
+ * page, our own, which is the staff screen and the voter screen at once; IPC from any other frame is refused):
+ * - anyone: any reader; a browser no staff member signed in on gets the public view of the answer
+ *   (public-screen.ts). Signing in is such a call: the PIN is its check.
+ * - staff: acts with the signed-in role. While a role is signed in, only the browser holding its session
+ *   cookie may call (403 `other-session`); with nobody signed in the call reaches the station, which refuses
+ *   it for want of a role.
+ * - voter-screen: the voter's choice on a held ballot: only the voter screen's cookie with the held ballot's
+ *   one-time token (voter-token.ts), 403 `not-voter-screen` otherwise.
+ */
+export const CALL_ACCESS = ['anyone', 'staff', 'voter-screen'] as const;
+export type CallAccess = (typeof CALL_ACCESS)[number];
+
+/** The held ballot's one-time token as the voter screen receives it (256 random bits, base64url). */
+export const VOTER_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** The voter's choice as the voter screen sends it over HTTP: the held sheet's one-time token, not its ID. */
+export const VoterDecisionByToken = z.strictObject({
+  token: z.string().regex(VOTER_TOKEN_PATTERN, "the held ballot's token, as the voter screen received it"),
+  decision: VoterDecisionInput.shape.decision,
+});
+export type VoterDecisionByTokenArgs = z.infer<typeof VoterDecisionByToken>;
+
+interface CallSpecCommon {
+  readonly result: Returns<unknown>;
+  readonly access: CallAccess;
+  /** the station answers at once, from memory (only the status): every other call is a promise */
+  readonly immediate?: true;
+  /** the call begins or ends a staff sign-in when it succeeds (the HTTP session cookie follows it) */
+  readonly session?: 'begins' | 'ends';
+}
+/** `/api/…`: the HTTP paths are part of the headless contract (scripts and the tests use them). */
+type ApiPath = `/api/${string}`;
+/**
+ * One call. `input`: its one argument's schema (null: no argument), checked at every process boundary.
+ * `http.body`: the HTTP body's schema when it is not the argument itself (the voter's choice names its
+ * ballot by the token there).
+ */
+export type ApiCallSpec =
+  | (CallSpecCommon & { readonly input: null; readonly http: { readonly method: 'GET' | 'POST'; readonly path: ApiPath } })
+  | (CallSpecCommon & { readonly input: z.ZodType; readonly http: { readonly method: 'POST'; readonly path: ApiPath; readonly body?: z.ZodType } });
+
+/**
+ * Every call a screen can make, in one place. The Electron preload (app/preload/), the IPC guard and the
+ * relay to the station process (app/main/), the headless server's routes (http-server.ts) and the browser's
+ * client (app/renderer/static/js/http-client.mjs, through the generated api-routes.mjs) all follow it;
+ * test/kiosk/api-table.test.ts walks it through both transports. Event delivery (`subscribe`) is a push
+ * channel, not a call: IPC channel `tallyproof:event`, HTTP `GET /api/events` (server-sent events).
+ */
+export const API_CALLS = {
+  status: { input: null, result: returns<StationStatus>(), access: 'anyone', immediate: true, http: { method: 'GET', path: '/api/status' } },
+  login: { input: LoginInput, result: returns<ApiResult<{ role: Role }>>(), access: 'anyone', session: 'begins', http: { method: 'POST', path: '/api/login' } },
+  logout: { input: null, result: returns<ApiResult<null>>(), access: 'staff', session: 'ends', http: { method: 'POST', path: '/api/logout' } },
+  command: { input: CommandInput, result: returns<ApiResult<CommandOutcome>>(), access: 'staff', http: { method: 'POST', path: '/api/command' } },
+  voterDecision: {
+    input: VoterDecisionInput,
+    result: returns<ApiResult<SheetFeedback>>(),
+    access: 'voter-screen',
+    http: { method: 'POST', path: '/api/voter-decision', body: VoterDecisionByToken },
+  },
+  lookupBallot: { input: LookupInput, result: returns<ApiResult<BallotLookup>>(), access: 'staff', http: { method: 'POST', path: '/api/lookup-ballot' } },
+} as const satisfies Readonly<Record<string, ApiCallSpec>>;
+
+export type ApiCallName = keyof typeof API_CALLS;
+export const API_CALL_NAMES = Object.keys(API_CALLS) as readonly ApiCallName[];
+/** The server-sent event stream of station events. */
+export const EVENTS_PATH = '/api/events';
+
+type SpecOf<K extends ApiCallName> = (typeof API_CALLS)[K];
+/** A call's argument (undefined: it takes none). */
+export type ArgsOf<K extends ApiCallName> = SpecOf<K>['input'] extends z.ZodType ? z.infer<SpecOf<K>['input']> : undefined;
+export type ResultOf<K extends ApiCallName> = SpecOf<K>['result'] extends Returns<infer R> ? R : never;
+/** What the HTTP body of a call holds. */
+export type HttpBodyOf<K extends ApiCallName> = SpecOf<K>['http'] extends { readonly body: infer B extends z.ZodType } ? z.infer<B> : ArgsOf<K>;
+/** The calls that are not staff-only: their answers reach browsers nobody signed in on. */
+export type NonStaffCall = { [K in ApiCallName]: SpecOf<K>['access'] extends 'staff' ? never : K }[ApiCallName];
+/** The calls whose HTTP body is not their argument. */
+export type HttpBodyCall = { [K in ApiCallName]: SpecOf<K>['http'] extends { readonly body: z.ZodType } ? K : never }[ApiCallName];
+
+type Method<K extends ApiCallName, Answer> = [ArgsOf<K>] extends [undefined] ? () => Answer : (args: ArgsOf<K>) => Answer;
+
+/** A call that passed its schema, as it crosses to the station. */
+export type CheckedCallOf<K extends ApiCallName> = [ArgsOf<K>] extends [undefined] ? { readonly call: K } : { readonly call: K; readonly args: ArgsOf<K> };
+export type CheckedCall = { [K in ApiCallName]: CheckedCallOf<K> }[ApiCallName];
+
+/** Implemented by the station service; wrapped by IPC (Electron) and HTTP (headless). */
+export type StationApi = { readonly [K in ApiCallName]: Method<K, SpecOf<K> extends { readonly immediate: true } ? ResultOf<K> : Promise<ResultOf<K>>> } & {
+  subscribe(listener: (e: StationEvent) => void): () => void;
+};
+
+/**
+ * What a screen may call, in Electron (the preload, over IPC) and in a browser (fetch + EventSource against
+ * `tallyproof station --headless`) alike: the StationApi with every call asynchronous, because it crosses a
+ * process boundary.
+ */
+export type ScreenApi = { readonly [K in ApiCallName]: Method<K, Promise<ResultOf<K>>> } & {
+  /** Live station events; returns the unsubscribe function. */
+  subscribe(listener: (e: StationEvent) => void): () => void;
+};
+
+/** What the browser's client needs of each call (app/renderer/static/js/api-routes.mjs is generated from it). */
+export type BrowserRoutes = {
+  readonly [K in ApiCallName]: { readonly method: SpecOf<K>['http']['method']; readonly path: string; readonly session?: 'begins' | 'ends' };
+};

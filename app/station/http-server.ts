@@ -20,12 +20,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
-import type { StationApi, StationEvent } from './api';
-import { CommandInput, LoginInput, LookupInput } from './api';
+import { API_CALLS, API_CALL_NAMES, EVENTS_PATH, type ApiCallName, type CallAccess, type HttpBodyCall, type HttpBodyOf, type NonStaffCall, type Refusal, type ResultOf, type SheetFeedback, type ApiResult, type StationApi, type StationEvent } from './api';
+import { callStation, checkArgs, issuesOf, specOf, type ArgIssue } from './api-dispatch';
 import type { ConnectionLimits } from './connection-limits';
 import { DEFAULT_CONNECTION_LIMITS, SocketPool, StreamSet, openFileLimit, socketLimitFor } from './connection-limits';
+import { CONTENT_SECURITY_POLICY, RENDERER_STATIC_DIR, contentTypeFor, staticFileFor } from './page-files';
 import { publicEvent, publicSheet, publicStatus, type SheetAlias } from './public-screen';
-import { TOKEN_PATTERN, VoterTokens } from './voter-token';
+import { VoterTokens } from './voter-token';
+import { assertNever } from '../../lib/result';
 
 export interface ServeOptions {
   /** 0 picks a free port (tests). */
@@ -49,26 +51,9 @@ export interface StationServer {
 }
 
 export const LOOPBACK_HOST = '127.0.0.1';
-const DEFAULT_STATIC_DIR = path.join(__dirname, '..', 'renderer', 'static');
+/** The page's policy, re-exported for the callers that knew it from here. */
+export { CONTENT_SECURITY_POLICY };
 const DEFAULT_MAX_BODY = 16 * 1024;
-
-/**
- * What the page may load: its own files only; no inline script or style, no framing, no plugins.
- * The Electron main process sends the same policy for its own scheme.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "media-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -81,32 +66,45 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
 };
 
-const MIME: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
-
+/** The body of a POST call that takes no argument. */
 const EmptyInput = z.strictObject({});
 
 const SESSION_COOKIE = 'tp_session';
 /** Marks the voter screen: the browser a staff member last signed in on keeps it after signing out. */
 const SCREEN_COOKIE = 'tp_screen';
-/** Calls that act with the signed-in role: they must come from the browser that signed in. */
-const STAFF_CALLS: ReadonlySet<string> = new Set(['/api/logout', '/api/command', '/api/lookup-ballot']);
-const VOTER_DECISION = '/api/voter-decision';
 
-/** The voter's choice as the voter screen sends it: the held sheet's one-time token, not its ID. */
-export const VoterDecisionByToken = z.strictObject({
-  token: z.string().regex(TOKEN_PATTERN, "the held ballot's token, as the voter screen received it"),
-  decision: z.enum(['cast-as-is', 'return']),
-});
+/** Every call's route, from the call table (api.ts); the paths are part of the headless contract. */
+const ROUTES: ReadonlyMap<string, ApiCallName> = new Map(API_CALL_NAMES.map((name) => [API_CALLS[name].http.path, name]));
+
+/** The voter's choice as the voter screen sends it (moved to the call table; named here as before). */
+export { VoterDecisionByToken } from './api';
+
+/**
+ * What a browser no staff member signed in on is answered, for each call it may make: a call the table
+ * opens to anyone or to the voter screen fails the type check until it is decided here.
+ */
+const PUBLIC_VIEWS: { readonly [K in NonStaffCall]: (answer: ResultOf<K>, alias: SheetAlias) => ResultOf<K> } = {
+  status: (status, alias) => publicStatus(status, alias),
+  // the role whose PIN the caller typed, nothing else
+  login: (answer) => answer,
+  voterDecision: (answer, alias) => (answer.ok ? { ok: true, value: publicSheet(answer.value, alias) } : answer),
+};
+
+function isNonStaffCall(name: ApiCallName): name is NonStaffCall {
+  return specOf(name).access !== 'staff';
+}
+
+function isHttpBodyCall(name: ApiCallName): name is HttpBodyCall {
+  const http = specOf(name).http;
+  return 'body' in http && http.body !== undefined;
+}
+
+function publicView(name: ApiCallName, answer: unknown, alias: SheetAlias): unknown {
+  // staff calls reach the station from elsewhere only while nobody is signed in, and it refuses them then
+  if (!isNonStaffCall(name)) return answer;
+  // the answer is the one this call's method gave; TypeScript cannot follow a name chosen at run time
+  return (PUBLIC_VIEWS[name] as (answer: unknown, alias: SheetAlias) => unknown)(answer, alias);
+}
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -119,27 +117,6 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 function sameSecret(a: string | undefined, b: string): boolean {
   if (a === undefined || a.length !== b.length) return false;
   return timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-
-/** What a call needs besides its body: the station, and (for the voter's choice) the held sheet's token. */
-interface CallContext {
-  readonly api: StationApi;
-  decideByToken(token: string, decision: z.infer<typeof VoterDecisionByToken>['decision']): Promise<unknown>;
-}
-
-/** One POST endpoint per StationApi call that takes input; the path names are part of the headless contract. */
-const CALLS: Readonly<Record<string, (ctx: CallContext, body: unknown) => Promise<unknown> | { issues: z.core.$ZodIssue[] }>> = {
-  '/api/login': (c, body) => parsed(LoginInput, body, (a) => c.api.login(a)),
-  '/api/logout': (c, body) => parsed(EmptyInput, body, () => c.api.logout()),
-  '/api/command': (c, body) => parsed(CommandInput, body, (a) => c.api.command(a)),
-  [VOTER_DECISION]: (c, body) => parsed(VoterDecisionByToken, body, (a) => c.decideByToken(a.token, a.decision)),
-  '/api/lookup-ballot': (c, body) => parsed(LookupInput, body, (a) => c.api.lookupBallot(a)),
-};
-
-function parsed<S extends z.ZodType>(schema: S, body: unknown, call: (args: z.infer<S>) => Promise<unknown>): Promise<unknown> | { issues: z.core.$ZodIssue[] } {
-  const r = schema.safeParse(body);
-  if (!r.success) return { issues: r.error.issues };
-  return call(r.data);
 }
 
 function isOk(answer: unknown): boolean {
@@ -161,7 +138,7 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     throw new HeadlessServerError(`the headless station listens on ${LOOPBACK_HOST} only, not on "${host}": anyone who can reach it can run the polls`);
   }
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new HeadlessServerError(`port must be 0..65535, got ${opts.port}`);
-  const staticDir = path.resolve(opts.staticDir ?? DEFAULT_STATIC_DIR);
+  const staticDir = path.resolve(opts.staticDir ?? RENDERER_STATIC_DIR);
   if (!fs.existsSync(path.join(staticDir, 'index.html'))) throw new HeadlessServerError(`the kiosk page is missing: no index.html in ${staticDir}`);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const keepAliveMs = (opts.keepAliveSeconds ?? 15) * 1000;
@@ -210,64 +187,103 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     const method = req.method ?? 'GET';
     if (isStaffScreen(req) || isVoterScreen(req)) sockets.markScreen(req.socket);
 
-    if (route === '/api/status') {
-      if (method !== 'GET') return methodNotAllowed(res, 'GET');
-      return sendJson(res, 200, isStaffScreen(req) ? api.status() : publicStatus(api.status(), alias));
-    }
-    if (route === '/api/events') {
+    if (route === EVENTS_PATH) {
       if (method !== 'GET') return methodNotAllowed(res, 'GET');
       return openEventStream(req, res);
     }
-    const call = CALLS[route];
-    if (call !== undefined) {
-      if (method !== 'POST') return methodNotAllowed(res, 'POST');
-      if (STAFF_CALLS.has(route) && session !== null && !isStaffScreen(req)) {
-        return sendJson(res, 403, { error: { code: 'other-session', message: 'a staff member is signed in on another screen: sign in here with your PIN first' } });
-      }
-      if (route === VOTER_DECISION && !isVoterScreen(req)) {
-        return sendJson(res, 403, { error: { code: 'not-voter-screen', message: "only the station's voter screen takes the voter's choice: a poll worker signs in on it once" } });
-      }
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== 'application/json') {
-        return sendJson(res, 415, { error: { code: 'not-json', message: 'send the arguments as Content-Type: application/json' } });
-      }
-      const body = await readBody(req, maxBody);
-      if (body === 'too-large') {
-        res.setHeader('Connection', 'close');
-        return sendJson(res, 413, { error: { code: 'too-large', message: `request bodies are limited to ${maxBody} bytes` } });
-      }
-      let json: unknown;
-      try {
-        json = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      } catch (e) {
-        return sendJson(res, 400, { error: { code: 'bad-json', message: `the body is not JSON: ${(e as Error).message}` } });
-      }
-      const out = call({ api, decideByToken: (token, decision) => decideByToken(req, token, decision) }, json);
-      if ('issues' in out) {
-        const issues = out.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
-        const message = issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ');
-        return sendJson(res, 400, { error: { code: 'bad-input', message, issues } });
-      }
-      const answer = await out;
-      if (route === '/api/login' && isOk(answer)) {
-        session = randomBytes(32).toString('base64url');
-        const cookies = [`${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`];
-        // the browser staff sign in on is the one voters use: it becomes (or stays) the voter screen
-        if (!isVoterScreen(req)) {
-          screen = randomBytes(32).toString('base64url');
-          cookies.push(`${SCREEN_COOKIE}=${screen}; HttpOnly; SameSite=Strict; Path=/`);
-        }
-        res.setHeader('Set-Cookie', cookies);
-      } else if (route === '/api/logout' && isOk(answer)) {
-        session = null;
-        res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
-      }
-      return sendJson(res, 200, answer);
-    }
+    const call = ROUTES.get(route);
+    if (call !== undefined) return answerCall(call, req, res);
     if (route.startsWith('/api/')) return sendJson(res, 404, { error: { code: 'no-such-call', message: `no API call ${route}` } });
     if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
     return serveFile(res, route, method === 'HEAD');
   }
+
+  /** One call of the table: its method, its access rule, its body, the station's answer as this browser may see it. */
+  async function answerCall(name: ApiCallName, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const spec = specOf(name);
+    if ((req.method ?? 'GET') !== spec.http.method) return methodNotAllowed(res, spec.http.method);
+    const refusal = accessRefusal(spec.access, req);
+    if (refusal !== null) return sendJson(res, 403, { error: refusal });
+    let answer: unknown;
+    if (spec.http.method === 'GET') {
+      // a GET call takes no argument (the table's type allows no other)
+      const c = checkArgs(name, []);
+      if (!c.ok) return badInput(res, [{ path: '', message: `${name} takes an argument: it cannot be a GET call` }]);
+      answer = await callStation(api, c.value);
+    } else {
+      const json = await jsonBody(req, res);
+      if (json === ANSWERED) return;
+      if (isHttpBodyCall(name)) {
+        const r = API_CALLS[name].http.body.safeParse(json);
+        if (!r.success) return badInput(res, issuesOf(r.error));
+        answer = await byBody[name](r.data);
+      } else {
+        let args: unknown[] = [json];
+        if (spec.input === null) {
+          const empty = EmptyInput.safeParse(json);
+          if (!empty.success) return badInput(res, issuesOf(empty.error));
+          args = [];
+        }
+        const c = checkArgs(name, args);
+        if (!c.ok) return badInput(res, c.error.kind === 'schema' ? c.error.issues : [{ path: '', message: `${name} takes an argument` }]);
+        answer = await callStation(api, c.value);
+      }
+    }
+    if (spec.session === 'begins' && isOk(answer)) {
+      session = randomBytes(32).toString('base64url');
+      const cookies = [`${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`];
+      // the browser staff sign in on is the one voters use: it becomes (or stays) the voter screen
+      if (!isVoterScreen(req)) {
+        screen = randomBytes(32).toString('base64url');
+        cookies.push(`${SCREEN_COOKIE}=${screen}; HttpOnly; SameSite=Strict; Path=/`);
+      }
+      res.setHeader('Set-Cookie', cookies);
+    } else if (spec.session === 'ends' && isOk(answer)) {
+      session = null;
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+    }
+    return sendJson(res, 200, isStaffScreen(req) ? answer : publicView(name, answer, alias));
+  }
+
+  /** Why this browser may not make a call with this access rule (api.ts, CallAccess), or null when it may. */
+  function accessRefusal(access: CallAccess, req: http.IncomingMessage): Refusal | null {
+    switch (access) {
+      case 'anyone':
+        return null;
+      case 'staff':
+        return session !== null && !isStaffScreen(req) ? { code: 'other-session', message: 'a staff member is signed in on another screen: sign in here with your PIN first' } : null;
+      case 'voter-screen':
+        return isVoterScreen(req) ? null : { code: 'not-voter-screen', message: "only the station's voter screen takes the voter's choice: a poll worker signs in on it once" };
+      default:
+        return assertNever(access, 'call access');
+    }
+  }
+
+  /** The JSON body of a POST call, or ANSWERED once it was refused (not JSON, too large, not parseable). */
+  async function jsonBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<unknown> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      sendJson(res, 415, { error: { code: 'not-json', message: 'send the arguments as Content-Type: application/json' } });
+      return ANSWERED;
+    }
+    const body = await readBody(req, maxBody);
+    if (body === 'too-large') {
+      res.setHeader('Connection', 'close');
+      sendJson(res, 413, { error: { code: 'too-large', message: `request bodies are limited to ${maxBody} bytes` } });
+      return ANSWERED;
+    }
+    try {
+      return body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      sendJson(res, 400, { error: { code: 'bad-json', message: `the body is not JSON: ${(e as Error).message}` } });
+      return ANSWERED;
+    }
+  }
+
+  /** The calls whose HTTP body is not their argument: how the body becomes the call. */
+  const byBody: { readonly [K in HttpBodyCall]: (body: HttpBodyOf<K>) => Promise<ResultOf<K>> } = {
+    voterDecision: (body) => decideByToken(body.token, body.decision),
+  };
 
   /** The request comes from the browser holding the signed-in role's session. */
   function isStaffScreen(req: http.IncomingMessage): boolean {
@@ -279,13 +295,11 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
     return screen !== null && sameSecret(cookieValue(req.headers.cookie, SCREEN_COOKIE), screen);
   }
 
-  /** The voter's choice: the token names the sheet; the answer is shown as the asking screen may see it. */
-  async function decideByToken(req: http.IncomingMessage, token: string, decision: 'cast-as-is' | 'return'): Promise<unknown> {
+  /** The voter's choice: the token names the sheet (the answer is shown as the asking screen may see it by answerCall). */
+  async function decideByToken(token: string, decision: 'cast-as-is' | 'return'): Promise<ApiResult<SheetFeedback>> {
     const sheetId = tokens.take(token);
     if (sheetId === null) return { ok: false, error: { code: 'no-such-sheet', message: 'That ballot is no longer waiting for your choice.' } };
-    const answer = await api.voterDecision({ sheetId, decision });
-    if (!answer.ok || isStaffScreen(req)) return answer;
-    return { ok: true, value: publicSheet(answer.value, alias) };
+    return api.voterDecision({ sheetId, decision });
   }
 
   function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -374,29 +388,13 @@ export async function serveStation(api: StationApi, opts: ServeOptions): Promise
   };
 }
 
-/**
- * The file a URL path names inside `staticDir`, or null when it would leave it ('bad-path' when the
- * percent-encoding is broken). Shared with the Electron main process's app:// handler.
- */
-export function staticFileFor(staticDir: string, urlPath: string): string | null | 'bad-path' {
-  let rel: string;
-  try {
-    rel = decodeURIComponent(urlPath === '/' || urlPath === '' ? '/index.html' : urlPath);
-  } catch {
-    return 'bad-path';
-  }
-  const root = path.resolve(staticDir);
-  const file = path.resolve(root, `.${rel.startsWith('/') ? rel : `/${rel}`}`);
-  if (rel.includes('\0') || !file.startsWith(root + path.sep)) return null;
-  return file;
+function badInput(res: http.ServerResponse, issues: readonly ArgIssue[]): void {
+  const message = issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ');
+  sendJson(res, 400, { error: { code: 'bad-input', message, issues } });
 }
 
-export function contentTypeFor(file: string): string {
-  return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
-/** Where the kiosk page's files are, in the sources and in dist/ alike. */
-export const RENDERER_STATIC_DIR = DEFAULT_STATIC_DIR;
+/** jsonBody's answer when it has already answered the request (its refusal is sent). */
+const ANSWERED: unique symbol = Symbol('answered');
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));

@@ -15,8 +15,6 @@ export interface HeldToken {
 
 const SPENT = '';
 
-export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
 export class VoterTokens {
   private held: HeldToken | null = null;
 
