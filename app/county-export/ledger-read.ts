@@ -57,6 +57,12 @@ interface PendingRow {
   readonly votingId: string;
 }
 
+/** What a record counts: batch, flags and every contest's marks and flags. */
+function votesOf(r: BallotRecord): string {
+  const c = r.contests.map((s) => `${s.contest}:${s.options.join('.')}:${Number(s.overvote)}${Number(s.undervote)}${Number(s.marginal)}${Number(s.writeIn)}`);
+  return `${r.batch}|${r.mode}|${Number(r.castAsIs)}|${c.join(',')}`;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
@@ -69,12 +75,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): CountyLedger {
   const tally = new TallyCollector();
-  const castIds = new Map<string, BallotRecord>();
+  // ballot ID -> what the verified pass counted of it (a short string: 10,000 ballots hold ~1 MB, not a tree of
+  // objects). Not its bytes: the replay hands out records whose digest fields may view a reused buffer.
+  const castVotes = new Map<string, string>();
   const visitor: ReplayVisitor = {
     ...tally.visitor,
     onCast: (r, seq) => {
       tally.visitor.onCast?.(r, seq);
-      castIds.set(r.ballotId, r);
+      castVotes.set(r.ballotId, votesOf(r));
     },
   };
   const report = verifyLedgerFile(file, opts, visitor);
@@ -95,20 +103,23 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
       switch (row.kind) {
         case EntryKind.pending: {
           const p = decodePending(row.payload);
-          pending.set(row.seq, { record: p.record, imageSha256: p.imageSha256, votingId: p.votingId });
+          // copies: the decoded fields view the row's buffer, whose memory the next rows may reuse
+          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId });
           break;
         }
         case EntryKind.cast: {
           const at = decodeCast(row.payload);
           const p = pending.get(at);
           pending.delete(at);
-          const verified = p === undefined ? undefined : castIds.get(recordBallotId(p.record));
+          const verified = p === undefined ? undefined : castVotes.get(recordBallotId(p.record));
           if (p === undefined || verified === undefined) throw new LedgerError('corrupt', file, `entry ${row.seq}: a cast the verified pass did not see (the ledger changed while it was read?); nothing was exported`);
           const r = decodeRecord(p.record);
+          if (votesOf(r) !== verified) throw new LedgerError('corrupt', file, `entry ${row.seq}: ballot ${r.ballotId} read now is not the one the verified pass counted (the ledger changed while it was read?); nothing was exported`);
+          const leaf = leafHash(p.record);
           if (!sameBytes(r.imageDigest, p.imageSha256.subarray(0, r.imageDigest.length))) {
             throw new LedgerError('corrupt', file, `entry ${at}: the image digest in ballot ${r.ballotId}'s record is not the start of the pending entry's image SHA-256`);
           }
-          ballots.push({ record: p.record, leaf: leafHash(p.record), batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId });
+          ballots.push({ record: p.record, leaf, batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId });
           break;
         }
         case EntryKind.returned:

@@ -72,7 +72,15 @@ function captureFor(def: ElectionDefinition, hash: string, mode: LedgerMode, ran
   };
 }
 
-export function makeElectionLedger(spec: ElectionLedgerSpec): { ledgerFile: string; genesis: Genesis } {
+/** What went into the ledger for each cast ballot, as the station handed it over. */
+export interface CastCapture {
+  readonly ballotId: string;
+  readonly castAsIs: boolean;
+  readonly imageSha256: string;
+  readonly votingId: string;
+}
+
+export function makeElectionLedger(spec: ElectionLedgerSpec): { ledgerFile: string; genesis: Genesis; cast: CastCapture[] } {
   const loaded = loadElection(spec.electionFile);
   if (!loaded.ok) throw new Error(`${spec.electionFile}: ${JSON.stringify(loaded.error)}`);
   const { definition: def, hash } = loaded.value;
@@ -83,10 +91,13 @@ export function makeElectionLedger(spec: ElectionLedgerSpec): { ledgerFile: stri
   fs.mkdirSync(path.dirname(ledgerFile), { recursive: true });
   const l = Ledger.create(ledgerFile, genesis);
   const rand = mulberry32(spec.seed ?? 1);
+  const cast: CastCapture[] = [];
   const one = (then: 'cast' | 'return' | 'leave'): void => {
-    const p = l.appendPending(captureFor(def, hash, mode, rand, spec.marginalRate ?? 0.05));
+    const c = captureFor(def, hash, mode, rand, spec.marginalRate ?? 0.05);
+    const p = l.appendPending(c);
     if (!p.ok) throw new Error(`append refused: ${JSON.stringify(p.error)}`);
     if (then === 'cast' && !l.confirmCast(p.value.seq).ok) throw new Error('cast refused');
+    if (then === 'cast') cast.push({ ballotId: c.ballotId, castAsIs: c.castAsIs, imageSha256: Buffer.from(c.imageSha256).toString('hex'), votingId: c.votingId });
     if (then === 'return' && !l.markReturned(p.value.seq, 'overvote:fixture').ok) throw new Error('return refused');
   };
   try {
@@ -105,5 +116,5 @@ export function makeElectionLedger(spec: ElectionLedgerSpec): { ledgerFile: stri
   } finally {
     l.close();
   }
-  return { ledgerFile, genesis };
+  return { ledgerFile, genesis, cast };
 }

@@ -29,6 +29,34 @@ async function tallyOf(data: string, mode = 'official'): Promise<Tally> {
 }
 
 describe('tallyproof export: refusals and edge cases', () => {
+  it('every CVR carries the ballot ID, image SHA-256, style, precinct and cast-as-is of the ballot the station handed the ledger', async () => {
+    // the export once read these from row buffers the next rows overwrote: wrong serials and flags, self-consistent
+    const data = tempDir('cx-identity-');
+    const { cast } = makeElectionLedger({ electionFile: GENERAL, dataDir: data, batches: [40, 40, 40], seed: 3 });
+    const out = path.join(data, 'county');
+    expect((await runCli(['export', 'cvr', '--data', data, '--election', GENERAL, '--out', out])).code).toBe(0);
+    expect((await runCli(['export', 'arlo', '--data', data, '--election', GENERAL, '--out', out])).code).toBe(0);
+    const cvrs = arr((JSON.parse(fs.readFileSync(path.join(out, 'cvr-station-9-official.json'), 'utf8')) as Doc)['CVR']);
+    const seen = cvrs.map((c) => {
+      const snap = arr(c['CVRSnapshot'])[0] as Doc;
+      return {
+        ballotId: c['BallotAuditId'],
+        castAsIs: snap['Annotation'] !== undefined,
+        imageSha256: ((arr(c['BallotImage'])[0] as Doc)['Hash'] as Doc)['Value'],
+        place: `${String(c['BallotStyleUnitId']).replace('gp-precinct-', '')}/${String(c['BallotStyleId'])}`,
+      };
+    });
+    const want = cast.map((c) => {
+      const [, , precinct, style] = c.votingId.toLowerCase().split(':');
+      return { ballotId: c.ballotId, castAsIs: c.castAsIs, imageSha256: c.imageSha256, place: `${precinct}/${style}` };
+    });
+    const byId = (a: { ballotId: unknown }, b: { ballotId: unknown }): number => (String(a.ballotId) < String(b.ballotId) ? -1 : 1);
+    expect([...seen].sort(byId)).toEqual([...want].sort(byId));
+    const manifest = parseArloManifest(fs.readFileSync(path.join(out, 'arlo-ballot-manifest-station-9-official.csv')));
+    const { ballots } = parseArloDominionCvrs(fs.readFileSync(path.join(out, 'arlo-cvrs-station-9-official.csv')), manifest);
+    expect(ballots.map((b) => b.imprintedId).sort()).toEqual(cast.map((c) => c.ballotId).sort());
+  });
+
   it('a ledger that does not verify is not exported, and the output directory is not even made', async () => {
     const data = tempDir('cx-tamper-');
     const { ledgerFile } = makeElectionLedger({ electionFile: MUNICIPAL, dataDir: data, batches: [5] });
