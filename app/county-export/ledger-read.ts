@@ -85,6 +85,14 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
   }
   const s = report.summary;
   const pending = new Map<number, PendingRow>();
+  // a station sees a handful of voting IDs (style and precinct) thousands of times: one string each
+  const votingIds = new Map<string, string>();
+  const intern = (v: string): string => {
+    const had = votingIds.get(v);
+    if (had !== undefined) return had;
+    votingIds.set(v, v);
+    return v;
+  };
   const ballots: CastBallot[] = [];
   const events: CountyEvent[] = [];
   const db = openDb(file, { readonly: true });
@@ -98,7 +106,7 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
           const p = decodePending(row.payload);
           // copies: the decoded fields view the row's buffer, and such views did not survive the following rows of iterate()
           // (seen: serials and flags of CVRs overwritten by the next entries; test/county-export/refusals.test.ts)
-          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId });
+          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: intern(p.votingId) });
           break;
         }
         case EntryKind.cast: {
