@@ -1,5 +1,6 @@
 import { assertNever } from '../../lib/result';
 import type { AuditEvent, AuditEventType } from '../ledger/events';
+import { AUDIT_EVENT_TYPES } from '../ledger/events';
 import { exportDate, TALLYPROOF_MANUFACTURER, TALLYPROOF_MODEL } from './device';
 import type { CountyLedger } from './ledger-read';
 
@@ -26,6 +27,25 @@ export type VvsgKind =
   | 'data-transmission'
   | 'integrity-check'
   | 'integrity-failure';
+
+/** What each kind covers, in the words of the VVSG 2.0 15.1-D event categories it answers. */
+export const VVSG_KIND_DESCRIPTIONS: Readonly<Record<VvsgKind, string>> = {
+  'device-startup': 'device power-on and software start-up',
+  'election-definition-load': 'election definition loaded onto the device',
+  'configuration-change': 'changes to the device configuration (calibration profile, test / official mode)',
+  'polls-status': 'polls opened, suspended, resumed and closed',
+  'authentication': 'sign-in and sign-out of staff roles, successful or refused',
+  'authorization-refused': 'a command refused because the device state or role does not allow it',
+  'device-connection': 'a device component (the scanner) connected or disconnected',
+  'device-error': 'device errors and faults (jams, double feeds, hardware faults)',
+  'ballot-rejected-or-returned': 'ballots rejected by the device or returned to the voter',
+  'ballot-recovery': 'recovery after an interruption: a ballot in the paper path at a power cut settled',
+  'report-printed': 'reports printed (zero, results and audit tapes)',
+  'data-export': 'data exported from the device',
+  'data-transmission': 'data transmitted (records and anchors published)',
+  'integrity-check': 'integrity of the stored records checked',
+  'integrity-failure': 'stored records found damaged or incomplete',
+};
 
 export interface EventMapping {
   readonly kind: VvsgKind;
@@ -145,5 +165,19 @@ export function eventLog(ledger: CountyLedger, errorsOnly: boolean): Record<stri
         Event: events,
       },
     ],
+  };
+}
+
+/** The log's key (NIST SP 1500-101 ElectionEventLogDocumentation): every event Id and every Type this station writes. */
+export function eventLogDocumentation(ledger: CountyLedger): Record<string, unknown> {
+  const kinds = [...new Set(AUDIT_EVENT_TYPES.map((t) => mapEvent(t).kind))];
+  return {
+    '@type': 'EventLogging.ElectionEventLogDocumentation',
+    GeneratedDate: exportDate(ledger).slice(0, 10),
+    DeviceId: ledger.genesis.station.id,
+    DeviceManufacturer: TALLYPROOF_MANUFACTURER,
+    DeviceModel: TALLYPROOF_MODEL,
+    EventIdDescription: AUDIT_EVENT_TYPES.map((t) => ({ '@type': 'EventLogging.EventIdDescription', Id: t, Description: mapEvent(t).description })),
+    EventTypeDescription: kinds.map((k) => ({ '@type': 'EventLogging.EventTypeDescription', Type: k, Description: `VVSG 2.0 15.1-D: ${VVSG_KIND_DESCRIPTIONS[k]}` })),
   };
 }

@@ -4,7 +4,7 @@ import { assertNever } from '../../lib/result';
 import { ballotManifestCsv, writeArloCvrs } from './arlo';
 import { writeCvrReport } from './cvr';
 import { electionModelFor } from './election-model';
-import { eventLog } from './event-log';
+import { eventLog, eventLogDocumentation } from './event-log';
 import type { CountyLedger } from './ledger-read';
 import { readLedgerForCounty } from './ledger-read';
 import { resultsCsv, resultsReport } from './results';
@@ -45,14 +45,16 @@ export function exportStem(ledger: CountyLedger): string {
 /** Verifies the ledger, then writes the export's files into outDir, each replaced atomically. */
 export function exportForCounty(input: CountyExportInput): CountyExportResult {
   const ledger = readLedgerForCounty(input.ledgerFile, input.verify);
+  // the definition is checked against the ledger before anything is made, for every kind
+  const checked = input.electionFile === undefined ? undefined : electionModelFor(input.electionFile, ledger.genesis);
   fs.mkdirSync(input.outDir, { recursive: true });
   const stem = exportStem(ledger);
   const at = (name: string): string => path.join(input.outDir, name);
   const files: WrittenFile[] = [];
   const put = (name: string, w: { bytes: number; sha256: string }): void => void files.push({ path: at(name), ...w });
   const model = (): ReturnType<typeof electionModelFor> => {
-    if (input.electionFile === undefined) throw new Error(`the ${input.kind} export needs the election definition (--election)`);
-    return electionModelFor(input.electionFile, ledger.genesis);
+    if (checked === undefined) throw new Error(`the ${input.kind} export needs the election definition (--election)`);
+    return checked;
   };
   const json = (v: unknown): string => `${JSON.stringify(v, null, 1)}\n`;
   switch (input.kind) {
@@ -62,8 +64,10 @@ export function exportForCounty(input: CountyExportInput): CountyExportResult {
       break;
     }
     case 'events':
+      // the definition is not needed (one given was checked above)
       put(`events-${stem}.json`, writeSmall(at(`events-${stem}.json`), json(eventLog(ledger, false))));
       put(`events-errors-${stem}.json`, writeSmall(at(`events-errors-${stem}.json`), json(eventLog(ledger, true))));
+      put(`events-documentation-${stem}.json`, writeSmall(at(`events-documentation-${stem}.json`), json(eventLogDocumentation(ledger))));
       break;
     case 'results': {
       const m = model();

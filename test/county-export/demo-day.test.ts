@@ -54,6 +54,7 @@ describe('tallyproof export on a demo election day', () => {
         'arlo-ballot-manifest-station-p-101-official.csv',
         'arlo-cvrs-station-p-101-official.csv',
         'cvr-station-p-101-official.json',
+        'events-documentation-station-p-101-official.json',
         'events-errors-station-p-101-official.json',
         'events-station-p-101-official.json',
         'results-station-p-101-official.csv',
@@ -138,6 +139,8 @@ describe('tallyproof export on a demo election day', () => {
     const errors = json('events-errors-');
     expect(schemaErrors('eel', all)).toEqual([]);
     expect(schemaErrors('eel', errors)).toEqual([]);
+    const key = json('events-documentation-');
+    expect(schemaErrors('eel', key)).toEqual([]);
     const events = arr((arr(all['Device'])[0] as Doc)['Event']);
     const errorEvents = arr((arr(errors['Device'])[0] as Doc)['Event']);
     expect(events.map((e) => e['Sequence'])).toEqual(events.map((_, i) => String(i + 1)));
@@ -147,6 +150,10 @@ describe('tallyproof export on a demo election day', () => {
     expect(errorEvents.length).toBeGreaterThan(0);
     expect(errorEvents.map((e) => e['Hash'])).toEqual(events.filter((e) => e['Disposition'] === 'failure').map((e) => e['Hash']));
     expect(new Set(errorEvents.map((e) => e['Id']))).toEqual(new Set(['ballot-rejected', 'scanner-jam', 'scanner-fault']));
+    // the documentation names every Id and Type the log uses
+    const ids = new Set(arr(key['EventIdDescription']).map((d) => d['Id']));
+    const types = new Set(arr(key['EventTypeDescription']).map((d) => d['Type']));
+    for (const e of events) expect([e['Id'], ids.has(e['Id']), types.has(e['Type'])]).toEqual([e['Id'], true, true]);
     // no ledger entry numbers leave the station
     expect(JSON.stringify(all)).not.toMatch(/firstSeq/);
   });

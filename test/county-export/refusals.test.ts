@@ -91,7 +91,10 @@ describe('tallyproof export: refusals and edge cases', () => {
     const badKind = await runCli(['export', 'ballots', '--data', data, '--out', out]);
     expect(badKind.code).toBe(2);
     expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
-    // the event log needs no definition
+    // the event log needs no definition, but one given must be the ledger's
+    const wrongEvents = await runCli(['export', 'events', '--data', data, '--election', GENERAL, '--out', out]);
+    expect(wrongEvents.code).toBe(1);
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
     const events = await runCli(['export', 'events', '--data', data, '--out', out]);
     expect(events.code).toBe(0);
   });
