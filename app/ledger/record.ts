@@ -565,7 +565,8 @@ export function recordBallotIdKey(bytes: Uint8Array): string {
 /** The ballot ID of an encoded record (either version) without decoding its selections. */
 export function recordBallotId(bytes: Uint8Array): string {
   if (bytes.length < 9) throw new EncodingError(`truncated: a ballot record of ${bytes.length} bytes has no ballot ID`);
-  const serial = bytes.slice(1, 9);
+  // a copy: Buffer's slice() is a view, and clearing the flag bits in it cleared them in the caller's record
+  const serial = Uint8Array.from(bytes.subarray(1, 9));
   serial[0] = (serial[0] as number) & ~FLAG_MASK;
   return bytesToSerial(serial);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { BallotCapture, BallotRecord } from '../../app/ledger/record';
-import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, encodeRecord, isWellFormedCapture, recordFromCapture, scanRecord } from '../../app/ledger/record';
+import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, encodeRecord, isWellFormedCapture, recordBallotId, recordFromCapture, scanRecord } from '../../app/ledger/record';
 import { EncodingError } from '../../lib/bytes';
 import { packRecords, unpackRecords } from '../../app/ledger/record-pack';
 import { decodePending, encodePending, pendingRecord } from '../../app/ledger/entries';
@@ -332,5 +332,20 @@ describe('pendingRecord: the record of a pending payload, for verify', () => {
       { numRuns: 3000 },
     );
     expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe('recordBallotId', () => {
+  it('reads the serial of a test-mode, cast-as-is record held in a Buffer without clearing its flag bits', () => {
+    // the county export reads records out of SQLite rows (Buffers): the flags cleared in place made a cast-as-is
+    // test ballot an official one not cast as is in every CVR after it was looked up
+    const rand = mulberry32(11);
+    const capture = { ...randomCapture(rand, 'test'), castAsIs: true };
+    const bytes = Buffer.from(encodeCaptureRecord(capture, 7, 1, CONTESTS));
+    const before = Buffer.from(bytes);
+    expect(recordBallotId(bytes)).toBe(capture.ballotId);
+    expect(bytes.equals(before)).toBe(true);
+    const r = decodeRecord(bytes);
+    expect([r.ballotId, r.mode, r.castAsIs]).toEqual([capture.ballotId, 'test', true]);
   });
 });

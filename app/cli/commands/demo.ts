@@ -13,6 +13,7 @@ import { run } from '../main';
 import { electionDay } from './demo-day';
 import { minimumFeeds, writeDemoDeck } from './demo-deck';
 import { daySummary } from './demo-summary';
+import { COUNTY_EXPORT_KINDS } from '../../county-export/export';
 
 interface DemoOptions {
   data: string;
@@ -107,6 +108,10 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   const audit = await run(['audit', 'verify', '--bundle', bundle], ctx.io, data);
   say(audit === 0 ? 'the bundle verifies offline: the batch is signed, not broadcast, so nothing is on a chain yet (see "not checked" above)' : `audit verify exit ${audit}: the bundle does not verify (see the FAIL lines above)`);
 
+  // the county's formats (NIST CVRs, event log, results; Arlo's audit inputs), counts from the same verified ledger
+  const county = path.join(data, 'county-export');
+  for (const kind of COUNTY_EXPORT_KINDS) await step(`export for the county: ${kind}`, ['export', kind, '--data', day.dataDir, '--election', electionFile, '--out', county]);
+
   say('\n== where things are');
   say(`  election        ${electionFile}`);
   say(`  keys            ${keys}`);
@@ -114,6 +119,7 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   say(`  test deck       ${deckDir} (images, truth.json, the pile in feeding order and pile.json)`);
   say(`  station data    ${day.dataDir} (ledger, tapes, outbox, signed transactions under publish/signed)`);
   say(`  auditor bundle  ${bundle}`);
+  say(`  county export   ${county} (NIST CVRs, event logs, results JSON and CSV; Arlo manifest and CVRs)`);
   for (const line of daySummary(day, { seed, signed: fs.existsSync(path.join(day.dataDir, 'publish', 'signed')), audit })) say(line);
   if (day.disagreements.length > 0) throw new CommandFailure(`the station did not do what the deck says (seed ${seed}; rerun with --seed ${seed}): ${day.disagreements.join('; ')}`);
   if (audit !== 0) throw new CommandFailure(`the auditor's bundle does not verify (audit verify exit ${audit}; seed ${seed})`);

@@ -2,6 +2,7 @@ import type { RegisterCommand } from '../context';
 import { registerAudit } from './audit';
 import { registerBallots } from './ballots';
 import { registerCounty, registerWitness } from './county';
+import { registerCountyExport } from './county-export';
 import { registerDemo } from './demo';
 import { registerElection } from './election';
 import { registerInterpret } from './interpret';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerInterpret,
   registerStation,
   registerLedger,
+  registerCountyExport,
   registerTape,
   registerPublish,
   registerAudit,

@@ -35,7 +35,7 @@ function collectHead(raw: string, prev: ExternalHead[]): ExternalHead[] {
 }
 
 /** Ledger files, key and printed heads of a data directory; failures name the path. */
-function verifyOptionsFor(dataDir: string, mode: LedgerMode, extraHeads: readonly ExternalHead[], signedHeadsDir?: string): VerifyOptions {
+export function verifyOptionsFor(dataDir: string, mode: LedgerMode, extraHeads: readonly ExternalHead[], signedHeadsDir?: string): VerifyOptions {
   const layout = dataLayout(dataDir);
   const heads = [...readHeadsFile(layout.heads(mode)), ...extraHeads];
   const stationPublicKey = fs.existsSync(layout.stationKey) ? readStationPublicKey(layout.stationKey).publicKey : undefined;
@@ -47,20 +47,20 @@ function verifyOptionsFor(dataDir: string, mode: LedgerMode, extraHeads: readonl
 }
 
 /** `--heads <dir>`: must be a directory (a mistyped path would otherwise read as "no signed heads there"). */
-function resolveHeadsDir(ctx: CliContext, dir: string | undefined): string | undefined {
+export function resolveHeadsDir(ctx: CliContext, dir: string | undefined): string | undefined {
   if (dir === undefined) return undefined;
   const abs = path.resolve(ctx.cwd, dir);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new CommandFailure(`${abs}: --heads names no directory (the second location of the station's signed heads)`);
   return abs;
 }
 
-function resolveData(ctx: CliContext, data: string): string {
+export function resolveData(ctx: CliContext, data: string): string {
   const dir = path.resolve(ctx.cwd, data);
   if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
   return dir;
 }
 
-function ledgerFileFor(dataDir: string, mode: LedgerMode): string {
+export function ledgerFileFor(dataDir: string, mode: LedgerMode): string {
   const file = dataLayout(dataDir).ledger(mode);
   if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${mode} ledger in this data directory`);
   return file;

@@ -1,0 +1,159 @@
+import { toHex } from '../../lib/bytes';
+import type { Genesis } from '../ledger/entries';
+import { EntryKind, decodeCast, decodeEvent, decodePending, decodeReturned } from '../ledger/entries';
+import { LedgerError } from '../ledger/errors';
+import type { AuditEvent } from '../ledger/events';
+import { leafHash } from '../ledger/merkle';
+import type { BallotRecord } from '../ledger/record';
+import { decodeRecord, encodeRecord, recordBallotId } from '../ledger/record';
+import type { ReplayVisitor } from '../ledger/replay';
+import { openDb } from '../ledger/storage';
+import type { Tally } from '../ledger/tally';
+import { TallyCollector } from '../ledger/tally';
+import type { VerifyOptions } from '../ledger/verify';
+import { verifyLedgerFile } from '../ledger/verify';
+
+/**
+ * What the county exports take from one station ledger, every part read from a ledger that verifies: the
+ * tally (the very collector the tapes and `ledger tally` use), the audit events in ledger order, and the
+ * cast ballots in publishing order (batch, then leaf hash: the order the batches are published in, which
+ * says nothing of casting order) with what only the local ledger keeps (the full image SHA-256, the voting
+ * ID text).
+ */
+export interface CastBallot {
+  /** the record's exact bytes (RECORD.md); its leaf hash is SHA-256(0x00 ‖ record) */
+  readonly record: Uint8Array;
+  readonly leaf: Buffer;
+  readonly batch: number;
+  /** full SHA-256 of the scanned image, from the pending entry; its first 8 bytes are in the record */
+  readonly imageSha256: Uint8Array;
+  readonly votingId: string;
+}
+
+export interface CountyEvent {
+  readonly event: AuditEvent;
+  /** the ledger entry's hash, hex: ties the exported event to the verified chain without giving its position */
+  readonly entryHash: string;
+}
+
+export interface CountyLedger {
+  readonly file: string;
+  readonly genesis: Genesis;
+  readonly tally: Tally;
+  readonly events: readonly CountyEvent[];
+  /** cast ballots, batch ascending, then leaf hash ascending */
+  readonly ballots: readonly CastBallot[];
+  readonly sealed: boolean;
+  /** batches closed with a signed checkpoint; a ballot of a later batch is counted but not yet published */
+  readonly closedBatches: number;
+  readonly head: { readonly seq: number; readonly hash: string };
+  /** the time of the ledger's last audit event: the export's date, so an export is a function of the ledger */
+  readonly asOf: string | undefined;
+}
+
+interface PendingRow {
+  readonly record: Uint8Array;
+  readonly imageSha256: Uint8Array;
+  readonly votingId: string;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/**
+ * Verifies the ledger (refusing one that does not verify, as `ledger tally` does), then reads the pending,
+ * cast and event entries up to the verified head a second time for what the replay does not hand out. Each
+ * cast ballot read in that second pass must carry the very record bytes the verified pass cast, and its full
+ * image digest must begin with the 8 bytes the record holds; anything else is refused.
+ */
+export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): CountyLedger {
+  const tally = new TallyCollector();
+  // ballot ID -> leaf hash (hex) of the record the verified pass cast: 10,000 ballots hold ~1 MB, not a tree of objects
+  const castLeaves = new Map<string, string>();
+  const visitor: ReplayVisitor = {
+    ...tally.visitor,
+    onCast: (r, seq) => {
+      tally.visitor.onCast?.(r, seq);
+      castLeaves.set(r.ballotId, leafHash(encodeRecord(r)).toString('hex'));
+    },
+  };
+  const report = verifyLedgerFile(file, opts, visitor);
+  if (!report.ok || report.summary === undefined) {
+    const p = report.problem;
+    throw new LedgerError('corrupt', file, `the ledger does not verify, so nothing was exported: entry ${p?.seq}: ${p?.message}`);
+  }
+  const s = report.summary;
+  const pending = new Map<number, PendingRow>();
+  // a station sees a handful of voting IDs (style and precinct) thousands of times: one string each
+  const votingIds = new Map<string, string>();
+  const intern = (v: string): string => {
+    const had = votingIds.get(v);
+    if (had !== undefined) return had;
+    votingIds.set(v, v);
+    return v;
+  };
+  const ballots: CastBallot[] = [];
+  const events: CountyEvent[] = [];
+  const db = openDb(file, { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT seq, kind, payload, entry_hash AS hash FROM entries WHERE seq <= ? AND kind IN (?, ?, ?, ?) ORDER BY seq')
+      .iterate(s.head.seq, EntryKind.pending, EntryKind.cast, EntryKind.returned, EntryKind.event) as IterableIterator<{ seq: number; kind: number; payload: Buffer; hash: Buffer }>;
+    for (const row of rows) {
+      switch (row.kind) {
+        case EntryKind.pending: {
+          const p = decodePending(row.payload);
+          // copies: the decoded fields are views of the row's buffer, which nothing here should be able to change
+          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: intern(p.votingId) });
+          break;
+        }
+        case EntryKind.cast: {
+          const at = decodeCast(row.payload);
+          const p = pending.get(at);
+          pending.delete(at);
+          const verified = p === undefined ? undefined : castLeaves.get(recordBallotId(p.record));
+          if (p === undefined || verified === undefined) throw new LedgerError('corrupt', file, `entry ${row.seq}: a cast the verified pass did not see (the ledger changed while it was read?); nothing was exported`);
+          const leaf = leafHash(p.record);
+          const r = decodeRecord(p.record);
+          if (leaf.toString('hex') !== verified) throw new LedgerError('corrupt', file, `entry ${row.seq}: ballot ${r.ballotId}'s record read now is not the one the verified pass cast (the ledger changed while it was read?); nothing was exported`);
+          if (!sameBytes(r.imageDigest, p.imageSha256.subarray(0, r.imageDigest.length))) {
+            throw new LedgerError('corrupt', file, `entry ${at}: the image digest in ballot ${r.ballotId}'s record is not the start of the pending entry's image SHA-256`);
+          }
+          ballots.push({ record: p.record, leaf, batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId });
+          break;
+        }
+        case EntryKind.returned:
+          pending.delete(decodeReturned(row.payload).pendingSeq);
+          break;
+        case EntryKind.event: {
+          events.push({ event: decodeEvent(row.payload), entryHash: toHex(row.hash) });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  } finally {
+    db.close();
+  }
+  if (ballots.length !== s.cast) throw new LedgerError('corrupt', file, `the verified pass cast ${s.cast} ballot(s), the second read found ${ballots.length}; nothing was exported`);
+  ballots.sort((a, b) => a.batch - b.batch || Buffer.compare(a.leaf, b.leaf));
+  const last = events[events.length - 1];
+  return {
+    file,
+    genesis: s.genesis,
+    tally: tally.result(s.pending),
+    events,
+    ballots,
+    sealed: s.sealedAt !== undefined,
+    closedBatches: s.batches.length,
+    head: { seq: s.head.seq, hash: toHex(s.head.hash) },
+    asOf: last?.event.at,
+  };
+}
+
+/** Decodes a cast ballot's record (kept as bytes so 10,000 ballots cost ~1.5 MB, not a tree of objects). */
+export function recordOf(b: CastBallot): BallotRecord {
+  return decodeRecord(b.record);
+}
