@@ -13,7 +13,7 @@
 #   election-day/tapes/                the zero and results tapes (PDF)
 #   election-day/ledger/*.jsonl        printed heads
 #   ledger-official.txt, ledger-test.txt   every row of every ledger table, blobs in hex (dump-ledger.cjs)
-#   tally.json                          `tallyproof ledger tally --json`
+#   tally.json                          `tallyproof ledger tally`
 #   deck/truth.json, deck/pile.json    what the deck holds (the readings' input)
 # is compared with cmp; the files that differ (or exist on one side only) are listed, and the exit code is 1.
 #
@@ -76,7 +76,7 @@ run_side() {
   for mode in official test; do
     if [ -f "$day/ledger/$mode.sqlite" ]; then NODE_PATH="$modules" node "$dump" "$day/ledger/$mode.sqlite" "$out/ledger-$mode.txt"; fi
   done
-  (cd "$work/$side" && NODE_PATH="$modules" node -e "require('$tree/scripts/register-ts'); require('$tree/app/cli/main').run(process.argv.slice(1)).then((c) => { process.exitCode = c; })" ledger tally --data "$day" --json >"$out/tally.json")
+  (cd "$work/$side" && NODE_PATH="$modules" node -e "require('$tree/scripts/register-ts'); require('$tree/app/cli/main').run(process.argv.slice(1)).then((c) => { process.exitCode = c; })" ledger tally --data "$day" >"$out/tally.json")
 }
 
 run_side a "$base"
