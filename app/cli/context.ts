@@ -35,6 +35,11 @@ export interface CliContext {
   readonly io: CliIo;
   readonly cwd: string;
   exitCode: number;
+  /**
+   * Runs another `tallyproof` command in-process (the demo's steps): handed down by main.ts, so a command
+   * never imports main.ts, which imports every command (no import cycle).
+   */
+  readonly run: (argv: readonly string[], io: CliIo, cwd: string) => Promise<number>;
 }
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;

@@ -27,7 +27,7 @@ function readVersion(): string {
 
 /** Runs the CLI in-process and returns its exit code (0 ok, 1 failure, 2 usage). */
 export async function run(argv: readonly string[], io: CliIo = processIo, cwd = process.cwd()): Promise<number> {
-  const ctx: CliContext = { io, cwd, exitCode: EXIT_OK };
+  const ctx: CliContext = { io, cwd, exitCode: EXIT_OK, run };
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -6,7 +6,7 @@ import { assertNever, err, ok } from '../../lib/result';
 import { bytesEqual, toHex } from '../../lib/bytes';
 import type { CheckpointSigner } from './checkpoint';
 import { formatCheckpoint, signCheckpoint } from './checkpoint';
-import { appendLineDurably, fsyncDir } from '../../lib/durable-fs';
+import { fsyncDir } from '../../lib/durable-fs';
 import type { HeadReason } from './signed-head';
 import { POST_SEAL_EVENTS, formatSignedHead, parseSignedHead, signHeadStatement } from './signed-head';
 import { appendSignedHeadLine, signedHeadsFile } from './signed-heads-file';
@@ -31,6 +31,7 @@ import {
   RETURN_REASON,
 } from './entries';
 import { LedgerError } from './errors';
+import { appendHeadsFileLine } from './heads-file';
 import type { AuditEventInput } from './events';
 import { AuditEventSchema, isoSeconds } from './events';
 import { leafHash, merkleRoot, orderByHash } from './merkle';
@@ -790,7 +791,7 @@ export class Ledger {
    */
   noteExternalHead(headsFile: string, what: string): Head {
     const h = this.head;
-    appendLineDurably(headsFile, JSON.stringify({ seq: h.seq, hash: toHex(h.hash), what }));
+    appendHeadsFileLine(headsFile, { seq: h.seq, hash: toHex(h.hash), what });
     return h;
   }
 

@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { bytesEqual, toHex } from '../../lib/bytes';
-import { LedgerError } from './errors';
 import os from 'node:os';
 import type { HashChainCheck } from './hash-chain-check';
 import { hashChainProblemMessage, startHashChainCheck } from './hash-chain-check';
@@ -16,13 +14,10 @@ import { readSignedHeadsFile, signedHeadsFile } from './signed-heads-file';
 import type { CrashScan } from './wal-scan';
 import { scanAfterCrash } from './wal-scan';
 
-/** A head printed on a tape or anchored on a chain: the ledger must still reach it, unchanged. */
-export const ExternalHeadSchema = z.object({
-  seq: z.number().int().min(1),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  what: z.string().max(200).default('a recorded head'),
-});
-export type ExternalHead = z.infer<typeof ExternalHeadSchema>;
+import type { ExternalHead } from './heads-file';
+
+export type { ExternalHead } from './heads-file';
+export { ExternalHeadSchema, readHeadsFile } from './heads-file';
 
 export interface VerifyOptions {
   readonly expectedHeads?: readonly ExternalHead[];
@@ -46,26 +41,6 @@ export interface VerifyReport {
   readonly checked?: readonly string[];
   /** what could not be checked with what was given, in words */
   readonly unchecked?: readonly string[];
-}
-
-/** Reads `<mode>.heads.jsonl`: one JSON head per line; a malformed line is an error, not skipped. */
-export function readHeadsFile(file: string): ExternalHead[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((line, i) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch {
-        throw new LedgerError('io', file, `line ${i + 1} is not JSON`);
-      }
-      const parsed = ExternalHeadSchema.safeParse(json);
-      if (!parsed.success) throw new LedgerError('io', file, `line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
-      return parsed.data;
-    });
 }
 
 /** Parses `<seq>:<hex hash>` as given on the command line from a printed tape. */

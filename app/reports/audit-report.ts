@@ -15,8 +15,13 @@ export interface AuditReportInput {
   readonly expectedHeads: readonly ExternalHead[];
   /** the ledger's tally when it verified */
   readonly tally?: Tally;
-  /** ISO time in UTC the report is made; fixes the PDF's dates so the same input gives the same bytes */
+  /**
+   * ISO time in UTC the report is dated: `tallyproof tape audit` takes it from the ledger (its last audit
+   * event, see `generatedSource`), never from a flag; fixes the PDF's dates so the same input gives the same bytes
+   */
   readonly generatedAt: string;
+  /** where `generatedAt` comes from, printed beside it (e.g. "time of ledger entry 41, polls-closed") */
+  readonly generatedSource?: string;
 }
 
 const n = (v: number): string => String(v);
@@ -39,7 +44,7 @@ export async function renderAuditReport(input: AuditReportInput, paper: Paper = 
   const blocks: Block[] = [
     ...(test ? [{ kind: 'banner', text: 'TEST LEDGER — NOT OFFICIAL', inverse: true } as const] : []),
     { kind: 'banner', text: 'LEDGER AUDIT REPORT', inverse: false },
-    { kind: 'row', label: 'Made', value: `${input.generatedAt.slice(0, 10)} ${input.generatedAt.slice(11, 16)} UTC` },
+    { kind: 'row', label: 'Made', value: `${input.generatedAt.slice(0, 10)} ${input.generatedAt.slice(11, 16)} UTC`, ...(input.generatedSource !== undefined ? { note: input.generatedSource } : {}) },
     { kind: 'text', text: `Ledger file: ${v.file}`, small: true },
     { kind: 'space', mm: 2 },
     v.ok ? { kind: 'banner', text: 'VERIFIED', inverse: false } : { kind: 'banner', text: 'VERIFICATION FAILED', inverse: true },

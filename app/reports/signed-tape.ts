@@ -25,8 +25,13 @@ export interface SignedTapeInput {
   /** hex: the checkpoint the records fields and the anchor commit to */
   readonly checkpointDigest: string;
   readonly signed: SignedFile;
-  /** ISO time in UTC, minute precision */
+  /**
+   * ISO time in UTC, minute precision: `tallyproof tape signed` takes it from the ledger (the last audit
+   * event the batch's checkpoint covers: the close of polls for the batch written then), never from a flag
+   */
   readonly printedAt: string;
+  /** where `printedAt` comes from, printed beside it */
+  readonly printedSource?: string;
 }
 
 /** Side of each code with its quiet zone: the 72 mm an 80 mm roll prints (module 0.69 mm at version 20). */
@@ -91,7 +96,7 @@ function tapeBlocks(input: SignedTapeInput, txs: readonly SignedTxForQr[], print
     { kind: 'row', label: 'Station', value: input.stationId },
     { kind: 'row', label: 'Mode', value: test ? 'TEST' : 'OFFICIAL', bold: true },
     { kind: 'row', label: 'Batch', value: String(input.batch), bold: true },
-    { kind: 'row', label: 'Printed', value: printed },
+    { kind: 'row', label: 'Printed', value: printed, ...(input.printedSource !== undefined ? { note: input.printedSource } : {}) },
     { kind: 'hash', label: 'Election hash (SHA-256)', hex: input.electionHash },
     { kind: 'hash', label: 'Checkpoint digest (what the records and the anchor commit to)', hex: input.checkpointDigest },
     { kind: 'row', label: 'Anchor chain', value: input.signed.anchor.network },

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeThresholds } from '../../calibration/profile';
 import type { AuditEvent } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
 import type { DataLayout } from '../ledger/layout';
@@ -14,7 +13,7 @@ import type { LedgerTapeData } from '../reports/ledger-tape';
 import { readLedgerForTape } from '../reports/ledger-tape';
 import type { Paper } from '../reports/paper';
 import { renderPollsReport } from '../reports/polls-report';
-import type { TapeInput } from '../reports/tapes';
+import { buildTapeInput } from '../reports/tape-input';
 import { renderTape } from '../reports/tapes';
 import { writePdfFile } from '../reports/render';
 import type { ApiResult, CommandOutcome, Role } from './api';
@@ -70,34 +69,21 @@ export class TapeDesk {
     if (!read.ok) return read;
     const data = read.value;
     if (kind === 'zero' && data.tally.ballots.cast + data.tally.ballots.pending > 0) return refused('not-zero', `${data.tally.ballots.cast} ballot(s) are already counted in the ${mode} ledger`);
-    const clock = isoSeconds(this.d.now());
-    const officialResults = kind === 'results' && mode === 'official';
-    const input: TapeInput = {
-      election: this.d.pkg.election.definition,
-      // the hash the ledger's genesis names (as `tallyproof tape` prints it)
-      electionHash: data.genesis.election.hash,
-      precinct: this.d.pkg.precinct,
-      stationId: this.d.stationId,
-      mode,
-      tally: data.tally,
-      thresholds: [describeThresholds(this.d.pkg.profile)],
-      ledgerHead: data.head,
-      facts: data.facts,
-      ...(kind === 'results' && data.checkpoint !== undefined && mode === 'official' ? { checkpoint: data.checkpoint } : {}),
-      ...(officialResults ? {} : { printedAt: clock }),
-    };
+    const now = this.d.now();
+    const clock = isoSeconds(now);
+    // the one builder `tallyproof tape` uses too: the same ledger prints the same tape at the station and after
+    const { input, headNote } = buildTapeInput(kind, data, { election: this.d.pkg.election.definition, precinct: this.d.pkg.precinct, profile: this.d.pkg.profile }, now);
     let pdf: Buffer;
     try {
       pdf = await renderTape(kind, input, this.d.paper);
     } catch (e) {
       return refused('tape-failed', `the ${kind} tape could not be printed: ${(e as Error).message}`);
     }
-    const printedAt = officialResults ? (data.facts.closed?.at ?? clock) : clock;
     const sent = await this.keepAndPrint(kind, mode, pdf, clock, copies);
     if (!sent.ok) return sent;
     this.record(kind, mode, role, clock, { headSeq: data.head.seq, sha256: sent.value.sha256, copies, printer: sent.value.printer, file: path.basename(sent.value.file) });
     // the head is on paper now: a ledger cut back to before it no longer verifies
-    ledger.noteExternalHead(this.d.layout.heads(mode), `the ${kind} tape printed ${printedAt}`);
+    ledger.noteExternalHead(this.d.layout.heads(mode), headNote);
     const where = this.d.printer.kind === 'none' ? '' : ` on ${sent.value.printer}`;
     return ok({ message: `The ${kind} tape is printed${where}${copies > 1 ? `, ${copies} copies,` : ''} (ledger head ${data.head.seq}).`, file: sent.value.file });
   }

@@ -4,7 +4,7 @@ import { textPathData } from '../layout';
 import type { GrayImage } from '../gray-image';
 import type { Homography } from './homography';
 import { applyHomography } from './homography';
-import type { MarkReading } from './interpret';
+import type { MarkReading } from './mark-reading';
 
 const COLOURS = { filled: '#1a9c3c', marginal: '#f08c00', empty: '#8a8a8a' } as const;
 

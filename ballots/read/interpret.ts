@@ -17,15 +17,9 @@ import type { Registration } from './registration';
 import { register } from './registration';
 import { targetScore } from './score';
 import { findStreaks } from './streaks';
+import type { MarkClass, MarkReading } from './mark-reading';
 
-export type MarkClass = 'filled' | 'marginal' | 'empty';
-
-export interface MarkReading {
-  readonly contestId: string;
-  readonly optionId: string;
-  readonly score: number;
-  readonly class: MarkClass;
-}
+export type { MarkClass, MarkReading } from './mark-reading';
 
 export type ContestReading = ContestResult;
 

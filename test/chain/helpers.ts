@@ -50,13 +50,15 @@ export class StationData {
     this.rand = mulberry32(seed);
   }
 
-  addBatch(n: number): ClosedBatch {
+  /** `beforeClose`: what the station logs between the last ballot and the checkpoint (the close of polls) */
+  addBatch(n: number, beforeClose?: (ledger: Ledger) => void): ClosedBatch {
     for (let i = 0; i < n; i++) {
       const p = this.ledger.appendPending(randomCapture(this.rand, this.mode));
       if (!p.ok) throw new Error(`append refused: ${JSON.stringify(p.error)}`);
       const c = this.ledger.confirmCast(p.value.seq);
       if (!c.ok) throw new Error('confirm refused');
     }
+    beforeClose?.(this.ledger);
     const closed = this.ledger.closeBatch(this.signer);
     if (!closed.ok) throw new Error('close refused');
     return closed.value;

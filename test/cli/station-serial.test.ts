@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runStation } from '../../app/cli/commands/station';
+import { run } from '../../app/cli/main';
 import type { StationStatus } from '../../app/station/api';
 import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { startPtyPair } from '../../firmware-bridge/simulator/pty';
@@ -58,7 +59,7 @@ describe('tallyproof station --serial', () => {
     const sim = await startSimulatedScanner({ deckDir: deck.dir, timings: 'zero' });
     let stdout = '';
     let stderr = '';
-    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s) }, cwd: dir, exitCode: 0 };
+    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s) }, cwd: dir, exitCode: 0, run };
     let unplugged: StationStatus | undefined;
     const until = async (): Promise<string> => {
       const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1] ?? '';
@@ -83,7 +84,7 @@ describe('tallyproof station --serial', () => {
     const pty = await startPtyPair(tempDir('serial-silent'));
     let stdout = '';
     let stderr = '';
-    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s) }, cwd: dir, exitCode: 0 };
+    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s) }, cwd: dir, exitCode: 0, run };
     let seen: StationStatus | undefined;
     const until = async (): Promise<string> => {
       const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1] ?? '';

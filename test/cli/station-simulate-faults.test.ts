@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runStation } from '../../app/cli/commands/station';
+import { run } from '../../app/cli/main';
 import type { StationStatus } from '../../app/station/api';
 import { runCli } from '../support/cli';
 import { writeSheets } from '../station/support/rig';
@@ -31,7 +32,7 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
     const deck = await writeSheets([{ kind: 'normal', n: 0 }, { kind: 'normal', n: 1 }], path.join(dir, 'deck'));
     let stdout = '';
     let seen: StationStatus | undefined;
-    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
+    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0, run };
     const until = async (): Promise<string> => {
       seen = await openPollsAndWatch(stdout, (s) => s.scanner.alarms.includes('jam'));
       return 'test done';
@@ -51,7 +52,7 @@ describe('tallyproof station --simulate-faults and --streak-alarm-after', () => 
     const deck = await writeSheets([{ kind: 'normal', n: 0, streaks: true }, { kind: 'normal', n: 1, streaks: true }, { kind: 'normal', n: 2 }], path.join(dir, 'deck'));
     let stdout = '';
     let seen: StationStatus | undefined;
-    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0 };
+    const ctx = { io: { stdout: (s: string) => void (stdout += s), stderr: () => undefined }, cwd: dir, exitCode: 0, run };
     const until = async (): Promise<string> => {
       seen = await openPollsAndWatch(stdout, (s) => s.counts.public + s.counts.rejected >= 3 || s.scanner.alarms.length > 0);
       return 'test done';

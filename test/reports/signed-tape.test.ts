@@ -22,7 +22,8 @@ import { pdfInfo, pdfText } from './fixtures';
  */
 jest.setTimeout(120_000);
 
-const AT = ['--printed-at', '2026-11-03T21:40Z'];
+/** the tape prints the time of the last ledger event its batch's checkpoint covers: here the close of polls */
+const CLOSED_AT = '2026-11-03T21:40:12Z';
 const net = NETWORKS['litecoin-regtest'];
 const { signer, wallet } = stationKeys(31);
 
@@ -43,7 +44,7 @@ beforeAll(async () => {
   let closed;
   try {
     // three records fields: about 49 fixture records fit one
-    closed = station.addBatch(110);
+    closed = station.addBatch(110, (l) => l.recordEvent({ type: 'polls-closed', role: 'captain', at: CLOSED_AT, detail: {} }));
   } finally {
     station.close();
   }
@@ -70,7 +71,7 @@ describe('tallyproof tape signed → scan → publish --broadcast-qr', () => {
   let scanned: string[];
 
   test('the tape prints the batch and every code; zbar reads every code back from a 203 dpi raster', async () => {
-    const r = await runCli(['tape', 'signed', '--data', dir, ...AT]);
+    const r = await runCli(['tape', 'signed', '--data', dir]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const file = path.join(publishLayout(dir, 'official').signedDir, 'batch-1.pdf');
@@ -80,12 +81,13 @@ describe('tallyproof tape signed → scan → publish --broadcast-qr', () => {
 
     // the same input gives the same bytes
     const again = path.join(dir, 'again.pdf');
-    expect((await runCli(['tape', 'signed', '--data', dir, '--batch', '1', '--out', again, ...AT])).code).toBe(0);
+    expect((await runCli(['tape', 'signed', '--data', dir, '--batch', '1', '--out', again])).code).toBe(0);
     expect(fs.readFileSync(again).equals(fs.readFileSync(file))).toBe(true);
     fs.copyFileSync(file, path.join(out, 'signed-roll80.pdf'));
 
     const text = pdfText(file).join('\n');
     expect(text).toContain('SIGNED TRANSACTIONS');
+    expect(text.replace(/\s+/g, ' ')).toMatch(/Printed 2026-11-03 21:40 UTC time of ledger entry \d+, polls-closed/);
     expect(text).toMatch(/Station\s+station-7/);
     expect(text).toMatch(/Batch\s+1/);
     expect(text).toContain('Test County General');
@@ -110,7 +112,7 @@ describe('tallyproof tape signed → scan → publish --broadcast-qr', () => {
 
   test('on letter paper the codes are read back too, with "page i of n"', async () => {
     const file = path.join(dir, 'signed-letter.pdf');
-    const r = await runCli(['tape', 'signed', '--data', dir, '--paper', 'letter', '--out', file, ...AT]);
+    const r = await runCli(['tape', 'signed', '--data', dir, '--paper', 'letter', '--out', file]);
     expect(r.code).toBe(0);
     const info = pdfInfo(file);
     expect(info.width).toBeCloseTo(215.9, 1);
@@ -179,25 +181,42 @@ describe('tallyproof tape signed → scan → publish --broadcast-qr', () => {
     const empty = tempDir('tp-signed-none-');
     try {
       new StationData(empty, signer, 'official', 3).close();
-      const r = await runCli(['tape', 'signed', '--data', empty, ...AT]);
+      const r = await runCli(['tape', 'signed', '--data', empty]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/publish[/\\]signed: no signed transactions of the official ledger; sign a closed batch first with `tallyproof publish --offline`/);
-      const b = await runCli(['tape', 'signed', '--data', dir, '--batch', '4', ...AT]);
+      const b = await runCli(['tape', 'signed', '--data', dir, '--batch', '4']);
       expect(b.code).toBe(1);
       expect(b.stderr).toMatch(/batch-4\.json: batch 4 of the official ledger has no signed transactions \(signed: batch 1\)/);
-      const bad = await runCli(['tape', 'signed', '--data', dir, '--batch', 'x', ...AT]);
+      const bad = await runCli(['tape', 'signed', '--data', dir, '--batch', 'x']);
       expect(bad.code).toBe(2);
       // another station's ledger with a batch 1: this signed file does not name its checkpoint
       const other = new StationData(empty, signer, 'test', 4);
-      other.addBatch(5);
+      other.addBatch(5, (l) => l.recordEvent({ type: 'software-started', role: 'system', at: CLOSED_AT, detail: {} }));
       other.close();
       const otherSigned = publishLayout(empty, 'test').signedFile(1);
       fs.mkdirSync(path.dirname(otherSigned), { recursive: true });
       fs.writeFileSync(otherSigned, JSON.stringify({ ...signed, mode: 'test' }));
-      const foreign = await runCli(['tape', 'signed', '--data', empty, '--mode', 'test', '--out', path.join(empty, 'x.pdf'), ...AT]);
+      const foreign = await runCli(['tape', 'signed', '--data', empty, '--mode', 'test', '--out', path.join(empty, 'x.pdf')]);
       expect(foreign.code).toBe(1);
       expect(foreign.stderr).toMatch(/records chunk 0, 1, \d.* name checkpoint [0-9a-f]{32}…, the ledger's batch 1 is [0-9a-f]{64}: the signed file is not of this ledger/);
       expect(fs.existsSync(path.join(empty, 'x.pdf'))).toBe(false);
+
+      // a ledger that logged no event before the batch's checkpoint has no time for the tape: refused, not "now"
+      const bare = tempDir('tp-signed-bare-');
+      try {
+        const quiet = new StationData(bare, signer, 'test', 5);
+        quiet.addBatch(5);
+        quiet.close();
+        const quietSigned = publishLayout(bare, 'test').signedFile(1);
+        fs.mkdirSync(path.dirname(quietSigned), { recursive: true });
+        fs.writeFileSync(quietSigned, JSON.stringify({ ...signed, mode: 'test' }));
+        const r2 = await runCli(['tape', 'signed', '--data', bare, '--mode', 'test', '--out', path.join(bare, 'x.pdf')]);
+        expect(r2.code).toBe(1);
+        expect(r2.stderr).toMatch(/test\.sqlite: the test ledger records no event up to batch 1's checkpoint \(entry \d+\), so the tape has no time to print/);
+        expect(fs.existsSync(path.join(bare, 'x.pdf'))).toBe(false);
+      } finally {
+        fs.rmSync(bare, { recursive: true, force: true });
+      }
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
     }

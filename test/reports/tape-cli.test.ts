@@ -9,9 +9,6 @@ import { parseEscpos } from '../support/escpos-parse';
 import { EXAMPLES, tempDir } from '../support/ballots';
 import { TIMES, buildStation, pdfInfo, pdfText, readingText, tapeRows, verifyAndTally } from './fixtures';
 
-/** the audit report still takes a generation time; zero and results tapes take none (their times come from the ledger and the clock) */
-const AT = ['--printed-at', '2026-11-03T20:05Z'];
-
 /** A second connection, as an attacker with the file would use; the append-only triggers go first. */
 function tamper(file: string, fn: (db: Database.Database) => void): void {
   const db = new Database(file);
@@ -114,14 +111,20 @@ describe('tallyproof tape', () => {
     const dir = tempDir('tape-cli');
     const st = buildStation(dir, { election: 'municipal', precinct: 'p-101', ballots: 8, closeBatch: true });
     const out = path.join(dir, 'audit.pdf');
-    const ok = await runCli(['tape', 'audit', '--data', dir, '--out', out, ...AT]);
+    const ok = await runCli(['tape', 'audit', '--data', dir, '--out', out]);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual({ file: out, report: 'audit', ok: true, problem: null });
-    expect(readingText(out, 2).replace(/\s+/g, ' ')).toMatch(/VERIFIED .*Batch 1 Records in the batch \d+/);
+    const okText = readingText(out, 2).replace(/\s+/g, ' ');
+    expect(okText).toMatch(/VERIFIED .*Batch 1 Records in the batch \d+/);
+    // dated by the ledger's own last event (the close of polls), the same however late it is printed
+    expect(okText).toMatch(/Made 2026-11-03 20:00 UTC time of ledger entry \d+, polls-closed/);
+    const reprinted = path.join(dir, 'audit-again.pdf');
+    expect((await runCli(['tape', 'audit', '--data', dir, '--out', reprinted])).code).toBe(0);
+    expect(fs.readFileSync(reprinted).equals(fs.readFileSync(out))).toBe(true);
 
     tamper(st.ledgerFile, (db) => db.prepare('DELETE FROM entries WHERE seq = 4').run());
-    const bad = await runCli(['tape', 'audit', '--data', dir, '--out', out, ...AT]);
+    const bad = await runCli(['tape', 'audit', '--data', dir, '--out', out]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/official\.sqlite: entry 4: deleted/);
     expect(readingText(out, 2).replace(/\s+/g, ' ')).toMatch(/VERIFICATION FAILED First bad entry 4 Problem deleted/);
@@ -180,8 +183,15 @@ describe('tallyproof tape', () => {
         for (const kind of ['results', 'zero']) {
           const t = await runCli(['tape', kind, '--data', dir, '--out', path.join(dir, 'out-at.pdf'), '--precinct', 'p-101', '--printed-at', when]);
           expect(t.code).toBe(2);
-          expect(t.stderr).toContain("--printed-at is not taken: a results tape prints the time of the ledger's polls-closed entry");
+          expect(t.stderr).toContain("--printed-at is no longer accepted: the printed time comes from the ledger's own events (a results tape prints the time of the ledger's polls-closed entry)");
         }
+        // the audit report and the signed tape are dated by the ledger too (issue 13)
+        const a = await runCli(['tape', 'audit', '--data', dir, '--out', path.join(dir, 'out-at.pdf'), '--printed-at', when]);
+        expect(a.code).toBe(2);
+        expect(a.stderr).toContain("--printed-at is no longer accepted: the printed time comes from the ledger's own events (the report is dated by the last event it replays");
+        const s = await runCli(['tape', 'signed', '--data', dir, '--out', path.join(dir, 'out-at.pdf'), '--printed-at', when]);
+        expect(s.code).toBe(2);
+        expect(s.stderr).toContain("--printed-at is no longer accepted: the printed time comes from the ledger's own events (the last one the batch's checkpoint covers");
       }
       expect(fs.existsSync(path.join(dir, 'out-at.pdf'))).toBe(false);
     });

@@ -9,7 +9,6 @@ import { intOption } from '../args';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
 import { requireElection, requireElectionKeys } from '../inputs';
-import { run } from '../main';
 import { electionDay } from './demo-day';
 import { minimumFeeds, writeDemoDeck } from './demo-deck';
 import { daySummary } from './demo-summary';
@@ -53,7 +52,7 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   const say = (line: string) => ctx.io.stdout(`${line}\n`);
   const step = async (title: string, argv: string[]) => {
     say(`\n== ${title}`);
-    const code = await run(argv, ctx.io, data);
+    const code = await ctx.run(argv, ctx.io, data);
     if (code !== 0) throw new CommandFailure(`demo step "${title}" failed (tallyproof ${argv.join(' ')})`);
   };
 
@@ -105,7 +104,7 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   fs.rmSync(bundle, { recursive: true, force: true });
   await step("export the auditor's bundle", ['ledger', 'export', '--data', day.dataDir, '--out', bundle, '--election', electionFile]);
   say('\n== verify the bundle as an auditor (offline)');
-  const audit = await run(['audit', 'verify', '--bundle', bundle], ctx.io, data);
+  const audit = await ctx.run(['audit', 'verify', '--bundle', bundle], ctx.io, data);
   say(audit === 0 ? 'the bundle verifies offline: the batch is signed, not broadcast, so nothing is on a chain yet (see "not checked" above)' : `audit verify exit ${audit}: the bundle does not verify (see the FAIL lines above)`);
 
   // the county's formats (NIST CVRs, event log, results; Arlo's audit inputs), counts from the same verified ledger

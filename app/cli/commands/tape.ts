@@ -5,20 +5,24 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { formatProblems } from '../../../ballots/election';
 import type { CalibrationProfile } from '../../../calibration/profile';
-import { DEFAULT_PROFILE, describeThresholds, loadProfile } from '../../../calibration/profile';
+import { DEFAULT_PROFILE, loadProfile } from '../../../calibration/profile';
 import { toHex } from '../../../lib/bytes';
-import { appendLineDurably } from '../../../lib/durable-fs';
 import { LedgerError } from '../../ledger/errors';
 import { dataLayout } from '../../ledger/layout';
 import type { LedgerMode } from '../../ledger/record';
 import { readStationPublicKey } from '../../ledger/station-key';
 import { TallyCollector } from '../../ledger/tally';
 import type { VerifyOptions } from '../../ledger/verify';
+import { appendHeadsFileLine } from '../../ledger/heads-file';
 import { readHeadsFile, verifyLedgerFile } from '../../ledger/verify';
 import { writeAuditReport } from '../../reports/audit-report';
 import { ReportError } from '../../reports/errors';
 import { PAPERS } from '../../reports/paper';
-import type { Paper, TapeInput } from '../../reports/tapes';
+import type { Paper } from '../../reports/tapes';
+import { buildTapeInput } from '../../reports/tape-input';
+import { LedgerEventTimes, ledgerTimeSource } from '../../reports/ledger-time';
+import { bothVisitors } from '../../reports/tape-facts';
+import { isoSeconds } from '../../ledger/events';
 import { signedTxsForTape, writeSignedTape } from '../../reports/signed-tape';
 import { publishLayout } from '../../chain/layout';
 import { SignedFileSchema } from '../../chain/publish';
@@ -84,7 +88,8 @@ export function registerTape(program: Command, ctx: CliContext): void {
     .requiredOption('--out <file>', 'PDF to write')
     .addOption(new Option('--paper <paper>', 'paper').choices(PAPERS).default('letter'))
     .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
-    .option('--printed-at <iso>', 'time printed on the report, UTC (default: now)')
+    // refused: the report is dated by the ledger's last event
+    .addOption(new Option('--printed-at <iso>').hideHelp())
     .action(action(ctx, (opts: Omit<TapeOptions, 'precinct' | 'election' | 'calibration'>) => printAudit(ctx, opts)));
   tape
     .command('signed')
@@ -94,7 +99,8 @@ export function registerTape(program: Command, ctx: CliContext): void {
     .option('--out <file>', 'PDF to write (default: <data>/publish/signed/batch-<N>.pdf)')
     .addOption(new Option('--paper <paper>', 'paper: an 80 mm roll or letter pages').choices(PAPERS).default('roll80'))
     .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
-    .option('--printed-at <iso>', 'time printed on the tape, UTC, minute precision (default: now)')
+    // refused: the tape is dated by the last ledger event its batch's checkpoint covers
+    .addOption(new Option('--printed-at <iso>').hideHelp())
     .action(action(ctx, (opts: SignedTapeOptions) => printSignedTape(ctx, opts)));
 }
 
@@ -112,6 +118,9 @@ interface SignedTapeOptions {
  * roles) before anything is printed, and the records must name the ledger's checkpoint of that batch.
  */
 async function printSignedTape(ctx: CliContext, opts: SignedTapeOptions): Promise<number> {
+  if (opts.printedAt !== undefined) {
+    throw new UsageError("--printed-at is no longer accepted: the printed time comes from the ledger's own events (the last one the batch's checkpoint covers: the close of polls for the batch written then)");
+  }
   const dir = path.resolve(ctx.cwd, opts.data);
   if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
   const pub = publishLayout(dir, opts.mode);
@@ -147,7 +156,8 @@ async function printSignedTape(ctx: CliContext, opts: SignedTapeOptions): Promis
 
   const file = dataLayout(dir).ledger(opts.mode);
   if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${opts.mode} ledger in this data directory`);
-  const report = withLedgerErrors(() => verifyLedgerFile(file, verifyOptions(dir, opts.mode)));
+  const times = new LedgerEventTimes();
+  const report = withLedgerErrors(() => verifyLedgerFile(file, verifyOptions(dir, opts.mode), times.visitor));
   if (!report.ok || report.summary === undefined) {
     const p = report.problem;
     throw new CommandFailure(`${file}: the ledger does not verify, so no tape is printed: entry ${p?.seq}: ${p?.kind}: ${p?.message}`);
@@ -155,6 +165,8 @@ async function printSignedTape(ctx: CliContext, opts: SignedTapeOptions): Promis
   const g = report.summary.genesis;
   const closed = report.summary.batches.find((b) => b.checkpoint.batch === batch);
   if (closed === undefined) throw new CommandFailure(`${signedFile}: the ${opts.mode} ledger has no closed batch ${batch}`);
+  const when = times.lastAtOrBefore(closed.checkpoint.headSeq);
+  if (when === undefined) throw new CommandFailure(`${file}: the ${opts.mode} ledger records no event up to batch ${batch}'s checkpoint (entry ${closed.checkpoint.headSeq}), so the tape has no time to print`);
   const digest = toHex(checkpointDigest(closed.body));
 
   let txs;
@@ -173,7 +185,7 @@ async function printSignedTape(ctx: CliContext, opts: SignedTapeOptions): Promis
   const out = opts.out !== undefined ? path.resolve(ctx.cwd, opts.out) : path.join(pub.signedDir, `batch-${batch}.pdf`);
   try {
     await writeSignedTape(
-      { stationId: g.station.id, electionTitle: g.election.title, electionHash: g.election.hash, mode: g.mode, batch, checkpointDigest: digest, signed, printedAt: opts.printedAt ?? `${new Date().toISOString().slice(0, 16)}Z` },
+      { stationId: g.station.id, electionTitle: g.election.title, electionHash: g.election.hash, mode: g.mode, batch, checkpointDigest: digest, signed, printedAt: when.at, printedSource: ledgerTimeSource(when) },
       out,
       opts.paper,
     );
@@ -187,17 +199,24 @@ async function printSignedTape(ctx: CliContext, opts: SignedTapeOptions): Promis
 
 /** The report is written whether or not the ledger verifies (that is what an auditor needs to see); exit 1 when it does not. */
 async function printAudit(ctx: CliContext, opts: Omit<TapeOptions, 'precinct' | 'election' | 'calibration'>): Promise<number> {
+  if (opts.printedAt !== undefined) {
+    throw new UsageError("--printed-at is no longer accepted: the printed time comes from the ledger's own events (the report is dated by the last event it replays; a ledger with none, by the ledger file's last write)");
+  }
   const dir = path.resolve(ctx.cwd, opts.data);
   if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
   const file = dataLayout(dir).ledger(opts.mode);
   if (!fs.existsSync(file)) throw new CommandFailure(`${file}: no ${opts.mode} ledger in this data directory`);
   const vopts = verifyOptions(dir, opts.mode);
   const tally = new TallyCollector();
-  const report = withLedgerErrors(() => verifyLedgerFile(file, vopts, tally.visitor));
+  const times = new LedgerEventTimes();
+  const report = withLedgerErrors(() => verifyLedgerFile(file, vopts, bothVisitors(tally.visitor, times.visitor)));
+  // the ledger's own last event; a ledger with none (cut at its start) is dated by its file's last write
+  const last = times.last();
+  const dated = last !== undefined ? { generatedAt: last.at, generatedSource: ledgerTimeSource(last) } : { generatedAt: isoSeconds(fs.statSync(file).mtime), generatedSource: 'no event in the ledger: the time the ledger file was last written' };
   const out = path.resolve(ctx.cwd, opts.out);
   try {
     await writeAuditReport(
-      { verify: report, expectedHeads: vopts.expectedHeads ?? [], ...(report.ok && report.summary !== undefined ? { tally: tally.result(report.summary.pending) } : {}), generatedAt: opts.printedAt ?? `${new Date().toISOString().slice(0, 16)}Z` },
+      { verify: report, expectedHeads: vopts.expectedHeads ?? [], ...(report.ok && report.summary !== undefined ? { tally: tally.result(report.summary.pending) } : {}), ...dated },
       out,
       opts.paper,
     );
@@ -216,7 +235,7 @@ async function printAudit(ctx: CliContext, opts: Omit<TapeOptions, 'precinct' | 
 
 async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promise<number> {
   if (opts.printedAt !== undefined) {
-    throw new UsageError(`--printed-at is not taken: a results tape prints the time of the ledger's polls-closed entry, a zero tape the time it is printed`);
+    throw new UsageError(`--printed-at is no longer accepted: the printed time comes from the ledger's own events (a results tape prints the time of the ledger's polls-closed entry), a zero tape the time it is printed`);
   }
   const dir = path.resolve(ctx.cwd, opts.data);
   if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such station data directory`);
@@ -262,23 +281,7 @@ async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promis
   if (precinct === undefined) {
     throw new UsageError(`the election has ${election.definition.precincts.length} precincts and the ledger records none for this station: give --precinct (one of ${election.definition.precincts.map((p) => p.id).join(', ')})`);
   }
-  // an official results tape prints the ledger's close of polls; any other tape the time it is printed
-  const clock = `${new Date().toISOString().slice(0, 16)}Z`;
-  const officialResults = kind === 'results' && g.mode === 'official';
-  const input: TapeInput = {
-    election: election.definition,
-    electionHash: g.election.hash,
-    precinct,
-    stationId: g.station.id,
-    mode: g.mode,
-    // a zero tape gets the tally too, so that one printed over counted ballots is refused
-    tally: d.tally,
-    thresholds: [describeThresholds(profile)],
-    ledgerHead: d.head,
-    facts: d.facts,
-    ...(kind === 'results' && d.checkpoint !== undefined ? { checkpoint: d.checkpoint } : {}),
-    ...(officialResults ? {} : { printedAt: clock }),
-  };
+  const { input, printedAt, headNote } = buildTapeInput(kind, d, { election: election.definition, precinct, profile }, new Date());
   const out = path.resolve(ctx.cwd, opts.out);
   let pdf: Buffer;
   try {
@@ -288,11 +291,10 @@ async function printTape(ctx: CliContext, kind: Kind, opts: TapeOptions): Promis
     if (e instanceof ReportError) throw new CommandFailure(e.message);
     throw e;
   }
-  const printedAt = officialResults ? (d.facts.closed?.at ?? clock) : clock;
   // the printed head joins the heads `ledger verify` checks, so a ledger cut back below it is caught
   const headsFile = layout.heads(opts.mode);
   try {
-    appendLineDurably(headsFile, JSON.stringify({ seq: d.head.seq, hash: d.head.hash, what: `the ${kind} tape printed ${printedAt}` }));
+    appendHeadsFileLine(headsFile, { seq: d.head.seq, hash: d.head.hash, what: headNote });
   } catch (e) {
     throw new CommandFailure(`the tape ${out} was written but its head could not be recorded in ${headsFile}: ${(e as Error).message}`);
   }
