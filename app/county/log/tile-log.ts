@@ -6,7 +6,7 @@ import { formatCheckpoint, parseCheckpoint } from '../tlog/checkpoint';
 import { openNote, signNote, type Signer } from '../tlog/note';
 import { proveRecord, proveTree, splitStoredHashIndex, treeHash, treeHashIndexes, TlogError, type Hash, type HashReader } from '../tlog/stored-hashes';
 import { c2spTilePath, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type Tile } from '../tlog/tile';
-import { bundleEntries, TileStore, type TileWrite } from './tile-store';
+import { bundlePieces, TileStore, type TileWrite } from './tile-store';
 
 /**
  * An append-only log kept as C2SP tlog-tiles files. `append` integrates a batch: the entries' bundles and
@@ -155,7 +155,8 @@ export class TileLog {
    * and the new size is signed into `checkpoint.staged`. A second batch may be handed in while the first is
    * still being flushed (its hashing overlaps the disk's work); checkpoints are written in order, each only
    * after its own tiles and the checkpoint before it. If a batch fails, so does every batch built on it, and
-   * the log goes on from the last checkpoint on disk.
+   * the log goes on from the last checkpoint on disk. The entries' bytes are written as handed in (not
+   * copied): they must not change until the append settles.
    */
   append(entries: readonly Uint8Array[]): Promise<number> {
     if (this.poisoned) return Promise.reject(new TlogError('an earlier batch failed and batches built on it are still settling: send again shortly'));
@@ -229,7 +230,7 @@ export class TileLog {
       const e = entries[k] as Uint8Array;
       bundle.push(e);
       if (bundle.length === TILE_WIDTH) {
-        writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: (n + 1) / TILE_WIDTH - 1, w: TILE_WIDTH }, data: bundleEntries(bundle) });
+        writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: (n + 1) / TILE_WIDTH - 1, w: TILE_WIDTH }, data: bundlePieces(bundle) });
         bundle = [];
       }
       leafHashInto(e, leaf, 0);
@@ -252,7 +253,7 @@ export class TileLog {
     const size = old + entries.length;
     // the partial tiles of the new size, beside the full ones (older partials stay for older checkpoints);
     // copies, as the row goes on filling in later batches
-    if (bundle.length > 0) writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: Math.floor(size / TILE_WIDTH), w: bundle.length }, data: bundleEntries(bundle) });
+    if (bundle.length > 0) writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: Math.floor(size / TILE_WIDTH), w: bundle.length }, data: bundlePieces(bundle) });
     rows.forEach((row, l) => {
       const changed = Math.floor(old / TILE_WIDTH ** l) !== Math.floor(size / TILE_WIDTH ** l);
       if (changed && row.w > 0) writes.push({ tile: { h: TILE_HEIGHT, l, n: Math.floor(size / TILE_WIDTH ** (l + 1)), w: row.w }, data: Buffer.from(row.data.subarray(0, row.w * HASH_SIZE)) });

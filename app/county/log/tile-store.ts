@@ -13,13 +13,25 @@ import { c2spTilePath, hashFromTile, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type Ti
  */
 export interface TileWrite {
   readonly tile: Tile;
-  readonly data: Uint8Array;
+  /** the file's bytes, or its pieces in order (an entry bundle: length prefixes and entries, never copied into one buffer) */
+  readonly data: Uint8Array | readonly Uint8Array[];
 }
 
-async function writeAndFlush(file: string, data: Uint8Array | string): Promise<void> {
+async function writeAndFlush(file: string, data: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
   const handle = await fs.promises.open(file, 'w', 0o644);
   try {
-    await handle.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) await handle.writeFile(data);
+    else {
+      const total = data.reduce((n, d) => n + d.length, 0);
+      // at most IOV_MAX (1024) pieces a call; a bundle has 512
+      for (let i = 0, written = 0; i < data.length; i += 1024) {
+        const part = data.slice(i, i + 1024);
+        const want = part.reduce((n, d) => n + d.length, 0);
+        const { bytesWritten } = await handle.writev(part as Uint8Array[]);
+        if (bytesWritten !== want) throw new TlogError(`${file}: wrote ${written + bytesWritten} of ${total} bytes`);
+        written += bytesWritten;
+      }
+    }
     await handle.sync();
   } finally {
     await handle.close();
@@ -84,7 +96,7 @@ export class TileStore {
     });
     await Promise.all(files.map((f) => writeAndFlush(f.file, f.data)));
     await Promise.all([...dirs].map(flushDir));
-    for (const f of files) this.remember(f.rel, f.data);
+    for (const f of files) if (f.data instanceof Uint8Array) this.remember(f.rel, f.data);
   }
 
   /** Replaces one file whole (temporary sibling, flush, rename, flush the directory) without blocking the event loop. */
@@ -147,17 +159,15 @@ export class TileStore {
   }
 }
 
-export function bundleEntries(entries: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const e of entries) total += 2 + e.length;
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const e of entries) {
+/** An entry bundle as the pieces a vectored write takes: each entry's 2-byte length, then the entry itself. */
+export function bundlePieces(entries: readonly Uint8Array[]): Uint8Array[] {
+  const lengths = Buffer.allocUnsafe(2 * entries.length);
+  const out: Uint8Array[] = [];
+  entries.forEach((e, i) => {
     if (e.length > 0xffff) throw new TlogError(`an entry of ${e.length} bytes is longer than an entry bundle allows (65,535)`);
-    out.writeUInt16BE(e.length, at);
-    out.set(e, at + 2);
-    at += 2 + e.length;
-  }
+    lengths.writeUInt16BE(e.length, 2 * i);
+    out.push(lengths.subarray(2 * i, 2 * i + 2), e);
+  });
   return out;
 }
 
