@@ -2,13 +2,20 @@
  * The county log's budgets (issue 16): appends of station checkpoints per second on one core against the
  * same-run baseline of RFC 6962 hashing of the same entries alone (ratio ≥ 0.5 wanted), and a monitor
  * verifying the whole log from scratch over HTTP (every tile authenticated, every entry re-hashed and its
- * station signature checked).
+ * station signature checked) in ≤ 60 s per million entries.
+ *
+ * Baseline: the faster of two hashings of the same entries (the ledger's MerkleAccumulator, and the
+ * log's own hash-into-buffer loop), each warmed up first. Append: TileLog.append in rounds of `perRound`,
+ * at most two rounds in flight (the next round is hashed while the last is flushed), every tile and
+ * checkpoint flushed to disk. Wall time is the budget's measure; CPU time is printed beside it because
+ * the machine is shared (the load average says how much).
  *   node scripts/run-ts.js test/bench/county-log.bench.ts [entries=200000] [perRound=5000]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { leafHash, MerkleAccumulator } from '../../app/ledger/merkle';
+import { rootOfEntries } from '../../app/county/tlog/hash-into';
 import { TileLog } from '../../app/county/log/tile-log';
 import { CountyLog } from '../../app/county/log/county-log';
 import { serveCountyLog } from '../../app/county/log/log-server';
@@ -22,48 +29,109 @@ const N = Number(process.argv[2] ?? 200_000);
 const PER_ROUND = Number(process.argv[3] ?? 5_000);
 const ORIGIN = 'county.bench/log';
 
+interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+async function timed(f: () => unknown): Promise<Timed> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await f();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000 };
+}
+
+function accumulatorRoot(entries: readonly Uint8Array[]): Buffer {
+  const acc = new MerkleAccumulator();
+  for (const e of entries) acc.push(leafHash(e));
+  return acc.root();
+}
+
+async function appendAll(log: TileLog, entries: readonly Uint8Array[]): Promise<void> {
+  let inFlight: Promise<number> | undefined;
+  for (let i = 0; i < entries.length; i += PER_ROUND) {
+    const next = log.append(entries.slice(i, i + PER_ROUND));
+    if (inFlight !== undefined) await inFlight;
+    inFlight = next;
+  }
+  await inFlight;
+}
+
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg();
   const stations = makeStations(1000);
   const t0 = performance.now();
   const entries = Array.from({ length: N }, (_, i) => stationEntry(stations[i % 1000] as (typeof stations)[number], Math.floor(i / 1000) + 1));
   const makeMs = performance.now() - t0;
-
-  const b0 = performance.now();
-  const acc = new MerkleAccumulator();
-  for (const e of entries) acc.push(leafHash(e));
-  acc.root();
-  const baselineMs = performance.now() - b0;
-
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'county-bench-'));
   const signer = generateSigner(ORIGIN, ALG_ED25519);
+
+  // warm-up of every path measured (JIT), on a throw-away log
+  const warm = entries.slice(0, Math.min(N, 20_000));
+  accumulatorRoot(warm);
+  rootOfEntries(warm);
+  await appendAll(TileLog.open(path.join(dir, 'warm'), ORIGIN, signer), warm);
+
+  const accumulator = await timed(() => accumulatorRoot(entries));
+  const hashInto = await timed(() => rootOfEntries(entries));
+  const baseline = accumulator.ms <= hashInto.ms ? { what: 'the ledger\'s MerkleAccumulator', ...accumulator } : { what: 'the log\'s hash-into-buffer loop', ...hashInto };
+
   const log = TileLog.open(path.join(dir, 'log'), ORIGIN, signer);
-  const a0 = performance.now();
-  for (let i = 0; i < N; i += PER_ROUND) log.append(entries.slice(i, i + PER_ROUND));
-  const appendMs = performance.now() - a0;
+  const append = await timed(() => appendAll(log, entries));
+  if (log.size !== N) throw new Error(`appended ${log.size}, not ${N}`);
 
   const county = new CountyLog({ dir: path.join(dir, 'log'), origin: ORIGIN, signer, registry: registryOf(stations), witnesses: [], quorum: 0, intervalMs: 1000 });
   await county.round(); // publishes the checkpoint (quorum 0)
   const server = await serveCountyLog(county, { port: 0, host: '127.0.0.1' });
-  const m0 = performance.now();
-  const report = await new Monitor(new LogClient(server.url, { log: signer, witnesses: [], quorum: 0 }), registryOf(stations)).poll();
-  const monitorMs = performance.now() - m0;
+  const threads = os.availableParallelism();
+  let report: Awaited<ReturnType<Monitor['poll']>> | undefined;
+  const monitor = await timed(async () => {
+    report = await new Monitor(new LogClient(server.url, { log: signer, witnesses: [], quorum: 0 }), registryOf(stations), threads).poll();
+  });
   await server.close();
   await county.stop();
   fs.rmSync(dir, { recursive: true, force: true });
-  if (report.entriesChecked !== N || report.alarms.length > 0) throw new Error(`monitor: ${JSON.stringify({ checked: report.entriesChecked, alarms: report.alarms.slice(0, 3) })}`);
+  if (report?.entriesChecked !== N || report.alarms.length > 0) throw new Error(`monitor: ${JSON.stringify({ checked: report?.entriesChecked, alarms: report?.alarms.slice(0, 3) })}`);
 
+  const perSecond = (t: Timed): number => Math.round(N / (t.ms / 1000));
+  const ratio = Number((baseline.ms / append.ms).toFixed(3));
+  const msPerMillion = Math.round((monitor.ms / N) * 1_000_000);
   console.log(
     JSON.stringify(
       {
         bench: 'county-log',
         machine: machine(),
+        loadavgBefore: loadBefore.map((l) => Math.round(l * 100) / 100),
         entries: N,
         perRound: PER_ROUND,
         entryBytes: entries[0]?.length,
         makeEntriesMs: Math.round(makeMs),
-        baseline: { what: 'RFC 6962 leaf hashing and root of the same entries alone', ms: Math.round(baselineMs), perSecond: Math.round(N / (baselineMs / 1000)) },
-        append: { ms: Math.round(appendMs), perSecond: Math.round(N / (appendMs / 1000)), ratioToBaseline: Number((baselineMs / appendMs).toFixed(3)) },
-        monitorFromScratch: { ms: Math.round(monitorMs), entriesPerSecond: Math.round(N / (monitorMs / 1000)), projectedMsPerMillion: Math.round((monitorMs / N) * 1_000_000) },
+        baseline: {
+          what: `RFC 6962 leaf hashing and root of the same entries alone: ${baseline.what}`,
+          ms: Math.round(baseline.ms),
+          perSecond: perSecond(baseline),
+          accumulator: { ms: Math.round(accumulator.ms), cpuMs: Math.round(accumulator.cpuMs) },
+          hashInto: { ms: Math.round(hashInto.ms), cpuMs: Math.round(hashInto.cpuMs) },
+        },
+        append: {
+          ms: Math.round(append.ms),
+          cpuMs: Math.round(append.cpuMs),
+          perSecond: perSecond(append),
+          ratioToBaseline: ratio,
+          cpuRatioToBaseline: Number((baseline.cpuMs / append.cpuMs).toFixed(3)),
+          budget: { perSecond: 5000, ratio: 0.5, met: perSecond(append) >= 5000 && ratio >= 0.5 },
+        },
+        monitorFromScratch: {
+          threads,
+          ms: Math.round(monitor.ms),
+          cpuMsMainThread: Math.round(monitor.cpuMs),
+          entriesPerSecond: perSecond(monitor),
+          projectedMsPerMillion: msPerMillion,
+          budget: { msPerMillion: 60_000, met: msPerMillion <= 60_000 },
+        },
+        loadavgAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
       },
       null,
       2,

@@ -105,6 +105,10 @@ test('without a quorum of cosignatures nothing is published, and a client refuse
   expect(report.published).toBe(false);
   expect(report.failures.join(' ')).toMatch(/did not answer/);
   expect((await fetch(`${server.url}/checkpoint`)).status).toBe(404);
+  // the entry is on disk, but its tiles are not served before a checkpoint naming them is witnessed
+  expect(fs.existsSync(path.join(dir, 'log', 'tile', 'entries', '000.p', '1'))).toBe(true);
+  const early = await fetch(`${server.url}/tile/entries/000.p/1`);
+  expect([early.status, await early.text()]).toEqual([404, expect.stringMatching(/beyond the published tree of 0/)]);
   // the staged note carries the log's signature and one cosignature at most: short of a quorum of 2
   expect(openWitnessedCheckpoint(county.log.staged, trust)).toBeInstanceOf(TlogError);
 });

@@ -82,7 +82,7 @@ async function report(batches: number[]): Promise<void> {
 /** The log's operator signs a second history and asks every witness to cosign it. */
 async function fork(size: number): Promise<string> {
   const other = TileLog.open(path.join(dir, `fork-${size}`), ORIGIN, logKey);
-  other.append(Array.from({ length: size }, (_, i) => stationEntry(stations[i % 4] as (typeof stations)[number], 100 + i)));
+  await other.append(Array.from({ length: size }, (_, i) => stationEntry(stations[i % 4] as (typeof stations)[number], 100 + i)));
   const outcomes = await Promise.all(
     [...honest.map((w, i) => ({ url: w.url, key: [w1, w2][i] as Signer })), { url: lying.url, key: liar }].map((endpoint) =>
       new WitnessClient(endpoint).cosign({ note: other.staged, size, proofFrom: (old) => (old === 0 || old === size ? [] : other.consistencyProof(old, size)) }),

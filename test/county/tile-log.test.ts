@@ -29,13 +29,13 @@ describe('a log of 70,000 entries grown in batches of every shape (three levels 
   const staged: { size: number; root: string }[] = [];
   const firsts: number[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tile-log-'));
     log = TileLog.open(dir, 'county.test/log', signer);
     for (const batch of [1, 2, 253, 1, 256, 300, 70000 - 813]) {
       const start = all.length;
       const entries = Array.from({ length: batch }, (_, k) => entry(start + k));
-      firsts.push(log.append(entries));
+      firsts.push(await log.append(entries));
       all.push(...entries);
       staged.push({ size: all.length, root: Buffer.from(rootOf(log.staged)).toString('hex') });
     }
@@ -105,19 +105,19 @@ describe('opening a log again', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('a reopened log goes on where it stopped, and consistency proofs join its checkpoints', () => {
+  test('a reopened log goes on where it stopped, and consistency proofs join its checkpoints', async () => {
     const first = TileLog.open(dir, 'county.test/log', signer);
-    first.append(Array.from({ length: 1000 }, (_, i) => entry(i)));
+    await first.append(Array.from({ length: 1000 }, (_, i) => entry(i)));
     const oldRoot = rootOf(first.staged);
     const again = TileLog.open(dir, 'county.test/log', signer);
     expect(again.size).toBe(1000);
-    again.append(Array.from({ length: 77 }, (_, i) => entry(1000 + i)));
+    await again.append(Array.from({ length: 77 }, (_, i) => entry(1000 + i)));
     expect(() => verifyConsistency(1000, 1077, oldRoot, rootOf(again.staged), again.consistencyProof(1000))).not.toThrow();
   });
 
-  test('a log refuses to open over a right-edge tile that does not give its signed root, or another log\'s directory', () => {
+  test('a log refuses to open over a right-edge tile that does not give its signed root, or another log\'s directory', async () => {
     const log = TileLog.open(dir, 'county.test/log', signer);
-    log.append(Array.from({ length: 600 }, (_, i) => entry(i)));
+    await log.append(Array.from({ length: 600 }, (_, i) => entry(i)));
     expect(() => TileLog.open(dir, 'county.test/other', signer)).toThrow(/holds the log/);
     // the right edge is what the next append builds on (tiles inside the tree are the monitor's to check)
     const tile = path.join(dir, 'tile/0/002.p/88');
@@ -125,5 +125,55 @@ describe('opening a log again', () => {
     data.writeUInt8(data.readUInt8(40) ^ 1, 40);
     fs.writeFileSync(tile, data);
     expect(() => TileLog.open(dir, 'county.test/log', signer)).toThrow(/do not give the root/);
+  });
+});
+
+describe('batches handed in while earlier ones are still being written', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tile-log-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('overlapping batches each get their own place, checkpoints follow in order, and a reopened log agrees', async () => {
+    const log = TileLog.open(dir, 'county.test/log', signer);
+    const sizes = [300, 1, 255, 700, 2];
+    const all: Uint8Array[] = [];
+    const pending = sizes.map((n) => {
+      const start = all.length;
+      const entries = Array.from({ length: n }, (_, k) => entry(start + k));
+      all.push(...entries);
+      return log.append(entries);
+    });
+    expect(await Promise.all(pending)).toEqual([0, 300, 301, 556, 1256]);
+    expect(log.size).toBe(1258);
+    const root = Buffer.from(new MerkleTree(all.map((e) => leafHash(e))).root()).toString('hex');
+    expect(Buffer.from(rootOf(log.staged)).toString('hex')).toBe(root);
+    const again = TileLog.open(dir, 'county.test/log', signer);
+    expect(Buffer.from(rootOf(again.staged)).toString('hex')).toBe(root);
+    expect(() => verifyInclusion(400, 1258, leafHash(all[400] as Uint8Array), again.inclusionProof(400), rootOf(again.staged))).not.toThrow();
+  });
+
+  test('a batch whose tiles cannot be written fails, so does the batch built on it, and the log goes on from its last checkpoint', async () => {
+    const log = TileLog.open(dir, 'county.test/log', signer);
+    const a = Array.from({ length: 100 }, (_, i) => entry(i));
+    await log.append(a);
+    const before = log.staged;
+    // the level-0 partial tile the next batch of 50 writes is blocked by a directory of that name
+    fs.mkdirSync(path.join(dir, 'tile/0/000.p/150'), { recursive: true });
+    const b = log.append(Array.from({ length: 50 }, (_, i) => entry(100 + i)));
+    const c = log.append(Array.from({ length: 10 }, (_, i) => entry(150 + i)));
+    await expect(b).rejects.toThrow(/EISDIR/);
+    await expect(c).rejects.toThrow(/the batch before this one failed/);
+    expect(log.size).toBe(100);
+    expect(log.staged).toBe(before);
+    expect(fs.readFileSync(path.join(dir, 'checkpoint.staged'), 'utf8')).toBe(before);
+    // once the batches built on the failed one settled, the next starts from the checkpoint on disk
+    await new Promise((r) => setImmediate(r));
+    fs.rmSync(path.join(dir, 'tile/0/000.p/150'), { recursive: true });
+    const d = Array.from({ length: 50 }, (_, i) => entry(1000 + i));
+    expect(await log.append(d)).toBe(100);
+    const root = Buffer.from(new MerkleTree([...a, ...d].map((e) => leafHash(e))).root()).toString('hex');
+    expect(Buffer.from(rootOf(TileLog.open(dir, 'county.test/log', signer).staged)).toString('hex')).toBe(root);
   });
 });

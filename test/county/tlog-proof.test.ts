@@ -15,10 +15,10 @@ const entry = (i: number): Uint8Array => Buffer.from(`station checkpoint ${i}\n`
 let dir: string;
 let log: TileLog;
 let cosigned: string;
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlog-proof-'));
   log = TileLog.open(dir, ORIGIN, logKey);
-  log.append(Array.from({ length: 300 }, (_, i) => entry(i)));
+  await log.append(Array.from({ length: 300 }, (_, i) => entry(i)));
   const text = log.staged.slice(0, log.staged.indexOf('\n\n') + 1);
   // the witnesses' lines after the log's, as the log publishes them
   const w = signNote(text, witnesses, [], 1_800_000_000n);

@@ -30,19 +30,19 @@ function request(oldSize: number, proof: Uint8Array[], note: string): string {
   return `old ${oldSize}\n${proof.map((h) => `${b64(h)}\n`).join('')}\n${note}`;
 }
 
-function growLog(name: string, sizes: number[], key = logKey): { log: TileLog; notes: Map<number, string> } {
+async function growLog(name: string, sizes: number[], key = logKey): Promise<{ log: TileLog; notes: Map<number, string> }> {
   const log = TileLog.open(path.join(dir, name), ORIGIN, key);
   const notes = new Map<number, string>();
   for (const size of sizes) {
     const from = log.size;
-    log.append(Array.from({ length: size - from }, (_, i) => entry(from + i)));
+    await log.append(Array.from({ length: size - from }, (_, i) => entry(from + i)));
     notes.set(size, log.staged);
   }
   return { log, notes };
 }
 
-test('a first checkpoint from old 0, then a consistent one, are cosigned; the cosignature verifies over the checkpoint', () => {
-  const { log, notes } = growLog('a', [10, 25]);
+test('a first checkpoint from old 0, then a consistent one, are cosigned; the cosignature verifies over the checkpoint', async () => {
+  const { log, notes } = await growLog('a', [10, 25]);
   const first = addCheckpoint(identity, db, request(0, [], notes.get(10) as string));
   expect(first.status).toBe(200);
   const second = addCheckpoint(identity, db, request(10, log.consistencyProof(10, 25), notes.get(25) as string));
@@ -54,8 +54,8 @@ test('a first checkpoint from old 0, then a consistent one, are cosigned; the co
   expect(db.latest(ORIGIN)?.size).toBe(25);
 });
 
-test('an old size that is not the one the witness holds gets 409 with the size it holds', () => {
-  const { log, notes } = growLog('a', [10, 25]);
+test('an old size that is not the one the witness holds gets 409 with the size it holds', async () => {
+  const { log, notes } = await growLog('a', [10, 25]);
   expect(addCheckpoint(identity, db, request(0, [], notes.get(10) as string)).status).toBe(200);
   const stale = addCheckpoint(identity, db, request(0, [], notes.get(25) as string));
   expect(stale).toEqual({ status: 409, contentType: 'text/x.tlog.size', body: '10\n' });
@@ -65,23 +65,23 @@ test('an old size that is not the one the witness holds gets 409 with the size i
   expect(addCheckpoint(identity, db, request(10, [], notes.get(10) as string))).toMatchObject({ status: 409, body: '25\n' });
 });
 
-test('a split view (another tree of a size the witness cosigned) is refused with 422 and kept as evidence', () => {
-  const honest = growLog('honest', [10, 20]);
+test('a split view (another tree of a size the witness cosigned) is refused with 422 and kept as evidence', async () => {
+  const honest = await growLog('honest', [10, 20]);
   expect(addCheckpoint(identity, db, request(0, [], honest.notes.get(10) as string)).status).toBe(200);
   // the log signs a second history that shares no prefix with the first
   const forkLog = TileLog.open(path.join(dir, 'fork'), ORIGIN, logKey);
-  forkLog.append(Array.from({ length: 20 }, (_, i) => Buffer.from(`forged ${i}\n`)));
+  await forkLog.append(Array.from({ length: 20 }, (_, i) => Buffer.from(`forged ${i}\n`)));
   const fork = addCheckpoint(identity, db, request(10, forkLog.consistencyProof(10, 20), forkLog.staged));
   expect(fork.status).toBe(422);
   const sameSize = TileLog.open(path.join(dir, 'same'), ORIGIN, logKey);
-  sameSize.append(Array.from({ length: 10 }, (_, i) => Buffer.from(`other ${i}\n`)));
+  await sameSize.append(Array.from({ length: 10 }, (_, i) => Buffer.from(`other ${i}\n`)));
   expect(addCheckpoint(identity, db, request(10, [], sameSize.staged)).body).toMatch(/split view/);
   expect(db.refusals(ORIGIN)).toHaveLength(2);
   expect(db.latest(ORIGIN)?.size).toBe(10);
 });
 
-test('a bent proof, a proof from 0, a wrong key, an unknown log and garbage are each refused with the spec\'s status', () => {
-  const { log, notes } = growLog('a', [10, 25]);
+test('a bent proof, a proof from 0, a wrong key, an unknown log and garbage are each refused with the spec\'s status', async () => {
+  const { log, notes } = await growLog('a', [10, 25]);
   expect(addCheckpoint(identity, db, request(0, [], notes.get(10) as string)).status).toBe(200);
   const proof = log.consistencyProof(10, 25);
   const bent = proof.map((h, i) => (i === 0 ? Uint8Array.from(h, (b, j) => (j === 0 ? b ^ 1 : b)) : h));
@@ -89,7 +89,7 @@ test('a bent proof, a proof from 0, a wrong key, an unknown log and garbage are 
   const withProofFromZero = new WitnessDb(path.join(dir, 'fresh.sqlite'));
   expect(addCheckpoint(identity, withProofFromZero, request(0, proof, notes.get(25) as string)).status).toBe(422);
   withProofFromZero.close();
-  const forged = growLog('forged', [25], otherKey);
+  const forged = await growLog('forged', [25], otherKey);
   expect(addCheckpoint(identity, db, request(10, proof, forged.notes.get(25) as string)).status).toBe(403);
   const elsewhere: WitnessIdentity = { ...identity, logs: [{ origin: 'another.test/log', keys: [logKey] }] };
   expect(addCheckpoint(elsewhere, db, request(10, proof, notes.get(25) as string)).status).toBe(404);
@@ -100,8 +100,8 @@ test('a bent proof, a proof from 0, a wrong key, an unknown log and garbage are 
   expect(db.latest(ORIGIN)?.size).toBe(10);
 });
 
-test('two witness processes racing on one state: only one of two different next checkpoints is cosigned', () => {
-  const { log, notes } = growLog('a', [10, 20, 30]);
+test('two witness processes racing on one state: only one of two different next checkpoints is cosigned', async () => {
+  const { log, notes } = await growLog('a', [10, 20, 30]);
   expect(addCheckpoint(identity, db, request(0, [], notes.get(10) as string)).status).toBe(200);
   const second = new WitnessDb(path.join(dir, 'witness.sqlite'));
   // both read old size 10 before either writes: the compare-and-set lets only the first through

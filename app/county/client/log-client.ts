@@ -104,16 +104,21 @@ export class LogClient {
     return proof;
   }
 
-  /** The entries of bundle n as of `tree` (unauthenticated bytes: hash them against the tree before use). */
-  async entryBundle(tree: Checkpoint, n: number): Promise<Uint8Array[]> {
+  /** The bytes of entry bundle n as of `tree`, and how many of its entries the tree holds (unauthenticated: hash them against the tree before use). */
+  async entryBundleBytes(tree: Checkpoint, n: number): Promise<{ bytes: Uint8Array; w: number }> {
     const w = Math.min(TILE_WIDTH, tree.size - n * TILE_WIDTH);
     if (w <= 0) throw new TlogError(`no entry bundle ${n} in a tree of ${tree.size}`);
     const tile: Tile = { h: TILE_HEIGHT, l: -1, n, w };
     let res = await this.get(c2spTilePath(tile));
     if (res.status === 404 && w < TILE_WIDTH) res = await this.get(c2spTilePath({ ...tile, w: TILE_WIDTH }));
     if (res.status !== 200) throw new TlogError(`GET ${c2spTilePath(tile)}: ${res.status}`);
-    const all = new Uint8Array(await res.arrayBuffer());
-    const entries = splitBundle(all, undefined);
+    return { bytes: new Uint8Array(await res.arrayBuffer()), w };
+  }
+
+  /** The entries of bundle n as of `tree` (unauthenticated bytes: hash them against the tree before use). */
+  async entryBundle(tree: Checkpoint, n: number): Promise<Uint8Array[]> {
+    const { bytes, w } = await this.entryBundleBytes(tree, n);
+    const entries = splitBundle(bytes, undefined);
     if (entries.length < w) throw new TlogError(`entry bundle ${n} holds ${entries.length} entries, fewer than ${w}`);
     return entries.slice(0, w);
   }

@@ -1,5 +1,6 @@
-import { leafHash, MerkleAccumulator } from '../../ledger/merkle';
-import { parseStationEntry, type StationRegistry } from '../log/station-entry';
+import { MerkleAccumulator } from '../../ledger/merkle';
+import type { StationRegistry } from '../log/station-entry';
+import { EntryCheckPool, type BundleCheck } from './entry-check-pool';
 import { openNote, type Verifier } from '../tlog/note';
 import { parseCheckpoint, type Checkpoint } from '../tlog/checkpoint';
 import { treeHash, treeHashIndexes, TlogError } from '../tlog/stored-hashes';
@@ -29,6 +30,9 @@ export interface MonitorReport {
   readonly alarms: readonly MonitorAlarm[];
 }
 
+/** bundles fetched ahead of the one being taken into the tree: enough to keep every worker busy while the next arrive */
+const FETCH_AHEAD = 8;
+
 interface Seen {
   readonly checkpoint: Checkpoint;
   readonly note: string;
@@ -45,6 +49,8 @@ export class Monitor {
   constructor(
     private readonly client: LogClient,
     private readonly registry: StationRegistry,
+    /** worker threads checking entries (default: one per core) */
+    private readonly threads?: number,
   ) {}
 
   private signers(note: string): string[] {
@@ -92,17 +98,40 @@ export class Monitor {
     return this.report();
   }
 
+  /**
+   * Reads every entry the monitor has not seen: bundles fetched several at a time, each checked on a worker
+   * thread (leaf hash, station signature), results taken in log order into the tree the root is checked on.
+   */
   private async readEntries(tree: Checkpoint): Promise<void> {
-    for (let index = this.acc.size; index < tree.size; ) {
-      const n = Math.floor(index / TILE_WIDTH);
-      const bundle = await this.client.entryBundle(tree, n);
-      for (let k = index - n * TILE_WIDTH; k < bundle.length; k++, index++) {
-        const entry = bundle[k] as Uint8Array;
-        this.acc.push(leafHash(entry));
-        const parsed = parseStationEntry(entry, this.registry);
-        if (!parsed.ok) this.alarms.push({ kind: 'bad-entry', index, message: parsed.error.message });
-        else this.stations.set(parsed.value.checkpoint.station, (this.stations.get(parsed.value.checkpoint.station) ?? 0) + 1);
+    if (this.acc.size >= tree.size) return;
+    const pool = new EntryCheckPool(this.registry, this.threads);
+    const first = Math.floor(this.acc.size / TILE_WIDTH);
+    const last = Math.floor((tree.size - 1) / TILE_WIDTH);
+    const start = (n: number, from: number): Promise<BundleCheck> => {
+      const p = this.client.entryBundleBytes(tree, n).then(({ bytes, w }) => pool.check(n, bytes, w, from));
+      p.catch(() => undefined); // awaited in order below; this only keeps a later failure from going unhandled
+      return p;
+    };
+    const ahead: Promise<BundleCheck>[] = [];
+    let next = first;
+    try {
+      while (next <= last || ahead.length > 0) {
+        while (next <= last && ahead.length < FETCH_AHEAD) {
+          ahead.push(start(next, next === first ? this.acc.size - first * TILE_WIDTH : 0));
+          next++;
+        }
+        const checked = await (ahead.shift() as Promise<BundleCheck>);
+        const leaves = Buffer.from(checked.leaves);
+        const base = this.acc.size;
+        const from = base % TILE_WIDTH;
+        for (const p of checked.problems) this.alarms.push({ kind: 'bad-entry', index: base - from + p.k, message: p.message });
+        checked.stations.forEach((station, i) => {
+          this.acc.push(leaves.subarray(i * 32, i * 32 + 32));
+          if (station !== '') this.stations.set(station, (this.stations.get(station) ?? 0) + 1);
+        });
       }
+    } finally {
+      await pool.close();
     }
     if (!Buffer.from(this.acc.root()).equals(Buffer.from(tree.root))) {
       this.alarms.push({ kind: 'inconsistent', message: `the entries the log serves do not hash to its checkpoint's root at ${tree.size}`, notes: [] });

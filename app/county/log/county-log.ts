@@ -79,6 +79,11 @@ export class CountyLog {
     }
   }
 
+  /** The size of the checkpoint readers are shown (0 before the first is witnessed). */
+  get publishedTreeSize(): number {
+    return Math.max(0, this.publishedSize);
+  }
+
   private remember(entry: Uint8Array, index: number): void {
     const hash = hashOf(entry);
     this.indexByHash.set(hash, index);
@@ -137,7 +142,7 @@ export class CountyLog {
     const entries = [...unique.values()].map((ws) => (ws[0] as Waiting).entry);
     let first: number;
     try {
-      first = this.log.append(entries);
+      first = await this.log.append(entries);
     } catch (e) {
       // nothing of this batch is signed (the staged checkpoint is written last): every submitter hears it and
       // may send again; the batches they claimed are free again

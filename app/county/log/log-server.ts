@@ -63,6 +63,10 @@ export function serveCountyLog(county: CountyLog, opts: { port: number; host: st
     }
     const tile = parseTilePath(p.slice(1), 'c2sp');
     if (tile instanceof TlogError) return replyText(res, 404, tile.message);
+    // only tiles of the witnessed tree: a tile beyond it may still be being written, or be left over from
+    // a batch that never got signed (a crash), and a cache would keep it for a year
+    const count = Math.floor(county.publishedTreeSize / TILE_WIDTH ** Math.max(0, tile.l));
+    if (tile.n * TILE_WIDTH + tile.w > count) return replyText(res, 404, `tile ${p.slice(1)} is beyond the published tree of ${county.publishedTreeSize}`);
     let data: Buffer;
     try {
       data = fs.readFileSync(path.join(dir, p.slice(1)));
