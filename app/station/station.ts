@@ -69,6 +69,7 @@ import type { Paper } from '../reports/tapes';
 import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
+import { titlesByLanguage } from './election-titles';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -909,6 +910,7 @@ class StationService implements Station {
         precinct: this.pkg.precinct,
         precinctName: def.precincts.find((p) => p.id === this.pkg.precinct)?.name ?? this.pkg.precinct,
         contestTitles: Object.fromEntries(def.contests.map((c) => [c.id, c.title])),
+        translations: titlesByLanguage(def, this.pkg.precinct),
       },
       counts: {
         public: this.cast[this.mode],
