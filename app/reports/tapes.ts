@@ -185,7 +185,7 @@ const REASON_WORDS: Readonly<Record<string, string>> = {
   reconciled: 'settled after a restart',
 };
 
-function reasonLabel(code: string): string {
+export function reasonLabel(code: string): string {
   return code
     .split(',')
     .map((c) => REASON_WORDS[c] ?? c)
