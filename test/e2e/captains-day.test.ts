@@ -292,8 +292,8 @@ describe("the captain's election day on the staff and voter screens", () => {
           await look(`${n}-counted`, ['Your ballot was counted', 'Thank you for voting.', `Ballots counted here: ${want.counted}`]);
         } else if (reason === undefined) throw new Error(`feed ${f.file} is ${outcome} with no reason in the plan`);
         else if (outcome === 'rejected') count(want.rejected, reason);
-        // a sheet the voter takes back after a warning is logged as the voter's choice, whatever the warning
-        else count(want.returned, f.voter === 'return' ? 'voter-returned' : reason);
+        // a sheet the voter takes back after a warning is the voter's choice, counted by that warning
+        else count(want.returned, f.voter === 'return' ? `voter-returned:${reason}` : reason);
 
         if (alarm !== null) {
           // the feeder stopped: the voter waits for a poll worker, with the alarm's sound
