@@ -100,9 +100,14 @@ export class TapeFactsCollector {
       case 'ballot-rejected':
         if (this.mode === this.eventMode) bump(this.rejected, String(e.detail['reason'] ?? 'unknown'));
         return;
-      case 'ballot-returned':
-        if (this.mode === this.eventMode) bump(this.returnedToVoter, String(e.detail['reason'] ?? 'unknown'));
+      case 'ballot-returned': {
+        if (this.mode !== this.eventMode) return;
+        // a sheet the voter took back after a warning is counted by that warning (overvote, blank ballot)
+        const reason = String(e.detail['reason'] ?? 'unknown');
+        const warning = e.detail['warning'];
+        bump(this.returnedToVoter, reason === 'voter-returned' && typeof warning === 'string' && warning !== '' ? `${reason}:${warning}` : reason);
         return;
+      }
       default:
         return;
     }

@@ -177,6 +177,10 @@ const REASON_WORDS: Readonly<Record<string, string>> = {
   'read-failed': 'could not be read',
   'record-refused': 'the ledger refused the record',
   'voter-returned': 'the voter took it back after a warning',
+  overvote: 'overvote',
+  'blank-ballot': 'blank ballot',
+  undervote: 'undervote',
+  'marginal-marks': 'marginal marks',
   'double-sheet': 'two sheets fed at once',
   unread: 'came back unread',
   'scanner-returned': 'the scanner gave it back',
@@ -185,11 +189,15 @@ const REASON_WORDS: Readonly<Record<string, string>> = {
   reconciled: 'settled after a restart',
 };
 
-function reasonLabel(code: string): string {
-  return code
-    .split(',')
-    .map((c) => REASON_WORDS[c] ?? c)
-    .join(' + ');
+export function reasonLabel(code: string): string {
+  const words = (codes: string): string =>
+    codes
+      .split(',')
+      .map((c) => REASON_WORDS[c] ?? c)
+      .join(' + ');
+  // 'voter-returned:overvote': the voter's choice, by the warning the voter was shown
+  const [first, warning] = code.split(/:(.*)/s);
+  return first === 'voter-returned' && warning !== undefined && warning !== '' ? `the voter took it back: ${words(warning)}` : words(code);
 }
 
 /** A total row and one indented row per reason, so the parts visibly add up to the total. */

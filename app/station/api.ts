@@ -39,6 +39,13 @@ export interface SheetFeedback {
   readonly canCastAsIs: boolean;
 }
 
+/** An election's names in one language; a name missing here is shown in the election's default language. */
+export interface ElectionTitles {
+  readonly title?: string;
+  readonly precinctName?: string;
+  readonly contestTitles: Readonly<Record<string, string>>;
+}
+
 export interface StationStatus {
   readonly polls: PollsState;
   readonly mode: 'test' | 'official';
@@ -54,6 +61,8 @@ export interface StationStatus {
     readonly precinct: string;
     readonly precinctName: string;
     readonly contestTitles: Readonly<Record<string, string>>;
+    /** the same names in the other languages the election gives them, by language tag (election-titles.ts) */
+    readonly translations?: Readonly<Record<string, ElectionTitles>>;
   } | null;
   /** public count: ballots cast in this election in the current mode; lifetime: every sheet this station ever counted */
   readonly counts: { readonly public: number; readonly lifetime: number; readonly returned: number; readonly rejected: number; readonly castAsIs: number };

@@ -69,6 +69,7 @@ import type { Paper } from '../reports/tapes';
 import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
+import { titlesByLanguage } from './election-titles';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -799,6 +800,9 @@ class StationService implements Station {
         // the paper may or may not have reached the box: it counts only on a confirmed drop (invariant 1)
         ledger.markReturned(f.pendingSeq, `scanner-stopped:${outcome.reason}`);
         this.forgetSettledSheets();
+        // not counted, recorded as returned: the staff screen's count agrees with the ledger and the tape
+        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
+        this.saveState();
         this.attention = `Ballot ${f.ballotId} was not counted: the scanner stopped (${outcome.reason}) while the ballot was ${outcome.stage}. Clear the paper path: if the ballot is there, have the voter feed it again; if it is not, call the captain to note ballot ${f.ballotId} on the results tape as possibly in the box uncounted.`;
         this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-stopped', [], `(${outcome.reason} while ${outcome.stage})`)], canCastAsIs: false }, 'alarm');
         await this.updateFeeding();
@@ -906,6 +910,7 @@ class StationService implements Station {
         precinct: this.pkg.precinct,
         precinctName: def.precincts.find((p) => p.id === this.pkg.precinct)?.name ?? this.pkg.precinct,
         contestTitles: Object.fromEntries(def.contests.map((c) => [c.id, c.title])),
+        translations: titlesByLanguage(def, this.pkg.precinct),
       },
       counts: {
         public: this.cast[this.mode],

@@ -20,6 +20,23 @@ const Text = (what: string, max: number) =>
     .min(1, say(`${what} must not be empty`))
     .max(max, say(`${what} must be at most ${max} characters`));
 
+/**
+ * A language tag as the screens name languages (BCP 47, the common forms): "es", "zh-Hant", "pt-BR", "es-419".
+ * The election's own texts (title, name) are in its default language; these tags name the others.
+ */
+export const LanguageTag = z.string().regex(/^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|\d{3}))?$/, say('must be a language tag such as "es", "zh-Hant" or "pt-BR"'));
+
+/**
+ * The same text in other languages, by language tag: what a voter who chose that language reads instead of
+ * the default. Optional everywhere; an election without any has the same hash as before the field existed
+ * (an absent field is not serialised).
+ */
+const Translated = (what: string, max: number) =>
+  z.record(LanguageTag, Text(what, max), {
+    error: (issue: { code?: string; input?: unknown }) =>
+      issue.code === 'invalid_key' ? `"${String(issue.input)}" is not a language tag such as "es", "zh-Hant" or "pt-BR"` : `${what} translations must be an object of language tag to text`,
+  });
+
 export const PartySchema = z.strictObject({
   id: Id,
   name: Text('a party name', 80),
@@ -36,6 +53,7 @@ export const CandidateContestSchema = z.strictObject({
   type: z.literal('candidate'),
   id: Id,
   title: Text('a contest title', 120),
+  titles: Translated('a contest title', 120).optional(),
   /** Shown under the title, e.g. "Four-year term". */
   subtitle: Text('a contest subtitle', 160).optional(),
   voteFor: z.number().int(say('voteFor must be a whole number')).min(1, say('voteFor must be at least 1')),
@@ -47,6 +65,7 @@ export const MeasureContestSchema = z.strictObject({
   type: z.literal('measure'),
   id: Id,
   title: Text('a measure title', 120),
+  titles: Translated('a measure title', 120).optional(),
   text: Text('a measure text', 2000),
   yesLabel: Text('a yes label', 40).default('Yes'),
   noLabel: Text('a no label', 40).default('No'),
@@ -56,7 +75,7 @@ export const ContestSchema = z.discriminatedUnion('type', [CandidateContestSchem
   error: 'type must be "candidate" or "measure"',
 });
 
-export const PrecinctSchema = z.strictObject({ id: Id, name: Text('a precinct name', 80) });
+export const PrecinctSchema = z.strictObject({ id: Id, name: Text('a precinct name', 80), names: Translated('a precinct name', 80).optional() });
 
 export const BallotStyleSchema = z.strictObject({
   id: Id,
@@ -74,6 +93,7 @@ export const ElectionDefinitionSchema = z.strictObject({
   election: z.strictObject({
     id: Id,
     title: Text('the election title', 160),
+    titles: Translated('the election title', 160).optional(),
     date: z.iso.date(say('the election date must be a calendar date, YYYY-MM-DD')),
     jurisdiction: Text('the jurisdiction', 160),
   }),

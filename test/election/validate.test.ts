@@ -193,3 +193,47 @@ describe('tallyproof election validate', () => {
     expect((await runCli(['election', 'validate'])).code).toBe(2);
   });
 });
+
+describe('titles in other languages', () => {
+  const spanish = () => {
+    const m = municipal();
+    (m['election'] as Record<string, unknown>)['titles'] = { es: 'Elección Municipal de Springfield' };
+    m.contests[0]!['titles'] = { es: 'Alcaldía', 'zh-Hant': '市長' };
+    m.precincts[0]!['names'] = { es: 'Recinto 101 – Casco Antiguo' };
+    return m;
+  };
+
+  it('an election without them hashes exactly as before the fields existed (the examples, pinned before the change)', () => {
+    const hashes = Object.fromEntries(['municipal', 'general'].map((n) => {
+      const r = loadElection(path.join(EXAMPLES, `${n}.json`));
+      return [n, r.ok ? r.value.hash : 'invalid'];
+    }));
+    expect(hashes).toEqual({ municipal: '410bed6bf33e6a0892daf5e8b6292ed43d317b3a519add0828928d9d01968473', general: 'd5fb3cece7150c127be31c848d99c24e34293ee9807da4453e5176fb1f373ab9' });
+  });
+
+  it('are kept, covered by the hash, and leave the default texts as they are', () => {
+    const r = validateElection(spanish());
+    const plain = validateElection(municipal());
+    if (!r.ok || !plain.ok) throw new Error('invalid');
+    expect(r.value.definition.contests[0]?.titles).toEqual({ es: 'Alcaldía', 'zh-Hant': '市長' });
+    expect(r.value.definition.contests[0]?.title).toBe('Mayor');
+    expect(r.value.definition.precincts[0]?.names).toEqual({ es: 'Recinto 101 – Casco Antiguo' });
+    expect(r.value.definition.election.titles).toEqual({ es: 'Elección Municipal de Springfield' });
+    expect(r.value.hash).not.toBe(plain.value.hash);
+    expect(r.value.hash).toBe(electionHash(r.value.definition));
+  });
+
+  it('refuses a tag that is not a language tag, an empty or over-long text, and a list, each at its path', () => {
+    const m = spanish();
+    m.contests[0]!['titles'] = { ES: 'Alcaldía' };
+    m.contests[1]!['titles'] = { es: '  ' };
+    m.contests[2]!['titles'] = ['Concejo'];
+    m.precincts[0]!['names'] = { es: 'x'.repeat(81) };
+    expect(problemsOf(m)).toEqual([
+      { path: '$.contests[0].titles.ES', message: '"ES" is not a language tag such as "es", "zh-Hant" or "pt-BR"' },
+      { path: '$.contests[1].titles.es', message: 'a contest title must not be empty' },
+      { path: '$.contests[2].titles', message: 'a contest title translations must be an object of language tag to text' },
+      { path: '$.precincts[0].names.es', message: 'a precinct name must be at most 80 characters' },
+    ]);
+  });
+});

@@ -5,10 +5,10 @@
  * by keyboard only. Every screen is photographed into test-output/kiosk-election-day/ and its visible text
  * checked at that moment; the tapes are read back with pdftotext; the ledger's tally must equal the deck's truth.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import type { Tally } from '../../app/ledger/tally';
 import type { TruthSheet } from '../../ballots/testdeck';
 import { TestDeck } from '../../ballots/testdeck';
@@ -19,40 +19,12 @@ import { writeSheets } from '../station/support/rig';
 import { EXAMPLES, outputDir, tempDir, writeTestKeys } from '../support/ballots';
 import { runCli } from '../support/cli';
 import { deckOptions } from '../support/reader';
+import { CAPTAIN, PINS_ENV, POLL_WORKER, press, screenChecker, signIn, signOut } from './support/kiosk-page';
+import { startStationProcess, type StationProcess } from './support/station-process';
 import type { PtyScanner } from './support/voter-hand';
 import { startPtyScanner, writeDeckSheet } from './support/voter-hand';
 
-const ROOT = path.join(__dirname, '..', '..');
-const PINS = 'poll-worker=1111,captain=2222,auditor=3333';
-const WORKER = { radioSteps: 0, pin: '1111' };
-const CAPTAIN = { radioSteps: 1, pin: '2222' };
-
-async function tabTo(page: Page, selector: string, max = 40): Promise<void> {
-  for (let i = 0; i < max; i++) {
-    if (await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`${selector} is not reachable with Tab`);
-}
-
-async function press(page: Page, selector: string): Promise<void> {
-  await tabTo(page, selector);
-  await page.keyboard.press('Enter');
-}
-
-async function signIn(page: Page, who: { radioSteps: number; pin: string }, heading: string): Promise<void> {
-  await press(page, '#staff-button');
-  for (let i = 0; i < who.radioSteps; i++) await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('Tab');
-  await page.keyboard.type(who.pin);
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { level: 2, name: heading }).waitFor();
-}
-
-async function signOut(page: Page): Promise<void> {
-  await press(page, '#logout-button');
-  await page.locator('body[data-screen="voter"]').waitFor();
-}
+const WORKER = POLL_WORKER;
 
 /**
  * An overvoted ballot and the same ballot (same serial) marked correctly: the voter takes the overvoted sheet
@@ -102,15 +74,13 @@ function tapeVotes(tape: string, title: string): number[] {
 }
 
 describe('election day in the kiosk, end to end', () => {
-  let child: ChildProcess | undefined;
+  let station: StationProcess | undefined;
   let scanner: PtyScanner | undefined;
   let browser: Browser | undefined;
-  let stdout = '';
-  let stderr = '';
 
   afterAll(async () => {
     await browser?.close();
-    if (child?.exitCode === null) child.kill('SIGKILL');
+    if (station?.child.exitCode === null) station.child.kill('SIGKILL');
     await scanner?.stop();
   });
 
@@ -150,23 +120,9 @@ describe('election day in the kiosk, end to end', () => {
     // ---- the station
     const data = path.join(work, 'data');
     const args = ['station', '--serial', sc.path, '--headless', '--port', '0', '--data', data, '--election', path.join(EXAMPLES, 'municipal.json'), '--keys', keys, '--precinct', 'p-101'];
-    const proc = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.js'), path.join(__dirname, 'support', 'cli-child.ts'), ...args], {
-      cwd: work,
-      env: { ...process.env, TALLYPROOF_PINS: PINS, TALLYPROOF_STATION_PASSPHRASE: 'e2e station passphrase' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    proc.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    proc.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      const check = (): void => {
-        const m = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
-        if (m?.[1] !== undefined) resolve(m[1]);
-      };
-      proc.stdout.on('data', check);
-      void exited.then((code) => reject(new Error(`station exited ${code} before serving:\n${stdout}\n${stderr}`)));
-    });
+    station = await startStationProcess(args, { TALLYPROOF_PINS: PINS_ENV, TALLYPROOF_STATION_PASSPHRASE: 'e2e station passphrase' }, work);
+    const st = station;
+    const url = st.url;
 
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -175,31 +131,7 @@ describe('election day in the kiosk, end to end', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
 
-    /** What a person sees now: the visible text of the page (hidden screens and dialogs excluded). */
-    const visible = (): Promise<string> => page.locator('body').innerText();
-    const taken: string[] = [];
-    /** Photographs the screen once the expected words are visible (and the absent ones gone); they must still be after the picture. */
-    const shot = async (name: string, expected: readonly (string | RegExp)[], absent: readonly (string | RegExp)[] = []): Promise<void> => {
-      const check = (text: string, when: string): void => {
-        for (const e of expected) if (!(typeof e === 'string' ? text.includes(e) : e.test(text))) throw new Error(`${name} (${when}): "${String(e)}" is not on screen:\n${text}`);
-        for (const a of absent) if (typeof a === 'string' ? text.includes(a) : a.test(text)) throw new Error(`${name} (${when}): "${String(a)}" should not be on screen:\n${text}`);
-      };
-      // the screen settles on the expected words (status events arrive on their own), then must keep them
-      const limit = Date.now() + 60_000;
-      for (;;) {
-        const text = await visible();
-        try {
-          check(text, 'before');
-          break;
-        } catch (e) {
-          if (Date.now() > limit) throw e;
-          await page.waitForTimeout(50);
-        }
-      }
-      await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-      check(await visible(), 'after');
-      taken.push(name);
-    };
+    const { look: shot, visible, taken } = screenChecker(page, shots);
     const voterTitle = (name: string) => page.getByRole('heading', { level: 2, name, exact: true }).waitFor();
     const countIs = (n: number) => page.getByText(`Ballots counted here: ${n}`, { exact: true }).waitFor();
 
@@ -207,7 +139,7 @@ describe('election day in the kiosk, end to end', () => {
     const failed = async (e: unknown): Promise<never> => {
       await page.screenshot({ path: path.join(shots, 'failed.png'), fullPage: true }).catch(() => undefined);
       const text = await visible().catch(() => '(page text unavailable)');
-      throw new Error(`${(e as Error).message}\n--- screen:\n${text}\n--- station stderr:\n${stderr.slice(-4000)}`);
+      throw new Error(`${(e as Error).message}\n--- screen:\n${text}\n--- station stderr:\n${st.stderr().slice(-4000)}`);
     };
 
     let zeroFile = '';
@@ -354,7 +286,7 @@ describe('election day in the kiosk, end to end', () => {
       // ---- the captain closes the polls and prints the results tape
       await signIn(page, CAPTAIN, 'Precinct captain');
       const counts = async (key: string): Promise<string> => page.locator(`dd[data-count="${key}"]`).innerText();
-      expect([await counts('counts.public'), await counts('counts.castAsIs'), await counts('counts.rejected'), await counts('counts.returned')]).toEqual(['5', '2', '4', '1']);
+      expect([await counts('counts.public'), await counts('counts.castAsIs'), await counts('counts.rejected'), await counts('counts.returned')]).toEqual(['5', '2', '4', '2']);
       await press(page, 'button[data-command="close-polls"]');
       await page.getByRole('alertdialog', { name: 'Close the polls?' }).waitFor();
       await shot('24b-confirm-close', ['Close the polls?', 'This cannot be undone', 'Yes, close the polls', 'Polls open']);
@@ -375,12 +307,11 @@ describe('election day in the kiosk, end to end', () => {
     expect(errors).toEqual([]);
 
     const status = (await (await fetch(new URL('/api/status', url))).json()) as { polls: string; counts: Record<string, number> };
-    expect(status).toMatchObject({ polls: 'closed', counts: { public: 5, castAsIs: 2, rejected: 4, returned: 1 } });
+    expect(status).toMatchObject({ polls: 'closed', counts: { public: 5, castAsIs: 2, rejected: 4, returned: 2 } });
     // every sheet went where the day says: the jammed one out of the path by hand, then into the box
     expect(sc.simulator.physical.map((p) => p.location)).toEqual(['box', 'returned', 'box', 'box', 'box', 'returned', 'returned', 'returned', 'returned', 'removed-by-poll-worker', 'box']);
 
-    proc.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await st.stop()).toBe(0);
 
     // ---- the ledger against the deck's truth: the counted sheets' votes, an overvoted contest giving none
     const tally = await runCli(['ledger', 'tally', '--data', data]);

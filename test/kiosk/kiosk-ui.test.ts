@@ -226,6 +226,26 @@ describe('kiosk page, keyboard only', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  test("Spanish titles from the election where it gives them, the default language's where it does not", async () => {
+    await tabTo(page, 'button[data-lang="es"]');
+    await page.keyboard.press('Enter');
+    // the election's Spanish title; the precinct has no Spanish name: its own name, never its ID
+    await page.getByText('Elección Municipal General · Precinct 101 – Old Town', { exact: true }).waitFor();
+    station.feedOvervote('mayor', 'council-ward-1');
+    await page.locator('#voter-reasons li', { hasText: 'Contiendas: Alcaldía; City Council, Ward 1' }).waitFor();
+    await tabTo(page, '#btn-cast-as-is');
+    await page.keyboard.press('Enter');
+    await page.getByText('Los votos en estas contiendas no contarán: Alcaldía; City Council, Ward 1.', { exact: false }).waitFor();
+    // back in English, the English titles
+    await page.keyboard.press('Escape');
+    await tabTo(page, 'button[data-lang="en"]');
+    await page.keyboard.press('Enter');
+    await page.locator('#voter-reasons li', { hasText: 'Contests: Mayor; City Council, Ward 1' }).waitFor();
+    await page.getByText('Municipal General Election · Precinct 101 – Old Town', { exact: true }).waitFor();
+    expect(await page.locator('body').innerText()).not.toMatch(/\bmayor\b|council-ward-1|Alcaldía/);
+    expect(consoleErrors).toEqual([]);
+  });
+
   test('the precinct by its name; the captain can say no to closing the polls, and nothing is sent', async () => {
     await page.getByText('Municipal General Election · Precinct 101 – Old Town', { exact: true }).waitFor();
     expect(await page.locator('body').innerText()).not.toContain('p-101');

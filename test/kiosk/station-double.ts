@@ -38,6 +38,8 @@ export class StationDouble implements StationApi {
       precinct: 'p-101',
       precinctName: 'Precinct 101 – Old Town',
       contestTitles: { mayor: 'Mayor', 'council-ward-1': 'City Council, Ward 1' },
+      // a partial translation, as an election may give one: what it leaves out is shown in the default language
+      translations: { es: { title: 'Elección Municipal General', contestTitles: { mayor: 'Alcaldía' } } },
     },
     counts: { public: 0, lifetime: 0, returned: 0, rejected: 0, castAsIs: 0 },
     scanner: { connected: true, state: 'idle', alarms: [] },

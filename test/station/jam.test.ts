@@ -33,6 +33,8 @@ describe('a jam', () => {
     expect(stopped.attention).toMatch(/was not counted: the scanner stopped \(jam\) while the ballot was accepting/);
     expect(stopped.sheet?.reasons[0]?.code).toBe('scanner-stopped');
     expect(stopped.counts.public).toBe(1);
+    // recorded as returned in the ledger: the staff screen's "Returned" says so too (it said 0)
+    expect(stopped.counts.returned).toBe(1);
     // no ballot is taken until the poll worker has dealt with it
     expect((await rig.station.command({ command: 'clear-alarm' })).ok).toBe(false);
     await rig.station.login({ role: 'poll-worker', pin: PINS['poll-worker'] });

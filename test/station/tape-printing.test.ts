@@ -109,7 +109,8 @@ describe('a polling day on the simulated thermal printer', () => {
     expect(value('Returned to the voter')).toBe(String(status.counts.returned - tally.ballots.returned));
     expect(value('already counted (duplicate')).toBe('1');
     expect(value('ballot of another precinct')).toBe('1');
-    expect(value('the voter took it back after a')).toBe('1');
+    // by the warning the voter was shown (the label said only "after a warning")
+    expect(value('the voter took it back: overvote')).toBe('1');
     const def = (JSON.parse(fs.readFileSync(ELECTION, 'utf8')) as { contests: { id: string; title: string }[] }).contests;
     let checkedContests = 0;
     for (const c of tally.contests.filter((x) => x.ballots > 0)) {

@@ -7,7 +7,7 @@
  */
 import { playCue } from './cues.mjs';
 import { LANGUAGES, isStringKey, t } from './strings.mjs';
-import { TEXT_SIZES, contestNames, waitsForPollWorker } from './voter-view.mjs';
+import { TEXT_SIZES, contestNames, electionNames, waitsForPollWorker } from './voter-view.mjs';
 
 /** @typedef {import('../../../preload/kiosk-api').KioskApi} KioskApi */
 /** @typedef {import('../../../station/api').StationStatus} StationStatus */
@@ -249,7 +249,7 @@ export function startKiosk(api, doc) {
       if (r.contests.length > 0) {
         const c = doc.createElement('span');
         c.className = 'contests';
-        c.textContent = tr('voter.contests', { contests: contestNames(local.status, r.contests).join('; ') });
+        c.textContent = tr('voter.contests', { contests: contestNames(local.status, r.contests, local.lang).join('; ') });
         li.append(c);
       }
       li.dataset['code'] = r.code;
@@ -300,7 +300,7 @@ export function startKiosk(api, doc) {
     show(ui.confirm, choosing && local.confirming === sheet.sheetId);
     if (choosing) {
       const contests = [...new Set(sheet.reasons.flatMap((r) => r.contests))];
-      ui.confirmText.textContent = contests.length > 0 ? tr('voter.confirmText', { contests: contestNames(s, contests).join('; ') }) : tr('voter.confirmTextNoContests');
+      ui.confirmText.textContent = contests.length > 0 ? tr('voter.confirmText', { contests: contestNames(s, contests, local.lang).join('; ') }) : tr('voter.confirmTextNoContests');
     }
     if (sheet !== null) scheduleDismiss(sheet);
     ui.voterCount.textContent = s === null ? '' : tr('voter.count', { n: s.counts.public });
@@ -390,7 +390,8 @@ export function startKiosk(api, doc) {
   function render() {
     translateStatic();
     const s = local.status;
-    ui.electionLine.textContent = s === null ? '' : s.election === null ? tr('election.none') : tr('election.line', { title: s.election.title, precinct: s.election.precinctName });
+    const names = s === null ? null : electionNames(s, local.lang);
+    ui.electionLine.textContent = s === null ? '' : names === null ? tr('election.none') : tr('election.line', names);
     ui.pollsBadge.textContent = s === null ? '' : tr(/** @type {StringKey} */ (`polls.${s.polls}`));
     show(ui.testBanner, s !== null && (s.mode === 'test' || s.polls === 'testing'));
     // The station's instructions name ballots by ID, and a ballot's record is public once published: whoever

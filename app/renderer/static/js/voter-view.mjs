@@ -25,14 +25,39 @@ export function waitsForPollWorker(s) {
 }
 
 /**
- * Contest names as the election gives them (an ID the election does not name is shown as is). Titles hold
- * commas ("City Council, Ward 1"): a list of them is joined with semicolons.
+ * The election's names in the voter's language where the election gives them, else in its default language.
+ * @param {StationStatus | null} s
+ * @param {string} lang
+ */
+function translationsFor(s, lang) {
+  const all = s?.election?.translations ?? {};
+  return Object.prototype.hasOwnProperty.call(all, lang) ? all[lang] : undefined;
+}
+
+/**
+ * Contest names as the election gives them, in the voter's language when it has them (an ID the election does
+ * not name is shown as is). Titles hold commas ("City Council, Ward 1"): a list of them is joined with semicolons.
  * @param {StationStatus | null} s
  * @param {readonly string[]} ids
+ * @param {string} lang
  */
-export function contestNames(s, ids) {
+export function contestNames(s, ids, lang) {
   const titles = s?.election?.contestTitles ?? {};
-  return ids.map((id) => (Object.prototype.hasOwnProperty.call(titles, id) ? (titles[id] ?? id) : id));
+  const translated = translationsFor(s, lang)?.contestTitles ?? {};
+  const has = (/** @type {Readonly<Record<string, string>>} */ o, /** @type {string} */ id) => Object.prototype.hasOwnProperty.call(o, id);
+  return ids.map((id) => (has(translated, id) ? (translated[id] ?? id) : has(titles, id) ? (titles[id] ?? id) : id));
+}
+
+/**
+ * The election's title and the precinct's name, in the voter's language when the election gives them.
+ * @param {StationStatus} s
+ * @param {string} lang
+ * @returns {{ title: string, precinct: string } | null}
+ */
+export function electionNames(s, lang) {
+  if (s.election === null) return null;
+  const t = translationsFor(s, lang);
+  return { title: t?.title ?? s.election.title, precinct: t?.precinctName ?? s.election.precinctName };
 }
 
 /** The text sizes a voter may choose, smallest first; the first is the one every voter starts with. */
