@@ -1,10 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PageReading } from '../../ballots/read/interpret';
-import { BallotReader } from '../../ballots/read/interpret';
-import { ReaderPool } from '../../ballots/read/pool';
-import { combineSheet } from '../../ballots/read/sheet';
-import type { SheetReading } from '../../ballots/read/sheet';
 import { assertNever } from '../../lib/result';
 import type { ScannedImage, ScannerDriver, ScannerEvent } from '../../firmware-bridge/driver';
 import { describeDriverError } from '../../firmware-bridge/driver';
@@ -35,7 +30,6 @@ import type {
   BallotLookup,
   CommandArgs,
   CommandOutcome,
-  FeedbackReason,
   LoginArgs,
   LookupArgs,
   PollsState,
@@ -49,17 +43,16 @@ import type {
   VoterDecisionArgs,
 } from './api';
 import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
-import { captureOf } from './capture';
 import type { ElectionPackage } from './election-package';
 import { PACKAGE_FILES, contestMap, installPackage, loadPackage, packageDir } from './election-package';
 import { MAX_FAILURES, NO_LOCKOUT, PinBook, afterFailure, describeWait, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, eventFor, modeOf, takesBallots } from './polls';
-import type { PolicyDecision } from './policy';
-import { decideSheet, feedbackReason } from './policy';
 import type { StationState } from './state-file';
 import { initialState, readState, stationDir, writeState } from './state-file';
 import { SheetJournal } from './sheet-journal';
+import { SheetReader } from './sheet-reading';
+import { SheetRunner } from './sheet-runner';
 import { eventDate, eventTime } from './event-time';
 import { makeDataDirPrivate } from './private-files';
 import { loadChainsConfig } from '../chain/chains-config';
@@ -144,30 +137,6 @@ export interface Station extends StationApi {
 /** Errors that stop the station from starting: the message names the file and what is wrong. */
 export class StationStartError extends Error {}
 
-interface Reader {
-  read(bytes: Uint8Array): Promise<PageReading>;
-  close(): Promise<void>;
-}
-
-/** A sheet the scanner holds while the station or the voter decides. */
-interface HeldSheet {
-  readonly sheetId: string;
-  readonly mode: LedgerMode;
-  readonly sheet: SheetReading;
-  readonly votingId: string;
-  readonly images: readonly Uint8Array[];
-  readonly reasons: readonly FeedbackReason[];
-}
-
-/** A ballot recorded as pending whose drop the scanner has yet to confirm. */
-interface InFlight {
-  readonly sheetId: string;
-  readonly mode: LedgerMode;
-  readonly pendingSeq: number;
-  readonly ballotId: string;
-  readonly castAsIs: boolean;
-}
-
 const HARDWARE_ALARMS: readonly ScannerAlarm[] = ['cover-open', 'box-full', 'jam', 'disconnected'];
 /** Alarms only a poll worker ends (clear-alarm): the scanner takes no sheet while one stands. */
 const POLL_WORKER_ALARMS: readonly ScannerAlarm[] = ['double-sheet', 'streaks'];
@@ -196,21 +165,15 @@ class StationService implements Station {
   private readonly journal: SheetJournal;
   private readonly unsubscribe: () => void;
   private test: Ledger | null = null;
-  private readers = new Map<LedgerMode, Reader>();
+  private readonly reading: SheetReader;
+  /** the station's one record of each sheet (sheet-state.ts) */
+  private readonly sheets: SheetRunner;
   private role: Role | null = null;
   private readonly alarms = new Set<ScannerAlarm>();
   private scannerConnected = false;
   private scannerState = 'starting';
   private feedback: SheetFeedback | null = null;
-  private held: HeldSheet | null = null;
-  private readonly inFlight = new Map<string, InFlight>();
-  /** recorded ballots whose drop the scanner refused for now (cover open, jam, link down) */
-  private readonly waitingToDrop = new Set<string>();
-  /** sheets the station already decided (the latest ones): a late re-report after a reconnect is not read again */
-  private readonly decided = new Set<string>();
   private attention: string | null = null;
-  /** sheets rejected for streaks one after another */
-  private streakRun = 0;
   private reconciling = false;
   private feeding: boolean | null = null;
   /** cast counts per mode, from the ledgers at start and kept up to date */
@@ -223,8 +186,6 @@ class StationService implements Station {
   private work: Promise<unknown> = Promise.resolve();
   private closed = false;
   private connectTimer: NodeJS.Timeout | undefined;
-  /** sheets caught in a jam: no sheet is fed until each one's outcome is known */
-  private readonly stuckSheets = new Set<string>();
   /** sheet-done reports seen while reconciling after a restart */
   private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
   /** ends an idle staff sign-in */
@@ -244,6 +205,32 @@ class StationService implements Station {
     this.layout = dataLayout(opts.dataDir);
     this.stateFile = path.join(stationDir(opts.dataDir), 'state.json');
     this.journal = new SheetJournal(path.join(stationDir(opts.dataDir), 'sheets.jsonl'));
+    this.reading = new SheetReader(pkg, { readerWorkers: opts.readerWorkers ?? 0, returnUndervotes: opts.returnUndervotes ?? false, streakAlarmAfter: opts.streakAlarmAfter ?? 1 });
+    this.sheets = new SheetRunner({
+      scanner: opts.scanner,
+      journal: this.journal,
+      calibrationVersion: pkg.calibrationVersion,
+      ledgerFor: (mode) => this.ledgerFor(mode),
+      read: (mode, images) => this.reading.read(mode, images),
+      forgetSettledSheets: () => this.forgetSettledSheets(),
+      audit: (type, detail) => this.event(type, 'system', detail),
+      count: (counter) => {
+        this.state = { ...this.state, counts: { ...this.state.counts, [counter]: this.state.counts[counter] + 1 } };
+        this.saveState();
+      },
+      countCast: (mode, castAsIs) => {
+        this.cast[mode] += 1;
+        if (castAsIs) this.castAsIs[mode] += 1;
+      },
+      shown: () => this.feedback,
+      show: (feedback, cue) => this.show(feedback, cue),
+      attention: (text) => {
+        this.attention = text;
+      },
+      raiseAlarm: (alarm) => this.setAlarm(alarm, true),
+      updateFeeding: () => this.updateFeeding(),
+      log: (m) => this.log(m),
+    });
     this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
     const printer = openPrinter(opts.printer ?? { kind: 'none', paper: 'roll80' });
     this.desk = new TapeDesk({
@@ -444,7 +431,7 @@ class StationService implements Station {
     const want =
       takesBallots(this.state.polls) &&
       this.attention === null &&
-      this.stuckSheets.size === 0 &&
+      !this.sheets.anyJammed() &&
       !this.alarms.has('jam') &&
       !this.reconciling &&
       this.scannerConnected &&
@@ -464,7 +451,7 @@ class StationService implements Station {
   private onScannerEvent(e: ScannerEvent): void {
     switch (e.type) {
       case 'sheet-inserted':
-        if (this.feedback !== null && this.held === null) {
+        if (this.feedback !== null && this.sheets.awaitingVoter() === undefined) {
           this.feedback = null;
           this.emitStatus();
         }
@@ -474,14 +461,14 @@ class StationService implements Station {
         return;
       case 'sheet-done':
         if (this.reconciling) this.doneDuringReconcile.set(e.sheetId, e.outcome);
-        this.enqueue(() => this.onSheetDone(e.sheetId, e.outcome));
+        this.enqueue(() => this.sheets.run(e.sheetId, { type: 'done', outcome: e.outcome }));
         return;
       case 'jam':
         this.event('scanner-jam', 'system', { stage: e.stage });
         // No next sheet until the stuck one's outcome is known: the scanner would resume feeding as soon as
         // the jam clears, the jam's end can reach the station before the sheet's outcome does, and a drop
         // can jam before the station has heard the scanner take the drop command.
-        if (e.sheetId !== undefined) this.stuckSheets.add(e.sheetId);
+        if (e.sheetId !== undefined) this.sheets.jammed(e.sheetId);
         this.feeding = false;
         void this.opts.scanner.disableFeeding();
         this.setAlarm('jam', true);
@@ -558,255 +545,26 @@ class StationService implements Station {
     return next;
   }
 
-  // ---- one sheet -----------------------------------------------------------------------------------------
-
-  private reader(mode: LedgerMode): Reader {
-    let r = this.readers.get(mode);
-    if (r === undefined) {
-      const setup = {
-        election: this.pkg.election,
-        publicKeys: this.pkg.publicKeys,
-        profile: this.pkg.profile,
-        station: { mode, precinctId: this.pkg.precinct },
-        returnUndervotes: this.opts.returnUndervotes ?? false,
-      };
-      const workers = this.opts.readerWorkers ?? 0;
-      if (workers > 0) {
-        const pool = new ReaderPool(setup, workers);
-        r = { read: (b) => pool.read(b), close: () => pool.close() };
-      } else {
-        const reader = new BallotReader(setup);
-        r = { read: (b) => reader.readFile(b), close: async () => undefined };
-      }
-      this.readers.set(mode, r);
-    }
-    return r;
-  }
+  // ---- one sheet (sheet-state.ts moves it, sheet-runner.ts carries out what it says) ---------------------
 
   private async onSheetScanned(sheetId: string, front: ScannedImage, back: ScannedImage | undefined): Promise<void> {
-    if (this.decided.has(sheetId) || this.inFlight.has(sheetId) || this.held?.sheetId === sheetId) return;
-    const full = this.alarms.has('box-full');
-    const alarm = this.pollWorkerAlarm();
-    if (this.reconciling || this.attention !== null || !takesBallots(this.state.polls) || full || alarm) {
-      const why =
-        this.reconciling || this.attention !== null
-          ? (this.attention ?? '')
-          : full
-            ? 'The ballot box is full: empty it.'
-            : alarm
-              ? `The ${[...this.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`
-              : `The polls are ${this.state.polls}.`;
-      await this.giveBack(sheetId, 'rejected', [feedbackReason('not-accepting', [], why)], false);
-      return;
-    }
-    const mode = this.mode;
     const images = back === undefined ? [front.bytes] : [front.bytes, back.bytes];
-    let pages: PageReading[];
-    try {
-      pages = await Promise.all(images.map((b) => this.reader(mode).read(b)));
-    } catch (e) {
-      await this.giveBack(sheetId, 'rejected', [feedbackReason('read-failed', [], (e as Error).message)], true);
-      return;
-    }
-    const sheet = combineSheet(pages);
-    const decision: PolicyDecision = decideSheet(sheet);
-    this.streakRun = sheet.reasons.includes('scanner-streaks') ? this.streakRun + 1 : 0;
-    switch (decision.kind) {
-      case 'reject': {
-        if (this.streakRun >= (this.opts.streakAlarmAfter ?? 1)) {
-          this.setAlarm('streaks', true);
-          // stop the feeder before the sheet goes back, or it pulls in the next voter's sheet only to bounce it
-          await this.updateFeeding();
-        }
-        this.event('ballot-rejected', 'system', { reason: sheet.reasons.join(',').slice(0, 200) });
-        await this.giveBack(sheetId, 'rejected', decision.reasons, true, true);
-        return;
-      }
-      case 'hold': {
-        const votingId = pages.find((p) => p.votingId !== undefined)?.votingId ?? '';
-        this.held = { sheetId, mode, sheet, votingId, images, reasons: decision.reasons };
-        this.show({ sheetId, outcome: 'awaiting-voter', reasons: decision.reasons, canCastAsIs: true }, 'returned');
-        return;
-      }
-      case 'accept': {
-        const votingId = pages.find((p) => p.votingId !== undefined)?.votingId ?? '';
-        await this.castSheet({ sheetId, mode, sheet, votingId, images, reasons: [] }, false);
-        return;
-      }
-      default:
-        assertNever(decision, 'policy decision');
-    }
+    // a refusal here is a re-report of a sheet the station read already (after a reconnect): not read again
+    await this.sheets.run(sheetId, { type: 'scanned', mode: this.mode, images, refusal: this.whyNotTaking() });
   }
 
-  /**
-   * Returns a sheet to the voter that never got a ledger record. A counted rejection is logged as a
-   * 'ballot-rejected' event (unless the caller already did, with more detail), so the results tape counts
-   * from the ledger what the station's counter counts.
-   */
-  private async giveBack(sheetId: string, outcome: 'rejected' | 'returned', reasons: readonly FeedbackReason[], counts: boolean, logged = false): Promise<void> {
-    this.markDecided(sheetId);
-    if (counts && outcome === 'rejected' && !logged) this.event('ballot-rejected', 'system', { reason: reasons.map((r) => r.code).join(',').slice(0, 200) || 'unknown' });
-    if (counts) {
-      if (outcome === 'rejected') this.state = { ...this.state, counts: { ...this.state.counts, rejected: this.state.counts.rejected + 1 } };
-      else this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
-      this.saveState();
-    }
-    this.show({ sheetId, outcome, reasons, canCastAsIs: false }, outcome === 'rejected' ? 'rejected' : 'returned');
-    const r = await this.opts.scanner.returnSheet(sheetId);
-    if (!r.ok) this.log(`could not return sheet ${sheetId}: ${describeDriverError(r.error)}`);
+  /** Why the station takes no sheet now, in the poll worker's words; null when it takes one. */
+  private whyNotTaking(): string | null {
+    if (this.reconciling || this.attention !== null) return this.attention ?? '';
+    if (this.alarms.has('box-full')) return 'The ballot box is full: empty it.';
+    if (this.pollWorkerAlarm()) return `The ${[...this.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`;
+    if (!takesBallots(this.state.polls)) return `The polls are ${this.state.polls}.`;
+    return null;
   }
 
-  private async castSheet(h: HeldSheet, castAsIs: boolean): Promise<SheetFeedback> {
-    const ballotId = h.sheet.ballotId;
-    if (ballotId === undefined) {
-      await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], 'the reading has no ballot ID')], true);
-      return this.feedback as SheetFeedback;
-    }
-    const ledger = this.ledgerFor(h.mode);
-    let capture;
-    try {
-      capture = captureOf({ ballotId, votingId: h.votingId, mode: h.mode, castAsIs, images: h.images, calibrationVersion: this.pkg.calibrationVersion, contests: h.sheet.contests }, ledger.genesis.election.contests);
-    } catch (e) {
-      await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], (e as Error).message)], true);
-      return this.feedback as SheetFeedback;
-    }
-    // the journal line comes first: after a crash it names the sheet of every pending entry
-    this.journal.record({ sheet: h.sheetId, ballot: ballotId.toUpperCase(), mode: h.mode });
-    const p = ledger.appendPending(capture);
-    if (!p.ok) {
-      this.forgetSettledSheets();
-      const e = p.error;
-      switch (e.kind) {
-        case 'duplicate':
-          this.event('ballot-rejected', 'system', { reason: 'duplicate', firstSeq: e.firstSeq });
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} was counted at ledger entry ${e.firstSeq}.`)], true, true);
-          break;
-        case 'already-pending':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} is already pending at ledger entry ${e.pendingSeq}.`)], true);
-          break;
-        case 'wrong-mode':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], `a ${e.ballotMode} ballot for the ${e.ledgerMode} ledger`)], true);
-          break;
-        case 'invalid':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], e.detail)], true);
-          break;
-        case 'unreconciled':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `entries ${e.pendingSeqs.join(', ')} are not reconciled`)], false);
-          break;
-        case 'polls-not-open':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `The polls are ${e.polls}.`)], false);
-          break;
-        default:
-          assertNever(e, 'append refusal');
-      }
-      return this.feedback as SheetFeedback;
-    }
-    this.held = null;
-    this.markDecided(h.sheetId);
-    const flight: InFlight = { sheetId: h.sheetId, mode: h.mode, pendingSeq: p.value.seq, ballotId: p.value.ballotId, castAsIs };
-    this.inFlight.set(h.sheetId, flight);
-    await this.tryAccept(flight);
-    return this.feedback ?? { sheetId: h.sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false };
-  }
-
-  /**
-   * Tells the scanner to drop a recorded ballot. A cover opened or a jam elsewhere only delays the drop (the
-   * sheet stays held and the drop is asked again when the scanner is ready); a full box gives the ballot back.
-   */
-  private async tryAccept(flight: InFlight): Promise<void> {
-    const a = await this.opts.scanner.accept(flight.sheetId);
-    if (a.ok) {
-      this.waitingToDrop.delete(flight.sheetId);
-      return;
-    }
-    const e = a.error;
-    const later = e.kind === 'disconnected' || e.kind === 'timeout' || e.kind === 'io' || e.kind === 'busy' || (e.kind === 'refused' && (e.reason === 'cover-open' || e.reason === 'jammed'));
-    if (later) {
-      // the paper's fate is the scanner's to tell: the drop is asked again, or its sheet-done settles the entry;
-      // the voter's choice is made (a cast-as-is button must not stay on screen) and the sheet stays put
-      this.log(`accept ${flight.sheetId}: ${describeDriverError(e)}; asking again when the scanner is ready`);
-      this.waitingToDrop.add(flight.sheetId);
-      if (this.feedback?.sheetId !== flight.sheetId || this.feedback.outcome !== 'dropping') this.show({ sheetId: flight.sheetId, outcome: 'dropping', reasons: [], canCastAsIs: false });
-      return;
-    }
-    this.waitingToDrop.delete(flight.sheetId);
-    this.inFlight.delete(flight.sheetId);
-    this.ledgerFor(flight.mode).markReturned(flight.pendingSeq, e.kind === 'refused' ? `scanner-refused:${e.reason}` : `scanner-refused:${e.kind}`);
-    this.forgetSettledSheets();
-    await this.giveBack(flight.sheetId, 'returned', [feedbackReason('scanner-refused', [], describeDriverError(e))], true);
-  }
-
-  /** After the scanner became ready again: ask again for the drops it refused meanwhile. */
+  /** After the scanner became ready again: ask again for the drops it put off meanwhile. */
   private retryDrops(): void {
-    for (const sheetId of [...this.waitingToDrop]) {
-      this.enqueue(async () => {
-        const f = this.inFlight.get(sheetId);
-        if (f === undefined || !this.waitingToDrop.has(sheetId)) return;
-        await this.tryAccept(f);
-      });
-    }
-  }
-
-  private async onSheetDone(sheetId: string, outcome: SheetOutcome): Promise<void> {
-    const wasStuck = this.stuckSheets.delete(sheetId);
-    await this.settleSheet(sheetId, outcome);
-    if (wasStuck) await this.updateFeeding();
-  }
-
-  private async settleSheet(sheetId: string, outcome: SheetOutcome): Promise<void> {
-    const f = this.inFlight.get(sheetId);
-    if (f === undefined) {
-      if (this.held?.sheetId === sheetId) {
-        // the scanner gave a held sheet back on its own (a reconnect lost its images)
-        this.held = null;
-        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned')], canCastAsIs: false }, 'returned');
-      } else if (outcome.kind === 'returned' && !this.decided.has(sheetId)) {
-        // the scanner sent back paper the station never read (two sheets at once, images lost): the voter
-        // has it in hand and must be told to feed it again
-        this.markDecided(sheetId);
-        this.event('ballot-returned', 'system', { reason: outcome.reason === 'double-sheet' ? 'double-sheet' : 'unread' });
-        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
-        this.saveState();
-        const reason = outcome.reason === 'double-sheet' ? feedbackReason('double-sheet') : feedbackReason('scanner-returned', [], `(${outcome.reason})`);
-        this.show({ sheetId, outcome: 'returned', reasons: [reason], canCastAsIs: false }, 'returned');
-      }
-      return;
-    }
-    this.inFlight.delete(sheetId);
-    const ledger = this.ledgerFor(f.mode);
-    switch (outcome.kind) {
-      case 'box': {
-        const c = ledger.confirmCast(f.pendingSeq);
-        this.forgetSettledSheets();
-        if (!c.ok) {
-          this.log(`sheet ${sheetId}: ${c.error.detail}`);
-          return;
-        }
-        this.cast[f.mode] += 1;
-        if (f.castAsIs) this.castAsIs[f.mode] += 1;
-        this.show({ sheetId, outcome: 'counted', reasons: [], canCastAsIs: false }, 'counted');
-        return;
-      }
-      case 'returned': {
-        ledger.markReturned(f.pendingSeq, `scanner-returned:${outcome.reason}`);
-        this.forgetSettledSheets();
-        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
-        this.saveState();
-        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned', [], `(${outcome.reason})`)], canCastAsIs: false }, 'returned');
-        return;
-      }
-      case 'flagged': {
-        // the paper may or may not have reached the box: it counts only on a confirmed drop (invariant 1)
-        ledger.markReturned(f.pendingSeq, `scanner-stopped:${outcome.reason}`);
-        this.forgetSettledSheets();
-        this.attention = `Ballot ${f.ballotId} was not counted: the scanner stopped (${outcome.reason}) while the ballot was ${outcome.stage}. Clear the paper path: if the ballot is there, have the voter feed it again; if it is not, call the captain to note ballot ${f.ballotId} on the results tape as possibly in the box uncounted.`;
-        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-stopped', [], `(${outcome.reason} while ${outcome.stage})`)], canCastAsIs: false }, 'alarm');
-        await this.updateFeeding();
-        return;
-      }
-      default:
-        assertNever(outcome, 'sheet outcome');
-    }
+    for (const sheetId of this.sheets.dropsPutOff()) this.enqueue(() => this.sheets.run(sheetId, { type: 'retry-drop' }));
   }
 
   private show(feedback: SheetFeedback, cue?: 'counted' | 'returned' | 'rejected' | 'alarm'): void {
@@ -836,7 +594,7 @@ class StationService implements Station {
       for (const b of left) {
         const line = [...journal].reverse().find((l) => l.ballot === b.ballotId.toUpperCase() && l.mode === ledger.mode);
         reports.set(b.pendingSeq, line === undefined ? 'unknown' : await this.askScanner(line.sheet, waitMs));
-        if (line !== undefined) this.markDecided(line.sheet);
+        if (line !== undefined) this.sheets.reconciled(line.sheet);
       }
       const r = ledger.reconcile(reports, eventDate(this.now(), this.state.polls));
       if (!r.ok) throw new StationStartError(`${ledger.file}: reconcile refused: ${r.error.kind} ${r.error.pendingSeqs.join(', ')}`);
@@ -1014,14 +772,14 @@ class StationService implements Station {
         const moved = await this.moveTo(d.value.next, role, 'Test mode is over: print the zero tape of the official ledger, then open the polls.');
         this.test?.close();
         this.test = null;
-        await this.closeReader('test');
+        await this.reading.closeReader('test');
         return moved;
       }
       case 'open-polls':
         if (this.test !== null) {
           this.test.close();
           this.test = null;
-          await this.closeReader('test');
+          await this.reading.closeReader('test');
         }
         return this.moveTo(d.value.next, role, 'Polls are open.');
       case 'pause-polls': {
@@ -1091,7 +849,7 @@ class StationService implements Station {
         }
       }
       case 'clear-alarm': {
-        this.streakRun = 0;
+        this.reading.resetStreaks();
         for (const alarm of POLL_WORKER_ALARMS) this.setAlarm(alarm, false);
         if (!this.reconciling) this.attention = null;
         await this.updateFeeding();
@@ -1134,12 +892,6 @@ class StationService implements Station {
     this.saveState();
   }
 
-  private async closeReader(mode: LedgerMode): Promise<void> {
-    const r = this.readers.get(mode);
-    this.readers.delete(mode);
-    await r?.close();
-  }
-
   /** The polls moved: the pause or resumption report follows; the move stands even when the printer fails. */
   private async withPollsReport(kind: 'polls-paused' | 'polls-resumed', role: Role, moved: ApiResult<CommandOutcome>): Promise<ApiResult<CommandOutcome>> {
     if (!moved.ok) return moved;
@@ -1170,19 +922,11 @@ class StationService implements Station {
   async voterDecision(args: VoterDecisionArgs): Promise<ApiResult<SheetFeedback>> {
     const a = parseArgs(VoterDecisionInput, args);
     if (!a.ok) return a;
+    const { sheetId, decision } = a.value;
     return this.enqueue(async () => {
-      const h = this.held;
-      if (h === null || h.sheetId !== a.value.sheetId) return refused<SheetFeedback>('no-such-sheet', `sheet ${a.value.sheetId} is not waiting for the voter`);
-      if (a.value.decision === 'return') {
-        this.held = null;
-        // no ballot record by design (the ballot may come back marked anew), but the sheet's return is logged
-        this.event('ballot-returned', 'system', { reason: 'voter-returned', warning: h.reasons.map((r) => r.code).join(',').slice(0, 200) });
-        await this.giveBack(h.sheetId, 'returned', h.reasons, true);
-        return ok(this.feedback as SheetFeedback);
-      }
-      const fb = await this.castSheet(h, true);
-      this.held = null;
-      return ok(fb);
+      const r = await this.sheets.run(sheetId, { type: 'voter-decision', decision });
+      if (!r.ok) return refused<SheetFeedback>('no-such-sheet', `sheet ${sheetId} is not waiting for the voter`);
+      return ok(this.feedback ?? { sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false });
     });
   }
 
@@ -1233,7 +977,7 @@ class StationService implements Station {
     await this.work.catch(() => undefined);
     this.unsubscribe();
     if (this.feeding === true) await this.opts.scanner.disableFeeding();
-    for (const mode of [...this.readers.keys()]) await this.closeReader(mode);
+    await this.reading.close();
     this.test?.close();
     this.official.close();
     this.listeners.clear();
@@ -1245,21 +989,11 @@ class StationService implements Station {
     return POLL_WORKER_ALARMS.some((a) => this.alarms.has(a));
   }
 
-  private markDecided(sheetId: string): void {
-    this.decided.add(sheetId);
-    // a re-report only follows a reconnect, within a few sheets: a short memory keeps memory flat all day
-    if (this.decided.size > 1024) {
-      const oldest = this.decided.values().next();
-      if (oldest.done !== true) this.decided.delete(oldest.value);
-    }
-  }
-
   /** Leaving a state that takes ballots: a sheet waiting for the voter goes back unrecorded. */
   private async releaseHeld(): Promise<void> {
-    const h = this.held;
-    if (h === null || takesBallots(this.state.polls)) return;
-    this.held = null;
-    await this.giveBack(h.sheetId, 'returned', [feedbackReason('not-accepting', [], `The polls are ${this.state.polls}.`)], false);
+    const h = this.sheets.awaitingVoter();
+    if (h === undefined || takesBallots(this.state.polls)) return;
+    await this.sheets.run(h.sheetId, { type: 'polls-stopped', polls: this.state.polls });
   }
 
   private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
