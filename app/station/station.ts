@@ -16,9 +16,6 @@ import type { ScannerReport } from '../ledger/ledger';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import { signedHeadsFile } from '../ledger/signed-heads-file';
 import { closeAndSeal, ledgerAlarmText } from './ledger-seal';
-import { proveBallot } from '../ledger/proofs';
-import type { BallotRecord } from '../ledger/record';
-import { encodeRecord } from '../ledger/record';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
 import type { Tally } from '../ledger/tally';
@@ -62,6 +59,7 @@ import type { Paper } from '../reports/tapes';
 import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
+import { lookupBallot } from './station-lookup';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -936,32 +934,7 @@ class StationService implements Station {
     if (this.role !== 'auditor' && this.role !== 'captain') return refused('forbidden', 'looking up a ballot needs an auditor login');
     this.staffActive();
     const id = a.value.ballotId.trim().toUpperCase();
-    return this.enqueue(async () => {
-      const file = this.layout.ledger('official');
-      const pending = this.official.pendingBallots().find((b) => b.ballotId === id);
-      if (pending !== undefined) return ok({ ballotId: id, state: 'pending' as const, batch: null, record: describeRecord(pending.record) });
-      try {
-        const proof = proveBallot(file, id, this.verifyOptions('official'));
-        if (proof !== undefined) {
-          return ok({
-            ballotId: id,
-            state: 'cast' as const,
-            batch: proof.batch,
-            record: { hex: toHex(proof.record), leafIndex: proof.leafIndex, treeSize: proof.treeSize, root: toHex(proof.root), inclusionProof: proof.inclusionProof.map(toHex), checkpoint: proof.checkpoint },
-          });
-        }
-        let found: BallotRecord | undefined;
-        verifyLedgerFile(file, this.verifyOptions('official'), {
-          onCast: (r) => {
-            if (r.ballotId === id) found = r;
-          },
-        });
-        if (found !== undefined) return ok({ ballotId: id, state: 'cast' as const, batch: null, record: describeRecord(found) });
-      } catch (e) {
-        return refused<BallotLookup>('ledger-bad', (e as Error).message);
-      }
-      return ok({ ballotId: id, state: 'not-found' as const, batch: null, record: null });
-    });
+    return this.enqueue(async () => lookupBallot({ layout: this.layout, official: this.official, verifyOptions: (mode) => this.verifyOptions(mode) }, id));
   }
 
   subscribe(listener: (e: StationEvent) => void): () => void {
@@ -1034,10 +1007,6 @@ class StationService implements Station {
 /** A zero tape of the official ledger, as the tape desk records it. */
 function isOfficialZeroTape(e: AuditEvent): boolean {
   return e.type === 'tape-printed' && e.detail['kind'] === 'zero' && e.detail['mode'] === 'official';
-}
-
-function describeRecord(r: BallotRecord): Record<string, unknown> {
-  return { hex: toHex(encodeRecord(r)), mode: r.mode, castAsIs: r.castAsIs, batch: r.batch, contests: r.contests.map((c) => ({ contest: c.contest, options: [...c.options], overvote: c.overvote, undervote: c.undervote, marginal: c.marginal })) };
 }
 
 function checkGenesis(ledger: Ledger, want: Genesis): void {
