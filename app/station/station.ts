@@ -42,7 +42,7 @@ import type {
 import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
 import type { ElectionPackage } from './election-package';
 import { PACKAGE_FILES, contestMap, installPackage, loadPackage, packageDir } from './election-package';
-import { MAX_FAILURES, NO_LOCKOUT, PinBook, afterFailure, describeWait, lockedUntil } from './pins';
+import { PinBook, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, eventFor, modeOf, takesBallots } from './polls';
 import type { StationState } from './state-file';
@@ -60,6 +60,7 @@ import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
 import { lookupBallot } from './station-lookup';
+import { StaffSessions } from './station-sessions';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -166,7 +167,7 @@ class StationService implements Station {
   private readonly reading: SheetReader;
   /** the station's one record of each sheet (sheet-state.ts) */
   private readonly sheets: SheetRunner;
-  private role: Role | null = null;
+  private readonly sessions: StaffSessions;
   private readonly alarms = new Set<ScannerAlarm>();
   private scannerConnected = false;
   private scannerState = 'starting';
@@ -186,8 +187,6 @@ class StationService implements Station {
   private connectTimer: NodeJS.Timeout | undefined;
   /** sheet-done reports seen while reconciling after a restart */
   private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
-  /** ends an idle staff sign-in */
-  private idleTimer: NodeJS.Timeout | undefined;
   private readonly desk: TapeDesk;
 
   constructor(
@@ -228,6 +227,19 @@ class StationService implements Station {
       raiseAlarm: (alarm) => this.setAlarm(alarm, true),
       updateFeeding: () => this.updateFeeding(),
       log: (m) => this.log(m),
+    });
+    this.sessions = new StaffSessions({
+      pins,
+      now: this.now,
+      idleSignOutSeconds: opts.staffIdleSignOutSeconds ?? DEFAULT_STAFF_IDLE_SIGN_OUT_SECONDS,
+      lockout: (role) => this.state.lockout[role],
+      setLockout: (role, lockout) => {
+        this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: lockout } };
+        this.saveState();
+      },
+      event: (type, role, detail) => this.event(type, role, detail),
+      emitStatus: () => this.emitStatus(),
+      enqueue: (fn) => void this.enqueue(fn),
     });
     this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
     const printer = openPrinter(opts.printer ?? { kind: 'none', paper: 'roll80' });
@@ -680,64 +692,20 @@ class StationService implements Station {
   async login(args: LoginArgs): Promise<ApiResult<{ role: Role }>> {
     const a = parseArgs(LoginInput, args);
     if (!a.ok) return a;
-    const role = a.value.role;
-    return this.enqueue(async () => {
-      const now = this.now();
-      const lock = this.state.lockout[role];
-      const until = lockedUntil(lock, now);
-      if (until !== null) {
-        this.event('login-failed', role, { lockedOut: true });
-        return refused<{ role: Role }>('locked-out', `The ${role} sign-in is locked after ${lock.failures} wrong PINs: try again in ${describeWait(until.getTime() - now.getTime())} (at ${until.toISOString()}).`);
-      }
-      if (await this.pins.check(role, a.value.pin)) {
-        this.role = role;
-        this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: NO_LOCKOUT } };
-        this.saveState();
-        this.event('login', role);
-        this.staffActive();
-        this.emitStatus();
-        return ok({ role });
-      }
-      const f = afterFailure(lock, now);
-      this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: f.state } };
-      this.saveState();
-      this.event('login-failed', role, f.lockedOut ? { failures: f.state.failures, lockedOut: true, until: f.state.until ?? '' } : { failures: f.state.failures });
-      this.emitStatus();
-      if (f.lockedOut) {
-        const wait = new Date(f.state.until ?? now.toISOString()).getTime() - now.getTime();
-        return refused<{ role: Role }>('locked-out', `Wrong PIN, ${f.state.failures} times in a row: the ${role} sign-in is locked for ${describeWait(wait)} (until ${f.state.until ?? ''}); each further wrong PIN doubles the wait.`);
-      }
-      return refused<{ role: Role }>('wrong-pin', `wrong PIN for ${role} (${f.state.failures} of ${MAX_FAILURES} tries)`);
-    });
+    return this.enqueue(() => this.sessions.login(a.value.role, a.value.pin));
   }
 
   async logout(): Promise<ApiResult<null>> {
-    return this.enqueue(async () => {
-      if (this.role === null) return refused<null>('not-logged-in', 'nobody is logged in');
-      this.signOut({});
-      return ok(null);
-    });
+    return this.enqueue(async () => this.sessions.logout());
   }
 
-  private signOut(detail: Record<string, string | number | boolean>): void {
-    if (this.role === null) return;
-    this.event('logout', this.role, detail);
-    this.role = null;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    this.emitStatus();
+  private get role(): Role | null {
+    return this.sessions.role;
   }
 
   /** The signed-in staff member did something: the idle sign-out starts counting again. */
   private staffActive(): void {
-    if (this.role === null || this.closed) return;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    const seconds = this.opts.staffIdleSignOutSeconds ?? DEFAULT_STAFF_IDLE_SIGN_OUT_SECONDS;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      void this.enqueue(async () => this.signOut({ idle: true }));
-    }, seconds * 1000);
-    this.idleTimer.unref();
+    this.sessions.active();
   }
 
   async command(args: CommandArgs): Promise<ApiResult<CommandOutcome>> {
@@ -946,7 +914,7 @@ class StationService implements Station {
     if (this.closed) return;
     this.closed = true;
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.sessions.close();
     await this.work.catch(() => undefined);
     this.unsubscribe();
     if (this.feeding === true) await this.opts.scanner.disableFeeding();
