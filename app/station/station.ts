@@ -53,14 +53,13 @@ import { SheetRunner } from './sheet-runner';
 import { eventDate, eventTime } from './event-time';
 import { makeDataDirPrivate } from './private-files';
 import { loadChainsConfig } from '../chain/chains-config';
-import { publishBatches } from '../chain/publish';
-import { unlockStationWallet } from '../chain/station-wallet';
 import type { Paper } from '../reports/tapes';
 import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
 import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
+import { publishOfficial } from './station-publishing';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -867,22 +866,11 @@ class StationService implements Station {
   }
 
   private async publish(next: PollsState, role: Role): Promise<ApiResult<CommandOutcome>> {
-    if (this.opts.chains === undefined) {
-      return refused('publish-not-configured', 'this station has no chains.json: publish from the data directory with `tallyproof publish --data <dir> --chains chains.json`');
-    }
-    try {
-      const chains = loadChainsConfig(this.opts.chains);
-      const wallet = unlockStationWallet(this.layout.stationKey, this.opts.stationPassphrase);
-      const report = await publishBatches({ dataDir: this.layout.root, mode: 'official', chains, wallet, offline: this.opts.publishOffline === true });
-      if (!report.done) this.event('publish', role, { batches: report.batches.length, done: false, errors: report.errors.length });
-      if (report.errors.length > 0) return refused('publish-failed', report.errors.map((e) => `${e.role}${e.batch === null ? '' : ` batch ${e.batch}`}: ${e.message}`).join('; '));
-      if (!report.done) return ok({ message: `Publishing is under way: ${report.waiting.map((w) => w.message).join('; ') || 'waiting for the chain'}. Publish again later.`, file: report.outbox });
-      const moved = await this.moveTo(next, role, 'Published.');
-      if (!moved.ok) return moved;
-      return ok({ message: `Published ${report.batches.length} batch(es)${report.offline ? ' (signed offline: broadcast the signed files)' : ''}.`, file: report.publications[0] ?? report.outbox });
-    } catch (e) {
-      return refused('publish-failed', (e as Error).message);
-    }
+    const o = this.opts;
+    return publishOfficial(
+      { layout: this.layout, chains: o.chains, stationPassphrase: o.stationPassphrase, offline: o.publishOffline === true, event: (type, r, detail) => this.event(type, r, detail), moveToPublished: (r) => this.moveTo(next, r, 'Published.') },
+      role,
+    );
   }
 
   async voterDecision(args: VoterDecisionArgs): Promise<ApiResult<SheetFeedback>> {
