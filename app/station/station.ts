@@ -3,7 +3,6 @@ import path from 'node:path';
 import { assertNever } from '../../lib/result';
 import type { ScannedImage, ScannerDriver, ScannerEvent } from '../../firmware-bridge/driver';
 import { describeDriverError } from '../../firmware-bridge/driver';
-import type { SheetOutcome } from '../../firmware-bridge/lifecycle';
 import { toHex } from '../../lib/bytes';
 import { fsyncDir } from '../../lib/durable-fs';
 import type { Genesis } from '../ledger/entries';
@@ -12,7 +11,6 @@ import { isoSeconds } from '../ledger/events';
 import { exportBundle } from '../ledger/export';
 import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
-import type { ScannerReport } from '../ledger/ledger';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import { signedHeadsFile } from '../ledger/signed-heads-file';
 import { closeAndSeal, ledgerAlarmText } from './ledger-seal';
@@ -50,7 +48,7 @@ import { initialState, readState, stationDir, writeState } from './state-file';
 import { SheetJournal } from './sheet-journal';
 import { SheetReader } from './sheet-reading';
 import { SheetRunner } from './sheet-runner';
-import { eventDate, eventTime } from './event-time';
+import { eventTime } from './event-time';
 import { makeDataDirPrivate } from './private-files';
 import { loadChainsConfig } from '../chain/chains-config';
 import type { Paper } from '../reports/tapes';
@@ -60,6 +58,8 @@ import { TapeDesk } from './tape-desk';
 import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
 import { publishOfficial } from './station-publishing';
+import { RestartReconcile } from './station-restart';
+import { StationStartError } from './start-error';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -132,8 +132,7 @@ export interface Station extends StationApi {
   close(): Promise<void>;
 }
 
-/** Errors that stop the station from starting: the message names the file and what is wrong. */
-export class StationStartError extends Error {}
+export { StationStartError };
 
 const HARDWARE_ALARMS: readonly ScannerAlarm[] = ['cover-open', 'box-full', 'jam', 'disconnected'];
 /** Alarms only a poll worker ends (clear-alarm): the scanner takes no sheet while one stands. */
@@ -185,7 +184,7 @@ class StationService implements Station {
   private closed = false;
   private connectTimer: NodeJS.Timeout | undefined;
   /** sheet-done reports seen while reconciling after a restart */
-  private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
+  private readonly restart: RestartReconcile;
   private readonly desk: TapeDesk;
 
   constructor(
@@ -214,10 +213,7 @@ class StationService implements Station {
         this.state = { ...this.state, counts: { ...this.state.counts, [counter]: this.state.counts[counter] + 1 } };
         this.saveState();
       },
-      countCast: (mode, castAsIs) => {
-        this.cast[mode] += 1;
-        if (castAsIs) this.castAsIs[mode] += 1;
-      },
+      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
       shown: () => this.feedback,
       show: (feedback, cue) => this.show(feedback, cue),
       attention: (text) => {
@@ -225,6 +221,16 @@ class StationService implements Station {
       },
       raiseAlarm: (alarm) => this.setAlarm(alarm, true),
       updateFeeding: () => this.updateFeeding(),
+      log: (m) => this.log(m),
+    });
+    this.restart = new RestartReconcile({
+      scanner: opts.scanner,
+      journal: this.journal,
+      waitMs: opts.reconcileWaitMs ?? 10_000,
+      now: this.now,
+      polls: () => this.state.polls,
+      sheetSettled: (sheetId) => this.sheets.reconciled(sheetId),
+      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
       log: (m) => this.log(m),
     });
     this.sessions = new StaffSessions({
@@ -392,6 +398,11 @@ class StationService implements Station {
     }
   }
 
+  private countCast(mode: LedgerMode, castAsIs: boolean): void {
+    this.cast[mode] += 1;
+    if (castAsIs) this.castAsIs[mode] += 1;
+  }
+
   private verifyOptions(mode: LedgerMode): { expectedHeads: ExternalHead[]; stationPublicKey: Uint8Array; signedHeadsDir?: string } {
     const base = { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
     return this.opts.signedHeadsDir === undefined ? base : { ...base, signedHeadsDir: this.opts.signedHeadsDir };
@@ -469,7 +480,7 @@ class StationService implements Station {
         this.enqueue(() => this.onSheetScanned(e.sheetId, e.front, e.back));
         return;
       case 'sheet-done':
-        if (this.reconciling) this.doneDuringReconcile.set(e.sheetId, e.outcome);
+        if (this.reconciling) this.restart.heard(e.sheetId, e.outcome);
         this.enqueue(() => this.sheets.run(e.sheetId, { type: 'done', outcome: e.outcome }));
         return;
       case 'jam':
@@ -585,71 +596,12 @@ class StationService implements Station {
 
   // ---- restart -------------------------------------------------------------------------------------------
 
-  /**
-   * After a crash or power cut: every pending ballot is settled by what the scanner says of its sheet. A sheet
-   * still held is given back (it never dropped); one in motion is waited for; one that finished while the
-   * station was down is settled by the scanner's record of its last sheets; one the scanner no longer knows
-   * at all is `unknown`: not counted, and the poll worker is told what to look for.
-   */
+  /** After a crash or power cut: the pending ballots are settled by the scanner's word (station-restart.ts). */
   private async reconcileAfterRestart(): Promise<void> {
-    const journal = this.journal.all();
-    const waitMs = this.opts.reconcileWaitMs ?? 10_000;
-    const instructions: string[] = [];
-    for (const ledger of [this.official, this.test]) {
-      if (ledger === null) continue;
-      const left = ledger.unreconciledBallots();
-      if (left.length === 0) continue;
-      const reports = new Map<number, ScannerReport>();
-      for (const b of left) {
-        const line = [...journal].reverse().find((l) => l.ballot === b.ballotId.toUpperCase() && l.mode === ledger.mode);
-        reports.set(b.pendingSeq, line === undefined ? 'unknown' : await this.askScanner(line.sheet, waitMs));
-        if (line !== undefined) this.sheets.reconciled(line.sheet);
-      }
-      const r = ledger.reconcile(reports, eventDate(this.now(), this.state.polls));
-      if (!r.ok) throw new StationStartError(`${ledger.file}: reconcile refused: ${r.error.kind} ${r.error.pendingSeqs.join(', ')}`);
-      for (const o of r.value) {
-        instructions.push(o.instruction);
-        if (o.decision === 'cast') {
-          this.cast[ledger.mode] += 1;
-          const rec = left.find((b) => b.pendingSeq === o.pendingSeq)?.record;
-          if (rec?.castAsIs) this.castAsIs[ledger.mode] += 1;
-        }
-      }
-    }
+    const instructions = await this.restart.run(this.test === null ? [this.official] : [this.official, this.test]);
     this.reconciling = false;
-    this.doneDuringReconcile.clear();
     this.forgetSettledSheets();
     this.attention = `${instructions.join(' ')} Then clear this message (poll worker: clear alarm).`;
-  }
-
-  private async askScanner(sheetId: string, waitMs: number): Promise<ScannerReport> {
-    this.log(`reconciling: asking the scanner about sheet ${sheetId}`);
-    const fromOutcome = (o: SheetOutcome): ScannerReport => (o.kind === 'box' ? 'dropped' : o.kind === 'returned' ? 'returned' : 'unknown');
-    const deadline = Date.now() + waitMs;
-    const seen = (): SheetOutcome | undefined => this.doneDuringReconcile.get(sheetId);
-    const early = seen();
-    if (early !== undefined) return fromOutcome(early);
-    const st = await this.opts.scanner.status();
-    const open = st.ok ? st.value.openSheets.find((s) => s.sheetId === sheetId) : undefined;
-    if (open === undefined) {
-      // finished while no station listened: the scanner's own record of its last sheets says how
-      const remembered = st.ok ? st.value.recent.find((r) => r.sheetId === sheetId) : undefined;
-      return remembered === undefined ? 'unknown' : fromOutcome(remembered.outcome);
-    }
-    let giveBack = open.stage === 'held';
-    while (Date.now() < deadline) {
-      const o = seen();
-      if (o !== undefined) return fromOutcome(o);
-      if (giveBack) {
-        // never told to drop: give it back so the voter can feed it again (asked again while the scanner
-        // is still busy re-sending the sheet's images after the reconnect)
-        const r = await this.opts.scanner.returnSheet(sheetId);
-        if (r.ok) giveBack = false;
-        else this.log(`could not return ${sheetId} while reconciling yet: ${describeDriverError(r.error)}`);
-      }
-      await new Promise((r) => setTimeout(r, giveBack ? 200 : 20));
-    }
-    return 'unknown';
   }
 
   // ---- API -----------------------------------------------------------------------------------------------
