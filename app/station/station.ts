@@ -8,7 +8,6 @@ import { fsyncDir } from '../../lib/durable-fs';
 import type { Genesis } from '../ledger/entries';
 import type { AuditEvent, AuditEventType } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
-import { exportBundle } from '../ledger/export';
 import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
@@ -39,7 +38,7 @@ import type {
 } from './api';
 import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
 import type { ElectionPackage } from './election-package';
-import { PACKAGE_FILES, contestMap, installPackage, loadPackage, packageDir } from './election-package';
+import { contestMap, installPackage, loadPackage } from './election-package';
 import { PinBook, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, eventFor, modeOf, takesBallots } from './polls';
@@ -59,6 +58,8 @@ import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
 import { publishOfficial } from './station-publishing';
 import { RestartReconcile } from './station-restart';
+import type { LedgerCommandDeps } from './station-ledger-commands';
+import { exportLedger, verifyLedgers } from './station-ledger-commands';
 import { StationStartError } from './start-error';
 
 /**
@@ -735,36 +736,10 @@ class StationService implements Station {
       }
       case 'reprint-tape':
         return this.desk.reprint(role, copies);
-      case 'verify-ledger': {
-        const parts: string[] = [];
-        let good = true;
-        for (const mode of ['official', 'test'] as const) {
-          const file = this.layout.ledger(mode);
-          if (!fs.existsSync(file)) continue;
-          const report = verifyLedgerFile(file, this.verifyOptions(mode));
-          const s = report.summary;
-          if (report.ok && s) parts.push(`${mode}: ok, ${s.entries} entries, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, head ${s.head.seq} ${toHex(s.head.hash)}`);
-          else {
-            good = false;
-            parts.push(`${mode}: FAILED at entry ${report.problem?.seq}: ${report.problem?.kind}: ${report.problem?.message}`);
-          }
-        }
-        this.event('ledger-verified', role, { ok: good });
-        if (!good) return refused('ledger-bad', parts.join('; '));
-        return ok({ message: parts.join('; ') });
-      }
-      case 'export-bundle': {
-        const mode = this.mode;
-        const stamp = isoSeconds(this.now()).replace(/[-:]/g, '');
-        const out = path.join(this.layout.root, 'export', `${mode}-${stamp}`);
-        try {
-          const r = exportBundle(this.layout.ledger(mode), out, { ...this.verifyOptions(mode), electionDefinition: path.join(packageDir(this.layout.root), PACKAGE_FILES.election) });
-          this.event('export', role, { mode, records: r.records, batches: r.batches });
-          return ok({ message: `Exported ${r.records} record(s) in ${r.batches} batch(es).`, file: r.dir });
-        } catch (e) {
-          return refused('export-failed', (e as Error).message);
-        }
-      }
+      case 'verify-ledger':
+        return verifyLedgers(this.ledgerCommandDeps(), role);
+      case 'export-bundle':
+        return exportLedger(this.ledgerCommandDeps(), this.mode, role);
       case 'clear-alarm': {
         this.reading.resetStreaks();
         for (const alarm of POLL_WORKER_ALARMS) this.setAlarm(alarm, false);
@@ -777,6 +752,10 @@ class StationService implements Station {
       default:
         return assertNever(command, 'station command');
     }
+  }
+
+  private ledgerCommandDeps(): LedgerCommandDeps {
+    return { layout: this.layout, now: this.now, verifyOptions: (mode) => this.verifyOptions(mode), event: (type, role, detail) => this.event(type, role, detail) };
   }
 
   private async moveTo(next: PollsState, role: Role, message: string): Promise<ApiResult<CommandOutcome>> {
