@@ -1,29 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PageReading } from '../../ballots/read/interpret';
-import { BallotReader } from '../../ballots/read/interpret';
-import { ReaderPool } from '../../ballots/read/pool';
-import { combineSheet } from '../../ballots/read/sheet';
-import type { SheetReading } from '../../ballots/read/sheet';
 import { assertNever } from '../../lib/result';
 import type { ScannedImage, ScannerDriver, ScannerEvent } from '../../firmware-bridge/driver';
 import { describeDriverError } from '../../firmware-bridge/driver';
-import type { SheetOutcome } from '../../firmware-bridge/lifecycle';
 import { toHex } from '../../lib/bytes';
 import { fsyncDir } from '../../lib/durable-fs';
 import type { Genesis } from '../ledger/entries';
 import type { AuditEvent, AuditEventType } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
-import { exportBundle } from '../ledger/export';
 import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
-import type { ScannerReport } from '../ledger/ledger';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import { signedHeadsFile } from '../ledger/signed-heads-file';
 import { closeAndSeal, ledgerAlarmText } from './ledger-seal';
-import { proveBallot } from '../ledger/proofs';
-import type { BallotRecord } from '../ledger/record';
-import { encodeRecord } from '../ledger/record';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
 import type { Tally } from '../ledger/tally';
@@ -35,7 +24,6 @@ import type {
   BallotLookup,
   CommandArgs,
   CommandOutcome,
-  FeedbackReason,
   LoginArgs,
   LookupArgs,
   PollsState,
@@ -49,27 +37,31 @@ import type {
   VoterDecisionArgs,
 } from './api';
 import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
-import { captureOf } from './capture';
 import type { ElectionPackage } from './election-package';
-import { PACKAGE_FILES, contestMap, installPackage, loadPackage, packageDir } from './election-package';
-import { MAX_FAILURES, NO_LOCKOUT, PinBook, afterFailure, describeWait, lockedUntil } from './pins';
+import { contestMap, installPackage, loadPackage } from './election-package';
+import { PinBook, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, eventFor, modeOf, takesBallots } from './polls';
-import type { PolicyDecision } from './policy';
-import { decideSheet, feedbackReason } from './policy';
 import type { StationState } from './state-file';
 import { initialState, readState, stationDir, writeState } from './state-file';
 import { SheetJournal } from './sheet-journal';
-import { eventDate, eventTime } from './event-time';
+import { SheetReader } from './sheet-reading';
+import { SheetRunner } from './sheet-runner';
+import { eventTime } from './event-time';
 import { makeDataDirPrivate } from './private-files';
 import { loadChainsConfig } from '../chain/chains-config';
-import { publishBatches } from '../chain/publish';
-import { unlockStationWallet } from '../chain/station-wallet';
 import type { Paper } from '../reports/tapes';
 import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
 import { titlesByLanguage } from './election-titles';
+import { lookupBallot } from './station-lookup';
+import { StaffSessions } from './station-sessions';
+import { publishOfficial } from './station-publishing';
+import { RestartReconcile } from './station-restart';
+import type { LedgerCommandDeps } from './station-ledger-commands';
+import { exportLedger, verifyLedgers } from './station-ledger-commands';
+import { StationStartError } from './start-error';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -142,32 +134,7 @@ export interface Station extends StationApi {
   close(): Promise<void>;
 }
 
-/** Errors that stop the station from starting: the message names the file and what is wrong. */
-export class StationStartError extends Error {}
-
-interface Reader {
-  read(bytes: Uint8Array): Promise<PageReading>;
-  close(): Promise<void>;
-}
-
-/** A sheet the scanner holds while the station or the voter decides. */
-interface HeldSheet {
-  readonly sheetId: string;
-  readonly mode: LedgerMode;
-  readonly sheet: SheetReading;
-  readonly votingId: string;
-  readonly images: readonly Uint8Array[];
-  readonly reasons: readonly FeedbackReason[];
-}
-
-/** A ballot recorded as pending whose drop the scanner has yet to confirm. */
-interface InFlight {
-  readonly sheetId: string;
-  readonly mode: LedgerMode;
-  readonly pendingSeq: number;
-  readonly ballotId: string;
-  readonly castAsIs: boolean;
-}
+export { StationStartError };
 
 const HARDWARE_ALARMS: readonly ScannerAlarm[] = ['cover-open', 'box-full', 'jam', 'disconnected'];
 /** Alarms only a poll worker ends (clear-alarm): the scanner takes no sheet while one stands. */
@@ -197,21 +164,15 @@ class StationService implements Station {
   private readonly journal: SheetJournal;
   private readonly unsubscribe: () => void;
   private test: Ledger | null = null;
-  private readers = new Map<LedgerMode, Reader>();
-  private role: Role | null = null;
+  private readonly reading: SheetReader;
+  /** the station's one record of each sheet (sheet-state.ts) */
+  private readonly sheets: SheetRunner;
+  private readonly sessions: StaffSessions;
   private readonly alarms = new Set<ScannerAlarm>();
   private scannerConnected = false;
   private scannerState = 'starting';
   private feedback: SheetFeedback | null = null;
-  private held: HeldSheet | null = null;
-  private readonly inFlight = new Map<string, InFlight>();
-  /** recorded ballots whose drop the scanner refused for now (cover open, jam, link down) */
-  private readonly waitingToDrop = new Set<string>();
-  /** sheets the station already decided (the latest ones): a late re-report after a reconnect is not read again */
-  private readonly decided = new Set<string>();
   private attention: string | null = null;
-  /** sheets rejected for streaks one after another */
-  private streakRun = 0;
   private reconciling = false;
   private feeding: boolean | null = null;
   /** cast counts per mode, from the ledgers at start and kept up to date */
@@ -224,12 +185,8 @@ class StationService implements Station {
   private work: Promise<unknown> = Promise.resolve();
   private closed = false;
   private connectTimer: NodeJS.Timeout | undefined;
-  /** sheets caught in a jam: no sheet is fed until each one's outcome is known */
-  private readonly stuckSheets = new Set<string>();
   /** sheet-done reports seen while reconciling after a restart */
-  private readonly doneDuringReconcile = new Map<string, SheetOutcome>();
-  /** ends an idle staff sign-in */
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly restart: RestartReconcile;
   private readonly desk: TapeDesk;
 
   constructor(
@@ -245,6 +202,52 @@ class StationService implements Station {
     this.layout = dataLayout(opts.dataDir);
     this.stateFile = path.join(stationDir(opts.dataDir), 'state.json');
     this.journal = new SheetJournal(path.join(stationDir(opts.dataDir), 'sheets.jsonl'));
+    this.reading = new SheetReader(pkg, { readerWorkers: opts.readerWorkers ?? 0, returnUndervotes: opts.returnUndervotes ?? false, streakAlarmAfter: opts.streakAlarmAfter ?? 1 });
+    this.sheets = new SheetRunner({
+      scanner: opts.scanner,
+      journal: this.journal,
+      calibrationVersion: pkg.calibrationVersion,
+      ledgerFor: (mode) => this.ledgerFor(mode),
+      read: (mode, images) => this.reading.read(mode, images),
+      forgetSettledSheets: () => this.forgetSettledSheets(),
+      audit: (type, detail) => this.event(type, 'system', detail),
+      count: (counter) => {
+        this.state = { ...this.state, counts: { ...this.state.counts, [counter]: this.state.counts[counter] + 1 } };
+        this.saveState();
+      },
+      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
+      shown: () => this.feedback,
+      show: (feedback, cue) => this.show(feedback, cue),
+      attention: (text) => {
+        this.attention = text;
+      },
+      raiseAlarm: (alarm) => this.setAlarm(alarm, true),
+      updateFeeding: () => this.updateFeeding(),
+      log: (m) => this.log(m),
+    });
+    this.restart = new RestartReconcile({
+      scanner: opts.scanner,
+      journal: this.journal,
+      waitMs: opts.reconcileWaitMs ?? 10_000,
+      now: this.now,
+      polls: () => this.state.polls,
+      sheetSettled: (sheetId) => this.sheets.reconciled(sheetId),
+      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
+      log: (m) => this.log(m),
+    });
+    this.sessions = new StaffSessions({
+      pins,
+      now: this.now,
+      idleSignOutSeconds: opts.staffIdleSignOutSeconds ?? DEFAULT_STAFF_IDLE_SIGN_OUT_SECONDS,
+      lockout: (role) => this.state.lockout[role],
+      setLockout: (role, lockout) => {
+        this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: lockout } };
+        this.saveState();
+      },
+      event: (type, role, detail) => this.event(type, role, detail),
+      emitStatus: () => this.emitStatus(),
+      enqueue: (fn) => void this.enqueue(fn),
+    });
     this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
     const printer = openPrinter(opts.printer ?? { kind: 'none', paper: 'roll80' });
     this.desk = new TapeDesk({
@@ -397,6 +400,11 @@ class StationService implements Station {
     }
   }
 
+  private countCast(mode: LedgerMode, castAsIs: boolean): void {
+    this.cast[mode] += 1;
+    if (castAsIs) this.castAsIs[mode] += 1;
+  }
+
   private verifyOptions(mode: LedgerMode): { expectedHeads: ExternalHead[]; stationPublicKey: Uint8Array; signedHeadsDir?: string } {
     const base = { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
     return this.opts.signedHeadsDir === undefined ? base : { ...base, signedHeadsDir: this.opts.signedHeadsDir };
@@ -445,7 +453,7 @@ class StationService implements Station {
     const want =
       takesBallots(this.state.polls) &&
       this.attention === null &&
-      this.stuckSheets.size === 0 &&
+      !this.sheets.anyJammed() &&
       !this.alarms.has('jam') &&
       !this.reconciling &&
       this.scannerConnected &&
@@ -465,7 +473,7 @@ class StationService implements Station {
   private onScannerEvent(e: ScannerEvent): void {
     switch (e.type) {
       case 'sheet-inserted':
-        if (this.feedback !== null && this.held === null) {
+        if (this.feedback !== null && this.sheets.awaitingVoter() === undefined) {
           this.feedback = null;
           this.emitStatus();
         }
@@ -474,15 +482,15 @@ class StationService implements Station {
         this.enqueue(() => this.onSheetScanned(e.sheetId, e.front, e.back));
         return;
       case 'sheet-done':
-        if (this.reconciling) this.doneDuringReconcile.set(e.sheetId, e.outcome);
-        this.enqueue(() => this.onSheetDone(e.sheetId, e.outcome));
+        if (this.reconciling) this.restart.heard(e.sheetId, e.outcome);
+        this.enqueue(() => this.sheets.run(e.sheetId, { type: 'done', outcome: e.outcome }));
         return;
       case 'jam':
         this.event('scanner-jam', 'system', { stage: e.stage });
         // No next sheet until the stuck one's outcome is known: the scanner would resume feeding as soon as
         // the jam clears, the jam's end can reach the station before the sheet's outcome does, and a drop
         // can jam before the station has heard the scanner take the drop command.
-        if (e.sheetId !== undefined) this.stuckSheets.add(e.sheetId);
+        if (e.sheetId !== undefined) this.sheets.jammed(e.sheetId);
         this.feeding = false;
         void this.opts.scanner.disableFeeding();
         this.setAlarm('jam', true);
@@ -559,258 +567,26 @@ class StationService implements Station {
     return next;
   }
 
-  // ---- one sheet -----------------------------------------------------------------------------------------
-
-  private reader(mode: LedgerMode): Reader {
-    let r = this.readers.get(mode);
-    if (r === undefined) {
-      const setup = {
-        election: this.pkg.election,
-        publicKeys: this.pkg.publicKeys,
-        profile: this.pkg.profile,
-        station: { mode, precinctId: this.pkg.precinct },
-        returnUndervotes: this.opts.returnUndervotes ?? false,
-      };
-      const workers = this.opts.readerWorkers ?? 0;
-      if (workers > 0) {
-        const pool = new ReaderPool(setup, workers);
-        r = { read: (b) => pool.read(b), close: () => pool.close() };
-      } else {
-        const reader = new BallotReader(setup);
-        r = { read: (b) => reader.readFile(b), close: async () => undefined };
-      }
-      this.readers.set(mode, r);
-    }
-    return r;
-  }
+  // ---- one sheet (sheet-state.ts moves it, sheet-runner.ts carries out what it says) ---------------------
 
   private async onSheetScanned(sheetId: string, front: ScannedImage, back: ScannedImage | undefined): Promise<void> {
-    if (this.decided.has(sheetId) || this.inFlight.has(sheetId) || this.held?.sheetId === sheetId) return;
-    const full = this.alarms.has('box-full');
-    const alarm = this.pollWorkerAlarm();
-    if (this.reconciling || this.attention !== null || !takesBallots(this.state.polls) || full || alarm) {
-      const why =
-        this.reconciling || this.attention !== null
-          ? (this.attention ?? '')
-          : full
-            ? 'The ballot box is full: empty it.'
-            : alarm
-              ? `The ${[...this.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`
-              : `The polls are ${this.state.polls}.`;
-      await this.giveBack(sheetId, 'rejected', [feedbackReason('not-accepting', [], why)], false);
-      return;
-    }
-    const mode = this.mode;
     const images = back === undefined ? [front.bytes] : [front.bytes, back.bytes];
-    let pages: PageReading[];
-    try {
-      pages = await Promise.all(images.map((b) => this.reader(mode).read(b)));
-    } catch (e) {
-      await this.giveBack(sheetId, 'rejected', [feedbackReason('read-failed', [], (e as Error).message)], true);
-      return;
-    }
-    const sheet = combineSheet(pages);
-    const decision: PolicyDecision = decideSheet(sheet);
-    this.streakRun = sheet.reasons.includes('scanner-streaks') ? this.streakRun + 1 : 0;
-    switch (decision.kind) {
-      case 'reject': {
-        if (this.streakRun >= (this.opts.streakAlarmAfter ?? 1)) {
-          this.setAlarm('streaks', true);
-          // stop the feeder before the sheet goes back, or it pulls in the next voter's sheet only to bounce it
-          await this.updateFeeding();
-        }
-        this.event('ballot-rejected', 'system', { reason: sheet.reasons.join(',').slice(0, 200) });
-        await this.giveBack(sheetId, 'rejected', decision.reasons, true, true);
-        return;
-      }
-      case 'hold': {
-        const votingId = pages.find((p) => p.votingId !== undefined)?.votingId ?? '';
-        this.held = { sheetId, mode, sheet, votingId, images, reasons: decision.reasons };
-        this.show({ sheetId, outcome: 'awaiting-voter', reasons: decision.reasons, canCastAsIs: true }, 'returned');
-        return;
-      }
-      case 'accept': {
-        const votingId = pages.find((p) => p.votingId !== undefined)?.votingId ?? '';
-        await this.castSheet({ sheetId, mode, sheet, votingId, images, reasons: [] }, false);
-        return;
-      }
-      default:
-        assertNever(decision, 'policy decision');
-    }
+    // a refusal here is a re-report of a sheet the station read already (after a reconnect): not read again
+    await this.sheets.run(sheetId, { type: 'scanned', mode: this.mode, images, refusal: this.whyNotTaking() });
   }
 
-  /**
-   * Returns a sheet to the voter that never got a ledger record. A counted rejection is logged as a
-   * 'ballot-rejected' event (unless the caller already did, with more detail), so the results tape counts
-   * from the ledger what the station's counter counts.
-   */
-  private async giveBack(sheetId: string, outcome: 'rejected' | 'returned', reasons: readonly FeedbackReason[], counts: boolean, logged = false): Promise<void> {
-    this.markDecided(sheetId);
-    if (counts && outcome === 'rejected' && !logged) this.event('ballot-rejected', 'system', { reason: reasons.map((r) => r.code).join(',').slice(0, 200) || 'unknown' });
-    if (counts) {
-      if (outcome === 'rejected') this.state = { ...this.state, counts: { ...this.state.counts, rejected: this.state.counts.rejected + 1 } };
-      else this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
-      this.saveState();
-    }
-    this.show({ sheetId, outcome, reasons, canCastAsIs: false }, outcome === 'rejected' ? 'rejected' : 'returned');
-    const r = await this.opts.scanner.returnSheet(sheetId);
-    if (!r.ok) this.log(`could not return sheet ${sheetId}: ${describeDriverError(r.error)}`);
+  /** Why the station takes no sheet now, in the poll worker's words; null when it takes one. */
+  private whyNotTaking(): string | null {
+    if (this.reconciling || this.attention !== null) return this.attention ?? '';
+    if (this.alarms.has('box-full')) return 'The ballot box is full: empty it.';
+    if (this.pollWorkerAlarm()) return `The ${[...this.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`;
+    if (!takesBallots(this.state.polls)) return `The polls are ${this.state.polls}.`;
+    return null;
   }
 
-  private async castSheet(h: HeldSheet, castAsIs: boolean): Promise<SheetFeedback> {
-    const ballotId = h.sheet.ballotId;
-    if (ballotId === undefined) {
-      await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], 'the reading has no ballot ID')], true);
-      return this.feedback as SheetFeedback;
-    }
-    const ledger = this.ledgerFor(h.mode);
-    let capture;
-    try {
-      capture = captureOf({ ballotId, votingId: h.votingId, mode: h.mode, castAsIs, images: h.images, calibrationVersion: this.pkg.calibrationVersion, contests: h.sheet.contests }, ledger.genesis.election.contests);
-    } catch (e) {
-      await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], (e as Error).message)], true);
-      return this.feedback as SheetFeedback;
-    }
-    // the journal line comes first: after a crash it names the sheet of every pending entry
-    this.journal.record({ sheet: h.sheetId, ballot: ballotId.toUpperCase(), mode: h.mode });
-    const p = ledger.appendPending(capture);
-    if (!p.ok) {
-      this.forgetSettledSheets();
-      const e = p.error;
-      switch (e.kind) {
-        case 'duplicate':
-          this.event('ballot-rejected', 'system', { reason: 'duplicate', firstSeq: e.firstSeq });
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} was counted at ledger entry ${e.firstSeq}.`)], true, true);
-          break;
-        case 'already-pending':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('duplicate', [], `Ballot ${e.ballotId} is already pending at ledger entry ${e.pendingSeq}.`)], true);
-          break;
-        case 'wrong-mode':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], `a ${e.ballotMode} ballot for the ${e.ledgerMode} ledger`)], true);
-          break;
-        case 'invalid':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('record-refused', [], e.detail)], true);
-          break;
-        case 'unreconciled':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `entries ${e.pendingSeqs.join(', ')} are not reconciled`)], false);
-          break;
-        case 'polls-not-open':
-          await this.giveBack(h.sheetId, 'rejected', [feedbackReason('not-accepting', [], `The polls are ${e.polls}.`)], false);
-          break;
-        default:
-          assertNever(e, 'append refusal');
-      }
-      return this.feedback as SheetFeedback;
-    }
-    this.held = null;
-    this.markDecided(h.sheetId);
-    const flight: InFlight = { sheetId: h.sheetId, mode: h.mode, pendingSeq: p.value.seq, ballotId: p.value.ballotId, castAsIs };
-    this.inFlight.set(h.sheetId, flight);
-    await this.tryAccept(flight);
-    return this.feedback ?? { sheetId: h.sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false };
-  }
-
-  /**
-   * Tells the scanner to drop a recorded ballot. A cover opened or a jam elsewhere only delays the drop (the
-   * sheet stays held and the drop is asked again when the scanner is ready); a full box gives the ballot back.
-   */
-  private async tryAccept(flight: InFlight): Promise<void> {
-    const a = await this.opts.scanner.accept(flight.sheetId);
-    if (a.ok) {
-      this.waitingToDrop.delete(flight.sheetId);
-      return;
-    }
-    const e = a.error;
-    const later = e.kind === 'disconnected' || e.kind === 'timeout' || e.kind === 'io' || e.kind === 'busy' || (e.kind === 'refused' && (e.reason === 'cover-open' || e.reason === 'jammed'));
-    if (later) {
-      // the paper's fate is the scanner's to tell: the drop is asked again, or its sheet-done settles the entry;
-      // the voter's choice is made (a cast-as-is button must not stay on screen) and the sheet stays put
-      this.log(`accept ${flight.sheetId}: ${describeDriverError(e)}; asking again when the scanner is ready`);
-      this.waitingToDrop.add(flight.sheetId);
-      if (this.feedback?.sheetId !== flight.sheetId || this.feedback.outcome !== 'dropping') this.show({ sheetId: flight.sheetId, outcome: 'dropping', reasons: [], canCastAsIs: false });
-      return;
-    }
-    this.waitingToDrop.delete(flight.sheetId);
-    this.inFlight.delete(flight.sheetId);
-    this.ledgerFor(flight.mode).markReturned(flight.pendingSeq, e.kind === 'refused' ? `scanner-refused:${e.reason}` : `scanner-refused:${e.kind}`);
-    this.forgetSettledSheets();
-    await this.giveBack(flight.sheetId, 'returned', [feedbackReason('scanner-refused', [], describeDriverError(e))], true);
-  }
-
-  /** After the scanner became ready again: ask again for the drops it refused meanwhile. */
+  /** After the scanner became ready again: ask again for the drops it put off meanwhile. */
   private retryDrops(): void {
-    for (const sheetId of [...this.waitingToDrop]) {
-      this.enqueue(async () => {
-        const f = this.inFlight.get(sheetId);
-        if (f === undefined || !this.waitingToDrop.has(sheetId)) return;
-        await this.tryAccept(f);
-      });
-    }
-  }
-
-  private async onSheetDone(sheetId: string, outcome: SheetOutcome): Promise<void> {
-    const wasStuck = this.stuckSheets.delete(sheetId);
-    await this.settleSheet(sheetId, outcome);
-    if (wasStuck) await this.updateFeeding();
-  }
-
-  private async settleSheet(sheetId: string, outcome: SheetOutcome): Promise<void> {
-    const f = this.inFlight.get(sheetId);
-    if (f === undefined) {
-      if (this.held?.sheetId === sheetId) {
-        // the scanner gave a held sheet back on its own (a reconnect lost its images)
-        this.held = null;
-        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned')], canCastAsIs: false }, 'returned');
-      } else if (outcome.kind === 'returned' && !this.decided.has(sheetId)) {
-        // the scanner sent back paper the station never read (two sheets at once, images lost): the voter
-        // has it in hand and must be told to feed it again
-        this.markDecided(sheetId);
-        this.event('ballot-returned', 'system', { reason: outcome.reason === 'double-sheet' ? 'double-sheet' : 'unread' });
-        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
-        this.saveState();
-        const reason = outcome.reason === 'double-sheet' ? feedbackReason('double-sheet') : feedbackReason('scanner-returned', [], `(${outcome.reason})`);
-        this.show({ sheetId, outcome: 'returned', reasons: [reason], canCastAsIs: false }, 'returned');
-      }
-      return;
-    }
-    this.inFlight.delete(sheetId);
-    const ledger = this.ledgerFor(f.mode);
-    switch (outcome.kind) {
-      case 'box': {
-        const c = ledger.confirmCast(f.pendingSeq);
-        this.forgetSettledSheets();
-        if (!c.ok) {
-          this.log(`sheet ${sheetId}: ${c.error.detail}`);
-          return;
-        }
-        this.cast[f.mode] += 1;
-        if (f.castAsIs) this.castAsIs[f.mode] += 1;
-        this.show({ sheetId, outcome: 'counted', reasons: [], canCastAsIs: false }, 'counted');
-        return;
-      }
-      case 'returned': {
-        ledger.markReturned(f.pendingSeq, `scanner-returned:${outcome.reason}`);
-        this.forgetSettledSheets();
-        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
-        this.saveState();
-        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-returned', [], `(${outcome.reason})`)], canCastAsIs: false }, 'returned');
-        return;
-      }
-      case 'flagged': {
-        // the paper may or may not have reached the box: it counts only on a confirmed drop (invariant 1)
-        ledger.markReturned(f.pendingSeq, `scanner-stopped:${outcome.reason}`);
-        this.forgetSettledSheets();
-        // not counted, recorded as returned: the staff screen's count agrees with the ledger and the tape
-        this.state = { ...this.state, counts: { ...this.state.counts, returned: this.state.counts.returned + 1 } };
-        this.saveState();
-        this.attention = `Ballot ${f.ballotId} was not counted: the scanner stopped (${outcome.reason}) while the ballot was ${outcome.stage}. Clear the paper path: if the ballot is there, have the voter feed it again; if it is not, call the captain to note ballot ${f.ballotId} on the results tape as possibly in the box uncounted.`;
-        this.show({ sheetId, outcome: 'returned', reasons: [feedbackReason('scanner-stopped', [], `(${outcome.reason} while ${outcome.stage})`)], canCastAsIs: false }, 'alarm');
-        await this.updateFeeding();
-        return;
-      }
-      default:
-        assertNever(outcome, 'sheet outcome');
-    }
+    for (const sheetId of this.sheets.dropsPutOff()) this.enqueue(() => this.sheets.run(sheetId, { type: 'retry-drop' }));
   }
 
   private show(feedback: SheetFeedback, cue?: 'counted' | 'returned' | 'rejected' | 'alarm'): void {
@@ -822,71 +598,12 @@ class StationService implements Station {
 
   // ---- restart -------------------------------------------------------------------------------------------
 
-  /**
-   * After a crash or power cut: every pending ballot is settled by what the scanner says of its sheet. A sheet
-   * still held is given back (it never dropped); one in motion is waited for; one that finished while the
-   * station was down is settled by the scanner's record of its last sheets; one the scanner no longer knows
-   * at all is `unknown`: not counted, and the poll worker is told what to look for.
-   */
+  /** After a crash or power cut: the pending ballots are settled by the scanner's word (station-restart.ts). */
   private async reconcileAfterRestart(): Promise<void> {
-    const journal = this.journal.all();
-    const waitMs = this.opts.reconcileWaitMs ?? 10_000;
-    const instructions: string[] = [];
-    for (const ledger of [this.official, this.test]) {
-      if (ledger === null) continue;
-      const left = ledger.unreconciledBallots();
-      if (left.length === 0) continue;
-      const reports = new Map<number, ScannerReport>();
-      for (const b of left) {
-        const line = [...journal].reverse().find((l) => l.ballot === b.ballotId.toUpperCase() && l.mode === ledger.mode);
-        reports.set(b.pendingSeq, line === undefined ? 'unknown' : await this.askScanner(line.sheet, waitMs));
-        if (line !== undefined) this.markDecided(line.sheet);
-      }
-      const r = ledger.reconcile(reports, eventDate(this.now(), this.state.polls));
-      if (!r.ok) throw new StationStartError(`${ledger.file}: reconcile refused: ${r.error.kind} ${r.error.pendingSeqs.join(', ')}`);
-      for (const o of r.value) {
-        instructions.push(o.instruction);
-        if (o.decision === 'cast') {
-          this.cast[ledger.mode] += 1;
-          const rec = left.find((b) => b.pendingSeq === o.pendingSeq)?.record;
-          if (rec?.castAsIs) this.castAsIs[ledger.mode] += 1;
-        }
-      }
-    }
+    const instructions = await this.restart.run(this.test === null ? [this.official] : [this.official, this.test]);
     this.reconciling = false;
-    this.doneDuringReconcile.clear();
     this.forgetSettledSheets();
     this.attention = `${instructions.join(' ')} Then clear this message (poll worker: clear alarm).`;
-  }
-
-  private async askScanner(sheetId: string, waitMs: number): Promise<ScannerReport> {
-    this.log(`reconciling: asking the scanner about sheet ${sheetId}`);
-    const fromOutcome = (o: SheetOutcome): ScannerReport => (o.kind === 'box' ? 'dropped' : o.kind === 'returned' ? 'returned' : 'unknown');
-    const deadline = Date.now() + waitMs;
-    const seen = (): SheetOutcome | undefined => this.doneDuringReconcile.get(sheetId);
-    const early = seen();
-    if (early !== undefined) return fromOutcome(early);
-    const st = await this.opts.scanner.status();
-    const open = st.ok ? st.value.openSheets.find((s) => s.sheetId === sheetId) : undefined;
-    if (open === undefined) {
-      // finished while no station listened: the scanner's own record of its last sheets says how
-      const remembered = st.ok ? st.value.recent.find((r) => r.sheetId === sheetId) : undefined;
-      return remembered === undefined ? 'unknown' : fromOutcome(remembered.outcome);
-    }
-    let giveBack = open.stage === 'held';
-    while (Date.now() < deadline) {
-      const o = seen();
-      if (o !== undefined) return fromOutcome(o);
-      if (giveBack) {
-        // never told to drop: give it back so the voter can feed it again (asked again while the scanner
-        // is still busy re-sending the sheet's images after the reconnect)
-        const r = await this.opts.scanner.returnSheet(sheetId);
-        if (r.ok) giveBack = false;
-        else this.log(`could not return ${sheetId} while reconciling yet: ${describeDriverError(r.error)}`);
-      }
-      await new Promise((r) => setTimeout(r, giveBack ? 200 : 20));
-    }
-    return 'unknown';
   }
 
   // ---- API -----------------------------------------------------------------------------------------------
@@ -929,64 +646,20 @@ class StationService implements Station {
   async login(args: LoginArgs): Promise<ApiResult<{ role: Role }>> {
     const a = parseArgs(LoginInput, args);
     if (!a.ok) return a;
-    const role = a.value.role;
-    return this.enqueue(async () => {
-      const now = this.now();
-      const lock = this.state.lockout[role];
-      const until = lockedUntil(lock, now);
-      if (until !== null) {
-        this.event('login-failed', role, { lockedOut: true });
-        return refused<{ role: Role }>('locked-out', `The ${role} sign-in is locked after ${lock.failures} wrong PINs: try again in ${describeWait(until.getTime() - now.getTime())} (at ${until.toISOString()}).`);
-      }
-      if (await this.pins.check(role, a.value.pin)) {
-        this.role = role;
-        this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: NO_LOCKOUT } };
-        this.saveState();
-        this.event('login', role);
-        this.staffActive();
-        this.emitStatus();
-        return ok({ role });
-      }
-      const f = afterFailure(lock, now);
-      this.state = { ...this.state, lockout: { ...this.state.lockout, [role]: f.state } };
-      this.saveState();
-      this.event('login-failed', role, f.lockedOut ? { failures: f.state.failures, lockedOut: true, until: f.state.until ?? '' } : { failures: f.state.failures });
-      this.emitStatus();
-      if (f.lockedOut) {
-        const wait = new Date(f.state.until ?? now.toISOString()).getTime() - now.getTime();
-        return refused<{ role: Role }>('locked-out', `Wrong PIN, ${f.state.failures} times in a row: the ${role} sign-in is locked for ${describeWait(wait)} (until ${f.state.until ?? ''}); each further wrong PIN doubles the wait.`);
-      }
-      return refused<{ role: Role }>('wrong-pin', `wrong PIN for ${role} (${f.state.failures} of ${MAX_FAILURES} tries)`);
-    });
+    return this.enqueue(() => this.sessions.login(a.value.role, a.value.pin));
   }
 
   async logout(): Promise<ApiResult<null>> {
-    return this.enqueue(async () => {
-      if (this.role === null) return refused<null>('not-logged-in', 'nobody is logged in');
-      this.signOut({});
-      return ok(null);
-    });
+    return this.enqueue(async () => this.sessions.logout());
   }
 
-  private signOut(detail: Record<string, string | number | boolean>): void {
-    if (this.role === null) return;
-    this.event('logout', this.role, detail);
-    this.role = null;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    this.emitStatus();
+  private get role(): Role | null {
+    return this.sessions.role;
   }
 
   /** The signed-in staff member did something: the idle sign-out starts counting again. */
   private staffActive(): void {
-    if (this.role === null || this.closed) return;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    const seconds = this.opts.staffIdleSignOutSeconds ?? DEFAULT_STAFF_IDLE_SIGN_OUT_SECONDS;
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      void this.enqueue(async () => this.signOut({ idle: true }));
-    }, seconds * 1000);
-    this.idleTimer.unref();
+    this.sessions.active();
   }
 
   async command(args: CommandArgs): Promise<ApiResult<CommandOutcome>> {
@@ -1019,14 +692,14 @@ class StationService implements Station {
         const moved = await this.moveTo(d.value.next, role, 'Test mode is over: print the zero tape of the official ledger, then open the polls.');
         this.test?.close();
         this.test = null;
-        await this.closeReader('test');
+        await this.reading.closeReader('test');
         return moved;
       }
       case 'open-polls':
         if (this.test !== null) {
           this.test.close();
           this.test = null;
-          await this.closeReader('test');
+          await this.reading.closeReader('test');
         }
         return this.moveTo(d.value.next, role, 'Polls are open.');
       case 'pause-polls': {
@@ -1065,38 +738,12 @@ class StationService implements Station {
       }
       case 'reprint-tape':
         return this.desk.reprint(role, copies);
-      case 'verify-ledger': {
-        const parts: string[] = [];
-        let good = true;
-        for (const mode of ['official', 'test'] as const) {
-          const file = this.layout.ledger(mode);
-          if (!fs.existsSync(file)) continue;
-          const report = verifyLedgerFile(file, this.verifyOptions(mode));
-          const s = report.summary;
-          if (report.ok && s) parts.push(`${mode}: ok, ${s.entries} entries, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, head ${s.head.seq} ${toHex(s.head.hash)}`);
-          else {
-            good = false;
-            parts.push(`${mode}: FAILED at entry ${report.problem?.seq}: ${report.problem?.kind}: ${report.problem?.message}`);
-          }
-        }
-        this.event('ledger-verified', role, { ok: good });
-        if (!good) return refused('ledger-bad', parts.join('; '));
-        return ok({ message: parts.join('; ') });
-      }
-      case 'export-bundle': {
-        const mode = this.mode;
-        const stamp = isoSeconds(this.now()).replace(/[-:]/g, '');
-        const out = path.join(this.layout.root, 'export', `${mode}-${stamp}`);
-        try {
-          const r = exportBundle(this.layout.ledger(mode), out, { ...this.verifyOptions(mode), electionDefinition: path.join(packageDir(this.layout.root), PACKAGE_FILES.election) });
-          this.event('export', role, { mode, records: r.records, batches: r.batches });
-          return ok({ message: `Exported ${r.records} record(s) in ${r.batches} batch(es).`, file: r.dir });
-        } catch (e) {
-          return refused('export-failed', (e as Error).message);
-        }
-      }
+      case 'verify-ledger':
+        return verifyLedgers(this.ledgerCommandDeps(), role);
+      case 'export-bundle':
+        return exportLedger(this.ledgerCommandDeps(), this.mode, role);
       case 'clear-alarm': {
-        this.streakRun = 0;
+        this.reading.resetStreaks();
         for (const alarm of POLL_WORKER_ALARMS) this.setAlarm(alarm, false);
         if (!this.reconciling) this.attention = null;
         await this.updateFeeding();
@@ -1107,6 +754,10 @@ class StationService implements Station {
       default:
         return assertNever(command, 'station command');
     }
+  }
+
+  private ledgerCommandDeps(): LedgerCommandDeps {
+    return { layout: this.layout, now: this.now, verifyOptions: (mode) => this.verifyOptions(mode), event: (type, role, detail) => this.event(type, role, detail) };
   }
 
   private async moveTo(next: PollsState, role: Role, message: string): Promise<ApiResult<CommandOutcome>> {
@@ -1139,12 +790,6 @@ class StationService implements Station {
     this.saveState();
   }
 
-  private async closeReader(mode: LedgerMode): Promise<void> {
-    const r = this.readers.get(mode);
-    this.readers.delete(mode);
-    await r?.close();
-  }
-
   /** The polls moved: the pause or resumption report follows; the move stands even when the printer fails. */
   private async withPollsReport(kind: 'polls-paused' | 'polls-resumed', role: Role, moved: ApiResult<CommandOutcome>): Promise<ApiResult<CommandOutcome>> {
     if (!moved.ok) return moved;
@@ -1154,40 +799,21 @@ class StationService implements Station {
   }
 
   private async publish(next: PollsState, role: Role): Promise<ApiResult<CommandOutcome>> {
-    if (this.opts.chains === undefined) {
-      return refused('publish-not-configured', 'this station has no chains.json: publish from the data directory with `tallyproof publish --data <dir> --chains chains.json`');
-    }
-    try {
-      const chains = loadChainsConfig(this.opts.chains);
-      const wallet = unlockStationWallet(this.layout.stationKey, this.opts.stationPassphrase);
-      const report = await publishBatches({ dataDir: this.layout.root, mode: 'official', chains, wallet, offline: this.opts.publishOffline === true });
-      if (!report.done) this.event('publish', role, { batches: report.batches.length, done: false, errors: report.errors.length });
-      if (report.errors.length > 0) return refused('publish-failed', report.errors.map((e) => `${e.role}${e.batch === null ? '' : ` batch ${e.batch}`}: ${e.message}`).join('; '));
-      if (!report.done) return ok({ message: `Publishing is under way: ${report.waiting.map((w) => w.message).join('; ') || 'waiting for the chain'}. Publish again later.`, file: report.outbox });
-      const moved = await this.moveTo(next, role, 'Published.');
-      if (!moved.ok) return moved;
-      return ok({ message: `Published ${report.batches.length} batch(es)${report.offline ? ' (signed offline: broadcast the signed files)' : ''}.`, file: report.publications[0] ?? report.outbox });
-    } catch (e) {
-      return refused('publish-failed', (e as Error).message);
-    }
+    const o = this.opts;
+    return publishOfficial(
+      { layout: this.layout, chains: o.chains, stationPassphrase: o.stationPassphrase, offline: o.publishOffline === true, event: (type, r, detail) => this.event(type, r, detail), moveToPublished: (r) => this.moveTo(next, r, 'Published.') },
+      role,
+    );
   }
 
   async voterDecision(args: VoterDecisionArgs): Promise<ApiResult<SheetFeedback>> {
     const a = parseArgs(VoterDecisionInput, args);
     if (!a.ok) return a;
+    const { sheetId, decision } = a.value;
     return this.enqueue(async () => {
-      const h = this.held;
-      if (h === null || h.sheetId !== a.value.sheetId) return refused<SheetFeedback>('no-such-sheet', `sheet ${a.value.sheetId} is not waiting for the voter`);
-      if (a.value.decision === 'return') {
-        this.held = null;
-        // no ballot record by design (the ballot may come back marked anew), but the sheet's return is logged
-        this.event('ballot-returned', 'system', { reason: 'voter-returned', warning: h.reasons.map((r) => r.code).join(',').slice(0, 200) });
-        await this.giveBack(h.sheetId, 'returned', h.reasons, true);
-        return ok(this.feedback as SheetFeedback);
-      }
-      const fb = await this.castSheet(h, true);
-      this.held = null;
-      return ok(fb);
+      const r = await this.sheets.run(sheetId, { type: 'voter-decision', decision });
+      if (!r.ok) return refused<SheetFeedback>('no-such-sheet', `sheet ${sheetId} is not waiting for the voter`);
+      return ok(this.feedback ?? { sheetId, outcome: 'awaiting-voter', reasons: [], canCastAsIs: false });
     });
   }
 
@@ -1197,32 +823,7 @@ class StationService implements Station {
     if (this.role !== 'auditor' && this.role !== 'captain') return refused('forbidden', 'looking up a ballot needs an auditor login');
     this.staffActive();
     const id = a.value.ballotId.trim().toUpperCase();
-    return this.enqueue(async () => {
-      const file = this.layout.ledger('official');
-      const pending = this.official.pendingBallots().find((b) => b.ballotId === id);
-      if (pending !== undefined) return ok({ ballotId: id, state: 'pending' as const, batch: null, record: describeRecord(pending.record) });
-      try {
-        const proof = proveBallot(file, id, this.verifyOptions('official'));
-        if (proof !== undefined) {
-          return ok({
-            ballotId: id,
-            state: 'cast' as const,
-            batch: proof.batch,
-            record: { hex: toHex(proof.record), leafIndex: proof.leafIndex, treeSize: proof.treeSize, root: toHex(proof.root), inclusionProof: proof.inclusionProof.map(toHex), checkpoint: proof.checkpoint },
-          });
-        }
-        let found: BallotRecord | undefined;
-        verifyLedgerFile(file, this.verifyOptions('official'), {
-          onCast: (r) => {
-            if (r.ballotId === id) found = r;
-          },
-        });
-        if (found !== undefined) return ok({ ballotId: id, state: 'cast' as const, batch: null, record: describeRecord(found) });
-      } catch (e) {
-        return refused<BallotLookup>('ledger-bad', (e as Error).message);
-      }
-      return ok({ ballotId: id, state: 'not-found' as const, batch: null, record: null });
-    });
+    return this.enqueue(async () => lookupBallot({ layout: this.layout, official: this.official, verifyOptions: (mode) => this.verifyOptions(mode) }, id));
   }
 
   subscribe(listener: (e: StationEvent) => void): () => void {
@@ -1234,11 +835,11 @@ class StationService implements Station {
     if (this.closed) return;
     this.closed = true;
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.sessions.close();
     await this.work.catch(() => undefined);
     this.unsubscribe();
     if (this.feeding === true) await this.opts.scanner.disableFeeding();
-    for (const mode of [...this.readers.keys()]) await this.closeReader(mode);
+    await this.reading.close();
     this.test?.close();
     this.official.close();
     this.listeners.clear();
@@ -1250,21 +851,11 @@ class StationService implements Station {
     return POLL_WORKER_ALARMS.some((a) => this.alarms.has(a));
   }
 
-  private markDecided(sheetId: string): void {
-    this.decided.add(sheetId);
-    // a re-report only follows a reconnect, within a few sheets: a short memory keeps memory flat all day
-    if (this.decided.size > 1024) {
-      const oldest = this.decided.values().next();
-      if (oldest.done !== true) this.decided.delete(oldest.value);
-    }
-  }
-
   /** Leaving a state that takes ballots: a sheet waiting for the voter goes back unrecorded. */
   private async releaseHeld(): Promise<void> {
-    const h = this.held;
-    if (h === null || takesBallots(this.state.polls)) return;
-    this.held = null;
-    await this.giveBack(h.sheetId, 'returned', [feedbackReason('not-accepting', [], `The polls are ${this.state.polls}.`)], false);
+    const h = this.sheets.awaitingVoter();
+    if (h === undefined || takesBallots(this.state.polls)) return;
+    await this.sheets.run(h.sheetId, { type: 'polls-stopped', polls: this.state.polls });
   }
 
   private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
@@ -1305,10 +896,6 @@ class StationService implements Station {
 /** A zero tape of the official ledger, as the tape desk records it. */
 function isOfficialZeroTape(e: AuditEvent): boolean {
   return e.type === 'tape-printed' && e.detail['kind'] === 'zero' && e.detail['mode'] === 'official';
-}
-
-function describeRecord(r: BallotRecord): Record<string, unknown> {
-  return { hex: toHex(encodeRecord(r)), mode: r.mode, castAsIs: r.castAsIs, batch: r.batch, contests: r.contests.map((c) => ({ contest: c.contest, options: [...c.options], overvote: c.overvote, undervote: c.undervote, marginal: c.marginal })) };
 }
 
 function checkGenesis(ledger: Ledger, want: Genesis): void {
