@@ -409,6 +409,11 @@ export class FirmwareSimulator {
         return stage !== 'held';
       case 'double-sheet':
         if (stage !== 'feeding') return false;
+        // As a real document scanner does: the double-feed sensor stops the feeder by itself, so the next
+        // sheet of the pile stays in the tray until the host has heard the alarm and enables feeding again.
+        // Waiting for the host's own disable-feed instead raced the return: on a busy host the next sheet
+        // went in before the command arrived.
+        this.feedEnabled = false;
         this.event({ kind: 'double-sheet', sheetId: sheet.sheetId });
         this.move(sheet, { type: 'return', reason: 'double-sheet' });
         this.later(this.timings.returnMs + this.timings.takeMs, () => this.finish(sheet, { type: 'taken-by-voter' }));
