@@ -10,7 +10,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { printerConfigSchema } from '../print/config';
 import { err, ok, type Result } from '../../lib/result';
-import { scannerConfigSchema } from '../../firmware-bridge/config';
+import { scannerConfigSchema, type ScannerConfig } from '../../firmware-bridge/config';
+import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { ROLES, type Role } from '../station/api';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
@@ -143,3 +144,17 @@ export function electionPublicKeyFile(keys: string): string {
   }
   return keys;
 }
+
+/**
+ * A serial scanner whose path can never be one stops the station before anything starts, with the path and
+ * what was expected, instead of a station that serves with no scanner behind it while the driver retries
+ * (it retries a port that will not open, for a scanner switched on late). Shared by `tallyproof station`
+ * (`setting` = "--serial") and the Electron station process (`setting` = the station.json key); the other
+ * scanner kinds are checked where they open.
+ */
+export function checkScannerDevice(scanner: ScannerConfig, setting: string): Result<void, string> {
+  if (scanner.kind !== 'serial') return ok(undefined);
+  const usable = checkSerialPath(scanner.path);
+  return usable.ok ? usable : err(`cannot use ${setting} ${scanner.path}: ${usable.error}`);
+}
+
