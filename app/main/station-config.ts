@@ -87,6 +87,8 @@ export const stationConfigSchema = z.strictObject({
   streakAlarmAfter: z.number().int().min(1).max(100).optional(),
   /** a staff sign-in unused for this many seconds ends by itself (default 120; 15 s to 1 hour) */
   staffIdleSignOutSeconds: z.number().int().min(15).max(3600).optional(),
+  /** a voter's language and text size go back to the start after this many seconds untouched with no sheet in progress (default 60) */
+  voterIdleResetSeconds: z.number().int().min(10).max(3600).optional(),
   /** where tapes are printed (app/print/config.ts): escpos device, CUPS queue, simulated; default PDF files only */
   printer: printerConfigSchema.optional(),
   /**
