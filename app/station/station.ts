@@ -55,6 +55,7 @@ import { PACKAGE_FILES, contestMap, installPackage, loadPackage, packageDir } fr
 import { MAX_FAILURES, NO_LOCKOUT, PinBook, afterFailure, describeWait, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, eventFor, modeOf, takesBallots } from './polls';
+import { refusalEvent } from './refusal-log';
 import type { PolicyDecision } from './policy';
 import { decideSheet, feedbackReason } from './policy';
 import type { StationState } from './state-file';
@@ -1000,8 +1001,9 @@ class StationService implements Station {
     const facts = { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount(), officialZeroTape: this.officialZeroTape };
     const d = decide(from, command, this.role, facts, { confirmed });
     if (!d.ok) {
-      // an attempt to open closed polls again is itself a record an auditor must see
-      if (d.error.code === 'polls-closed') this.event('command-refused', this.role ?? 'system', { command, code: d.error.code, polls: from });
+      // a signed-in person's refused attempt (opening closed polls again, before the zero tape…) is a record an auditor must see
+      const refusal = refusalEvent(command, this.role, from, d.error);
+      if (refusal !== null) this.event('command-refused', refusal.role, refusal.detail);
       return d;
     }
     const role = this.role as Role;
