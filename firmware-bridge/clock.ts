@@ -54,3 +54,71 @@ export function delay(clock: Clock, ms: number): Promise<void> {
     clock.after(ms, resolve);
   });
 }
+
+/**
+ * Tells a real silence from a stall of this process. A timer that fires long after it was due means the event
+ * loop was blocked (a synchronous PDF render, a swapping machine): the other side's bytes may be sitting unread
+ * in the kernel, because Node runs due timers before it reads I/O. So a verdict of silence is only given on a
+ * tick that came on time, after the loop has had a full interval awake to read what arrived; a loop that is
+ * late on every tick still gets a verdict, after twice the ticks.
+ */
+export class AwakeTicks {
+  private last: number;
+  private count = 0;
+  private stalled = false;
+
+  /** `needed` ticks of `everyMs` each make the awaited time. */
+  constructor(
+    private readonly clock: Clock,
+    private readonly everyMs: number,
+    private readonly needed: number,
+  ) {
+    this.last = clock.now();
+  }
+
+  /** Starts counting again (something was heard). */
+  reset(): void {
+    this.count = 0;
+    this.stalled = false;
+    this.last = this.clock.now();
+  }
+
+  /** Call on each tick; true when the awaited time has passed with the process awake to see it. */
+  tick(): boolean {
+    const now = this.clock.now();
+    const late = now - this.last > this.everyMs + Math.max(this.everyMs, 100);
+    this.last = now;
+    this.count += 1;
+    if (late) this.stalled = true;
+    return (this.count >= this.needed && !late) || this.count >= this.needed * 2;
+  }
+
+  /** True if a tick since the last reset came late: the process stalled while waiting. */
+  get sawStall(): boolean {
+    return this.stalled;
+  }
+}
+
+/**
+ * clock.after, but counting only time this process was awake to notice (see AwakeTicks): `ms` is split into
+ * ticks of at most `tickMs`, and a stall of the event loop counts as one tick. The returned function cancels.
+ */
+export function afterAwake(clock: Clock, ms: number, fn: () => void, tickMs = 250): () => void {
+  const needed = Math.max(1, Math.ceil(ms / tickMs));
+  const every = Math.max(0, ms) / needed;
+  const ticks = new AwakeTicks(clock, every, needed);
+  let cancel = (): void => undefined;
+  let cancelled = false;
+  const step = (): void => {
+    cancel = clock.after(every, () => {
+      if (cancelled) return;
+      if (ticks.tick()) fn();
+      else step();
+    });
+  };
+  step();
+  return () => {
+    cancelled = true;
+    cancel();
+  };
+}

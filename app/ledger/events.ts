@@ -30,7 +30,7 @@ export const AUDIT_EVENT_TYPES = [
   'export',
   'publish',
   'ledger-verified',
-  /** a command refused that an auditor must see attempted (opening closed polls again) */
+  /** a signed-in person's command the polls procedure refused (app/station/refusal-log.ts): command, code, polls, reason */
   'command-refused',
   /** the station found at start-up that its ledger lost entries or its write-ahead log is damaged */
   'ledger-damaged',

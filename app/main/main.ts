@@ -10,7 +10,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityPr
 import { EVENT_CHANNEL, KIOSK_CALLS, channelOf } from '../preload/kiosk-api';
 import { CONTENT_SECURITY_POLICY, RENDERER_STATIC_DIR, contentTypeFor, staticFileFor } from '../station/page-files';
 import { KIOSK_HOST, KIOSK_ORIGIN, KIOSK_PAGE, KIOSK_SCHEME, checkCall, isKioskPage } from './ipc-guard';
-import { STATION_CONFIG_ENV } from './station-config';
+import { loadStationConfig, STATION_CONFIG_ENV } from './station-config';
 import { RemoteStation } from './station-relay';
 import { withStationAllocator } from '../station/allocator-env';
 
@@ -30,6 +30,13 @@ function configFile(): string {
   const env = process.env[STATION_CONFIG_ENV];
   if (env !== undefined && env.length > 0) return path.resolve(env);
   return path.join(app.getPath('userData'), 'station.json');
+}
+
+/** The kiosk page, with the walk-away voter's idle time from station.json (voter-idle.mjs reads it; the station process reports a bad file). */
+function kioskPageUrl(file: string): string {
+  const c = loadStationConfig(file);
+  const idle = c.ok ? c.value.voterIdleResetSeconds : undefined;
+  return idle === undefined ? KIOSK_PAGE : `${KIOSK_PAGE}?voter-idle=${idle}`;
 }
 
 // Every web contents, present and future: no navigation away, no new windows, no webviews, no devtools.
@@ -136,7 +143,7 @@ void app.whenReady().then(() => {
     return;
   }
   startStationProcess(file, win, 0);
-  void win.loadURL(KIOSK_PAGE);
+  void win.loadURL(kioskPageUrl(file));
 });
 
 app.on('before-quit', () => {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { printerConfigSchema } from '../print/config';
 import { err, ok, type Result } from '../../lib/result';
-import { scannerConfigSchema } from '../../firmware-bridge/config';
+import { scannerConfigSchema, type ScannerConfig } from '../../firmware-bridge/config';
+import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { ROLES, type Role } from '../station/api';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
@@ -86,6 +87,8 @@ export const stationConfigSchema = z.strictObject({
   streakAlarmAfter: z.number().int().min(1).max(100).optional(),
   /** a staff sign-in unused for this many seconds ends by itself (default 120; 15 s to 1 hour) */
   staffIdleSignOutSeconds: z.number().int().min(15).max(3600).optional(),
+  /** a voter's language and text size go back to the start after this many seconds untouched with no sheet in progress (default 60) */
+  voterIdleResetSeconds: z.number().int().min(10).max(3600).optional(),
   /** where tapes are printed (app/print/config.ts): escpos device, CUPS queue, simulated; default PDF files only */
   printer: printerConfigSchema.optional(),
   /**
@@ -143,3 +146,17 @@ export function electionPublicKeyFile(keys: string): string {
   }
   return keys;
 }
+
+/**
+ * A serial scanner whose path can never be one stops the station before anything starts, with the path and
+ * what was expected, instead of a station that serves with no scanner behind it while the driver retries
+ * (it retries a port that will not open, for a scanner switched on late). Shared by `tallyproof station`
+ * (`setting` = "--serial") and the Electron station process (`setting` = the station.json key); the other
+ * scanner kinds are checked where they open.
+ */
+export function checkScannerDevice(scanner: ScannerConfig, setting: string): Result<void, string> {
+  if (scanner.kind !== 'serial') return ok(undefined);
+  const usable = checkSerialPath(scanner.path);
+  return usable.ok ? usable : err(`cannot use ${setting} ${scanner.path}: ${usable.error}`);
+}
+

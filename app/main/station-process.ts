@@ -7,7 +7,7 @@
 import { openScanner, type OpenedScanner } from '../../firmware-bridge/config';
 import { readStationPassphrase } from '../ledger/passphrase';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../station/station';
-import { electionPublicKeyFile, loadStationConfig, readPins } from './station-config';
+import { checkScannerDevice, electionPublicKeyFile, loadStationConfig, readPins } from './station-config';
 import { serveOverPort, type PortLike } from './station-relay';
 
 interface ElectronParentPort {
@@ -32,6 +32,8 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
     const config = loadStationConfig(configFile);
     if (!config.ok) throw new Error(config.error);
     const c = config.value;
+    const device = checkScannerDevice(c.scanner, `${configFile} scanner.path`);
+    if (!device.ok) throw new Error(device.error);
     const pins = readPins(c.pinsFile);
     if (!pins.ok) throw new Error(pins.error);
     const passphrase = readStationPassphrase(c.passphraseFile);

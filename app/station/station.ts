@@ -42,6 +42,7 @@ import { contestMap, installPackage, loadPackage } from './election-package';
 import { PinBook, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, eventFor, modeOf, takesBallots } from './polls';
+import { refusalEvent } from './refusal-log';
 import type { StationState } from './state-file';
 import { initialState, readState, stationDir, writeState } from './state-file';
 import { SheetJournal } from './sheet-journal';
@@ -678,8 +679,9 @@ class StationService implements Station {
     const facts = { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount(), officialZeroTape: this.officialZeroTape };
     const d = decide(from, command, this.role, facts, { confirmed });
     if (!d.ok) {
-      // an attempt to open closed polls again is itself a record an auditor must see
-      if (d.error.code === 'polls-closed') this.event('command-refused', this.role ?? 'system', { command, code: d.error.code, polls: from });
+      // a signed-in person's refused attempt (opening closed polls again, before the zero tape…) is a record an auditor must see
+      const refusal = refusalEvent(command, this.role, from, d.error);
+      if (refusal !== null) this.event('command-refused', refusal.role, refusal.detail);
       return d;
     }
     const role = this.role as Role;

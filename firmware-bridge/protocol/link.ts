@@ -4,7 +4,7 @@
  * losses the layer above repairs by asking again. Both the serial driver and the firmware simulator use it.
  */
 import { err, ok, type Result } from '../../lib/result';
-import type { Clock } from '../clock';
+import { AwakeTicks, type Clock } from '../clock';
 import { encodeFrame, FLAG_RELIABLE, type Frame, type FrameError } from './frame';
 import { FrameReader, type FrameReaderStats } from './frame-reader';
 import { isKnownType, MsgType } from './messages';
@@ -40,7 +40,7 @@ interface Pending {
 export class LinkEndpoint {
   private readonly reader: FrameReader;
   private readonly queue: Pending[] = [];
-  private inflight: { entry: Pending; seq: number; tries: number; cancel: () => void } | undefined;
+  private inflight: { entry: Pending; seq: number; tries: AwakeTicks; cancel: () => void } | undefined;
   private nextSeq = 1;
   /** Sequence number of the last reliable frame delivered upward; -1 right after a reset. */
   private lastRxSeq = -1;
@@ -115,7 +115,8 @@ export class LinkEndpoint {
     if (!entry) return;
     const seq = this.nextSeq;
     this.nextSeq = seq === 0xffff ? 1 : seq + 1;
-    this.inflight = { entry, seq, tries: 0, cancel: () => undefined };
+    // retries are counted as ticks this end was awake for: a stall of its own process is not a dead link
+    this.inflight = { entry, seq, tries: new AwakeTicks(this.opts.clock, this.opts.retransmitMs ?? 200, (this.opts.maxRetries ?? 10) + 1), cancel: () => undefined };
     this.transmit();
   }
 
@@ -129,9 +130,8 @@ export class LinkEndpoint {
   private onTimeout(seq: number): void {
     const f = this.inflight;
     if (!f || f.seq !== seq) return;
-    f.tries += 1;
-    if (f.tries > (this.opts.maxRetries ?? 10)) {
-      this.opts.log?.(`link: frame seq ${seq} unacknowledged after ${f.tries} tries`);
+    if (f.tries.tick()) {
+      this.opts.log?.(`link: frame seq ${seq} unacknowledged after ${(this.opts.maxRetries ?? 10) + 1} tries`);
       this.failAll('dead');
       this.opts.onDead?.(`no acknowledgement for frame ${seq}`);
       return;

@@ -5,7 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { assertNever, err, ok, type Result } from '../../lib/result';
-import { systemClock, type Clock } from '../clock';
+import { AwakeTicks, afterAwake, systemClock, type Clock } from '../clock';
 import {
   EventHub,
   type CalibrationReport,
@@ -241,9 +241,16 @@ export class SerialScannerDriver implements ScannerDriver {
     this.heartbeatCancel?.();
     const every = this.opts.heartbeatMs ?? 500;
     const deadAfter = this.opts.deadAfterMs ?? every * 4;
+    // Silence is counted in heartbeats this host was awake to send, not in wall time: after a stall of this
+    // process (a tape's PDF, a loaded machine) the device's answers are still unread when the first timer fires.
+    const missed = new AwakeTicks(this.clock, every, Math.max(1, Math.ceil(deadAfter / every)));
+    let heardAt = this.lastRxAt;
     const tick = (): void => {
       if (this.state !== 'ready') return;
-      if (this.clock.now() - this.lastRxAt > deadAfter) {
+      if (this.lastRxAt !== heardAt) {
+        heardAt = this.lastRxAt;
+        missed.reset();
+      } else if (missed.tick()) {
         this.lose(`no frame from the device for ${deadAfter} ms`);
         return;
       }
@@ -324,7 +331,9 @@ export class SerialScannerDriver implements ScannerDriver {
     this.nextCommandId = id === 0xffff ? 1 : id + 1;
     const ms = this.opts.commandTimeoutMs ?? 3000;
     return new Promise((resolve) => {
-      const cancel = this.clock.after(ms, () => {
+      // awake time, so a stall of this process longer than the timeout does not fail a command whose answer
+      // is already waiting to be read
+      const cancel = afterAwake(this.clock, ms, () => {
         if (!this.pending.delete(id)) return;
         this.commandTimeouts += 1;
         resolve(err({ kind: 'timeout', command: c.op, ms }));

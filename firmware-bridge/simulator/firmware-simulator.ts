@@ -5,7 +5,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { assertNever } from '../../lib/result';
-import type { Clock } from '../clock';
+import { AwakeTicks, type Clock } from '../clock';
 import { SheetLifecycle, type SheetInput, type SheetOutcome, type SheetStage } from '../lifecycle';
 import type { Frame } from '../protocol/frame';
 import { LinkEndpoint } from '../protocol/link';
@@ -409,6 +409,11 @@ export class FirmwareSimulator {
         return stage !== 'held';
       case 'double-sheet':
         if (stage !== 'feeding') return false;
+        // As a real document scanner does: the double-feed sensor stops the feeder by itself, so the next
+        // sheet of the pile stays in the tray until the host has heard the alarm and enables feeding again.
+        // Waiting for the host's own disable-feed instead raced the return: on a busy host the next sheet
+        // went in before the command arrived.
+        this.feedEnabled = false;
         this.event({ kind: 'double-sheet', sheetId: sheet.sheetId });
         this.move(sheet, { type: 'return', reason: 'double-sheet' });
         this.later(this.timings.returnMs + this.timings.takeMs, () => this.finish(sheet, { type: 'taken-by-voter' }));
@@ -542,13 +547,23 @@ export class FirmwareSimulator {
     this.watchdogCancel?.();
     const timeout = this.opts.hostTimeoutMs ?? 0;
     if (timeout <= 0) return;
-    this.watchdogCancel = this.clock.after(timeout, () => {
-      if (this.clock.now() - this.lastHostFrameAt >= timeout) {
+    // A real controller's watchdog runs on its own chip. The simulated one may share the host's event loop (the
+    // demo), so it counts the ticks it was awake for: a stall of that loop is not the host falling silent.
+    const every = timeout / 4;
+    const silent = new AwakeTicks(this.clock, every, 4);
+    let heardAt = this.lastHostFrameAt;
+    const tick = (): void => {
+      if (this.lastHostFrameAt !== heardAt) {
+        heardAt = this.lastHostFrameAt;
+        silent.reset();
+      } else if (silent.tick()) {
         if (this.feedEnabled) this.log('sim: host silent, feeding stopped');
         this.feedEnabled = false;
+        silent.reset();
       }
-      this.armWatchdog();
-    });
+      this.watchdogCancel = this.clock.after(every, tick);
+    };
+    this.watchdogCancel = this.clock.after(every, tick);
   }
 
   private onFrame(frame: Frame): void {

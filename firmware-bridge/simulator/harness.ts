@@ -166,6 +166,10 @@ export async function runSession(o: SessionOptions): Promise<SessionReport> {
       case 'jam':
         if (pw.clearJams) setTimeout(() => sim.clearJam(), pw.delayMs);
         return;
+      case 'double-sheet':
+        // the double feed stopped the feeder; the poll worker sees the sheets back to the voter and resumes
+        setTimeout(() => void driver.enableFeeding(), pw.delayMs);
+        return;
       case 'cover-open':
         if (pw.closeCover) setTimeout(() => sim.closeCover(), pw.delayMs);
         return;

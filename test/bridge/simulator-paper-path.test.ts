@@ -3,14 +3,15 @@ import type { Frame } from '../../firmware-bridge/protocol/frame';
 import { LinkEndpoint } from '../../firmware-bridge/protocol/link';
 import { decodeEvent, decodeResponse, encodeCommand, encodeHello, MsgType, type DeviceCommand, type DeviceEvent, type StatusReport } from '../../firmware-bridge/protocol/messages';
 import { deckSource, type DeckSheet } from '../../firmware-bridge/simulator/deck';
+import { faultsAt, type FaultPlan } from '../../firmware-bridge/simulator/faults';
 import { FirmwareSimulator, realisticTimings } from '../../firmware-bridge/simulator/firmware-simulator';
 
 const sheet: DeckSheet = { name: 'a.png', front: { format: 'png', bytes: Uint8Array.of(1, 2, 3) } };
 
 /** The firmware on a manual clock, wired synchronously to a bare host link end: no real time passes. */
-function bench(hostTimeoutMs = 0) {
+function bench(hostTimeoutMs = 0, faults?: FaultPlan, sheets = 2) {
   const clock = new ManualClock();
-  const sim = new FirmwareSimulator({ source: deckSource([sheet], 2), clock, timings: realisticTimings, autoFeed: true, hostTimeoutMs });
+  const sim = new FirmwareSimulator({ source: deckSource([sheet], sheets), clock, timings: realisticTimings, autoFeed: true, hostTimeoutMs, ...(faults ? { faults } : {}) });
   const events: DeviceEvent[] = [];
   const statuses: StatusReport[] = [];
   const host = new LinkEndpoint({
@@ -85,5 +86,25 @@ describe('firmware simulator paper path on an injected clock', () => {
     // the paper is still on the hold sensor, but the pictures were in RAM
     expect(s.current).toEqual({ sheetId: 'SIM0001-000001', stage: 'held', images: [] });
     expect(sim.nvram.nextSheetNo).toBe(2);
+  });
+
+  it('stops its own feeder on a double feed: the next sheet stays in the tray however late the host answers', () => {
+    // the first feed pulls in two sheets; the pile holds two more after them
+    const { clock, events, command, status, sim } = bench(0, faultsAt({ 0: { kind: 'double-sheet' } }), 4);
+    command({ op: 'enable-feed' });
+    clock.advance(realisticTimings.insertMs);
+    expect(events.map((e) => e.kind)).toEqual(['sheet-inserted', 'double-sheet']);
+    expect(sim.state.feedEnabled).toBe(false);
+    // the host is stalled and sends nothing (no disable-feed either): the sheets go back to the voter, and a
+    // whole minute later the feeder has still not taken the next one
+    clock.advance(realisticTimings.returnMs + realisticTimings.takeMs);
+    expect(events.at(-1)).toEqual({ kind: 'sheet-done', sheetId: 'SIM0001-000001', outcome: { kind: 'returned', reason: 'double-sheet' } });
+    clock.advance(60_000);
+    expect(status()).toMatchObject({ path: 'idle', feedEnabled: false, sheetsFed: 1 });
+    expect(events.filter((e) => e.kind === 'sheet-inserted')).toHaveLength(1);
+    // only the host's enable-feed (the poll worker cleared the alarm) starts it again
+    command({ op: 'enable-feed' });
+    clock.advance(realisticTimings.insertMs);
+    expect(status()).toMatchObject({ path: 'feeding', feedEnabled: true, sheetsFed: 2, current: { sheetId: 'SIM0001-000002' } });
   });
 });

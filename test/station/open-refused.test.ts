@@ -35,7 +35,14 @@ describe('the polls state survives a restart, and opening needs an empty officia
     await rig.station.login({ role: 'captain', pin: PINS.captain });
     const open = await rig.station.command({ command: 'open-polls' });
     expect(open).toEqual({ ok: false, error: { code: 'official-ballots-exist', message: expect.stringContaining('1 ballot') } });
-    expect((await rig.station.command({ command: 'enter-test-mode' })).ok).toBe(false);
+    expect((await rig.station.command({ command: 'enter-test-mode', confirm: true })).ok).toBe(false);
+    // both attempts are in the ledger, once each, with the reason
+    const refused: { role: string; detail: Record<string, unknown> }[] = [];
+    verifyLedgerFile(dataLayout(dataDir).ledger('official'), {}, { onEvent: (e) => e.type === 'command-refused' && refused.push({ role: e.role, detail: e.detail }) });
+    expect(refused).toEqual([
+      { role: 'captain', detail: { command: 'open-polls', code: 'official-ballots-exist', polls: 'configured', reason: expect.stringContaining('already holds 1 ballot') } },
+      { role: 'captain', detail: { command: 'enter-test-mode', code: 'official-ballots-exist', polls: 'configured', reason: expect.stringContaining('1 official ballot(s) are already counted') } },
+    ]);
     expect(fs.existsSync(dataLayout(dataDir).ledger('test'))).toBe(false);
     expect(verifyLedgerFile(dataLayout(dataDir).ledger('official')).summary?.cast).toBe(1);
   });

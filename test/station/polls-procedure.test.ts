@@ -25,6 +25,13 @@ function auditEvents(dataDir: string): AuditEvent[] {
   return events;
 }
 
+/** The ledger's command-refused entries: who, and the detail. */
+function refusalsIn(dataDir: string): { role: string; detail: AuditEvent['detail'] }[] {
+  return auditEvents(dataDir)
+    .filter((e) => e.type === 'command-refused')
+    .map((e) => ({ role: e.role, detail: e.detail }));
+}
+
 async function asCaptain(station: Station): Promise<void> {
   const l = await station.login({ role: 'captain', pin: PINS.captain });
   if (!l.ok) throw new Error(l.error.message);
@@ -41,6 +48,16 @@ describe('the polls procedure', () => {
     expect(await s.command({ command: 'open-polls' })).toMatchObject({ ok: false, error: { code: 'zero-tape-required' } });
     expect(s.status().polls).toBe('configured');
     expect(auditEvents(rig.dataDir).filter((e) => e.type === 'polls-opened')).toEqual([]);
+    // each attempt is one ledger entry naming the captain, the command and why
+    expect(refusalsIn(rig.dataDir)).toEqual([
+      { role: 'captain', detail: { command: 'open-polls', code: 'zero-tape-required', polls: 'configured', reason: expect.stringContaining('print the zero tape') } },
+      { role: 'captain', detail: { command: 'open-polls', code: 'zero-tape-required', polls: 'configured', reason: expect.stringContaining('print the zero tape') } },
+    ]);
+    // nobody signed in: refused, but no person attempted anything and an anonymous client cannot write the ledger
+    await s.logout();
+    expect(await s.command({ command: 'open-polls', confirm: true })).toMatchObject({ ok: false, error: { code: 'login-required' } });
+    expect(refusalsIn(rig.dataDir)).toHaveLength(2);
+    await asCaptain(s);
 
     expect((await s.command({ command: 'print-zero-tape' })).ok).toBe(true);
     // the station restarts between the tape and the opening: the tape is read back from the ledger
@@ -54,6 +71,8 @@ describe('the polls procedure', () => {
     expect(unconfirmed).toEqual({ ok: false, error: { code: 'confirmation-required', message: expect.stringContaining('never opened again') } });
     expect(await s2.command({ command: 'open-polls', confirm: false })).toMatchObject({ ok: false, error: { code: 'confirmation-required' } });
     expect(s2.status().polls).toBe('configured');
+    // the question before an irreversible command is not a refused attempt: no ledger entry
+    expect(refusalsIn(dataDir)).toHaveLength(2);
     expect(await s2.command({ command: 'open-polls', confirm: true })).toEqual({ ok: true, value: { message: 'Polls are open.' } });
     await waitForStatus(s2, (x) => x.counts.public === 1);
 
@@ -74,6 +93,8 @@ describe('the polls procedure', () => {
     expect(testTape.ok && testTape.value.file).toMatch(/zero-test-/);
     await waitForStatus(s, (x) => x.counts.public === 1);
     expect(await s.command({ command: 'open-polls', confirm: true })).toEqual({ ok: false, error: { code: 'zero-tape-required', message: expect.stringContaining('leave test mode') } });
+    // recorded in the official ledger, as every refused attempt, test mode or not
+    expect(refusalsIn(rig.dataDir)).toEqual([{ role: 'captain', detail: { command: 'open-polls', code: 'zero-tape-required', polls: 'testing', reason: expect.stringContaining('leave test mode') } }]);
 
     expect(await s.command({ command: 'leave-test-mode' })).toEqual({ ok: true, value: { message: expect.stringContaining('print the zero tape') } });
     expect(s.status()).toMatchObject({ polls: 'configured', mode: 'official', counts: { public: 0, lifetime: 1 } });
@@ -95,6 +116,8 @@ describe('the polls procedure', () => {
     expect((await s.command({ command: 'print-zero-tape' })).ok).toBe(true);
     expect((await s.command({ command: 'open-polls', confirm: true })).ok).toBe(true);
     await waitForStatus(s, (x) => x.counts.public === 1);
+    // a zero tape after the first ballot would not show zeros
+    expect(await s.command({ command: 'print-zero-tape' })).toMatchObject({ ok: false, error: { code: 'not-zero' } });
 
     expect(await s.command({ command: 'close-polls' })).toEqual({ ok: false, error: { code: 'confirmation-required', message: expect.stringContaining('cannot be undone') } });
     expect(s.status().polls).toBe('open');
@@ -111,10 +134,15 @@ describe('the polls procedure', () => {
     expect(await s.command({ command: 'open-polls', confirm: true })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(s.status().polls).toBe('closed');
 
-    const refusals = auditEvents(rig.dataDir).filter((e) => e.type === 'command-refused');
-    expect(refusals).toEqual([
-      expect.objectContaining({ role: 'captain', detail: { command: 'open-polls', code: 'polls-closed', polls: 'closed' } }),
-      expect.objectContaining({ role: 'captain', detail: { command: 'open-polls', code: 'polls-closed', polls: 'closed' } }),
+    // every refused attempt once, in order, with the station's reason (the unconfirmed close was a question, not an attempt)
+    const closed = { command: 'open-polls', code: 'polls-closed', polls: 'closed', reason: expect.stringContaining('cannot be opened again') };
+    expect(refusalsIn(rig.dataDir)).toEqual([
+      // while the polls are open the ledger keeps event times to the hour (event-time.ts)
+      { role: 'captain', detail: { command: 'print-zero-tape', code: 'not-zero', polls: 'open', reason: expect.stringContaining('1 ballot(s) are already counted'), atPrecision: 'hour' } },
+      { role: 'captain', detail: closed },
+      { role: 'captain', detail: closed },
+      { role: 'captain', detail: { command: 'print-zero-tape', code: 'wrong-state', polls: 'closed', reason: expect.stringContaining('not possible while the station is closed') } },
+      { role: 'poll-worker', detail: { command: 'open-polls', code: 'forbidden', polls: 'closed', reason: 'a poll-worker may not "open-polls" (needs captain)' } },
     ]);
     // a refusal is recorded, never a second opening
     expect(auditEvents(rig.dataDir).filter((e) => e.type === 'polls-opened')).toHaveLength(1);

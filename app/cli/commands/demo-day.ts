@@ -60,7 +60,6 @@ export interface DayResult {
   readonly disagreements: readonly string[];
 }
 
-const LINK_PATIENCE_MS = 60_000;
 const FINAL: ReadonlySet<SheetFeedback['outcome']> = new Set(['counted', 'returned', 'rejected']);
 /** alarms the scripted poll worker knows how to end; any other one stops the day at the safety limit */
 const WORKER_CLEARS = ['streaks', 'double-sheet'] as const satisfies readonly ScannerAlarm[];
@@ -114,11 +113,10 @@ export async function electionDay(d: DayInput): Promise<DayResult> {
   let station: Station | undefined;
   try {
     // The simulator and the station share this process's event loop, so anything that holds it (a tape's PDF, a
-    // busy machine) looks to each like a silent partner: with the usual 2 s and 5 s the driver declared the link
-    // lost and the device's watchdog turned its feeder off unseen by the station, which stalled the day. The
-    // demo's cable never fails, so both wait a minute; a real cable keeps the usual limits.
-    sim = await startSimulatedScanner({ deckDir: d.pileDir, timings: 'zero', faults: faults.value, log: d.log, hostTimeoutMs: LINK_PATIENCE_MS });
-    driver = new SerialScannerDriver({ path: sim.path, log: d.log, deadAfterMs: LINK_PATIENCE_MS });
+    // busy machine) stalls both ends at once; the link and the device's watchdog count silence in time they were
+    // awake for (firmware-bridge/clock.ts AwakeTicks), so the usual limits hold here as on a real cable.
+    sim = await startSimulatedScanner({ deckDir: d.pileDir, timings: 'zero', faults: faults.value, log: d.log });
+    driver = new SerialScannerDriver({ path: sim.path, log: d.log });
     station = await startStation({
       dataDir: d.dataDir,
       election: d.electionFile,
@@ -158,8 +156,14 @@ async function runDay(st: Station, sim: SimulatedScanner, scannerSheets: readonl
     return out;
   };
 
+  /** Hands the station to `role`: whoever is signed in signs out first (an idle sign-out may have done it already). */
+  const signIn = async (role: keyof typeof DEMO_PINS): Promise<void> => {
+    if (st.status().role !== null) await must('logout', st.logout());
+    await must(`${role} login`, st.login({ role, pin: DEMO_PINS[role] }));
+  };
+
   // the captain prints the zero tape before the polls open, then hands the station to the poll worker
-  await must('captain login', st.login({ role: 'captain', pin: DEMO_PINS.captain }));
+  await signIn('captain');
   await command('print-zero-tape');
 
   const finals = new Map<string, SheetFeedback>();
@@ -194,6 +198,8 @@ async function runDay(st: Station, sim: SimulatedScanner, scannerSheets: readonl
     if (alarm === undefined && s.attention === null) return;
     // as the poll worker's line says: clear once the voter has the sheet(s) back (and the sensor is wiped)
     if (alarm !== undefined && !(lastFinal?.reasons.some((r) => r.code === ALARM_REASON[alarm]) ?? false)) return;
+    // a busy day can outlast the idle sign-out between two alarms: the poll worker signs in again, as a person would
+    if (st.status().role !== 'poll-worker') await signIn('poll-worker');
     const r = await st.command({ command: 'clear-alarm' });
     if (r.ok) alarmsCleared.push(alarm === undefined ? "the jammed ballot's instruction (not counted, fed again)" : CLEARED_WORDS[alarm]);
     else problems.push(`the poll worker's clear-alarm was refused: ${r.error.message}`);
@@ -244,20 +250,18 @@ async function runDay(st: Station, sim: SimulatedScanner, scannerSheets: readonl
   const limit = setTimeout(() => fail?.(new CommandFailure(`demo: election day did not end within ${Math.round(d.safetyLimitMs / 1000)} s: ${stateNow()}`)), d.safetyLimitMs);
   try {
     await command('open-polls');
-    await must('logout', st.logout());
-    await must('poll worker login', st.login({ role: 'poll-worker', pin: DEMO_PINS['poll-worker'] }));
+    await signIn('poll-worker');
     void attend();
     await over;
   } finally {
     clearTimeout(limit);
     unsubscribe();
   }
-  await must('logout', st.logout());
-  await must('captain login', st.login({ role: 'captain', pin: DEMO_PINS.captain }));
+  await signIn('captain');
   await command('close-polls');
   await command('print-results-tape');
   const counts = st.status().counts;
-  await must('logout', st.logout());
+  if (st.status().role !== null) await must('logout', st.logout());
 
   // each scanner sheet's outcome, in feeding order, against the pile's story
   const order = [...finals.keys()].sort();

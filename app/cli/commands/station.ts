@@ -2,10 +2,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openScanner, type OpenedScanner, type ScannerConfig } from '../../../firmware-bridge/config';
-import { checkSerialPath } from '../../../firmware-bridge/serial/serial-path';
 import { parseFaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { readStationPassphrase } from '../../ledger/passphrase';
-import { electionPublicKeyFile, readPins } from '../../main/station-config';
+import { checkScannerDevice, electionPublicKeyFile, readPins } from '../../main/station-config';
 import { serveStation } from '../../station/http-server';
 import { missingAllocatorSettings } from '../../station/allocator-env';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../../station/station';
@@ -127,12 +126,8 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
   } catch (e) {
     throw new CommandFailure((e as Error).message);
   }
-  if (scanner.kind === 'serial') {
-    // the driver retries a port that will not open, for a scanner switched on late: a path that can never
-    // be one stops here, before anything starts, instead of a station serving with no scanner behind it
-    const usable = checkSerialPath(scanner.path);
-    if (!usable.ok) throw new CommandFailure(`cannot use --serial ${opts.serial ?? scanner.path}: ${usable.error}`);
-  }
+  const device = checkScannerDevice(scanner, '--serial');
+  if (!device.ok) throw new CommandFailure(device.error);
   const election = path.resolve(ctx.cwd, opts.election);
   const keys = electionPublicKeyFile(opts.keys === undefined ? path.dirname(election) : path.resolve(ctx.cwd, opts.keys));
   const log = (m: string) => ctx.io.stderr(`${m}\n`);

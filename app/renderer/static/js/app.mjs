@@ -8,6 +8,7 @@
 import { playCue } from './cues.mjs';
 import { LANGUAGES, isStringKey, t } from './strings.mjs';
 import { TEXT_SIZES, contestNames, electionNames, waitsForPollWorker } from './voter-view.mjs';
+import { DEFAULT_VOTER_IDLE_SECONDS, watchVoterIdle } from './voter-idle.mjs';
 
 /** @typedef {import('../../../preload/kiosk-api').KioskApi} KioskApi */
 /** @typedef {import('../../../station/api').StationStatus} StationStatus */
@@ -47,8 +48,9 @@ const SHOW_MS = { counted: 8000, returned: 15000, rejected: 15000 };
 /**
  * @param {KioskApi} api
  * @param {Document} doc
+ * @param {{ voterIdleMs?: number }} [options] voterIdleMs: a voter's language and text size go back to the start after this long untouched
  */
-export function startKiosk(api, doc) {
+export function startKiosk(api, doc, options = {}) {
   /** @param {string} id */
   const el = (id) => {
     const e = doc.getElementById(id);
@@ -592,6 +594,15 @@ export function startKiosk(api, doc) {
     render();
     // Voters who cannot see the screen hear each new outcome once.
     if (local.screen === 'voter' && ui.voterTitle.textContent !== before) announce(ui.voterTitle.textContent ?? '');
+  });
+
+  // the walk-away voter: choices made, no ballot fed (a sheet on screen or staff at the screen hold it off)
+  watchVoterIdle({
+    doc,
+    idleMs: options.voterIdleMs ?? DEFAULT_VOTER_IDLE_SECONDS * 1000,
+    busy: () => local.screen !== 'voter' || (local.status !== null && voterSheet(local.status) !== null),
+    changed: () => local.size !== TEXT_SIZES[0] || local.lang !== LANGUAGES[0].code,
+    reset: resetVoterChoices,
   });
 
   renderLanguageButtons();

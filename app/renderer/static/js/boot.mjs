@@ -6,8 +6,9 @@
  */
 import { startKiosk } from './app.mjs';
 import { createHttpClient } from './http-client.mjs';
+import { voterIdleMs } from './voter-idle.mjs';
 
 /** @typedef {import('../../../preload/kiosk-api').KioskApi} KioskApi */
 
 const host = /** @type {Window & { tallyproof?: KioskApi }} */ (window);
-startKiosk(host.tallyproof ?? createHttpClient(), document);
+startKiosk(host.tallyproof ?? createHttpClient(), document, { voterIdleMs: voterIdleMs(window.location.search) });
