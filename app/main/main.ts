@@ -10,7 +10,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityPr
 import { EVENT_CHANNEL, KIOSK_CALLS, channelOf } from '../preload/kiosk-api';
 import { CONTENT_SECURITY_POLICY, RENDERER_STATIC_DIR, contentTypeFor, staticFileFor } from '../station/page-files';
 import { KIOSK_HOST, KIOSK_ORIGIN, KIOSK_PAGE, KIOSK_SCHEME, checkCall, isKioskPage } from './ipc-guard';
-import { loadStationConfig, STATION_CONFIG_ENV } from './station-config';
+import { loadStationConfig, STATION_CONFIG_ENV } from '../station/station-config';
 import { RemoteStation } from './station-relay';
 import { withStationAllocator } from '../station/allocator-env';
 

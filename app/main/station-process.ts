@@ -7,7 +7,7 @@
 import { openScanner, type OpenedScanner } from '../../firmware-bridge/config';
 import { readStationPassphrase } from '../ledger/passphrase';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../station/station';
-import { checkScannerDevice, electionPublicKeyFile, loadStationConfig, readPins } from './station-config';
+import { checkScannerDevice, electionPublicKeyFile, loadStationConfig, readPins } from '../station/station-config';
 import { serveOverPort, type PortLike } from './station-relay';
 
 interface ElectronParentPort {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REJECT_REASONS, RETURN_REASONS } from '../../ballots/read/reasons';
 import { STATION_REASONS } from '../../app/station/policy';
-import { electionPublicKeyFile, loadStationConfig, parsePins, readPins } from '../../app/main/station-config';
+import { electionPublicKeyFile, loadStationConfig, parsePins, readPins } from '../../app/station/station-config';
 import { tempDir } from '../support/ballots';
 import { runCli } from '../support/cli';
 

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkScannerDevice } from '../../app/main/station-config';
+import { checkScannerDevice } from '../../app/station/station-config';
 import { tempDir } from '../support/ballots';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadStationConfig } from '../../app/main/station-config';
+import { loadStationConfig } from '../../app/station/station-config';
 import { parsePrinterArg } from '../../app/print/config';
 import { PrintError } from '../../app/print/errors';
 import { openPrinter } from '../../app/print/printers';

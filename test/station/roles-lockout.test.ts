@@ -6,7 +6,7 @@ import { verifyLedgerFile } from '../../app/ledger/verify';
 import { FIRST_LOCKOUT_MS, MAX_FAILURES, MAX_LOCKOUT_MS, lockoutMs } from '../../app/station/pins';
 import type { Rig } from './support/rig';
 import { PINS, startRig, waitForStatus, writeSheets } from './support/rig';
-import { stationConfigSchema } from '../../app/main/station-config';
+import { stationConfigSchema } from '../../app/station/station-config';
 
 let deckDir: string;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { openScanner, type OpenedScanner, type ScannerConfig } from '../../../firmware-bridge/config';
 import { parseFaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { readStationPassphrase } from '../../ledger/passphrase';
-import { checkScannerDevice, electionPublicKeyFile, readPins } from '../../main/station-config';
+import { checkScannerDevice, electionPublicKeyFile, readPins } from '../../station/station-config';
 import { serveStation } from '../../station/http-server';
 import { missingAllocatorSettings } from '../../station/allocator-env';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../../station/station';

@@ -12,7 +12,7 @@ import { printerConfigSchema } from '../print/config';
 import { err, ok, type Result } from '../../lib/result';
 import { scannerConfigSchema, type ScannerConfig } from '../../firmware-bridge/config';
 import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
-import { ROLES, type Role } from '../station/api';
+import { ROLES, type Role } from './api';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
 export const STATION_CONFIG_ENV = 'TALLYPROOF_STATION_CONFIG';
