@@ -8,6 +8,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveStation, type StationServer } from '../../app/station/http-server';
 import { StationDouble } from './station-double';
+import { newKioskPage } from './support/kiosk-page';
 
 const SHOTS = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-kiosk-shots-'));
 
@@ -71,19 +72,12 @@ describe('kiosk page, keyboard only', () => {
   let station: StationDouble;
   let server: StationServer;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeEach(async () => {
-    consoleErrors.length = 0;
     station = new StationDouble();
     server = await serveStation(station, { port: 0 });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    // Limits, not timings: a shared 2-core machine under load can take many seconds per step.
-    page.setDefaultTimeout(60_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    ({ page, consoleErrors } = await newKioskPage(browser));
     await page.goto(server.url);
     await page.getByRole('heading', { level: 2, name: 'This scanner is not open for voting.' }).waitFor();
   });

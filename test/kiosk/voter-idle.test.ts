@@ -7,6 +7,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveStation, type StationServer } from '../../app/station/http-server';
 import { StationDouble } from './station-double';
+import { newKioskPage } from './support/kiosk-page';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -30,18 +31,12 @@ describe('the voter screen when a voter walks away', () => {
   let station: StationDouble;
   let server: StationServer;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeEach(async () => {
-    consoleErrors.length = 0;
     station = new StationDouble();
     server = await serveStation(station, { port: 0 });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(60_000);
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    ({ page, consoleErrors } = await newKioskPage(browser));
   });
   afterEach(async () => {
     await page.close();

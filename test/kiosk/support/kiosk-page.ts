@@ -3,7 +3,7 @@
  * what the person reads (the visible text: hidden screens, dialogs and the screen reader's live region excluded), checked when it has settled.
  */
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 export interface Staff {
   /** how many ArrowDown presses from the first role radio (poll worker 0, captain 1, auditor 2) */
@@ -82,4 +82,20 @@ export function screenChecker(page: Page, shots: string, limitMs = 60_000): { lo
     return after;
   };
   return { look, visible, taken };
+}
+
+/**
+ * A new page for the kiosk, with limits rather than timings (a shared 2-core machine under load can take
+ * many seconds per step), and the list the page's console errors and uncaught exceptions collect in: every
+ * kiosk test ends by expecting it empty.
+ */
+export async function newKioskPage(browser: Browser): Promise<{ page: Page; consoleErrors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(60_000);
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  return { page, consoleErrors };
 }
