@@ -5,8 +5,14 @@ export interface Clock {
   after(ms: number, fn: () => void): () => void;
 }
 
+/**
+ * The real clock reads the monotonic timer, not the wall clock: every use of `now()` here measures a duration
+ * (silence on the link, a command's wait, a tick's lateness), and a wall clock that is stepped (NTP, a
+ * captain setting the time, a test pinning the date) must not make a live scanner look dead or a stall look
+ * like silence. Whole milliseconds: heartbeats carry the uptime as an integer.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => Math.floor(performance.now()),
   after(ms, fn) {
     const t = setTimeout(fn, Math.max(0, ms));
     return () => clearTimeout(t);

@@ -1,4 +1,4 @@
-import { afterAwake, AwakeTicks, ManualClock } from '../../firmware-bridge/clock';
+import { afterAwake, AwakeTicks, ManualClock, systemClock } from '../../firmware-bridge/clock';
 
 describe('time this process was awake for', () => {
   it('fires on time when the loop keeps up', () => {
@@ -45,5 +45,21 @@ describe('time this process was awake for', () => {
     cancel();
     clock.advance(1000);
     expect(fired).toBe(false);
+  });
+});
+
+describe('the real clock', () => {
+  it('measures durations on the monotonic timer: a wall clock pinned or stepped does not stop or jump it', async () => {
+    const realNow = Date.now;
+    Date.now = () => 1_000_000; // a pinned wall clock (as a stepped one: it no longer moves with time)
+    try {
+      const t0 = systemClock.now();
+      await new Promise((r) => setTimeout(r, 60));
+      const elapsed = systemClock.now() - t0;
+      expect(elapsed).toBeGreaterThanOrEqual(50);
+      expect(Number.isInteger(elapsed)).toBe(true);
+    } finally {
+      Date.now = realNow;
+    }
   });
 });
