@@ -10,14 +10,14 @@ import { decodeRecord, scanRecord } from './record';
 import type { HeadReason } from './signed-head';
 import { POST_SEAL_EVENTS, parseSignedHead, signedHeadValid } from './signed-head';
 import { BallotIdIndex } from './ballot-id-index';
-import { ChainReader } from './replay-chain';
+import { HashChainReader } from './replay-hash-chain';
 import { ReplayProblem, fail } from './replay-problem';
 import type { Db } from './storage';
 
 /**
- * One pass over the whole chain that re-derives everything from the entries alone (never from the index
+ * One pass over the whole hash chain that re-derives everything from the entries alone (never from the index
  * tables): hashes and links, ballot states, batches, Merkle roots, checkpoint signatures. `verify`, `tally`
- * and `export` all stand on it, so none of them believes anything the chain does not prove.
+ * and `export` all stand on it, so none of them believes anything the hash chain does not prove.
  */
 export type { Problem, ProblemKind } from './replay-problem';
 export { ReplayProblem };
@@ -128,7 +128,7 @@ class LedgerSoFar {
 }
 
 export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: ReadonlySet<number> = new Set(), opts: ReplayOptions = {}): ReplaySummary {
-  const chain = new ChainReader(db, opts.lastSeq ?? Number.MAX_SAFE_INTEGER, opts.hashesCheckedElsewhere !== true);
+  const chain = new HashChainReader(db, opts.lastSeq ?? Number.MAX_SAFE_INTEGER, opts.hashesCheckedElsewhere !== true);
   const st = new LedgerSoFar(visitor);
   const hashesAt = new Map<number, Uint8Array>();
   while (chain.next()) {
@@ -156,8 +156,8 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
   };
 }
 
-/** One entry, linked and hashed already (ChainReader), against everything before it. */
-function checkEntry(st: LedgerSoFar, chain: ChainReader): void {
+/** One entry, linked and hashed already (HashChainReader), against everything before it. */
+function checkEntry(st: LedgerSoFar, chain: HashChainReader): void {
   const { seq, kind, payload } = chain;
   try {
     if (seq === 1) return checkGenesis(st, seq, kind, payload);
@@ -276,7 +276,7 @@ function checkPollsWindow(st: LedgerSoFar, type: AuditEvent['type'], seq: number
  * A checkpoint closing the open batch: of this ledger, for the open batch, naming the chain's head before
  * it, signed by the station key, with no ballot pending, and whose tree size and root are the chain's.
  */
-function checkCheckpoint(st: LedgerSoFar, genesis: Genesis, seq: number, payload: Uint8Array, chain: ChainReader): void {
+function checkCheckpoint(st: LedgerSoFar, genesis: Genesis, seq: number, payload: Uint8Array, chain: HashChainReader): void {
   const { body, signature } = decodeCheckpointEntry(payload);
   const c = parseCheckpoint(body);
   if (c.mode !== genesis.mode || c.election !== genesis.election.hash || c.station !== genesis.station.id) {
@@ -317,7 +317,7 @@ function closeBatch(st: LedgerSoFar, c: Checkpoint, seq: number, body: string, s
 }
 
 /** A signed head: of this ledger, naming the chain's head before it, signed by the station key; a seal closes the ledger. */
-function checkSignedHead(st: LedgerSoFar, genesis: Genesis, seq: number, payload: Uint8Array, chain: ChainReader): void {
+function checkSignedHead(st: LedgerSoFar, genesis: Genesis, seq: number, payload: Uint8Array, chain: HashChainReader): void {
   const { body, signature } = decodeCheckpointEntry(payload);
   const h = parseSignedHead(body);
   if (h.mode !== genesis.mode || h.election !== genesis.election.hash || h.station !== genesis.station.id) {

@@ -21,7 +21,7 @@ const NO_BYTES = Buffer.alloc(0);
  * changed entry throws a ReplayProblem naming it. After `next()` returns true, `seq`, `kind` and `payload`
  * are the entry's; `accept()` makes it the one the next entry must link to.
  */
-export class ChainReader {
+export class HashChainReader {
   seq = 0;
   kind = 0;
   payload: Uint8Array = NO_BYTES;
@@ -29,7 +29,7 @@ export class ChainReader {
   inFrame = false;
   /** the sequence number the next entry must have */
   private expected = 1;
-  // where the chain's hash of the entry before the current one, and of the current one, sit: usually in the
+  // where the hash chain's hash of the entry before the current one, and of the current one, sit: usually in the
   // chunk's frames (checked equal to the recomputed hash), so nothing is copied per entry
   private prevBuf: Uint8Array = Buffer.alloc(32);
   private prevOff = 0;
@@ -50,7 +50,7 @@ export class ChainReader {
     this.rows = new EntryRows(db);
   }
 
-  /** Reads the next entry and checks its place in the chain; false when there are no more. */
+  /** Reads the next entry and checks its place in the hash chain; false when there are no more. */
   next(): boolean {
     for (;;) {
       if (this.left === 0) {
@@ -63,7 +63,7 @@ export class ChainReader {
       this.left -= 1;
       if (this.nextFromFrame()) return true;
       if (this.nextFromRow()) return true;
-      // no row either: read the next chunk from where the chain stands
+      // no row either: read the next chunk from where the hash chain stands
       this.left = 0;
     }
   }
@@ -79,7 +79,7 @@ export class ChainReader {
     const payloadAt = prevAt + 32;
     const hashAt = end - 32;
     if (this.recompute) {
-      // the hash covers the chain's previous hash, not the stored copy of it: hash with that (the
+      // the hash covers the hash chain's previous hash, not the stored copy of it: hash with that (the
       // stored copy is looked at only to say what is wrong with an entry whose hash does not match)
       if (this.prevBuf === b) b.copyWithin(prevAt, this.prevOff, this.prevOff + 32);
       else b.set(this.prevBuf.subarray(this.prevOff, this.prevOff + 32), prevAt);
@@ -99,7 +99,7 @@ export class ChainReader {
     return true;
   }
 
-  /** The chain checks of an entry read on its own, as hex text: for an entry that made no frame (entry-frames.ts). */
+  /** The hash-chain checks of an entry read on its own, as hex text: for an entry that made no frame (entry-frames.ts). */
   private nextFromRow(): boolean {
     const row = this.rows.next(this.expected - 1, this.lastSeq);
     if (row === undefined) return false;
