@@ -41,7 +41,7 @@ import type { ElectionPackage } from './election-package';
 import { contestMap, installPackage, loadPackage } from './election-package';
 import { PinBook, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
-import { decide, eventFor, modeOf, takesBallots } from './polls';
+import { decide, modeOf, takesBallots } from './polls';
 import { refusalEvent } from './refusal-log';
 import type { StationState } from './state-file';
 import { initialState, readState, stationDir, writeState } from './state-file';
@@ -55,6 +55,8 @@ import type { Paper } from '../reports/tapes';
 import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
+import { StationPolls } from './station-polls';
+import { runTapeCommand } from './station-tapes';
 import { titlesByLanguage } from './election-titles';
 import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
@@ -189,6 +191,7 @@ class StationService implements Station {
   /** sheet-done reports seen while reconciling after a restart */
   private readonly restart: RestartReconcile;
   private readonly desk: TapeDesk;
+  private readonly polls: StationPolls;
 
   constructor(
     private readonly opts: StationOptions,
@@ -271,6 +274,29 @@ class StationService implements Station {
       verifyOptions: (mode) => this.verifyOptions(mode),
       official,
       now: this.now,
+    });
+    this.polls = new StationPolls({
+      official,
+      key,
+      layout: this.layout,
+      desk: this.desk,
+      sheets: this.sheets,
+      polls: () => this.state.polls,
+      updateState: (patch) => {
+        this.state = { ...this.state, ...patch };
+        this.saveState();
+      },
+      officialCast: () => this.cast.official,
+      event: (type, role, detail) => this.event(type, role, detail),
+      resetTestLedger: () => this.resetTestLedger(),
+      testLedgerOpen: () => this.test !== null,
+      closeTestLedger: async () => {
+        this.test?.close();
+        this.test = null;
+        await this.reading.closeReader('test');
+      },
+      updateFeeding: () => this.updateFeeding(),
+      emitStatus: () => this.emitStatus(),
     });
   }
 
@@ -686,60 +712,29 @@ class StationService implements Station {
     }
     const role = this.role as Role;
     switch (command) {
-      case 'enter-test-mode': {
-        this.resetTestLedger();
-        return this.moveTo(d.value.next, role, 'Test mode: the test ledger is empty; feed the test deck.');
-      }
-      case 'leave-test-mode': {
-        const moved = await this.moveTo(d.value.next, role, 'Test mode is over: print the zero tape of the official ledger, then open the polls.');
-        this.test?.close();
-        this.test = null;
-        await this.reading.closeReader('test');
-        return moved;
-      }
+      case 'enter-test-mode':
+        return this.polls.enterTestMode(d.value.next, role);
+      case 'leave-test-mode':
+        return this.polls.leaveTestMode(d.value.next, role);
       case 'open-polls':
-        if (this.test !== null) {
-          this.test.close();
-          this.test = null;
-          await this.reading.closeReader('test');
-        }
-        return this.moveTo(d.value.next, role, 'Polls are open.');
-      case 'pause-polls': {
-        const moved = await this.moveTo(d.value.next, role, 'Polls are paused: the scanner takes no ballots.');
-        // a pause may be the last thing before the station is switched off: the head is signed now
-        const signed = this.official.signHead('pause');
-        const reported = await this.withPollsReport('polls-paused', role, moved);
-        if (signed.secondLocationError !== undefined && reported.ok) return ok({ ...reported.value, message: `${reported.value.message} The signed head could not be written to the second location: ${signed.secondLocationError}` });
-        return reported;
-      }
+        return this.polls.open(d.value.next, role);
+      case 'pause-polls':
+        return this.polls.pause(d.value.next, role);
       case 'resume-polls':
-        return this.withPollsReport('polls-resumed', role, await this.moveTo(d.value.next, role, 'Polls are open again.'));
-      case 'close-polls': {
-        this.event('polls-closed', role);
-        // the final checkpoint, then the seal: a signed head over every entry, after which no ballot goes in
-        const sealed = closeAndSeal(this.official, this.key, false);
-        if (!sealed.ok) return refused('ballots-pending', sealed.error);
-        const closed = sealed.value.batch as NonNullable<typeof sealed.value.batch>;
-        const head = this.official.noteExternalHead(this.layout.heads('official'), `polls closed, batch ${closed.batch}, sealed`);
-        this.state = { ...this.state, polls: d.value.next, closedBatch: { batch: closed.batch, root: toHex(closed.root), treeSize: closed.treeSize, headSeq: head.seq } };
-        this.saveState();
-        await this.updateFeeding();
-        await this.releaseHeld();
-        this.emitStatus();
-        const warning = sealed.value.secondLocationError === undefined ? '' : ` The seal could not be written to the second location: ${sealed.value.secondLocationError}`;
-        return ok({ message: `Polls are closed: ${this.cast.official} ballot(s) in batch ${closed.batch}, root ${toHex(closed.root)}, ledger sealed at entry ${sealed.value.seal.seq}, head ${head.seq} ${toHex(head.hash)}.${warning}` });
-      }
+        return this.polls.resume(d.value.next, role);
+      case 'close-polls':
+        return this.polls.close(d.value.next, role);
       case 'publish':
         return this.publish(d.value.next, role);
       case 'print-zero-tape':
-      case 'print-results-tape': {
-        const printed = await this.desk.printTape(command === 'print-zero-tape' ? 'zero' : 'results', this.mode, this.ledgerFor(this.mode), role, copies);
-        // the official zero tape, now in the ledger, is what lets the polls open (polls.ts)
-        if (printed.ok && command === 'print-zero-tape' && this.mode === 'official') this.officialZeroTape = true;
-        return printed;
-      }
+      case 'print-results-tape':
       case 'reprint-tape':
-        return this.desk.reprint(role, copies);
+        return runTapeCommand(
+          { desk: this.desk, mode: () => this.mode, ledgerFor: (mode) => this.ledgerFor(mode), officialZeroTapePrinted: () => (this.officialZeroTape = true) },
+          command,
+          role,
+          copies,
+        );
       case 'verify-ledger':
         return verifyLedgers(this.ledgerCommandDeps(), role);
       case 'export-bundle':
@@ -762,18 +757,6 @@ class StationService implements Station {
     return { layout: this.layout, now: this.now, verifyOptions: (mode) => this.verifyOptions(mode), event: (type, role, detail) => this.event(type, role, detail) };
   }
 
-  private async moveTo(next: PollsState, role: Role, message: string): Promise<ApiResult<CommandOutcome>> {
-    const from = this.state.polls;
-    const ev = eventFor(from, next);
-    if (ev !== undefined) this.event(ev, role, { from, to: next });
-    this.state = { ...this.state, polls: next };
-    this.saveState();
-    await this.updateFeeding();
-    await this.releaseHeld();
-    this.emitStatus();
-    return ok({ message });
-  }
-
   /** Entering test mode starts from an empty test ledger; the official ledger is never touched. */
   private resetTestLedger(): void {
     if (this.test !== null) {
@@ -792,18 +775,10 @@ class StationService implements Station {
     this.saveState();
   }
 
-  /** The polls moved: the pause or resumption report follows; the move stands even when the printer fails. */
-  private async withPollsReport(kind: 'polls-paused' | 'polls-resumed', role: Role, moved: ApiResult<CommandOutcome>): Promise<ApiResult<CommandOutcome>> {
-    if (!moved.ok) return moved;
-    const r = await this.desk.printPollsReport(kind, role);
-    if (!r.ok) return ok({ message: `${moved.value.message} The ${kind} report was not printed: ${r.error.message}. Reprint it from this screen.` });
-    return ok({ message: `${moved.value.message} ${r.value.message}`, ...(r.value.file === undefined ? {} : { file: r.value.file }) });
-  }
-
   private async publish(next: PollsState, role: Role): Promise<ApiResult<CommandOutcome>> {
     const o = this.opts;
     return publishOfficial(
-      { layout: this.layout, chains: o.chains, stationPassphrase: o.stationPassphrase, offline: o.publishOffline === true, event: (type, r, detail) => this.event(type, r, detail), moveToPublished: (r) => this.moveTo(next, r, 'Published.') },
+      { layout: this.layout, chains: o.chains, stationPassphrase: o.stationPassphrase, offline: o.publishOffline === true, event: (type, r, detail) => this.event(type, r, detail), moveToPublished: (r) => this.polls.moveTo(next, r, 'Published.') },
       role,
     );
   }
@@ -851,13 +826,6 @@ class StationService implements Station {
 
   private pollWorkerAlarm(): boolean {
     return POLL_WORKER_ALARMS.some((a) => this.alarms.has(a));
-  }
-
-  /** Leaving a state that takes ballots: a sheet waiting for the voter goes back unrecorded. */
-  private async releaseHeld(): Promise<void> {
-    const h = this.sheets.awaitingVoter();
-    if (h === undefined || takesBallots(this.state.polls)) return;
-    await this.sheets.run(h.sheetId, { type: 'polls-stopped', polls: this.state.polls });
   }
 
   private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
