@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { assertNever } from '../../lib/result';
-import type { ScannedImage, ScannerDriver, ScannerEvent } from '../../firmware-bridge/driver';
-import { describeDriverError } from '../../firmware-bridge/driver';
+import type { ScannedImage, ScannerDriver } from '../../firmware-bridge/driver';
 import { toHex } from '../../lib/bytes';
 import { fsyncDir } from '../../lib/durable-fs';
 import type { Genesis } from '../ledger/entries';
@@ -28,7 +27,6 @@ import type {
   LookupArgs,
   PollsState,
   Role,
-  ScannerAlarm,
   SheetFeedback,
   StationApi,
   StationCommand,
@@ -57,6 +55,7 @@ import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
 import { StationPolls } from './station-polls';
 import { runTapeCommand } from './station-tapes';
+import { HARDWARE_ALARMS, POLL_WORKER_ALARMS, ScannerLink } from './station-scanner';
 import { titlesByLanguage } from './election-titles';
 import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
@@ -139,10 +138,6 @@ export interface Station extends StationApi {
 
 export { StationStartError };
 
-const HARDWARE_ALARMS: readonly ScannerAlarm[] = ['cover-open', 'box-full', 'jam', 'disconnected'];
-/** Alarms only a poll worker ends (clear-alarm): the scanner takes no sheet while one stands. */
-const POLL_WORKER_ALARMS: readonly ScannerAlarm[] = ['double-sheet', 'streaks'];
-
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
 const refused = <T>(code: string, message: string): ApiResult<T> => ({ ok: false, error: { code, message } });
 
@@ -171,27 +166,21 @@ class StationService implements Station {
   /** the station's one record of each sheet (sheet-state.ts) */
   private readonly sheets: SheetRunner;
   private readonly sessions: StaffSessions;
-  private readonly alarms = new Set<ScannerAlarm>();
-  private scannerConnected = false;
-  private scannerState = 'starting';
   private feedback: SheetFeedback | null = null;
   private attention: string | null = null;
   private reconciling = false;
-  private feeding: boolean | null = null;
   /** cast counts per mode, from the ledgers at start and kept up to date */
   private cast: Record<LedgerMode, number> = { official: 0, test: 0 };
   private castAsIs: Record<LedgerMode, number> = { official: 0, test: 0 };
   /** a zero tape of the official ledger is recorded in it (from the ledger at start, then kept up to date) */
   private officialZeroTape = false;
-  /** why the scanner could not be reached, while it cannot: logged at the first failure, not at every retry */
-  private connectFailure: string | null = null;
   private work: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private connectTimer: NodeJS.Timeout | undefined;
   /** sheet-done reports seen while reconciling after a restart */
   private readonly restart: RestartReconcile;
   private readonly desk: TapeDesk;
   private readonly polls: StationPolls;
+  private readonly link: ScannerLink;
 
   constructor(
     private readonly opts: StationOptions,
@@ -225,8 +214,8 @@ class StationService implements Station {
       attention: (text) => {
         this.attention = text;
       },
-      raiseAlarm: (alarm) => this.setAlarm(alarm, true),
-      updateFeeding: () => this.updateFeeding(),
+      raiseAlarm: (alarm) => this.link.setAlarm(alarm, true),
+      updateFeeding: () => this.link.updateFeeding(),
       log: (m) => this.log(m),
     });
     this.restart = new RestartReconcile({
@@ -252,7 +241,26 @@ class StationService implements Station {
       emitStatus: () => this.emitStatus(),
       enqueue: (fn) => void this.enqueue(fn),
     });
-    this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
+    this.link = new ScannerLink({
+      scanner: opts.scanner,
+      sheets: this.sheets,
+      restart: this.restart,
+      polls: () => this.state.polls,
+      attention: () => this.attention,
+      reconciling: () => this.reconciling,
+      closed: () => this.closed,
+      feedback: () => this.feedback,
+      clearFeedback: () => {
+        this.feedback = null;
+      },
+      sheetScanned: (sheetId, front, back) => this.onSheetScanned(sheetId, front, back),
+      event: (type, role, detail) => this.event(type, role, detail),
+      emit: (e) => this.emit(e),
+      emitStatus: () => this.emitStatus(),
+      enqueue: (fn) => void this.enqueue(fn),
+      log: (m) => this.log(m),
+    });
+    this.unsubscribe = opts.scanner.on((e) => this.link.onScannerEvent(e));
     const printer = openPrinter(opts.printer ?? { kind: 'none', paper: 'roll80' });
     this.desk = new TapeDesk({
       layout: this.layout,
@@ -295,7 +303,7 @@ class StationService implements Station {
         this.test = null;
         await this.reading.closeReader('test');
       },
-      updateFeeding: () => this.updateFeeding(),
+      updateFeeding: () => this.link.updateFeeding(),
       emitStatus: () => this.emitStatus(),
     });
   }
@@ -314,13 +322,13 @@ class StationService implements Station {
       this.reconciling = true;
       this.attention = `The station stopped with ${unreconciled} ballot(s) in the scanner. Do not feed ballots: the station is asking the scanner what became of them.`;
     } else if (ledgerAlarm !== null) this.attention = ledgerAlarm;
-    await this.connectScanner();
+    await this.link.connect();
     if (unreconciled > 0) await this.reconcileAfterRestart();
     else this.forgetSettledSheets();
     if (ledgerAlarm !== null && unreconciled > 0) this.attention = `${ledgerAlarm} ${this.attention ?? ''}`.trim();
     if (ledgerAlarm !== null) this.emit({ type: 'cue', cue: 'alarm' });
     this.finishInterruptedClose();
-    await this.updateFeeding();
+    await this.link.updateFeeding();
     this.emitStatus();
   }
 
@@ -446,147 +454,6 @@ class StationService implements Station {
 
   // ---- scanner -------------------------------------------------------------------------------------------
 
-  private async connectScanner(): Promise<void> {
-    const r = await this.opts.scanner.connect();
-    if (r.ok) {
-      this.connectFailure = null;
-      this.scannerConnected = true;
-      this.scannerState = 'ready';
-      this.setAlarm('disconnected', false);
-      this.event('scanner-connected', 'system', { model: r.value.model, serial: r.value.serial, firmware: r.value.firmware });
-      // A scanner that kept its power while this station was down still has its feeder running from the
-      // last session: it takes no sheet until this station has settled what it holds and wants ballots.
-      const off = await this.opts.scanner.disableFeeding();
-      this.feeding = false;
-      if (!off.ok) this.log(`could not stop the feeder after connecting: ${describeDriverError(off.error)}`);
-      return;
-    }
-    this.scannerConnected = false;
-    this.scannerState = describeDriverError(r.error);
-    // once until it connects: a scanner left switched off all morning must not bury the log in the same line
-    // (the disconnected alarm stands on both screens meanwhile)
-    if (this.connectFailure === null) this.log(`the scanner is not connected: ${this.scannerState}; trying again every 2 s`);
-    this.connectFailure = this.scannerState;
-    this.setAlarm('disconnected', true);
-    if (!this.closed) {
-      this.connectTimer = setTimeout(() => {
-        this.connectTimer = undefined;
-        void this.connectScanner().then(() => this.updateFeeding());
-      }, 2000);
-    }
-  }
-
-  private async updateFeeding(): Promise<void> {
-    const want =
-      takesBallots(this.state.polls) &&
-      this.attention === null &&
-      !this.sheets.anyJammed() &&
-      !this.alarms.has('jam') &&
-      !this.reconciling &&
-      this.scannerConnected &&
-      !this.alarms.has('box-full') &&
-      !this.alarms.has('cover-open') &&
-      !this.pollWorkerAlarm() &&
-      !this.closed;
-    if (want === this.feeding) return;
-    // with no link there is no feeder to tell: connecting stops it (see connectScanner), and a lost link
-    // leaves the scanner taking nothing without its station
-    if (!this.scannerConnected) return;
-    const r = want ? await this.opts.scanner.enableFeeding() : await this.opts.scanner.disableFeeding();
-    if (r.ok) this.feeding = want;
-    else this.log(`could not ${want ? 'enable' : 'disable'} feeding: ${describeDriverError(r.error)}`);
-  }
-
-  private onScannerEvent(e: ScannerEvent): void {
-    switch (e.type) {
-      case 'sheet-inserted':
-        if (this.feedback !== null && this.sheets.awaitingVoter() === undefined) {
-          this.feedback = null;
-          this.emitStatus();
-        }
-        return;
-      case 'sheet-scanned':
-        this.enqueue(() => this.onSheetScanned(e.sheetId, e.front, e.back));
-        return;
-      case 'sheet-done':
-        if (this.reconciling) this.restart.heard(e.sheetId, e.outcome);
-        this.enqueue(() => this.sheets.run(e.sheetId, { type: 'done', outcome: e.outcome }));
-        return;
-      case 'jam':
-        this.event('scanner-jam', 'system', { stage: e.stage });
-        // No next sheet until the stuck one's outcome is known: the scanner would resume feeding as soon as
-        // the jam clears, the jam's end can reach the station before the sheet's outcome does, and a drop
-        // can jam before the station has heard the scanner take the drop command.
-        if (e.sheetId !== undefined) this.sheets.jammed(e.sheetId);
-        this.feeding = false;
-        void this.opts.scanner.disableFeeding();
-        this.setAlarm('jam', true);
-        return;
-      case 'jam-cleared':
-        this.setAlarm('jam', false);
-        this.retryDrops();
-        return;
-      case 'double-sheet':
-        this.event('scanner-fault', 'system', { code: 'double-sheet' });
-        // at once, not behind queued work: the scanner gives the sheets back and would feed the next one (the
-        // alarm's queued update asks again, and settles the station's own record of feeding). Until then the
-        // feeder's state is unknown: a clear-alarm that runs before that update must still turn it back on
-        this.feeding = null;
-        void this.opts.scanner.disableFeeding();
-        this.setAlarm('double-sheet', true);
-        return;
-      case 'cover-open':
-        this.setAlarm('cover-open', true);
-        return;
-      case 'cover-closed':
-        this.setAlarm('cover-open', false);
-        this.retryDrops();
-        return;
-      case 'ballot-box-full':
-        this.setAlarm('box-full', true);
-        return;
-      case 'ballot-box-emptied':
-        this.setAlarm('box-full', false);
-        return;
-      case 'feeder-empty':
-        return;
-      case 'disconnected':
-        this.scannerConnected = false;
-        this.scannerState = `disconnected: ${e.reason}`;
-        this.event('scanner-disconnected', 'system', { reason: e.reason.slice(0, 200) });
-        this.setAlarm('disconnected', true);
-        return;
-      case 'reconnected':
-        this.scannerConnected = true;
-        this.scannerState = 'ready';
-        this.event('scanner-connected', 'system', { powerCycled: e.powerCycled });
-        this.setAlarm('disconnected', false);
-        this.retryDrops();
-        // what the feeder does now is unknown (a power cycle stops it; the polls may have opened, paused or
-        // closed while the link was down): tell it what the station wants
-        this.feeding = null;
-        this.enqueue(() => this.updateFeeding());
-        return;
-      case 'hardware-error':
-        this.event('scanner-fault', 'system', { code: e.code.slice(0, 64), message: e.message.slice(0, 200) });
-        this.scannerState = `hardware error ${e.code}: ${e.message}`;
-        this.emitStatus();
-        return;
-      default:
-        assertNever(e, 'scanner event');
-    }
-  }
-
-  private setAlarm(alarm: ScannerAlarm, active: boolean): void {
-    if (this.alarms.has(alarm) === active) return;
-    if (active) this.alarms.add(alarm);
-    else this.alarms.delete(alarm);
-    this.emit({ type: 'alarm', alarm, active });
-    if (active) this.emit({ type: 'cue', cue: 'alarm' });
-    this.emitStatus();
-    if (alarm === 'box-full' || alarm === 'cover-open' || alarm === 'jam' || POLL_WORKER_ALARMS.includes(alarm)) this.enqueue(() => this.updateFeeding());
-  }
-
   /** Driver events and API calls that touch the ledger run one at a time, in arrival order. */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.work.then(fn, fn);
@@ -605,15 +472,10 @@ class StationService implements Station {
   /** Why the station takes no sheet now, in the poll worker's words; null when it takes one. */
   private whyNotTaking(): string | null {
     if (this.reconciling || this.attention !== null) return this.attention ?? '';
-    if (this.alarms.has('box-full')) return 'The ballot box is full: empty it.';
-    if (this.pollWorkerAlarm()) return `The ${[...this.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`;
+    if (this.link.alarms.has('box-full')) return 'The ballot box is full: empty it.';
+    if (this.link.pollWorkerAlarm()) return `The ${[...this.link.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`;
     if (!takesBallots(this.state.polls)) return `The polls are ${this.state.polls}.`;
     return null;
-  }
-
-  /** After the scanner became ready again: ask again for the drops it put off meanwhile. */
-  private retryDrops(): void {
-    for (const sheetId of this.sheets.dropsPutOff()) this.enqueue(() => this.sheets.run(sheetId, { type: 'retry-drop' }));
   }
 
   private show(feedback: SheetFeedback, cue?: 'counted' | 'returned' | 'rejected' | 'alarm'): void {
@@ -663,7 +525,7 @@ class StationService implements Station {
         rejected: this.state.counts.rejected,
         castAsIs: this.castAsIs[this.mode],
       },
-      scanner: { connected: this.scannerConnected, state: this.scannerState, alarms: [...this.alarms] },
+      scanner: { connected: this.link.connected, state: this.link.state, alarms: [...this.link.alarms] },
       sheet: this.feedback,
       attention: this.attention,
       lockedOut,
@@ -741,11 +603,11 @@ class StationService implements Station {
         return exportLedger(this.ledgerCommandDeps(), this.mode, role);
       case 'clear-alarm': {
         this.reading.resetStreaks();
-        for (const alarm of POLL_WORKER_ALARMS) this.setAlarm(alarm, false);
+        for (const alarm of POLL_WORKER_ALARMS) this.link.setAlarm(alarm, false);
         if (!this.reconciling) this.attention = null;
-        await this.updateFeeding();
+        await this.link.updateFeeding();
         this.emitStatus();
-        const left = [...this.alarms].filter((x) => HARDWARE_ALARMS.includes(x));
+        const left = [...this.link.alarms].filter((x) => HARDWARE_ALARMS.includes(x));
         return ok({ message: left.length === 0 ? 'Cleared.' : `Cleared; the scanner still reports: ${left.join(', ')}.` });
       }
       default:
@@ -811,11 +673,11 @@ class StationService implements Station {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.link.cancelRetry();
     this.sessions.close();
     await this.work.catch(() => undefined);
     this.unsubscribe();
-    if (this.feeding === true) await this.opts.scanner.disableFeeding();
+    await this.link.stopFeeder();
     await this.reading.close();
     this.test?.close();
     this.official.close();
@@ -823,10 +685,6 @@ class StationService implements Station {
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
-
-  private pollWorkerAlarm(): boolean {
-    return POLL_WORKER_ALARMS.some((a) => this.alarms.has(a));
-  }
 
   private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
     const t = eventTime(this.now(), this.state.polls, type);
