@@ -2,22 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assertNever } from '../../lib/result';
 import type { ScannedImage, ScannerDriver } from '../../firmware-bridge/driver';
-import { toHex } from '../../lib/bytes';
-import { fsyncDir } from '../../lib/durable-fs';
-import type { Genesis } from '../ledger/entries';
-import type { AuditEvent, AuditEventType } from '../ledger/events';
+import type { AuditEventType } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
 import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
-import { signedHeadsFile } from '../ledger/signed-heads-file';
-import { closeAndSeal, ledgerAlarmText } from './ledger-seal';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
-import type { Tally } from '../ledger/tally';
-import { TallyCollector } from '../ledger/tally';
-import type { ExternalHead } from '../ledger/verify';
-import { readHeadsFile, verifyLedgerFile } from '../ledger/verify';
+import type { VerifyOptions } from '../ledger/verify';
 import type {
   ApiResult,
   BallotLookup,
@@ -36,7 +28,7 @@ import type {
 } from './api';
 import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
 import type { ElectionPackage } from './election-package';
-import { contestMap, installPackage, loadPackage } from './election-package';
+import { installPackage, loadPackage } from './election-package';
 import { PinBook, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
 import { decide, modeOf, takesBallots } from './polls';
@@ -55,6 +47,7 @@ import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
 import { StationPolls } from './station-polls';
 import { runTapeCommand } from './station-tapes';
+import { StationLedgers, checkGenesis, ledgerGenesis } from './station-ledgers';
 import { HARDWARE_ALARMS, POLL_WORKER_ALARMS, ScannerLink } from './station-scanner';
 import { titlesByLanguage } from './election-titles';
 import { lookupBallot } from './station-lookup';
@@ -147,12 +140,6 @@ function parseArgs<T>(schema: { safeParse(x: unknown): { success: true; data: T 
   return refused('bad-input', p.error.issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; '));
 }
 
-function removeLedgerFiles(layout: DataLayout, mode: LedgerMode): void {
-  const file = layout.ledger(mode);
-  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}.open`, `${file}.new`, layout.heads(mode)]) fs.rmSync(f, { force: true });
-  fsyncDir(path.dirname(file));
-}
-
 class StationService implements Station {
   private readonly listeners = new Set<(e: StationEvent) => void>();
   private readonly now: () => Date;
@@ -161,7 +148,6 @@ class StationService implements Station {
   private readonly stateFile: string;
   private readonly journal: SheetJournal;
   private readonly unsubscribe: () => void;
-  private test: Ledger | null = null;
   private readonly reading: SheetReader;
   /** the station's one record of each sheet (sheet-state.ts) */
   private readonly sheets: SheetRunner;
@@ -169,11 +155,8 @@ class StationService implements Station {
   private feedback: SheetFeedback | null = null;
   private attention: string | null = null;
   private reconciling = false;
-  /** cast counts per mode, from the ledgers at start and kept up to date */
-  private cast: Record<LedgerMode, number> = { official: 0, test: 0 };
-  private castAsIs: Record<LedgerMode, number> = { official: 0, test: 0 };
-  /** a zero tape of the official ledger is recorded in it (from the ledger at start, then kept up to date) */
-  private officialZeroTape = false;
+  /** the official and test ledgers, head signing, the cast counts */
+  private readonly ledgers: StationLedgers;
   private work: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** sheet-done reports seen while reconciling after a restart */
@@ -195,6 +178,24 @@ class StationService implements Station {
     this.layout = dataLayout(opts.dataDir);
     this.stateFile = path.join(stationDir(opts.dataDir), 'state.json');
     this.journal = new SheetJournal(path.join(stationDir(opts.dataDir), 'sheets.jsonl'));
+    this.ledgers = new StationLedgers(
+      {
+        layout: this.layout,
+        pkg,
+        key,
+        stationNumber: opts.stationNumber ?? 1,
+        signHeadsEvery: opts.signHeadsEvery ?? DEFAULT_SIGN_HEAD_EVERY,
+        signedHeadsDir: opts.signedHeadsDir,
+        state: () => this.state,
+        setState: (patch) => {
+          this.state = { ...this.state, ...patch };
+        },
+        saveState: () => this.saveState(),
+        event: (type, role, detail) => this.event(type, role, detail),
+        log: (m) => this.log(m),
+      },
+      official,
+    );
     this.reading = new SheetReader(pkg, { readerWorkers: opts.readerWorkers ?? 0, returnUndervotes: opts.returnUndervotes ?? false, streakAlarmAfter: opts.streakAlarmAfter ?? 1 });
     this.sheets = new SheetRunner({
       scanner: opts.scanner,
@@ -208,7 +209,7 @@ class StationService implements Station {
         this.state = { ...this.state, counts: { ...this.state.counts, [counter]: this.state.counts[counter] + 1 } };
         this.saveState();
       },
-      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
+      countCast: (mode, castAsIs) => this.ledgers.countCast(mode, castAsIs),
       shown: () => this.feedback,
       show: (feedback, cue) => this.show(feedback, cue),
       attention: (text) => {
@@ -225,7 +226,7 @@ class StationService implements Station {
       now: this.now,
       polls: () => this.state.polls,
       sheetSettled: (sheetId) => this.sheets.reconciled(sheetId),
-      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
+      countCast: (mode, castAsIs) => this.ledgers.countCast(mode, castAsIs),
       log: (m) => this.log(m),
     });
     this.sessions = new StaffSessions({
@@ -294,13 +295,12 @@ class StationService implements Station {
         this.state = { ...this.state, ...patch };
         this.saveState();
       },
-      officialCast: () => this.cast.official,
+      officialCast: () => this.ledgers.cast.official,
       event: (type, role, detail) => this.event(type, role, detail),
-      resetTestLedger: () => this.resetTestLedger(),
-      testLedgerOpen: () => this.test !== null,
+      resetTestLedger: () => this.ledgers.resetTestLedger(),
+      testLedgerOpen: () => this.ledgers.test !== null,
       closeTestLedger: async () => {
-        this.test?.close();
-        this.test = null;
+        this.ledgers.closeTest();
         await this.reading.closeReader('test');
       },
       updateFeeding: () => this.link.updateFeeding(),
@@ -311,13 +311,11 @@ class StationService implements Station {
   // ---- start ---------------------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    this.withSigning(this.official);
-    if (this.state.polls === 'testing') this.test = this.openOrCreate('test');
-    this.countFromLedgers();
+    this.ledgers.open(this.state.polls === 'testing');
     this.event('software-started', 'system', { polls: this.state.polls });
-    const ledgerAlarm = this.ledgerAlarm();
-    this.signStartHead();
-    const unreconciled = this.official.unreconciledBallots().length + (this.test?.unreconciledBallots().length ?? 0);
+    const ledgerAlarm = this.ledgers.ledgerAlarm();
+    this.ledgers.signStartHead();
+    const unreconciled = this.official.unreconciledBallots().length + (this.ledgers.test?.unreconciledBallots().length ?? 0);
     if (unreconciled > 0) {
       this.reconciling = true;
       this.attention = `The station stopped with ${unreconciled} ballot(s) in the scanner. Do not feed ballots: the station is asking the scanner what became of them.`;
@@ -327,93 +325,9 @@ class StationService implements Station {
     else this.forgetSettledSheets();
     if (ledgerAlarm !== null && unreconciled > 0) this.attention = `${ledgerAlarm} ${this.attention ?? ''}`.trim();
     if (ledgerAlarm !== null) this.emit({ type: 'cue', cue: 'alarm' });
-    this.finishInterruptedClose();
+    this.ledgers.finishInterruptedClose();
     await this.link.updateFeeding();
     this.emitStatus();
-  }
-
-  private withSigning(ledger: Ledger): Ledger {
-    ledger.useHeadSigning({
-      signer: this.key,
-      every: this.opts.signHeadsEvery ?? DEFAULT_SIGN_HEAD_EVERY,
-      ...(this.opts.signedHeadsDir === undefined ? {} : { dir: this.opts.signedHeadsDir }),
-      onError: (e) => this.log(`a signed head could not be written: ${e.message}`),
-    });
-    return ledger;
-  }
-
-  /** What opening the ledgers found wrong with their files, as the words of an alarm (and an audit event each). */
-  private ledgerAlarm(): string | null {
-    const texts: string[] = [];
-    for (const ledger of [this.official, this.test]) {
-      if (ledger === null || ledger.startupFindings.length === 0) continue;
-      for (const f of ledger.startupFindings) this.event('ledger-damaged', 'system', { mode: ledger.mode, what: f.what, message: f.message.slice(0, 1000) });
-      texts.push(ledgerAlarmText(ledger.file, ledger.startupFindings));
-    }
-    if (texts.length === 0) return null;
-    for (const t of texts) this.log(t);
-    return texts.join(' ');
-  }
-
-  /** A signed head at every start brackets the restart in the second location. */
-  private signStartHead(): void {
-    for (const ledger of [this.official, this.test]) {
-      if (ledger === null) continue;
-      try {
-        ledger.signHead('start');
-      } catch (e) {
-        this.log(`the start-up signed head could not be written: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /**
-   * The ledger's own polls-closed event is what says the polls closed: a crash between it and the seal
-   * (or a state.json that lost the close) is finished here, so a sealed ledger is never reopened to ballots.
-   */
-  private finishInterruptedClose(): void {
-    if (this.official.pollsWindow !== 'closed') return;
-    if (this.official.sealedAt === undefined) {
-      const r = closeAndSeal(this.official, this.key, true);
-      if (!r.ok) {
-        this.log(`the polls closed in the ledger but it could not be sealed: ${r.error}`);
-        return;
-      }
-      if (r.value.batch !== undefined) {
-        const b = r.value.batch;
-        this.state = { ...this.state, closedBatch: { batch: b.batch, root: toHex(b.root), treeSize: b.treeSize, headSeq: r.value.seal.seq } };
-      }
-      this.official.noteExternalHead(this.layout.heads('official'), 'the seal, finished at start-up');
-    }
-    if (this.state.polls !== 'closed' && this.state.polls !== 'published') {
-      this.log(`the ledger is sealed (entry ${this.official.sealedAt}): the polls are closed, whatever the station state said (${this.state.polls})`);
-      this.state = { ...this.state, polls: 'closed' };
-    }
-    this.saveState();
-  }
-
-  private genesis(mode: LedgerMode): Genesis {
-    return {
-      format: 'tallyproof-ledger/1',
-      mode,
-      // the election hash every ballot's voting ID carries (canonical JSON), as `ledger export` checks it
-      election: { hash: this.pkg.election.hash, title: this.pkg.election.definition.election.title, contests: contestMap(this.pkg.election) },
-      station: { id: this.key.stationId, number: this.opts.stationNumber ?? 1, publicKey: toHex(this.key.publicKey) },
-    };
-  }
-
-  private openOrCreate(mode: LedgerMode): Ledger {
-    const file = this.layout.ledger(mode);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const ledger = fs.existsSync(file) ? Ledger.open(file, { integrityCheck: true }) : Ledger.create(file, this.genesis(mode));
-    checkGenesis(ledger, this.genesis(mode));
-    return this.withSigning(ledger);
-  }
-
-  private ledgerFor(mode: LedgerMode): Ledger {
-    if (mode === 'official') return this.official;
-    if (this.test === null) throw new Error('the test ledger is not open outside test mode');
-    return this.test;
   }
 
   private get mode(): LedgerMode {
@@ -424,32 +338,12 @@ class StationService implements Station {
     return this.ledgerFor(this.mode);
   }
 
-  /** Counts from the chain itself (verified), not from counters the station could lose in a crash. */
-  private countFromLedgers(): void {
-    for (const mode of ['official', 'test'] as const) {
-      const ledger = mode === 'official' ? this.official : this.test;
-      if (ledger === null) continue;
-      const t = this.tally(mode, mode === 'official' ? (e) => (this.officialZeroTape ||= isOfficialZeroTape(e)) : undefined);
-      this.cast[mode] = t.ballots.cast;
-      this.castAsIs[mode] = t.ballots.castAsIs;
-    }
+  private ledgerFor(mode: LedgerMode): Ledger {
+    return this.ledgers.ledgerFor(mode);
   }
 
-  private countCast(mode: LedgerMode, castAsIs: boolean): void {
-    this.cast[mode] += 1;
-    if (castAsIs) this.castAsIs[mode] += 1;
-  }
-
-  private verifyOptions(mode: LedgerMode): { expectedHeads: ExternalHead[]; stationPublicKey: Uint8Array; signedHeadsDir?: string } {
-    const base = { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
-    return this.opts.signedHeadsDir === undefined ? base : { ...base, signedHeadsDir: this.opts.signedHeadsDir };
-  }
-
-  private tally(mode: LedgerMode, onEvent?: (e: AuditEvent) => void): Tally {
-    const collector = new TallyCollector();
-    const report = verifyLedgerFile(this.layout.ledger(mode), this.verifyOptions(mode), onEvent === undefined ? collector.visitor : { ...collector.visitor, onEvent });
-    if (!report.ok || report.summary === undefined) throw new StationStartError(`${this.layout.ledger(mode)}: the ${mode} ledger does not verify: entry ${report.problem?.seq}: ${report.problem?.message}`);
-    return collector.result(report.summary.pending);
+  private verifyOptions(mode: LedgerMode): VerifyOptions {
+    return this.ledgers.verifyOptions(mode);
   }
 
   // ---- scanner -------------------------------------------------------------------------------------------
@@ -489,7 +383,7 @@ class StationService implements Station {
 
   /** After a crash or power cut: the pending ballots are settled by the scanner's word (station-restart.ts). */
   private async reconcileAfterRestart(): Promise<void> {
-    const instructions = await this.restart.run(this.test === null ? [this.official] : [this.official, this.test]);
+    const instructions = await this.restart.run(this.ledgers.test === null ? [this.official] : [this.official, this.ledgers.test]);
     this.reconciling = false;
     this.forgetSettledSheets();
     this.attention = `${instructions.join(' ')} Then clear this message (poll worker: clear alarm).`;
@@ -519,11 +413,11 @@ class StationService implements Station {
         translations: titlesByLanguage(def, this.pkg.precinct),
       },
       counts: {
-        public: this.cast[this.mode],
-        lifetime: this.state.testCountedCleared + this.cast.official + this.cast.test,
+        public: this.ledgers.cast[this.mode],
+        lifetime: this.state.testCountedCleared + this.ledgers.cast.official + this.ledgers.cast.test,
         returned: this.state.counts.returned,
         rejected: this.state.counts.rejected,
-        castAsIs: this.castAsIs[this.mode],
+        castAsIs: this.ledgers.castAsIs[this.mode],
       },
       scanner: { connected: this.link.connected, state: this.link.state, alarms: [...this.link.alarms] },
       sheet: this.feedback,
@@ -558,13 +452,9 @@ class StationService implements Station {
     return this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true, a.value.copies ?? 1));
   }
 
-  private pendingCount(): number {
-    return this.official.pendingBallots().length + (this.test?.pendingBallots().length ?? 0);
-  }
-
   private async runCommand(command: StationCommand, confirmed: boolean, copies: number): Promise<ApiResult<CommandOutcome>> {
     const from = this.state.polls;
-    const facts = { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount(), officialZeroTape: this.officialZeroTape };
+    const facts = { officialBallots: this.ledgers.cast.official + this.official.pendingBallots().length, pendingBallots: this.ledgers.pendingCount(), officialZeroTape: this.ledgers.officialZeroTape };
     const d = decide(from, command, this.role, facts, { confirmed });
     if (!d.ok) {
       // a signed-in person's refused attempt (opening closed polls again, before the zero tape…) is a record an auditor must see
@@ -592,7 +482,7 @@ class StationService implements Station {
       case 'print-results-tape':
       case 'reprint-tape':
         return runTapeCommand(
-          { desk: this.desk, mode: () => this.mode, ledgerFor: (mode) => this.ledgerFor(mode), officialZeroTapePrinted: () => (this.officialZeroTape = true) },
+          { desk: this.desk, mode: () => this.mode, ledgerFor: (mode) => this.ledgerFor(mode), officialZeroTapePrinted: () => this.ledgers.officialZeroTapePrinted() },
           command,
           role,
           copies,
@@ -617,24 +507,6 @@ class StationService implements Station {
 
   private ledgerCommandDeps(): LedgerCommandDeps {
     return { layout: this.layout, now: this.now, verifyOptions: (mode) => this.verifyOptions(mode), event: (type, role, detail) => this.event(type, role, detail) };
-  }
-
-  /** Entering test mode starts from an empty test ledger; the official ledger is never touched. */
-  private resetTestLedger(): void {
-    if (this.test !== null) {
-      this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.cast.test };
-      this.test.close();
-      this.test = null;
-    } else if (fs.existsSync(this.layout.ledger('test'))) {
-      this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.tally('test').ballots.cast };
-    }
-    removeLedgerFiles(this.layout, 'test');
-    // the cleared test ledger's signed heads go with it: the new one starts its own chain
-    if (this.opts.signedHeadsDir !== undefined) fs.rmSync(signedHeadsFile(this.opts.signedHeadsDir, this.key.stationId, 'test'), { force: true });
-    this.test = this.withSigning(Ledger.create(this.layout.ledger('test'), this.genesis('test')));
-    this.cast.test = 0;
-    this.castAsIs.test = 0;
-    this.saveState();
   }
 
   private async publish(next: PollsState, role: Role): Promise<ApiResult<CommandOutcome>> {
@@ -679,8 +551,7 @@ class StationService implements Station {
     this.unsubscribe();
     await this.link.stopFeeder();
     await this.reading.close();
-    this.test?.close();
-    this.official.close();
+    this.ledgers.closeAll();
     this.listeners.clear();
   }
 
@@ -694,12 +565,12 @@ class StationService implements Station {
   /** The sheet journal keeps only the ballots whose drop is not settled yet (PRIVACY.md). */
   private forgetSettledSheets(): void {
     const pending = new Set<string>();
-    for (const ledger of [this.official, this.test]) {
+    for (const ledger of [this.official, this.ledgers.test]) {
       if (ledger === null) continue;
       for (const b of ledger.pendingBallots()) pending.add(`${ledger.mode}:${b.ballotId.toUpperCase()}`);
     }
     // a test line while the test ledger is shut stays: that ledger is reconciled when it opens again
-    this.journal.keepOnly((l) => (l.mode === 'test' && this.test === null) || pending.has(`${l.mode}:${l.ballot}`));
+    this.journal.keepOnly((l) => (l.mode === 'test' && this.ledgers.test === null) || pending.has(`${l.mode}:${l.ballot}`));
   }
 
   private saveState(): void {
@@ -718,27 +589,6 @@ class StationService implements Station {
 
   private emitStatus(): void {
     if (this.listeners.size > 0) this.emit({ type: 'status', status: this.status() });
-  }
-}
-
-/** A zero tape of the official ledger, as the tape desk records it. */
-function isOfficialZeroTape(e: AuditEvent): boolean {
-  return e.type === 'tape-printed' && e.detail['kind'] === 'zero' && e.detail['mode'] === 'official';
-}
-
-function checkGenesis(ledger: Ledger, want: Genesis): void {
-  const g = ledger.genesis;
-  if (g.election.hash !== want.election.hash) {
-    ledger.close();
-    throw new StationStartError(`${ledger.file}: this ledger is for election hash ${g.election.hash.slice(0, 16)}… ("${g.election.title}"), not ${want.election.hash.slice(0, 16)}…`);
-  }
-  if (g.station.publicKey !== want.station.publicKey) {
-    ledger.close();
-    throw new StationStartError(`${ledger.file}: this ledger names another station key than ${want.station.id}'s: the ledger or keys/station.json was replaced`);
-  }
-  if (g.mode !== want.mode) {
-    ledger.close();
-    throw new StationStartError(`${ledger.file}: this is a ${g.mode} ledger where the ${want.mode} ledger belongs`);
   }
 }
 
@@ -764,12 +614,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   fs.mkdirSync(path.dirname(layout.ledger('official')), { recursive: true });
   const officialFile = layout.ledger('official');
   const firstStart = !fs.existsSync(officialFile);
-  const genesis: Genesis = {
-    format: 'tallyproof-ledger/1',
-    mode: 'official',
-    election: { hash: loaded.pkg.election.hash, title: loaded.pkg.election.definition.election.title, contests: contestMap(loaded.pkg.election) },
-    station: { id: key.stationId, number: opts.stationNumber ?? 1, publicKey: toHex(key.publicKey) },
-  };
+  const genesis = ledgerGenesis(loaded.pkg, key, opts.stationNumber ?? 1, 'official');
   const official = firstStart ? Ledger.create(officialFile, genesis) : Ledger.open(officialFile, { integrityCheck: true });
   checkGenesis(official, genesis);
   if (firstStart) {
