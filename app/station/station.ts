@@ -1,24 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { assertNever } from '../../lib/result';
-import type { ScannedImage, ScannerDriver, ScannerEvent } from '../../firmware-bridge/driver';
-import { describeDriverError } from '../../firmware-bridge/driver';
-import { toHex } from '../../lib/bytes';
-import { fsyncDir } from '../../lib/durable-fs';
-import type { Genesis } from '../ledger/entries';
-import type { AuditEvent, AuditEventType } from '../ledger/events';
+import type { ScannedImage, ScannerDriver } from '../../firmware-bridge/driver';
+import type { AuditEventType } from '../ledger/events';
 import { isoSeconds } from '../ledger/events';
 import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
-import { signedHeadsFile } from '../ledger/signed-heads-file';
-import { closeAndSeal, ledgerAlarmText } from './ledger-seal';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
-import type { Tally } from '../ledger/tally';
-import { TallyCollector } from '../ledger/tally';
-import type { ExternalHead } from '../ledger/verify';
-import { readHeadsFile, verifyLedgerFile } from '../ledger/verify';
+import type { VerifyOptions } from '../ledger/verify';
 import type {
   ApiResult,
   BallotLookup,
@@ -28,7 +19,6 @@ import type {
   LookupArgs,
   PollsState,
   Role,
-  ScannerAlarm,
   SheetFeedback,
   StationApi,
   StationCommand,
@@ -38,10 +28,10 @@ import type {
 } from './api';
 import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
 import type { ElectionPackage } from './election-package';
-import { contestMap, installPackage, loadPackage } from './election-package';
+import { installPackage, loadPackage } from './election-package';
 import { PinBook, lockedUntil } from './pins';
 import type { LedgerMode } from './polls';
-import { decide, eventFor, modeOf, takesBallots } from './polls';
+import { decide, modeOf, takesBallots } from './polls';
 import { refusalEvent } from './refusal-log';
 import type { StationState } from './state-file';
 import { initialState, readState, stationDir, writeState } from './state-file';
@@ -55,6 +45,10 @@ import type { Paper } from '../reports/tapes';
 import type { PrinterConfig } from '../print/config';
 import { openPrinter } from '../print/printers';
 import { TapeDesk } from './tape-desk';
+import { StationPolls } from './station-polls';
+import { runTapeCommand } from './station-tapes';
+import { StationLedgers, checkGenesis, ledgerGenesis } from './station-ledgers';
+import { HARDWARE_ALARMS, POLL_WORKER_ALARMS, ScannerLink } from './station-scanner';
 import { titlesByLanguage } from './election-titles';
 import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
@@ -137,10 +131,6 @@ export interface Station extends StationApi {
 
 export { StationStartError };
 
-const HARDWARE_ALARMS: readonly ScannerAlarm[] = ['cover-open', 'box-full', 'jam', 'disconnected'];
-/** Alarms only a poll worker ends (clear-alarm): the scanner takes no sheet while one stands. */
-const POLL_WORKER_ALARMS: readonly ScannerAlarm[] = ['double-sheet', 'streaks'];
-
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
 const refused = <T>(code: string, message: string): ApiResult<T> => ({ ok: false, error: { code, message } });
 
@@ -148,12 +138,6 @@ function parseArgs<T>(schema: { safeParse(x: unknown): { success: true; data: T 
   const p = schema.safeParse(input);
   if (p.success) return ok(p.data);
   return refused('bad-input', p.error.issues.map((i) => `${i.path.map(String).join('.') || 'input'}: ${i.message}`).join('; '));
-}
-
-function removeLedgerFiles(layout: DataLayout, mode: LedgerMode): void {
-  const file = layout.ledger(mode);
-  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}.open`, `${file}.new`, layout.heads(mode)]) fs.rmSync(f, { force: true });
-  fsyncDir(path.dirname(file));
 }
 
 class StationService implements Station {
@@ -164,31 +148,22 @@ class StationService implements Station {
   private readonly stateFile: string;
   private readonly journal: SheetJournal;
   private readonly unsubscribe: () => void;
-  private test: Ledger | null = null;
   private readonly reading: SheetReader;
   /** the station's one record of each sheet (sheet-state.ts) */
   private readonly sheets: SheetRunner;
   private readonly sessions: StaffSessions;
-  private readonly alarms = new Set<ScannerAlarm>();
-  private scannerConnected = false;
-  private scannerState = 'starting';
   private feedback: SheetFeedback | null = null;
   private attention: string | null = null;
   private reconciling = false;
-  private feeding: boolean | null = null;
-  /** cast counts per mode, from the ledgers at start and kept up to date */
-  private cast: Record<LedgerMode, number> = { official: 0, test: 0 };
-  private castAsIs: Record<LedgerMode, number> = { official: 0, test: 0 };
-  /** a zero tape of the official ledger is recorded in it (from the ledger at start, then kept up to date) */
-  private officialZeroTape = false;
-  /** why the scanner could not be reached, while it cannot: logged at the first failure, not at every retry */
-  private connectFailure: string | null = null;
+  /** the official and test ledgers, head signing, the cast counts */
+  private readonly ledgers: StationLedgers;
   private work: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private connectTimer: NodeJS.Timeout | undefined;
   /** sheet-done reports seen while reconciling after a restart */
   private readonly restart: RestartReconcile;
   private readonly desk: TapeDesk;
+  private readonly polls: StationPolls;
+  private readonly link: ScannerLink;
 
   constructor(
     private readonly opts: StationOptions,
@@ -203,6 +178,24 @@ class StationService implements Station {
     this.layout = dataLayout(opts.dataDir);
     this.stateFile = path.join(stationDir(opts.dataDir), 'state.json');
     this.journal = new SheetJournal(path.join(stationDir(opts.dataDir), 'sheets.jsonl'));
+    this.ledgers = new StationLedgers(
+      {
+        layout: this.layout,
+        pkg,
+        key,
+        stationNumber: opts.stationNumber ?? 1,
+        signHeadsEvery: opts.signHeadsEvery ?? DEFAULT_SIGN_HEAD_EVERY,
+        signedHeadsDir: opts.signedHeadsDir,
+        state: () => this.state,
+        setState: (patch) => {
+          this.state = { ...this.state, ...patch };
+        },
+        saveState: () => this.saveState(),
+        event: (type, role, detail) => this.event(type, role, detail),
+        log: (m) => this.log(m),
+      },
+      official,
+    );
     this.reading = new SheetReader(pkg, { readerWorkers: opts.readerWorkers ?? 0, returnUndervotes: opts.returnUndervotes ?? false, streakAlarmAfter: opts.streakAlarmAfter ?? 1 });
     this.sheets = new SheetRunner({
       scanner: opts.scanner,
@@ -216,14 +209,14 @@ class StationService implements Station {
         this.state = { ...this.state, counts: { ...this.state.counts, [counter]: this.state.counts[counter] + 1 } };
         this.saveState();
       },
-      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
+      countCast: (mode, castAsIs) => this.ledgers.countCast(mode, castAsIs),
       shown: () => this.feedback,
       show: (feedback, cue) => this.show(feedback, cue),
       attention: (text) => {
         this.attention = text;
       },
-      raiseAlarm: (alarm) => this.setAlarm(alarm, true),
-      updateFeeding: () => this.updateFeeding(),
+      raiseAlarm: (alarm) => this.link.setAlarm(alarm, true),
+      updateFeeding: () => this.link.updateFeeding(),
       log: (m) => this.log(m),
     });
     this.restart = new RestartReconcile({
@@ -233,7 +226,7 @@ class StationService implements Station {
       now: this.now,
       polls: () => this.state.polls,
       sheetSettled: (sheetId) => this.sheets.reconciled(sheetId),
-      countCast: (mode, castAsIs) => this.countCast(mode, castAsIs),
+      countCast: (mode, castAsIs) => this.ledgers.countCast(mode, castAsIs),
       log: (m) => this.log(m),
     });
     this.sessions = new StaffSessions({
@@ -249,7 +242,26 @@ class StationService implements Station {
       emitStatus: () => this.emitStatus(),
       enqueue: (fn) => void this.enqueue(fn),
     });
-    this.unsubscribe = opts.scanner.on((e) => this.onScannerEvent(e));
+    this.link = new ScannerLink({
+      scanner: opts.scanner,
+      sheets: this.sheets,
+      restart: this.restart,
+      polls: () => this.state.polls,
+      attention: () => this.attention,
+      reconciling: () => this.reconciling,
+      closed: () => this.closed,
+      feedback: () => this.feedback,
+      clearFeedback: () => {
+        this.feedback = null;
+      },
+      sheetScanned: (sheetId, front, back) => this.onSheetScanned(sheetId, front, back),
+      event: (type, role, detail) => this.event(type, role, detail),
+      emit: (e) => this.emit(e),
+      emitStatus: () => this.emitStatus(),
+      enqueue: (fn) => void this.enqueue(fn),
+      log: (m) => this.log(m),
+    });
+    this.unsubscribe = opts.scanner.on((e) => this.link.onScannerEvent(e));
     const printer = openPrinter(opts.printer ?? { kind: 'none', paper: 'roll80' });
     this.desk = new TapeDesk({
       layout: this.layout,
@@ -272,114 +284,50 @@ class StationService implements Station {
       official,
       now: this.now,
     });
+    this.polls = new StationPolls({
+      official,
+      key,
+      layout: this.layout,
+      desk: this.desk,
+      sheets: this.sheets,
+      polls: () => this.state.polls,
+      updateState: (patch) => {
+        this.state = { ...this.state, ...patch };
+        this.saveState();
+      },
+      officialCast: () => this.ledgers.cast.official,
+      event: (type, role, detail) => this.event(type, role, detail),
+      resetTestLedger: () => this.ledgers.resetTestLedger(),
+      testLedgerOpen: () => this.ledgers.test !== null,
+      closeTestLedger: async () => {
+        this.ledgers.closeTest();
+        await this.reading.closeReader('test');
+      },
+      updateFeeding: () => this.link.updateFeeding(),
+      emitStatus: () => this.emitStatus(),
+    });
   }
 
   // ---- start ---------------------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    this.withSigning(this.official);
-    if (this.state.polls === 'testing') this.test = this.openOrCreate('test');
-    this.countFromLedgers();
+    this.ledgers.open(this.state.polls === 'testing');
     this.event('software-started', 'system', { polls: this.state.polls });
-    const ledgerAlarm = this.ledgerAlarm();
-    this.signStartHead();
-    const unreconciled = this.official.unreconciledBallots().length + (this.test?.unreconciledBallots().length ?? 0);
+    const ledgerAlarm = this.ledgers.ledgerAlarm();
+    this.ledgers.signStartHead();
+    const unreconciled = this.official.unreconciledBallots().length + (this.ledgers.test?.unreconciledBallots().length ?? 0);
     if (unreconciled > 0) {
       this.reconciling = true;
       this.attention = `The station stopped with ${unreconciled} ballot(s) in the scanner. Do not feed ballots: the station is asking the scanner what became of them.`;
     } else if (ledgerAlarm !== null) this.attention = ledgerAlarm;
-    await this.connectScanner();
+    await this.link.connect();
     if (unreconciled > 0) await this.reconcileAfterRestart();
     else this.forgetSettledSheets();
     if (ledgerAlarm !== null && unreconciled > 0) this.attention = `${ledgerAlarm} ${this.attention ?? ''}`.trim();
     if (ledgerAlarm !== null) this.emit({ type: 'cue', cue: 'alarm' });
-    this.finishInterruptedClose();
-    await this.updateFeeding();
+    this.ledgers.finishInterruptedClose();
+    await this.link.updateFeeding();
     this.emitStatus();
-  }
-
-  private withSigning(ledger: Ledger): Ledger {
-    ledger.useHeadSigning({
-      signer: this.key,
-      every: this.opts.signHeadsEvery ?? DEFAULT_SIGN_HEAD_EVERY,
-      ...(this.opts.signedHeadsDir === undefined ? {} : { dir: this.opts.signedHeadsDir }),
-      onError: (e) => this.log(`a signed head could not be written: ${e.message}`),
-    });
-    return ledger;
-  }
-
-  /** What opening the ledgers found wrong with their files, as the words of an alarm (and an audit event each). */
-  private ledgerAlarm(): string | null {
-    const texts: string[] = [];
-    for (const ledger of [this.official, this.test]) {
-      if (ledger === null || ledger.startupFindings.length === 0) continue;
-      for (const f of ledger.startupFindings) this.event('ledger-damaged', 'system', { mode: ledger.mode, what: f.what, message: f.message.slice(0, 1000) });
-      texts.push(ledgerAlarmText(ledger.file, ledger.startupFindings));
-    }
-    if (texts.length === 0) return null;
-    for (const t of texts) this.log(t);
-    return texts.join(' ');
-  }
-
-  /** A signed head at every start brackets the restart in the second location. */
-  private signStartHead(): void {
-    for (const ledger of [this.official, this.test]) {
-      if (ledger === null) continue;
-      try {
-        ledger.signHead('start');
-      } catch (e) {
-        this.log(`the start-up signed head could not be written: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /**
-   * The ledger's own polls-closed event is what says the polls closed: a crash between it and the seal
-   * (or a state.json that lost the close) is finished here, so a sealed ledger is never reopened to ballots.
-   */
-  private finishInterruptedClose(): void {
-    if (this.official.pollsWindow !== 'closed') return;
-    if (this.official.sealedAt === undefined) {
-      const r = closeAndSeal(this.official, this.key, true);
-      if (!r.ok) {
-        this.log(`the polls closed in the ledger but it could not be sealed: ${r.error}`);
-        return;
-      }
-      if (r.value.batch !== undefined) {
-        const b = r.value.batch;
-        this.state = { ...this.state, closedBatch: { batch: b.batch, root: toHex(b.root), treeSize: b.treeSize, headSeq: r.value.seal.seq } };
-      }
-      this.official.noteExternalHead(this.layout.heads('official'), 'the seal, finished at start-up');
-    }
-    if (this.state.polls !== 'closed' && this.state.polls !== 'published') {
-      this.log(`the ledger is sealed (entry ${this.official.sealedAt}): the polls are closed, whatever the station state said (${this.state.polls})`);
-      this.state = { ...this.state, polls: 'closed' };
-    }
-    this.saveState();
-  }
-
-  private genesis(mode: LedgerMode): Genesis {
-    return {
-      format: 'tallyproof-ledger/1',
-      mode,
-      // the election hash every ballot's voting ID carries (canonical JSON), as `ledger export` checks it
-      election: { hash: this.pkg.election.hash, title: this.pkg.election.definition.election.title, contests: contestMap(this.pkg.election) },
-      station: { id: this.key.stationId, number: this.opts.stationNumber ?? 1, publicKey: toHex(this.key.publicKey) },
-    };
-  }
-
-  private openOrCreate(mode: LedgerMode): Ledger {
-    const file = this.layout.ledger(mode);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const ledger = fs.existsSync(file) ? Ledger.open(file, { integrityCheck: true }) : Ledger.create(file, this.genesis(mode));
-    checkGenesis(ledger, this.genesis(mode));
-    return this.withSigning(ledger);
-  }
-
-  private ledgerFor(mode: LedgerMode): Ledger {
-    if (mode === 'official') return this.official;
-    if (this.test === null) throw new Error('the test ledger is not open outside test mode');
-    return this.test;
   }
 
   private get mode(): LedgerMode {
@@ -390,176 +338,15 @@ class StationService implements Station {
     return this.ledgerFor(this.mode);
   }
 
-  /** Counts from the chain itself (verified), not from counters the station could lose in a crash. */
-  private countFromLedgers(): void {
-    for (const mode of ['official', 'test'] as const) {
-      const ledger = mode === 'official' ? this.official : this.test;
-      if (ledger === null) continue;
-      const t = this.tally(mode, mode === 'official' ? (e) => (this.officialZeroTape ||= isOfficialZeroTape(e)) : undefined);
-      this.cast[mode] = t.ballots.cast;
-      this.castAsIs[mode] = t.ballots.castAsIs;
-    }
+  private ledgerFor(mode: LedgerMode): Ledger {
+    return this.ledgers.ledgerFor(mode);
   }
 
-  private countCast(mode: LedgerMode, castAsIs: boolean): void {
-    this.cast[mode] += 1;
-    if (castAsIs) this.castAsIs[mode] += 1;
-  }
-
-  private verifyOptions(mode: LedgerMode): { expectedHeads: ExternalHead[]; stationPublicKey: Uint8Array; signedHeadsDir?: string } {
-    const base = { expectedHeads: readHeadsFile(this.layout.heads(mode)), stationPublicKey: this.key.publicKey };
-    return this.opts.signedHeadsDir === undefined ? base : { ...base, signedHeadsDir: this.opts.signedHeadsDir };
-  }
-
-  private tally(mode: LedgerMode, onEvent?: (e: AuditEvent) => void): Tally {
-    const collector = new TallyCollector();
-    const report = verifyLedgerFile(this.layout.ledger(mode), this.verifyOptions(mode), onEvent === undefined ? collector.visitor : { ...collector.visitor, onEvent });
-    if (!report.ok || report.summary === undefined) throw new StationStartError(`${this.layout.ledger(mode)}: the ${mode} ledger does not verify: entry ${report.problem?.seq}: ${report.problem?.message}`);
-    return collector.result(report.summary.pending);
+  private verifyOptions(mode: LedgerMode): VerifyOptions {
+    return this.ledgers.verifyOptions(mode);
   }
 
   // ---- scanner -------------------------------------------------------------------------------------------
-
-  private async connectScanner(): Promise<void> {
-    const r = await this.opts.scanner.connect();
-    if (r.ok) {
-      this.connectFailure = null;
-      this.scannerConnected = true;
-      this.scannerState = 'ready';
-      this.setAlarm('disconnected', false);
-      this.event('scanner-connected', 'system', { model: r.value.model, serial: r.value.serial, firmware: r.value.firmware });
-      // A scanner that kept its power while this station was down still has its feeder running from the
-      // last session: it takes no sheet until this station has settled what it holds and wants ballots.
-      const off = await this.opts.scanner.disableFeeding();
-      this.feeding = false;
-      if (!off.ok) this.log(`could not stop the feeder after connecting: ${describeDriverError(off.error)}`);
-      return;
-    }
-    this.scannerConnected = false;
-    this.scannerState = describeDriverError(r.error);
-    // once until it connects: a scanner left switched off all morning must not bury the log in the same line
-    // (the disconnected alarm stands on both screens meanwhile)
-    if (this.connectFailure === null) this.log(`the scanner is not connected: ${this.scannerState}; trying again every 2 s`);
-    this.connectFailure = this.scannerState;
-    this.setAlarm('disconnected', true);
-    if (!this.closed) {
-      this.connectTimer = setTimeout(() => {
-        this.connectTimer = undefined;
-        void this.connectScanner().then(() => this.updateFeeding());
-      }, 2000);
-    }
-  }
-
-  private async updateFeeding(): Promise<void> {
-    const want =
-      takesBallots(this.state.polls) &&
-      this.attention === null &&
-      !this.sheets.anyJammed() &&
-      !this.alarms.has('jam') &&
-      !this.reconciling &&
-      this.scannerConnected &&
-      !this.alarms.has('box-full') &&
-      !this.alarms.has('cover-open') &&
-      !this.pollWorkerAlarm() &&
-      !this.closed;
-    if (want === this.feeding) return;
-    // with no link there is no feeder to tell: connecting stops it (see connectScanner), and a lost link
-    // leaves the scanner taking nothing without its station
-    if (!this.scannerConnected) return;
-    const r = want ? await this.opts.scanner.enableFeeding() : await this.opts.scanner.disableFeeding();
-    if (r.ok) this.feeding = want;
-    else this.log(`could not ${want ? 'enable' : 'disable'} feeding: ${describeDriverError(r.error)}`);
-  }
-
-  private onScannerEvent(e: ScannerEvent): void {
-    switch (e.type) {
-      case 'sheet-inserted':
-        if (this.feedback !== null && this.sheets.awaitingVoter() === undefined) {
-          this.feedback = null;
-          this.emitStatus();
-        }
-        return;
-      case 'sheet-scanned':
-        this.enqueue(() => this.onSheetScanned(e.sheetId, e.front, e.back));
-        return;
-      case 'sheet-done':
-        if (this.reconciling) this.restart.heard(e.sheetId, e.outcome);
-        this.enqueue(() => this.sheets.run(e.sheetId, { type: 'done', outcome: e.outcome }));
-        return;
-      case 'jam':
-        this.event('scanner-jam', 'system', { stage: e.stage });
-        // No next sheet until the stuck one's outcome is known: the scanner would resume feeding as soon as
-        // the jam clears, the jam's end can reach the station before the sheet's outcome does, and a drop
-        // can jam before the station has heard the scanner take the drop command.
-        if (e.sheetId !== undefined) this.sheets.jammed(e.sheetId);
-        this.feeding = false;
-        void this.opts.scanner.disableFeeding();
-        this.setAlarm('jam', true);
-        return;
-      case 'jam-cleared':
-        this.setAlarm('jam', false);
-        this.retryDrops();
-        return;
-      case 'double-sheet':
-        this.event('scanner-fault', 'system', { code: 'double-sheet' });
-        // at once, not behind queued work: the scanner gives the sheets back and would feed the next one (the
-        // alarm's queued update asks again, and settles the station's own record of feeding). Until then the
-        // feeder's state is unknown: a clear-alarm that runs before that update must still turn it back on
-        this.feeding = null;
-        void this.opts.scanner.disableFeeding();
-        this.setAlarm('double-sheet', true);
-        return;
-      case 'cover-open':
-        this.setAlarm('cover-open', true);
-        return;
-      case 'cover-closed':
-        this.setAlarm('cover-open', false);
-        this.retryDrops();
-        return;
-      case 'ballot-box-full':
-        this.setAlarm('box-full', true);
-        return;
-      case 'ballot-box-emptied':
-        this.setAlarm('box-full', false);
-        return;
-      case 'feeder-empty':
-        return;
-      case 'disconnected':
-        this.scannerConnected = false;
-        this.scannerState = `disconnected: ${e.reason}`;
-        this.event('scanner-disconnected', 'system', { reason: e.reason.slice(0, 200) });
-        this.setAlarm('disconnected', true);
-        return;
-      case 'reconnected':
-        this.scannerConnected = true;
-        this.scannerState = 'ready';
-        this.event('scanner-connected', 'system', { powerCycled: e.powerCycled });
-        this.setAlarm('disconnected', false);
-        this.retryDrops();
-        // what the feeder does now is unknown (a power cycle stops it; the polls may have opened, paused or
-        // closed while the link was down): tell it what the station wants
-        this.feeding = null;
-        this.enqueue(() => this.updateFeeding());
-        return;
-      case 'hardware-error':
-        this.event('scanner-fault', 'system', { code: e.code.slice(0, 64), message: e.message.slice(0, 200) });
-        this.scannerState = `hardware error ${e.code}: ${e.message}`;
-        this.emitStatus();
-        return;
-      default:
-        assertNever(e, 'scanner event');
-    }
-  }
-
-  private setAlarm(alarm: ScannerAlarm, active: boolean): void {
-    if (this.alarms.has(alarm) === active) return;
-    if (active) this.alarms.add(alarm);
-    else this.alarms.delete(alarm);
-    this.emit({ type: 'alarm', alarm, active });
-    if (active) this.emit({ type: 'cue', cue: 'alarm' });
-    this.emitStatus();
-    if (alarm === 'box-full' || alarm === 'cover-open' || alarm === 'jam' || POLL_WORKER_ALARMS.includes(alarm)) this.enqueue(() => this.updateFeeding());
-  }
 
   /** Driver events and API calls that touch the ledger run one at a time, in arrival order. */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -579,15 +366,10 @@ class StationService implements Station {
   /** Why the station takes no sheet now, in the poll worker's words; null when it takes one. */
   private whyNotTaking(): string | null {
     if (this.reconciling || this.attention !== null) return this.attention ?? '';
-    if (this.alarms.has('box-full')) return 'The ballot box is full: empty it.';
-    if (this.pollWorkerAlarm()) return `The ${[...this.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`;
+    if (this.link.alarms.has('box-full')) return 'The ballot box is full: empty it.';
+    if (this.link.pollWorkerAlarm()) return `The ${[...this.link.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`;
     if (!takesBallots(this.state.polls)) return `The polls are ${this.state.polls}.`;
     return null;
-  }
-
-  /** After the scanner became ready again: ask again for the drops it put off meanwhile. */
-  private retryDrops(): void {
-    for (const sheetId of this.sheets.dropsPutOff()) this.enqueue(() => this.sheets.run(sheetId, { type: 'retry-drop' }));
   }
 
   private show(feedback: SheetFeedback, cue?: 'counted' | 'returned' | 'rejected' | 'alarm'): void {
@@ -601,7 +383,7 @@ class StationService implements Station {
 
   /** After a crash or power cut: the pending ballots are settled by the scanner's word (station-restart.ts). */
   private async reconcileAfterRestart(): Promise<void> {
-    const instructions = await this.restart.run(this.test === null ? [this.official] : [this.official, this.test]);
+    const instructions = await this.restart.run(this.ledgers.test === null ? [this.official] : [this.official, this.ledgers.test]);
     this.reconciling = false;
     this.forgetSettledSheets();
     this.attention = `${instructions.join(' ')} Then clear this message (poll worker: clear alarm).`;
@@ -631,13 +413,13 @@ class StationService implements Station {
         translations: titlesByLanguage(def, this.pkg.precinct),
       },
       counts: {
-        public: this.cast[this.mode],
-        lifetime: this.state.testCountedCleared + this.cast.official + this.cast.test,
+        public: this.ledgers.cast[this.mode],
+        lifetime: this.state.testCountedCleared + this.ledgers.cast.official + this.ledgers.cast.test,
         returned: this.state.counts.returned,
         rejected: this.state.counts.rejected,
-        castAsIs: this.castAsIs[this.mode],
+        castAsIs: this.ledgers.castAsIs[this.mode],
       },
-      scanner: { connected: this.scannerConnected, state: this.scannerState, alarms: [...this.alarms] },
+      scanner: { connected: this.link.connected, state: this.link.state, alarms: [...this.link.alarms] },
       sheet: this.feedback,
       attention: this.attention,
       lockedOut,
@@ -670,13 +452,9 @@ class StationService implements Station {
     return this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true, a.value.copies ?? 1));
   }
 
-  private pendingCount(): number {
-    return this.official.pendingBallots().length + (this.test?.pendingBallots().length ?? 0);
-  }
-
   private async runCommand(command: StationCommand, confirmed: boolean, copies: number): Promise<ApiResult<CommandOutcome>> {
     const from = this.state.polls;
-    const facts = { officialBallots: this.cast.official + this.official.pendingBallots().length, pendingBallots: this.pendingCount(), officialZeroTape: this.officialZeroTape };
+    const facts = { officialBallots: this.ledgers.cast.official + this.official.pendingBallots().length, pendingBallots: this.ledgers.pendingCount(), officialZeroTape: this.ledgers.officialZeroTape };
     const d = decide(from, command, this.role, facts, { confirmed });
     if (!d.ok) {
       // a signed-in person's refused attempt (opening closed polls again, before the zero tape…) is a record an auditor must see
@@ -686,71 +464,40 @@ class StationService implements Station {
     }
     const role = this.role as Role;
     switch (command) {
-      case 'enter-test-mode': {
-        this.resetTestLedger();
-        return this.moveTo(d.value.next, role, 'Test mode: the test ledger is empty; feed the test deck.');
-      }
-      case 'leave-test-mode': {
-        const moved = await this.moveTo(d.value.next, role, 'Test mode is over: print the zero tape of the official ledger, then open the polls.');
-        this.test?.close();
-        this.test = null;
-        await this.reading.closeReader('test');
-        return moved;
-      }
+      case 'enter-test-mode':
+        return this.polls.enterTestMode(d.value.next, role);
+      case 'leave-test-mode':
+        return this.polls.leaveTestMode(d.value.next, role);
       case 'open-polls':
-        if (this.test !== null) {
-          this.test.close();
-          this.test = null;
-          await this.reading.closeReader('test');
-        }
-        return this.moveTo(d.value.next, role, 'Polls are open.');
-      case 'pause-polls': {
-        const moved = await this.moveTo(d.value.next, role, 'Polls are paused: the scanner takes no ballots.');
-        // a pause may be the last thing before the station is switched off: the head is signed now
-        const signed = this.official.signHead('pause');
-        const reported = await this.withPollsReport('polls-paused', role, moved);
-        if (signed.secondLocationError !== undefined && reported.ok) return ok({ ...reported.value, message: `${reported.value.message} The signed head could not be written to the second location: ${signed.secondLocationError}` });
-        return reported;
-      }
+        return this.polls.open(d.value.next, role);
+      case 'pause-polls':
+        return this.polls.pause(d.value.next, role);
       case 'resume-polls':
-        return this.withPollsReport('polls-resumed', role, await this.moveTo(d.value.next, role, 'Polls are open again.'));
-      case 'close-polls': {
-        this.event('polls-closed', role);
-        // the final checkpoint, then the seal: a signed head over every entry, after which no ballot goes in
-        const sealed = closeAndSeal(this.official, this.key, false);
-        if (!sealed.ok) return refused('ballots-pending', sealed.error);
-        const closed = sealed.value.batch as NonNullable<typeof sealed.value.batch>;
-        const head = this.official.noteExternalHead(this.layout.heads('official'), `polls closed, batch ${closed.batch}, sealed`);
-        this.state = { ...this.state, polls: d.value.next, closedBatch: { batch: closed.batch, root: toHex(closed.root), treeSize: closed.treeSize, headSeq: head.seq } };
-        this.saveState();
-        await this.updateFeeding();
-        await this.releaseHeld();
-        this.emitStatus();
-        const warning = sealed.value.secondLocationError === undefined ? '' : ` The seal could not be written to the second location: ${sealed.value.secondLocationError}`;
-        return ok({ message: `Polls are closed: ${this.cast.official} ballot(s) in batch ${closed.batch}, root ${toHex(closed.root)}, ledger sealed at entry ${sealed.value.seal.seq}, head ${head.seq} ${toHex(head.hash)}.${warning}` });
-      }
+        return this.polls.resume(d.value.next, role);
+      case 'close-polls':
+        return this.polls.close(d.value.next, role);
       case 'publish':
         return this.publish(d.value.next, role);
       case 'print-zero-tape':
-      case 'print-results-tape': {
-        const printed = await this.desk.printTape(command === 'print-zero-tape' ? 'zero' : 'results', this.mode, this.ledgerFor(this.mode), role, copies);
-        // the official zero tape, now in the ledger, is what lets the polls open (polls.ts)
-        if (printed.ok && command === 'print-zero-tape' && this.mode === 'official') this.officialZeroTape = true;
-        return printed;
-      }
+      case 'print-results-tape':
       case 'reprint-tape':
-        return this.desk.reprint(role, copies);
+        return runTapeCommand(
+          { desk: this.desk, mode: () => this.mode, ledgerFor: (mode) => this.ledgerFor(mode), officialZeroTapePrinted: () => this.ledgers.officialZeroTapePrinted() },
+          command,
+          role,
+          copies,
+        );
       case 'verify-ledger':
         return verifyLedgers(this.ledgerCommandDeps(), role);
       case 'export-bundle':
         return exportLedger(this.ledgerCommandDeps(), this.mode, role);
       case 'clear-alarm': {
         this.reading.resetStreaks();
-        for (const alarm of POLL_WORKER_ALARMS) this.setAlarm(alarm, false);
+        for (const alarm of POLL_WORKER_ALARMS) this.link.setAlarm(alarm, false);
         if (!this.reconciling) this.attention = null;
-        await this.updateFeeding();
+        await this.link.updateFeeding();
         this.emitStatus();
-        const left = [...this.alarms].filter((x) => HARDWARE_ALARMS.includes(x));
+        const left = [...this.link.alarms].filter((x) => HARDWARE_ALARMS.includes(x));
         return ok({ message: left.length === 0 ? 'Cleared.' : `Cleared; the scanner still reports: ${left.join(', ')}.` });
       }
       default:
@@ -762,48 +509,10 @@ class StationService implements Station {
     return { layout: this.layout, now: this.now, verifyOptions: (mode) => this.verifyOptions(mode), event: (type, role, detail) => this.event(type, role, detail) };
   }
 
-  private async moveTo(next: PollsState, role: Role, message: string): Promise<ApiResult<CommandOutcome>> {
-    const from = this.state.polls;
-    const ev = eventFor(from, next);
-    if (ev !== undefined) this.event(ev, role, { from, to: next });
-    this.state = { ...this.state, polls: next };
-    this.saveState();
-    await this.updateFeeding();
-    await this.releaseHeld();
-    this.emitStatus();
-    return ok({ message });
-  }
-
-  /** Entering test mode starts from an empty test ledger; the official ledger is never touched. */
-  private resetTestLedger(): void {
-    if (this.test !== null) {
-      this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.cast.test };
-      this.test.close();
-      this.test = null;
-    } else if (fs.existsSync(this.layout.ledger('test'))) {
-      this.state = { ...this.state, testCountedCleared: this.state.testCountedCleared + this.tally('test').ballots.cast };
-    }
-    removeLedgerFiles(this.layout, 'test');
-    // the cleared test ledger's signed heads go with it: the new one starts its own chain
-    if (this.opts.signedHeadsDir !== undefined) fs.rmSync(signedHeadsFile(this.opts.signedHeadsDir, this.key.stationId, 'test'), { force: true });
-    this.test = this.withSigning(Ledger.create(this.layout.ledger('test'), this.genesis('test')));
-    this.cast.test = 0;
-    this.castAsIs.test = 0;
-    this.saveState();
-  }
-
-  /** The polls moved: the pause or resumption report follows; the move stands even when the printer fails. */
-  private async withPollsReport(kind: 'polls-paused' | 'polls-resumed', role: Role, moved: ApiResult<CommandOutcome>): Promise<ApiResult<CommandOutcome>> {
-    if (!moved.ok) return moved;
-    const r = await this.desk.printPollsReport(kind, role);
-    if (!r.ok) return ok({ message: `${moved.value.message} The ${kind} report was not printed: ${r.error.message}. Reprint it from this screen.` });
-    return ok({ message: `${moved.value.message} ${r.value.message}`, ...(r.value.file === undefined ? {} : { file: r.value.file }) });
-  }
-
   private async publish(next: PollsState, role: Role): Promise<ApiResult<CommandOutcome>> {
     const o = this.opts;
     return publishOfficial(
-      { layout: this.layout, chains: o.chains, stationPassphrase: o.stationPassphrase, offline: o.publishOffline === true, event: (type, r, detail) => this.event(type, r, detail), moveToPublished: (r) => this.moveTo(next, r, 'Published.') },
+      { layout: this.layout, chains: o.chains, stationPassphrase: o.stationPassphrase, offline: o.publishOffline === true, event: (type, r, detail) => this.event(type, r, detail), moveToPublished: (r) => this.polls.moveTo(next, r, 'Published.') },
       role,
     );
   }
@@ -836,29 +545,17 @@ class StationService implements Station {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.link.cancelRetry();
     this.sessions.close();
     await this.work.catch(() => undefined);
     this.unsubscribe();
-    if (this.feeding === true) await this.opts.scanner.disableFeeding();
+    await this.link.stopFeeder();
     await this.reading.close();
-    this.test?.close();
-    this.official.close();
+    this.ledgers.closeAll();
     this.listeners.clear();
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
-
-  private pollWorkerAlarm(): boolean {
-    return POLL_WORKER_ALARMS.some((a) => this.alarms.has(a));
-  }
-
-  /** Leaving a state that takes ballots: a sheet waiting for the voter goes back unrecorded. */
-  private async releaseHeld(): Promise<void> {
-    const h = this.sheets.awaitingVoter();
-    if (h === undefined || takesBallots(this.state.polls)) return;
-    await this.sheets.run(h.sheetId, { type: 'polls-stopped', polls: this.state.polls });
-  }
 
   private event(type: AuditEventType, role: Role | 'system', detail: Record<string, string | number | boolean> = {}): void {
     const t = eventTime(this.now(), this.state.polls, type);
@@ -868,12 +565,12 @@ class StationService implements Station {
   /** The sheet journal keeps only the ballots whose drop is not settled yet (PRIVACY.md). */
   private forgetSettledSheets(): void {
     const pending = new Set<string>();
-    for (const ledger of [this.official, this.test]) {
+    for (const ledger of [this.official, this.ledgers.test]) {
       if (ledger === null) continue;
       for (const b of ledger.pendingBallots()) pending.add(`${ledger.mode}:${b.ballotId.toUpperCase()}`);
     }
     // a test line while the test ledger is shut stays: that ledger is reconciled when it opens again
-    this.journal.keepOnly((l) => (l.mode === 'test' && this.test === null) || pending.has(`${l.mode}:${l.ballot}`));
+    this.journal.keepOnly((l) => (l.mode === 'test' && this.ledgers.test === null) || pending.has(`${l.mode}:${l.ballot}`));
   }
 
   private saveState(): void {
@@ -892,27 +589,6 @@ class StationService implements Station {
 
   private emitStatus(): void {
     if (this.listeners.size > 0) this.emit({ type: 'status', status: this.status() });
-  }
-}
-
-/** A zero tape of the official ledger, as the tape desk records it. */
-function isOfficialZeroTape(e: AuditEvent): boolean {
-  return e.type === 'tape-printed' && e.detail['kind'] === 'zero' && e.detail['mode'] === 'official';
-}
-
-function checkGenesis(ledger: Ledger, want: Genesis): void {
-  const g = ledger.genesis;
-  if (g.election.hash !== want.election.hash) {
-    ledger.close();
-    throw new StationStartError(`${ledger.file}: this ledger is for election hash ${g.election.hash.slice(0, 16)}… ("${g.election.title}"), not ${want.election.hash.slice(0, 16)}…`);
-  }
-  if (g.station.publicKey !== want.station.publicKey) {
-    ledger.close();
-    throw new StationStartError(`${ledger.file}: this ledger names another station key than ${want.station.id}'s: the ledger or keys/station.json was replaced`);
-  }
-  if (g.mode !== want.mode) {
-    ledger.close();
-    throw new StationStartError(`${ledger.file}: this is a ${g.mode} ledger where the ${want.mode} ledger belongs`);
   }
 }
 
@@ -938,12 +614,7 @@ export async function startStation(opts: StationOptions): Promise<Station> {
   fs.mkdirSync(path.dirname(layout.ledger('official')), { recursive: true });
   const officialFile = layout.ledger('official');
   const firstStart = !fs.existsSync(officialFile);
-  const genesis: Genesis = {
-    format: 'tallyproof-ledger/1',
-    mode: 'official',
-    election: { hash: loaded.pkg.election.hash, title: loaded.pkg.election.definition.election.title, contests: contestMap(loaded.pkg.election) },
-    station: { id: key.stationId, number: opts.stationNumber ?? 1, publicKey: toHex(key.publicKey) },
-  };
+  const genesis = ledgerGenesis(loaded.pkg, key, opts.stationNumber ?? 1, 'official');
   const official = firstStart ? Ledger.create(officialFile, genesis) : Ledger.open(officialFile, { integrityCheck: true });
   checkGenesis(official, genesis);
   if (firstStart) {
