@@ -334,10 +334,6 @@ class StationService implements Station {
     return modeOf(this.state.polls);
   }
 
-  private get active(): Ledger {
-    return this.ledgerFor(this.mode);
-  }
-
   private ledgerFor(mode: LedgerMode): Ledger {
     return this.ledgers.ledgerFor(mode);
   }
