@@ -352,12 +352,7 @@ describe('kiosk page, keyboard only', () => {
   });
 
   test('alarms show for the poll worker, who clears them; captain commands stay hidden', async () => {
-    await tabTo(page, '#staff-button');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Tab');
-    await page.keyboard.type('1111');
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { level: 2, name: 'Poll worker' }).waitFor();
+    await signIn(page, '1111', 0);
     expect(await page.locator('button[data-command="open-polls"]').isHidden()).toBe(true);
     station.raiseAlarm('jam');
     await page.getByText('Paper jam').waitFor();
@@ -368,12 +363,7 @@ describe('kiosk page, keyboard only', () => {
   });
 
   test('a poll worker prints another copy of the last tape from the staff screen', async () => {
-    await tabTo(page, '#staff-button');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Tab');
-    await page.keyboard.type('1111');
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { level: 2, name: 'Poll worker' }).waitFor();
+    await signIn(page, '1111', 0);
     const before = station.calls.filter((c) => c.method === 'command').length;
     await tabTo(page, 'button[data-command="reprint-tape"]');
     expect(await page.locator('button[data-command="reprint-tape"]').textContent()).toBe('Print another copy of the last tape');

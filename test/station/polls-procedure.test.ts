@@ -8,7 +8,7 @@ import { dataLayout } from '../../app/ledger/layout';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import type { Station } from '../../app/station/station';
 import type { Rig } from './support/rig';
-import { PINS, startRig, waitForStatus, writeSheets } from './support/rig';
+import { PINS, auditEvents, startRig, waitForStatus, writeSheets } from './support/rig';
 
 jest.setTimeout(240_000);
 
@@ -17,13 +17,6 @@ afterEach(async () => {
   await rig?.stop();
   rig = undefined;
 });
-
-function auditEvents(dataDir: string): AuditEvent[] {
-  const events: AuditEvent[] = [];
-  const r = verifyLedgerFile(dataLayout(dataDir).ledger('official'), {}, { onEvent: (e) => events.push(e) });
-  expect(r.ok).toBe(true);
-  return events;
-}
 
 /** The ledger's command-refused entries: who, and the detail. */
 function refusalsIn(dataDir: string): { role: string; detail: AuditEvent['detail'] }[] {

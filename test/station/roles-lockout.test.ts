@@ -1,11 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AuditEvent } from '../../app/ledger/events';
-import { dataLayout } from '../../app/ledger/layout';
-import { verifyLedgerFile } from '../../app/ledger/verify';
 import { FIRST_LOCKOUT_MS, MAX_FAILURES, MAX_LOCKOUT_MS, lockoutMs } from '../../app/station/pins';
 import type { Rig } from './support/rig';
-import { PINS, startRig, waitForStatus, writeSheets } from './support/rig';
+import { PINS, auditEvents, startRig, waitForStatus, writeSheets } from './support/rig';
 import { stationConfigSchema } from '../../app/station/station-config';
 
 let deckDir: string;
@@ -18,13 +15,6 @@ afterEach(async () => {
   await rig?.stop();
   rig = undefined;
 });
-
-function auditEvents(dataDir: string): AuditEvent[] {
-  const events: AuditEvent[] = [];
-  const r = verifyLedgerFile(dataLayout(dataDir).ledger('official'), {}, { onEvent: (e) => events.push(e) });
-  expect(r.ok).toBe(true);
-  return events;
-}
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)]));

@@ -12,6 +12,9 @@ import type { FaultPlan } from '../../../firmware-bridge/simulator/faults';
 import { FirmwareSimulator, zeroTimings } from '../../../firmware-bridge/simulator/firmware-simulator';
 import type { MockLink } from '../../../firmware-bridge/simulator/mock-port';
 import { mockLink } from '../../../firmware-bridge/simulator/mock-port';
+import type { AuditEvent } from '../../../app/ledger/events';
+import { dataLayout } from '../../../app/ledger/layout';
+import { verifyLedgerFile } from '../../../app/ledger/verify';
 import type { StationEvent, StationStatus } from '../../../app/station/api';
 import type { Station, StationOptions } from '../../../app/station/station';
 import { startStation } from '../../../app/station/station';
@@ -249,4 +252,12 @@ export async function paperLocations(rig: Rig, sheets: number): Promise<string[]
 export async function stationSettled(station: Station): Promise<void> {
   const r = await station.voterDecision({ sheetId: 'no-such-sheet', decision: 'return' });
   if (r.ok) throw new Error('a decision about no sheet was taken');
+}
+
+/** The audit events of a data directory's official ledger, read through a full verify (which must pass). */
+export function auditEvents(dataDir: string): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  const r = verifyLedgerFile(dataLayout(dataDir).ledger('official'), {}, { onEvent: (e) => events.push(e) });
+  expect(r.ok).toBe(true);
+  return events;
 }
