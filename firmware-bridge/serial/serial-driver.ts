@@ -214,10 +214,17 @@ export class SerialScannerDriver implements ScannerDriver {
       if (!this.port || this.state === 'closed') return err({ kind: 'disconnected' });
       const nonce = randomInt(1, 0xffffffff);
       const reply = await new Promise<HelloReply | undefined>((resolve) => {
-        const cancel = this.clock.after(retryMs, () => {
-          this.helloWaiter = undefined;
-          resolve(undefined);
-        });
+        // awake time, in short ticks: under sustained load a timer due during a stall fires before the
+        // loop reads the reply already waiting, and every try would time out with its answer unread
+        const cancel = afterAwake(
+          this.clock,
+          retryMs,
+          () => {
+            this.helloWaiter = undefined;
+            resolve(undefined);
+          },
+          Math.max(1, retryMs / 4),
+        );
         this.helloWaiter = {
           nonce,
           resolve: (h) => {

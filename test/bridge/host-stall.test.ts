@@ -81,6 +81,23 @@ describe('a stall of the host', () => {
     expect(events).not.toContain('disconnected');
   }, 60_000);
 
+  it('again and again while connecting does not keep the hello handshake from completing', async () => {
+    scanner = await startScannerProcess();
+    const logs: string[] = [];
+    driver = new SerialScannerDriver({ path: scanner.path, log: (m) => logs.push(m) });
+    // a loaded host: the loop is blocked 300 ms at a time with a few ms awake between, so every 200 ms hello
+    // timer falls due during a block and runs before the loop can read the answer waiting for it
+    const stalls = setInterval(() => blockEventLoop(300), 1);
+    let connected: Awaited<ReturnType<SerialScannerDriver['connect']>>;
+    try {
+      connected = await driver.connect();
+    } finally {
+      clearInterval(stalls);
+    }
+    expect(connected).toEqual(expect.objectContaining({ ok: true }));
+    expect(driver.connected).toBe(true);
+  }, 60_000);
+
   it('is not how an unplugged scanner is judged: the closed pseudo-terminal raises the alarm at once', async () => {
     scanner = await startScannerProcess();
     driver = new SerialScannerDriver({ path: scanner.path });
