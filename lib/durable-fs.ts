@@ -75,3 +75,25 @@ export function replaceFileAtomically(file: string, data: string | Uint8Array, o
   }
   if (opts.syncDir !== false) fsyncDir(path.dirname(file));
 }
+
+/** A hidden, unique path beside `target`: on the same file system, so a rename into place is atomic. */
+export function siblingPath(target: string, kind: 'tmp' | 'old'): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${kind}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Creates directory `dir` (it must not exist) holding `files` (paths relative to it), each file flushed, then
+ * every directory flushed deepest first, so once this returns a rename of `dir` publishes all of it. The
+ * caller renames it into place and removes it if anything fails.
+ */
+export function writeTreeSynced(dir: string, files: Iterable<readonly [string, Uint8Array]>): void {
+  fs.mkdirSync(dir);
+  const dirs = new Set<string>([dir]);
+  for (const [rel, data] of files) {
+    const target = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    dirs.add(path.dirname(target));
+    writeFileSynced(target, data, { exclusive: true });
+  }
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
+}

@@ -1,7 +1,6 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDir, writeFileSynced } from '../../lib/durable-fs';
+import { fsyncDir, siblingPath, writeTreeSynced } from '../../lib/durable-fs';
 import type { Manifest } from '../formats/bundle-files';
 import {
   BatchFileSchema,
@@ -116,21 +115,13 @@ function listFiles(dir: string, rel = ''): string[] {
 /** Copies the bundle with `changed` applied into a sibling, flushes it, and swaps it in. */
 function replaceBundle(dir: string, changed: ReadonlyMap<string, Uint8Array>): void {
   const parent = path.dirname(dir);
-  const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${tag}`);
-  const old = path.join(parent, `.${path.basename(dir)}.old-${tag}`);
-  fs.mkdirSync(tmp);
+  const tmp = siblingPath(dir, 'tmp');
+  const old = siblingPath(dir, 'old');
   try {
-    const dirs = new Set<string>([tmp]);
-    const write = (rel: string, data: Uint8Array): void => {
-      const target = path.join(tmp, rel);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      dirs.add(path.dirname(target));
-      writeFileSynced(target, data, { exclusive: true });
-    };
-    for (const rel of listFiles(dir)) if (!changed.has(rel)) write(rel, fs.readFileSync(path.join(dir, rel)));
-    for (const [rel, data] of changed) write(rel, data);
-    for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
+    const kept = listFiles(dir)
+      .filter((rel) => !changed.has(rel))
+      .map((rel) => [rel, fs.readFileSync(path.join(dir, rel))] as const);
+    writeTreeSynced(tmp, [...kept, ...changed]);
     fs.renameSync(dir, old);
     fs.renameSync(tmp, dir);
     fsyncDir(parent);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { toHex } from '../../lib/bytes';
 import { canonicalJson } from './canonical-json';
-import { fsyncDir, writeFileSynced } from '../../lib/durable-fs';
+import { fsyncDir, siblingPath, writeTreeSynced } from '../../lib/durable-fs';
 import { LedgerError } from './errors';
 import { MerkleTree } from './merkle';
 import type { ClosedBatchView } from './replay';
@@ -128,17 +128,9 @@ export function exportBundle(ledgerFile: string, outDir: string, opts: ExportOpt
 function writeAtomically(out: string, files: ReadonlyMap<string, Uint8Array>): void {
   const parent = path.dirname(out);
   fs.mkdirSync(parent, { recursive: true });
-  const tmp = path.join(parent, `.${path.basename(out)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  fs.mkdirSync(tmp);
+  const tmp = siblingPath(out, 'tmp');
   try {
-    const dirs = new Set<string>([tmp]);
-    for (const [rel, data] of files) {
-      const target = path.join(tmp, rel);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      dirs.add(path.dirname(target));
-      writeFileSynced(target, data, { exclusive: true });
-    }
-    for (const d of [...dirs].sort((a, b) => b.length - a.length)) fsyncDir(d);
+    writeTreeSynced(tmp, files);
     fs.renameSync(tmp, out);
     fsyncDir(parent);
   } catch (e) {
