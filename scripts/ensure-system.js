@@ -17,6 +17,8 @@ const SYSTEM = [
   { command: 'socat', pkg: 'socat', for: ['start', 'test'], why: 'pseudo-terminal pair for the serial scanner simulator' },
   { command: 'scanimage', pkg: 'sane-utils', for: ['test'], why: "SANE scanner driver tests (pnm backend)" },
   { command: 'litecoind', pkg: 'litecoind', for: ['test'], why: 'regtest chain nodes for publishing tests' },
+  { command: 'cupsd', check: 'test -x /usr/sbin/cupsd', pkg: 'cups-daemon', for: ['test'], why: 'a private CUPS scheduler the tape-printing tests print through' },
+  { command: 'lp', pkg: 'cups-client', for: ['test'], why: "CUPS's lp, which the station hands letter tapes to" },
   { command: 'chromium', pkg: 'chromium', for: ['test'], why: 'runs the kiosk UI in browser tests (playwright-core drives it)' },
   {
     command: 'python3-opentimestamps',

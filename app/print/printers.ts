@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Result } from '../../lib/result';
@@ -121,7 +121,10 @@ function lp(config: Extract<PrinterConfig, { kind: 'cups' }>, job: PrintJob, tim
     child.on('close', (code, signal) => {
       const stderr = Buffer.concat(errOut).toString('utf8').trim();
       if (code !== 0) {
-        reject(new PrintError('lp', `${config.lp} refused the tape${config.queue === undefined ? '' : ` for ${config.queue}`}: ${stderr || (signal !== null ? `stopped by ${signal}` : `exit ${code}`)}`));
+        const why = stderr || (signal !== null ? `stopped by ${signal}` : `exit ${code}`);
+        // lp says "The printer or class does not exist" also when it cannot reach the scheduler at all
+        const down = schedulerDown(config.lp) ? 'the print service (CUPS scheduler) is not running; ' : '';
+        reject(new PrintError('lp', `${down}${config.lp} refused the tape${config.queue === undefined ? '' : ` for ${config.queue}`}: ${why}`));
         return;
       }
       const id = /request id is (\S+)/.exec(Buffer.concat(out).toString('utf8'))?.[1];
@@ -129,6 +132,13 @@ function lp(config: Extract<PrinterConfig, { kind: 'cups' }>, job: PrintJob, tim
     });
     child.stdin.end(Buffer.from(job.pdf));
   });
+}
+
+/** `lpstat -r` (beside the configured lp) answers "scheduler is not running" when lp has no CUPS to talk to. */
+function schedulerDown(lpProgram: string): boolean {
+  const lpstat = lpProgram.includes('/') ? path.join(path.dirname(lpProgram), 'lpstat') : 'lpstat';
+  const r = spawnSync(lpstat, ['-r'], { encoding: 'utf8', timeout: 10_000, env: process.env });
+  return r.status !== null && /scheduler is not running/.test(r.stdout);
 }
 
 let simulatedJobs = 0;

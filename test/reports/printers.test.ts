@@ -8,6 +8,7 @@ import { PrintError } from '../../app/print/errors';
 import { openPrinter } from '../../app/print/printers';
 import { renderTape } from '../../app/reports/tapes';
 import { tempDir } from '../support/ballots';
+import { startCups, type PrivateCups } from '../support/cupsd';
 import { cutDots, parseEscpos } from '../support/escpos-parse';
 import { thermalReference } from '../support/thermal-reference';
 import { buildStation, tapeInputFor, verifyAndTally } from './fixtures';
@@ -84,51 +85,76 @@ describe('an ESC/POS thermal printer on a serial device (a socat pseudo-terminal
   });
 });
 
-describe('CUPS through lp', () => {
-  // CUPS (Debian cups + cups-client) is not installed on this machine: a stand-in `lp` on PATH records what
-  // it was given and answers as lp does. The test checks the command line and the bytes lp received.
-  const STUB = `#!/bin/sh
-out="$LP_STUB_DIR"
-printf '%s\\n' "$@" > "$out/args"
-cat > "$out/stdin.pdf"
-if [ -n "$LP_STUB_FAIL" ]; then echo "lp: The printer or class does not exist." >&2; exit 1; fi
-echo "request id is tapes-7 (1 file(s))"
-`;
+describe('CUPS through lp, to a private cupsd', () => {
+  // a real scheduler and the real lp (Debian cups-daemon, cups-client); the queue's backend stands for the
+  // printer's port and keeps what CUPS sent it (test/support/cupsd.ts)
+  let cups: PrivateCups;
   let saved: NodeJS.ProcessEnv;
-  let bin: string;
-  beforeAll(() => {
-    bin = tempDir('lp-stub');
-    fs.writeFileSync(path.join(bin, 'lp'), STUB, { mode: 0o755 });
-  });
+  beforeAll(async () => {
+    cups = await startCups();
+    cups.addQueue('tapes');
+    cups.addQueue('closed');
+    expect(cups.run('cupsreject', ['-r', 'out of paper', 'closed']).status).toBe(0);
+  }, 60_000);
+  afterAll(async () => cups?.stop());
   beforeEach(() => {
     saved = { ...process.env };
-    process.env['PATH'] = `${bin}:${process.env['PATH'] ?? ''}`;
-    process.env['LP_STUB_DIR'] = bin;
+    process.env['CUPS_SERVER'] = cups.socket;
   });
   afterEach(() => {
     process.env = saved;
   });
 
-  it('sends the letter tape on standard input with queue, copies, title and paper', async () => {
+  const jobOf = (printer: string): string => {
+    const id = /^cups tapes-(\d+)$/.exec(printer)?.[1];
+    if (id === undefined) throw new Error(`no job id in "${printer}"`);
+    return id;
+  };
+
+  it('prints the letter tape: the printer gets the very bytes, with the title, copies and paper asked for', async () => {
     const printer = openPrinter(parsePrinterArg('cups:tapes'));
     expect(printer.paper).toBe('letter');
     const r = await printer.print({ pdf: letter, title: 'results-official-station-7', copies: 3 });
-    expect(r).toEqual({ ok: true, value: { printer: 'cups tapes-7' } });
-    expect(fs.readFileSync(path.join(bin, 'args'), 'utf8').trim().split('\n')).toEqual(['-d', 'tapes', '-n', '3', '-t', 'results-official-station-7', '-o', 'media=Letter', '-o', 'fit-to-page', '--', '-']);
-    const received = fs.readFileSync(path.join(bin, 'stdin.pdf'));
-    expect(Buffer.compare(received, letter)).toBe(0);
-    expect(execFileSync('pdftotext', [path.join(bin, 'stdin.pdf'), '-'], { encoding: 'utf8' })).toContain('RESULTS TAPE');
+    if (!r.ok) throw new Error(`${r.error.message}\n${cups.log()}`);
+    const job = await cups.job(jobOf(r.value.printer));
+    expect(Buffer.compare(job.bytes, letter)).toBe(0);
+    // a backend's arguments: job id, user, title, copies, options
+    expect(job.args[2]).toBe('results-official-station-7');
+    expect(job.args[3]).toBe('3');
+    expect(job.args[4]?.split(' ')).toEqual(expect.arrayContaining(['media=Letter', 'fit-to-page']));
+    const text = path.join(dir, 'cups-received.pdf');
+    fs.writeFileSync(text, job.bytes);
+    expect(execFileSync('pdftotext', [text, '-'], { encoding: 'utf8' })).toContain('RESULTS TAPE');
   });
 
-  it("passes lp's refusal on to the poll worker", async () => {
-    process.env['LP_STUB_FAIL'] = '1';
+  it('asks for the 80 mm roll on a roll queue', async () => {
+    const r = await openPrinter(parsePrinterArg('cups-roll:tapes')).print({ pdf: roll, title: 'zero', copies: 1 });
+    if (!r.ok) throw new Error(r.error.message);
+    const job = await cups.job(jobOf(r.value.printer));
+    expect(Buffer.compare(job.bytes, roll)).toBe(0);
+    expect(job.args[4]?.split(' ')).toEqual(expect.arrayContaining(['media=Custom.80x297mm']));
+  });
+
+  it("passes the scheduler's refusal on to the poll worker: no such queue", async () => {
     const r = await openPrinter(parsePrinterArg('cups:nosuch')).print({ pdf: letter, title: 't', copies: 1 });
-    expect(r).toEqual({ ok: false, error: expect.objectContaining({ kind: 'lp', message: 'lp refused the tape for nosuch: lp: The printer or class does not exist.' }) });
+    expect(r).toEqual({ ok: false, error: expect.objectContaining({ kind: 'lp', message: 'lp refused the tape for nosuch: lp: Error - The printer or class does not exist.' }) });
+  });
+
+  it('passes it on for a queue that is not accepting jobs, with the reason the office gave', async () => {
+    const r = await openPrinter(parsePrinterArg('cups:closed')).print({ pdf: letter, title: 't', copies: 1 });
+    expect(r).toEqual({ ok: false, error: expect.objectContaining({ kind: 'lp', message: expect.stringMatching(/^lp refused the tape for closed: lp: .*not accepting jobs/) }) });
+  });
+
+  it('says so when the scheduler is not running', async () => {
+    process.env['CUPS_SERVER'] = path.join(dir, 'no-cups.sock');
+    const r = await openPrinter(parsePrinterArg('cups:tapes')).print({ pdf: letter, title: 't', copies: 1 });
+    expect(r).toEqual({ ok: false, error: expect.objectContaining({ kind: 'lp', message: expect.stringMatching(/^the print service \(CUPS scheduler\) is not running; lp refused the tape for tapes: lp: /) }) });
   });
 
   it('says when lp is not installed', async () => {
-    const r = await openPrinter({ kind: 'cups', queue: 'q', paper: 'letter', lp: path.join(bin, 'no-such-lp') }).print({ pdf: letter, title: 't', copies: 1 });
-    expect(r).toEqual({ ok: false, error: expect.objectContaining({ kind: 'lp', message: `${path.join(bin, 'no-such-lp')} is not installed (Debian cups-client)` }) });
+    const missing = path.join(dir, 'no-such-lp');
+    const r = await openPrinter({ kind: 'cups', queue: 'q', paper: 'letter', lp: missing }).print({ pdf: letter, title: 't', copies: 1 });
+    expect(r).toEqual({ ok: false, error: expect.objectContaining({ kind: 'lp', message: `${missing} is not installed (Debian cups-client)` }) });
   });
 });
 
