@@ -1,5 +1,6 @@
 import { MerkleAccumulator } from '../../ledger/merkle';
 import type { StationRegistry } from '../log/station-entry';
+import { stationSignatureVerifier, type StationSignatureVerifier, type VerifierChoice } from '../log/station-signature';
 import { EntryCheckPool, type BundleCheck } from './entry-check-pool';
 import { openNote, type Verifier } from '../tlog/note';
 import { parseCheckpoint, type Checkpoint } from '../tlog/checkpoint';
@@ -24,6 +25,8 @@ export type MonitorAlarm =
   | { readonly kind: 'unreadable'; readonly message: string };
 
 export interface MonitorReport {
+  /** which library checks the station signatures, said because the speed (never the verdict) depends on it */
+  readonly verifier: { readonly kind: StationSignatureVerifier['kind']; readonly description: string };
   readonly size: number;
   readonly entriesChecked: number;
   readonly stations: ReadonlyMap<string, number>;
@@ -32,6 +35,11 @@ export interface MonitorReport {
 
 /** bundles fetched ahead of the one being taken into the tree: enough to keep every worker busy while the next arrive */
 const FETCH_AHEAD = 8;
+
+/** `new Monitor(…, 'native')` where the native verifier is not built: the message says how to build it. */
+export class VerifierUnavailableError extends Error {
+  override readonly name = 'VerifierUnavailableError';
+}
 
 interface Seen {
   readonly checkpoint: Checkpoint;
@@ -45,13 +53,20 @@ export class Monitor {
   /** checkpoints seen outside the log, waiting for the log to reach their size */
   private readonly pending: Seen[] = [];
   private readonly alarms: MonitorAlarm[] = [];
+  private readonly verifier: StationSignatureVerifier;
 
   constructor(
     private readonly client: LogClient,
     private readonly registry: StationRegistry,
     /** worker threads checking entries (default: one per core) */
     private readonly threads?: number,
-  ) {}
+    /** `auto`: native where built, else WebAssembly, named in the report; `native` throws where not built */
+    verifier: VerifierChoice = 'auto',
+  ) {
+    const chosen = stationSignatureVerifier(verifier);
+    if (!chosen.ok) throw new VerifierUnavailableError(chosen.error);
+    this.verifier = chosen.value;
+  }
 
   private signers(note: string): string[] {
     const keys: Verifier[] = [this.client.trust.log, ...this.client.trust.witnesses];
@@ -104,7 +119,7 @@ export class Monitor {
    */
   private async readEntries(tree: Checkpoint): Promise<void> {
     if (this.acc.size >= tree.size) return;
-    const pool = new EntryCheckPool(this.registry, this.threads);
+    const pool = new EntryCheckPool(this.registry, this.verifier.kind, this.threads);
     const first = Math.floor(this.acc.size / TILE_WIDTH);
     const last = Math.floor((tree.size - 1) / TILE_WIDTH);
     const start = (n: number, from: number): Promise<BundleCheck> => {
@@ -182,6 +197,12 @@ export class Monitor {
 
   /** What the monitor has checked so far and every alarm it raised. */
   report(): MonitorReport {
-    return { size: this.latest?.checkpoint.size ?? 0, entriesChecked: this.acc.size, stations: new Map(this.stations), alarms: [...this.alarms] };
+    return {
+      verifier: { kind: this.verifier.kind, description: this.verifier.description },
+      size: this.latest?.checkpoint.size ?? 0,
+      entriesChecked: this.acc.size,
+      stations: new Map(this.stations),
+      alarms: [...this.alarms],
+    };
   }
 }
