@@ -21,16 +21,26 @@ export interface NativeBip340 {
    * end; the answer holds 1 (valid) or 0 for each.
    */
   verifyBatch(messages: Uint8Array, publicKeys: Uint8Array, signatures: Uint8Array): Uint8Array;
+  /** k keys (32 bytes each, packed) parsed once, for `verifyBatchWithKeys` (a key that is no curve point verifies nothing) */
+  prepareKeys(publicKeys: Uint8Array): PreparedBip340Keys;
+  /** as `verifyBatch`, each message's key given by its index into prepared keys */
+  verifyBatchWithKeys(keys: PreparedBip340Keys, messages: Uint8Array, keyIndexes: Uint32Array, signatures: Uint8Array): Uint8Array;
   /** which library verifies */
   readonly library: string;
 }
 
-export type NativeBip340InputErrorCode = 'ERR_BIP340_NOT_BYTES' | 'ERR_BIP340_LENGTH' | 'ERR_BIP340_ARGUMENTS';
+/** Keys parsed by the addon: an opaque handle, tagged so no other object passes for one. */
+export interface PreparedBip340Keys {
+  readonly __preparedBip340Keys: never;
+}
 
-/** A call the native verifier refused (not bytes, wrong length): `code` says which. */
+const INPUT_ERRORS = ['ERR_BIP340_NOT_BYTES', 'ERR_BIP340_LENGTH', 'ERR_BIP340_ARGUMENTS', 'ERR_BIP340_KEY_INDEX', 'ERR_BIP340_NOT_KEYS'] as const;
+export type NativeBip340InputErrorCode = (typeof INPUT_ERRORS)[number];
+
+/** A call the native verifier refused (not bytes, wrong length, a key index past the keys): `code` says which. */
 export function nativeBip340InputError(e: unknown): NativeBip340InputErrorCode | undefined {
   const code = (e as { code?: unknown } | null)?.code;
-  return code === 'ERR_BIP340_NOT_BYTES' || code === 'ERR_BIP340_LENGTH' || code === 'ERR_BIP340_ARGUMENTS' ? code : undefined;
+  return INPUT_ERRORS.find((c) => c === code);
 }
 
 export interface NativeBip340Unavailable {
@@ -60,7 +70,8 @@ export function loadFrom(candidates: readonly string[]): Result<NativeBip340, Na
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a compiled addon loads only through require
     const addon = require(file) as Partial<NativeBip340>;
-    if (typeof addon.verify !== 'function' || typeof addon.verifyBatch !== 'function' || typeof addon.library !== 'string') {
+    const functions = [addon.verify, addon.verifyBatch, addon.prepareKeys, addon.verifyBatchWithKeys];
+    if (functions.some((f) => typeof f !== 'function') || typeof addon.library !== 'string') {
       return err({ kind: 'native-bip340-unavailable', message: `${file} is not the BIP-340 verifier this code expects: rebuild it with ${build}` });
     }
     return ok(addon as NativeBip340);

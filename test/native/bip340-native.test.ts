@@ -150,6 +150,53 @@ describe('native against tiny-secp256k1 on random signatures', () => {
   });
 });
 
+describe('prepared keys (a registry’s stations parsed once)', () => {
+  const sks = [1, 2, 3].map((b) => new Uint8Array(32).fill(b));
+  const keys = sks.map((sk) => Uint8Array.from(secp.xOnlyPointFromScalar(sk)));
+  const notAPoint = all.find((v) => v.index === 5)!.publicKey;
+
+  it('checks each message against the key its index names; a key that is no point verifies nothing; native and tiny-secp256k1 agree', () => {
+    const table = [...keys, notAPoint];
+    const msgs = Array.from({ length: 8 }, (_, i) => new Uint8Array(32).fill(0x40 + i));
+    const signer = [0, 1, 2, 0, 1, 2, 0, 0];
+    const sigs = msgs.map((m, i) => Uint8Array.from(secp.signSchnorr(m, sks[signer[i]!]!, new Uint8Array(32))));
+    // the indexes: right, right, right, wrong key, right, wrong key, the bad key, right
+    const indexes = Uint32Array.from([0, 1, 2, 1, 1, 0, 3, 0]);
+    const expected = [1, 1, 1, 0, 1, 0, 0, 1];
+    const native = addon().verifyBatchWithKeys(addon().prepareKeys(Buffer.concat(table)), Buffer.concat(msgs), indexes, Buffer.concat(sigs));
+    expect([...native]).toEqual(expected);
+    for (const kind of ['native', 'wasm'] as const) {
+      const v = stationSignatureVerifier(kind);
+      if (!v.ok) throw new Error(v.error);
+      expect([...v.value.forKeys(table)(Buffer.concat(msgs), indexes, Buffer.concat(sigs))]).toEqual(expected);
+    }
+  });
+
+  it('refuses an index past the keys, a handle it did not make, and keys that are not whole 32-byte keys', () => {
+    const prepared = addon().prepareKeys(Buffer.concat(keys));
+    const m = new Uint8Array(32);
+    const s = new Uint8Array(64);
+    const codeOf = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return `${(e as Error).name} ${nativeBip340InputError(e)} ${(e as Error).message}`;
+      }
+      return undefined;
+    };
+    expect(codeOf(() => addon().verifyBatchWithKeys(prepared, m, Uint32Array.from([3]), s))).toBe('RangeError ERR_BIP340_KEY_INDEX bip340: key index 3 at 0 is past the 3 prepared keys');
+    expect(codeOf(() => addon().verifyBatchWithKeys({} as never, m, Uint32Array.from([0]), s))).toMatch(/^TypeError ERR_BIP340_NOT_KEYS/);
+    expect(codeOf(() => addon().verifyBatchWithKeys(prepared, m, Uint8Array.from([0]) as unknown as Uint32Array, s))).toMatch(/^TypeError ERR_BIP340_NOT_BYTES .*Uint32Array/);
+    expect(codeOf(() => addon().verifyBatchWithKeys(prepared, m, Uint32Array.from([0, 0]), s))).toMatch(/^RangeError ERR_BIP340_LENGTH .*one index per message \(1\), got 2/);
+    expect(codeOf(() => addon().prepareKeys(new Uint8Array(33)))).toMatch(/^RangeError ERR_BIP340_LENGTH/);
+    const wasm = stationSignatureVerifier('wasm');
+    expect(wasm.ok && codeOf(() => wasm.value.forKeys(keys)(m, Uint32Array.from([3]), s))).toMatch(/^RangeError/);
+    expect(wasm.ok && codeOf(() => wasm.value.forKeys([new Uint8Array(31)]))).toMatch(/^RangeError undefined key 0 is 31 bytes/);
+    const native = stationSignatureVerifier('native');
+    expect(native.ok && codeOf(() => native.value.forKeys([keys[0]!, new Uint8Array(33)]))).toMatch(/^RangeError undefined key 1 is 33 bytes/);
+  });
+});
+
 describe('what the native verifier refuses', () => {
   const v = all[1]!;
   const refused = (f: () => unknown): { name: string; code: string | undefined; message: string } => {

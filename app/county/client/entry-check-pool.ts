@@ -35,8 +35,8 @@ export type BundleOutcome =
       readonly id: number;
       /** the RFC 6962 leaf hash of each entry from `from` on, 32 bytes each */
       readonly leaves: ArrayBuffer;
-      /** the station of each entry, '' for one that is not a valid station entry */
-      readonly stations: string[];
+      /** the registry index of each entry's station (Int32Array), -1 for one that is not a valid station entry */
+      readonly stations: ArrayBuffer;
       readonly problems: { k: number; message: string }[];
     };
 

@@ -128,6 +128,8 @@ export class Monitor {
       return p;
     };
     const ahead: Promise<BundleCheck>[] = [];
+    // entries counted per registry index while reading, named once at the end
+    const perStation = new Array<number>(this.registry.stations.length).fill(0);
     let next = first;
     try {
       while (next <= last || ahead.length > 0) {
@@ -140,13 +142,19 @@ export class Monitor {
         const base = this.acc.size;
         const from = base % TILE_WIDTH;
         for (const p of checked.problems) this.alarms.push({ kind: 'bad-entry', index: base - from + p.k, message: p.message });
-        checked.stations.forEach((station, i) => {
+        const stations = new Int32Array(checked.stations);
+        for (let i = 0; i < stations.length; i++) {
           this.acc.push(leaves.subarray(i * 32, i * 32 + 32));
-          if (station !== '') this.stations.set(station, (this.stations.get(station) ?? 0) + 1);
-        });
+          const s = stations[i] as number;
+          if (s >= 0) perStation[s] = (perStation[s] ?? 0) + 1;
+        }
       }
     } finally {
       await pool.close();
+      perStation.forEach((n, i) => {
+        const station = this.registry.stations[i]?.station as string;
+        if (n > 0) this.stations.set(station, (this.stations.get(station) ?? 0) + n);
+      });
     }
     if (!Buffer.from(this.acc.root()).equals(Buffer.from(tree.root))) {
       this.alarms.push({ kind: 'inconsistent', message: `the entries the log serves do not hash to its checkpoint's root at ${tree.size}`, notes: [] });
