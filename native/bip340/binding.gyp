@@ -3,7 +3,7 @@
     {
       "target_name": "bip340",
       "sources": ["bip340.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"],
+      "cflags": ["-O2", "-Wall", "-Wextra"],
       "libraries": ["-lsecp256k1"]
     }
   ]
