@@ -7,6 +7,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { LIBSECP_CHECK } = require('./libsecp-check');
+
 const root = path.resolve(__dirname, '..');
 
 // command -> Debian package, and which of the two jobs needs it.
@@ -26,6 +28,13 @@ const SYSTEM = [
     pkg: 'python3-opentimestamps',
     for: ['test'],
     why: "OpenTimestamps' own library reads the ballot proofs in the audit tests",
+  },
+  {
+    command: 'libsecp256k1',
+    check: LIBSECP_CHECK,
+    pkg: 'libsecp256k1-dev',
+    for: ['start', 'test'],
+    why: "the county monitor's BIP-340 verifier (native/bip340) is built against it",
   },
 ];
 
@@ -66,6 +75,11 @@ function main() {
   if (!process.argv.includes('--system-only') && !fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
     console.error('tallyproof: installing node modules (npm ci; better-sqlite3 builds from source, a few minutes)');
     const r = spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  // the native BIP-340 verifier: `npm ci` builds it when the package is already there; here it is
+  if (!process.argv.includes('--system-only')) {
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'build-native.js')], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
 }

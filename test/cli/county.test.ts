@@ -70,6 +70,8 @@ test('keys, three witnesses, the log and a monitor, each its own process: statio
   write('trust.json', { format: 'tallyproof-county-trust/1', log: logVkey, witnesses: witnesses.map((w) => w.vkey), quorum: 3 });
   const monitor = await runCli(['county', 'monitor', url, '--trust', 'trust.json', '--stations', 'stations.json', '--once'], dir);
   expect(monitor).toMatchObject({ code: 0, stdout: expect.stringMatching(/size 6: 6 entries checked from 3 station\(s\), 0 alarm\(s\)/) });
+  // which verifier checked the station signatures is said (the native one: `npm test` builds it)
+  expect(monitor.stdout).toMatch(/^station signatures checked with libsecp256k1 .*native\/bip340$/m);
 
   log.child.kill('SIGINT');
   expect(await log.exited).toBe(0);

@@ -120,6 +120,10 @@ export function registerCounty(program: Command, ctx: CliContext, wait: () => Pr
         const trust = configured(() => loadTrustConfig(path.resolve(ctx.cwd, opts.trust)));
         const registry = configured(() => loadStationRegistry(path.resolve(ctx.cwd, opts.stations)));
         const monitor = new Monitor(new LogClient(url.replace(/\/$/, ''), trust), registry);
+        const { verifier } = monitor.report();
+        // the fallback is as sound but several times slower: whoever reads the output should know which ran
+        if (verifier.kind === 'native') ctx.io.stdout(`station signatures checked with ${verifier.description}\n`);
+        else ctx.io.stderr(`note: station signatures checked with ${verifier.description}\n`);
         let said = 0;
         let stop = false;
         const stopped = wait().then(() => {

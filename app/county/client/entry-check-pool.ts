@@ -3,12 +3,19 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../../ballots/worker-thread';
 import type { StationRegistry } from '../log/station-entry';
+import type { StationSignatureVerifier } from '../log/station-signature';
 
 /**
  * Worker threads that check entry bundles for the monitor (entry-check-worker.ts): every entry re-hashed
  * and its station signature checked, on as many cores as the machine has. Answers come back per bundle;
  * the caller consumes them in log order.
  */
+
+/** What every worker starts with: the registry entries are read against, and the verifier the monitor chose. */
+export interface EntryCheckWorkerData {
+  readonly registry: StationRegistry;
+  readonly verifier: StationSignatureVerifier['kind'];
+}
 
 export interface BundleJob {
   readonly id: number;
@@ -28,8 +35,8 @@ export type BundleOutcome =
       readonly id: number;
       /** the RFC 6962 leaf hash of each entry from `from` on, 32 bytes each */
       readonly leaves: ArrayBuffer;
-      /** the station of each entry, '' for one that is not a valid station entry */
-      readonly stations: string[];
+      /** the registry index of each entry's station (Int32Array), -1 for one that is not a valid station entry */
+      readonly stations: ArrayBuffer;
       readonly problems: { k: number; message: string }[];
     };
 
@@ -43,9 +50,9 @@ export class EntryCheckPool {
   private nextId = 0;
   private failure: Error | undefined;
 
-  constructor(registry: StationRegistry, threads = Math.max(1, Math.min(8, os.availableParallelism()))) {
+  constructor(registry: StationRegistry, verifier: StationSignatureVerifier['kind'], threads = Math.max(1, Math.min(8, os.availableParallelism()))) {
     this.workers = Array.from({ length: threads }, () => {
-      const w = startWorker(WORKER_FILE, { registry });
+      const w = startWorker(WORKER_FILE, { registry, verifier } satisfies EntryCheckWorkerData);
       w.on('message', (out: BundleOutcome) => {
         const job = this.waiting.get(out.id);
         if (job === undefined) return;

@@ -1,5 +1,6 @@
 import { MerkleAccumulator } from '../../ledger/merkle';
 import type { StationRegistry } from '../log/station-entry';
+import { stationSignatureVerifier, type StationSignatureVerifier, type VerifierChoice } from '../log/station-signature';
 import { EntryCheckPool, type BundleCheck } from './entry-check-pool';
 import { openNote, type Verifier } from '../tlog/note';
 import { parseCheckpoint, type Checkpoint } from '../tlog/checkpoint';
@@ -24,6 +25,8 @@ export type MonitorAlarm =
   | { readonly kind: 'unreadable'; readonly message: string };
 
 export interface MonitorReport {
+  /** which library checks the station signatures, said because the speed (never the verdict) depends on it */
+  readonly verifier: { readonly kind: StationSignatureVerifier['kind']; readonly description: string };
   readonly size: number;
   readonly entriesChecked: number;
   readonly stations: ReadonlyMap<string, number>;
@@ -32,6 +35,11 @@ export interface MonitorReport {
 
 /** bundles fetched ahead of the one being taken into the tree: enough to keep every worker busy while the next arrive */
 const FETCH_AHEAD = 8;
+
+/** `new Monitor(…, 'native')` where the native verifier is not built: the message says how to build it. */
+export class VerifierUnavailableError extends Error {
+  override readonly name = 'VerifierUnavailableError';
+}
 
 interface Seen {
   readonly checkpoint: Checkpoint;
@@ -45,13 +53,20 @@ export class Monitor {
   /** checkpoints seen outside the log, waiting for the log to reach their size */
   private readonly pending: Seen[] = [];
   private readonly alarms: MonitorAlarm[] = [];
+  private readonly verifier: StationSignatureVerifier;
 
   constructor(
     private readonly client: LogClient,
     private readonly registry: StationRegistry,
     /** worker threads checking entries (default: one per core) */
     private readonly threads?: number,
-  ) {}
+    /** `auto`: native where built, else WebAssembly, named in the report; `native` throws where not built */
+    verifier: VerifierChoice = 'auto',
+  ) {
+    const chosen = stationSignatureVerifier(verifier);
+    if (!chosen.ok) throw new VerifierUnavailableError(chosen.error);
+    this.verifier = chosen.value;
+  }
 
   private signers(note: string): string[] {
     const keys: Verifier[] = [this.client.trust.log, ...this.client.trust.witnesses];
@@ -104,7 +119,7 @@ export class Monitor {
    */
   private async readEntries(tree: Checkpoint): Promise<void> {
     if (this.acc.size >= tree.size) return;
-    const pool = new EntryCheckPool(this.registry, this.threads);
+    const pool = new EntryCheckPool(this.registry, this.verifier.kind, this.threads);
     const first = Math.floor(this.acc.size / TILE_WIDTH);
     const last = Math.floor((tree.size - 1) / TILE_WIDTH);
     const start = (n: number, from: number): Promise<BundleCheck> => {
@@ -113,6 +128,8 @@ export class Monitor {
       return p;
     };
     const ahead: Promise<BundleCheck>[] = [];
+    // entries counted per registry index while reading, named once at the end
+    const perStation = new Array<number>(this.registry.stations.length).fill(0);
     let next = first;
     try {
       while (next <= last || ahead.length > 0) {
@@ -125,13 +142,19 @@ export class Monitor {
         const base = this.acc.size;
         const from = base % TILE_WIDTH;
         for (const p of checked.problems) this.alarms.push({ kind: 'bad-entry', index: base - from + p.k, message: p.message });
-        checked.stations.forEach((station, i) => {
+        const stations = new Int32Array(checked.stations);
+        for (let i = 0; i < stations.length; i++) {
           this.acc.push(leaves.subarray(i * 32, i * 32 + 32));
-          if (station !== '') this.stations.set(station, (this.stations.get(station) ?? 0) + 1);
-        });
+          const s = stations[i] as number;
+          if (s >= 0) perStation[s] = (perStation[s] ?? 0) + 1;
+        }
       }
     } finally {
       await pool.close();
+      perStation.forEach((n, i) => {
+        const station = this.registry.stations[i]?.station as string;
+        if (n > 0) this.stations.set(station, (this.stations.get(station) ?? 0) + n);
+      });
     }
     if (!Buffer.from(this.acc.root()).equals(Buffer.from(tree.root))) {
       this.alarms.push({ kind: 'inconsistent', message: `the entries the log serves do not hash to its checkpoint's root at ${tree.size}`, notes: [] });
@@ -182,6 +205,12 @@ export class Monitor {
 
   /** What the monitor has checked so far and every alarm it raised. */
   report(): MonitorReport {
-    return { size: this.latest?.checkpoint.size ?? 0, entriesChecked: this.acc.size, stations: new Map(this.stations), alarms: [...this.alarms] };
+    return {
+      verifier: { kind: this.verifier.kind, description: this.verifier.description },
+      size: this.latest?.checkpoint.size ?? 0,
+      entriesChecked: this.acc.size,
+      stations: new Map(this.stations),
+      alarms: [...this.alarms],
+    };
   }
 }
