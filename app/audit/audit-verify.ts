@@ -6,6 +6,7 @@ import { checkPaper } from './audit-paper';
 import { lookupBallot } from './ballot-lookup';
 import { checkBatches, checkConsistency, checkManifest, readStatements } from './bundle-checks';
 import { checkChains } from './node-checks';
+import { checkCountyProofs, type CountyTrust } from './county-proof-checks';
 import { checkPublications } from './publication-checks';
 import type { AuditReport, BallotLookup, Findings } from './report';
 import { newFindings } from './report';
@@ -26,6 +27,8 @@ export interface AuditOptions {
   readonly resultsTapeTally?: string;
   /** a paper ballot's codes and the election keys: checked, then its record looked up as for ballotId */
   readonly paper?: PaperBallot;
+  /** county proofs of the bundle's checkpoints (`county proof`'s files) and the county log's trust policy */
+  readonly countyProof?: { readonly dir: string; readonly trust: CountyTrust };
 }
 
 /**
@@ -52,6 +55,16 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
   if (bundleTally !== undefined && status !== undefined) checkTally(election, stationKey, manifest?.mode ?? 'official', batches, bundleTally, status, findings.pass, findings.fail);
   if (opts.resultsTapeTally !== undefined && bundleTally !== undefined) checkResultsTape(opts.resultsTapeTally, bundleTally, findings);
   await checkChains(opts.rpc, batches, findings);
+  // 9. the county proof: for the ballot's batch when one is asked about, else every batch it has
+  const county = async (ballot: BallotLookup | undefined): Promise<BallotLookup | undefined> => {
+    if (opts.countyProof === undefined) return ballot;
+    if (ballot !== undefined && ballot.batch === undefined) return ballot;
+    const before = findings.checks.length;
+    await checkCountyProofs(opts.countyProof.dir, opts.countyProof.trust, batches, Buffer.from(stationKey.publicKey, 'hex'), opts.rpc, ballot?.batch, findings);
+    if (ballot === undefined) return undefined;
+    const broken = findings.checks.slice(before).filter((c) => !c.ok);
+    return broken.length === 0 ? ballot : { ...ballot, ok: false, problems: [...ballot.problems, ...broken.map((c) => c.detail)] };
+  };
 
   // 8. a paper ballot: genuine, of these keys, and the ballot whose record the bundle holds
   if (opts.paper !== undefined) {
@@ -61,9 +74,9 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
       findings.pass,
       findings.fail,
     );
-    return finish(paper.serial !== undefined ? lookupBallot(paper.serial, batches, election, findings.checks) : undefined, paper.summary);
+    return finish(await county(paper.serial !== undefined ? lookupBallot(paper.serial, batches, election, findings.checks) : undefined), paper.summary);
   }
-  return finish(opts.ballotId !== undefined ? lookupBallot(opts.ballotId, batches, election, findings.checks) : undefined);
+  return finish(await county(opts.ballotId !== undefined ? lookupBallot(opts.ballotId, batches, election, findings.checks) : undefined));
 }
 
 function report(dir: string, { checks, notChecked }: Findings, ballot?: BallotLookup, paper?: PaperSummary): AuditReport {

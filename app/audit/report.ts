@@ -32,7 +32,8 @@ export type CheckName =
   | 'ballot-codes'
   | 'election-keys'
   | 'ballot-record'
-  | 'ballot-marks';
+  | 'ballot-marks'
+  | 'county-proof';
 
 export interface AuditCheck {
   readonly check: CheckName;
