@@ -6,7 +6,7 @@ import { checkPaper } from './audit-paper';
 import { lookupBallot } from './ballot-lookup';
 import { checkBatches, checkConsistency, checkManifest, readStatements } from './bundle-checks';
 import { checkChains } from './node-checks';
-import { checkCountyProofs, type CountyTrust } from './county-proof-checks';
+import { checkCountyProofs, requireCountyProof, type CountyTrust } from './county-proof-checks';
 import { checkPublications } from './publication-checks';
 import type { AuditReport, BallotLookup, Findings } from './report';
 import { newFindings } from './report';
@@ -51,19 +51,18 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
   const { stationKey, election, cpList, bundleTally, status } = statements;
   const batches = checkBatches(dir, cpList, manifest, stationKey, findings);
   checkConsistency(dir, batches, findings);
+  // 9 (before 5, which it stands in for): county proofs of the bundle's checkpoints
+  if (opts.countyProof !== undefined) await checkCountyProofs(opts.countyProof.dir, opts.countyProof.trust, batches, Buffer.from(stationKey.publicKey, 'hex'), opts.rpc, findings);
   checkPublications(dir, batches, findings);
   if (bundleTally !== undefined && status !== undefined) checkTally(election, stationKey, manifest?.mode ?? 'official', batches, bundleTally, status, findings.pass, findings.fail);
   if (opts.resultsTapeTally !== undefined && bundleTally !== undefined) checkResultsTape(opts.resultsTapeTally, bundleTally, findings);
   await checkChains(opts.rpc, batches, findings);
-  // 9. the county proof: for the ballot's batch when one is asked about, else every batch it has
-  const county = async (ballot: BallotLookup | undefined): Promise<BallotLookup | undefined> => {
-    if (opts.countyProof === undefined) return ballot;
-    if (ballot !== undefined && ballot.batch === undefined) return ballot;
-    const before = findings.checks.length;
-    await checkCountyProofs(opts.countyProof.dir, opts.countyProof.trust, batches, Buffer.from(stationKey.publicKey, 'hex'), opts.rpc, ballot?.batch, findings);
-    if (ballot === undefined) return undefined;
-    const broken = findings.checks.slice(before).filter((c) => !c.ok);
-    return broken.length === 0 ? ballot : { ...ballot, ok: false, problems: [...ballot.problems, ...broken.map((c) => c.detail)] };
+  // a ballot asked about with --county-proof: its batch's county proof must have checked out
+  const county = (ballot: BallotLookup | undefined): BallotLookup | undefined => {
+    if (opts.countyProof === undefined || ballot?.batch === undefined) return ballot;
+    const b = ballot.batch;
+    const missing = requireCountyProof(opts.countyProof.dir, batches.find((lb) => lb.checkpoint.batch === b), b, findings);
+    return missing === undefined ? ballot : { ...ballot, ok: false, problems: [...ballot.problems, `county-proof batch ${b}: ${missing}`] };
   };
 
   // 8. a paper ballot: genuine, of these keys, and the ballot whose record the bundle holds
@@ -74,9 +73,9 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
       findings.pass,
       findings.fail,
     );
-    return finish(await county(paper.serial !== undefined ? lookupBallot(paper.serial, batches, election, findings.checks) : undefined), paper.summary);
+    return finish(county(paper.serial !== undefined ? lookupBallot(paper.serial, batches, election, findings.checks) : undefined), paper.summary);
   }
-  return finish(await county(opts.ballotId !== undefined ? lookupBallot(opts.ballotId, batches, election, findings.checks) : undefined));
+  return finish(county(opts.ballotId !== undefined ? lookupBallot(opts.ballotId, batches, election, findings.checks) : undefined));
 }
 
 function report(dir: string, { checks, notChecked }: Findings, ballot?: BallotLookup, paper?: PaperSummary): AuditReport {

@@ -148,16 +148,17 @@ async function checkOnNodes(urls: readonly string[], anchor: CountyAnchorFile, h
 }
 
 /**
- * Checks the county proofs in `dir` for the bundle's batches: those of `onlyBatch` (a ballot's batch,
- * which must have one), or every proof of this bundle's station found there.
+ * Checks every county proof in `dir` of the bundle's station (proofs of other stations may sit there too);
+ * a batch whose proof checks out is marked (`countyProof`), which stands in for the station's own
+ * publication of it. A ballot's batch without one is failed by `requireCountyProof`.
  */
-export async function checkCountyProofs(dir: string, trust: CountyTrust, batches: readonly LoadedBatch[], stationKey: Uint8Array, rpc: readonly string[] | undefined, onlyBatch: number | undefined, { pass, fail, notChecked }: Findings): Promise<void> {
+export async function checkCountyProofs(dir: string, trust: CountyTrust, batches: readonly LoadedBatch[], stationKey: Uint8Array, rpc: readonly string[] | undefined, { pass, fail, notChecked }: Findings): Promise<void> {
   const station = batches[0]?.checkpoint.station;
+  if (station === undefined) return;
   const found = readManifests(dir);
   for (const f of found) if (f.problem !== undefined) fail('county-proof', `${f.file}: ${f.problem}`);
-  const mine = found.filter((f): f is { file: string; manifest: CountyProofManifest } => f.manifest !== undefined && f.manifest.station === station && (onlyBatch === undefined || f.manifest.batch === onlyBatch));
-  if (onlyBatch !== undefined && mine.length === 0) fail('county-proof', `no county proof for station ${String(station)} batch ${onlyBatch} in ${dir}`, { batch: onlyBatch });
-  if (onlyBatch === undefined && mine.length === 0) fail('county-proof', `no county proof of station ${String(station)} in ${dir}`);
+  const mine = found.filter((f): f is { file: string; manifest: CountyProofManifest } => f.manifest !== undefined && f.manifest.station === station);
+  if (mine.length === 0) fail('county-proof', `no county proof of station ${station} in ${dir}`);
   for (const { file, manifest: m } of mine) {
     const where = { batch: m.batch };
     const lb = batches.find((x) => x.checkpoint.batch === m.batch);
@@ -168,6 +169,7 @@ export async function checkCountyProofs(dir: string, trust: CountyTrust, batches
     try {
       const { anchor, input, cosigners } = checkOffline(dir, m, lb, stationKey, trust);
       const onNode = rpc !== undefined && rpc.length > 0 ? `; ${await checkOnNodes(rpc, anchor, input.height)}` : '';
+      lb.countyProof = { round: anchor.round, txid: input.anchorTxid, height: input.height };
       if (onNode === '') notChecked.push({ what: 'chain', batch: m.batch, detail: `county anchor chain ${anchor.anchor.chain} (${anchor.anchor.network}) not checked: give --rpc <url>; offline the carried headers only link and meet their own nBits` });
       pass(
         'county-proof',
@@ -179,4 +181,12 @@ export async function checkCountyProofs(dir: string, trust: CountyTrust, batches
       fail('county-proof', `station ${m.station} batch ${m.batch}: link ${e.link}: ${e.message}`, where);
     }
   }
+}
+
+/** A ballot's batch must have a county proof that checked out when the auditor gave --county-proof. */
+export function requireCountyProof(dir: string, lb: LoadedBatch | undefined, batch: number, { fail }: Findings): string | undefined {
+  if (lb?.countyProof !== undefined) return undefined;
+  const detail = `no county proof of station ${String(lb?.checkpoint.station)} batch ${batch} in ${dir} checks out`;
+  fail('county-proof', detail, { batch });
+  return detail;
 }

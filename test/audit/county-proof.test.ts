@@ -38,6 +38,8 @@ const wallet = walletFromSecret(new Uint8Array(32).fill(0x6b));
 let node: RegtestNode;
 let work: string;
 let bundle: string;
+/** the same ledger exported with no station publication: the county anchors it instead */
+let bareBundle: string;
 let proofs: string;
 let chain: AnchorProfile;
 let rpcUrl: string;
@@ -52,6 +54,8 @@ beforeAll(async () => {
   ledgerWithBatches(ledger, [5, 3], { signer: 9, ballots: 313 });
   bundle = path.join(work, 'bundle');
   exportBundle(ledger, bundle);
+  bareBundle = path.join(work, 'bare-bundle');
+  exportBundle(ledger, bareBundle);
   publishOffline(bundle);
   const list = CheckpointListSchema.parse(JSON.parse(fs.readFileSync(path.join(bundle, 'checkpoints.json'), 'utf8')));
   const bodies = list.map((c) => fs.readFileSync(path.join(bundle, c.file), 'utf8'));
@@ -97,7 +101,7 @@ function copyProofs(name: string): string {
   return dir;
 }
 
-const countyChecks = (r: AuditReport) => r.checks.filter((c) => c.check === 'county-proof');
+const countyChecks = (r: AuditReport, batch?: number) => r.checks.filter((c) => c.check === 'county-proof' && (batch === undefined || c.batch === batch));
 const station = () => parseCheckpoint(fs.readFileSync(path.join(bundle, 'checkpoints', fs.readdirSync(path.join(bundle, 'checkpoints'))[0] as string), 'utf8')).station;
 
 test('a paper ballot is followed from its record through its station checkpoint, the county log and the cosigned checkpoint to the anchor in a block on the node', async () => {
@@ -105,7 +109,7 @@ test('a paper ballot is followed from its record through its station checkpoint,
     const r = await auditBundle(bundle, { ballotId: ballotOfBatch.get(batch) as string, rpc: [rpcUrl], countyProof: { dir: proofs, trust } });
     expect(r.failures).toEqual([]);
     expect(r.ok).toBe(true);
-    expect(countyChecks(r)).toEqual([
+    expect(countyChecks(r, batch)).toEqual([
       { check: 'county-proof', ok: true, batch, detail: expect.stringMatching(new RegExp(`^station ${station()} batch ${batch}: entry ${batch - 1} of county log ${ORIGIN} \\(checkpoint size 2, cosigned by auditor-1.test/w, auditor-2.test/w, auditor-3.test/w\\), anchored in round 1 .* on its best chain`)) },
     ]);
   }
@@ -118,6 +122,16 @@ test('a paper ballot is followed from its record through its station checkpoint,
   expect(all.notChecked.some((n) => n.what === 'chain' && /county anchor chain ltc-anchor/.test(n.detail))).toBe(true);
 }, 60_000);
 
+test("a station that does not anchor itself: the county proof stands in for its publications, and without it the batches are not shown anchored", async () => {
+  const r = await auditBundle(bareBundle, { ballotId: ballotOfBatch.get(2) as string, rpc: [rpcUrl], countyProof: { dir: proofs, trust } });
+  expect(r.failures).toEqual([]);
+  expect(r.checks.filter((c) => c.check === 'publication')).toEqual([1, 2].map((batch) => ({ check: 'publication', ok: true, batch, detail: expect.stringMatching(/^not anchored by the station: anchored through the county log in round 1 \(\w{64}, block \d+\)/) })));
+  expect(r.ballot).toMatchObject({ ok: true, batch: 2, problems: [] });
+  const without = await auditBundle(bareBundle, { ballotId: ballotOfBatch.get(2) as string });
+  expect(without.ok).toBe(false);
+  expect(without.failures.map((f) => f.check)).toEqual(['publication', 'publication']);
+}, 60_000);
+
 test('a proof for another checkpoint breaks the entry link', async () => {
   const dir = copyProofs('other-checkpoint');
   const name = `${station()}-batch-1.county-proof.json`;
@@ -126,7 +140,10 @@ test('a proof for another checkpoint breaks the entry link', async () => {
   fs.writeFileSync(path.join(dir, name), JSON.stringify({ ...m, index: other.index, files: other.files }));
   const r = await auditBundle(bundle, { ballotId: ballotOfBatch.get(1) as string, countyProof: { dir, trust } });
   expect(r.ok).toBe(false);
-  expect(countyChecks(r)).toEqual([{ check: 'county-proof', ok: false, batch: 1, detail: expect.stringMatching(/batch 1: link entry: the county log's entry 1 is not this bundle's checkpoint of batch 1/) }]);
+  expect(countyChecks(r, 1)).toEqual([
+    { check: 'county-proof', ok: false, batch: 1, detail: expect.stringMatching(/batch 1: link entry: the county log's entry 1 is not this bundle's checkpoint of batch 1/) },
+    { check: 'county-proof', ok: false, batch: 1, detail: expect.stringMatching(/no county proof of station .* batch 1 in .* checks out/) },
+  ]);
   expect(r.ballot?.problems).toEqual(expect.arrayContaining([expect.stringMatching(/link entry/)]));
 });
 
@@ -140,7 +157,8 @@ test('a tampered inclusion path breaks the inclusion link', async () => {
   lines[at] = hash.toString('base64');
   fs.writeFileSync(file, lines.join('\n'));
   const r = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, countyProof: { dir, trust } });
-  expect(countyChecks(r)).toEqual([{ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/batch 2: link inclusion: the entry is not at index 1 under the county checkpoint's root/) }]);
+  expect(countyChecks(r, 2)[0]).toEqual({ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/batch 2: link inclusion: the entry is not at index 1 under the county checkpoint's root/) });
+  expect(r.ballot?.ok).toBe(false);
 });
 
 test("a county checkpoint without a quorum of the trusted witnesses' cosignatures breaks the quorum link", async () => {
@@ -150,18 +168,19 @@ test("a county checkpoint without a quorum of the trusted witnesses' cosignature
   const text = fs.readFileSync(file, 'utf8');
   fs.writeFileSync(file, text.split('\n').filter((l) => !l.startsWith('\u2014 auditor-')).join('\n'));
   const r = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, countyProof: { dir, trust } });
-  expect(countyChecks(r)).toEqual([{ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/link quorum: the county checkpoint of size 2 is cosigned by 0 trusted witness\(es\) \(none\); the trust policy needs 2/) }]);
+  expect(countyChecks(r, 2)[0]).toEqual({ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/link quorum: the county checkpoint of size 2 is cosigned by 0 trusted witness\(es\) \(none\); the trust policy needs 2/) });
   // and witnesses the auditor does not trust do not count towards it
   const strangers = { ...trust, witnesses: [generateSigner('stranger.test/w', ALG_COSIGNATURE_V1, new Uint8Array(32).fill(99))], quorum: 1 };
   const r2 = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, countyProof: { dir: proofs, trust: strangers } });
-  expect(countyChecks(r2)[0]?.detail).toMatch(/link quorum: .* cosigned by 0 trusted witness/);
+  expect(countyChecks(r2, 2)[0]?.detail).toMatch(/link quorum: .* cosigned by 0 trusted witness/);
 });
 
 test('a ballot whose batch has no county proof fails, naming the batch', async () => {
   const dir = copyProofs('missing');
   for (const n of fs.readdirSync(dir)) if (n.includes('-batch-1.')) fs.rmSync(path.join(dir, n));
   const r = await auditBundle(bundle, { ballotId: ballotOfBatch.get(1) as string, countyProof: { dir, trust } });
-  expect(countyChecks(r)).toEqual([{ check: 'county-proof', ok: false, batch: 1, detail: expect.stringMatching(/no county proof for station .* batch 1 in /) }]);
+  expect(countyChecks(r, 1)).toEqual([{ check: 'county-proof', ok: false, batch: 1, detail: expect.stringMatching(/no county proof of station .* batch 1 in .* checks out/) }]);
+  expect(r.ballot?.problems).toEqual(expect.arrayContaining([expect.stringMatching(/county-proof batch 1: no county proof/)]));
 });
 
 test('an anchor transaction a reorg took away breaks the node link', async () => {
@@ -169,9 +188,9 @@ test('an anchor transaction a reorg took away breaks the node link', async () =>
   await node.rpc('invalidateblock', [anchorFile.anchor.tx.blockHash]);
   const r = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, rpc: [rpcUrl], countyProof: { dir: proofs, trust } });
   expect(r.ok).toBe(false);
-  expect(countyChecks(r)).toEqual([{ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/link node: node .*: its best chain ends at height \d+, below the anchor's block .* \(reorged away\?\)/) }]);
+  expect(countyChecks(r, 2)[0]).toEqual({ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/link node: node .*: its best chain ends at height \d+, below the anchor's block .* \(reorged away\?\)/) });
   // another branch grows past that height: the block there is not the anchor's
   await node.mine(3);
   const r2 = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, rpc: [rpcUrl], countyProof: { dir: proofs, trust } });
-  expect(countyChecks(r2)).toEqual([{ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/link node: node .*: its best chain has \w+ at height \d+, not the anchor's block .* \(reorged away\?\)/) }]);
+  expect(countyChecks(r2, 2)[0]).toEqual({ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/link node: node .*: its best chain has \w+ at height \d+, not the anchor's block .* \(reorged away\?\)/) });
 });
