@@ -194,3 +194,20 @@ test('an anchor transaction a reorg took away breaks the node link', async () =>
   const r2 = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, rpc: [rpcUrl], countyProof: { dir: proofs, trust } });
   expect(countyChecks(r2, 2)[0]).toEqual({ check: 'county-proof', ok: false, batch: 2, detail: expect.stringMatching(/link node: node .*: its best chain has \w+ at height \d+, not the anchor's block .* \(reorged away\?\)/) });
 });
+
+test('a cut .ots breaks the ots link; an anchor file whose transaction was swapped breaks the anchor link', async () => {
+  const cut = copyProofs('cut-ots');
+  const ots = path.join(cut, `${station()}-batch-2.leaf.ots`);
+  fs.writeFileSync(ots, fs.readFileSync(ots).subarray(0, 60));
+  const r = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, countyProof: { dir: cut, trust } });
+  expect(countyChecks(r, 2)[0]?.detail).toMatch(/batch 2: link ots: station-\S+-batch-2\.leaf\.ots: not a readable \.ots/);
+
+  const swapped = copyProofs('swapped-tx');
+  const file = path.join(swapped, 'round-1.json');
+  const anchor = JSON.parse(fs.readFileSync(file, 'utf8')) as { anchor: { tx: { hex: string } } };
+  // the same transaction with its OP_RETURN root altered: its bytes no longer hash to the txid the file names
+  anchor.anchor.tx.hex = anchor.anchor.tx.hex.replace(/54504301([0-9a-f]{2})/, (_m, b: string) => `54504301${((parseInt(b, 16) + 1) % 256).toString(16).padStart(2, '0')}`);
+  fs.writeFileSync(file, JSON.stringify(anchor));
+  const r2 = await auditBundle(bundle, { ballotId: ballotOfBatch.get(2) as string, countyProof: { dir: swapped, trust } });
+  expect(countyChecks(r2, 2)[0]?.detail).toMatch(/batch 2: link anchor: round 1: the anchor transaction's bytes hash to \w+, not \w+/);
+});
