@@ -198,7 +198,8 @@ test("two rounds racing for the same number (the serve timer and `county anchor`
   const raced = await Promise.allSettled([anchorRound({ ...opts(county), published: () => noteA }), anchorRound({ ...opts(county), published: () => noteB })]);
   const signed = raced.filter((r) => r.status === 'fulfilled' && r.value.signed !== undefined);
   expect(signed).toHaveLength(1);
-  for (const r of raced) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/batch 4 was signed by another publisher meanwhile/);
+  // the loser fails either at its commit or, if the winner committed before it looked, on finding round 4 taken
+  for (const r of raced) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/batch 4 was signed by another publisher meanwhile|batch 4: the outbox anchored [0-9a-f]{64}, now asked to anchor [0-9a-f]{64}/);
   expect((await mempoolAnchors()).filter((t) => !before.includes(t))).toHaveLength(1);
   await node.mine(2);
   const next = await anchorRound(opts(county));
