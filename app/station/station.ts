@@ -9,7 +9,9 @@ import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
-import { newImageId, sheetImageSha256 } from '../ledger/sheet-detail';
+import { IMAGE_KEY_INFO, ImageStore } from '../ledger/image-store';
+import type { ImageRetention } from './sheet-images';
+import { DEFAULT_IMAGE_RETENTION, SheetImages } from './sheet-images';
 import type { VerifyOptions } from '../ledger/verify';
 import type {
   ApiResult,
@@ -123,6 +125,8 @@ export interface StationOptions {
   signedHeadsDir?: string;
   /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
   signHeadsEvery?: number;
+  /** which scans are kept, encrypted, in <data>/images (station.json `imageRetention`, sheet-images.ts; default all) */
+  imageRetention?: ImageRetention;
   log?: (message: string) => void;
 }
 
@@ -165,6 +169,7 @@ class StationService implements Station {
   private readonly desk: TapeDesk;
   private readonly polls: StationPolls;
   private readonly link: ScannerLink;
+  private images: ImageStore | undefined;
 
   constructor(
     private readonly opts: StationOptions,
@@ -204,7 +209,7 @@ class StationService implements Station {
       calibrationVersion: pkg.calibrationVersion,
       ledgerFor: (mode) => this.ledgerFor(mode),
       read: (mode, images) => this.reading.read(mode, images),
-      sideImages: (held) => held.images.map((b) => ({ imageId: newImageId(), sha256: sheetImageSha256([b]), kept: false })),
+      images: new SheetImages(() => this.imageStore(), opts.imageRetention ?? DEFAULT_IMAGE_RETENTION, (m) => this.log(m)),
       forgetSettledSheets: () => this.forgetSettledSheets(),
       audit: (type, detail) => this.event(type, 'system', detail),
       count: (counter) => {
@@ -334,6 +339,12 @@ class StationService implements Station {
 
   private get mode(): LedgerMode {
     return modeOf(this.state.polls);
+  }
+
+  /** Opened on the first scan it keeps: a station keeping no images makes no images directory. */
+  private imageStore(): ImageStore {
+    this.images ??= ImageStore.open(this.layout.images, this.key.deriveKey(IMAGE_KEY_INFO));
+    return this.images;
   }
 
   private ledgerFor(mode: LedgerMode): Ledger {
