@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readCastSheetDetails } from '../../app/ledger/cast-sheet-details';
@@ -8,9 +9,10 @@ import { verifyLedgerFile } from '../../app/ledger/verify';
 import { needsAdjudication } from '../../app/station/sheet-images';
 import { loadStationConfig } from '../../app/station/station-config';
 import { tempDir } from '../support/ballots';
+import { runCli } from '../support/cli';
 import { stationImageStore } from './support/images';
 import type { Rig, SheetSpec } from './support/rig';
-import { captainDoes, startRig, waitForStatus, writeSheets } from './support/rig';
+import { PASSPHRASE, captainDoes, startRig, waitForStatus, writeSheets } from './support/rig';
 
 let rig: Rig;
 afterEach(async () => rig?.stop());
@@ -100,6 +102,56 @@ describe('which scans the station keeps (imageRetention)', () => {
         expect(side.imageId).toMatch(/^[0-9a-f]{32}$/);
       }
     }
+  });
+
+  it('tallyproof images export: the auditor with the passphrase gets each cast side as scanned, checked against the ledger', async () => {
+    const { truth } = await runPile();
+    await rig.stop();
+    const data = rig.dataDir;
+    const pass = path.join(tempDir('pass'), 'passphrase');
+    fs.writeFileSync(pass, `${PASSPHRASE}\n`);
+    const cast = readCastSheetDetails(dataLayout(data).ledger('official'));
+    const out = path.join(tempDir('images-out'), 'all');
+    const r = await runCli(['images', 'export', '--data', data, '--out', out, '--passphrase-file', pass]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ out, exported: 2, notKept: 0, noDetail: 0, failed: 0 });
+    const listed = JSON.parse(fs.readFileSync(path.join(out, 'images.json'), 'utf8')) as { images: { ballotId: string; file: string; sha256: string; imageId: string }[] };
+    expect(listed.images.map((i) => i.ballotId).sort()).toEqual(cast.map((c) => c.ballotId).sort());
+    for (const i of listed.images) {
+      const bytes = fs.readFileSync(path.join(out, i.file));
+      expect(i.file).toMatch(/^[0-9A-Z]{12}-side1\.png$/);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(i.sha256);
+      expect(cast.find((c) => c.ballotId === i.ballotId)?.detail?.sides.map((x) => Buffer.from(x.sha256).toString('hex'))).toEqual([i.sha256]);
+      expect(fs.statSync(path.join(out, i.file)).mode & 0o777).toBe(0o600);
+    }
+
+    const one = truth[0]?.serial ?? '';
+    const single = path.join(tempDir('images-out'), 'one');
+    expect((await runCli(['images', 'export', '--data', data, '--out', single, '--ballot', one.toLowerCase(), '--passphrase-file', pass])).code).toBe(0);
+    expect(fs.readdirSync(single).sort()).toEqual([`${one}-side1.png`, 'images.json']);
+    const again = await runCli(['images', 'export', '--data', data, '--out', single, '--passphrase-file', pass]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('the output directory already holds files');
+    const notCast = await runCli(['images', 'export', '--data', data, '--out', path.join(tempDir('images-out'), 'x'), '--ballot', 'ZZZZZZZZZZZZ', '--passphrase-file', pass]);
+    expect(notCast.stderr).toContain('ballot ZZZZZZZZZZZZ is not a cast ballot of this ledger');
+
+    const wrong = path.join(tempDir('pass'), 'wrong');
+    fs.writeFileSync(wrong, 'not the passphrase\n');
+    const refused = await runCli(['images', 'export', '--data', data, '--out', path.join(tempDir('images-out'), 'w'), '--passphrase-file', wrong]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('wrong passphrase for the station key');
+
+    // one cast side's file altered on the disk: named, not exported, exit 1; the other ballot still comes out
+    const victim = cast[1]?.detail?.sides[0]?.imageId ?? '';
+    const f = path.join(dataLayout(data).images, victim);
+    const b = fs.readFileSync(f);
+    b[b.length - 40] = (b[b.length - 40] as number) ^ 0xff;
+    fs.writeFileSync(f, b);
+    const damaged = path.join(tempDir('images-out'), 'd');
+    const d = await runCli(['images', 'export', '--data', data, '--out', damaged, '--passphrase-file', pass]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain(`side 1: altered: image ${victim}`);
+    expect(JSON.parse(d.stdout)).toMatchObject({ exported: 1, failed: 1 });
   });
 
   it('station.json takes the three values and refuses any other with a sentence', () => {
