@@ -55,6 +55,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: c.signedHeadsDir } : {}),
       ...(c.signHeadsEvery !== undefined ? { signHeadsEvery: c.signHeadsEvery } : {}),
       ...(c.continuousExport !== undefined ? { continuousExport: c.continuousExport } : {}),
+      ...(c.imageRetention !== undefined ? { imageRetention: c.imageRetention } : {}),
       log,
     });
     serveOverPort(station, port);

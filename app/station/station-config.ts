@@ -14,6 +14,7 @@ import { scannerConfigSchema, type ScannerConfig } from '../../firmware-bridge/c
 import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { ROLES, type Role } from './api';
 import { continuousExportSchema } from './continuous-export-config';
+import { IMAGE_RETENTIONS } from './sheet-images';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
 export const STATION_CONFIG_ENV = 'TALLYPROOF_STATION_CONFIG';
@@ -104,6 +105,11 @@ export const stationConfigSchema = z.strictObject({
    * off when absent
    */
   continuousExport: continuousExportSchema.optional(),
+  /**
+   * which scans the station keeps, encrypted at rest in <data>/images (app/station/sheet-images.ts): every
+   * side of every sheet (default), only recorded sheets with a marginal mark or a marked write-in, or none
+   */
+  imageRetention: z.enum(IMAGE_RETENTIONS, { message: `imageRetention must be one of ${IMAGE_RETENTIONS.map((r) => `"${r}"`).join(', ')}` }).optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });

@@ -9,6 +9,9 @@ import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
+import { IMAGE_KEY_INFO, ImageStore } from '../ledger/image-store';
+import type { ImageRetention } from './sheet-images';
+import { DEFAULT_IMAGE_RETENTION, SheetImages } from './sheet-images';
 import type { VerifyOptions } from '../ledger/verify';
 import type {
   ApiResult,
@@ -130,6 +133,8 @@ export interface StationOptions {
   continuousExport?: ContinuousExportConfig;
   /** the export device itself (tests: a layer that fails as a full stick does); default the configured directory */
   exportDevice?: ExportDevice;
+  /** which scans are kept, encrypted, in <data>/images (station.json `imageRetention`, sheet-images.ts; default all) */
+  imageRetention?: ImageRetention;
   log?: (message: string) => void;
 }
 
@@ -173,6 +178,7 @@ class StationService implements Station {
   private readonly polls: StationPolls;
   private readonly link: ScannerLink;
   private readonly exporter: ContinuousExport | null;
+  private images: ImageStore | undefined;
 
   constructor(
     private readonly opts: StationOptions,
@@ -212,6 +218,7 @@ class StationService implements Station {
       calibrationVersion: pkg.calibrationVersion,
       ledgerFor: (mode) => this.ledgerFor(mode),
       read: (mode, images) => this.reading.read(mode, images),
+      images: new SheetImages(() => this.imageStore(), opts.imageRetention ?? DEFAULT_IMAGE_RETENTION, (m) => this.log(m)),
       forgetSettledSheets: () => this.forgetSettledSheets(),
       audit: (type, detail) => this.event(type, 'system', detail),
       count: (counter) => {
@@ -359,6 +366,12 @@ class StationService implements Station {
 
   private get mode(): LedgerMode {
     return modeOf(this.state.polls);
+  }
+
+  /** Opened on the first scan it keeps: a station keeping no images makes no images directory. */
+  private imageStore(): ImageStore {
+    this.images ??= ImageStore.open(this.layout.images, this.key.deriveKey(IMAGE_KEY_INFO));
+    return this.images;
   }
 
   private ledgerFor(mode: LedgerMode): Ledger {
