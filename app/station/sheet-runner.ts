@@ -27,6 +27,8 @@ export interface SheetRunnerDeps {
   audit(type: 'ballot-rejected' | 'ballot-returned', detail: Readonly<Record<string, string | number>>): void;
   count(counter: 'rejected' | 'returned'): void;
   countCast(mode: LedgerMode, castAsIs: boolean): void;
+  /** the cast entry is written: the continuous export writes the ballot's files (before the voter is told) */
+  castRecorded(mode: LedgerMode, pendingSeq: number): void;
   shown(): SheetFeedback | null;
   show(feedback: SheetFeedback, cue?: Cue): void;
   attention(text: string): void;
@@ -174,6 +176,7 @@ export class SheetRunner {
       case 'confirm-cast': {
         const c = d.ledgerFor(e.mode).confirmCast(e.pendingSeq);
         d.forgetSettledSheets();
+        if (c.ok) d.castRecorded(e.mode, e.pendingSeq);
         return c.ok ? { type: 'cast-confirmed' } : { type: 'cast-refused', detail: c.error.detail };
       }
       case 'mark-returned':

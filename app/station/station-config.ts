@@ -13,6 +13,7 @@ import { err, ok, type Result } from '../../lib/result';
 import { scannerConfigSchema, type ScannerConfig } from '../../firmware-bridge/config';
 import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { ROLES, type Role } from './api';
+import { continuousExportSchema } from './continuous-export-config';
 import { IMAGE_RETENTIONS } from './sheet-images';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
@@ -100,6 +101,11 @@ export const stationConfigSchema = z.strictObject({
   /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
   signHeadsEvery: z.number().int().min(1).max(100_000).optional(),
   /**
+   * every cast ballot's CVR to the export device, under a manifest the station key signs (app/county-export/EXPORT.md);
+   * off when absent
+   */
+  continuousExport: continuousExportSchema.optional(),
+  /**
    * which scans the station keeps, encrypted at rest in <data>/images (app/station/sheet-images.ts): every
    * side of every sheet (default), only recorded sheets with a marginal mark or a marked write-in, or none
    */
@@ -139,6 +145,7 @@ export function loadStationConfig(file: string): Result<StationConfig, string> {
     ...(c.pinsFile !== undefined ? { pinsFile: abs(c.pinsFile) } : {}),
     ...(c.passphraseFile !== undefined ? { passphraseFile: abs(c.passphraseFile) } : {}),
     ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: abs(c.signedHeadsDir) } : {}),
+    ...(c.continuousExport !== undefined ? { continuousExport: { ...c.continuousExport, dir: abs(c.continuousExport.dir) } } : {}),
     scanner,
   });
 }

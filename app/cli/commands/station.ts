@@ -27,6 +27,10 @@ interface StationCliOptions {
   streakAlarmAfter?: number;
   staffIdleSignOut?: number;
   signedHeadsDir?: string;
+  exportDir?: string;
+  /** default 'stop' (commander fills it in) */
+  exportWhenDeviceFails?: 'stop' | 'warn';
+  exportAnyDir?: boolean;
   readerWorkers: number;
   headless?: boolean;
   port: number;
@@ -64,6 +68,9 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
     .option('--staff-idle-sign-out <seconds>', 'a staff sign-in unused this long ends by itself (default 120)', intOption('--staff-idle-sign-out', 15, 3600))
     .option('--signed-heads-dir <dir>', "second location of the ledgers' signed heads: the export device or a directory on another disk")
+    .option('--export-dir <dir>', "continuous export: every cast ballot's CVR to this directory, the export device's mount point (station.json continuousExport)")
+    .addOption(new Option('--export-when-device-fails <what>', 'when the export device is missing or full: stop taking ballots, or warn and keep scanning').choices(['stop', 'warn']).default('stop'))
+    .option('--export-any-dir', 'let --export-dir be a directory that is not a mount point (demos, tests)')
     .addOption(new Option('--image-retention <which>', 'scans kept, encrypted, in <data>/images: all, adjudication (marginal marks and write-ins only) or none (default all)').choices([...IMAGE_RETENTIONS]))
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
@@ -158,6 +165,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         ...(opts.streakAlarmAfter !== undefined ? { streakAlarmAfter: opts.streakAlarmAfter } : {}),
         ...(opts.staffIdleSignOut !== undefined ? { staffIdleSignOutSeconds: opts.staffIdleSignOut } : {}),
         ...(opts.signedHeadsDir !== undefined ? { signedHeadsDir: path.resolve(ctx.cwd, opts.signedHeadsDir) } : {}),
+        ...(opts.exportDir !== undefined ? { continuousExport: { dir: path.resolve(ctx.cwd, opts.exportDir), whenDeviceFails: opts.exportWhenDeviceFails ?? 'stop', mustBeMountPoint: opts.exportAnyDir !== true } } : {}),
         readerWorkers: opts.readerWorkers,
         ...(printer !== undefined ? { printer } : {}),
         ...(opts.imageRetention !== undefined ? { imageRetention: opts.imageRetention } : {}),
