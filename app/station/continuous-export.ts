@@ -168,7 +168,7 @@ export class ContinuousExport {
     if (row === undefined || row.kind !== EntryKind.pending) throw new Error(`${s.ledger.file}: entry ${pendingSeq} is not a pending ballot`);
     const p = decodePending(row.payload);
     const record = Uint8Array.from(p.record);
-    return { record: decodeRecord(record), leaf: leafHash(record), imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId };
+    return { record: decodeRecord(record), leaf: leafHash(record), imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId, detail: p.detail };
   }
 
   private fail(e: unknown): void {
