@@ -589,6 +589,8 @@ class StationService implements Station {
     this.unsubscribe();
     await this.link.stopFeeder();
     await this.reading.close();
+    // returned and rejected sheets' files written since the last recorded sheet
+    this.images?.flushDirectory();
     this.ledgers.closeAll();
     this.listeners.clear();
   }
