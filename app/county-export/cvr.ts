@@ -1,5 +1,7 @@
 import { toHex } from '../../lib/bytes';
-import type { ContestSelection } from '../ledger/record';
+import type { BallotRecord, ContestSelection } from '../ledger/record';
+import type { ContestMarks, SheetDetail } from '../ledger/sheet-detail';
+import { SCORE_SCALE } from '../ledger/sheet-detail';
 import type { ElectionModel, ModelContest } from './election-model';
 import { nistId, placeOf } from './election-model';
 import type { CastBallot, CountyLedger } from './ledger-read';
@@ -13,7 +15,7 @@ import type { AtomicStreamFile } from './stream-file';
  * hash), each with a single `interpreted` snapshot: what the station decided, contest rules applied (an
  * overvoted contest's marks are listed and give no votes). README.md says what each field holds and why.
  */
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function electionObject(model: ElectionModel): { [k: string]: Json } {
   const def = model.definition;
@@ -68,7 +70,15 @@ function contestOf(model: ElectionModel, sel: ContestSelection, file: string): M
   return m;
 }
 
-function cvrContest(m: ModelContest, sel: ContestSelection): { [k: string]: Json } {
+/** The reader's score as NIST's MarkMetricValue: the ink share, 0 to 1, four decimals (ReportingDevice.MarkMetricType). */
+export function markMetricValue(score: number): string {
+  return (score / SCORE_SCALE).toFixed(4);
+}
+
+export const MARK_METRIC_TYPE =
+  "ink share: the fraction of the target's inside (inset by the calibration profile) darker than the cut between paper and ink, 0.0000 to 1.0000 (ballots/read/score.ts); the station's calibration profile sets the marginal and filled thresholds";
+
+function cvrContest(m: ModelContest, sel: ContestSelection, marks: ContestMarks | undefined): { [k: string]: Json } {
   const id = m.contest.id;
   const votes = sel.overvote ? 0 : 1;
   const status: Json[] = [];
@@ -76,26 +86,34 @@ function cvrContest(m: ModelContest, sel: ContestSelection): { [k: string]: Json
   if (sel.undervote) status.push('undervoted');
   if (sel.options.length === 0) status.push('not-indicated');
   if (sel.marginal) status.push('other');
-  const selections: Json[] = sel.options.map((k): Json => {
+  const marked = new Set(sel.options);
+  const marginal = new Set(marks?.marginal ?? []);
+  // with the sheet detail every target is listed, marked or not, each with its score; without it (a ballot
+  // recorded before the station kept scores) only the marked options, as the record has them
+  const listed = marks === undefined ? sel.options : m.options.map((_, k) => k);
+  const selections: Json[] = listed.map((k): Json => {
     const o = m.options[k];
     if (o === undefined) throw new Error(`contest ${id}: option index ${k} is not in the election`);
-    const position: { [k: string]: Json } = {
-      '@type': 'CVR.SelectionPosition',
-      HasIndication: 'yes',
-      NumberVotes: votes,
-      IsAllocable: sel.overvote ? 'no' : 'yes',
-      Position: k + 1,
-    };
-    if (o.writeIn) position['CVRWriteIn'] = { '@type': 'CVR.CVRWriteIn' };
+    const score = marks?.scores[k];
+    const position: { [k: string]: Json } = marked.has(k)
+      ? { '@type': 'CVR.SelectionPosition', HasIndication: 'yes', NumberVotes: votes, IsAllocable: sel.overvote ? 'no' : 'yes', Position: k + 1 }
+      : marginal.has(k)
+        ? { '@type': 'CVR.SelectionPosition', HasIndication: 'unknown', NumberVotes: 0, IsAllocable: 'unknown', Position: k + 1, Status: ['other'], OtherStatus: 'marginal-mark' }
+        : { '@type': 'CVR.SelectionPosition', HasIndication: 'no', NumberVotes: 0, Position: k + 1 };
+    if (score !== undefined) position['MarkMetricValue'] = [markMetricValue(score)];
+    if (o.writeIn && marked.has(k)) position['CVRWriteIn'] = { '@type': 'CVR.CVRWriteIn' };
     const s: { [k: string]: Json } = {
       '@type': 'CVR.CVRContestSelection',
       ContestSelectionId: nistId.selection(id, o.id),
       OptionPosition: k + 1,
       SelectionPosition: [position],
-      TotalNumberVotes: votes,
+      TotalNumberVotes: marked.has(k) ? votes : 0,
     };
-    // the write-in line's name was never read or clipped: a person must read it off the paper
-    if (o.writeIn) s['Status'] = ['needs-adjudication'];
+    // a marginal mark is counted only by a person's decision; the write-in line's name was never read
+    if (marginal.has(k)) {
+      s['Status'] = ['needs-adjudication'];
+      s['OtherStatus'] = 'marginal-mark';
+    } else if (o.writeIn && marked.has(k)) s['Status'] = ['needs-adjudication'];
     return s;
   });
   const c: { [k: string]: Json } = {
@@ -107,17 +125,53 @@ function cvrContest(m: ModelContest, sel: ContestSelection): { [k: string]: Json
     WriteIns: sel.options.filter((k) => m.options[k]?.writeIn === true).length,
   };
   if (status.length > 0) c['Status'] = status;
-  if (sel.marginal) c['OtherStatus'] = 'marginal-mark: the reader saw a mark between its thresholds in this contest and did not count it; which option is not recorded';
+  if (sel.marginal) {
+    c['OtherStatus'] =
+      marks === undefined
+        ? 'marginal-mark: the reader saw a mark between its thresholds in this contest and did not count it; which option is not recorded'
+        : `marginal-mark: the reader saw a mark between its thresholds on option position(s) ${[...marginal].map((k) => k + 1).join(', ')} and did not count it`;
+  }
   if (selections.length > 0) c['CVRContestSelection'] = selections;
   return c;
 }
 
-/** One ballot's CVR object. */
-export function cvrOf(model: ElectionModel, ledger: CountyLedger, b: CastBallot): { [k: string]: Json } {
-  const r = recordOf(b);
-  const station = ledger.genesis.station.id;
-  const place = placeOf(b.votingId, ledger.file);
-  const contests = r.contests.map((sel) => cvrContest(contestOf(model, sel, ledger.file), sel));
+/** What a CVR takes from outside the ballot: the election's names and the station that cast it. */
+export interface CvrContext {
+  readonly model: ElectionModel;
+  readonly stationId: string;
+  /** the ledger (or station) the ballot comes from, named in errors */
+  readonly source: string;
+}
+
+/** One cast ballot as a CVR needs it: its record and what only the local ledger keeps. */
+export interface CvrBallot {
+  readonly record: BallotRecord;
+  /** the record's Merkle leaf hash: SHA-256(0x00 ‖ record bytes) */
+  readonly leaf: Uint8Array;
+  /** full SHA-256 of the scan, from the pending entry */
+  readonly imageSha256: Uint8Array;
+  /** the voting ID text the station read (QR 3) */
+  readonly votingId: string;
+  /** per-side images and every target's score (the pending entry's sheet detail); absent for older ballots */
+  readonly detail?: SheetDetail | undefined;
+}
+
+export type CvrObject = { [k: string]: Json };
+
+export function cvrContextOf(model: ElectionModel, ledger: CountyLedger): CvrContext {
+  return { model, stationId: ledger.genesis.station.id, source: ledger.file };
+}
+
+/**
+ * One ballot's CVR object, a pure function of the ballot and its context: the bulk export writes one per line,
+ * the station's continuous export one file per cast ballot, and `export verify` rebuilds it to compare.
+ */
+export function cvrOne(ctx: CvrContext, b: CvrBallot): CvrObject {
+  const r = b.record;
+  const place = placeOf(b.votingId, ctx.source);
+  const marks = new Map((b.detail?.contests ?? []).map((c) => [c.contest, c]));
+  if (b.detail !== undefined && r.contests.some((sel) => !marks.has(sel.contest))) throw new Error(`${ctx.source}: ballot ${r.ballotId}'s sheet detail does not score every contest of its record`);
+  const contests = r.contests.map((sel) => cvrContest(contestOf(ctx.model, sel, ctx.source), sel, marks.get(sel.contest)));
   const needsAdjudication = r.contests.some((c) => c.marginal || c.writeIn);
   const leaf = toHex(b.leaf);
   const snapshot: { [k: string]: Json } = { '@id': `snapshot-${leaf}`, '@type': 'CVR.CVRSnapshot', Type: 'interpreted', CVRContest: contests };
@@ -128,16 +182,38 @@ export function cvrOf(model: ElectionModel, ledger: CountyLedger, b: CastBallot)
   return {
     '@type': 'CVR.CVR',
     BallotAuditId: r.ballotId,
-    BallotImage: [{ '@type': 'CVR.ImageData', Hash: { '@type': 'CVR.Hash', Type: 'sha-256', Value: toHex(b.imageSha256) } }],
+    BallotImage: ballotImages(b),
     BallotStyleId: place.styleId,
     BallotStyleUnitId: nistId.precinct(place.precinctId),
-    BatchId: String(b.batch),
-    CreatingDeviceId: nistId.station(station),
+    BatchId: String(r.batch),
+    CreatingDeviceId: nistId.station(ctx.stationId),
     CurrentSnapshotId: `snapshot-${leaf}`,
     CVRSnapshot: [snapshot],
-    ElectionId: nistId.election(model.definition),
+    ElectionId: nistId.election(ctx.model.definition),
     UniqueId: leaf,
   };
+}
+
+/**
+ * One ImageData per scanned side, in scan order, with the side's own SHA-256 and, when the station kept the
+ * image, its encrypted file relative to the station data directory or an export that copies `images/`
+ * (a `file:` URI reference: the schema's Location is a URI). A ballot without sheet detail has one ImageData
+ * with the digest over its sides concatenated, as its pending entry holds it.
+ */
+export function ballotImages(b: CvrBallot): Json[] {
+  const hash = (v: Uint8Array): Json => ({ '@type': 'CVR.Hash', Type: 'sha-256', Value: toHex(v) });
+  if (b.detail === undefined) return [{ '@type': 'CVR.ImageData', Hash: hash(b.imageSha256) }];
+  return b.detail.sides.map((s): Json => ({ '@type': 'CVR.ImageData', Hash: hash(s.sha256), ...(s.kept ? { Location: imageLocation(s.imageId) } : {}) }));
+}
+
+/** Where an image's encrypted file is, relative to the station data directory (or the export folder's copy). */
+export function imageLocation(imageId: string): string {
+  return `file:images/${imageId}`;
+}
+
+/** A cast ballot of a verified ledger read, as cvrOne takes it. */
+export function cvrBallotOf(b: CastBallot): CvrBallot {
+  return { record: recordOf(b), leaf: b.leaf, imageSha256: b.imageSha256, votingId: b.votingId, detail: b.detail };
 }
 
 /** The report without its CVRs: written first, the CVRs stream after it. */
@@ -158,13 +234,14 @@ export function cvrReportHead(model: ElectionModel, ledger: CountyLedger): { [k:
         Manufacturer: TALLYPROOF_MANUFACTURER,
         Model: TALLYPROOF_MODEL,
         SerialNumber: station,
+        MarkMetricType: MARK_METRIC_TYPE,
         Notes: reportingDeviceNotes(ledger),
       },
     ],
     Election: [electionObject(model)],
     GpUnit: gpUnits(model, station),
     ...(parties.length > 0 ? { Party: parties } : {}),
-    Notes: `${g.mode === 'test' ? 'TEST ledger: not votes. ' : ''}Ballot images are not kept by this station: each CVR's BallotImage holds the SHA-256 of the scan (the sheet's side images in scan order), no image and no location. Mark scores are not recorded (no MarkMetricValue).`,
+    Notes: `${g.mode === 'test' ? 'TEST ledger: not votes. ' : ''}Each CVR's BallotImage has one ImageData per scanned side in scan order with that side's SHA-256 and, where the station kept the image, its Location: the file, encrypted with a key derived from the station key, under images/ in the station data directory (tallyproof images export decrypts it for a key holder). Every target carries the reader's score as MarkMetricValue (ReportingDevice MarkMetricType). A ballot recorded before the station kept sides and scores has one ImageData with the SHA-256 over its sides concatenated and no MarkMetricValue.`,
   };
 }
 
@@ -172,9 +249,10 @@ export function cvrReportHead(model: ElectionModel, ledger: CountyLedger): { [k:
 export function writeCvrReport(out: AtomicStreamFile, model: ElectionModel, ledger: CountyLedger): number {
   const head = JSON.stringify(cvrReportHead(model, ledger));
   out.write(`${head.slice(0, -1)},"CVR":[`);
+  const ctx = cvrContextOf(model, ledger);
   let n = 0;
   for (const b of ledger.ballots) {
-    out.write(`${n === 0 ? '' : ','}\n${JSON.stringify(cvrOf(model, ledger, b))}`);
+    out.write(`${n === 0 ? '' : ','}\n${JSON.stringify(cvrOne(ctx, cvrBallotOf(b)))}`);
     n += 1;
   }
   out.write('\n]}\n');

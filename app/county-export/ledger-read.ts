@@ -5,6 +5,7 @@ import { LedgerError } from '../ledger/errors';
 import type { AuditEvent } from '../ledger/events';
 import { leafHash } from '../ledger/merkle';
 import type { BallotRecord } from '../ledger/record';
+import type { SheetDetail } from '../ledger/sheet-detail';
 import { decodeRecord, encodeRecord, recordBallotId } from '../ledger/record';
 import type { ReplayVisitor } from '../ledger/replay';
 import { openDb } from '../ledger/storage';
@@ -28,6 +29,8 @@ export interface CastBallot {
   /** full SHA-256 of the scanned image, from the pending entry; its first 8 bytes are in the record */
   readonly imageSha256: Uint8Array;
   readonly votingId: string;
+  /** the pending entry's sheet detail (per-side images, every target's score); undefined for format-1 entries */
+  readonly detail: SheetDetail | undefined;
 }
 
 export interface CountyEvent {
@@ -55,6 +58,7 @@ interface PendingRow {
   readonly record: Uint8Array;
   readonly imageSha256: Uint8Array;
   readonly votingId: string;
+  readonly detail: SheetDetail | undefined;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -105,7 +109,7 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
         case EntryKind.pending: {
           const p = decodePending(row.payload);
           // copies: the decoded fields are views of the row's buffer, which nothing here should be able to change
-          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: intern(p.votingId) });
+          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: intern(p.votingId), detail: p.detail });
           break;
         }
         case EntryKind.cast: {
@@ -120,7 +124,7 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
           if (!sameBytes(r.imageDigest, p.imageSha256.subarray(0, r.imageDigest.length))) {
             throw new LedgerError('corrupt', file, `entry ${at}: the image digest in ballot ${r.ballotId}'s record is not the start of the pending entry's image SHA-256`);
           }
-          ballots.push({ record: p.record, leaf, batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId });
+          ballots.push({ record: p.record, leaf, batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId, detail: p.detail });
           break;
         }
         case EntryKind.returned:

@@ -74,10 +74,18 @@ describe('tallyproof export on a demo election day', () => {
     for (const c of cvrs) {
       expect(c['BatchId']).toMatch(/^\d+$/);
       expect(c['CreatingDeviceId']).toBe(`device-${tally.station}`);
-      const img = arr(c['BallotImage'])[0] as Doc;
-      expect((img['Hash'] as Doc)['Value']).toMatch(/^[0-9a-f]{64}$/);
-      expect(img['Location']).toBeUndefined();
+      // the station keeps every side (imageRetention "all"): each ImageData names its encrypted file
+      const images = arr(c['BallotImage']);
+      expect(images.length).toBeGreaterThan(0);
+      for (const img of images) {
+        expect((img['Hash'] as Doc)['Value']).toMatch(/^[0-9a-f]{64}$/);
+        const at = /^file:(images\/[0-9a-f]{32})$/.exec(String(img['Location']));
+        expect(at).not.toBeNull();
+        expect(fs.existsSync(path.join(data, at?.[1] ?? ''))).toBe(true);
+      }
     }
+    // every counted mark has its score, and the device says what the score is
+    expect(String((arr(report['ReportingDevice'])[0] as Doc)['MarkMetricType'])).toMatch(/^ink share/);
     // recount: every allocable selection's NumberVotes per contest and option
     const votes = new Map<string, number>();
     const overvoted = new Map<string, number>();

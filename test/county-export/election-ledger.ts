@@ -27,6 +27,12 @@ export interface ElectionLedgerSpec {
   readonly leavePending?: boolean;
   /** chance a contest carries a marginal-mark flag */
   readonly marginalRate?: number;
+  /**
+   * write each ballot's sheet detail as the station does (every target scored, the marginal option named,
+   * `sides` sides each with a random image ID, kept with chance `keptRate`); from ballot `from` on (the ones
+   * before are format-1 entries, as a ledger started by older software has)
+   */
+  readonly detail?: { readonly sides: 1 | 2; readonly keptRate: number; readonly from?: number };
 }
 
 export function genesisOf(def: ElectionDefinition, hash: string, mode: LedgerMode, publicKey: Uint8Array): Genesis {
@@ -40,6 +46,21 @@ export function genesisOf(def: ElectionDefinition, hash: string, mode: LedgerMod
     },
     station: { id: 'station-9', number: 9, publicKey: Buffer.from(publicKey).toString('hex') },
   };
+}
+
+/** The sheet detail the station would write for this capture: scores high for marks, one marginal option where flagged. */
+function detailFor(def: ElectionDefinition, c: BallotCapture, rand: () => number, spec: NonNullable<ElectionLedgerSpec['detail']>): BallotCapture {
+  const contests = c.contests.map((sel) => {
+    const n = contestOptions(def.contests[sel.contest] as ElectionDefinition['contests'][number], def).length;
+    const scores = Array.from({ length: n }, (_, k) => (sel.options.includes(k) ? 5000 + Math.floor(rand() * 5001) : Math.floor(rand() * 600)));
+    const free = scores.map((_, k) => k).filter((k) => !sel.options.includes(k));
+    const marginal = sel.marginal && free.length > 0 ? [free[Math.floor(rand() * free.length)] as number] : [];
+    for (const k of marginal) scores[k] = 1200 + Math.floor(rand() * 2000);
+    return { contest: sel.contest, scores, marginal };
+  });
+  const hex = (bytes: number): string => Array.from({ length: bytes }, () => Math.floor(rand() * 256).toString(16).padStart(2, '0')).join('');
+  const sides = Array.from({ length: spec.sides }, () => ({ imageId: hex(16), sha256: Uint8Array.from(Buffer.from(hex(32), 'hex')), kept: rand() < spec.keptRate }));
+  return { ...c, contests: c.contests.map((sel, i) => ({ ...sel, marginal: (contests[i]?.marginal.length ?? 0) > 0 })), detail: { sides, contests } };
 }
 
 function captureFor(def: ElectionDefinition, hash: string, mode: LedgerMode, rand: () => number, marginalRate: number): BallotCapture {
@@ -78,6 +99,7 @@ export interface CastCapture {
   readonly castAsIs: boolean;
   readonly imageSha256: string;
   readonly votingId: string;
+  readonly detail?: BallotCapture['detail'];
 }
 
 export function makeElectionLedger(spec: ElectionLedgerSpec): { ledgerFile: string; genesis: Genesis; cast: CastCapture[] } {
@@ -92,12 +114,15 @@ export function makeElectionLedger(spec: ElectionLedgerSpec): { ledgerFile: stri
   const l = Ledger.create(ledgerFile, genesis);
   const rand = mulberry32(spec.seed ?? 1);
   const cast: CastCapture[] = [];
+  let made = 0;
   const one = (then: 'cast' | 'return' | 'leave'): void => {
-    const c = captureFor(def, hash, mode, rand, spec.marginalRate ?? 0.05);
+    const plain = captureFor(def, hash, mode, rand, spec.marginalRate ?? 0.05);
+    const c = spec.detail !== undefined && made >= (spec.detail.from ?? 0) ? detailFor(def, plain, rand, spec.detail) : plain;
+    made += 1;
     const p = l.appendPending(c);
     if (!p.ok) throw new Error(`append refused: ${JSON.stringify(p.error)}`);
     if (then === 'cast' && !l.confirmCast(p.value.seq).ok) throw new Error('cast refused');
-    if (then === 'cast') cast.push({ ballotId: c.ballotId, castAsIs: c.castAsIs, imageSha256: Buffer.from(c.imageSha256).toString('hex'), votingId: c.votingId });
+    if (then === 'cast') cast.push({ ballotId: c.ballotId, castAsIs: c.castAsIs, imageSha256: Buffer.from(c.imageSha256).toString('hex'), votingId: c.votingId, ...(c.detail !== undefined ? { detail: c.detail } : {}) });
     if (then === 'return' && !l.markReturned(p.value.seq, 'overvote:fixture').ok) throw new Error('return refused');
   };
   try {

@@ -5,6 +5,7 @@ import { registerCounty, registerWitness } from './county';
 import { registerCountyExport } from './county-export';
 import { registerDemo } from './demo';
 import { registerElection } from './election';
+import { registerImages } from './images';
 import { registerInterpret } from './interpret';
 import { registerLedger } from './ledger';
 import { registerPublish } from './publish';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerStation,
   registerLedger,
   registerCountyExport,
+  registerImages,
   registerTape,
   registerPublish,
   registerAudit,
