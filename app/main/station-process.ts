@@ -8,6 +8,7 @@ import { openScanner, type OpenedScanner } from '../../firmware-bridge/config';
 import { readStationPassphrase } from '../ledger/passphrase';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../station/station';
 import { checkScannerDevice, electionPublicKeyFile, loadStationConfig, readPins } from '../station/station-config';
+import { countyReportSettings } from '../county/report/report-settings';
 import { serveOverPort, type PortLike } from './station-relay';
 
 interface ElectronParentPort {
@@ -54,6 +55,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       ...(c.printer !== undefined ? { printer: c.printer } : {}),
       ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: c.signedHeadsDir } : {}),
       ...(c.signHeadsEvery !== undefined ? { signHeadsEvery: c.signHeadsEvery } : {}),
+      ...(c.county !== undefined ? { county: countyReportSettings(c.county) } : {}),
       log,
     });
     serveOverPort(station, port);

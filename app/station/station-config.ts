@@ -13,6 +13,7 @@ import { err, ok, type Result } from '../../lib/result';
 import { scannerConfigSchema, type ScannerConfig } from '../../firmware-bridge/config';
 import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { ROLES, type Role } from './api';
+import { countyReportSettingsSchema } from '../county/report/report-settings';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
 export const STATION_CONFIG_ENV = 'TALLYPROOF_STATION_CONFIG';
@@ -98,6 +99,11 @@ export const stationConfigSchema = z.strictObject({
   signedHeadsDir: z.string().min(1).optional(),
   /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
   signHeadsEvery: z.number().int().min(1).max(100_000).optional(),
+  /**
+   * the county log the station reports its signed checkpoints to (app/county/README.md, "Stations
+   * report"): its URL, its key (named after its origin), the witnesses and how many must cosign
+   */
+  county: countyReportSettingsSchema.optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });

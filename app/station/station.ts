@@ -8,6 +8,8 @@ import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import type { StationKey } from '../ledger/station-key';
+import type { CountyReportSettings } from '../county/report/report-settings';
+import { startCountyReporter, type CountyReporter } from './station-county';
 import { loadOrCreateStationKey } from '../ledger/station-key';
 import type { VerifyOptions } from '../ledger/verify';
 import type {
@@ -122,6 +124,8 @@ export interface StationOptions {
   signedHeadsDir?: string;
   /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
   signHeadsEvery?: number;
+  /** the county log the station reports its signed checkpoints to (station.json `county`); without it, none */
+  county?: CountyReportSettings;
   log?: (message: string) => void;
 }
 
@@ -164,6 +168,7 @@ class StationService implements Station {
   private readonly desk: TapeDesk;
   private readonly polls: StationPolls;
   private readonly link: ScannerLink;
+  private readonly county: CountyReporter | undefined;
 
   constructor(
     private readonly opts: StationOptions,
@@ -306,6 +311,7 @@ class StationService implements Station {
       updateFeeding: () => this.link.updateFeeding(),
       emitStatus: () => this.emitStatus(),
     });
+    this.county = startCountyReporter(opts, () => official.signedCheckpoints(), () => this.emitStatus());
   }
 
   // ---- start ---------------------------------------------------------------------------------------------
@@ -327,6 +333,7 @@ class StationService implements Station {
     if (ledgerAlarm !== null) this.emit({ type: 'cue', cue: 'alarm' });
     this.ledgers.finishInterruptedClose();
     await this.link.updateFeeding();
+    this.county?.kick();
     this.emitStatus();
   }
 
@@ -419,6 +426,7 @@ class StationService implements Station {
       sheet: this.feedback,
       attention: this.attention,
       lockedOut,
+      ...(this.county === undefined ? {} : { county: this.county.status() }),
     };
   }
 
@@ -445,7 +453,10 @@ class StationService implements Station {
     const a = parseArgs(CommandInput, args);
     if (!a.ok) return a;
     this.staffActive();
-    return this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true, a.value.copies ?? 1));
+    const done = await this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true, a.value.copies ?? 1));
+    // closing the polls signed the day's checkpoint: the county log hears of it now
+    if (done.ok && a.value.command === 'close-polls') this.county?.kick();
+    return done;
   }
 
   private async runCommand(command: StationCommand, confirmed: boolean, copies: number): Promise<ApiResult<CommandOutcome>> {
@@ -543,6 +554,7 @@ class StationService implements Station {
     this.closed = true;
     this.link.cancelRetry();
     this.sessions.close();
+    await this.county?.stop();
     await this.work.catch(() => undefined);
     this.unsubscribe();
     await this.link.stopFeeder();
