@@ -1,23 +1,18 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { CountyLog } from '../../app/county/log/county-log';
-import { serveCountyLog, type LogServer } from '../../app/county/log/log-server';
-import { formatStationEntry } from '../../app/county/log/station-entry';
+import { formatStationEntry, type StationRegistry } from '../../app/county/log/station-entry';
 import { verifyTlogProof } from '../../app/county/client/tlog-proof-verify';
-import { ALG_COSIGNATURE_V1, ALG_ED25519, formatVerifierKey, generateSigner } from '../../app/county/tlog/note';
-import { serveWitness, type WitnessServer } from '../../app/county/witness/witness-server';
-import { WitnessDb } from '../../app/county/witness/witness-db';
+import { formatVerifierKey } from '../../app/county/tlog/note';
 import { CountyReporter, type SignedStationCheckpoint } from '../../app/county/report/station-reporter';
 import { countyReportSettings, type CountyReportSettings } from '../../app/county/report/report-settings';
 import { Ledger } from '../../app/ledger/ledger';
 import { dataLayout } from '../../app/ledger/layout';
-import { loadOrCreateStationKey } from '../../app/ledger/station-key';
 import { loadStationConfig } from '../../app/station/station-config';
-import { parseElectionText } from '../../ballots/election/load';
 import { tempDir } from '../support/ballots';
 import { ELECTION, PASSPHRASE, PRECINCT, captainDoes, startRig, waitForStatus, type Rig } from '../station/support/rig';
 import { makeStations, registryOf, stationEntry, type TestStation } from './support';
+import { ORIGIN, deadPort, electionHashOf, logKey, settingsFor, startCounty as startCountyLog, stationWithKey as stationDataWithKey, witnessKey, type RunningCounty } from './station-support';
 
 /**
  * A station reporting to the county log over the network (issue 16 item 4): the checkpoint it signs at the
@@ -28,14 +23,7 @@ import { makeStations, registryOf, stationEntry, type TestStation } from './supp
 
 jest.setTimeout(120_000);
 
-const ORIGIN = 'county.test/report';
-const logKey = generateSigner(ORIGIN, ALG_ED25519, new Uint8Array(32).fill(31));
-const witnessKey = generateSigner('observer.test/w', ALG_COSIGNATURE_V1, new Uint8Array(32).fill(32));
-const electionHash = (() => {
-  const e = parseElectionText(fs.readFileSync(ELECTION, 'utf8'));
-  if (!e.ok) throw new Error('the example election does not parse');
-  return e.value.hash;
-})();
+const electionHash = electionHashOf(ELECTION);
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -43,47 +31,21 @@ afterEach(async () => {
   cleanup = [];
 });
 
-/** A county log with one witness (quorum 1), serving on `port` (0: any). */
-async function startCounty(dir: string, registry: ReturnType<typeof registryOf>, port = 0): Promise<{ county: CountyLog; server: LogServer; stop: () => Promise<void> }> {
-  const db = new WitnessDb(path.join(dir, 'witness', 'witness.sqlite'));
-  const witness: WitnessServer = await serveWitness({ signers: [witnessKey], logs: [{ origin: ORIGIN, keys: [logKey] }], now: () => BigInt(Math.floor(Date.now() / 1000)) }, db, { port: 0, host: '127.0.0.1' });
-  const county = new CountyLog({ dir: path.join(dir, 'log'), origin: ORIGIN, signer: logKey, registry, witnesses: [{ url: witness.url, key: witnessKey }], quorum: 1, intervalMs: 10 });
-  const server = await serveCountyLog(county, { port, host: '127.0.0.1' });
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await server.close();
-    await county.stop();
-    await witness.close();
-    db.close();
-  };
-  cleanup.push(stop);
-  return { county, server, stop };
+async function startCounty(dir: string, registry: StationRegistry, port = 0): Promise<RunningCounty> {
+  const c = await startCountyLog(dir, registry, port);
+  cleanup.push(() => c.stop());
+  return c;
 }
 
-const settingsFor = (url: string): CountyReportSettings => ({ url, trust: { log: logKey, witnesses: [witnessKey], quorum: 1 } });
-
-/** A station data directory whose key is made before the day, as the county registers it. */
-function stationWithKey(): { dataDir: string; registry: ReturnType<typeof registryOf> } {
-  const dataDir = tempDir('county-station');
-  const key = loadOrCreateStationKey(dataLayout(dataDir).stationKey, `station-${PRECINCT}`, PASSPHRASE, { N: 1024, r: 8, p: 1 });
-  return { dataDir, registry: { format: 'tallyproof-county-stations/1', election: electionHash, mode: 'official', stations: [{ station: key.stationId, publicKey: Buffer.from(key.publicKey).toString('hex') }] } };
+function stationWithKey(): { dataDir: string; registry: StationRegistry } {
+  const { dataDir, station } = stationDataWithKey(`station-${PRECINCT}`, PASSPHRASE);
+  return { dataDir, registry: { format: 'tallyproof-county-stations/1', election: electionHash, mode: 'official', stations: [station] } };
 }
 
 async function rig(dataDir: string, county: CountyReportSettings): Promise<Rig> {
   const r = await startRig({ deck: [], dataDir, county });
   cleanup.push(() => r.stop());
   return r;
-}
-
-/** A loopback port nothing listens on (the log's machine is off). */
-async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 test("the checkpoint signed at the close of the polls reaches the county log; the answer and the proof are checked and kept; the staff status counts them", async () => {
