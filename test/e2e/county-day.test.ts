@@ -1,0 +1,205 @@
+/**
+ * Issue 16, "Done when": three stations run their polling days on real parts (the station service, the
+ * simulated scanner's firmware behind the real serial driver, real ledgers) and report to a county log run
+ * as its operators run it: `county serve`, two `tallyproof witness` processes and one lying witness (its own
+ * process; it remembers nothing, so it cosigns whatever the log signed), and `county monitor` following the
+ * log. Every station checkpoint must be in the witnessed log, proven with the tlog-tiles client, and every
+ * counted ballot proven from its paper serial to the county checkpoint; a split view the log's key signs and
+ * the liar cosigns must fall short of the quorum, be refused by the honest witnesses (kept as evidence), and
+ * be named by the monitor with who signed it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LogClient, openWitnessedCheckpoint, type TrustPolicy } from '../../app/county/client/log-client';
+import { verifyTlogProof } from '../../app/county/client/tlog-proof-verify';
+import { readSignerKeyFile } from '../../app/county/config';
+import { CountyLog } from '../../app/county/log/county-log';
+import { formatStationEntry, type StationRegistry } from '../../app/county/log/station-entry';
+import { ALG_ED25519, parseVerifierKey, type Verifier } from '../../app/county/tlog/note';
+import { TlogError } from '../../app/county/tlog/stored-hashes';
+import { WitnessDb } from '../../app/county/witness/witness-db';
+import { parseCheckpoint } from '../../app/ledger/checkpoint';
+import { exportBundle } from '../../app/ledger/export';
+import { dataLayout } from '../../app/ledger/layout';
+import { Ledger } from '../../app/ledger/ledger';
+import { leafHash, verifyInclusion } from '../../app/ledger/merkle';
+import { decodeRecord } from '../../app/ledger/record';
+import { fromHex } from '../../lib/bytes';
+import { tempDir } from '../support/ballots';
+import { runCli } from '../support/cli';
+import { ELECTION, PASSPHRASE, captainDoes, startRig, waitForStatus, writeSheets, type Rig } from '../station/support/rig';
+import { electionHashOf, stationWithKey } from '../county/station-support';
+
+jest.setTimeout(300_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ORIGIN = 'county.test/2026-general';
+const STATIONS = ['station-north', 'station-south', 'station-east'] as const;
+const BALLOTS_EACH = 3;
+
+const children: ChildProcess[] = [];
+const rigs: Rig[] = [];
+let dir: string;
+
+beforeAll(() => {
+  dir = tempDir('county-day');
+});
+afterAll(async () => {
+  for (const r of rigs) await r.stop().catch(() => undefined);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly match: RegExpExecArray;
+  readonly exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Starts a process (the CLI from the sources, or a TypeScript file) and waits for the line that says it serves. */
+function start(script: string, args: string[], ready: RegExp): Promise<Started> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.js'), script, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', () => {
+      const m = ready.exec(out);
+      if (m !== null) resolve({ child, match: m, exited, output: () => out });
+    });
+    void exited.then((code) => reject(new Error(`${path.basename(script)} ${args[0] ?? ''} exited ${code}: ${out}`)));
+  });
+}
+const cli = (args: string[], ready: RegExp): Promise<Started> => start(path.join(ROOT, 'test', 'cli', 'support', 'launch-child.ts'), args, ready);
+const write = (name: string, value: unknown): void => fs.writeFileSync(path.join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
+const stop = async (p: Started): Promise<number | null> => {
+  p.child.kill('SIGINT');
+  return p.exited;
+};
+
+test('three stations, a county log, two honest witnesses and a lying one, a monitor: every checkpoint and every ballot proven; the liar caught', async () => {
+  // ---- the county's keys, the station registry, the witnesses, the log, the monitor -----------------------
+  const keys = await Promise.all([
+    runCli(['county', 'keys', '--name', ORIGIN, '--out', 'log.key'], dir),
+    ...[1, 2, 3].map((i) => runCli(['county', 'keys', '--witness', '--name', `observer-${i}.test/w`, '--out', `w${i}.key`], dir)),
+  ]);
+  expect(keys.map((k) => k.code)).toEqual([0, 0, 0, 0]);
+  const [logVkey, ...witnessVkeys] = keys.map((k) => k.stdout.trim()) as [string, string, string, string];
+  const election = electionHashOf(ELECTION);
+  const made = STATIONS.map((id) => ({ id, ...stationWithKey(id, PASSPHRASE) }));
+  const registry: StationRegistry = { format: 'tallyproof-county-stations/1', election, mode: 'official', stations: made.map((m) => m.station) };
+  write('stations.json', registry);
+  for (const i of [1, 2]) write(`w${i}.json`, { format: 'tallyproof-witness/1', keyFile: `w${i}.key`, logs: [{ origin: ORIGIN, keys: [logVkey] }] });
+
+  const [w1, w2, liar] = await Promise.all([
+    cli(['witness', '--config', 'w1.json', '--data', 'w1', '--port', '0'], /POST (http:\/\/127\.0\.0\.1:\d+)\/add-checkpoint/),
+    cli(['witness', '--config', 'w2.json', '--data', 'w2', '--port', '0'], /POST (http:\/\/127\.0\.0\.1:\d+)\/add-checkpoint/),
+    start(path.join(ROOT, 'test', 'e2e', 'support', 'lying-witness.ts'), [path.join(dir, 'w3.key'), logVkey], /POST (http:\/\/127\.0\.0\.1:\d+)\/add-checkpoint/),
+  ]);
+  const witnessUrls = [w1, w2, liar].map((w) => w.match[1] as string);
+  write('county.json', { format: 'tallyproof-county-log/1', origin: ORIGIN, keyFile: 'log.key', stations: 'stations.json', witnesses: witnessUrls.map((url, i) => ({ url, key: witnessVkeys[i] })), quorum: 2, roundSeconds: 0.05 });
+  const log = await cli(['county', 'serve', '--config', 'county.json', '--data', 'log', '--port', '0'], /serving (http:\/\/127\.0\.0\.1:\d+)/);
+  const url = log.match[1] as string;
+  write('trust.json', { format: 'tallyproof-county-trust/1', log: logVkey, witnesses: witnessVkeys, quorum: 2 });
+  const monitor = await cli(['county', 'monitor', url, '--trust', 'trust.json', '--stations', 'stations.json', '--interval', '0.2'], /size \d+: /);
+  const trust: TrustPolicy = { log: parseVerifierKey(logVkey) as Verifier, witnesses: witnessVkeys.map((k) => parseVerifierKey(k) as Verifier), quorum: 2 };
+
+  // ---- three polling days, at once: zero tape, open, ballots, close; each station reports as it closes ------
+  const decks: Awaited<ReturnType<typeof writeSheets>>[] = [];
+  for (const [s] of made.entries()) decks.push(await writeSheets(Array.from({ length: BALLOTS_EACH }, (_, k) => ({ kind: 'normal' as const, n: s * BALLOTS_EACH + k }))));
+  const county = { url, trust };
+  await Promise.all(
+    made.map(async (m, s) => {
+      const rig = await startRig({ deck: (decks[s] as { dir: string }).dir, dataDir: m.dataDir, stationId: m.id, county });
+      rigs.push(rig);
+      await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
+      await waitForStatus(rig.station, (x) => x.counts.public === BALLOTS_EACH);
+      await captainDoes(rig.station, 'close-polls');
+      const done = await waitForStatus(rig.station, (x) => x.county?.proven === 1);
+      expect(done.county).toEqual({ log: ORIGIN, total: 1, reported: 1, proven: 1, waiting: null });
+    }),
+  );
+  for (const r of rigs.splice(0)) await r.stop();
+
+  // ---- every station checkpoint in the witnessed log, proven by the tlog-tiles client ----------------------
+  const client = new LogClient(url, trust);
+  const cp = await client.checkpoint();
+  expect(cp.checkpoint.size).toBe(3);
+  expect([...cp.cosignedBy].sort()).toEqual(['observer-1.test/w', 'observer-2.test/w', 'observer-3.test/w']);
+  const serials = new Set(decks.flatMap((d) => d.truth.map((t) => t.serial)));
+  let ballotsProven = 0;
+  for (const m of made) {
+    const ledger = Ledger.open(dataLayout(m.dataDir).ledger('official'));
+    const [signed] = ledger.signedCheckpoints();
+    ledger.close();
+    if (signed === undefined) throw new Error(`${m.id} signed no checkpoint`);
+    const entry = formatStationEntry(signed.body, signed.signature);
+    const receipts = JSON.parse(fs.readFileSync(path.join(m.dataDir, 'county', `receipts-${ORIGIN.replace('/', '_')}.json`), 'utf8')) as { receipts: { index: number; tlogProof: string }[] };
+    const { index, tlogProof } = receipts.receipts[0] as { index: number; tlogProof: string };
+    // the client proves it from authenticated tiles; the station's kept proof stands on its own
+    expect(await client.inclusionProof(cp.checkpoint, index, entry)).toBeDefined();
+    expect(verifyTlogProof(tlogProof, entry, trust)).not.toBeInstanceOf(TlogError);
+
+    // every counted ballot: its paper serial → its record → the station checkpoint's tree → that entry
+    const stationCp = parseCheckpoint(signed.body);
+    const bundle = exportBundle(dataLayout(m.dataDir).ledger('official'), path.join(dir, `bundle-${m.id}`));
+    expect(bundle.records).toBe(BALLOTS_EACH);
+    const batch = JSON.parse(fs.readFileSync(path.join(bundle.dir, 'batches', 'batch-000001.json'), 'utf8')) as { records: { leafIndex: number; record: string; inclusionProof: string[] }[] };
+    for (const r of batch.records) {
+      const record = fromHex(r.record, 'record');
+      expect(serials.delete(decodeRecord(record).ballotId)).toBe(true);
+      expect(() => verifyInclusion(r.leafIndex, stationCp.treeSize, leafHash(record), r.inclusionProof.map((h) => fromHex(h, 'proof hash', 32)), stationCp.root)).not.toThrow();
+      ballotsProven++;
+    }
+    expect(fs.readFileSync(path.join(bundle.dir, 'checkpoints', 'batch-000001.txt'), 'utf8')).toBe(signed.body);
+  }
+  expect([ballotsProven, serials.size]).toEqual([STATIONS.length * BALLOTS_EACH, 0]);
+
+  // ---- the monitor followed the honest log and found nothing wrong ------------------------------------------
+  for (let i = 0; i < 100 && !/size 3: 3 entries checked from 3 station\(s\), 0 alarm\(s\)/.test(monitor.output()); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await stop(monitor)).toBe(0);
+  expect(monitor.output()).toMatch(/size 3: 3 entries checked from 3 station\(s\), 0 alarm\(s\)/);
+  expect(monitor.output()).not.toMatch(/ALARM/);
+
+  // ---- a split view: the log's key signs another tree of the same size; only the liar cosigns it -------------
+  const entries = await client.entryBundle(cp.checkpoint, 0);
+  const logKey = readSignerKeyFile(path.join(dir, 'log.key'), ALG_ED25519);
+  const witnessesOf = (quorum: number): CountyLog =>
+    new CountyLog({ dir: path.join(dir, `fork-${quorum}`), origin: ORIGIN, signer: logKey, registry, witnesses: witnessUrls.map((u, i) => ({ url: u, key: parseVerifierKey(witnessVkeys[i] as string) as Verifier })), quorum, intervalMs: 60_000 });
+  const fork = witnessesOf(2);
+  const forked = [...entries].reverse().map((e) => fork.submit(e));
+  const round = await fork.round();
+  expect((await Promise.all(forked)).every((r) => r.ok)).toBe(true);
+  // the quorum holds: the honest witnesses refuse, the fork is not published
+  expect(round).toMatchObject({ treeSize: 3, cosigned: 1, published: false });
+  expect(round.failures).toEqual([expect.stringMatching(/^observer-1\.test\/w refused \(422\): two different roots for size 3: the log shows a split view/), expect.stringMatching(/^observer-2\.test\/w refused \(422\): two different roots for size 3/)]);
+  expect(fork.log.published()).toBeUndefined();
+  await fork.stop();
+  // a log willing to publish on one cosignature: readers holding the county's policy refuse its checkpoint
+  const brazen = witnessesOf(1);
+  const again = [...entries].reverse().map((e) => brazen.submit(e));
+  expect(await brazen.round()).toMatchObject({ cosigned: 1, published: true });
+  await Promise.all(again);
+  const lie = brazen.log.published() as string;
+  await brazen.stop();
+  const opened = openWitnessedCheckpoint(lie, trust);
+  expect(opened).toBeInstanceOf(TlogError);
+  expect((opened as TlogError).message).toBe('cosigned by 1 known witness(es) (observer-3.test/w); the policy needs 2');
+  // and a monitor shown it (a voter's proof, a station's receipt) names who signed both trees
+  fs.writeFileSync(path.join(dir, 'lie.note'), lie);
+  const caught = await runCli(['county', 'monitor', url, '--trust', 'trust.json', '--stations', 'stations.json', '--once', '--observe', 'lie.note'], dir);
+  expect(caught).toMatchObject({ code: 1, stderr: `ALARM SPLIT VIEW at size 3: two different trees, both signed by ${ORIGIN}, observer-3.test/w\n` });
+
+  // ---- everyone stops cleanly; the honest witnesses kept the split view they refused -------------------------
+  expect(await stop(log)).toBe(0);
+  for (const w of [w1, w2, liar]) expect(await stop(w)).toBe(0);
+  for (const w of ['w1', 'w2']) {
+    const db = new WitnessDb(path.join(dir, w, 'witness.sqlite'));
+    const refused = db.refusals(ORIGIN);
+    db.close();
+    expect(refused.map((r) => r.reason)).toContain('two different roots for size 3: the log shows a split view');
+  }
+});
