@@ -75,3 +75,14 @@ test('carry, submit, submit again; bad files refused one by one, nothing of them
   await county.county.round();
   expect(county.county.log.size).toBe(1);
 });
+
+test('tallyproof station --county: a setting that cannot work stops the station before it starts, with the file, the key and the reason', async () => {
+  const work = tempDir('county-station-flag');
+  fs.writeFileSync(path.join(work, 'pins.txt'), 'poll-worker=1111,captain=2222,auditor=3333\n');
+  fs.writeFileSync(path.join(work, 'pass.txt'), `${PASSPHRASE}\n`);
+  fs.writeFileSync(path.join(work, 'county.json'), JSON.stringify({ log: 'http://127.0.0.1:1', logKey: formatVerifierKey(witnessKey) }));
+  fs.mkdirSync(path.join(work, 'deck'));
+  const r = await runCli(['station', '--headless', '--port', '0', '--simulate', 'deck', '--election', ELECTION, '--precinct', PRECINCT, '--pins-file', 'pins.txt', '--passphrase-file', 'pass.txt', '--data', 'data', '--county', 'county.json'], work);
+  expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(/--county: .*county\.json: logKey: the county log's key: this is a witness key/) });
+  expect(fs.existsSync(path.join(work, 'data'))).toBe(false);
+});

@@ -11,6 +11,7 @@ import { DEFAULT_READER_WORKERS, startStation, type Station } from '../../statio
 import { intOption } from '../args';
 import type { PrinterConfig } from '../../print/config';
 import { parsePrinterArg } from '../../print/config';
+import { loadCountyReportSettings } from '../../county/report/report-settings';
 import { whenLauncherGone } from '../launcher-watch';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
@@ -26,6 +27,7 @@ interface StationCliOptions {
   streakAlarmAfter?: number;
   staffIdleSignOut?: number;
   signedHeadsDir?: string;
+  county?: string;
   readerWorkers: number;
   headless?: boolean;
   port: number;
@@ -62,6 +64,7 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
     .option('--staff-idle-sign-out <seconds>', 'a staff sign-in unused this long ends by itself (default 120)', intOption('--staff-idle-sign-out', 15, 3600))
     .option('--signed-heads-dir <dir>', "second location of the ledgers' signed heads: the export device or a directory on another disk")
+    .option('--county <file>', "report signed checkpoints to a county log: a JSON file with station.json's `county` setting (log URL, log key, witnesses, quorum)")
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
 
@@ -126,6 +129,8 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
   } catch (e) {
     throw new CommandFailure((e as Error).message);
   }
+  const county = opts.county === undefined ? undefined : loadCountyReportSettings(path.resolve(ctx.cwd, opts.county));
+  if (county !== undefined && !county.ok) throw new CommandFailure(`--county: ${county.error}`);
   const device = checkScannerDevice(scanner, '--serial');
   if (!device.ok) throw new CommandFailure(device.error);
   const election = path.resolve(ctx.cwd, opts.election);
@@ -157,6 +162,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         ...(opts.signedHeadsDir !== undefined ? { signedHeadsDir: path.resolve(ctx.cwd, opts.signedHeadsDir) } : {}),
         readerWorkers: opts.readerWorkers,
         ...(printer !== undefined ? { printer } : {}),
+        ...(county?.ok === true ? { county: county.value } : {}),
         log,
       });
     } catch (e) {

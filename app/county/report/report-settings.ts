@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { z } from 'zod';
+import { err, ok, type Result } from '../../../lib/result';
 import { ALG_COSIGNATURE_V1, ALG_ED25519, parseVerifierKey, type Verifier } from '../tlog/note';
 import { TlogError } from '../tlog/stored-hashes';
 import type { TrustPolicy } from '../client/log-client';
@@ -45,4 +47,17 @@ export function countyReportSettings(c: z.output<typeof countyReportSettingsSche
     url: c.log.replace(/\/+$/, ''),
     trust: { log: parseVerifierKey(c.logKey) as Verifier, witnesses: c.witnesses.map((w) => parseVerifierKey(w) as Verifier), quorum: c.quorum },
   };
+}
+
+/** `tallyproof station --county <file>`: the same setting as station.json's `county`, in a file of its own. */
+export function loadCountyReportSettings(file: string): Result<CountyReportSettings, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    return err(`cannot read the county setting ${file}: ${(e as Error).message}`);
+  }
+  const r = countyReportSettingsSchema.safeParse(raw);
+  if (!r.success) return err(`${file}: ${r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ')}`);
+  return ok(countyReportSettings(r.data));
 }
