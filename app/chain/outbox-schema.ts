@@ -1,13 +1,20 @@
 /**
- * The outbox's schema, version 1 (PRAGMA user_version). A change of shape is a new version with a
+ * The outbox's schema, version 2 (PRAGMA user_version). A change of shape is a new version with a
  * migration here; an outbox of another version is refused, never guessed at.
+ *
+ * Version 2 differs from 1 only in allowing a batch of no records fields (`fields >= 0`): an anchor-only
+ * batch, the county log's anchor of one cosigned checkpoint (app/county/anchor). A version 1 outbox is read
+ * and written as it is (a station's batches always have fields, so its older CHECK never bites); only new
+ * outboxes are created as version 2, and the county opens only version 2 ones.
  *
  * One row per transaction the station signed, stored (raw hex) before it is ever broadcast, so a crash at
  * any point leaves either nothing signed or the exact bytes to resume with. States move
  * signed → broadcast → mined (in block B at height H) → confirmed (at the profile's depth); a reorg moves a
  * transaction back to broadcast, an RBF replacement marks the old one replaced with the new txid.
  */
-export const OUTBOX_SCHEMA_VERSION = 1;
+export const OUTBOX_SCHEMA_VERSION = 2;
+/** versions this code reads and writes as they are (see above) */
+export const OUTBOX_READABLE_VERSIONS: readonly number[] = [1, 2];
 
 export const OUTBOX_SCHEMA = `
 PRAGMA user_version = ${OUTBOX_SCHEMA_VERSION};
@@ -22,7 +29,7 @@ CREATE TABLE batches (
   checkpoint_digest TEXT NOT NULL CHECK (length(checkpoint_digest) = 64),
   root              TEXT NOT NULL CHECK (length(root) = 64),
   records_digest    TEXT NOT NULL CHECK (length(records_digest) = 64),
-  fields            INTEGER NOT NULL CHECK (fields >= 1),
+  fields            INTEGER NOT NULL CHECK (fields >= 0),
   records           INTEGER NOT NULL CHECK (records >= 0),
   field_bytes       INTEGER NOT NULL,
   records_chain     TEXT NOT NULL,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { LedgerMode } from '../ledger/record';
 import { PublishError } from './errors';
-import { OUTBOX_SCHEMA, OUTBOX_SCHEMA_VERSION } from './outbox-schema';
+import { OUTBOX_READABLE_VERSIONS, OUTBOX_SCHEMA } from './outbox-schema';
 import type { Coin, SignedTx } from './tx-build';
 
 /**
@@ -148,7 +148,7 @@ export class Outbox {
         db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?)').run('format', 'tallyproof-outbox/1', 'mode', mode);
       }
       const version = db.pragma('user_version', { simple: true });
-      if (version !== OUTBOX_SCHEMA_VERSION) throw new PublishError('outbox', `${file}: outbox schema version ${String(version)}, this software reads version ${OUTBOX_SCHEMA_VERSION}`);
+      if (!OUTBOX_READABLE_VERSIONS.includes(version as number)) throw new PublishError('outbox', `${file}: outbox schema version ${String(version)}, this software reads versions ${OUTBOX_READABLE_VERSIONS.join(' and ')}`);
       const stored = db.prepare("SELECT value FROM meta WHERE key = 'mode'").pluck().get() as string | undefined;
       if (stored !== mode) throw new PublishError('outbox', `${file}: this outbox belongs to the ${String(stored)} ledger, not the ${mode} one`);
     } catch (e) {
@@ -161,6 +161,20 @@ export class Outbox {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** PRAGMA user_version: 1 (older, every batch has records fields) or 2 (anchor-only batches allowed). */
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** A meta value (e.g. what a county outbox anchors), or undefined. */
+  meta(key: string): string | undefined {
+    return this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   private tx<T>(fn: () => T): T {

@@ -21,7 +21,7 @@ export interface PublicationSources {
   readonly anchor: RpcClient;
 }
 
-async function carry(client: RpcClient, txs: readonly TxRow[], depth: number): Promise<{ blocks: CarriedBlock[]; headersAfter: { height: number; header: string }[]; genesisHash: string }> {
+export async function carry(client: RpcClient, txs: readonly TxRow[], depth: number): Promise<{ blocks: CarriedBlock[]; headersAfter: { height: number; header: string }[]; genesisHash: string }> {
   const hashes = [...new Set(txs.map((t) => t.blockHash as string))];
   const blocks: CarriedBlock[] = [];
   for (const hash of hashes) {

@@ -104,8 +104,21 @@ interface NodeView {
   readonly genesisHash: string;
 }
 
+/**
+ * The chains a pass publishes to: both (a station's batches) or the anchor chain alone (anchor-only
+ * batches: the county log's anchor of its cosigned checkpoint, app/county/anchor).
+ */
+export type PassChains = ChainsConfig | { readonly records?: undefined; readonly anchor: AnchorProfile };
+
+interface PassOptions {
+  readonly chains: PassChains;
+  readonly wallet: StationWallet;
+  readonly offline?: boolean;
+  readonly hooks?: PublishOptions['hooks'];
+}
+
 interface Pass {
-  readonly opts: PublishOptions;
+  readonly opts: PassOptions;
   readonly mode: LedgerMode;
   readonly layout: PublishLayout;
   readonly outbox: Outbox;
@@ -118,6 +131,15 @@ interface Pass {
   readonly stopped: Set<Role>;
   /** each address's coins scanned this pass (a UTXO-set scan is slow on a large chain and one runs at a time) */
   readonly scans: Map<string, AddressScan>;
+  /** the publication file of a batch whose every transaction is confirmed */
+  readonly publicationOf: (pass: Pass, batch: number) => Promise<unknown>;
+}
+
+/** The station's chains: only the station's signing path reaches here, and it always has both. */
+function stationChains(pass: Pass): ChainsConfig {
+  const c = pass.opts.chains;
+  if (c.records === undefined) throw new PublishError('input', 'an anchor-only pass has no records chain');
+  return c;
 }
 
 async function scanOnce(pass: Pass, node: NodeView, address: string): Promise<AddressScan> {
@@ -201,9 +223,10 @@ function importFundingFile(outbox: Outbox, file: string): void {
  * Whether the two profiles spend from one chain: the same network, and for regtest (where two nodes are two
  * chains, whose early coinbases can even share txids) the same node.
  */
-export function sharesCoins(chains: ChainsConfig): boolean {
+export function sharesCoins(chains: PassChains): boolean {
   const r = chains.records;
   const a = chains.anchor;
+  if (r === undefined) return false;
   if (r.network !== a.network || r.address !== a.address) return false;
   return chainNetwork(r.network).nodeChain !== 'regtest' || (r.rpc !== undefined && r.rpc.url === a.rpc?.url);
 }
@@ -261,6 +284,8 @@ async function feeRate(pass: Pass, role: Role, profile: ChainProfile): Promise<n
 
 function writeSignedFile(pass: Pass, batch: number): void {
   const { chains } = pass.opts;
+  // an anchor-only outbox (the county's) is always online and writes no signed file: its outbox is the record
+  if (chains.records === undefined) return;
   const records = pass.outbox.txsOf(batch, 'records');
   const anchors = pass.outbox.allTxsOf(batch).filter((t) => t.role === 'anchor');
   const current = anchors.find((t) => t.state !== 'replaced') ?? anchors[anchors.length - 1];
@@ -285,7 +310,7 @@ async function discoverBeforeSigning(pass: Pass): Promise<{ ok: boolean; found: 
   const found: Partial<Record<Role, Discovery>> = {};
   const shared = sharesCoins(pass.opts.chains);
   for (const role of ROLES) {
-    const profile = pass.opts.chains[role];
+    const profile = role === 'records' ? stationChains(pass).records : pass.opts.chains.anchor;
     if (profile.rpc === undefined) continue;
     const node = pass.nodes[role];
     if (node === undefined) {
@@ -293,7 +318,7 @@ async function discoverBeforeSigning(pass: Pass): Promise<{ ok: boolean; found: 
       return { ok: false, found };
     }
     const address = pass.opts.wallet.address(NETWORKS[profile.network], profile.address);
-    const carrier = role === 'records' ? pass.opts.chains.records.carrier : 'op_return';
+    const carrier = role === 'records' ? stationChains(pass).records.carrier : 'op_return';
     try {
       const d = await discoverStationTxs(node.client, address, await scanOnce(pass, node, address), carrier, pass.outbox, shared ? undefined : role);
       found[role] = d;
@@ -336,7 +361,7 @@ function batchRow(b: ClosedBatchView, fields: readonly Uint8Array[], chains: Cha
 /** A batch found complete on its chains is taken into the outbox as broadcast; tracking does the rest. */
 function adopt(pass: Pass, b: ClosedBatchView, found: Extract<BatchOnChain, { kind: 'complete' }>, fields: readonly Uint8Array[], discovered: Partial<Record<Role, Discovery>>): boolean {
   const n = b.checkpoint.batch;
-  const { chains } = pass.opts;
+  const chains = stationChains(pass);
   const coins: { role: Role; coin: Coin; source: 'node' | 'change'; spentBy: string | null }[] = [];
   const priced: { txid: string; hex: string; fee: bigint; vsize: number }[] = [];
   for (const [role, tx] of [...found.records.map((t) => ['records', t] as const), ['anchor', found.anchor] as const]) {
@@ -370,7 +395,8 @@ function adopt(pass: Pass, b: ClosedBatchView, found: Extract<BatchOnChain, { ki
 }
 
 async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): Promise<void> {
-  const { chains, wallet } = pass.opts;
+  const chains = stationChains(pass);
+  const { wallet } = pass.opts;
   let discovered: Partial<Record<Role, Discovery>> | undefined;
   for (const b of batches) {
     const n = b.checkpoint.batch;
@@ -421,7 +447,6 @@ async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): 
       return;
     }
     const recSigner = signerFor(chains.records, wallet);
-    const ancSigner = signerFor(chains.anchor, wallet);
     let records: SignedTx[];
     let anchor: SignedTx;
     let recCoin: Coin;
@@ -436,13 +461,7 @@ async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): 
       return;
     }
     try {
-      const rate = await feeRate(pass, 'anchor', chains.anchor);
-      // room for a few fee bumps from the same coin
-      const cost = planCost(ancSigner, { inputs: [{ txid: '00'.repeat(32), vout: 0, value: 0n }], data: payload, carrier: 'op_return', feeRate: chains.anchor.rbf.maxSatPerVb, sequence: SEQUENCE_RBF });
-      const minimal = planCost(ancSigner, { inputs: [{ txid: '00'.repeat(32), vout: 0, value: 0n }], data: payload, carrier: 'op_return', feeRate: rate, sequence: SEQUENCE_RBF });
-      const available = pass.outbox.availableCoins('anchor');
-      ancCoin = available.find((c) => c.value >= cost.fee + DUST_LIMIT) ?? (await pickCoin(pass, 'anchor', chains.anchor, minimal.fee + DUST_LIMIT));
-      anchor = buildAnchorTx(ancSigner, [ancCoin], payload, rate);
+      ({ anchor, coin: ancCoin } = await signAnchor(pass, payload));
     } catch (e) {
       pass.errors.push(issueOf('anchor', n, e));
       return;
@@ -458,6 +477,19 @@ async function signNewBatches(pass: Pass, batches: readonly ClosedBatchView[]): 
     );
     writeSignedFile(pass, n);
   }
+}
+
+/** The anchor for a payload at the node's rate (the floor offline), from a coin with room for fee bumps if there is one. */
+async function signAnchor(pass: Pass, payload: Uint8Array): Promise<{ anchor: SignedTx; coin: Coin }> {
+  const profile = pass.opts.chains.anchor;
+  const signer = signerFor(profile, pass.opts.wallet);
+  const rate = await feeRate(pass, 'anchor', profile);
+  // room for a few fee bumps from the same coin
+  const cost = planCost(signer, { inputs: [{ txid: '00'.repeat(32), vout: 0, value: 0n }], data: payload, carrier: 'op_return', feeRate: profile.rbf.maxSatPerVb, sequence: SEQUENCE_RBF });
+  const minimal = planCost(signer, { inputs: [{ txid: '00'.repeat(32), vout: 0, value: 0n }], data: payload, carrier: 'op_return', feeRate: rate, sequence: SEQUENCE_RBF });
+  const available = pass.outbox.availableCoins('anchor');
+  const coin = available.find((c) => c.value >= cost.fee + DUST_LIMIT) ?? (await pickCoin(pass, 'anchor', profile, minimal.fee + DUST_LIMIT));
+  return { anchor: buildAnchorTx(signer, [coin], payload, rate), coin };
 }
 
 const isAlreadyKnown = (e: RpcError): boolean => e.code === RPC_VERIFY_ALREADY_IN_CHAIN || /txn-already-in-mempool|txn-already-known|already in block chain/.test(e.message);
@@ -544,7 +576,7 @@ function anchorMayGo(pass: Pass, batch: number): boolean {
     role: 'anchor',
     batch,
     kind: 'records-not-sent',
-    message: `batch ${batch}: the anchor is sent once ${pass.opts.chains.records.name} has accepted all ${records.length} records transactions; ${unsent.length} not yet (from chunk ${String(unsent[0]?.chunk)})`,
+    message: `batch ${batch}: the anchor is sent once ${pass.opts.chains.records?.name ?? 'the records chain'} has accepted all ${records.length} records transactions; ${unsent.length} not yet (from chunk ${String(unsent[0]?.chunk)})`,
   });
   return false;
 }
@@ -628,7 +660,7 @@ async function resend(pass: Pass, role: Role, node: NodeView, t: TxRow): Promise
     if (!(e instanceof RpcError) || e.kind !== 'rpc') throw e;
     if (isAlreadyKnown(e)) return true;
     const what = `${role} transaction ${t.txid}${t.chunk === null ? '' : ` (chunk ${t.chunk})`}`;
-    const spent = await doubleSpentInput(node, t, role === 'records' ? pass.opts.chains.records.carrier : 'op_return');
+    const spent = await doubleSpentInput(node, t, role === 'records' ? (pass.opts.chains.records?.carrier ?? 'op_return') : 'op_return');
     if (spent !== undefined) {
       const last = pass.outbox.events(t.batch).filter((ev) => ev.txid === t.txid).pop();
       if (last?.kind !== 'double-spent') pass.outbox.event(t.batch, t.txid, 'double-spent', `its input ${spent} was spent by another transaction: ${e.message}`);
@@ -713,8 +745,9 @@ async function trackAnchor(pass: Pass, node: NodeView, batch: number, depth: num
 
 async function trackRole(pass: Pass, role: Role): Promise<void> {
   const node = pass.nodes[role];
-  if (node === undefined) return;
-  const depth = pass.opts.chains[role].confirmations;
+  const profile = role === 'anchor' ? pass.opts.chains.anchor : pass.opts.chains.records;
+  if (node === undefined || profile === undefined) return;
+  const depth = profile.confirmations;
   try {
     node.tip = (await node.client.getBlockchainInfo()).blocks;
     pass.outbox.noteLooked(role, node.tip, `${node.client.name} ${node.client.displayUrl}`);
@@ -776,16 +809,23 @@ function payloadOfOpReturn(script: Uint8Array | undefined): Uint8Array {
   throw new PublishError('conflict', 'the anchor OP_RETURN has an unexpected push');
 }
 
-async function writePublications(pass: Pass): Promise<void> {
+/** The station's publication file of a batch: both chains' nodes are needed. */
+async function stationPublication(pass: Pass, batch: number): Promise<Publication> {
   const rec = pass.nodes.records;
   const anc = pass.nodes.anchor;
-  if (rec === undefined || anc === undefined) return;
+  if (rec === undefined || anc === undefined) throw new PublishError('input', 'a publication is written only with both nodes answering');
+  return publicationFor({ outbox: pass.outbox, chains: stationChains(pass), records: rec.client, anchor: anc.client }, batch);
+}
+
+async function writePublications(pass: Pass): Promise<void> {
+  // every chain the pass publishes to must answer: a publication is what the nodes show now
+  if (pass.nodes.anchor === undefined || (pass.opts.chains.records !== undefined && pass.nodes.records === undefined)) return;
   for (const b of pass.outbox.batches()) {
     if (b.publication !== null) continue;
     const txs = pass.outbox.txsOf(b.batch);
     if (txs.length === 0 || txs.some((t) => t.state !== 'confirmed')) continue;
     try {
-      const pub: Publication = await publicationFor({ outbox: pass.outbox, chains: pass.opts.chains, records: rec.client, anchor: anc.client }, b.batch);
+      const pub = await pass.publicationOf(pass, b.batch);
       const file = pass.layout.publicationFile(b.batch);
       writeJsonAtomically(file, pub);
       pass.outbox.setPublication(b.batch, file);
@@ -816,10 +856,13 @@ export async function publishBatches(opts: PublishOptions): Promise<PublishRepor
   const batches = closedBatches(opts.dataDir, mode, opts.wallet);
   const layout = publishLayout(opts.dataDir, mode);
   const outbox = Outbox.open(layout.outbox, mode);
-  const pass: Pass = { opts, mode, layout, outbox, nodes: {}, errors: [], waiting: [], signedFiles: [], publications: [], stopped: new Set(), scans: new Map() };
+  const pass: Pass = { opts, mode, layout, outbox, nodes: {}, errors: [], waiting: [], signedFiles: [], publications: [], stopped: new Set(), scans: new Map(), publicationOf: stationPublication };
   try {
     if (opts.fundingFile !== undefined) importFundingFile(outbox, opts.fundingFile);
-    if (opts.offline !== true) for (const role of ROLES) await connect(pass, role, opts.chains[role]);
+    if (opts.offline !== true) {
+      await connect(pass, 'records', opts.chains.records);
+      await connect(pass, 'anchor', opts.chains.anchor);
+    }
     await signNewBatches(pass, batches);
     if (opts.offline !== true) {
       for (const role of ROLES) await broadcastRole(pass, role);
@@ -858,3 +901,95 @@ export function publishStatus(dataDir: string, mode: LedgerMode = 'official'): B
   }
 }
 
+
+/**
+ * An anchor-only batch: one OP_RETURN committing to something that is not a station batch (the county log's
+ * cosigned checkpoint, app/county/anchor). `digest` identifies what is anchored (a batch already in the
+ * outbox must name the same one), `root` is the tree root the payload carries, `entries` how many entries
+ * that tree holds.
+ */
+export interface AnchorOnlyItem {
+  readonly batch: number;
+  readonly digest: Uint8Array;
+  readonly root: Uint8Array;
+  readonly entries: number;
+  readonly payload: Uint8Array;
+}
+
+export interface AnchorOnlyOptions {
+  readonly layout: PublishLayout;
+  readonly mode: LedgerMode;
+  readonly anchor: AnchorProfile;
+  readonly wallet: StationWallet;
+  /** batches to sign if the outbox does not hold them yet (the ones it holds are tracked whatever is given) */
+  readonly items: readonly AnchorOnlyItem[];
+  /** the publication file of a batch whose anchor is confirmed, built with the anchor node */
+  publicationOf(src: { outbox: Outbox; anchor: RpcClient; profile: AnchorProfile }, batch: number): Promise<unknown>;
+  readonly hooks?: PublishOptions['hooks'];
+}
+
+/**
+ * One pass of the same publisher for anchor-only batches: what is new is signed into the outbox (v2) before
+ * anything is sent, then broadcast, confirmation tracking, fee bumps, reorgs (a withdrawn publication is moved
+ * aside) and publication files exactly as for a station's anchors. Always online. There is no discovery of a
+ * lost outbox here: a county that loses its outbox anchors its current checkpoint again, which costs a fee
+ * and misleads nobody (two anchors of one checkpoint say the same thing).
+ */
+export async function publishAnchorOnly(opts: AnchorOnlyOptions): Promise<PublishReport> {
+  if (opts.mode === 'test' && NETWORKS[opts.anchor.network].live) {
+    throw new PublishError('mode', `refused: a test-mode log is never anchored to ${NETWORKS[opts.anchor.network].title} (${opts.anchor.network}), a live chain`);
+  }
+  const outbox = Outbox.open(opts.layout.outbox, opts.mode);
+  const chains: PassChains = { anchor: opts.anchor };
+  const publicationOf = async (pass: Pass, batch: number): Promise<unknown> => {
+    const node = pass.nodes.anchor;
+    if (node === undefined) throw new PublishError('input', 'a publication is written only with the anchor node answering');
+    return opts.publicationOf({ outbox: pass.outbox, anchor: node.client, profile: opts.anchor }, batch);
+  };
+  const pass: Pass = { opts: { chains, wallet: opts.wallet, ...(opts.hooks === undefined ? {} : { hooks: opts.hooks }) }, mode: opts.mode, layout: opts.layout, outbox, nodes: {}, errors: [], waiting: [], signedFiles: [], publications: [], stopped: new Set(), scans: new Map(), publicationOf };
+  try {
+    if (outbox.schemaVersion < 2) throw new PublishError('outbox', `${opts.layout.outbox}: an outbox of schema version ${outbox.schemaVersion} cannot hold anchor-only batches; this one was made for a station`);
+    await connect(pass, 'anchor', opts.anchor);
+    if (pass.nodes.anchor !== undefined) {
+      for (const item of opts.items) {
+        const known = outbox.batch(item.batch);
+        if (known !== undefined) {
+          if (known.checkpointDigest !== toHex(item.digest)) throw new PublishError('conflict', `batch ${item.batch}: the outbox anchored ${known.checkpointDigest}, now asked to anchor ${toHex(item.digest)}`);
+          continue;
+        }
+        let signed: { anchor: SignedTx; coin: Coin };
+        try {
+          signed = await signAnchor(pass, item.payload);
+        } catch (e) {
+          pass.errors.push(issueOf('anchor', item.batch, e));
+          break;
+        }
+        outbox.recordSigned(
+          { batch: item.batch, checkpointDigest: toHex(item.digest), root: toHex(item.root), recordsDigest: '00'.repeat(32), fields: 0, records: item.entries, fieldBytes: 0, recordsChain: '', anchorChain: opts.anchor.name, publication: null },
+          [],
+          signed.anchor,
+          [{ role: 'anchor', coin: signed.coin }],
+        );
+      }
+      await broadcastRole(pass, 'anchor');
+      await trackRole(pass, 'anchor');
+      if (!pass.stopped.has('anchor')) await broadcastRole(pass, 'anchor');
+      await writePublications(pass);
+    }
+    const status = outbox.status();
+    return {
+      mode: opts.mode,
+      outbox: opts.layout.outbox,
+      offline: false,
+      batches: status,
+      errors: pass.errors,
+      waiting: pass.waiting,
+      signedFiles: [],
+      publications: pass.publications,
+      done: status.every((st) => st.state === 'published'),
+      summary: status.map((st) => `batch ${st.batch}: ${describeBatchState(st.state, { offline: false })}`),
+    };
+  } finally {
+    outbox.close();
+  }
+}

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { parseSignerKey, parseVerifierKey, ALG_COSIGNATURE_V1, ALG_ED25519, type Signer, type Verifier } from './tlog/note';
 import { TlogError } from './tlog/stored-hashes';
 import { StationRegistrySchema, type StationRegistry } from './log/station-entry';
+import { CountyAnchorConfigSchema, loadAnchorSettings, type CountyAnchorSettings } from './anchor/anchor-config';
+import { PublishError } from '../chain/errors';
 
 /**
  * The county log's, a witness's and a monitor's settings files, validated at the boundary. Keys are C2SP
@@ -24,6 +26,8 @@ export const CountyLogConfigSchema = z.object({
   witnesses: z.array(z.object({ url: z.string().url(), key: vkey })).default([]),
   quorum: z.number().int().min(0),
   roundSeconds: z.number().positive().max(3600).default(1),
+  /** anchoring the published checkpoint once a round (app/county/anchor/anchor-config.ts) */
+  anchor: CountyAnchorConfigSchema.optional(),
 });
 
 export const WitnessConfigSchema = z.object({
@@ -82,6 +86,7 @@ export interface CountyLogSettings {
   readonly witnesses: { url: string; key: Verifier }[];
   readonly quorum: number;
   readonly intervalMs: number;
+  readonly anchor?: CountyAnchorSettings;
 }
 
 export function loadCountyLogConfig(file: string): CountyLogSettings {
@@ -90,7 +95,15 @@ export function loadCountyLogConfig(file: string): CountyLogSettings {
   const signer = readSignerKeyFile(path.resolve(dir, c.keyFile), ALG_ED25519);
   if (signer.name !== c.origin) throw new ConfigError(`${file}: the log key is named ${JSON.stringify(signer.name)}; a log's key is named after its origin ${JSON.stringify(c.origin)}`);
   if (c.quorum > c.witnesses.length) throw new ConfigError(`${file}: a quorum of ${c.quorum} cannot be met by ${c.witnesses.length} witness(es)`);
+  let anchor: CountyAnchorSettings | undefined;
+  try {
+    anchor = c.anchor === undefined ? undefined : loadAnchorSettings(c.anchor, dir, file);
+  } catch (e) {
+    if (e instanceof PublishError) throw new ConfigError(e.message);
+    throw e;
+  }
   return {
+    ...(anchor === undefined ? {} : { anchor }),
     origin: c.origin,
     signer,
     registry: readJson(path.resolve(dir, c.stations), StationRegistrySchema, 'station registry'),

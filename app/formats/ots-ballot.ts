@@ -93,15 +93,26 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number[] {
   return at;
 }
 
+/**
+ * Which anchor payload a root sits in: the station's ("TPA" v1, 68 bytes) or the county log's ("TPC" v1,
+ * county-anchor.ts). The root follows the 4-byte magic in both.
+ */
+export interface AnchorCarrier {
+  readonly magic: Uint8Array;
+  readonly bytes: number;
+  readonly name: string;
+}
+export const STATION_ANCHOR: AnchorCarrier = { magic: ANCHOR_MAGIC, bytes: ANCHOR_BYTES, name: '"TPA" v1' };
+
 /** prepend(bytes before the root) append(bytes after) sha256 sha256: root → txid (internal order). */
-export function anchorTxOps(anchorTx: Uint8Array, batchRoot: Uint8Array): OtsOp[] {
+export function anchorTxOps(anchorTx: Uint8Array, batchRoot: Uint8Array, carrier: AnchorCarrier = STATION_ANCHOR): OtsOp[] {
   const payload = new Uint8Array(4 + 32);
-  payload.set(ANCHOR_MAGIC, 0);
+  payload.set(carrier.magic, 0);
   payload.set(batchRoot, 4);
   const at = indexOfBytes(anchorTx, payload);
-  if (at.length !== 1) throw new BallotProofError(at.length === 0 ? 'the anchor transaction does not carry this batch root after the "TPA" v1 magic' : 'the anchor transaction carries the batch root more than once');
+  if (at.length !== 1) throw new BallotProofError(at.length === 0 ? `the anchor transaction does not carry this root after the ${carrier.name} magic` : 'the anchor transaction carries the root more than once');
   const rootAt = (at[0] as number) + 4;
-  if (rootAt + 32 + (ANCHOR_BYTES - 36) > anchorTx.length) throw new BallotProofError('the anchor payload is cut short');
+  if (rootAt + 32 + (carrier.bytes - 36) > anchorTx.length) throw new BallotProofError('the anchor payload is cut short');
   return [
     { op: 'prepend', arg: anchorTx.slice(0, rootAt) },
     { op: 'append', arg: anchorTx.slice(rootAt + 32) },
@@ -120,11 +131,11 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
-export type AnchorPathInput = Pick<BallotProofInput, 'batchRoot' | 'anchorTx' | 'anchorTxid' | 'blockTxids' | 'headerMerkleRoot'>;
+export type AnchorPathInput = Pick<BallotProofInput, 'batchRoot' | 'anchorTx' | 'anchorTxid' | 'blockTxids' | 'headerMerkleRoot'> & { readonly carrier?: AnchorCarrier };
 
 /** Batch root → txid → header merkle root, each stage checked. Throws BallotProofError. */
 export function anchorPathFor(input: AnchorPathInput): OtsOp[] {
-  const txOps = anchorTxOps(input.anchorTx, input.batchRoot);
+  const txOps = anchorTxOps(input.anchorTx, input.batchRoot, input.carrier);
   const txid = run(txOps, input.batchRoot);
   if (!same(txid, sha256d(input.anchorTx)) || !same(txid, internalFromDisplay(input.anchorTxid))) {
     throw new BallotProofError(`the anchor transaction bytes do not hash to txid ${input.anchorTxid}`);

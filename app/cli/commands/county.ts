@@ -13,6 +13,7 @@ import { WitnessDb } from '../../county/witness/witness-db';
 import { ALG_COSIGNATURE_V1, ALG_ED25519, formatSignerKey, formatVerifierKey, generateSigner } from '../../county/tlog/note';
 import { TlogError } from '../../county/tlog/stored-hashes';
 import { registerCountyCarry } from './county-carry';
+import { registerCountyAnchor, startAnchorRounds, writeAnchorKey } from './county-anchor';
 
 /**
  * `tallyproof county keys|serve|monitor` and `tallyproof witness`: the county transparency log of station
@@ -66,15 +67,20 @@ export function registerCounty(program: Command, ctx: CliContext, wait: () => Pr
   county
     .command('keys')
     .description('make a signing key for a county log (named after its origin) or a witness; prints the verifier key to share')
-    .requiredOption('--name <name>', "the key's name: the log's origin, or the witness's name (e.g. observer.example/w1)")
+    .option('--name <name>', "the key's name: the log's origin, or the witness's name (e.g. observer.example/w1)")
     .requiredOption('--out <file>', 'where to write the signing key (created readable by you only; never overwritten)')
     .option('--witness', 'a witness (cosignature) key instead of a log key')
+    .option('--anchor', "the county's anchoring key (secp256k1: pays for and signs the anchor transactions) instead")
+    .option('--network <name>', 'with --anchor: print the address to fund on this network')
     .action(
-      action(ctx, (opts: { name: string; out: string; witness?: boolean }) => {
+      action(ctx, (opts: { name?: string; out: string; witness?: boolean; anchor?: boolean; network?: string }) => {
+        if (opts.anchor === true) return writeAnchorKey(ctx, opts.out, opts.network);
+        if (opts.name === undefined) throw new UsageError('--name: a log or witness key is named');
+        const name = opts.name;
         const file = path.resolve(ctx.cwd, opts.out);
         let signer;
         try {
-          signer = generateSigner(opts.name, opts.witness === true ? ALG_COSIGNATURE_V1 : ALG_ED25519);
+          signer = generateSigner(name, opts.witness === true ? ALG_COSIGNATURE_V1 : ALG_ED25519);
         } catch (e) {
           throw new UsageError(`--name: ${(e as Error).message}`);
         }
@@ -100,13 +106,18 @@ export function registerCounty(program: Command, ctx: CliContext, wait: () => Pr
         const settings = configured(() => loadCountyLogConfig(path.resolve(ctx.cwd, opts.config)));
         const log = configured(() => new CountyLog({ dir: path.resolve(ctx.cwd, opts.data), ...settings, log: (m) => ctx.io.stderr(`${m}\n`) }));
         const server = await serveCountyLog(log, { port: opts.port, host: opts.host });
-        ctx.io.stdout(`county log ${settings.origin}: ${log.log.size} entries; serving ${server.url} (quorum ${settings.quorum} of ${settings.witnesses.length} witnesses); Ctrl-C stops\n`);
+        const rounds = startAnchorRounds(settings, log.log, (line) => ctx.io.stdout(`${line}\n`));
+        ctx.io.stdout(`county log ${settings.origin}: ${log.log.size} entries; serving ${server.url} (quorum ${settings.quorum} of ${settings.witnesses.length} witnesses)${rounds === undefined ? '' : `; anchoring every ${(settings.anchor?.intervalMs ?? 0) / 1000} s to ${settings.anchor?.chain.name}`}; Ctrl-C stops\n`);
         await wait();
         await server.close();
         await log.stop();
+        // the final round: what the log published last is anchored before the process exits
+        await rounds?.stop();
         return EXIT_OK;
       }),
     );
+
+  registerCountyAnchor(county, ctx);
 
   county
     .command('monitor')
