@@ -6,9 +6,12 @@
  * log. Every station checkpoint must be in the witnessed log, proven with the tlog-tiles client, and every
  * counted ballot proven from its paper serial to the county checkpoint; a split view the log's key signs and
  * the liar cosigns must fall short of the quorum, be refused by the honest witnesses (kept as evidence), and
- * be named by the monitor with who signed it.
+ * be named by the monitor with who signed it. Then the anchor: `county serve`'s final round (as it stops at
+ * the end of the day) anchors the cosigned checkpoint in ONE transaction on a litecoind -regtest chain
+ * standing in for Bitcoin, `county proof` writes each station checkpoint's tlog-proof and .ots, and every
+ * ballot gets one .ots from its paper serial's record to the block header, read by python-opentimestamps.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LogClient, openWitnessedCheckpoint, type TrustPolicy } from '../../app/county/client/log-client';
@@ -26,6 +29,10 @@ import { Ledger } from '../../app/ledger/ledger';
 import { leafHash, verifyInclusion } from '../../app/ledger/merkle';
 import { decodeRecord } from '../../app/ledger/record';
 import { fromHex } from '../../lib/bytes';
+import { buildBallotCountyOts } from '../../app/formats/ots-ballot-county';
+import { opReturnPayloads, parseTx } from '../../app/formats/raw-tx';
+import { startRegtestNode, type RegtestNode } from '../support/litecoind';
+import { fund } from '../chain/helpers';
 import { tempDir } from '../support/ballots';
 import { runCli } from '../support/cli';
 import { ELECTION, PASSPHRASE, captainDoes, startRig, waitForStatus, writeSheets, type Rig } from '../station/support/rig';
@@ -38,9 +45,13 @@ const ORIGIN = 'county.test/2026-general';
 const STATIONS = ['station-north', 'station-south', 'station-east'] as const;
 const BALLOTS_EACH = 3;
 
+const PYTHON = '/usr/bin/python3';
+const OTS_READER = path.join(ROOT, 'test', 'audit', 'ots-reference.py');
+
 const children: ChildProcess[] = [];
 const rigs: Rig[] = [];
 let dir: string;
+let node: RegtestNode | undefined;
 
 beforeAll(() => {
   dir = tempDir('county-day');
@@ -48,7 +59,24 @@ beforeAll(() => {
 afterAll(async () => {
   for (const r of rigs) await r.stop().catch(() => undefined);
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await node?.destroy();
 });
+
+/** County anchor transactions ("TPC" v1 OP_RETURN) among these txids. */
+async function countyAnchors(n: RegtestNode, txids: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of txids) {
+    const hex = await n.rpc<string>('getrawtransaction', [t]);
+    if (opReturnPayloads(parseTx(hex, { floData: false })).some((p) => Buffer.from(p.subarray(0, 4)).toString('latin1') === 'TPC\u0001')) out.push(t);
+  }
+  return out;
+}
+
+interface OtsReading {
+  digest?: string;
+  attestations?: { kind: string; height?: number; msg: string }[];
+  error?: string;
+}
 
 interface Started {
   readonly child: ChildProcess;
@@ -80,8 +108,11 @@ const stop = async (p: Started): Promise<number | null> => {
   return p.exited;
 };
 
-test('three stations, a county log, two honest witnesses and a lying one, a monitor: every checkpoint and every ballot proven; the liar caught', async () => {
-  // ---- the county's keys, the station registry, the witnesses, the log, the monitor -----------------------
+test('three stations, a county log, two honest witnesses and a lying one, a monitor, one anchor: every checkpoint and every ballot proven to the block header; the liar caught', async () => {
+  // ---- the chain, the county's keys, the station registry, the witnesses, the log, the monitor ------------
+  const nodeStarted = startRegtestNode();
+  const anchorKey = await runCli(['county', 'keys', '--anchor', '--out', 'anchor.key', '--network', 'litecoin-regtest'], dir);
+  const anchorAddress = /fund (\S+) on litecoin-regtest/.exec(anchorKey.stdout)?.[1] as string;
   const keys = await Promise.all([
     runCli(['county', 'keys', '--name', ORIGIN, '--out', 'log.key'], dir),
     ...[1, 2, 3].map((i) => runCli(['county', 'keys', '--witness', '--name', `observer-${i}.test/w`, '--out', `w${i}.key`], dir)),
@@ -100,7 +131,20 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
     start(path.join(ROOT, 'test', 'e2e', 'support', 'lying-witness.ts'), [path.join(dir, 'w3.key'), logVkey], /POST (http:\/\/127\.0\.0\.1:\d+)\/add-checkpoint/),
   ]);
   const witnessUrls = [w1, w2, liar].map((w) => w.match[1] as string);
-  write('county.json', { format: 'tallyproof-county-log/1', origin: ORIGIN, keyFile: 'log.key', stations: 'stations.json', witnesses: witnessUrls.map((url, i) => ({ url, key: witnessVkeys[i] })), quorum: 2, roundSeconds: 0.05 });
+  node = await nodeStarted;
+  await fund(node, anchorAddress, 2);
+  // rounds an hour apart: the day's one round is the final one, run as the log stops
+  const chain = { name: 'ltc-anchor', network: 'litecoin-regtest', confirmations: 2, rpc: { url: node.rpcUrl, user: node.rpcUser, password: node.rpcPassword, retries: 1, backoffMs: 50 } };
+  write('county.json', {
+    format: 'tallyproof-county-log/1',
+    origin: ORIGIN,
+    keyFile: 'log.key',
+    stations: 'stations.json',
+    witnesses: witnessUrls.map((url, i) => ({ url, key: witnessVkeys[i] })),
+    quorum: 2,
+    roundSeconds: 0.05,
+    anchor: { keyFile: 'anchor.key', roundSeconds: 3600, chain },
+  });
   const log = await cli(['county', 'serve', '--config', 'county.json', '--data', 'log', '--port', '0'], /serving (http:\/\/127\.0\.0\.1:\d+)/);
   const url = log.match[1] as string;
   write('trust.json', { format: 'tallyproof-county-trust/1', log: logVkey, witnesses: witnessVkeys, quorum: 2 });
@@ -130,6 +174,7 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
   expect(cp.checkpoint.size).toBe(3);
   expect([...cp.cosignedBy].sort()).toEqual(['observer-1.test/w', 'observer-2.test/w', 'observer-3.test/w']);
   const serials = new Set(decks.flatMap((d) => d.truth.map((t) => t.serial)));
+  const ballots: { serial: string; station: string; record: Uint8Array; leafIndex: number; treeSize: number; inclusionProof: Uint8Array[]; entry: Uint8Array }[] = [];
   let ballotsProven = 0;
   for (const m of made) {
     const ledger = Ledger.open(dataLayout(m.dataDir).ledger('official'));
@@ -150,8 +195,11 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
     const batch = JSON.parse(fs.readFileSync(path.join(bundle.dir, 'batches', 'batch-000001.json'), 'utf8')) as { records: { leafIndex: number; record: string; inclusionProof: string[] }[] };
     for (const r of batch.records) {
       const record = fromHex(r.record, 'record');
-      expect(serials.delete(decodeRecord(record).ballotId)).toBe(true);
-      expect(() => verifyInclusion(r.leafIndex, stationCp.treeSize, leafHash(record), r.inclusionProof.map((h) => fromHex(h, 'proof hash', 32)), stationCp.root)).not.toThrow();
+      const serial = decodeRecord(record).ballotId;
+      expect(serials.delete(serial)).toBe(true);
+      const inclusionProof = r.inclusionProof.map((h) => fromHex(h, 'proof hash', 32));
+      expect(() => verifyInclusion(r.leafIndex, stationCp.treeSize, leafHash(record), inclusionProof, stationCp.root)).not.toThrow();
+      ballots.push({ serial, station: m.id, record, leafIndex: r.leafIndex, treeSize: stationCp.treeSize, inclusionProof, entry });
       ballotsProven++;
     }
     expect(fs.readFileSync(path.join(bundle.dir, 'checkpoints', 'batch-000001.txt'), 'utf8')).toBe(signed.body);
@@ -193,8 +241,52 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
   const caught = await runCli(['county', 'monitor', url, '--trust', 'trust.json', '--stations', 'stations.json', '--once', '--observe', 'lie.note'], dir);
   expect(caught).toMatchObject({ code: 1, stderr: `ALARM SPLIT VIEW at size 3: two different trees, both signed by ${ORIGIN}, observer-3.test/w\n` });
 
-  // ---- everyone stops cleanly; the honest witnesses kept the split view they refused -------------------------
+  // ---- the anchor: the log stops at the end of the day and its final round anchors the cosigned checkpoint -------
   expect(await stop(log)).toBe(0);
+  expect(await countyAnchors(node, await node.rpc<string[]>('getrawmempool'))).toHaveLength(1);
+  await node.mine(2);
+  // the round tracked to its confirmations; nothing new was published, so no second transaction
+  const tracked = await runCli(['county', 'anchor', '--config', 'county.json', '--data', 'log'], dir);
+  expect(tracked.code).toBe(0);
+  expect(await countyAnchors(node, await node.rpc<string[]>('getrawmempool'))).toEqual([]);
+  const tip = await node.rpc<number>('getblockcount');
+  const anchoredIn: string[] = [];
+  for (let h = tip - 1; h <= tip; h++) anchoredIn.push(...(await countyAnchors(node, (await node.rpc<{ tx: string[] }>('getblock', [await node.rpc<string>('getblockhash', [h])])).tx)));
+  expect(anchoredIn).toHaveLength(1);
+  expect(fs.readdirSync(path.join(dir, 'log', 'anchor', 'rounds')).filter((f) => f.endsWith('.json'))).toEqual(['round-1.json']);
+
+  // ---- each station checkpoint: county proof (tlog-proof + .ots); each ballot: one .ots from paper to header ----
+  const otsFiles: { file: string; digest: string }[] = [];
+  for (const m of made) {
+    const proof = await runCli(['county', 'proof', '--config', 'county.json', '--data', 'log', '--station', m.id, '--batch', '1', '--out', `proof-${m.id}`], dir);
+    expect(proof).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^station ${m.id} batch 1: entry \\d, anchored in round 1\n`)) });
+    const out = path.join(dir, `proof-${m.id}`);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, `${m.id}-batch-1.county-proof.json`), 'utf8')) as { files: { entry: string; ots: string; tlogProof: string } };
+    const entry = fs.readFileSync(path.join(out, manifest.files.entry));
+    expect(verifyTlogProof(fs.readFileSync(path.join(out, manifest.files.tlogProof), 'utf8'), entry, trust)).not.toBeInstanceOf(TlogError);
+    otsFiles.push({ file: path.join(out, manifest.files.ots), digest: leafHash(entry).toString('hex') });
+    for (const b of ballots.filter((x) => x.station === m.id)) {
+      expect(Buffer.from(b.entry).equals(entry)).toBe(true);
+      const built = buildBallotCountyOts({ ...b, entryOts: fs.readFileSync(path.join(out, manifest.files.ots)) });
+      const file = path.join(out, `ballot-${b.serial}`);
+      fs.writeFileSync(file, built.file);
+      fs.writeFileSync(`${file}.ots`, built.ots);
+      otsFiles.push({ file: `${file}.ots`, digest: leafHash(b.record).toString('hex') });
+    }
+  }
+  const roundFile = JSON.parse(fs.readFileSync(path.join(dir, 'log', 'anchor', 'rounds', 'round-1.json'), 'utf8')) as { anchor: { tx: { blockHash: string } } };
+  const height = (await node.rpc<{ height: number }>('getblockheader', [roundFile.anchor.tx.blockHash])).height;
+  const headerMerkleRoot = (await node.rpc<string>('getblockheader', [roundFile.anchor.tx.blockHash, false])).slice(72, 136);
+  const read = spawnSync(PYTHON, [OTS_READER, ...otsFiles.map((o) => o.file)], { encoding: 'utf8' });
+  expect(read.status).toBe(0);
+  const readings = read.stdout.trim().split('\n').map((l) => JSON.parse(l) as OtsReading);
+  expect(readings).toHaveLength(STATIONS.length * (1 + BALLOTS_EACH));
+  for (const [i, r] of readings.entries()) {
+    expect([r.error, r.digest]).toEqual([undefined, (otsFiles[i] as { digest: string }).digest]);
+    expect(r.attestations).toEqual([{ kind: 'bitcoin', height, msg: headerMerkleRoot }]);
+  }
+
+  // ---- everyone stops cleanly; the honest witnesses kept the split view they refused -------------------------
   for (const w of [w1, w2, liar]) expect(await stop(w)).toBe(0);
   for (const w of ['w1', 'w2']) {
     const db = new WitnessDb(path.join(dir, w, 'witness.sqlite'));
