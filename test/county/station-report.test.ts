@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -119,6 +120,31 @@ describe('the reporter on its own (no station): waits, answers, refusals', () =>
     const passes = waits.length;
     await r.pass();
     expect(waits).toHaveLength(passes); // all proven: no further pass is planned
+  });
+
+  test('stopping (the station shutting down) cuts short a request the log never answers, for the submission and for the proof', async () => {
+    const hang = http.createServer(() => undefined);
+    await new Promise<void>((ok) => hang.listen(0, '127.0.0.1', ok));
+    cleanup.push(() => new Promise<void>((ok) => (hang.closeAllConnections(), hang.close(() => ok()))));
+    const url = `http://127.0.0.1:${(hang.address() as { port: number }).port}`;
+    // the submission hangs
+    const r1 = new CountyReporter({ settings: settingsFor(url), dataDir: tempDir('county-reporter'), checkpoints: () => [entryOf(1)], requestTimeoutMs: 3_600_000, timer: () => () => undefined });
+    const pass1 = r1.pass();
+    await r1.stop();
+    await pass1;
+    expect(r1.status().reported).toBe(0);
+    // the proof hangs: a receipt is there already, the log's checkpoint never comes
+    const dataDir = tempDir('county-reporter');
+    fs.mkdirSync(path.join(dataDir, 'county'));
+    const e = formatStationEntry(entryOf(1).body, entryOf(1).signature);
+    const hash = createHash('sha256').update(e).digest('hex');
+    fs.writeFileSync(path.join(dataDir, 'county', 'receipts-county.test_report.json'), JSON.stringify({ format: 'tallyproof-county-receipts/1', log: ORIGIN, receipts: [{ batch: 1, entry: hash, index: 0, answeredAt: '2026-11-03T20:00:00.000Z', tlogProof: null }] }));
+    const r2 = new CountyReporter({ settings: settingsFor(url), dataDir, checkpoints: () => [entryOf(1)], requestTimeoutMs: 3_600_000, timer: () => () => undefined });
+    expect(r2.status()).toMatchObject({ reported: 1, proven: 0 });
+    const pass2 = r2.pass();
+    await r2.stop();
+    await pass2;
+    expect(r2.status()).toMatchObject({ reported: 1, proven: 0 });
   });
 
   test("a refusal (a station the county did not register) is said and not sent again until a restart; the log's word is checked, not taken", async () => {

@@ -110,7 +110,7 @@ export class CountyReporter {
 
   constructor(private readonly o: ReporterOptions) {
     this.file = path.join(o.dataDir, 'county', receiptsName(o.settings.trust.log.name));
-    this.client = new LogClient(o.settings.url, o.settings.trust, o.requestTimeoutMs ?? 10_000);
+    this.client = new LogClient(o.settings.url, o.settings.trust, o.requestTimeoutMs ?? 10_000, this.abort.signal);
     this.delayMs = (o.retry ?? DEFAULT_RETRY).firstMs;
     for (const r of this.readReceipts()) this.receipts.set(r.batch, r);
   }
