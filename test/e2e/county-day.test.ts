@@ -121,6 +121,13 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
   const [logVkey, ...witnessVkeys] = keys.map((k) => k.stdout.trim()) as [string, string, string, string];
   const election = electionHashOf(ELECTION);
   const made = STATIONS.map((id) => ({ id, ...stationWithKey(id, PASSPHRASE) }));
+  // the ballots are rendered while the county's processes start
+  const decksReady = (async () => {
+    const out: Awaited<ReturnType<typeof writeSheets>>[] = [];
+    for (const [s] of made.entries()) out.push(await writeSheets(Array.from({ length: BALLOTS_EACH }, (_, k) => ({ kind: 'normal' as const, n: s * BALLOTS_EACH + k }))));
+    return out;
+  })();
+  decksReady.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled meanwhile
   const registry: StationRegistry = { format: 'tallyproof-county-stations/1', election, mode: 'official', stations: made.map((m) => m.station) };
   write('stations.json', registry);
   for (const i of [1, 2]) write(`w${i}.json`, { format: 'tallyproof-witness/1', keyFile: `w${i}.key`, logs: [{ origin: ORIGIN, keys: [logVkey] }] });
@@ -148,12 +155,13 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
   const log = await cli(['county', 'serve', '--config', 'county.json', '--data', 'log', '--port', '0'], /serving (http:\/\/127\.0\.0\.1:\d+)/);
   const url = log.match[1] as string;
   write('trust.json', { format: 'tallyproof-county-trust/1', log: logVkey, witnesses: witnessVkeys, quorum: 2 });
-  const monitor = await cli(['county', 'monitor', url, '--trust', 'trust.json', '--stations', 'stations.json', '--interval', '0.2'], /size \d+: /);
+  // the monitor follows the log from before the first station reports (its first look finds nothing yet)
+  const monitorStarted = cli(['county', 'monitor', url, '--trust', 'trust.json', '--stations', 'stations.json', '--interval', '0.2'], /size \d+: /);
+  monitorStarted.catch(() => undefined);
   const trust: TrustPolicy = { log: parseVerifierKey(logVkey) as Verifier, witnesses: witnessVkeys.map((k) => parseVerifierKey(k) as Verifier), quorum: 2 };
 
   // ---- three polling days, at once: zero tape, open, ballots, close; each station reports as it closes ------
-  const decks: Awaited<ReturnType<typeof writeSheets>>[] = [];
-  for (const [s] of made.entries()) decks.push(await writeSheets(Array.from({ length: BALLOTS_EACH }, (_, k) => ({ kind: 'normal' as const, n: s * BALLOTS_EACH + k }))));
+  const decks = await decksReady;
   const county = { url, trust };
   await Promise.all(
     made.map(async (m, s) => {
@@ -207,6 +215,7 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
   expect([ballotsProven, serials.size]).toEqual([STATIONS.length * BALLOTS_EACH, 0]);
 
   // ---- the monitor followed the honest log and found nothing wrong ------------------------------------------
+  const monitor = await monitorStarted;
   for (let i = 0; i < 100 && !/size 3: 3 entries checked from 3 station\(s\), 0 alarm\(s\)/.test(monitor.output()); i++) await new Promise((r) => setTimeout(r, 100));
   expect(await stop(monitor)).toBe(0);
   expect(monitor.output()).toMatch(/size 3: 3 entries checked from 3 station\(s\), 0 alarm\(s\)/);
