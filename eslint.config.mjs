@@ -20,7 +20,8 @@ const ELECTRON = { name: 'electron', message: 'Only app/main and app/preload may
  */
 export const LEDGER_READ_ONLY = ['bundle-format', 'canonical-json', 'checkpoint', 'entries', 'merkle', 'record', 'record-pack', 'tally'];
 export const BOUNDARIES = {
-  'app/audit': { app: ['formats'], ledger: LEDGER_READ_ONLY, top: ['lib', 'ballots', 'calibration/profile'] },
+  // county/tlog: the C2SP note, checkpoint and tlog-proof formats, read by `audit verify --county-proof`
+  'app/audit': { app: ['formats', 'county/tlog'], ledger: LEDGER_READ_ONLY, top: ['lib', 'ballots', 'calibration/profile'] },
   'app/formats': { app: [], ledger: LEDGER_READ_ONLY, top: ['lib'] },
 };
 

@@ -6,6 +6,7 @@ import { checkPaper } from './audit-paper';
 import { lookupBallot } from './ballot-lookup';
 import { checkBatches, checkConsistency, checkManifest, readStatements } from './bundle-checks';
 import { checkChains } from './node-checks';
+import { checkCountyProofs, requireCountyProof, type CountyTrust } from './county-proof-checks';
 import { checkPublications } from './publication-checks';
 import type { AuditReport, BallotLookup, Findings } from './report';
 import { newFindings } from './report';
@@ -26,6 +27,8 @@ export interface AuditOptions {
   readonly resultsTapeTally?: string;
   /** a paper ballot's codes and the election keys: checked, then its record looked up as for ballotId */
   readonly paper?: PaperBallot;
+  /** county proofs of the bundle's checkpoints (`county proof`'s files) and the county log's trust policy */
+  readonly countyProof?: { readonly dir: string; readonly trust: CountyTrust };
 }
 
 /**
@@ -48,10 +51,19 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
   const { stationKey, election, cpList, bundleTally, status } = statements;
   const batches = checkBatches(dir, cpList, manifest, stationKey, findings);
   checkConsistency(dir, batches, findings);
+  // 9 (before 5, which it stands in for): county proofs of the bundle's checkpoints
+  if (opts.countyProof !== undefined) await checkCountyProofs(opts.countyProof.dir, opts.countyProof.trust, batches, Buffer.from(stationKey.publicKey, 'hex'), opts.rpc, findings);
   checkPublications(dir, batches, findings);
   if (bundleTally !== undefined && status !== undefined) checkTally(election, stationKey, manifest?.mode ?? 'official', batches, bundleTally, status, findings.pass, findings.fail);
   if (opts.resultsTapeTally !== undefined && bundleTally !== undefined) checkResultsTape(opts.resultsTapeTally, bundleTally, findings);
   await checkChains(opts.rpc, batches, findings);
+  // a ballot asked about with --county-proof: its batch's county proof must have checked out
+  const county = (ballot: BallotLookup | undefined): BallotLookup | undefined => {
+    if (opts.countyProof === undefined || ballot?.batch === undefined) return ballot;
+    const b = ballot.batch;
+    const missing = requireCountyProof(opts.countyProof.dir, batches.find((lb) => lb.checkpoint.batch === b), b, findings);
+    return missing === undefined ? ballot : { ...ballot, ok: false, problems: [...ballot.problems, `county-proof batch ${b}: ${missing}`] };
+  };
 
   // 8. a paper ballot: genuine, of these keys, and the ballot whose record the bundle holds
   if (opts.paper !== undefined) {
@@ -61,9 +73,9 @@ export async function auditBundle(bundleDir: string, opts: AuditOptions = {}): P
       findings.pass,
       findings.fail,
     );
-    return finish(paper.serial !== undefined ? lookupBallot(paper.serial, batches, election, findings.checks) : undefined, paper.summary);
+    return finish(county(paper.serial !== undefined ? lookupBallot(paper.serial, batches, election, findings.checks) : undefined), paper.summary);
   }
-  return finish(opts.ballotId !== undefined ? lookupBallot(opts.ballotId, batches, election, findings.checks) : undefined);
+  return finish(county(opts.ballotId !== undefined ? lookupBallot(opts.ballotId, batches, election, findings.checks) : undefined));
 }
 
 function report(dir: string, { checks, notChecked }: Findings, ballot?: BallotLookup, paper?: PaperSummary): AuditReport {

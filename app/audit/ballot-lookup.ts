@@ -33,7 +33,7 @@ export function lookupBallot(raw: string, batches: readonly LoadedBatch[], elect
     const carrier = lb.carriers?.[i];
     const anchorBlock = pub?.anchor.blocks.find((x) => x.hash === pub.anchor.tx.blockHash);
     // a batch signed and not published is the expected offline state: said, not a problem
-    if (pub === undefined && lb.pending === undefined) problems.push(`batch ${b} has no publication`);
+    if (pub === undefined && lb.pending === undefined && lb.countyProof === undefined) problems.push(`batch ${b} has no publication`);
     return {
       ballotId: serial,
       found: true,

@@ -54,6 +54,7 @@ function checkPublication(dir: string, lb: LoadedBatch, { pass, fail, notChecked
   }
   if (pub === undefined) {
     if (lb.records.length === 0) pass('publication', 'empty batch: nothing to publish', { batch: b });
+    else if (lb.countyProof !== undefined) pass('publication', `not anchored by the station: anchored through the county log in round ${lb.countyProof.round} (${lb.countyProof.txid}, block ${lb.countyProof.height}); see its county-proof line`, { batch: b });
     else fail('publication', `${publicationPath(b)} is missing: the batch's ${lb.records.length} records are not shown to be published or anchored`, { batch: b });
     return;
   }

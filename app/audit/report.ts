@@ -32,7 +32,8 @@ export type CheckName =
   | 'ballot-codes'
   | 'election-keys'
   | 'ballot-record'
-  | 'ballot-marks';
+  | 'ballot-marks'
+  | 'county-proof';
 
 export interface AuditCheck {
   readonly check: CheckName;
@@ -114,6 +115,8 @@ export interface LoadedBatch {
   pending?: PendingFile;
   /** which records transaction carries each record, by index into file.records */
   carriers?: { txid: string; chunk: number; blockHash: string }[];
+  /** a county proof of this batch's checkpoint checked out (`--county-proof`): anchored through the county log */
+  countyProof?: { readonly round: number; readonly txid: string; readonly height: number };
 }
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

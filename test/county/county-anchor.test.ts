@@ -185,3 +185,24 @@ test('a reorg that takes the anchor out withdraws the round, and no proof is wri
     expect(await node.rpc<{ confirmations: number }>('getblockheader', [anchorFile.anchor.tx.blockHash])).toMatchObject({ confirmations: 2 });
   }
 }, 120_000);
+
+test("two rounds racing for the same number (the serve timer and `county anchor`), each with another published note: one transaction is signed, the loser fails in the outbox, and the winner's round is published", async () => {
+  await Promise.all(stations.map((s) => county.submit(stationEntry(s, 4))));
+  await county.round();
+  const noteA = county.log.published() as string;
+  await Promise.all(stations.map((s) => county.submit(stationEntry(s, 5))));
+  await county.round();
+  const noteB = county.log.published() as string;
+  expect(noteA).not.toBe(noteB);
+  const before = await mempoolAnchors();
+  const raced = await Promise.allSettled([anchorRound({ ...opts(county), published: () => noteA }), anchorRound({ ...opts(county), published: () => noteB })]);
+  const signed = raced.filter((r) => r.status === 'fulfilled' && r.value.signed !== undefined);
+  expect(signed).toHaveLength(1);
+  for (const r of raced) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/batch 4 was signed by another publisher meanwhile/);
+  expect((await mempoolAnchors()).filter((t) => !before.includes(t))).toHaveLength(1);
+  await node.mine(2);
+  const next = await anchorRound(opts(county));
+  expect(next.publish.errors).toEqual([]);
+  expect(next.publish.publications).toEqual([countyAnchorLayout(county.log.dir).publicationFile(4)]);
+  expect((await writeCountyProof({ ...opts(county), target: { station: stations[0]?.id as string, batch: 4 }, outDir: path.join(work, 'raced') })).manifest.round).toBe(4);
+}, 60_000);

@@ -73,7 +73,9 @@ describe('import rules (.dependency-cruiser.cjs)', () => {
         'app/main/main.ts': "import electron from 'electron';\nexport const kiosk = electron;\n",
         'app/chain/publish.ts': "import electron from 'electron';\nexport const publish = electron;\n",
         'app/chain/formats.ts': 'export const format = 1;\n',
-        'app/audit/verify.ts': "import { publish } from '../chain/publish';\nimport { format } from '../chain/formats';\nimport { station } from '../station/station';\nexport const v = [publish, format, station];\n",
+        'app/county/log/county-log.ts': 'export const countyLog = 1;\n',
+        'app/county/tlog/note.ts': 'export const note = 1;\n',
+        'app/audit/verify.ts': "import { publish } from '../chain/publish';\nimport { format } from '../chain/formats';\nimport { station } from '../station/station';\nimport { countyLog } from '../county/log/county-log';\nimport { note } from '../county/tlog/note';\nexport const v = [publish, format, station, countyLog, note];\n",
         'app/renderer/static/js/app.mjs': "import { format } from '../../../chain/formats.ts';\nexport const a = format;\n",
       };
       for (const [f, text] of Object.entries(files)) {
@@ -111,6 +113,9 @@ describe('import rules (.dependency-cruiser.cjs)', () => {
       expectFound('auditor-apart-from-the-station', 'app/audit/verify.ts', 'app/station/station.ts');
       expectFound('auditor-apart-from-the-station', 'app/audit/verify.ts', 'app/chain/publish.ts');
       expect(found.filter((v) => v.includes('app/audit/verify.ts → app/chain/formats.ts'))).toEqual([]);
+      // the county log is the station's side too; only its C2SP formats (app/county/tlog) are the auditor's to read
+      expectFound('auditor-apart-from-the-station', 'app/audit/verify.ts', 'app/county/log/county-log.ts');
+      expect(found.filter((v) => v.includes('app/audit/verify.ts → app/county/tlog/note.ts'))).toEqual([]);
     });
   });
 });

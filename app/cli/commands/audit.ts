@@ -11,6 +11,8 @@ import { readScanFile } from '../../../ballots/read/scan-file';
 import type { AuditReport, BallotLookup } from '../../audit/audit-verify';
 import { auditBundle } from '../../audit/audit-verify';
 import { ManifestSchema, readJson } from '../../formats/bundle-files';
+import type { CountyTrust } from '../../audit/county-proof-checks';
+import { ConfigError, loadTrustConfig } from '../../county/config';
 
 interface AuditOpts {
   bundle: string;
@@ -22,6 +24,8 @@ interface AuditOpts {
   keyFingerprint?: string;
   election?: string;
   resultsTapeTally?: string;
+  countyProof?: string;
+  countyTrust?: string;
   json?: boolean;
 }
 
@@ -125,6 +129,18 @@ export function formatReport(r: AuditReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** --county-proof with --county-trust: the directory and the trust policy, or nothing. */
+function countyProofOption(ctx: CliContext, opts: AuditOpts): { dir: string; trust: CountyTrust } | undefined {
+  if (opts.countyProof === undefined && opts.countyTrust === undefined) return undefined;
+  if (opts.countyProof === undefined || opts.countyTrust === undefined) throw new UsageError('--county-proof and --county-trust go together: the proofs, and the keys that decide whom to trust');
+  try {
+    return { dir: path.resolve(ctx.cwd, opts.countyProof), trust: loadTrustConfig(path.resolve(ctx.cwd, opts.countyTrust)) };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CommandFailure(e.message);
+    throw e;
+  }
+}
+
 export function registerAudit(program: Command, ctx: CliContext): void {
   const audit = program.command('audit').description("check an auditor's bundle without trusting the station");
   audit
@@ -139,16 +155,20 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .option('--key-fingerprint <fp>', "the election office's published key fingerprint, compared with the keys file's")
     .option('--election <file>', 'the election definition, for --ballot-image when the bundle carries none')
     .option('--results-tape-tally <file>', "the results tape's tally JSON, compared with the bundle's")
+    .option('--county-proof <dir>', "county proofs of the bundle's checkpoints (`county proof` files): station checkpoint → county log → anchor → block header")
+    .option('--county-trust <file>', "the county log's trust policy (tallyproof-county-trust/1: log key, witness keys, quorum), with --county-proof")
     .option('--json', 'print the report as one JSON object')
     .action(
       action(ctx, async (opts: AuditOpts) => {
         const dir = path.resolve(ctx.cwd, opts.bundle);
         if (!fs.existsSync(dir)) throw new CommandFailure(`${dir}: no such bundle directory`);
         const paper = await paperBallot(ctx, opts, dir);
+        const countyProof = countyProofOption(ctx, opts);
         const report = await auditBundle(dir, {
           rpc: opts.rpc,
           ...(paper !== undefined ? { paper } : {}),
           ...(opts.ballotId !== undefined ? { ballotId: opts.ballotId } : {}),
+          ...(countyProof !== undefined ? { countyProof } : {}),
           ...(opts.resultsTapeTally !== undefined ? { resultsTapeTally: path.resolve(ctx.cwd, opts.resultsTapeTally) } : {}),
         });
         if (opts.json) ctx.io.stdout(`${JSON.stringify(report)}\n`);

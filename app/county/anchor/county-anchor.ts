@@ -26,11 +26,12 @@ import { TlogError } from '../tlog/stored-hashes';
  * confirmed again.
  *
  *   <log dir>/anchor/outbox.sqlite         the county's outbox (schema v2: anchor-only batches)
- *   <log dir>/anchor/notes/round-<N>.note  the cosigned checkpoint round N anchors (written before it is signed)
+ *   <log dir>/anchor/notes/<sha256>.note   each cosigned checkpoint a round anchors, named by its SHA-256 (the
+ *                                          digest the outbox row and the payload hold), written before it is signed
  *   <log dir>/anchor/rounds/round-<N>.json where round N's anchor is, once confirmed
  */
 
-export function countyAnchorLayout(logDir: string): PublishLayout & { readonly notesDir: string; noteFile(round: number): string } {
+export function countyAnchorLayout(logDir: string): PublishLayout & { readonly notesDir: string; noteFile(digestHex: string): string } {
   const root = path.join(logDir, 'anchor');
   return {
     root,
@@ -40,7 +41,9 @@ export function countyAnchorLayout(logDir: string): PublishLayout & { readonly n
     signedFile: (n) => path.join(root, 'signed', `round-${n}.json`),
     publicationFile: (n) => path.join(root, 'rounds', `round-${n}.json`),
     notesDir: path.join(root, 'notes'),
-    noteFile: (n) => path.join(root, 'notes', `round-${n}.note`),
+    // by content, not by round: two rounds racing for the same number (serve's timer and `county anchor`) cannot
+    // overwrite the note the winner signed; the loser's signing fails in the outbox
+    noteFile: (digestHex) => path.join(root, 'notes', `${digestHex}.note`),
   };
 }
 
@@ -77,9 +80,9 @@ async function anchorFile(logDir: string, key: Verifier, src: { outbox: Outbox; 
   const row = src.outbox.batch(round);
   const tx = src.outbox.txsOf(round, 'anchor')[0];
   if (row === undefined || tx === undefined || tx.state !== 'confirmed' || tx.blockHash === null) throw new PublishError('conflict', `round ${round}: no confirmed anchor in the outbox`);
-  const note = fs.readFileSync(layout.noteFile(round), 'utf8');
+  const note = fs.readFileSync(layout.noteFile(row.checkpointDigest), 'utf8');
   const tree = treeOf(note, key);
-  if (Buffer.from(noteDigest(note)).toString('hex') !== row.checkpointDigest) throw new PublishError('conflict', `round ${round}: ${layout.noteFile(round)} is not the note the outbox anchored`);
+  if (Buffer.from(noteDigest(note)).toString('hex') !== row.checkpointDigest) throw new PublishError('conflict', `round ${round}: ${layout.noteFile(row.checkpointDigest)} is not the note the outbox anchored`);
   const carried = await carry(src.anchor, [tx], src.profile.confirmations);
   return CountyAnchorFileSchema.parse({
     format: 'tallyproof-county-anchor/1',
@@ -104,7 +107,7 @@ function lastRound(logDir: string, key: Verifier, outbox: Pick<Outbox, 'batches'
   const rows = outbox.batches();
   const last = rows[rows.length - 1];
   if (last === undefined) return { round: 0, size: 0 };
-  return { round: last.batch, size: treeOf(fs.readFileSync(countyAnchorLayout(logDir).noteFile(last.batch), 'utf8'), key).size };
+  return { round: last.batch, size: treeOf(fs.readFileSync(countyAnchorLayout(logDir).noteFile(last.checkpointDigest), 'utf8'), key).size };
 }
 
 /**
@@ -128,9 +131,9 @@ export async function anchorRound(opts: CountyAnchorOptions, what: { sign: boole
     if (tree.size > last.size) {
       const round = last.round + 1;
       // the note is on disk before the anchor is signed: a round's file names exactly what its transaction carries
-      fs.mkdirSync(layout.notesDir, { recursive: true });
-      replaceFileAtomically(layout.noteFile(round), note, { mode: 0o644 });
       const digest = noteDigest(note);
+      fs.mkdirSync(layout.notesDir, { recursive: true });
+      replaceFileAtomically(layout.noteFile(Buffer.from(digest).toString('hex')), note, { mode: 0o644 });
       items.push({ batch: round, digest, root: tree.root, entries: tree.size, payload: encodeCountyAnchor({ root: tree.root, size: tree.size, noteDigest: digest }) });
       signed = { round, treeSize: tree.size };
     }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { replaceFileAtomically } from '../../../lib/durable-fs';
 import type { AnchorProfile } from '../../chain/chains-config';
 import { Outbox } from '../../chain/outbox';
 import { RpcClient } from '../../chain/rpc';
@@ -145,7 +146,8 @@ export async function writeCountyProof(req: CountyProofRequest): Promise<Written
   fs.mkdirSync(req.outDir, { recursive: true });
   const write = (name: string, data: Uint8Array | string): string => {
     const file = path.join(req.outDir, name);
-    fs.writeFileSync(file, data);
+    // a proof written again (a later round, after a reorg) replaces the old files whole
+    replaceFileAtomically(file, data, { mode: 0o644 });
     return file;
   };
   const files = [
