@@ -277,7 +277,8 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
     for (const b of ballots.filter((x) => x.station === m.id)) {
       expect(Buffer.from(b.entry).equals(entry)).toBe(true);
       const built = buildBallotCountyOts({ ...b, entryOts: fs.readFileSync(path.join(out, manifest.files.ots)) });
-      const file = path.join(out, `ballot-${b.serial}`);
+      fs.mkdirSync(path.join(dir, `ballots-${m.id}`), { recursive: true });
+      const file = path.join(dir, `ballots-${m.id}`, b.serial);
       fs.writeFileSync(file, built.file);
       fs.writeFileSync(`${file}.ots`, built.ots);
       otsFiles.push({ file: `${file}.ots`, digest: leafHash(b.record).toString('hex') });
@@ -293,6 +294,15 @@ test('three stations, a county log, two honest witnesses and a lying one, a moni
   for (const [i, r] of readings.entries()) {
     expect([r.error, r.digest]).toEqual([undefined, (otsFiles[i] as { digest: string }).digest]);
     expect(r.attestations).toEqual([{ kind: 'bitcoin', height, msg: headerMerkleRoot }]);
+  }
+
+  // ---- and the auditor's path: audit verify follows each paper ballot ID through the county proof -------------
+  const rpc = node.rpcUrl.replace('http://', `http://${node.rpcUser}:${node.rpcPassword}@`);
+  for (const b of ballots) {
+    const audited = await runCli(['audit', 'verify', '--bundle', `bundle-${b.station}`, '--ballot-id', b.serial, '--county-proof', `proof-${b.station}`, '--county-trust', 'trust.json', '--rpc', rpc, '--json'], dir);
+    expect([b.serial, audited.code, audited.stderr]).toEqual([b.serial, 0, '']);
+    const report = JSON.parse(audited.stdout) as { checks: { check: string; ok: boolean; detail: string }[] };
+    expect(report.checks.filter((c) => c.check === 'county-proof')).toEqual([expect.objectContaining({ ok: true, detail: expect.stringMatching(new RegExp(`^station ${b.station} batch 1: .*anchored in round 1 .* on its best chain`)) })]);
   }
 
   // ---- everyone stops cleanly; the honest witnesses kept the split view they refused -------------------------
