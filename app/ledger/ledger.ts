@@ -786,6 +786,13 @@ export class Ledger {
     return ok(closed);
   }
 
+  /** Every batch checkpoint the station signed, in batch order (what a station reports to a county log). */
+  signedCheckpoints(): { batch: number; body: string; signature: Uint8Array }[] {
+    this.assertOpen();
+    const rows = this.db.prepare('SELECT batch, body, signature FROM checkpoints ORDER BY batch').all() as { batch: number; body: string; signature: Buffer }[];
+    return rows.map((r) => ({ batch: r.batch, body: r.body, signature: new Uint8Array(r.signature) }));
+  }
+
   /**
    * Notes the current head outside the database (a printed tape or an anchor now carries it), so that a
    * ledger cut back to before it is caught by `verify` even though the cut file is self-consistent.

@@ -8,6 +8,7 @@ import { openScanner, type OpenedScanner } from '../../firmware-bridge/config';
 import { readStationPassphrase } from '../ledger/passphrase';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../station/station';
 import { checkScannerDevice, electionPublicKeyFile, loadStationConfig, readPins } from '../station/station-config';
+import { countyReportSettings } from '../county/report/report-settings';
 import { serveOverPort, type PortLike } from './station-relay';
 
 interface ElectronParentPort {
@@ -56,6 +57,7 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       ...(c.signHeadsEvery !== undefined ? { signHeadsEvery: c.signHeadsEvery } : {}),
       ...(c.continuousExport !== undefined ? { continuousExport: c.continuousExport } : {}),
       ...(c.imageRetention !== undefined ? { imageRetention: c.imageRetention } : {}),
+      ...(c.county !== undefined ? { county: countyReportSettings(c.county) } : {}),
       log,
     });
     serveOverPort(station, port);

@@ -73,6 +73,11 @@ export interface StationStatus {
   readonly attention: string | null;
   /** roles whose sign-in is locked after wrong PINs, with the ISO time each lock ends (staff screens only) */
   readonly lockedOut: Readonly<Partial<Record<Role, string>>>;
+  /**
+   * with a county log set (station.json `county`): checkpoints signed, answered by the log with an index
+   * (reported), proven in a witnessed checkpoint, and what holds the rest up (staff screens only)
+   */
+  readonly county?: { readonly log: string; readonly total: number; readonly reported: number; readonly proven: number; readonly waiting: string | null };
 }
 
 export const LoginInput = z.strictObject({ role: z.enum(ROLES), pin: z.string().regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits') });

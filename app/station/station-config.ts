@@ -15,6 +15,7 @@ import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { ROLES, type Role } from './api';
 import { continuousExportSchema } from './continuous-export-config';
 import { IMAGE_RETENTIONS } from './sheet-images';
+import { countyReportSettingsSchema } from '../county/report/report-settings';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
 export const STATION_CONFIG_ENV = 'TALLYPROOF_STATION_CONFIG';
@@ -110,6 +111,11 @@ export const stationConfigSchema = z.strictObject({
    * side of every sheet (default), only recorded sheets with a marginal mark or a marked write-in, or none
    */
   imageRetention: z.enum(IMAGE_RETENTIONS, { message: `imageRetention must be one of ${IMAGE_RETENTIONS.map((r) => `"${r}"`).join(', ')}` }).optional(),
+  /**
+   * the county log the station reports its signed checkpoints to (app/county/README.md, "Stations
+   * report"): its URL, its key (named after its origin), the witnesses and how many must cosign
+   */
+  county: countyReportSettingsSchema.optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });

@@ -8,6 +8,8 @@ import type { DataLayout } from '../ledger/layout';
 import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import type { StationKey } from '../ledger/station-key';
+import type { CountyReportSettings } from '../county/report/report-settings';
+import { startCountyReporter, type CountyReporter } from './station-county';
 import { loadOrCreateStationKey } from '../ledger/station-key';
 import { IMAGE_KEY_INFO, ImageStore } from '../ledger/image-store';
 import type { ImageRetention } from './sheet-images';
@@ -135,6 +137,8 @@ export interface StationOptions {
   exportDevice?: ExportDevice;
   /** which scans are kept, encrypted, in <data>/images (station.json `imageRetention`, sheet-images.ts; default all) */
   imageRetention?: ImageRetention;
+  /** the county log the station reports its signed checkpoints to (station.json `county`); without it, none */
+  county?: CountyReportSettings;
   log?: (message: string) => void;
 }
 
@@ -179,6 +183,7 @@ class StationService implements Station {
   private readonly link: ScannerLink;
   private readonly exporter: ContinuousExport | null;
   private images: ImageStore | undefined;
+  private readonly county: CountyReporter | undefined;
 
   constructor(
     private readonly opts: StationOptions,
@@ -338,6 +343,7 @@ class StationService implements Station {
       updateFeeding: () => this.link.updateFeeding(),
       emitStatus: () => this.emitStatus(),
     });
+    this.county = startCountyReporter(opts, () => official.signedCheckpoints(), () => this.emitStatus());
   }
 
   // ---- start ---------------------------------------------------------------------------------------------
@@ -361,6 +367,7 @@ class StationService implements Station {
     // after the restart's reconcile: the ballots it cast are written too
     this.exporter?.catchUpAll();
     await this.link.updateFeeding();
+    this.county?.kick();
     this.emitStatus();
   }
 
@@ -460,6 +467,7 @@ class StationService implements Station {
       sheet: this.feedback,
       attention: this.attention,
       lockedOut,
+      ...(this.county === undefined ? {} : { county: this.county.status() }),
     };
   }
 
@@ -486,7 +494,10 @@ class StationService implements Station {
     const a = parseArgs(CommandInput, args);
     if (!a.ok) return a;
     this.staffActive();
-    return this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true, a.value.copies ?? 1));
+    const done = await this.enqueue(() => this.runCommand(a.value.command, a.value.confirm === true, a.value.copies ?? 1));
+    // closing the polls signed the day's checkpoint: the county log hears of it now
+    if (done.ok && a.value.command === 'close-polls') this.county?.kick();
+    return done;
   }
 
   private async runCommand(command: StationCommand, confirmed: boolean, copies: number): Promise<ApiResult<CommandOutcome>> {
@@ -584,6 +595,7 @@ class StationService implements Station {
     this.closed = true;
     this.link.cancelRetry();
     this.sessions.close();
+    await this.county?.stop();
     await this.work.catch(() => undefined);
     this.exporter?.close();
     this.unsubscribe();

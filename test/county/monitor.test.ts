@@ -144,3 +144,24 @@ test('a log serving changed entries, or going back to an older checkpoint, is ca
   const back = await second.poll();
   expect(back.alarms.some((a) => a.kind === 'inconsistent' && /went back from 12 to 8/.test(a.message))).toBe(true);
 });
+
+test('a monitor started before the log has witnessed anything raises no alarm; a log that stops showing its checkpoint does', async () => {
+  // the log as the monitor reaches it: passed through, until the log hides its checkpoint
+  let hidden = false;
+  const front = http.createServer((req, res) => {
+    if (hidden) return void res.writeHead(404).end('no checkpoint\n');
+    void fetch(`${server.url}${req.url ?? '/'}`).then(async (up) => res.writeHead(up.status).end(Buffer.from(await up.arrayBuffer())));
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  try {
+    const monitor = new Monitor(new LogClient(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, trust), registry, 1);
+    expect(await monitor.poll()).toMatchObject({ size: 0, entriesChecked: 0, alarms: [] });
+    await report([1]);
+    expect(await monitor.poll()).toMatchObject({ size: 4, entriesChecked: 4, alarms: [] });
+    hidden = true;
+    expect((await monitor.poll()).alarms).toEqual([{ kind: 'unreadable', message: 'GET checkpoint: 404' }]);
+  } finally {
+    front.closeAllConnections();
+    await new Promise<void>((r) => front.close(() => r()));
+  }
+});

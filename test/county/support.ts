@@ -26,16 +26,20 @@ export function registryOf(stations: readonly TestStation[]): StationRegistry {
 }
 
 /** A station's signed checkpoint of batch `batch`, as the ledger writes it, made into a log entry. */
-export function stationEntry(s: TestStation, batch: number, opts: { election?: string; mode?: 'official' | 'test'; rootByte?: number } = {}): Uint8Array {
+export function stationEntry(
+  s: TestStation,
+  batch: number,
+  opts: { election?: string; mode?: 'official' | 'test'; rootByte?: number; batchStart?: number; treeSize?: number; headSeq?: number } = {},
+): Uint8Array {
   const body = formatCheckpoint({
     mode: opts.mode ?? 'official',
     election: opts.election ?? ELECTION,
     station: s.id,
     batch,
-    batchStart: batch * 10,
-    treeSize: batch * 10 + 10,
+    batchStart: opts.batchStart ?? batch * 10,
+    treeSize: opts.treeSize ?? batch * 10 + 10,
     root: new Uint8Array(32).fill(opts.rootByte ?? batch),
-    headSeq: batch * 40 + 1,
+    headSeq: opts.headSeq ?? batch * 40 + 1,
     headHash: new Uint8Array(32).fill(7),
   });
   return formatStationEntry(body, signCheckpoint(body, { publicKey: s.publicKey, sign: (m) => secp.signSchnorr(m, s.secret, new Uint8Array(32)) }));

@@ -12,6 +12,7 @@ import { IMAGE_RETENTIONS, type ImageRetention } from '../../station/sheet-image
 import { intOption } from '../args';
 import type { PrinterConfig } from '../../print/config';
 import { parsePrinterArg } from '../../print/config';
+import { loadCountyReportSettings } from '../../county/report/report-settings';
 import { whenLauncherGone } from '../launcher-watch';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_OK, UsageError, action } from '../context';
@@ -31,6 +32,7 @@ interface StationCliOptions {
   /** default 'stop' (commander fills it in) */
   exportWhenDeviceFails?: 'stop' | 'warn';
   exportAnyDir?: boolean;
+  county?: string;
   readerWorkers: number;
   headless?: boolean;
   port: number;
@@ -72,6 +74,7 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .addOption(new Option('--export-when-device-fails <what>', 'when the export device is missing or full: stop taking ballots, or warn and keep scanning').choices(['stop', 'warn']).default('stop'))
     .option('--export-any-dir', 'let --export-dir be a directory that is not a mount point (demos, tests)')
     .addOption(new Option('--image-retention <which>', 'scans kept, encrypted, in <data>/images: all, adjudication (marginal marks and write-ins only) or none (default all)').choices([...IMAGE_RETENTIONS]))
+    .option('--county <file>', "report signed checkpoints to a county log: a JSON file with station.json's `county` setting (log URL, log key, witnesses, quorum)")
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
 
@@ -136,6 +139,8 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
   } catch (e) {
     throw new CommandFailure((e as Error).message);
   }
+  const county = opts.county === undefined ? undefined : loadCountyReportSettings(path.resolve(ctx.cwd, opts.county));
+  if (county !== undefined && !county.ok) throw new CommandFailure(`--county: ${county.error}`);
   const device = checkScannerDevice(scanner, '--serial');
   if (!device.ok) throw new CommandFailure(device.error);
   const election = path.resolve(ctx.cwd, opts.election);
@@ -169,6 +174,7 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         readerWorkers: opts.readerWorkers,
         ...(printer !== undefined ? { printer } : {}),
         ...(opts.imageRetention !== undefined ? { imageRetention: opts.imageRetention } : {}),
+        ...(county?.ok === true ? { county: county.value } : {}),
         log,
       });
     } catch (e) {

@@ -46,10 +46,13 @@ export class LogClient {
     readonly url: string,
     readonly trust: TrustPolicy,
     private readonly timeoutMs = 10_000,
+    /** cuts every request short (a station shutting down) */
+    private readonly abort?: AbortSignal,
   ) {}
 
   private async get(path: string): Promise<Response> {
-    return fetch(`${this.url}/${path}`, { signal: AbortSignal.timeout(this.timeoutMs) });
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    return fetch(`${this.url}/${path}`, { signal: this.abort === undefined ? timeout : AbortSignal.any([timeout, this.abort]) });
   }
 
   async checkpoint(): Promise<WitnessedCheckpoint> {

@@ -87,6 +87,9 @@ export class Monitor {
       const cp = await this.client.checkpoint();
       current = { checkpoint: cp.checkpoint, note: cp.note };
     } catch (e) {
+      // a log that has witnessed nothing yet (a monitor started before the first station reports) is no alarm;
+      // one that did and no longer shows it is
+      if (this.latest === undefined && /^GET checkpoint: 404\b/.test((e as Error).message)) return this.report();
       this.alarms.push({ kind: 'unreadable', message: (e as Error).message });
       return this.report();
     }

@@ -4,7 +4,10 @@ import { TlogError } from '../tlog/stored-hashes';
 import { TILE_WIDTH } from '../tlog/tile';
 import { WitnessClient, type WitnessEndpoint } from '../witness/witness-client';
 import { parseStationEntry, type EntryRefusal, type StationRegistry } from './station-entry';
+import { StationHistory, type HistoryConflict } from './station-history';
+import { EvidenceStore } from './evidence';
 import { TileLog } from './tile-log';
+import path from 'node:path';
 import { err, ok, type Result } from '../../../lib/result';
 
 /**
@@ -30,7 +33,7 @@ export interface CountyLogOptions {
   readonly log?: (message: string) => void;
 }
 
-export type SubmitRefusal = EntryRefusal | { readonly kind: 'conflict'; readonly message: string } | { readonly kind: 'busy'; readonly message: string };
+export type SubmitRefusal = EntryRefusal | HistoryConflict | { readonly kind: 'busy'; readonly message: string };
 
 export interface Included {
   readonly index: number;
@@ -59,8 +62,12 @@ export class CountyLog {
   readonly log: TileLog;
   private readonly clients: WitnessClient[];
   private readonly indexByHash = new Map<string, number>();
-  private readonly hashByBatch = new Map<string, string>();
-  private waiting: Waiting[] = [];
+  /** every station's batches, logged or claimed by a waiting submission */
+  private readonly history = new StationHistory();
+  readonly evidence: EvidenceStore;
+  /** submissions waiting for the next round, by entry hash (the same entry sent twice waits once) */
+  private waiting = new Map<string, Waiting[]>();
+  private waiters = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RoundReport> | undefined;
   private stopped = false;
@@ -74,6 +81,7 @@ export class CountyLog {
     this.log = TileLog.open(opts.dir, opts.origin, opts.signer);
     this.clients = opts.witnesses.map((w) => new WitnessClient(w));
     this.publishedSize = this.log.publishedSize() ?? -1;
+    this.evidence = new EvidenceStore(path.join(opts.dir, 'evidence'));
     for (let n = 0; n * TILE_WIDTH < this.log.size; n++) {
       this.log.store.readEntries(this.log.size, n).forEach((e, k) => this.remember(e, n * TILE_WIDTH + k));
     }
@@ -88,7 +96,12 @@ export class CountyLog {
     const hash = hashOf(entry);
     this.indexByHash.set(hash, index);
     const parsed = parseStationEntry(entry, this.opts.registry);
-    if (parsed.ok) this.hashByBatch.set(batchKey(parsed.value.checkpoint.station, parsed.value.checkpoint.batch), hash);
+    if (parsed.ok) this.history.add(parsed.value.checkpoint, hash);
+  }
+
+  /** Submissions waiting for a round (each bounded by `maxPending`). */
+  get pendingCount(): number {
+    return this.waiters;
   }
 
   /** Checks a station's entry and waits for the round that integrates it. */
@@ -98,20 +111,34 @@ export class CountyLog {
     const hash = hashOf(entry);
     const known = this.indexByHash.get(hash);
     if (known !== undefined) return Promise.resolve(ok({ index: known, treeSize: this.log.size, duplicate: true }));
-    const key = batchKey(parsed.value.checkpoint.station, parsed.value.checkpoint.batch);
-    const other = this.hashByBatch.get(key);
-    if (other !== undefined && other !== hash) {
-      return Promise.resolve(err({ kind: 'conflict', message: `station ${parsed.value.checkpoint.station} already logged a different checkpoint for batch ${parsed.value.checkpoint.batch}` }));
+    const checkpoint = parsed.value.checkpoint;
+    const conflict = this.history.conflict(checkpoint, hash);
+    if (conflict !== undefined) return Promise.resolve(err(this.keepEvidence(conflict, checkpoint.station, checkpoint.batch, hash, entry)));
+    // every waiting request counts, the same entry sent again too: each holds a socket and a promise
+    if (this.waiters >= (this.opts.maxPending ?? 100_000)) {
+      return Promise.resolve(err({ kind: 'busy', message: `the log has ${this.waiters} submissions waiting for its next round: send again shortly` }));
     }
-    const sameWaiting = this.waiting.find((w) => w.hash === hash);
-    if (sameWaiting === undefined && this.waiting.length >= (this.opts.maxPending ?? 100_000)) {
-      return Promise.resolve(err({ kind: 'busy', message: 'the log has too many entries waiting: send again shortly' }));
-    }
-    this.hashByBatch.set(key, hash);
+    this.history.add(checkpoint, hash);
     return new Promise((resolve) => {
-      this.waiting.push({ entry, hash, resolve });
+      const same = this.waiting.get(hash);
+      if (same === undefined) this.waiting.set(hash, [{ entry, hash, resolve }]);
+      else same.push({ entry, hash, resolve });
+      this.waiters++;
       this.schedule();
     });
+  }
+
+  private keepEvidence(conflict: HistoryConflict, station: string, batch: number, hash: string, entry: Uint8Array): HistoryConflict {
+    const logged = this.history.logged(station, batch);
+    const against = logged === undefined ? '' : ` (logged: entry sha256 ${logged.hash}${this.indexByHash.has(logged.hash) ? ` at index ${this.indexByHash.get(logged.hash)}` : ', waiting for a round'})`;
+    let kept: string | undefined;
+    try {
+      kept = this.evidence.keep(station, conflict.kind, batch, hash, entry, `${conflict.kind}: ${conflict.message}${against}`);
+    } catch (e) {
+      this.opts.log?.(`county log: could not keep the ${conflict.kind} evidence of station ${station}: ${(e as Error).message}`);
+    }
+    const where = kept === undefined ? '' : `; kept as evidence (${path.relative(this.opts.dir, kept)})`;
+    return { kind: conflict.kind, message: `${conflict.message}${where}` };
   }
 
   private schedule(): void {
@@ -121,7 +148,7 @@ export class CountyLog {
       void this.round()
         .catch((e: unknown) => this.opts.log?.(`county log: a round failed: ${(e as Error).message}`))
         .finally(() => {
-          if (this.waiting.length > 0) this.schedule();
+          if (this.waiting.size > 0) this.schedule();
         });
     }, this.opts.intervalMs);
   }
@@ -134,11 +161,10 @@ export class CountyLog {
   }
 
   private async runRound(): Promise<RoundReport> {
-    const batch = this.waiting;
-    this.waiting = [];
     // the same entry may have been sent twice before a round: integrate it once, answer both
-    const unique = new Map<string, Waiting[]>();
-    for (const w of batch) unique.set(w.hash, [...(unique.get(w.hash) ?? []), w]);
+    const unique = this.waiting;
+    this.waiting = new Map();
+    this.waiters = 0;
     const entries = [...unique.values()].map((ws) => (ws[0] as Waiting).entry);
     let first: number;
     try {
@@ -149,7 +175,7 @@ export class CountyLog {
       for (const ws of unique.values()) {
         for (const w of ws) {
           const parsed = parseStationEntry(w.entry, this.opts.registry);
-          if (parsed.ok) this.hashByBatch.delete(batchKey(parsed.value.checkpoint.station, parsed.value.checkpoint.batch));
+          if (parsed.ok) this.history.remove(parsed.value.checkpoint.station, parsed.value.checkpoint.batch, w.hash);
           w.resolve(err({ kind: 'busy', message: `the log could not store the entry (${(e as Error).message}): send it again shortly` }));
         }
       }
@@ -189,11 +215,7 @@ export class CountyLog {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.waiting.length > 0) await this.round();
+    if (this.waiting.size > 0) await this.round();
     await this.running;
   }
-}
-
-function batchKey(station: string, batch: number): string {
-  return `${station}\u0000${batch}`;
 }

@@ -29,7 +29,8 @@ function statusOf(r: SubmitRefusal): number {
     case 'bad-signature':
     case 'wrong-election':
       return 403;
-    case 'conflict':
+    case 'equivocation':
+    case 'rollback':
       return 409;
     case 'busy':
       return 503;
@@ -48,7 +49,11 @@ export function serveCountyLog(county: CountyLog, opts: { port: number; host: st
       readBody(req, MAX_ENTRY_BODY).then(
         async (body) => {
           const result = await county.submit(new Uint8Array(body));
-          if (!result.ok) return replyText(res, statusOf(result.error), `${result.error.kind}: ${result.error.message}`);
+          if (!result.ok) {
+            const text = `${result.error.kind}: ${result.error.message}\n`;
+            // busy is the one refusal worth sending again, and says when
+            return reply(res, statusOf(result.error), 'text/plain; charset=utf-8', text, result.error.kind === 'busy' ? { 'Retry-After': '1' } : {});
+          }
           reply(res, 200, 'application/json', JSON.stringify(result.value));
         },
         (e: unknown) => replyText(res, e instanceof BodyTooLarge ? 413 : 400, (e as Error).message),

@@ -96,6 +96,7 @@ export function startKiosk(api, doc, options = {}) {
     alarms: el('alarms'),
     staffSheet: el('staff-sheet'),
     staffLockouts: el('staff-lockouts'),
+    staffCounty: el('staff-county'),
     commands: el('commands'),
     staffConfirm: el('staff-confirm'),
     staffConfirmTitle: el('staff-confirm-title'),
@@ -362,6 +363,9 @@ export function startKiosk(api, doc, options = {}) {
     ui.staffLockouts.textContent = Object.entries(s.lockedOut ?? {})
       .map(([r, until]) => tr('login.lockedOut', { role: tr(/** @type {StringKey} */ (`role.${r}`)), time: new Date(until).toLocaleTimeString(local.lang, { hour: '2-digit', minute: '2-digit' }) }))
       .join(' ');
+    // with a county log set: how many of the station's signed checkpoints the county has, and what holds the rest
+    const c = s.county;
+    ui.staffCounty.textContent = c === undefined ? '' : `${tr('staff.county', { reported: String(c.reported), total: String(c.total), proven: String(c.proven) })}${c.waiting === null ? '' : ` ${c.waiting}`}`;
 
     // Buttons persist across renders (keeping focus); only their visibility and words change.
     for (const c of COMMANDS) {
