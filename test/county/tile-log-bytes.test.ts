@@ -128,3 +128,53 @@ test('an entry longer than a bundle allows is refused, naming it, and nothing of
   expect(fs.existsSync(path.join(dir, 'tile/entries/000.p/2'))).toBe(false);
   expect(await log.append([Buffer.from('second')])).toBe(1);
 });
+
+describe('crashes', () => {
+  const entriesFrom = (start: number, count: number, tag: string): Uint8Array[] => Array.from({ length: count }, (_, i) => Buffer.from(`${tag} checkpoint ${start + i}\n`));
+
+  test('a batch cut while writing its tiles (a full tile cut short, a bundle missing, a partial tile half written, no checkpoint naming them): the log opens at its last checkpoint and the next batch rewrites every one whole', async () => {
+    const a = entriesFrom(0, 1000, 'a');
+    const b = entriesFrom(1000, 600, 'b');
+    const log = TileLog.open(dir, ORIGIN, signer);
+    await log.append(a);
+    const stagedBefore = fs.readFileSync(path.join(dir, 'checkpoint.staged'));
+    // the files batch b writes, as a crash would leave them: written, but its checkpoint never renamed in
+    await log.append(b);
+    fs.writeFileSync(path.join(dir, 'checkpoint.staged'), stagedBefore);
+    fs.truncateSync(path.join(dir, 'tile/0/004'), 100);
+    fs.rmSync(path.join(dir, 'tile/entries/005'));
+    fs.truncateSync(path.join(dir, 'tile/0/006.p/64'), 33);
+    fs.truncateSync(path.join(dir, 'tile/entries/006.p/64'), 7);
+    const reopened = TileLog.open(dir, ORIGIN, signer);
+    expect(reopened.size).toBe(1000);
+    // another batch of the same length lands on exactly the paths the cut one wrote
+    const c = entriesFrom(1000, 600, 'c');
+    expect(await reopened.append(c)).toBe(1000);
+    const all = [...a, ...c];
+    const expected = expectedFiles(all, [1000, 1600]);
+    const actual = filesUnder(dir);
+    const differing = [...expected].filter(([rel, bytes]) => !bytes.equals(actual.get(rel) as Buffer)).map(([rel]) => rel);
+    expect(differing).toEqual([]);
+    expect(TileLog.open(dir, ORIGIN, signer).size).toBe(1600);
+  });
+
+  test('a staged checkpoint naming a tree whose tile is short or missing is refused at open, naming the tile', async () => {
+    const log = TileLog.open(dir, ORIGIN, signer);
+    await log.append(entriesFrom(0, 600, 'a'));
+    const keep = (rel: string): Buffer => fs.readFileSync(path.join(dir, rel));
+    const cases: [string, (file: string) => void, RegExp][] = [
+      ['tile/0/001', (f) => fs.truncateSync(f, 8160), /the tile tile\/0\/001 of the staged tree \(600 entries\) is short: 8160 bytes, not 8192/],
+      ['tile/0/000', (f) => fs.rmSync(f), /the tile tile\/0\/000 of the staged tree \(600 entries\) is missing/],
+      ['tile/0/002.p/88', (f) => fs.truncateSync(f, 87 * 32), /the right-edge tile tile\/0\/002.p\/88 of the staged tree \(600 entries\) is short: 2784 bytes, not 2816/],
+      ['tile/1/000.p/2', (f) => fs.rmSync(f), /the right-edge tile tile\/1\/000.p\/2 of the staged tree \(600 entries\) is missing/],
+      ['tile/entries/002.p/88', (f) => fs.truncateSync(f, 50), /the right-edge entry bundle tile\/entries\/002.p\/88 is damaged: an entry bundle ends inside an entry/],
+    ];
+    for (const [rel, damage, error] of cases) {
+      const bytes = keep(rel);
+      damage(path.join(dir, rel));
+      expect(() => TileLog.open(dir, ORIGIN, signer)).toThrow(error);
+      fs.writeFileSync(path.join(dir, rel), bytes);
+      expect(TileLog.open(dir, ORIGIN, signer).size).toBe(600);
+    }
+  });
+});

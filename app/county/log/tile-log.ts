@@ -143,15 +143,7 @@ export class TileLog {
 
   /** The right edge of a tree of `size` records, from its tiles. */
   private readEdge(size: number): Edge {
-    const read = this.store.hashReader(size);
-    const stack = Buffer.alloc(64 * 32);
-    const has: boolean[] = [];
-    const idx = treeHashIndexes(size);
-    read(idx).forEach((h, i) => {
-      const level = splitStoredHashIndex(idx[i] as number).level;
-      stack.set(h, level * 32);
-      has[level] = true;
-    });
+    // the right edge's partial tiles first: a short one is named, rather than failing the root's reading
     const rows: Row[] = [];
     for (let l = 0; Math.floor(size / TILE_WIDTH ** l) > 0; l++) {
       const count = Math.floor(size / TILE_WIDTH ** l);
@@ -166,6 +158,15 @@ export class TileLog {
       }
       rows.push(row);
     }
+    const read = this.store.hashReader(size);
+    const stack = Buffer.alloc(64 * 32);
+    const has: boolean[] = [];
+    const idx = treeHashIndexes(size);
+    read(idx).forEach((h, i) => {
+      const level = splitStoredHashIndex(idx[i] as number).level;
+      stack.set(h, level * 32);
+      has[level] = true;
+    });
     const bundle: Bundle = { data: Buffer.alloc(0), bytes: 0, count: size % TILE_WIDTH };
     if (bundle.count > 0) {
       const tile: Tile = { h: TILE_HEIGHT, l: -1, n: Math.floor(size / TILE_WIDTH), w: bundle.count };
