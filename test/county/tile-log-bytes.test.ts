@@ -145,8 +145,11 @@ describe('crashes', () => {
     fs.rmSync(path.join(dir, 'tile/entries/005'));
     fs.truncateSync(path.join(dir, 'tile/0/006.p/64'), 33);
     fs.truncateSync(path.join(dir, 'tile/entries/006.p/64'), 7);
+    // its checkpoint, written under a temporary name beside the tiles, never renamed in
+    fs.writeFileSync(path.join(dir, '.checkpoint.staged.4242-0badcafe.tmp'), 'half a checkpoi');
     const reopened = TileLog.open(dir, ORIGIN, signer);
     expect(reopened.size).toBe(1000);
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     // another batch of the same length lands on exactly the paths the cut one wrote
     const c = entriesFrom(1000, 600, 'c');
     expect(await reopened.append(c)).toBe(1000);

@@ -106,6 +106,8 @@ export class TileLog {
       return log;
     }
     const note = fs.readFileSync(stagedFile, 'utf8');
+    // a checkpoint a crash left under its temporary name was never renamed in: nothing names it
+    for (const name of fs.readdirSync(dir)) if (name.startsWith(`.${STAGED}.`) && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
     const opened = openNote(note, [signer]);
     if (opened instanceof TlogError) throw new TlogError(`${stagedFile}: ${opened.message}`);
     const cp = parseCheckpoint(opened.text);
