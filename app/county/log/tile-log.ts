@@ -6,7 +6,7 @@ import { formatCheckpoint, parseCheckpoint } from '../tlog/checkpoint';
 import { openNote, signNote, type Signer } from '../tlog/note';
 import { proveRecord, proveTree, splitStoredHashIndex, treeHash, treeHashIndexes, TlogError, type Hash, type HashReader } from '../tlog/stored-hashes';
 import { c2spTilePath, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type Tile } from '../tlog/tile';
-import { bundlePieces, TileStore, type TileWrite } from './tile-store';
+import { splitBundle, TileStore, type StagedReplacement, type TileWrite } from './tile-store';
 
 /**
  * An append-only log kept as C2SP tlog-tiles files. `append` integrates a batch: the entries' bundles and
@@ -35,11 +35,23 @@ interface Edge {
   readonly has: boolean[];
   /** rows[L]: the hashes (tree level 8L) of level L's partial tile, fewer than 256 */
   readonly rows: Row[];
-  /** the entries of the partial entry bundle */
-  readonly bundle: Uint8Array[];
+  /** the partial entry bundle's bytes (each entry's 2-byte length, then the entry), fewer than 256 entries */
+  readonly bundle: Bundle;
+}
+
+interface Bundle {
+  data: Buffer;
+  bytes: number;
+  count: number;
 }
 
 const ROW_BYTES = TILE_WIDTH * HASH_SIZE;
+/** room for a bundle of 256 entries of 1 KB (a station checkpoint is about 500 bytes); a larger one grows */
+const BUNDLE_BYTES = TILE_WIDTH * 1024;
+/** the full bundles' buffers kept for reuse once written (a fresh 256 KB buffer is 64 page faults) */
+const SPARE_BUNDLES = 64;
+/** an entry bundle gives each entry a 2-byte length */
+export const MAX_ENTRY_BYTES = 0xffff;
 
 function rootOf(edge: Pick<Edge, 'stack' | 'has'>): Hash {
   let root: Buffer | undefined;
@@ -66,6 +78,8 @@ export class TileLog {
   private last: Promise<number> = Promise.resolve(0);
   private inFlight = 0;
   private poisoned = false;
+  /** full bundles' buffers whose writes have settled, for the next batches' bundles */
+  private readonly spareBundles: Buffer[] = [];
 
   private constructor(
     readonly dir: string,
@@ -77,7 +91,7 @@ export class TileLog {
     this.store = new TileStore(dir);
     this.treeSize = size;
     this.stagedNote = staged;
-    this.edge = { stack: Buffer.alloc(64 * 32), has: [], rows: [], bundle: [] };
+    this.edge = { stack: Buffer.alloc(64 * 32), has: [], rows: [], bundle: { data: Buffer.alloc(0), bytes: 0, count: 0 } };
     this.tip = { size, edge: this.edge };
   }
 
@@ -92,12 +106,15 @@ export class TileLog {
       return log;
     }
     const note = fs.readFileSync(stagedFile, 'utf8');
+    // a checkpoint a crash left under its temporary name was never renamed in: nothing names it
+    for (const name of fs.readdirSync(dir)) if (name.startsWith(`.${STAGED}.`) && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
     const opened = openNote(note, [signer]);
     if (opened instanceof TlogError) throw new TlogError(`${stagedFile}: ${opened.message}`);
     const cp = parseCheckpoint(opened.text);
     if (cp instanceof TlogError) throw new TlogError(`${stagedFile}: ${cp.message}`);
     if (cp.origin !== origin) throw new TlogError(`${dir} holds the log ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`);
     const log = new TileLog(dir, origin, signer, cp.size, note);
+    log.checkFullTiles(cp.size);
     log.edge = log.readEdge(cp.size);
     log.tip = { size: cp.size, edge: log.edge };
     const root = rootOf(log.edge);
@@ -105,8 +122,44 @@ export class TileLog {
     return log;
   }
 
+  /**
+   * Every full hash tile of a tree of `size` records is there whole. A batch's tiles are all on disk before its
+   * checkpoint names them, so a short one under the staged checkpoint is a disk or an operator that lost
+   * bytes: the log stops rather than sign new trees over hashes it cannot serve.
+   */
+  private checkFullTiles(size: number): void {
+    for (let l = 0; Math.floor(size / TILE_WIDTH ** (l + 1)) > 0; l++) {
+      for (let n = 0; n < Math.floor(size / TILE_WIDTH ** (l + 1)); n++) {
+        const rel = c2spTilePath({ h: TILE_HEIGHT, l, n, w: TILE_WIDTH });
+        let bytes: number;
+        try {
+          bytes = fs.statSync(path.join(this.dir, rel)).size;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          throw new TlogError(`${this.dir}: the tile ${rel} of the staged tree (${size} entries) is missing`);
+        }
+        if (bytes !== ROW_BYTES) throw new TlogError(`${this.dir}: the tile ${rel} of the staged tree (${size} entries) is short: ${bytes} bytes, not ${ROW_BYTES}`);
+      }
+    }
+  }
+
   /** The right edge of a tree of `size` records, from its tiles. */
   private readEdge(size: number): Edge {
+    // the right edge's partial tiles first: a short one is named, rather than failing the root's reading
+    const rows: Row[] = [];
+    for (let l = 0; Math.floor(size / TILE_WIDTH ** l) > 0; l++) {
+      const count = Math.floor(size / TILE_WIDTH ** l);
+      const row = newRow();
+      row.w = count % TILE_WIDTH;
+      if (row.w > 0) {
+        const tile: Tile = { h: TILE_HEIGHT, l, n: Math.floor(count / TILE_WIDTH), w: row.w };
+        const data = this.store.readTile(tile);
+        if (data === undefined) throw new TlogError(`${this.dir}: the right-edge tile ${c2spTilePath(tile)} of the staged tree (${size} entries) is missing`);
+        if (data.length !== row.w * HASH_SIZE) throw new TlogError(`${this.dir}: the right-edge tile ${c2spTilePath(tile)} of the staged tree (${size} entries) is short: ${data.length} bytes, not ${row.w * HASH_SIZE}`);
+        row.data.set(data);
+      }
+      rows.push(row);
+    }
     const read = this.store.hashReader(size);
     const stack = Buffer.alloc(64 * 32);
     const has: boolean[] = [];
@@ -116,20 +169,19 @@ export class TileLog {
       stack.set(h, level * 32);
       has[level] = true;
     });
-    const rows: Row[] = [];
-    for (let l = 0; Math.floor(size / TILE_WIDTH ** l) > 0; l++) {
-      const count = Math.floor(size / TILE_WIDTH ** l);
-      const row = newRow();
-      row.w = count % TILE_WIDTH;
-      if (row.w > 0) {
-        const tile: Tile = { h: TILE_HEIGHT, l, n: Math.floor(count / TILE_WIDTH), w: row.w };
-        const data = this.store.readTile(tile);
-        if (data === undefined || data.length !== row.w * HASH_SIZE) throw new TlogError(`${this.dir}: the right-edge tile ${c2spTilePath(tile)} is missing or short`);
-        row.data.set(data);
+    const bundle: Bundle = { data: Buffer.alloc(0), bytes: 0, count: size % TILE_WIDTH };
+    if (bundle.count > 0) {
+      const tile: Tile = { h: TILE_HEIGHT, l: -1, n: Math.floor(size / TILE_WIDTH), w: bundle.count };
+      const data = this.store.readTile(tile);
+      if (data === undefined) throw new TlogError(`${this.dir}: the right-edge entry bundle ${c2spTilePath(tile)} is missing`);
+      try {
+        splitBundle(data, bundle.count);
+      } catch (e) {
+        throw new TlogError(`${this.dir}: the right-edge entry bundle ${c2spTilePath(tile)} is damaged: ${(e as Error).message}`);
       }
-      rows.push(row);
+      bundle.data = Buffer.from(data);
+      bundle.bytes = data.length;
     }
-    const bundle = size % TILE_WIDTH === 0 ? [] : this.store.readEntries(size, Math.floor(size / TILE_WIDTH));
     return { stack, has, rows, bundle };
   }
 
@@ -162,21 +214,35 @@ export class TileLog {
     if (this.poisoned) return Promise.reject(new TlogError('an earlier batch failed and batches built on it are still settling: send again shortly'));
     const old = this.tip.size;
     if (entries.length === 0) return this.last.then(() => old);
-    const { edge, writes, size } = this.integrate(this.tip, entries);
+    const long = entries.findIndex((e) => e.length > MAX_ENTRY_BYTES);
+    if (long >= 0) return Promise.reject(new TlogError(`entry ${long} of the batch has ${(entries[long] as Uint8Array).length} bytes, more than an entry bundle allows (65,535): nothing of the batch was written`));
+    const { edge, writes, size, spent } = this.integrate(this.tip, entries);
     const note = this.sign(size, rootOf(edge));
     this.tip = { size, edge };
-    // the tiles are written and flushed at once; the signed size names them only once they are on disk
+    // the tiles and the new checkpoint (under a temporary name) are written and flushed at once; the
+    // checkpoint is renamed into place, naming the tiles, only once they are all on disk
     const tiles = this.store.writeDurably(writes);
+    const staging = this.store.stageReplacement(STAGED, note);
+    // settled (and so handled) whatever happens before they are awaited below
+    const written = Promise.allSettled([tiles, staging]).then((outcomes) => {
+      this.spareBundles.push(...spent.slice(0, SPARE_BUNDLES - this.spareBundles.length));
+      return outcomes;
+    });
     const prev = this.last;
     const done = (async (): Promise<number> => {
+      let failure: Error | undefined;
       try {
         await prev;
       } catch (e) {
-        await tiles.catch(() => undefined);
-        throw new TlogError(`the batch before this one failed (${(e as Error).message}): send again shortly`);
+        failure = new TlogError(`the batch before this one failed (${(e as Error).message}): send again shortly`);
       }
-      await tiles;
-      await this.store.replaceDurably(STAGED, note);
+      const [tileOutcome, stagedOutcome] = await written;
+      failure ??= tileOutcome.status === 'rejected' ? (tileOutcome.reason as Error) : stagedOutcome.status === 'rejected' ? (stagedOutcome.reason as Error) : undefined;
+      if (failure !== undefined) {
+        if (stagedOutcome.status === 'fulfilled') await stagedOutcome.value.abort();
+        throw failure;
+      }
+      await (stagedOutcome as PromiseFulfilledResult<StagedReplacement>).value.commit();
       this.treeSize = size;
       this.stagedNote = note;
       this.edge = edge;
@@ -200,23 +266,39 @@ export class TileLog {
     return done;
   }
 
-  /** The new right edge and the files a batch writes; the log's own state is untouched until they are on disk. */
-  private integrate(from: { size: number; edge: Edge }, entries: readonly Uint8Array[]): { edge: Edge; writes: TileWrite[]; size: number } {
+  private bundleBuffer(min: number): Buffer {
+    const spare = this.spareBundles.pop();
+    return spare !== undefined && spare.length >= min ? spare : Buffer.allocUnsafe(Math.max(min, BUNDLE_BYTES));
+  }
+
+  /**
+   * The new right edge and the files a batch writes; the log's own state is untouched until they are on disk.
+   * `spent`: the full bundles' buffers, free again once the batch's writes have settled.
+   */
+  private integrate(from: { size: number; edge: Edge }, entries: readonly Uint8Array[]): { edge: Edge; writes: TileWrite[]; size: number; spent: Buffer[] } {
     const old = from.size;
     const stack = Buffer.from(from.edge.stack);
     const has = [...from.edge.has];
     const rows: Row[] = from.edge.rows.map((r) => ({ data: Buffer.from(r.data), w: r.w }));
-    let bundle = [...from.edge.bundle];
+    // the partial bundle goes on filling in a copy: the edge's own stays as it is until this batch is on disk
+    const prior = from.edge.bundle;
+    let bundle: Bundle = { data: this.bundleBuffer(prior.bytes), bytes: prior.bytes, count: prior.count };
+    prior.data.copy(bundle.data, 0, 0, prior.bytes);
+    const spent: Buffer[] = [];
     const writes: TileWrite[] = [];
     // how many hashes each tile level holds, so a row that fills names its tile
     const counts = rows.map((_, l) => Math.floor(old / TILE_WIDTH ** l));
-    const store = (l: number, src: Buffer, at: number): void => {
-      if (rows[l] === undefined) {
-        rows[l] = newRow();
+    const rowAt = (l: number): Row => {
+      let row = rows[l];
+      if (row === undefined) {
+        row = newRow();
+        rows[l] = row;
         counts[l] = 0;
       }
-      const row = rows[l] as Row;
-      src.copy(row.data, row.w * HASH_SIZE, at, at + HASH_SIZE);
+      return row;
+    };
+    // a hash was written at the row's end
+    const grown = (l: number, row: Row): void => {
       row.w++;
       counts[l] = (counts[l] as number) + 1;
       if (row.w === TILE_WIDTH) {
@@ -224,20 +306,32 @@ export class TileLog {
         rows[l] = newRow();
       }
     };
-    const leaf = Buffer.allocUnsafe(HASH_SIZE);
     for (let k = 0; k < entries.length; k++) {
       const n = old + k;
       const e = entries[k] as Uint8Array;
-      bundle.push(e);
-      if (bundle.length === TILE_WIDTH) {
-        writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: (n + 1) / TILE_WIDTH - 1, w: TILE_WIDTH }, data: bundlePieces(bundle) });
-        bundle = [];
+      const len = e.length;
+      if (bundle.bytes + 2 + len > bundle.data.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * bundle.data.length, bundle.bytes + 2 + len));
+        bundle.data.copy(bigger, 0, 0, bundle.bytes);
+        bundle.data = bigger;
       }
-      leafHashInto(e, leaf, 0);
-      store(0, leaf, 0);
+      bundle.data[bundle.bytes] = len >>> 8;
+      bundle.data[bundle.bytes + 1] = len & 0xff;
+      bundle.data.set(e, bundle.bytes + 2);
+      bundle.bytes += 2 + len;
+      bundle.count++;
+      if (bundle.count === TILE_WIDTH) {
+        writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: (n + 1) / TILE_WIDTH - 1, w: TILE_WIDTH }, data: bundle.data.subarray(0, bundle.bytes) });
+        spent.push(bundle.data);
+        bundle = { data: this.bundleBuffer(0), bytes: 0, count: 0 };
+      }
+      // the leaf hash goes straight into its place in the level-0 tile
+      const row0 = rowAt(0);
+      let cur = row0.data;
+      let curAt = row0.w * HASH_SIZE;
+      leafHashInto(e, cur, curAt);
+      grown(0, row0);
       // carry: every subtree this leaf completes, each a node of the stack's root and the hash below
-      let cur = leaf;
-      let curAt = 0;
       let level = 0;
       for (let m = n; m % 2 === 1; m = (m - 1) / 2) {
         nodeHashInto(stack, level * HASH_SIZE, cur, curAt, stack, level * HASH_SIZE);
@@ -245,20 +339,25 @@ export class TileLog {
         cur = stack;
         curAt = level * HASH_SIZE;
         level++;
-        if (level % TILE_HEIGHT === 0) store(level / TILE_HEIGHT, cur, curAt);
+        if (level % TILE_HEIGHT === 0) {
+          const row = rowAt(level / TILE_HEIGHT);
+          cur.copy(row.data, row.w * HASH_SIZE, curAt, curAt + HASH_SIZE);
+          grown(level / TILE_HEIGHT, row);
+        }
       }
       cur.copy(stack, level * HASH_SIZE, curAt, curAt + HASH_SIZE);
       has[level] = true;
     }
     const size = old + entries.length;
-    // the partial tiles of the new size, beside the full ones (older partials stay for older checkpoints);
-    // copies, as the row goes on filling in later batches
-    if (bundle.length > 0) writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: Math.floor(size / TILE_WIDTH), w: bundle.length }, data: bundlePieces(bundle) });
+    // the partial tiles of the new size, beside the full ones (older partials stay for older checkpoints). The
+    // partial bundle's bytes are never changed (the next batch fills a copy); a partial row is copied, as it
+    // goes on filling in this batch's edge.
+    if (bundle.count > 0) writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: Math.floor(size / TILE_WIDTH), w: bundle.count }, data: bundle.data.subarray(0, bundle.bytes) });
     rows.forEach((row, l) => {
       const changed = Math.floor(old / TILE_WIDTH ** l) !== Math.floor(size / TILE_WIDTH ** l);
       if (changed && row.w > 0) writes.push({ tile: { h: TILE_HEIGHT, l, n: Math.floor(size / TILE_WIDTH ** (l + 1)), w: row.w }, data: Buffer.from(row.data.subarray(0, row.w * HASH_SIZE)) });
     });
-    return { edge: { stack, has, rows, bundle }, writes, size };
+    return { edge: { stack, has, rows, bundle }, writes, size, spent };
   }
 
   /** Publishes a cosigned copy of the staged checkpoint (the caller checked the quorum). */
