@@ -6,6 +6,8 @@ import { AuditEventSchema } from './events';
 import { hash as nodeHash } from 'node:crypto';
 import { sha256 } from './hash';
 import type { LedgerMode } from './record';
+import type { SheetDetail } from './sheet-detail';
+import { readSheetDetail, skipSheetDetail, writeSheetDetail } from './sheet-detail';
 
 /**
  * The ledger's entries: one append-only chain. Each entry hash covers the kind, the sequence number, the
@@ -115,17 +117,24 @@ export function decodeGenesis(payload: Uint8Array): Genesis {
   return parsed.data;
 }
 
-/** A pending ballot: the public record plus what stays on the station (full image digest, voting ID text). */
+/**
+ * A pending ballot: the public record plus what stays on the station (full image digest, voting ID text and,
+ * from pending format 2 on, the sheet detail: per-side image IDs and digests, every target's score).
+ */
 export interface PendingPayload {
   readonly record: Uint8Array;
   readonly imageSha256: Uint8Array;
   readonly votingId: string;
+  /** absent in format 1 (entries written before sheet detail existed), which is still read */
+  readonly detail?: SheetDetail | undefined;
 }
 
-const pendingWriter = new ByteWriter(256);
+const pendingWriter = new ByteWriter(512);
 
 export function encodePending(p: PendingPayload): Uint8Array {
-  return pendingWriter.reset().varint(p.record.length).bytes(p.record).bytes(p.imageSha256).text(p.votingId).finish();
+  const w = pendingWriter.reset().varint(p.record.length).bytes(p.record).bytes(p.imageSha256).text(p.votingId);
+  if (p.detail !== undefined) writeSheetDetail(w, p.detail);
+  return w.finish();
 }
 
 export function decodePending(payload: Uint8Array): PendingPayload {
@@ -134,8 +143,10 @@ export function decodePending(payload: Uint8Array): PendingPayload {
   const record = rd.bytes(n, 'ballot record');
   const imageSha256 = rd.bytes(32, 'image digest');
   const votingId = rd.text('voting ID');
+  // format 1 ends here; format 2 goes on with a sheet-detail block, its own version byte first
+  const detail = rd.remaining > 0 ? readSheetDetail(rd) : undefined;
   rd.end('the pending entry');
-  return { record, imageSha256, votingId };
+  return { record, imageSha256, votingId, detail };
 }
 
 /**
@@ -149,6 +160,7 @@ export function pendingRecord(payload: Uint8Array): Uint8Array {
   rd.skip(n, 'ballot record');
   rd.skip(32, 'image digest');
   rd.skipText('voting ID');
+  if (rd.remaining > 0) skipSheetDetail(rd);
   rd.end('the pending entry');
   return rd.view(at, n);
 }

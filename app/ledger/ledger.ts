@@ -17,7 +17,7 @@ import {
   ZERO_HASH,
   decodeGenesis,
   decodeCast,
-  decodePending,
+  pendingRecord,
   decodeReturned,
   encodeCast,
   encodeCheckpointEntry,
@@ -44,6 +44,7 @@ import { openDb, sessionMarker, storageError, walFile, withStorage } from './sto
 import { scanAfterCrash } from './wal-scan';
 import type { AdjudicationInput, AdjudicationRefusal, AdjudicationWritten } from './ledger-adjudication';
 import { LedgerAdjudication } from './ledger-adjudication';
+import { sheetDetailMismatch } from './sheet-detail';
 
 export interface Head {
   readonly seq: number;
@@ -244,7 +245,7 @@ export class Ledger {
     for (const row of rows.iterate(EntryKind.pending, EntryKind.cast, EntryKind.returned, EntryKind.checkpoint) as IterableIterator<[number, number, Buffer]>) {
       const [seq, kind, payload] = row;
       if (kind === EntryKind.pending) {
-        const recordBytes = decodePending(payload).record;
+        const recordBytes = pendingRecord(payload);
         const key = recordBallotIdKey(recordBytes);
         this.ballotEntries += 1;
         this.pending.set(seq, { key, recordBytes });
@@ -605,7 +606,7 @@ export class Ledger {
     }
     const rb = recordBytes;
     return this.singleWrite(() => {
-      const appended = this.appendRaw(EntryKind.pending, encodePending({ record: rb, imageSha256: capture.imageSha256, votingId: capture.votingId }));
+      const appended = this.appendRaw(EntryKind.pending, encodePending({ record: rb, imageSha256: capture.imageSha256, votingId: capture.votingId, detail: capture.detail }));
       this.change(
         () => {
           this.ballots.set(key, { state: 'pending', pendingSeq: appended.seq });
@@ -632,7 +633,7 @@ export class Ledger {
       if (sel.overvote !== sel.options.length > def.seats) return `contest ${def.id}: overvote flag disagrees with ${sel.options.length} marks for ${def.seats} seat(s)`;
       if (sel.undervote !== sel.options.length < def.seats) return `contest ${def.id}: undervote flag disagrees with ${sel.options.length} marks for ${def.seats} seat(s)`;
     }
-    return undefined;
+    return c.detail === undefined ? undefined : sheetDetailMismatch(c.detail, contests, c.contests);
   }
 
   private resolvable(pendingSeq: number): Result<PendingState, ResolveRefusal> {

@@ -3,6 +3,8 @@ import { assertNever } from '../../lib/result';
 import { ByteReader, ByteWriter, EncodingError } from '../../lib/bytes';
 import { sha256 } from './hash';
 import { SERIAL_PATTERN, bytesToSerial, serialToBytes } from './serial';
+import type { SheetDetail } from './sheet-detail';
+import { sheetDetailProblem } from './sheet-detail';
 
 /**
  * The public ballot record: what leaves the station (chain data fields, the auditor's bundle). Layout and
@@ -90,6 +92,14 @@ export const BallotCaptureSchema = z.object({
       }),
     )
     .max(1024),
+  /** what stays in the pending entry's local part (sheet-detail.ts): per-side images, every target's score */
+  detail: z
+    .custom<SheetDetail>((v) => typeof v === 'object' && v !== null && Array.isArray((v as SheetDetail).sides) && Array.isArray((v as SheetDetail).contests))
+    .superRefine((d, ctx) => {
+      const problem = sheetDetailProblem(d);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
 });
 export type BallotCapture = z.infer<typeof BallotCaptureSchema>;
 
@@ -120,6 +130,11 @@ export function isWellFormedCapture(v: unknown): v is BallotCapture {
   if (!isIndex(v.readerVersion) || !isIndex(v.calibrationVersion)) return false;
   if (!Array.isArray(contests) || contests.length > 1024) return false;
   for (const c of contests) if (!isWellFormedSelection(c)) return false;
+  const detail = v.detail;
+  if (detail !== undefined) {
+    if (!isPlainObject(detail) || !Array.isArray(detail.sides) || !Array.isArray(detail.contests)) return false;
+    if (sheetDetailProblem(detail as unknown as SheetDetail) !== undefined) return false;
+  }
   return true;
 }
 

@@ -7,7 +7,8 @@ import type { SheetFeedback } from './api';
 import { captureOf } from './capture';
 import type { LedgerMode } from './polls';
 import type { SheetJournal } from './sheet-journal';
-import type { Cue, SheetEffect, SheetEvent, SheetRefusal, SheetState } from './sheet-state';
+import type { SideImage } from '../ledger/sheet-detail';
+import type { Cue, HeldSheet, SheetEffect, SheetEvent, SheetRefusal, SheetState } from './sheet-state';
 import { advance, unseen } from './sheet-state';
 
 /** What carrying out a sheet's effects needs from the station. */
@@ -18,6 +19,11 @@ export interface SheetRunnerDeps {
   ledgerFor(mode: LedgerMode): Ledger;
   /** reads the images into the 'read' or 'read-failed' answer */
   read(mode: LedgerMode, images: readonly Uint8Array[]): Promise<SheetEvent>;
+  /**
+   * what the ledger records of each scanned side of a sheet about to be recorded pending (image ID, SHA-256,
+   * kept or not), the images written to the image store first where the retention setting keeps them
+   */
+  sideImages(held: HeldSheet): SideImage[];
   /** the sheet journal keeps only the lines of ballots still pending (PRIVACY.md) */
   forgetSettledSheets(): void;
   audit(type: 'ballot-rejected' | 'ballot-returned', detail: Readonly<Record<string, string | number>>): void;
@@ -183,7 +189,11 @@ export class SheetRunner {
     const ledger = this.d.ledgerFor(h.mode);
     let capture;
     try {
-      capture = captureOf({ ballotId: e.ballotId, votingId: h.votingId, mode: h.mode, castAsIs: e.castAsIs, images: h.images, calibrationVersion: this.d.calibrationVersion, contests: h.sheet.contests }, ledger.genesis.election.contests);
+      const sides = this.d.sideImages(h);
+      capture = captureOf(
+        { ballotId: e.ballotId, votingId: h.votingId, mode: h.mode, castAsIs: e.castAsIs, images: h.images, calibrationVersion: this.d.calibrationVersion, contests: h.sheet.contests, sheet: { sides, marks: h.sheet.marks } },
+        ledger.genesis.election.contests,
+      );
     } catch (err) {
       return { type: 'pending-refused', refusal: { kind: 'capture', message: (err as Error).message } };
     }

@@ -9,6 +9,7 @@ import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
+import { newImageId, sheetImageSha256 } from '../ledger/sheet-detail';
 import type { VerifyOptions } from '../ledger/verify';
 import type {
   ApiResult,
@@ -203,6 +204,7 @@ class StationService implements Station {
       calibrationVersion: pkg.calibrationVersion,
       ledgerFor: (mode) => this.ledgerFor(mode),
       read: (mode, images) => this.reading.read(mode, images),
+      sideImages: (held) => held.images.map((b) => ({ imageId: newImageId(), sha256: sheetImageSha256([b]), kept: false })),
       forgetSettledSheets: () => this.forgetSettledSheets(),
       audit: (type, detail) => this.event(type, 'system', detail),
       count: (counter) => {

@@ -88,3 +88,27 @@ export function ledgerWithBatches(file: string, sizes: readonly number[], seeds:
     l.close();
   }
 }
+
+/**
+ * The capture with a sheet detail as the station writes one: `sides` random image IDs, every target scored
+ * (marked options high, a marginal option in each contest flagged marginal), consistent with the capture.
+ */
+export function withRandomDetail(rand: () => number, c: BallotCapture, sides = 1, kept = true): BallotCapture {
+  const hexOf = (n: number): string => Array.from({ length: n }, () => Math.floor(rand() * 256).toString(16).padStart(2, '0')).join('');
+  const contests = c.contests.map((sel) => {
+    const def = CONTESTS[sel.contest];
+    if (def === undefined) throw new Error(`no contest ${sel.contest}`);
+    const scores = def.options.map((_, i) => (sel.options.includes(i) ? 6000 + Math.floor(rand() * 4001) : Math.floor(rand() * 800)));
+    const free = def.options.map((_, i) => i).filter((i) => !sel.options.includes(i));
+    const marginal = sel.marginal && free.length > 0 ? [free[Math.floor(rand() * free.length)] as number] : [];
+    for (const m of marginal) scores[m] = 1500 + Math.floor(rand() * 2000);
+    return { contest: sel.contest, scores, marginal };
+  });
+  // a contest flagged marginal with no unmarked option to be the marginal one is not flagged
+  const fixed = c.contests.map((sel, i) => ({ ...sel, marginal: (contests[i]?.marginal.length ?? 0) > 0 }));
+  return {
+    ...c,
+    contests: fixed,
+    detail: { sides: Array.from({ length: sides }, () => ({ imageId: hexOf(16), sha256: Uint8Array.from(Buffer.from(hexOf(32), 'hex')), kept })), contests },
+  };
+}

@@ -146,8 +146,8 @@ describe('a sheet scanned on both sides, and a side left blank', () => {
 
   it('calls a sheet blank on both sides a blank page, not a blank ballot', async () => {
     const { blank } = await sidesOf('municipal');
-    expect(combineSheet([blank, blank])).toEqual({ status: 'rejected', reasons: ['blank-page'], contests: {} });
-    expect(combineSheet([blank])).toEqual({ status: 'rejected', reasons: ['blank-page'], contests: {} });
+    expect(combineSheet([blank, blank])).toEqual({ status: 'rejected', reasons: ['blank-page'], contests: {}, marks: [] });
+    expect(combineSheet([blank])).toEqual({ status: 'rejected', reasons: ['blank-page'], contests: {}, marks: [] });
   });
 
   it('does not count one side of a two-sided ballot: the other side blank or not scanned is side-missing', async () => {

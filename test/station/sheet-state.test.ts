@@ -7,7 +7,7 @@ import { advance, unseen } from '../../app/station/sheet-state';
 
 const ID = 'S-0001';
 const IMAGES = [new Uint8Array([1, 2, 3])];
-const READING: SheetReading = { status: 'accepted', reasons: [], ballotId: 'b-123', contests: {} };
+const READING: SheetReading = { status: 'accepted', reasons: [], ballotId: 'b-123', contests: {}, marks: [] };
 const OVERVOTE = [feedbackReason('overvote', ['mayor'])];
 
 function move(state: SheetState, event: SheetEvent): Move {
@@ -63,13 +63,13 @@ describe('the station’s sheet state: legal moves', () => {
   });
 
   it('a reading the policy rejects: one audit event with the reader’s reasons, then counted and given back', () => {
-    const m = walk(scanned, { type: 'read', sheet: { status: 'rejected', reasons: ['blank-page'], contests: {} }, decision: { kind: 'reject', reasons: [feedbackReason('blank-page')] }, votingId: '', streakAlarm: false });
+    const m = walk(scanned, { type: 'read', sheet: { status: 'rejected', reasons: ['blank-page'], contests: {}, marks: [] }, decision: { kind: 'reject', reasons: [feedbackReason('blank-page')] }, votingId: '', streakAlarm: false });
     expect(types(m)).toEqual(['audit', 'count', 'show', 'return-sheet']);
     expect(of(m, 'audit')).toEqual([{ type: 'audit', event: 'ballot-rejected', detail: { reason: 'blank-page' } }]);
   });
 
   it('the streaked sheet that completes a run raises the alarm and stops the feeder before it goes back', () => {
-    const m = walk(scanned, { type: 'read', sheet: { status: 'rejected', reasons: ['scanner-streaks'], contests: {} }, decision: { kind: 'reject', reasons: [feedbackReason('scanner-streaks')] }, votingId: '', streakAlarm: true });
+    const m = walk(scanned, { type: 'read', sheet: { status: 'rejected', reasons: ['scanner-streaks'], contests: {}, marks: [] }, decision: { kind: 'reject', reasons: [feedbackReason('scanner-streaks')] }, votingId: '', streakAlarm: true });
     expect(types(m)).toEqual(['raise-alarm', 'update-feeding', 'audit', 'count', 'show', 'return-sheet']);
   });
 
@@ -80,7 +80,7 @@ describe('the station’s sheet state: legal moves', () => {
   });
 
   it('a reading without a ballot ID is never recorded', () => {
-    const m = walk(scanned, { ...accepted, sheet: { status: 'accepted', reasons: [], contests: {} } });
+    const m = walk(scanned, { ...accepted, sheet: { status: 'accepted', reasons: [], contests: {}, marks: [] } });
     expect(m.state.step).toEqual({ kind: 'settled', how: 'rejected' });
     expect(types(m)).not.toContain('record-pending');
   });
