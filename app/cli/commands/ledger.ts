@@ -115,13 +115,14 @@ export function registerLedger(program: Command, ctx: CliContext): void {
                   pending: s?.pending ?? null,
                   batches: s?.batches.length ?? null,
                   sealedAt: s?.sealedAt ?? null,
+                  adjudications: s?.adjudications ?? null,
                   checked: report.checked ?? [],
                   notChecked: report.unchecked ?? [],
                 })}\n`,
               );
             } else if (report.ok && s) {
               ctx.io.stdout(
-                `${mode}: ok: ${s.entries} entries, head ${s.head.seq} ${toHex(s.head.hash)}, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, ${s.batches.length} closed batch(es)${s.sealedAt !== undefined ? `, sealed at entry ${s.sealedAt}` : ''}\n`,
+                `${mode}: ok: ${s.entries} entries, head ${s.head.seq} ${toHex(s.head.hash)}, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, ${s.batches.length} closed batch(es)${s.sealedAt !== undefined ? `, sealed at entry ${s.sealedAt}` : ''}${s.adjudications > 0 ? `, ${s.adjudications} adjudication(s)` : ''}\n`,
               );
             }
             if (!opts.json) {
