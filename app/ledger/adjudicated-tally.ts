@@ -2,7 +2,7 @@ import { toHex } from '../../lib/bytes';
 import type { AdjudicationStatement, Decision, MarginalDetail } from './adjudication';
 import { applyDecisions, isWriteInOption, itemKey } from './adjudication';
 import { marginalDetailOf } from './adjudication-detail';
-import type { Genesis } from './entries';
+import type { Genesis, PendingPayload } from './entries';
 import { EntryKind, decodeCast, decodePending } from './entries';
 import type { BallotRecord, ContestSelection } from './record';
 import type { AdjudicationSeen } from './replay-adjudication';
@@ -219,4 +219,24 @@ export function tallyAfterAdjudication(file: string, opts: VerifyOptions = {}): 
   const s = adjudicationState(file, opts);
   if (s.tally === undefined) return { ok: false, report: s.report };
   return { ok: true, tally: s.tally.after, adjudicated: s.tally };
+}
+
+/** The pending entries of the given cast entries (their voting ID, per-sheet detail and image digest), read-only. */
+export function readPendingOfCasts(file: string, castSeqs: readonly number[]): Map<number, PendingPayload> {
+  const db = openDb(file, { readonly: true });
+  try {
+    const entryAt = db.prepare('SELECT kind, payload FROM entries WHERE seq = ?');
+    const out = new Map<number, PendingPayload>();
+    for (const castSeq of castSeqs) {
+      if (out.has(castSeq)) continue;
+      const cast = entryAt.get(castSeq) as { kind: number; payload: Buffer } | undefined;
+      if (cast === undefined || cast.kind !== EntryKind.cast) continue;
+      const pending = entryAt.get(decodeCast(cast.payload)) as { kind: number; payload: Buffer } | undefined;
+      if (pending === undefined || pending.kind !== EntryKind.pending) continue;
+      out.set(castSeq, decodePending(pending.payload));
+    }
+    return out;
+  } finally {
+    db.close();
+  }
 }
