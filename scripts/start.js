@@ -57,9 +57,13 @@ function demoConfig() {
       scanner: { kind: 'simulated', deckDir: path.join('deck', 'pile'), timings: 'realistic', ...(faults ? { faults } : {}) },
       pinsFile: path.basename(pins),
       passphraseFile: path.basename(pass),
+      // the demo shows the continuous export in a folder standing in for the USB stick: move the folder away and
+      // the station stops with the export alarm; put it back and the missing ballots are written
+      continuousExport: { dir: 'export-device', whenDeviceFails: 'stop', mustBeMountPoint: false },
     };
     fs.writeFileSync(config, `${JSON.stringify(settings, null, 2)}\n`);
   }
+  fs.mkdirSync(path.join(dir, 'export-device'), { recursive: true });
   say(`demo PINs: poll worker 1111, captain 2222, auditor 3333 (in ${pins}; demo only)`);
   say(`the pile holds every kind of sheet; ${path.relative(process.cwd(), pileFile)} says what each one is and what the station should do with it`);
   return config;
@@ -75,6 +79,11 @@ function headlessArgs(configFile) {
   const s = c.scanner || {};
   if (c.streakAlarmAfter !== undefined) args.push('--streak-alarm-after', String(c.streakAlarmAfter));
   if (c.readerWorkers !== undefined) args.push('--reader-workers', String(c.readerWorkers));
+  const ce = c.continuousExport;
+  if (ce) {
+    args.push('--export-dir', rel(ce.dir), '--export-when-device-fails', ce.whenDeviceFails);
+    if (ce.mustBeMountPoint === false) args.push('--export-any-dir');
+  }
   if (s.kind === 'simulated') {
     args.push('--simulate', rel(s.deckDir), '--simulate-timings', s.timings || 'realistic');
     if (s.faults) args.push('--simulate-faults', s.faults);

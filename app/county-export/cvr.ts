@@ -1,5 +1,5 @@
 import { toHex } from '../../lib/bytes';
-import type { ContestSelection } from '../ledger/record';
+import type { BallotRecord, ContestSelection } from '../ledger/record';
 import type { ElectionModel, ModelContest } from './election-model';
 import { nistId, placeOf } from './election-model';
 import type { CastBallot, CountyLedger } from './ledger-read';
@@ -13,7 +13,7 @@ import type { AtomicStreamFile } from './stream-file';
  * hash), each with a single `interpreted` snapshot: what the station decided, contest rules applied (an
  * overvoted contest's marks are listed and give no votes). README.md says what each field holds and why.
  */
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function electionObject(model: ElectionModel): { [k: string]: Json } {
   const def = model.definition;
@@ -112,12 +112,39 @@ function cvrContest(m: ModelContest, sel: ContestSelection): { [k: string]: Json
   return c;
 }
 
-/** One ballot's CVR object. */
-export function cvrOf(model: ElectionModel, ledger: CountyLedger, b: CastBallot): { [k: string]: Json } {
-  const r = recordOf(b);
-  const station = ledger.genesis.station.id;
-  const place = placeOf(b.votingId, ledger.file);
-  const contests = r.contests.map((sel) => cvrContest(contestOf(model, sel, ledger.file), sel));
+/** What a CVR takes from outside the ballot: the election's names and the station that cast it. */
+export interface CvrContext {
+  readonly model: ElectionModel;
+  readonly stationId: string;
+  /** the ledger (or station) the ballot comes from, named in errors */
+  readonly source: string;
+}
+
+/** One cast ballot as a CVR needs it: its record and what only the local ledger keeps. */
+export interface CvrBallot {
+  readonly record: BallotRecord;
+  /** the record's Merkle leaf hash: SHA-256(0x00 ‖ record bytes) */
+  readonly leaf: Uint8Array;
+  /** full SHA-256 of the scan, from the pending entry */
+  readonly imageSha256: Uint8Array;
+  /** the voting ID text the station read (QR 3) */
+  readonly votingId: string;
+}
+
+export type CvrObject = { [k: string]: Json };
+
+export function cvrContextOf(model: ElectionModel, ledger: CountyLedger): CvrContext {
+  return { model, stationId: ledger.genesis.station.id, source: ledger.file };
+}
+
+/**
+ * One ballot's CVR object, a pure function of the ballot and its context: the bulk export writes one per line,
+ * the station's continuous export one file per cast ballot, and `export verify` rebuilds it to compare.
+ */
+export function cvrOne(ctx: CvrContext, b: CvrBallot): CvrObject {
+  const r = b.record;
+  const place = placeOf(b.votingId, ctx.source);
+  const contests = r.contests.map((sel) => cvrContest(contestOf(ctx.model, sel, ctx.source), sel));
   const needsAdjudication = r.contests.some((c) => c.marginal || c.writeIn);
   const leaf = toHex(b.leaf);
   const snapshot: { [k: string]: Json } = { '@id': `snapshot-${leaf}`, '@type': 'CVR.CVRSnapshot', Type: 'interpreted', CVRContest: contests };
@@ -131,13 +158,18 @@ export function cvrOf(model: ElectionModel, ledger: CountyLedger, b: CastBallot)
     BallotImage: [{ '@type': 'CVR.ImageData', Hash: { '@type': 'CVR.Hash', Type: 'sha-256', Value: toHex(b.imageSha256) } }],
     BallotStyleId: place.styleId,
     BallotStyleUnitId: nistId.precinct(place.precinctId),
-    BatchId: String(b.batch),
-    CreatingDeviceId: nistId.station(station),
+    BatchId: String(r.batch),
+    CreatingDeviceId: nistId.station(ctx.stationId),
     CurrentSnapshotId: `snapshot-${leaf}`,
     CVRSnapshot: [snapshot],
-    ElectionId: nistId.election(model.definition),
+    ElectionId: nistId.election(ctx.model.definition),
     UniqueId: leaf,
   };
+}
+
+/** A cast ballot of a verified ledger read, as cvrOne takes it. */
+export function cvrBallotOf(b: CastBallot): CvrBallot {
+  return { record: recordOf(b), leaf: b.leaf, imageSha256: b.imageSha256, votingId: b.votingId };
 }
 
 /** The report without its CVRs: written first, the CVRs stream after it. */
@@ -172,9 +204,10 @@ export function cvrReportHead(model: ElectionModel, ledger: CountyLedger): { [k:
 export function writeCvrReport(out: AtomicStreamFile, model: ElectionModel, ledger: CountyLedger): number {
   const head = JSON.stringify(cvrReportHead(model, ledger));
   out.write(`${head.slice(0, -1)},"CVR":[`);
+  const ctx = cvrContextOf(model, ledger);
   let n = 0;
   for (const b of ledger.ballots) {
-    out.write(`${n === 0 ? '' : ','}\n${JSON.stringify(cvrOf(model, ledger, b))}`);
+    out.write(`${n === 0 ? '' : ','}\n${JSON.stringify(cvrOne(ctx, cvrBallotOf(b)))}`);
     n += 1;
   }
   out.write('\n]}\n');

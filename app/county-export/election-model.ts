@@ -44,7 +44,12 @@ export function electionModelFor(file: string, genesis: Genesis): ElectionModel 
     const first = loaded.error[0];
     throw new LedgerError('wrong-ledger', file, `not a valid election definition${first ? ` (${first.path}: ${first.message})` : ''}`);
   }
-  const { definition, hash } = loaded.value;
+  return electionModelOf(loaded.value, genesis, file);
+}
+
+/** A loaded definition held to the ledger (the station's own, already validated; `source` names it in errors). */
+export function electionModelOf(valid: { readonly definition: ElectionDefinition; readonly hash: string }, genesis: Genesis, file: string): ElectionModel {
+  const { definition, hash } = valid;
   if (hash !== genesis.election.hash) throw new LedgerError('wrong-ledger', file, `this election definition has election hash ${hash}, the ledger is for ${genesis.election.hash}`);
   const contests = definition.contests.map((contest, index): ModelContest => {
     const g = genesis.election.contests[index];

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1';
@@ -25,7 +26,15 @@ export type StationKeyFile = z.infer<typeof StationKeyFileSchema>;
 
 export interface StationKey extends CheckpointSigner {
   readonly stationId: string;
+  /**
+   * A 32-byte symmetric key for one purpose (`info`, e.g. "tallyproof image store v1"), derived with
+   * HKDF-SHA256 from the station's secret: as locked as the signing key (the passphrase unlocks both), and
+   * one purpose's key says nothing of the secret or of another purpose's key.
+   */
+  deriveKey(info: string): Uint8Array;
 }
+
+const DERIVE_SALT = Buffer.from('tallyproof station key derivation v1', 'utf8');
 
 export type ScryptCost = { N: number; r: number; p: number };
 
@@ -56,7 +65,12 @@ function readKeyFile(file: string): StationKeyFile {
 
 function signerFor(stationId: string, secret: Uint8Array): StationKey {
   const publicKey = schnorr.getPublicKey(secret);
-  return { stationId, publicKey, sign: (m) => schnorr.sign(m, secret) };
+  return {
+    stationId,
+    publicKey,
+    sign: (m) => schnorr.sign(m, secret),
+    deriveKey: (info) => new Uint8Array(crypto.hkdfSync('sha256', secret, DERIVE_SALT, Buffer.from(info, 'utf8'), 32)),
+  };
 }
 
 /** Unlocks the key at `file`, or makes one there if there is none yet (first start). */

@@ -54,6 +54,8 @@ async function run(parent: ElectronParentPort, configFile: string | undefined): 
       ...(c.printer !== undefined ? { printer: c.printer } : {}),
       ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: c.signedHeadsDir } : {}),
       ...(c.signHeadsEvery !== undefined ? { signHeadsEvery: c.signHeadsEvery } : {}),
+      ...(c.continuousExport !== undefined ? { continuousExport: c.continuousExport } : {}),
+      ...(c.imageRetention !== undefined ? { imageRetention: c.imageRetention } : {}),
       log,
     });
     serveOverPort(station, port);

@@ -14,7 +14,8 @@ export type PollsState = (typeof POLLS_STATES)[number];
 export const ROLES = ['poll-worker', 'captain', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type ScannerAlarm = 'cover-open' | 'box-full' | 'jam' | 'double-sheet' | 'disconnected' | 'streaks';
+/** export-*: the continuous export's device (continuous-export.ts): missing or full stop the feeder, warning does not */
+export type ScannerAlarm = 'cover-open' | 'box-full' | 'jam' | 'double-sheet' | 'disconnected' | 'streaks' | 'export-missing' | 'export-full' | 'export-warning';
 
 /** A reason shown for a returned or rejected sheet: machine code plus the sentences from ballots/read/reasons.ts. */
 export interface FeedbackReason {

@@ -8,7 +8,8 @@ import { captureOf } from './capture';
 import type { LedgerMode } from './polls';
 import type { SheetJournal } from './sheet-journal';
 import type { SideImage } from '../ledger/sheet-detail';
-import type { Cue, HeldSheet, SheetEffect, SheetEvent, SheetRefusal, SheetState } from './sheet-state';
+import type { SheetImages } from './sheet-images';
+import type { Cue, SheetEffect, SheetEvent, SheetRefusal, SheetState } from './sheet-state';
 import { advance, unseen } from './sheet-state';
 
 /** What carrying out a sheet's effects needs from the station. */
@@ -19,16 +20,15 @@ export interface SheetRunnerDeps {
   ledgerFor(mode: LedgerMode): Ledger;
   /** reads the images into the 'read' or 'read-failed' answer */
   read(mode: LedgerMode, images: readonly Uint8Array[]): Promise<SheetEvent>;
-  /**
-   * what the ledger records of each scanned side of a sheet about to be recorded pending (image ID, SHA-256,
-   * kept or not), the images written to the image store first where the retention setting keeps them
-   */
-  sideImages(held: HeldSheet): SideImage[];
+  /** the image store as the retention setting has it (sheet-images.ts) */
+  readonly images: SheetImages;
   /** the sheet journal keeps only the lines of ballots still pending (PRIVACY.md) */
   forgetSettledSheets(): void;
   audit(type: 'ballot-rejected' | 'ballot-returned', detail: Readonly<Record<string, string | number>>): void;
   count(counter: 'rejected' | 'returned'): void;
   countCast(mode: LedgerMode, castAsIs: boolean): void;
+  /** the cast entry is written: the continuous export writes the ballot's files (before the voter is told) */
+  castRecorded(mode: LedgerMode, pendingSeq: number): void;
   shown(): SheetFeedback | null;
   show(feedback: SheetFeedback, cue?: Cue): void;
   attention(text: string): void;
@@ -94,9 +94,11 @@ export class SheetRunner {
 
   /** One event of one sheet: the move, then its effects in order. A refusal changes nothing. */
   async run(sheetId: string, event: SheetEvent): Promise<Result<SheetState, SheetRefusal>> {
-    const r = advance(this.get(sheetId), event);
+    const before = this.get(sheetId);
+    const r = advance(before, event);
     if (!r.ok) return r;
     this.put(r.value.state);
+    this.keepGivenBack(before, event, r.value.state);
     for (const effect of r.value.effects) {
       const answer = await this.perform(effect);
       if (answer === undefined) continue;
@@ -105,6 +107,20 @@ export class SheetRunner {
       if (!a.ok) throw new Error(`the answer ${answer.type} was refused: ${a.error.message}`);
     }
     return ok(this.get(sheetId));
+  }
+
+  /**
+   * A sheet given back without a ledger record keeps its scan too (flagged returned or rejected), whatever
+   * move gave it back; a recorded sheet's scan is kept by recordPending, before its pending entry.
+   */
+  private keepGivenBack(before: SheetState, event: SheetEvent, after: SheetState): void {
+    const b = before.step;
+    const a = after.step;
+    const how = a.kind === 'settled' && (a.how === 'rejected' || a.how === 'returned') ? a.how : b.kind === 'awaiting-voter' && a.kind === 'unseen' ? 'returned' : undefined;
+    if (how === undefined) return;
+    if (b.kind === 'reading') this.d.images.givenBack(b.mode, b.images, how);
+    else if (b.kind === 'awaiting-voter') this.d.images.givenBack(b.held.mode, b.held.images, how);
+    else if (b.kind === 'unseen' && event.type === 'scanned') this.d.images.givenBack(event.mode, event.images, how);
   }
 
   private put(state: SheetState): void {
@@ -160,6 +176,7 @@ export class SheetRunner {
       case 'confirm-cast': {
         const c = d.ledgerFor(e.mode).confirmCast(e.pendingSeq);
         d.forgetSettledSheets();
+        if (c.ok) d.castRecorded(e.mode, e.pendingSeq);
         return c.ok ? { type: 'cast-confirmed' } : { type: 'cast-refused', detail: c.error.detail };
       }
       case 'mark-returned':
@@ -183,23 +200,34 @@ export class SheetRunner {
     }
   }
 
-  /** The journal line comes first: after a crash it names the sheet of every pending entry. */
+  /**
+   * The scan first (kept where the retention setting says, flushed), then the journal line (after a crash it
+   * names the sheet of every pending entry), then the pending entry.
+   */
   private recordPending(e: Extract<SheetEffect, { type: 'record-pending' }>): SheetEvent {
     const h = e.held;
     const ledger = this.d.ledgerFor(h.mode);
+    let sides: SideImage[];
+    try {
+      sides = this.d.images.forRecording(h.mode, h.images, h.sheet);
+    } catch (err) {
+      this.d.log(`the image store could not keep sheet ${h.sheetId}'s scan: ${(err as Error).message}`);
+      return { type: 'pending-refused', refusal: { kind: 'capture', message: `the station could not keep the scan: ${(err as Error).message}` } };
+    }
     let capture;
     try {
-      const sides = this.d.sideImages(h);
       capture = captureOf(
         { ballotId: e.ballotId, votingId: h.votingId, mode: h.mode, castAsIs: e.castAsIs, images: h.images, calibrationVersion: this.d.calibrationVersion, contests: h.sheet.contests, sheet: { sides, marks: h.sheet.marks } },
         ledger.genesis.election.contests,
       );
     } catch (err) {
+      this.d.images.recordingRefused(h.mode, h.images, sides);
       return { type: 'pending-refused', refusal: { kind: 'capture', message: (err as Error).message } };
     }
     this.d.journal.record({ sheet: h.sheetId, ballot: e.ballotId.toUpperCase(), mode: h.mode });
     const p = ledger.appendPending(capture);
     if (!p.ok) {
+      this.d.images.recordingRefused(h.mode, h.images, sides);
       this.d.forgetSettledSheets();
       return { type: 'pending-refused', refusal: p.error };
     }

@@ -13,6 +13,8 @@ import { err, ok, type Result } from '../../lib/result';
 import { scannerConfigSchema, type ScannerConfig } from '../../firmware-bridge/config';
 import { checkSerialPath } from '../../firmware-bridge/serial/serial-path';
 import { ROLES, type Role } from './api';
+import { continuousExportSchema } from './continuous-export-config';
+import { IMAGE_RETENTIONS } from './sheet-images';
 
 export const PINS_ENV = 'TALLYPROOF_PINS';
 export const STATION_CONFIG_ENV = 'TALLYPROOF_STATION_CONFIG';
@@ -98,6 +100,16 @@ export const stationConfigSchema = z.strictObject({
   signedHeadsDir: z.string().min(1).optional(),
   /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
   signHeadsEvery: z.number().int().min(1).max(100_000).optional(),
+  /**
+   * every cast ballot's CVR to the export device, under a manifest the station key signs (app/county-export/EXPORT.md);
+   * off when absent
+   */
+  continuousExport: continuousExportSchema.optional(),
+  /**
+   * which scans the station keeps, encrypted at rest in <data>/images (app/station/sheet-images.ts): every
+   * side of every sheet (default), only recorded sheets with a marginal mark or a marked write-in, or none
+   */
+  imageRetention: z.enum(IMAGE_RETENTIONS, { message: `imageRetention must be one of ${IMAGE_RETENTIONS.map((r) => `"${r}"`).join(', ')}` }).optional(),
   /** opens devtools; never set on a polling-place machine */
   dev: z.boolean().optional(),
 });
@@ -133,6 +145,7 @@ export function loadStationConfig(file: string): Result<StationConfig, string> {
     ...(c.pinsFile !== undefined ? { pinsFile: abs(c.pinsFile) } : {}),
     ...(c.passphraseFile !== undefined ? { passphraseFile: abs(c.passphraseFile) } : {}),
     ...(c.signedHeadsDir !== undefined ? { signedHeadsDir: abs(c.signedHeadsDir) } : {}),
+    ...(c.continuousExport !== undefined ? { continuousExport: { ...c.continuousExport, dir: abs(c.continuousExport.dir) } } : {}),
     scanner,
   });
 }

@@ -121,6 +121,8 @@ export class ScannerLink {
       !this.alarmSet.has('box-full') &&
       !this.alarmSet.has('cover-open') &&
       !this.pollWorkerAlarm() &&
+      !this.alarmSet.has('export-missing') &&
+      !this.alarmSet.has('export-full') &&
       !d.closed();
     if (want === this.feeding) return;
     // with no link there is no feeder to tell: connecting stops it (see connect), and a lost link
@@ -219,7 +221,7 @@ export class ScannerLink {
     this.d.emit({ type: 'alarm', alarm, active });
     if (active) this.d.emit({ type: 'cue', cue: 'alarm' });
     this.d.emitStatus();
-    if (alarm === 'box-full' || alarm === 'cover-open' || alarm === 'jam' || POLL_WORKER_ALARMS.includes(alarm)) this.d.enqueue(() => this.updateFeeding());
+    if (alarm === 'box-full' || alarm === 'cover-open' || alarm === 'jam' || alarm === 'export-missing' || alarm === 'export-full' || POLL_WORKER_ALARMS.includes(alarm)) this.d.enqueue(() => this.updateFeeding());
   }
 
   /** After the scanner became ready again: ask again for the drops it put off meanwhile. */

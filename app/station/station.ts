@@ -9,7 +9,9 @@ import { dataLayout } from '../ledger/layout';
 import { DEFAULT_SIGN_HEAD_EVERY, Ledger } from '../ledger/ledger';
 import type { StationKey } from '../ledger/station-key';
 import { loadOrCreateStationKey } from '../ledger/station-key';
-import { newImageId, sheetImageSha256 } from '../ledger/sheet-detail';
+import { IMAGE_KEY_INFO, ImageStore } from '../ledger/image-store';
+import type { ImageRetention } from './sheet-images';
+import { DEFAULT_IMAGE_RETENTION, SheetImages } from './sheet-images';
 import type { VerifyOptions } from '../ledger/verify';
 import type {
   AdjudicateArgs,
@@ -63,6 +65,10 @@ import { RestartReconcile } from './station-restart';
 import type { LedgerCommandDeps } from './station-ledger-commands';
 import { exportLedger, verifyLedgers } from './station-ledger-commands';
 import { StationStartError } from './start-error';
+import type { ContinuousExportConfig } from './continuous-export-config';
+import { ContinuousExport } from './continuous-export';
+import type { ExportDevice } from '../county-export/export-device';
+import { DirectoryDevice } from '../county-export/export-device';
 
 /**
  * What the station's launchers (the CLI, the Electron app) run with: one thread reading sheets beside the
@@ -128,6 +134,12 @@ export interface StationOptions {
   signedHeadsDir?: string;
   /** a signed head every this many ledger entries (default 100), besides those at pause, batch and close */
   signHeadsEvery?: number;
+  /** station.json `continuousExport`: every cast ballot's CVR to the export device (continuous-export.ts); off without it */
+  continuousExport?: ContinuousExportConfig;
+  /** the export device itself (tests: a layer that fails as a full stick does); default the configured directory */
+  exportDevice?: ExportDevice;
+  /** which scans are kept, encrypted, in <data>/images (station.json `imageRetention`, sheet-images.ts; default all) */
+  imageRetention?: ImageRetention;
   log?: (message: string) => void;
 }
 
@@ -170,6 +182,8 @@ class StationService implements Station {
   private readonly desk: TapeDesk;
   private readonly polls: StationPolls;
   private readonly link: ScannerLink;
+  private readonly exporter: ContinuousExport | null;
+  private images: ImageStore | undefined;
 
   constructor(
     private readonly opts: StationOptions,
@@ -209,7 +223,7 @@ class StationService implements Station {
       calibrationVersion: pkg.calibrationVersion,
       ledgerFor: (mode) => this.ledgerFor(mode),
       read: (mode, images) => this.reading.read(mode, images),
-      sideImages: (held) => held.images.map((b) => ({ imageId: newImageId(), sha256: sheetImageSha256([b]), kept: false })),
+      images: new SheetImages(() => this.imageStore(), opts.imageRetention ?? DEFAULT_IMAGE_RETENTION, (m) => this.log(m)),
       forgetSettledSheets: () => this.forgetSettledSheets(),
       audit: (type, detail) => this.event(type, 'system', detail),
       count: (counter) => {
@@ -217,6 +231,7 @@ class StationService implements Station {
         this.saveState();
       },
       countCast: (mode, castAsIs) => this.ledgers.countCast(mode, castAsIs),
+      castRecorded: (mode, pendingSeq) => this.exporter?.castRecorded(mode, this.ledgerFor(mode), pendingSeq),
       shown: () => this.feedback,
       show: (feedback, cue) => this.show(feedback, cue),
       attention: (text) => {
@@ -269,6 +284,21 @@ class StationService implements Station {
       log: (m) => this.log(m),
     });
     this.unsubscribe = opts.scanner.on((e) => this.link.onScannerEvent(e));
+    const ce = opts.continuousExport;
+    this.exporter =
+      ce === undefined
+        ? null
+        : new ContinuousExport({
+            device: opts.exportDevice ?? new DirectoryDevice(ce.dir, { mustBeMountPoint: ce.mustBeMountPoint ?? true }),
+            whenDeviceFails: ce.whenDeviceFails,
+            key,
+            pkg,
+            ledger: (mode) => (mode === 'official' ? this.official : this.ledgers.test),
+            verifyOptions: (mode) => this.verifyOptions(mode),
+            setAlarm: (alarm, active) => this.link.setAlarm(alarm, active),
+            enqueue: (fn) => void this.enqueue(fn),
+            log: (m) => this.log(m),
+          });
     const printer = openPrinter(opts.printer ?? { kind: 'none', paper: 'roll80' });
     this.desk = new TapeDesk({
       layout: this.layout,
@@ -333,12 +363,20 @@ class StationService implements Station {
     if (ledgerAlarm !== null && unreconciled > 0) this.attention = `${ledgerAlarm} ${this.attention ?? ''}`.trim();
     if (ledgerAlarm !== null) this.emit({ type: 'cue', cue: 'alarm' });
     this.ledgers.finishInterruptedClose();
+    // after the restart's reconcile: the ballots it cast are written too
+    this.exporter?.catchUpAll();
     await this.link.updateFeeding();
     this.emitStatus();
   }
 
   private get mode(): LedgerMode {
     return modeOf(this.state.polls);
+  }
+
+  /** Opened on the first scan it keeps: a station keeping no images makes no images directory. */
+  private imageStore(): ImageStore {
+    this.images ??= ImageStore.open(this.layout.images, this.key.deriveKey(IMAGE_KEY_INFO));
+    return this.images;
   }
 
   private ledgerFor(mode: LedgerMode): Ledger {
@@ -370,6 +408,7 @@ class StationService implements Station {
   private whyNotTaking(): string | null {
     if (this.reconciling || this.attention !== null) return this.attention ?? '';
     if (this.link.alarms.has('box-full')) return 'The ballot box is full: empty it.';
+    if (this.exporter?.stopsFeeding === true) return `${this.exporter.deviceProblem?.message ?? 'the export device'}: put the export device back (or an empty one).`;
     if (this.link.pollWorkerAlarm()) return `The ${[...this.link.alarms].filter((a) => POLL_WORKER_ALARMS.includes(a)).join(' and ')} alarm stands: deal with it, then clear it.`;
     if (!takesBallots(this.state.polls)) return `The polls are ${this.state.polls}.`;
     return null;
@@ -577,6 +616,7 @@ class StationService implements Station {
     this.link.cancelRetry();
     this.sessions.close();
     await this.work.catch(() => undefined);
+    this.exporter?.close();
     this.unsubscribe();
     await this.link.stopFeeder();
     await this.reading.close();

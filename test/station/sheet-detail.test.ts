@@ -5,6 +5,7 @@ import { readCastSheetDetails } from '../../app/ledger/cast-sheet-details';
 import { dataLayout } from '../../app/ledger/layout';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import type { Rig } from './support/rig';
+import { stationImageStore } from './support/images';
 import { GENERAL_PRECINCT, captainDoes, startRig, waitForStatus, writeSheets } from './support/rig';
 import { EXAMPLES } from '../support/ballots';
 
@@ -27,6 +28,7 @@ describe('what the station keeps of each sheet in the ledger (sheet detail)', ()
     const contests = report.summary?.genesis.election.contests ?? [];
     const got = readCastSheetDetails(file);
     expect(got.map((g) => g.ballotId)).toEqual(truth.map((t) => t.serial));
+    const store = stationImageStore(rig.dataDir);
     for (const [i, g] of got.entries()) {
       const t = truth[i];
       const d = g.detail;
@@ -36,6 +38,12 @@ describe('what the station keeps of each sheet in the ledger (sheet detail)', ()
       expect(d.sides.map((s) => Buffer.from(s.sha256).toString('hex'))).toEqual([sha(png)]);
       expect(Buffer.from(g.imageSha256).toString('hex')).toBe(sha(png));
       expect(d.sides[0]?.imageId).toMatch(/^[0-9a-f]{32}$/);
+      // kept by default (retention "all"), encrypted, readable with the station key, flagged recorded
+      for (const side of d.sides) {
+        expect(side.kept).toBe(true);
+        const img = store.get(side.imageId, side.sha256);
+        expect(img.ok && img.value.meta).toEqual({ disposition: 'recorded', mode: 'official', side: 1, sides: 1 });
+      }
       for (const c of d.contests) {
         const def = contests[c.contest];
         if (def === undefined) throw new Error(`contest ${c.contest}`);

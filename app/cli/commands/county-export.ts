@@ -7,38 +7,45 @@ import { CountyExportError } from '../../county-export/errors';
 import type { CountyExportKind } from '../../county-export/export';
 import { COUNTY_EXPORT_KINDS, exportForCounty } from '../../county-export/export';
 import { LedgerError } from '../../ledger/errors';
+import type { LedgerToMatch } from '../../county-export/export-verify';
+import { verifyExport } from '../../county-export/export-verify';
 import type { LedgerMode } from '../../ledger/record';
 import { ledgerFileFor, resolveData, resolveHeadsDir, verifyOptionsFor } from './ledger';
 
 interface ExportOpts {
-  data: string;
-  out: string;
+  data?: string;
+  out?: string;
   mode: LedgerMode;
   election?: string;
   heads?: string;
 }
 
-/** `tallyproof export cvr|events|results|arlo`: the county's formats, from a ledger that verifies (app/county-export/README.md). */
+/** `tallyproof export cvr|events|results|arlo` (the county's formats, from a ledger that verifies) and `export verify <dir>` (app/county-export/README.md, EXPORT.md). */
 export function registerCountyExport(program: Command, ctx: CliContext): void {
   program
     .command('export')
-    .description('county formats from the ledger: NIST cast vote records, NIST event log, NIST results + CSV, Arlo audit inputs')
-    .addArgument(new Argument('<kind>', 'cvr | events | results | arlo').choices(COUNTY_EXPORT_KINDS))
-    .requiredOption('--data <dir>', 'station data directory')
-    .requiredOption('--out <dir>', 'directory to write into (made if missing); files are named <kind>-<station>-<mode>.*')
+    .description('county formats from the ledger: NIST cast vote records, NIST event log, NIST results + CSV, Arlo audit inputs; `export verify <dir>` checks a continuous export')
+    .addArgument(new Argument('<kind>', 'cvr | events | results | arlo | verify').choices([...COUNTY_EXPORT_KINDS, 'verify']))
+    .addArgument(new Argument('[dir]', 'verify: the export device (or one tallyproof-<station>-<mode> folder on it)'))
+    .option('--data <dir>', 'station data directory (verify: hold the export to this ledger)')
+    .option('--out <dir>', 'directory to write into (made if missing); files are named <kind>-<station>-<mode>.*')
     .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
-    .option('--election <file>', 'the election definition (needed by cvr, results, arlo; must be the ledger\'s)')
+    .option('--election <file>', "the election definition (needed by cvr, results, arlo; must be the ledger's; verify: default <data>/election/election.json)")
     .option('--heads <dir>', "the second location of the station's signed heads: a ledger cut short before one is not exported")
     .action(
-      action(ctx, (kind: CountyExportKind, opts: ExportOpts) => {
+      action(ctx, (kind: CountyExportKind | 'verify', dir: string | undefined, opts: ExportOpts) => {
+        if (kind === 'verify') return verifyCommand(ctx, dir, opts);
+        if (dir !== undefined) throw new UsageError(`export ${kind} takes no directory argument (--out <dir> says where to write)`);
+        if (opts.data === undefined) throw new UsageError(`export ${kind} needs --data <dir>`);
+        if (opts.out === undefined) throw new UsageError(`export ${kind} needs --out <dir>`);
         if (kind !== 'events' && opts.election === undefined) throw new UsageError(`export ${kind} needs --election <file>: the names of contests, choices and precincts come from the election definition`);
         try {
-          const dir = resolveData(ctx, opts.data);
-          const file = ledgerFileFor(dir, opts.mode);
+          const data = resolveData(ctx, opts.data);
+          const file = ledgerFileFor(data, opts.mode);
           const result = exportForCounty({
             kind,
             ledgerFile: file,
-            verify: verifyOptionsFor(dir, opts.mode, [], resolveHeadsDir(ctx, opts.heads)),
+            verify: verifyOptionsFor(data, opts.mode, [], resolveHeadsDir(ctx, opts.heads)),
             outDir: path.resolve(ctx.cwd, opts.out),
             ...(opts.election === undefined ? {} : { electionFile: path.resolve(ctx.cwd, opts.election) }),
           });
@@ -50,4 +57,34 @@ export function registerCountyExport(program: Command, ctx: CliContext): void {
         }
       }),
     );
+}
+
+/**
+ * Prints the report as JSON; exit 1 naming every problem (file and what is wrong), 0 when the export verifies
+ * (and, with --data, matches the ledger exactly).
+ */
+function verifyCommand(ctx: CliContext, dir: string | undefined, opts: ExportOpts): number {
+  if (dir === undefined) throw new UsageError('export verify needs the export directory: tallyproof export verify <dir> [--data <station data>]');
+  if (opts.out !== undefined) throw new UsageError('export verify writes nothing: no --out');
+  let ledger: LedgerToMatch | undefined;
+  if (opts.data !== undefined) {
+    const data = resolveData(ctx, opts.data);
+    const heads = resolveHeadsDir(ctx, opts.heads);
+    ledger = {
+      ledgerFile: (mode) => ledgerFileFor(data, mode),
+      verify: (mode) => verifyOptionsFor(data, mode, [], heads),
+      electionFile: opts.election === undefined ? path.join(data, 'election', 'election.json') : path.resolve(ctx.cwd, opts.election),
+    };
+  } else if (opts.election !== undefined) throw new UsageError('export verify uses --election only with --data (to hold the export to the ledger)');
+  let report;
+  try {
+    report = verifyExport(path.resolve(ctx.cwd, dir), ledger);
+  } catch (e) {
+    if (e instanceof LedgerError || e instanceof CountyExportError || e instanceof Error) throw new CommandFailure(`export verify: ${e.message}`);
+    throw e;
+  }
+  ctx.io.stdout(`${JSON.stringify(report)}\n`);
+  if (report.ok) return EXIT_OK;
+  const lines = report.folders.flatMap((f) => f.problems.map((p) => `${path.join(path.basename(f.folder), p.file)}: ${p.problem}`));
+  throw new CommandFailure(`export verify: ${lines.length} problem(s):\n${lines.slice(0, 50).join('\n')}${lines.length > 50 ? `\n… and ${lines.length - 50} more (all in the JSON report)` : ''}`);
 }

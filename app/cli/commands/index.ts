@@ -6,6 +6,7 @@ import { registerCounty, registerWitness } from './county';
 import { registerCountyExport } from './county-export';
 import { registerDemo } from './demo';
 import { registerElection } from './election';
+import { registerImages } from './images';
 import { registerInterpret } from './interpret';
 import { registerLedger } from './ledger';
 import { registerPublish } from './publish';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerLedger,
   registerAdjudicate,
   registerCountyExport,
+  registerImages,
   registerTape,
   registerPublish,
   registerAudit,

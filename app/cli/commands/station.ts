@@ -8,6 +8,7 @@ import { checkScannerDevice, electionPublicKeyFile, readPins } from '../../stati
 import { serveStation } from '../../station/http-server';
 import { missingAllocatorSettings } from '../../station/allocator-env';
 import { DEFAULT_READER_WORKERS, startStation, type Station } from '../../station/station';
+import { IMAGE_RETENTIONS, type ImageRetention } from '../../station/sheet-images';
 import { intOption } from '../args';
 import type { PrinterConfig } from '../../print/config';
 import { parsePrinterArg } from '../../print/config';
@@ -26,6 +27,10 @@ interface StationCliOptions {
   streakAlarmAfter?: number;
   staffIdleSignOut?: number;
   signedHeadsDir?: string;
+  exportDir?: string;
+  /** default 'stop' (commander fills it in) */
+  exportWhenDeviceFails?: 'stop' | 'warn';
+  exportAnyDir?: boolean;
   readerWorkers: number;
   headless?: boolean;
   port: number;
@@ -37,6 +42,7 @@ interface StationCliOptions {
   pinsFile?: string;
   passphraseFile?: string;
   printer?: string;
+  imageRetention?: ImageRetention;
 }
 
 export function registerStation(program: Command, ctx: CliContext): void {
@@ -62,6 +68,10 @@ export function registerStation(program: Command, ctx: CliContext): void {
     .option('--streak-alarm-after <n>', 'sheets in a row returned for scanner streaks before the alarm stops the feeder', intOption('--streak-alarm-after', 1, 100))
     .option('--staff-idle-sign-out <seconds>', 'a staff sign-in unused this long ends by itself (default 120)', intOption('--staff-idle-sign-out', 15, 3600))
     .option('--signed-heads-dir <dir>', "second location of the ledgers' signed heads: the export device or a directory on another disk")
+    .option('--export-dir <dir>', "continuous export: every cast ballot's CVR to this directory, the export device's mount point (station.json continuousExport)")
+    .addOption(new Option('--export-when-device-fails <what>', 'when the export device is missing or full: stop taking ballots, or warn and keep scanning').choices(['stop', 'warn']).default('stop'))
+    .option('--export-any-dir', 'let --export-dir be a directory that is not a mount point (demos, tests)')
+    .addOption(new Option('--image-retention <which>', 'scans kept, encrypted, in <data>/images: all, adjudication (marginal marks and write-ins only) or none (default all)').choices([...IMAGE_RETENTIONS]))
     .action(action(ctx, (opts: StationCliOptions) => runStation(ctx, opts, untilSignal)));
 }
 
@@ -155,8 +165,10 @@ export async function runStation(ctx: CliContext, opts: StationCliOptions, until
         ...(opts.streakAlarmAfter !== undefined ? { streakAlarmAfter: opts.streakAlarmAfter } : {}),
         ...(opts.staffIdleSignOut !== undefined ? { staffIdleSignOutSeconds: opts.staffIdleSignOut } : {}),
         ...(opts.signedHeadsDir !== undefined ? { signedHeadsDir: path.resolve(ctx.cwd, opts.signedHeadsDir) } : {}),
+        ...(opts.exportDir !== undefined ? { continuousExport: { dir: path.resolve(ctx.cwd, opts.exportDir), whenDeviceFails: opts.exportWhenDeviceFails ?? 'stop', mustBeMountPoint: opts.exportAnyDir !== true } } : {}),
         readerWorkers: opts.readerWorkers,
         ...(printer !== undefined ? { printer } : {}),
+        ...(opts.imageRetention !== undefined ? { imageRetention: opts.imageRetention } : {}),
         log,
       });
     } catch (e) {

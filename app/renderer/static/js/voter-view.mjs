@@ -12,7 +12,7 @@
  * reports them gone, the poll worker's ones until cleared.
  * @type {readonly ScannerAlarm[]}
  */
-export const FEEDER_ALARMS = ['cover-open', 'box-full', 'jam', 'double-sheet', 'disconnected', 'streaks'];
+export const FEEDER_ALARMS = ['cover-open', 'box-full', 'jam', 'double-sheet', 'disconnected', 'streaks', 'export-missing', 'export-full'];
 
 /**
  * Whether a voter must wait for a poll worker: the polls take ballots but the feeder is stopped by an alarm
