@@ -5,17 +5,28 @@ import { parseVotingId } from '../../ballots/identity/voting-id';
 import type { LocatedPage } from '../../ballots/read/clip';
 import { clipRect, locatePage } from '../../ballots/read/clip';
 import type { AdjudicationItem } from '../ledger/adjudicated-tally';
+import type { ImageStore } from '../ledger/image-store';
 import type { SheetDetail } from '../ledger/sheet-detail';
 
 /** What a person is shown of one item: a PNG clip, or why there is none. */
 export type ItemClip = { readonly png: Buffer; readonly side: string } | { readonly why: string };
 
-/** A kept image by its ID: the decrypted scan, or why it cannot be had (not kept, store locked, file gone). */
-export type KeptImage = (imageId: string) => Promise<{ readonly bytes: Uint8Array } | { readonly why: string }>;
+/** A kept image by its ID, checked against the ledger's SHA-256: the decrypted scan, or why it cannot be had (file gone, altered, another image). */
+export type KeptImage = (imageId: string, sha256: Uint8Array) => Promise<{ readonly bytes: Uint8Array } | { readonly why: string }>;
+
+/** The station's image store (app/ledger/image-store.ts) as a KeptImage. */
+export function keptFromStore(store: () => ImageStore): KeptImage {
+  return async (imageId, sha256) => {
+    const r = store().get(imageId, sha256);
+    return r.ok ? { bytes: r.value.bytes } : { why: `the kept scan cannot be read (${r.error.kind}): ${r.error.message}` };
+  };
+}
 
 /** How much of the ballot around an item a clip shows, in mm: enough to see the mark and what it is beside. */
 const AROUND_OVAL_MM = 2;
 const AROUND_WRITE_IN_MM = 1;
+/** how far under the oval an option's row goes (its party line) */
+const OPTION_ROW_BELOW_OVAL_MM = 4;
 
 /** The page rectangle a clip of an item shows: the oval with its option's name; a write-in line with its oval; a whole contest. */
 export function itemRect(side: SideLayout, item: Pick<AdjudicationItem, 'contest' | 'option'>): Rect | undefined {
@@ -26,7 +37,8 @@ export function itemRect(side: SideLayout, item: Pick<AdjudicationItem, 'contest
   if (t === undefined) return undefined;
   const a = t.writeInArea;
   if (a !== undefined) return union(t, a);
-  return { x: t.x, y: t.y, width: box.x + box.width - t.x, height: t.height };
+  // the oval's row: the name beside it and, under the name, the party line
+  return { x: t.x, y: t.y - 1, width: box.x + box.width - t.x, height: t.height + OPTION_ROW_BELOW_OVAL_MM };
 }
 
 function union(a: Rect, b: Rect): Rect {
@@ -79,7 +91,7 @@ export class AdjudicationClipper {
       p = Promise.all(
         detail.sides.map(async (s, i): Promise<{ page: LocatedPage } | { why: string }> => {
           if (!s.kept) return { why: `scan ${i + 1} of the sheet was not kept (the station's image retention setting)` };
-          const img = await this.kept(s.imageId);
+          const img = await this.kept(s.imageId, s.sha256);
           if ('why' in img) return { why: `scan ${i + 1}: ${img.why}` };
           const located = await locatePage(img.bytes, page);
           return located.ok ? { page: located.value } : { why: `scan ${i + 1} could not be aligned: ${located.error}` };

@@ -60,6 +60,7 @@ import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
 import type { AdjudicationDeps } from './station-adjudication';
 import { adjudicate, adjudicationList } from './station-adjudication';
+import { keptFromStore } from './adjudication-clips';
 import { publishOfficial } from './station-publishing';
 import { RestartReconcile } from './station-restart';
 import type { LedgerCommandDeps } from './station-ledger-commands';
@@ -601,7 +602,7 @@ class StationService implements Station {
       role: () => this.role,
       polls: () => this.state.polls,
       verifyOptions: () => this.verifyOptions('official'),
-      kept: async () => ({ why: 'this station keeps no images yet (no image store)' }),
+      kept: keptFromStore(() => this.imageStore()),
     };
   }
 

@@ -148,7 +148,7 @@ describe('tallyproof adjudicate', () => {
     const { dir } = closedStation();
     const clips = path.join(dir, 'clips');
     expect((await runCli(['adjudicate', 'list', '--data', dir, '--clips', clips])).code).toBe(2);
-    const r = await runCli(['adjudicate', 'list', '--data', dir, '--clips', clips, '--election', MUNICIPAL, '--json']);
+    const r = await runCli(['adjudicate', 'list', '--data', dir, '--clips', clips, '--election', MUNICIPAL, '--passphrase-file', path.join(dir, 'pass.txt'), '--json']);
     expect(r.code).toBe(0);
     const listed = JSON.parse(r.stdout) as Listed;
     expect(listed.items.map((i) => i.clip?.why)).toEqual([
@@ -160,7 +160,7 @@ describe('tallyproof adjudicate', () => {
     ]);
     const other = path.join(dir, 'general.json');
     fs.copyFileSync(path.join(path.dirname(MUNICIPAL), 'general.json'), other);
-    const wrong = await runCli(['adjudicate', 'list', '--data', dir, '--clips', clips, '--election', other]);
+    const wrong = await runCli(['adjudicate', 'list', '--data', dir, '--clips', clips, '--election', other, '--passphrase-file', path.join(dir, 'pass.txt')]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain("is not the ledger's");
   });

@@ -32,7 +32,7 @@ afterEach(async () => {
   await rig?.stop();
 });
 
-test('after the close the auditor sees the marginal mark with its clip or the reason there is none, decides it, and the decision is a verified ledger entry', async () => {
+test('after the close the auditor sees the marginal mark with its clip from the kept scan, decides it, and the decision is a verified ledger entry', async () => {
   const { dir, truth } = await writeSheets([{ kind: 'normal', marginal: true }]);
   rig = await startRig({ deck: dir });
   const st = rig.station;
@@ -61,8 +61,10 @@ test('after the close the auditor sees the marginal mark with its clip or the re
     await section.getByText(/waiting for a decision/).waitFor();
     const item = section.locator(`li[data-ballot="${truth[0]?.serial}"][data-option="${marginal.optionId}"]`);
     await item.getByText(`A light mark for ${label}`).waitFor();
-    // this station keeps no scans yet: the item says so instead of a picture
-    await item.getByText(/No picture: .*not kept/).waitFor();
+    // the clip from the kept scan: the oval with the light mark and its option's name
+    const clip = item.locator('img.clip');
+    await clip.waitFor();
+    expect(await clip.evaluate((img) => { const i = img as unknown as { naturalWidth: number; naturalHeight: number }; return i.naturalWidth > 3 * i.naturalHeight; })).toBe(true);
     await page.screenshot({ path: path.join(shots, '1-list.png'), fullPage: true });
     await press(page, `li[data-option="${marginal.optionId}"] button.counts`);
     await page.locator('#staff-result').getByText(/^Recorded \(ledger entry \d+\): ballot /).waitFor();

@@ -2,7 +2,12 @@ import { dataLayout } from '../../app/ledger/layout';
 import { adjudicationState } from '../../app/ledger/adjudicated-tally';
 import { verifyLedgerFile } from '../../app/ledger/verify';
 import type { Rig } from './support/rig';
-import { PINS, captainDoes, startRig, waitForStatus, writeSheets } from './support/rig';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { ELECTION, PASSPHRASE, PINS, captainDoes, startRig, waitForStatus, writeSheets } from './support/rig';
+import { runCli } from '../support/cli';
+import { tempDir } from '../support/ballots';
 
 let rig: Rig;
 afterEach(async () => rig?.stop());
@@ -34,7 +39,23 @@ describe('adjudication at the station (the auditor screen’s calls)', () => {
     const marginal = truth[0]?.marks.find((m) => m.expected === 'marginal');
     if (marginal === undefined) throw new Error('the deck sheet has no marginal mark');
     const item = listed.value.items.find((i) => i.kind === 'marginal');
-    expect(item).toMatchObject({ ballotId: truth[0]?.serial, contest: marginal.contestId, option: marginal.optionId, clip: { why: expect.stringContaining('not kept') } });
+    expect(item).toMatchObject({ ballotId: truth[0]?.serial, contest: marginal.contestId, option: marginal.optionId, clip: { dataUrl: expect.stringMatching(/^data:image\/png;base64,/) } });
+    // the clip is the oval and its option's name, cut from the kept scan: the light mark is there
+    const png = Buffer.from(String((item?.clip as { dataUrl: string }).dataUrl).split(',')[1] ?? '', 'base64');
+    const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+    expect(info.width).toBeGreaterThan(info.height * 3);
+    expect([...data].filter((v) => v < 128).length).toBeGreaterThan(20);
+    // the same clip from the command line, decrypted with the station key's passphrase
+    const clips = tempDir('adjudication-clips');
+    const cli = await runCli(['adjudicate', 'list', '--data', rig.dataDir, '--clips', clips, '--election', ELECTION, '--json'], undefined);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('TALLYPROOF_STATION_PASSPHRASE');
+    fs.writeFileSync(path.join(clips, '..', 'pass-adj.txt'), `${PASSPHRASE}\n`);
+    const withKey = await runCli(['adjudicate', 'list', '--data', rig.dataDir, '--clips', clips, '--election', ELECTION, '--passphrase-file', path.join(clips, '..', 'pass-adj.txt'), '--json']);
+    expect(withKey.code).toBe(0);
+    const listedCli = JSON.parse(withKey.stdout) as { items: Array<{ option: string | null; clip: { file?: string } }> };
+    const clipFile = listedCli.items.find((i) => i.option === marginal.optionId)?.clip.file;
+    expect(clipFile !== undefined && fs.readFileSync(clipFile).equals(png)).toBe(true);
     expect(item?.options.find((o) => o.id === marginal.optionId)).toMatchObject({ counted: false });
     if (item === undefined) throw new Error('no item');
 

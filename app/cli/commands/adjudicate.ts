@@ -18,11 +18,14 @@ import { scanAfterCrash } from '../../ledger/wal-scan';
 import { ledgerFileFor, resolveData, resolveHeadsDir, verifyOptionsFor } from './ledger';
 import { writeAdjudicationClips } from './adjudicate-clips';
 import type { KeptImage } from '../../station/adjudication-clips';
+import { keptFromStore } from '../../station/adjudication-clips';
+import { IMAGE_KEY_INFO, ImageStore } from '../../ledger/image-store';
 
 const MODES = ['official', 'test'] as const;
 
 interface ListOpts {
   data: string;
+  passphraseFile?: string;
   mode: LedgerMode;
   clips?: string;
   election?: string;
@@ -98,6 +101,7 @@ export function registerAdjudicate(program: Command, ctx: CliContext): void {
     .addOption(new Option('--mode <mode>', 'which ledger').choices(MODES).default('official'))
     .option('--clips <dir>', 'write a clip of each item (the oval or the write-in line) from the kept scan into this directory')
     .option('--election <file>', 'the election definition (for --clips: where each oval and write-in line is)')
+    .option('--passphrase-file <file>', 'for --clips: station key passphrase, to decrypt the kept scans (default: $TALLYPROOF_STATION_PASSPHRASE)')
     .option('--all', 'list decided items too')
     .option('--json', 'print JSON')
     .action(
@@ -111,7 +115,7 @@ export function registerAdjudicate(program: Command, ctx: CliContext): void {
         }
         if (opts.clips !== undefined && opts.election === undefined) throw new UsageError('--clips needs --election <file>: the layout says where each oval and write-in line is');
         const items = state.items.filter((i) => opts.all === true || i.decision === undefined);
-        const clips = opts.clips === undefined ? undefined : await writeAdjudicationClips({ ledgerFile: file, electionFile: path.resolve(ctx.cwd, opts.election as string), out: path.resolve(ctx.cwd, opts.clips), items, kept: keptImages(dir) });
+        const clips = opts.clips === undefined ? undefined : await writeAdjudicationClips({ ledgerFile: file, electionFile: path.resolve(ctx.cwd, opts.election as string), out: path.resolve(ctx.cwd, opts.clips), items, kept: keptImages(ctx, dir, opts.passphraseFile) });
         if (opts.json === true) {
           ctx.io.stdout(`${JSON.stringify({ ledger: file, sealed: state.report.summary?.sealedAt ?? null, decisions: state.tally.decisions, undecided: state.tally.undecided, items: items.map((i, k) => ({ ...i, ...(clips === undefined ? {} : { clip: clips[k] }) })) }, null, 2)}\n`);
           return EXIT_OK;
@@ -180,8 +184,10 @@ export function registerAdjudicate(program: Command, ctx: CliContext): void {
     );
 }
 
-/** The station's kept scans, decrypted (the image store), for clips. */
-function keptImages(dataDir: string): KeptImage {
-  void dataDir;
-  return async () => ({ why: 'this station keeps no images yet (no image store)' });
+/** The station's kept scans, decrypted with the station key (the image store), for clips. */
+function keptImages(ctx: CliContext, dataDir: string, passphraseFile: string | undefined): KeptImage {
+  const layout = dataLayout(dataDir);
+  const key = failures(() => unlockStationKey(layout.stationKey, readStationPassphrase(passphraseFile === undefined ? undefined : path.resolve(ctx.cwd, passphraseFile))));
+  let store: ImageStore | undefined;
+  return keptFromStore(() => (store ??= ImageStore.open(layout.images, key.deriveKey(IMAGE_KEY_INFO))));
 }
