@@ -23,6 +23,8 @@ export const EntryKind = {
   checkpoint: 5,
   /** a signed head (signed-head.ts); the one with reason `seal` closes the ledger to ballots */
   signedHead: 6,
+  /** a signed decision on a marginal mark or a write-in, only after the seal (adjudication.ts) */
+  adjudication: 7,
 } as const;
 export type EntryKindName = keyof typeof EntryKind;
 export type EntryKindCode = (typeof EntryKind)[EntryKindName];

@@ -37,9 +37,13 @@ import { AuditEventSchema, isoSeconds } from './events';
 import { leafHash, merkleRoot, orderByHash } from './merkle';
 import type { BallotCapture, BallotRecord, LedgerMode } from './record';
 import { BallotCaptureSchema, decodeRecord, encodeCaptureRecord, isWellFormedCapture, recordBallotIdKey } from './record';
+import { SERIAL_PATTERN } from './serial';
+import { serialProbe } from './replay-adjudication';
 import type { Db, OpenDbOptions } from './storage';
 import { openDb, sessionMarker, storageError, walFile, withStorage } from './storage';
 import { scanAfterCrash } from './wal-scan';
+import type { AdjudicationInput, AdjudicationRefusal, AdjudicationWritten } from './ledger-adjudication';
+import { LedgerAdjudication } from './ledger-adjudication';
 import { sheetDetailMismatch } from './sheet-detail';
 
 export interface Head {
@@ -187,6 +191,8 @@ export class Ledger {
   private signing: HeadSigning | undefined;
   private signingNow = false;
   private findings: readonly StartupFinding[] = [];
+  /** after the seal: the open sign-in and the items decided (ledger-adjudication.ts) */
+  private readonly adjudication: LedgerAdjudication;
   /**
    * Ballot state by ballot ID (8-byte key as latin1), rebuilt from the entries at open: the chain is the
    * only thing on disk, so a pending append writes one row, as a bare insert does.
@@ -230,6 +236,7 @@ export class Ledger {
     this.rebuildIndexes();
     this.rebuildPollsAndHeads();
     this.unreconciled = new Set(this.pending.keys());
+    this.adjudication = new LedgerAdjudication(db, genesis, this.sealSeq);
   }
 
   /** One pass over the ballot entries (the chain was written by this code; `verify` is the full check). */
@@ -486,6 +493,45 @@ export class Ledger {
     return ok(this.writeSignedHead('seal', this.signing ?? { signer, every: Number.MAX_SAFE_INTEGER }));
   }
 
+  /**
+   * Records one decision on a cast ballot's marginal mark or write-in, after the seal: the statement names
+   * this place in the chain, the ballot, the item, the decision and the signed-in adjudicator, and is signed
+   * with the station key. Refused (nothing written) for anything `verify` would reject. With head signing on,
+   * a signed head follows each decision, in the ledger and the second location.
+   */
+  adjudicate(input: AdjudicationInput, signer: CheckpointSigner): Result<AdjudicationWritten, AdjudicationRefusal> {
+    this.assertOpen();
+    this.checkSigner(signer);
+    const sealedAt = this.sealSeq;
+    if (sealedAt === undefined) return err({ kind: 'not-sealed', message: 'decisions on marginal marks and write-ins are recorded after the polls close and the ledger is sealed' });
+    const castSeq = this.castSeqOf(input.ballotId);
+    const prepared = this.adjudication.prepare(input, castSeq, this.head, signer);
+    if (!prepared.ok) return prepared;
+    const appended = this.singleWrite(() => this.appendRaw(EntryKind.adjudication, encodeCheckpointEntry(prepared.value.body, prepared.value.signature)));
+    this.adjudication.decided(prepared.value.key, appended.seq);
+    let head: SignedHeadWritten | undefined;
+    if (this.signing !== undefined) {
+      try {
+        head = this.writeSignedHead('adjudication', this.signing);
+      } catch (e) {
+        this.signing.onError?.(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return ok({ ...appended, statement: prepared.value.statement, ...(head === undefined ? {} : { signedHead: head }) });
+  }
+
+  /** The cast entry of a ballot ID, or undefined (not cast here, or a malformed ID). */
+  private castSeqOf(ballotId: string): number | undefined {
+    if (!SERIAL_PATTERN.test(ballotId.toUpperCase())) return undefined;
+    const state = this.ballots.get(recordBallotIdKey(serialProbe(ballotId.toUpperCase())));
+    return state?.state === 'cast' ? state.castSeq : undefined;
+  }
+
+  /** The open sign-in after the seal (its role and `login` entry), which an adjudication names. */
+  get adjudicationSession(): { readonly seq: number; readonly role: string } | undefined {
+    return this.adjudication.session;
+  }
+
   private assertNotSealed(what: string): void {
     if (this.sealSeq !== undefined) throw new LedgerError('sealed', this.file, `the polls are closed and the ledger was sealed at entry ${this.sealSeq}: it takes no ${what}`);
   }
@@ -715,6 +761,7 @@ export class Ledger {
     if (typeof window !== 'string') throw new LedgerError('state', this.file, window.refused);
     const appended = this.singleWrite(() => {
       const a = this.appendRaw(EntryKind.event, encodeEvent(ev));
+      if (this.sealSeq !== undefined) this.adjudication.event(ev, a.seq);
       const was = this.polls;
       this.change(
         () => {

@@ -3,6 +3,8 @@ import type { Checkpoint } from './checkpoint';
 import { checkpointSignatureValid, parseCheckpoint } from './checkpoint';
 import type { Genesis } from './entries';
 import { EntryKind, KIND_NAMES, decodeCast, decodeCheckpointEntry, decodeEvent, decodeGenesis, pendingRecord, decodeReturned } from './entries';
+import type { AdjudicationSeen } from './replay-adjudication';
+import { AdjudicationReplay } from './replay-adjudication';
 import type { AuditEvent } from './events';
 import { MerkleAccumulator, leafHash, orderByHash } from './merkle';
 import type { BallotRecord } from './record';
@@ -37,6 +39,8 @@ export interface ReplayVisitor {
   onCast?(record: BallotRecord, castSeq: number): void;
   onReturned?(record: BallotRecord, reason: string, seq: number): void;
   onEvent?(event: AuditEvent, seq: number): void;
+  /** a decision on a cast ballot's marginal mark or write-in, checked (after the seal) */
+  onAdjudication?(a: AdjudicationSeen): void;
   /** set to keep each closed batch's records (export) */
   readonly keepBatches?: boolean;
 }
@@ -62,6 +66,8 @@ export interface ReplaySummary {
   readonly lastSignedHead?: SignedHeadSeen;
   /** whether the ledger holds any polls event (only then is each ballot checked against the polls window) */
   readonly pollsEvents: boolean;
+  /** adjudication entries (decisions on marginal marks and write-ins after the seal) */
+  readonly adjudications: number;
 }
 
 export interface SignedHeadSeen {
@@ -121,6 +127,7 @@ class LedgerSoFar {
   readonly signedHeads = new Map<number, SignedHeadSeen>();
   lastSignedHead: SignedHeadSeen | undefined;
   readonly wantRecords: boolean;
+  adjudication: AdjudicationReplay | undefined;
 
   constructor(readonly visitor: ReplayVisitor) {
     this.wantRecords = visitor.onCast !== undefined || visitor.onReturned !== undefined;
@@ -130,6 +137,7 @@ class LedgerSoFar {
 export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: ReadonlySet<number> = new Set(), opts: ReplayOptions = {}): ReplaySummary {
   const chain = new HashChainReader(db, opts.lastSeq ?? Number.MAX_SAFE_INTEGER, opts.hashesCheckedElsewhere !== true);
   const st = new LedgerSoFar(visitor);
+  st.adjudication = new AdjudicationReplay(db);
   const hashesAt = new Map<number, Uint8Array>();
   while (chain.next()) {
     if (keepHashesAt.has(chain.seq)) hashesAt.set(chain.seq, chain.hash());
@@ -153,6 +161,7 @@ export function replayLedger(db: Db, visitor: ReplayVisitor = {}, keepHashesAt: 
     signedHeads: st.signedHeads,
     ...(st.lastSignedHead !== undefined ? { lastSignedHead: st.lastSignedHead } : {}),
     pollsEvents: st.pollsEvents,
+    adjudications: st.adjudication?.count ?? 0,
   };
 }
 
@@ -163,14 +172,15 @@ function checkEntry(st: LedgerSoFar, chain: HashChainReader): void {
     if (seq === 1) return checkGenesis(st, seq, kind, payload);
     const genesis = st.genesis;
     if (genesis === undefined || kind === EntryKind.genesis) fail(seq, 'invalid', 'a second genesis entry');
-    if (st.sealedAt !== undefined && kind !== EntryKind.event && kind !== EntryKind.signedHead) {
-      fail(seq, 'invalid', `a ${KIND_NAMES[kind] ?? `kind-${kind}`} entry after the ledger was sealed at entry ${st.sealedAt} (polls closed): nothing but the events of a closed station may follow the seal`);
+    if (st.sealedAt !== undefined && kind !== EntryKind.event && kind !== EntryKind.signedHead && kind !== EntryKind.adjudication) {
+      fail(seq, 'invalid', `a ${KIND_NAMES[kind] ?? `kind-${kind}`} entry after the ledger was sealed at entry ${st.sealedAt} (polls closed): nothing but the events of a closed station and adjudications may follow the seal`);
     }
     if (kind === EntryKind.pending) checkBallotEntered(st, genesis, seq, payload, chain.inFrame);
     else if (kind === EntryKind.cast || kind === EntryKind.returned) checkBallotSettled(st, seq, kind, payload);
     else if (kind === EntryKind.event) checkEvent(st, seq, payload);
     else if (kind === EntryKind.checkpoint) checkCheckpoint(st, genesis, seq, payload, chain);
     else if (kind === EntryKind.signedHead) checkSignedHead(st, genesis, seq, payload, chain);
+    else if (kind === EntryKind.adjudication) checkAdjudication(st, genesis, seq, payload, chain);
     else fail(seq, 'invalid', `unknown entry kind ${kind}`);
   } catch (e) {
     if (e instanceof ReplayProblem) throw e;
@@ -239,6 +249,7 @@ function checkEvent(st: LedgerSoFar, seq: number, payload: Uint8Array): void {
   const ev = decodeEvent(payload);
   if (st.sealedAt !== undefined && !POST_SEAL.has(ev.type)) fail(seq, 'invalid', `a "${ev.type}" event after the ledger was sealed at entry ${st.sealedAt}: only ${POST_SEAL_EVENTS.join(', ')} may follow the seal`);
   checkPollsWindow(st, ev.type, seq);
+  if (st.sealedAt !== undefined) st.adjudication?.event(ev, seq);
   if (ev.type.startsWith('polls-')) st.pollsEvents = true;
   st.events += 1;
   st.visitor.onEvent?.(ev, seq);
@@ -341,4 +352,11 @@ function checkSeal(st: LedgerSoFar, seq: number): void {
   if (st.pending.size > 0) fail(seq, 'invalid', `the ledger was sealed with ${st.pending.size} ballot(s) pending`);
   if (st.batchLeaves.length > 0) fail(seq, 'invalid', `the ledger was sealed with ${st.batchLeaves.length} cast ballot(s) in no signed checkpoint`);
   st.sealedAt = seq;
+}
+
+/** An adjudication: after the seal, at its place in the chain, signed, about an adjudicable item of a cast ballot, once. */
+function checkAdjudication(st: LedgerSoFar, genesis: Genesis, seq: number, payload: Uint8Array, chain: HashChainReader): void {
+  if (st.sealedAt === undefined) fail(seq, 'invalid', 'an adjudication before the ledger was sealed: decisions on marginal marks and write-ins come after the polls close');
+  const seen = (st.adjudication as AdjudicationReplay).check(genesis, st.publicKey, seq, payload, chain.prevHash(), st.castById);
+  st.visitor.onAdjudication?.(seen);
 }

@@ -15,7 +15,8 @@ import type { LedgerMode } from './record';
  * Plain text like a checkpoint (its first line differs, so one can never pass for the other), signed the
  * same way: BIP 340 Schnorr over SHA-256 of the text.
  */
-export const HEAD_REASONS = ['periodic', 'batch', 'pause', 'start', 'seal'] as const;
+/** `adjudication`: after each decision on a marginal mark or write-in, so a decision cut off the end is caught */
+export const HEAD_REASONS = ['periodic', 'batch', 'pause', 'start', 'seal', 'adjudication'] as const;
 export type HeadReason = (typeof HEAD_REASONS)[number];
 
 export interface SignedHeadStatement {

@@ -87,26 +87,35 @@ export class TallyCollector {
   }
 
   addCast(r: BallotRecord): void {
+    this.count(r, 1);
+  }
+
+  /** Takes a ballot back out (the after-adjudication tally replaces a ballot's reading with its decided one). */
+  removeCast(r: BallotRecord): void {
+    this.count(r, -1);
+  }
+
+  private count(r: BallotRecord, n: 1 | -1): void {
     const contests = this.contests;
     if (contests === undefined || this.genesis === undefined) throw new Error('tally: genesis not set before the first ballot');
-    this.cast += 1;
-    if (r.castAsIs) this.castAsIs += 1;
-    if (r.contests.some((c) => c.marginal)) this.marginal += 1;
+    this.cast += n;
+    if (r.castAsIs) this.castAsIs += n;
+    if (r.contests.some((c) => c.marginal)) this.marginal += n;
     for (const sel of r.contests) {
       const t = contests[sel.contest];
       const def = this.genesis.election.contests[sel.contest];
       if (t === undefined || def === undefined) throw new Error(`tally: contest index ${sel.contest} is not in the election`);
       // a version-2 record's selections are a bitmap over the targets it names: they must be the election's options
       if (sel.targets !== undefined && sel.targets !== def.options.length) throw new Error(`tally: ballot ${r.ballotId} gives contest ${def.id} ${sel.targets} targets, the election has ${def.options.length} options`);
-      t.ballots += 1;
-      if (sel.overvote) t.overvotedBallots += 1;
-      else for (const o of sel.options) t.votes[o] = (t.votes[o] ?? 0) + 1;
+      t.ballots += n;
+      if (sel.overvote) t.overvotedBallots += n;
+      else for (const o of sel.options) t.votes[o] = (t.votes[o] ?? 0) + n;
       if (sel.undervote) {
-        t.undervotedBallots += 1;
-        t.undervotes += def.seats - sel.options.length;
+        t.undervotedBallots += n;
+        t.undervotes += n * (def.seats - sel.options.length);
       }
-      if (sel.writeIn) t.writeInBallots += 1;
-      if (sel.marginal) t.marginalBallots += 1;
+      if (sel.writeIn) t.writeInBallots += n;
+      if (sel.marginal) t.marginalBallots += n;
     }
   }
 

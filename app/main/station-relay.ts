@@ -123,6 +123,8 @@ export class RemoteStation implements KioskApi {
   command: KioskApi['command'] = (args) => this.request('command', args);
   voterDecision: KioskApi['voterDecision'] = (args) => this.request('voterDecision', args);
   lookupBallot: KioskApi['lookupBallot'] = (args) => this.request('lookupBallot', args);
+  adjudicationList: KioskApi['adjudicationList'] = (args) => this.request('adjudicationList', args);
+  adjudicate: KioskApi['adjudicate'] = (args) => this.request('adjudicate', args);
 
   subscribe(listener: (e: StationEvent) => void): () => void {
     this.listeners.add(listener);

@@ -19,6 +19,8 @@ const api: KioskApi = {
   command: (args) => invoke('command', args),
   voterDecision: (args) => invoke('voterDecision', args),
   lookupBallot: (args) => invoke('lookupBallot', args),
+  adjudicationList: (args) => invoke('adjudicationList', args),
+  adjudicate: (args) => invoke('adjudicate', args),
   subscribe(listener) {
     // The page's function is wrapped so the page never sees the IpcRendererEvent (it carries ipcRenderer).
     const relay = (_e: IpcRendererEvent, event: StationEvent) => listener(event);

@@ -109,12 +109,25 @@ export const CommandInput = z.strictObject({
 });
 export const VoterDecisionInput = z.strictObject({ sheetId: z.string().min(1).max(64), decision: z.enum(['cast-as-is', 'return']) });
 export const LookupInput = z.strictObject({ ballotId: z.string().min(1).max(200) });
+/** The auditor's list of marginal marks and write-ins after the close; `all` includes the decided ones. */
+export const AdjudicationListInput = z.strictObject({ all: z.boolean().optional() });
+/** One decision (app/ledger/adjudication.ts): `name` for a write-in, `marks` for a contest as a whole. */
+export const AdjudicateInput = z.strictObject({
+  ballotId: z.string().regex(/^[0-9A-Za-z]{12}$/, 'a ballot ID is its 12-character serial'),
+  contest: z.string().min(1).max(128),
+  option: z.string().min(1).max(128).nullable(),
+  decision: z.enum(['counts', 'not-counted', 'write-in', 'no-vote', 'marks']),
+  name: z.string().max(200).optional(),
+  marks: z.array(z.string().min(1).max(128)).max(255).optional(),
+});
 
 export type LoginArgs = z.infer<typeof LoginInput>;
 export type CommandArgs = z.infer<typeof CommandInput>;
 export type StationCommand = CommandArgs['command'];
 export type VoterDecisionArgs = z.infer<typeof VoterDecisionInput>;
 export type LookupArgs = z.infer<typeof LookupInput>;
+export type AdjudicationListArgs = z.infer<typeof AdjudicationListInput>;
+export type AdjudicateArgs = z.infer<typeof AdjudicateInput>;
 
 /** A refused call: a machine code and a sentence for the person at the screen. */
 export interface Refusal {
@@ -134,6 +147,26 @@ export interface BallotLookup {
   readonly state: 'cast' | 'pending' | 'not-found';
   readonly batch: number | null;
   readonly record: unknown;
+}
+
+/** One marginal mark or write-in as the auditor's screen shows it. */
+export interface AdjudicationItemView {
+  readonly ballotId: string;
+  readonly contest: string;
+  /** null: the contest as a whole (a ballot recorded without the marginal option) */
+  readonly option: string | null;
+  readonly kind: 'marginal' | 'write-in' | 'contest-marginal';
+  /** the contest's options, in ballot order, with the ones the station counted */
+  readonly options: readonly { readonly id: string; readonly label: string; readonly counted: boolean; readonly writeIn: boolean }[];
+  /** a PNG data URL of the oval or write-in line from the kept scan, or why there is none */
+  readonly clip: { readonly dataUrl: string } | { readonly why: string };
+  readonly decision?: { readonly entry: number; readonly text: string };
+}
+
+export interface AdjudicationList {
+  readonly undecided: number;
+  readonly decided: number;
+  readonly items: readonly AdjudicationItemView[];
 }
 
 export type StationEvent =
@@ -214,6 +247,8 @@ export const API_CALLS = {
     http: { method: 'POST', path: '/api/voter-decision', body: VoterDecisionByToken },
   },
   lookupBallot: { input: LookupInput, result: returns<ApiResult<BallotLookup>>(), access: 'staff', http: { method: 'POST', path: '/api/lookup-ballot' } },
+  adjudicationList: { input: AdjudicationListInput, result: returns<ApiResult<AdjudicationList>>(), access: 'staff', http: { method: 'POST', path: '/api/adjudication-list' } },
+  adjudicate: { input: AdjudicateInput, result: returns<ApiResult<CommandOutcome>>(), access: 'staff', http: { method: 'POST', path: '/api/adjudicate' } },
 } as const satisfies Readonly<Record<string, ApiCallSpec>>;
 
 export type ApiCallName = keyof typeof API_CALLS;

@@ -16,6 +16,9 @@ import type { ImageRetention } from './sheet-images';
 import { DEFAULT_IMAGE_RETENTION, SheetImages } from './sheet-images';
 import type { VerifyOptions } from '../ledger/verify';
 import type {
+  AdjudicateArgs,
+  AdjudicationList,
+  AdjudicationListArgs,
   ApiResult,
   BallotLookup,
   CommandArgs,
@@ -31,7 +34,7 @@ import type {
   StationStatus,
   VoterDecisionArgs,
 } from './api';
-import { CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
+import { AdjudicateInput, AdjudicationListInput, CommandInput, LoginInput, LookupInput, ROLES, VoterDecisionInput } from './api';
 import type { ElectionPackage } from './election-package';
 import { installPackage, loadPackage } from './election-package';
 import { PinBook, lockedUntil } from './pins';
@@ -57,6 +60,9 @@ import { HARDWARE_ALARMS, POLL_WORKER_ALARMS, ScannerLink } from './station-scan
 import { titlesByLanguage } from './election-titles';
 import { lookupBallot } from './station-lookup';
 import { StaffSessions } from './station-sessions';
+import type { AdjudicationDeps } from './station-adjudication';
+import { adjudicate, adjudicationList } from './station-adjudication';
+import { keptFromStore } from './adjudication-clips';
 import { publishOfficial } from './station-publishing';
 import { RestartReconcile } from './station-restart';
 import type { LedgerCommandDeps } from './station-ledger-commands';
@@ -583,6 +589,32 @@ class StationService implements Station {
     this.staffActive();
     const id = a.value.ballotId.trim().toUpperCase();
     return this.enqueue(async () => lookupBallot({ layout: this.layout, official: this.official, verifyOptions: (mode) => this.verifyOptions(mode) }, id));
+  }
+
+  async adjudicationList(args: AdjudicationListArgs): Promise<ApiResult<AdjudicationList>> {
+    const a = parseArgs(AdjudicationListInput, args);
+    if (!a.ok) return a;
+    this.staffActive();
+    return this.enqueue(() => adjudicationList(this.adjudicationDeps(), a.value.all === true));
+  }
+
+  async adjudicate(args: AdjudicateArgs): Promise<ApiResult<CommandOutcome>> {
+    const a = parseArgs(AdjudicateInput, args);
+    if (!a.ok) return a;
+    this.staffActive();
+    return this.enqueue(async () => adjudicate(this.adjudicationDeps(), a.value));
+  }
+
+  private adjudicationDeps(): AdjudicationDeps {
+    return {
+      official: this.official,
+      key: this.key,
+      election: this.pkg.election,
+      role: () => this.role,
+      polls: () => this.state.polls,
+      verifyOptions: () => this.verifyOptions('official'),
+      kept: keptFromStore(() => this.imageStore()),
+    };
   }
 
   subscribe(listener: (e: StationEvent) => void): () => void {

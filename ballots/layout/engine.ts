@@ -25,6 +25,8 @@ const NAME_SIZE = pt(9);
 const PARTY_SIZE = pt(7);
 const MEASURE_TEXT_SIZE = pt(7.5);
 const PAD = 1.5;
+/** how far below a write-in line its area reaches (descenders, a hand that writes low); the row ends 1.8 mm under it */
+const WRITE_IN_BELOW_LINE = 1.4;
 
 export function layoutBallot(election: ElectionDefinition, styleId: string, options: LayoutOptions = {}): Result<BallotLayout, LayoutError> {
   const style = findStyle(election, styleId);
@@ -117,6 +119,8 @@ function drawContest(contest: Contest, election: ElectionDefinition, at: Rect, s
   for (const option of contestOptions(contest, election)) {
     const rowHeight = option.writeIn ? 9 : option.party ? 7.5 : 6;
     const nameMid = y + (option.writeIn ? 3.2 : option.party ? 3.2 : rowHeight / 2);
+    const lineY = y + rowHeight - 1.8;
+    const lineEnd = at.x + at.width - PAD;
     const target: Target = {
       side,
       contestId: contest.id,
@@ -126,12 +130,14 @@ function drawContest(contest: Contest, election: ElectionDefinition, at: Rect, s
       y: nameMid - oval.height / 2,
       width: oval.width,
       height: oval.height,
+      // the row from its top to just under the line, from where the line starts to where it ends: the name is
+      // written on the line, over the small "write-in" word; the next row starts below it
+      ...(option.writeIn ? { writeInArea: { x: textX, y, width: lineEnd - textX, height: lineY + WRITE_IN_BELOW_LINE - y } } : {}),
     };
     targets.push(target);
     ops.push({ op: 'ellipse', cx: target.x + oval.width / 2, cy: nameMid, rx: oval.width / 2, ry: oval.height / 2, lineWidth: oval.line });
     if (option.writeIn) {
-      const lineY = y + rowHeight - 1.8;
-      ops.push({ op: 'line', x1: textX, y1: lineY, x2: at.x + at.width - PAD, y2: lineY, lineWidth: 0.25 });
+      ops.push({ op: 'line', x1: textX, y1: lineY, x2: lineEnd, y2: lineY, lineWidth: 0.25 });
       ops.push({ op: 'text', x: textX, baseline: nameMid + pt(7) * 0.35, text: 'write-in', size: pt(7), font: 'regular' });
     } else {
       const size = fitSize(option.label, 'bold', NAME_SIZE, textWidthAvail);

@@ -30,6 +30,11 @@ export interface Target extends Rect {
   readonly contestId: string;
   readonly optionId: string;
   readonly writeIn: boolean;
+  /**
+   * A write-in option's line and the space above it where the voter writes the name (from the drawing's own
+   * line and row), so a clip of it shows the handwriting; absent for every other option.
+   */
+  readonly writeInArea?: Rect;
 }
 
 export interface CodeBox extends Rect {

@@ -31,6 +31,8 @@ const IPC_ARGS: { readonly [K in ApiCallName]: (held: Held) => ArgsOf<K> } = {
   command: () => ({ command: 'pause-polls' }),
   voterDecision: (held) => ({ sheetId: held.sheetId, decision: 'return' }),
   lookupBallot: () => ({ ballotId: 'KNOWN' }),
+  adjudicationList: () => ({ all: true }),
+  adjudicate: () => ({ ballotId: 'A00000000001', contest: 'mayor', option: 'write-in-1', decision: 'write-in', name: 'Jane' }),
 };
 
 /** Each call's HTTP body (undefined: a GET). */
@@ -41,6 +43,8 @@ const HTTP_BODY: { readonly [K in ApiCallName]: (held: Held) => HttpBodyOf<K> | 
   command: () => ({ command: 'pause-polls' }),
   voterDecision: (held) => ({ token: held.token, decision: 'return' }),
   lookupBallot: () => ({ ballotId: 'KNOWN' }),
+  adjudicationList: () => ({ all: true }),
+  adjudicate: () => ({ ballotId: 'A00000000001', contest: 'mayor', option: 'write-in-1', decision: 'write-in', name: 'Jane' }),
 };
 
 /** Names that are not calls: prototype members, the push channel, HTTP paths, other spellings. */

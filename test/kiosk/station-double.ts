@@ -4,6 +4,9 @@
  * station with the firmware simulator instead.
  */
 import type {
+  AdjudicateArgs,
+  AdjudicationList,
+  AdjudicationListArgs,
   ApiResult,
   BallotLookup,
   CommandArgs,
@@ -148,6 +151,18 @@ export class StationDouble implements StationApi {
     this.emit({ type: 'cue', cue: args.decision === 'cast-as-is' ? 'counted' : 'returned' });
     this.changed();
     return { ok: true, value: next };
+  }
+
+  async adjudicationList(args: AdjudicationListArgs): Promise<ApiResult<AdjudicationList>> {
+    this.calls.push({ method: 'adjudicationList', args });
+    if (this.state.role !== 'auditor') return { ok: false, error: { code: 'forbidden', message: 'Adjudication needs an auditor or captain sign-in.' } };
+    return { ok: true, value: { undecided: 0, decided: 0, items: [] } };
+  }
+
+  async adjudicate(args: AdjudicateArgs): Promise<ApiResult<CommandOutcome>> {
+    this.calls.push({ method: 'adjudicate', args });
+    if (this.state.role !== 'auditor') return { ok: false, error: { code: 'forbidden', message: 'Adjudication needs an auditor or captain sign-in.' } };
+    return { ok: true, value: { message: 'Recorded.' } };
   }
 
   async lookupBallot(args: LookupArgs): Promise<ApiResult<BallotLookup>> {

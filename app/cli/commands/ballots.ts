@@ -107,7 +107,9 @@ function showLayout(ctx: CliContext, opts: LayoutOptions): number {
       election: { id: election.definition.election.id, hash: election.hash },
       style: layout.styleId,
       page: { width: layout.page.width, height: layout.page.height, size: layout.page.size, sides: layout.sides.length },
-      targets: layout.sides.flatMap((s) => s.targets.map((t) => ({ side: t.side, contestId: t.contestId, optionId: t.optionId, writeIn: t.writeIn, ...box(t) }))),
+      targets: layout.sides.flatMap((s) =>
+        s.targets.map((t) => ({ side: t.side, contestId: t.contestId, optionId: t.optionId, writeIn: t.writeIn, ...box(t), ...(t.writeInArea === undefined ? {} : { writeInArea: box(t.writeInArea) }) })),
+      ),
       codes: layout.sides.flatMap((s) => s.codes.map((c) => ({ side: c.side, kind: c.kind, ...box(c) }))),
       marks: layout.sides.flatMap((s) => s.marks.map((m) => ({ side: s.side, kind: m.kind, ...box(m) }))),
       contests: layout.sides.flatMap((s) => s.contests.map((c) => ({ side: c.side, contestId: c.contestId, ...box(c) }))),

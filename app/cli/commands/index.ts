@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../context';
+import { registerAdjudicate } from './adjudicate';
 import { registerAudit } from './audit';
 import { registerBallots } from './ballots';
 import { registerCounty, registerWitness } from './county';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerInterpret,
   registerStation,
   registerLedger,
+  registerAdjudicate,
   registerCountyExport,
   registerImages,
   registerTape,

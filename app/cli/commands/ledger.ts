@@ -10,7 +10,7 @@ import { exportBundle } from '../../ledger/export';
 import { dataLayout } from '../../ledger/layout';
 import type { LedgerMode } from '../../ledger/record';
 import { readStationPublicKey } from '../../ledger/station-key';
-import { TallyCollector } from '../../ledger/tally';
+import { adjudicationState } from '../../ledger/adjudicated-tally';
 import type { ExternalHead, VerifyOptions } from '../../ledger/verify';
 import { parseHeadArg, readHeadsFile, verifyLedgerFile } from '../../ledger/verify';
 import { completeBundle } from '../../chain/bundle-complete';
@@ -115,13 +115,14 @@ export function registerLedger(program: Command, ctx: CliContext): void {
                   pending: s?.pending ?? null,
                   batches: s?.batches.length ?? null,
                   sealedAt: s?.sealedAt ?? null,
+                  adjudications: s?.adjudications ?? null,
                   checked: report.checked ?? [],
                   notChecked: report.unchecked ?? [],
                 })}\n`,
               );
             } else if (report.ok && s) {
               ctx.io.stdout(
-                `${mode}: ok: ${s.entries} entries, head ${s.head.seq} ${toHex(s.head.hash)}, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, ${s.batches.length} closed batch(es)${s.sealedAt !== undefined ? `, sealed at entry ${s.sealedAt}` : ''}\n`,
+                `${mode}: ok: ${s.entries} entries, head ${s.head.seq} ${toHex(s.head.hash)}, ${s.cast} cast, ${s.returned} returned, ${s.pending} pending, ${s.batches.length} closed batch(es)${s.sealedAt !== undefined ? `, sealed at entry ${s.sealedAt}` : ''}${s.adjudications > 0 ? `, ${s.adjudications} adjudication(s)` : ''}\n`,
               );
             }
             if (!opts.json) {
@@ -151,12 +152,13 @@ export function registerLedger(program: Command, ctx: CliContext): void {
           const dir = resolveData(ctx, opts.data);
           const mode = opts.mode ?? 'official';
           const file = ledgerFileFor(dir, mode);
-          const tally = new TallyCollector();
-          const report = verifyLedgerFile(file, verifyOptionsFor(dir, mode, [], resolveHeadsDir(ctx, opts.heads)), tally.visitor);
-          if (!report.ok || !report.summary) {
+          const { report, tally } = adjudicationState(file, verifyOptionsFor(dir, mode, [], resolveHeadsDir(ctx, opts.heads)));
+          if (!report.ok || !report.summary || tally === undefined) {
             throw new CommandFailure(`${file}: the ledger does not verify, so it is not tallied: entry ${report.problem?.seq}: ${report.problem?.message}`);
           }
-          ctx.io.stdout(`${JSON.stringify(tally.result(report.summary.pending), null, 2)}\n`);
+          // the top level stays the station's own count (before adjudication), as tapes and tools read it
+          const { before, ...adjudication } = tally;
+          ctx.io.stdout(`${JSON.stringify({ ...before, adjudication }, null, 2)}\n`);
           return EXIT_OK;
         }),
       ),

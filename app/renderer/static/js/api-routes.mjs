@@ -29,6 +29,14 @@ export const API_ROUTES = {
   "lookupBallot": {
     "method": "POST",
     "path": "/api/lookup-ballot"
+  },
+  "adjudicationList": {
+    "method": "POST",
+    "path": "/api/adjudication-list"
+  },
+  "adjudicate": {
+    "method": "POST",
+    "path": "/api/adjudicate"
   }
 };
 

@@ -9,6 +9,7 @@ import { playCue } from './cues.mjs';
 import { LANGUAGES, isStringKey, t } from './strings.mjs';
 import { TEXT_SIZES, contestNames, electionNames, waitsForPollWorker } from './voter-view.mjs';
 import { DEFAULT_VOTER_IDLE_SECONDS, watchVoterIdle } from './voter-idle.mjs';
+import { adjudicationView } from './adjudication-view.mjs';
 
 /** @typedef {import('../../../preload/kiosk-api').KioskApi} KioskApi */
 /** @typedef {import('../../../station/api').StationStatus} StationStatus */
@@ -132,6 +133,12 @@ export function startKiosk(api, doc, options = {}) {
   const show = (node, shown) => {
     node.hidden = !shown;
   };
+
+  // the auditor's marginal marks and write-ins after the close (adjudication-view.mjs)
+  const adjudication = adjudicationView(api, doc, el('adjudication'), tr, (message) => {
+    ui.staffResult.textContent = message;
+    announce(message);
+  });
 
   // ---- language
   function renderLanguageButtons() {
@@ -391,6 +398,7 @@ export function startKiosk(api, doc, options = {}) {
       ui.staffConfirmYes.textContent = tr(/** @type {StringKey} */ (`confirm.${c}Yes`));
     }
     show(ui.lookupForm, role === 'auditor');
+    adjudication.render(s);
   }
 
   function render() {
