@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { adjudicationState } from '../../app/ledger/adjudicated-tally';
 import { Ledger } from '../../app/ledger/ledger';
 import type { Tally } from '../../app/ledger/tally';
 import { tempDir, testSigner } from '../ledger/fixtures';
@@ -218,4 +219,64 @@ describe('county exports after adjudication', () => {
     expect(fs.readdirSync(again).sort()).toEqual(names);
     for (const n of names) expect([n, read(again, n).equals(read(path.join(data, 'after'), n))]).toEqual([n, true]);
   });
+});
+
+describe('county exports once every item is decided', () => {
+  it('every kind of decision (counts, not counted, a name, no vote, marks at contest level on older ballots): nothing left needs adjudication, the results are complete, counts are the after', async () => {
+    const dir = tempDir('cx-all-decided-');
+    // the first 6 ballots as older software recorded them (no sheet detail): their marginal marks are decided per contest
+    const made = makeElectionLedger({ electionFile: GENERAL, dataDir: dir, batches: [20], seed: 5, marginalRate: 0.25, detail: { sides: 1, keptRate: 0, from: 6 } });
+    const signer = testSigner(9);
+    const l = Ledger.open(made.ledgerFile);
+    if (!l.seal(signer).ok) throw new Error('seal refused');
+    const login = l.recordEvent({ type: 'login', role: 'captain' });
+    l.close();
+    // the items as `tallyproof adjudicate list` gives them: the ledger's own list
+    const items = adjudicationState(made.ledgerFile).items ?? [];
+    const kinds = new Set(items.map((i) => i.kind));
+    expect([kinds.has('marginal'), kinds.has('write-in'), kinds.has('contest-marginal')]).toEqual([true, true, true]);
+    const w = Ledger.open(made.ledgerFile);
+    try {
+      items.forEach((i, k) => {
+        const options = made.genesis.election.contests.find((c) => c.id === i.contest)?.options ?? [];
+        const decision: Parameters<Ledger['adjudicate']>[0]['decision'] =
+          i.kind === 'marginal'
+            ? { kind: k % 2 === 0 ? 'counts' : 'not-counted' }
+            : i.kind === 'write-in'
+              ? k % 2 === 0
+                ? { kind: 'write-in', name: `=Name ${k}` }
+                : { kind: 'no-vote' }
+              : { kind: 'marks', options: options.filter((o) => !o.startsWith('write-in-') && !i.counted.includes(o)).slice(0, 1) };
+        const r = w.adjudicate({ ballotId: i.ballotId, contest: i.contest, option: i.option, decision, adjudicator: { role: 'captain', session: login.seq } }, signer);
+        if (!r.ok) throw new Error(`decision refused: ${JSON.stringify(r.error)}`);
+      });
+    } finally {
+      w.close();
+    }
+    const t = await runCli(['ledger', 'tally', '--data', dir]);
+    const tally = (JSON.parse(t.stdout) as Printed).adjudication;
+    expect([tally.decisions, tally.undecided]).toEqual([items.length, 0]);
+    const out = path.join(dir, 'county');
+    for (const kind of ['cvr', 'results', 'arlo']) {
+      const r = await runCli(['export', kind, '--data', dir, '--election', GENERAL, '--out', out]);
+      expect([kind, r.code, r.stderr]).toEqual([kind, 0, '']);
+    }
+    const report = json(out, 'cvr-station-9-official.json');
+    expect(schemaErrors('cvr', report)).toEqual([]);
+    const votes = new Map<string, number>();
+    for (const cvr of arr(report['CVR'])) {
+      const snap = current(cvr);
+      expect([cvr['BallotAuditId'], JSON.stringify(snap).includes('needs-adjudication')]).toEqual([cvr['BallotAuditId'], false]);
+      for (const cc of arr(snap['CVRContest'])) for (const s of arr(cc['CVRContestSelection'])) votes.set(String(s['ContestSelectionId']), (votes.get(String(s['ContestSelectionId'])) ?? 0) + Number(s['TotalNumberVotes']));
+    }
+    for (const c of tally.after.contests) for (const [option, n] of Object.entries(c.votes)) expect([c.id, option, votes.get(`selection-${c.id}-${option}`) ?? 0]).toEqual([c.id, option, n]);
+    const results = json(out, 'results-station-9-official.json');
+    expect(schemaErrors('err', results)).toEqual([]);
+    expect(results['Status']).toBe('unofficial-complete');
+    const csv = read(out, 'results-station-9-official.csv').toString('utf8');
+    expect(csv).toMatch(/items awaiting adjudication,,,,0\r\n$/);
+    const manifest = parseArloManifest(read(out, 'arlo-ballot-manifest-station-9-official.csv'));
+    const arlo = parseArloDominionCvrs(read(out, 'arlo-cvrs-station-9-official.csv'), manifest);
+    expect(arlo.ballots).toHaveLength(tally.after.ballots.cast);
+  }, 60_000);
 });
