@@ -150,6 +150,12 @@ export function resultsCsv(model: ElectionModel, ledger: CountyLedger): string {
       // the station's own count beside it, once decisions changed anything: the canvass sees both
       if (decided) row([...base, 'votes before adjudication', o.id, choice, party, tallyOf(ledger, m, 'before').votes[o.id] ?? 0]);
     }
+    // the names the adjudicators read on this contest's write-in lines (decisions after the seal), then those not yet named
+    const written = ledger.adjudication?.tally.writeIns[m.index];
+    if (written !== undefined && m.options.some((o) => o.writeIn)) {
+      for (const o of m.options) for (const [name, n] of Object.entries(written.writeInNames[o.id] ?? {})) row([...base, 'write-in votes by name', o.id, name, '', n]);
+      row([...base, 'write-in votes not yet named', '', '', '', written.unnamedWriteIns]);
+    }
     row([...base, 'ballots', '', '', '', t.ballots]);
     row([...base, 'overvoted ballots', '', '', '', t.overvotedBallots]);
     row([...base, 'undervotes', '', '', '', t.undervotes]);

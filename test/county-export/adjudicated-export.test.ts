@@ -27,7 +27,7 @@ const arr = (v: unknown): Doc[] => (Array.isArray(v) ? (v as Doc[]) : []);
 interface Printed {
   contests: Tally['contests'];
   ballots: Tally['ballots'];
-  adjudication: { after: Tally; decisions: number; undecided: number };
+  adjudication: { after: Tally; decisions: number; undecided: number; writeIns: Array<{ id: string; writeInNames: Record<string, Record<string, number>>; unnamedWriteIns: number }> };
 }
 
 let data: string;
@@ -62,7 +62,10 @@ beforeAll(async () => {
   const marginals = cast.flatMap((c) => (c.detail?.contests ?? []).flatMap((k) => k.marginal.filter((o) => !(optionIds[k.contest]?.[o] ?? '').startsWith('write-in-')).map((o) => ({ ballot: c.ballotId, contest: k.contest, option: o }))));
   const writeIns = cast.flatMap((c) => (c.detail?.contests ?? []).flatMap((k) => k.scores.flatMap((s, o) => (s >= 5000 && (optionIds[k.contest]?.[o] ?? '').startsWith('write-in-') ? [{ ballot: c.ballotId, contest: k.contest, option: o }] : []))));
   const m = marginals[0];
-  const w = writeIns.find((x) => x.ballot !== m?.ballot);
+  // a write-in in a contest not overvoted, so its name counts
+  const seatsOf = made.genesis.election.contests.map((c) => c.seats);
+  const marksIn = (ballot: string, contest: number): number => cast.find((c) => c.ballotId === ballot)?.detail?.contests.find((k) => k.contest === contest)?.scores.filter((x) => x >= 5000).length ?? 0;
+  const w = writeIns.find((x) => x.ballot !== m?.ballot && marksIn(x.ballot, x.contest) <= (seatsOf[x.contest] ?? 0));
   const n = marginals.find((x) => x.ballot !== m?.ballot && x.ballot !== w?.ballot);
   if (m === undefined || w === undefined || n === undefined) throw new Error('the seed gave no marginal mark or write-in to decide');
   const name = (x: { contest: number; option: number }): { contest: string; option: string } => ({ contest: contestIds[x.contest] as string, option: optionIds[x.contest]?.[x.option] as string });
@@ -194,6 +197,12 @@ describe('county exports after adjudication', () => {
       expect([t.id, count(t.id, 'marginal-mark ballots')]).toEqual([t.id, t.marginalBallots]);
     }
     expect([count('', 'adjudication decisions'), count('', 'items awaiting adjudication')]).toEqual([3, printed.adjudication.undecided]);
+    // the names read on write-in lines are ledger tally's, under their line (none where the contest is overvoted)
+    const named = rows.filter((r) => r[at('Line')] === 'write-in votes by name');
+    const expected = printed.adjudication.writeIns.flatMap((c) => Object.entries(c.writeInNames).flatMap(([o, names]) => Object.entries(names).map(([n, k]) => [c.id, o, n, String(k)])));
+    expect(named.map((r) => [r[at('Contest ID')], r[at('Choice ID')], r[at('Choice')], r[at('Count')]])).toEqual(expected);
+    expect(named.map((r) => r[at('Choice')])).toContain(WRITE_IN_NAME);
+    for (const c of printed.adjudication.writeIns) if (count(c.id, 'write-in votes not yet named') !== undefined) expect([c.id, count(c.id, 'write-in votes not yet named')]).toEqual([c.id, c.unnamedWriteIns]);
   });
 
   it('Arlo: its count of the CVR file is ledger tally\'s after', () => {
@@ -275,6 +284,10 @@ describe('county exports once every item is decided', () => {
     expect(results['Status']).toBe('unofficial-complete');
     const csv = read(out, 'results-station-9-official.csv').toString('utf8');
     expect(csv).toMatch(/items awaiting adjudication,,,,0\r\n$/);
+    // a name read as "=…" reaches the spreadsheet as text, never a formula
+    const names = pyCsvRows(csv.replace(/^\uFEFF/, '')).filter((r) => r[5] === 'write-in votes by name').map((r) => r[7]);
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(n).toMatch(/^'=Name \d+$/);
     const manifest = parseArloManifest(read(out, 'arlo-ballot-manifest-station-9-official.csv'));
     const arlo = parseArloDominionCvrs(read(out, 'arlo-cvrs-station-9-official.csv'), manifest);
     expect(arlo.ballots).toHaveLength(tally.after.ballots.cast);
