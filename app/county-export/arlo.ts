@@ -4,6 +4,7 @@ import type { ElectionModel } from './election-model';
 import { partyName, placeOf } from './election-model';
 import type { CountyLedger } from './ledger-read';
 import { recordOf } from './ledger-read';
+import { applyDecisions } from '../ledger/adjudication';
 import type { AtomicStreamFile } from './stream-file';
 
 /**
@@ -105,7 +106,16 @@ export function writeArloCvrs(out: AtomicStreamFile, model: ElectionModel, ledge
     inBatch += 1;
     n += 1;
     const place = placeOf(b.votingId, ledger.file);
-    const byContest = new Map(r.contests.map((c) => [c.contest, c]));
+    // the marks after the signed decisions: Arlo compares the paper with the CVRs the county certifies
+    const decisions = ledger.adjudication?.byBallot.get(r.ballotId.toUpperCase())?.decisions ?? [];
+    const byContest = new Map(
+      r.contests.map((c) => {
+        const m = model.contests[c.contest];
+        const mine = decisions.filter((d) => d.statement.contest === m?.contest.id).map((d) => d.statement);
+        if (m === undefined || mine.length === 0) return [c.contest, c];
+        return [c.contest, { ...c, options: applyDecisions(c, m.seats, m.options.map((o) => o.id), mine).options }];
+      }),
+    );
     const marks = columns.map(({ contest, option }) => {
       const c = byContest.get(contest);
       if (c === undefined) return '';

@@ -4,7 +4,8 @@ import type { ContestMarks, SheetDetail } from '../ledger/sheet-detail';
 import { SCORE_SCALE } from '../ledger/sheet-detail';
 import type { ElectionModel, ModelContest } from './election-model';
 import { nistId, placeOf } from './election-model';
-import type { CastBallot, CountyLedger } from './ledger-read';
+import type { BallotAdjudication, CastBallot, CountyLedger } from './ledger-read';
+import { applyDecisions } from '../ledger/adjudication';
 import { recordOf } from './ledger-read';
 import { exportDate, reportingDeviceNotes, TALLYPROOF_MANUFACTURER, TALLYPROOF_MODEL } from './device';
 import type { AtomicStreamFile } from './stream-file';
@@ -78,7 +79,13 @@ export function markMetricValue(score: number): string {
 export const MARK_METRIC_TYPE =
   "ink share: the fraction of the target's inside (inset by the calibration profile) darker than the cut between paper and ink, 0.0000 to 1.0000 (ballots/read/score.ts); the station's calibration profile sets the marginal and filled thresholds";
 
-function cvrContest(m: ModelContest, sel: ContestSelection, marks: ContestMarks | undefined): { [k: string]: Json } {
+/** What the adjudicator decided in one contest: options decided (either way) and the names read on write-in lines. */
+interface ContestDecided {
+  readonly decided: ReadonlySet<number>;
+  readonly names: ReadonlyMap<number, string>;
+}
+
+function cvrContest(m: ModelContest, sel: ContestSelection, marks: ContestMarks | undefined, adj?: ContestDecided): { [k: string]: Json } {
   const id = m.contest.id;
   const votes = sel.overvote ? 0 : 1;
   const status: Json[] = [];
@@ -101,7 +108,9 @@ function cvrContest(m: ModelContest, sel: ContestSelection, marks: ContestMarks 
         ? { '@type': 'CVR.SelectionPosition', HasIndication: 'unknown', NumberVotes: 0, IsAllocable: 'unknown', Position: k + 1, Status: ['other'], OtherStatus: 'marginal-mark' }
         : { '@type': 'CVR.SelectionPosition', HasIndication: 'no', NumberVotes: 0, Position: k + 1 };
     if (score !== undefined) position['MarkMetricValue'] = [markMetricValue(score)];
-    if (o.writeIn && marked.has(k)) position['CVRWriteIn'] = { '@type': 'CVR.CVRWriteIn' };
+    const name = adj?.names.get(k);
+    if (o.writeIn && marked.has(k)) position['CVRWriteIn'] = name === undefined ? { '@type': 'CVR.CVRWriteIn' } : { '@type': 'CVR.CVRWriteIn', Text: name };
+    if (adj?.decided.has(k) === true) position['Status'] = ['adjudicated'];
     const s: { [k: string]: Json } = {
       '@type': 'CVR.CVRContestSelection',
       ContestSelectionId: nistId.selection(id, o.id),
@@ -113,7 +122,7 @@ function cvrContest(m: ModelContest, sel: ContestSelection, marks: ContestMarks 
     if (marginal.has(k)) {
       s['Status'] = ['needs-adjudication'];
       s['OtherStatus'] = 'marginal-mark';
-    } else if (o.writeIn && marked.has(k)) s['Status'] = ['needs-adjudication'];
+    } else if (o.writeIn && marked.has(k) && name === undefined) s['Status'] = ['needs-adjudication'];
     return s;
   });
   const c: { [k: string]: Json } = {
@@ -154,6 +163,8 @@ export interface CvrBallot {
   readonly votingId: string;
   /** per-side images and every target's score (the pending entry's sheet detail); absent for older ballots */
   readonly detail?: SheetDetail | undefined;
+  /** the signed decisions on this ballot after the seal, and its items still undecided */
+  readonly adjudication?: BallotAdjudication | undefined;
 }
 
 export type CvrObject = { [k: string]: Json };
@@ -179,6 +190,7 @@ export function cvrOne(ctx: CvrContext, b: CvrBallot): CvrObject {
   if (r.castAsIs) {
     snapshot['Annotation'] = [{ '@type': 'CVR.Annotation', Message: ['cast as is: the voter was shown the problem (e.g. an overvote) and chose to cast the ballot unchanged'] }];
   }
+  const modified = modifiedSnapshot(ctx, b, marks, leaf);
   return {
     '@type': 'CVR.CVR',
     BallotAuditId: r.ballotId,
@@ -187,11 +199,64 @@ export function cvrOne(ctx: CvrContext, b: CvrBallot): CvrObject {
     BallotStyleUnitId: nistId.precinct(place.precinctId),
     BatchId: String(r.batch),
     CreatingDeviceId: nistId.station(ctx.stationId),
-    CurrentSnapshotId: `snapshot-${leaf}`,
-    CVRSnapshot: [snapshot],
+    CurrentSnapshotId: modified === undefined ? `snapshot-${leaf}` : String(modified['@id']),
+    CVRSnapshot: modified === undefined ? [snapshot] : [snapshot, modified],
     ElectionId: nistId.election(ctx.model.definition),
     UniqueId: leaf,
   };
+}
+
+/**
+ * The `modified` snapshot of a ballot with at least one signed decision: the interpreted reading with every
+ * decision applied (a marginal mark counted or not, a write-in line with the name read as `CVRWriteIn.Text` or
+ * taken out as no vote; overvote and undervote follow from the count, as in `ledger tally`'s after). A position
+ * decided has status `adjudicated`; a marginal mark still undecided stays `needs-adjudication` and counts for
+ * nothing, as does the snapshot while any item of the ballot waits. Undefined for a ballot with no decision.
+ */
+function modifiedSnapshot(ctx: CvrContext, b: CvrBallot, marks: ReadonlyMap<number, ContestMarks>, leaf: string): { [k: string]: Json } | undefined {
+  const a = b.adjudication;
+  if (a === undefined || a.decisions.length === 0) return undefined;
+  const r = b.record;
+  const contests = r.contests.map((sel): Json => {
+    const m = contestOf(ctx.model, sel, ctx.source);
+    const ids = m.options.map((o) => o.id);
+    const mine = a.decisions.filter((d) => d.statement.contest === m.contest.id).map((d) => d.statement);
+    if (mine.length === 0) return cvrContest(m, sel, marks.get(sel.contest));
+    const applied = applyDecisions(sel, m.seats, ids, mine);
+    const decided = new Set(mine.flatMap((d) => (d.option === null ? (d.decision.kind === 'marks' ? d.decision.options.map((o) => ids.indexOf(o)) : []) : [ids.indexOf(d.option)])).filter((k) => k >= 0));
+    const contestDecided = mine.some((d) => d.option === null);
+    const own = marks.get(sel.contest);
+    const stillMarginal = own === undefined ? sel.marginal && !contestDecided : own.marginal.some((k) => !decided.has(k));
+    const adjusted: ContestSelection = { ...sel, options: [...applied.options], overvote: applied.overvote, undervote: applied.undervote, marginal: stillMarginal };
+    const adjustedMarks = own === undefined ? undefined : { ...own, marginal: own.marginal.filter((k) => !decided.has(k)) };
+    return cvrContest(m, adjusted, adjustedMarks, { decided, names: applied.writeInNames });
+  });
+  const snapshot: { [k: string]: Json } = { '@id': `snapshot-${leaf}-modified`, '@type': 'CVR.CVRSnapshot', Type: 'modified', CVRContest: contests };
+  if (a.undecided > 0) snapshot['Status'] = ['needs-adjudication'];
+  // the adjudicator is a role and the sign-in entry they decided in, never a person's name
+  snapshot['Annotation'] = a.decisions.map(
+    (d): Json => ({
+      '@type': 'CVR.Annotation',
+      AdjudicatorName: [`${d.statement.adjudicator.role} (sign-in entry ${d.statement.adjudicator.session})`],
+      Message: [`ledger entry ${d.seq}: contest ${d.statement.contest}, option ${d.statement.option ?? '* (the contest as a whole)'}: ${decisionText(d.statement.decision)}`],
+    }),
+  );
+  return snapshot;
+}
+
+function decisionText(d: BallotAdjudication['decisions'][number]['statement']['decision']): string {
+  switch (d.kind) {
+    case 'counts':
+      return 'the marginal mark counts';
+    case 'not-counted':
+      return 'the marginal mark does not count';
+    case 'write-in':
+      return `write-in: ${d.name}`;
+    case 'no-vote':
+      return 'the write-in line is no vote';
+    case 'marks':
+      return d.options.length === 0 ? 'no further mark counts' : `the marks for ${d.options.join(', ')} count`;
+  }
 }
 
 /**
@@ -212,8 +277,9 @@ export function imageLocation(imageId: string): string {
 }
 
 /** A cast ballot of a verified ledger read, as cvrOne takes it. */
-export function cvrBallotOf(b: CastBallot): CvrBallot {
-  return { record: recordOf(b), leaf: b.leaf, imageSha256: b.imageSha256, votingId: b.votingId, detail: b.detail };
+export function cvrBallotOf(b: CastBallot, ledger?: Pick<CountyLedger, 'adjudication'>): CvrBallot {
+  const record = recordOf(b);
+  return { record, leaf: b.leaf, imageSha256: b.imageSha256, votingId: b.votingId, detail: b.detail, adjudication: ledger?.adjudication?.byBallot.get(record.ballotId.toUpperCase()) };
 }
 
 /** The report without its CVRs: written first, the CVRs stream after it. */
@@ -252,7 +318,7 @@ export function writeCvrReport(out: AtomicStreamFile, model: ElectionModel, ledg
   const ctx = cvrContextOf(model, ledger);
   let n = 0;
   for (const b of ledger.ballots) {
-    out.write(`${n === 0 ? '' : ','}\n${JSON.stringify(cvrOne(ctx, cvrBallotOf(b)))}`);
+    out.write(`${n === 0 ? '' : ','}\n${JSON.stringify(cvrOne(ctx, cvrBallotOf(b, ledger)))}`);
     n += 1;
   }
   out.write('\n]}\n');

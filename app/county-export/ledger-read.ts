@@ -12,6 +12,9 @@ import { openDb } from '../ledger/storage';
 import type { Tally } from '../ledger/tally';
 import { TallyCollector } from '../ledger/tally';
 import type { VerifyOptions } from '../ledger/verify';
+import type { AdjudicationStatement } from '../ledger/adjudication';
+import type { AdjudicatedTally } from '../ledger/adjudicated-tally';
+import { AdjudicationCollector } from '../ledger/adjudicated-tally';
 import { verifyLedgerFile } from '../ledger/verify';
 
 /**
@@ -52,6 +55,21 @@ export interface CountyLedger {
   readonly head: { readonly seq: number; readonly hash: string };
   /** the time of the ledger's last audit event: the export's date, so an export is a function of the ledger */
   readonly asOf: string | undefined;
+  /** the signed decisions after the seal (kind 7) and the tally with them applied; absent only where no ledger was read */
+  readonly adjudication?: CountyAdjudication;
+}
+
+/** One ballot's decisions (in ledger order) and how many of its items still wait for one. */
+export interface BallotAdjudication {
+  readonly decisions: readonly { readonly seq: number; readonly statement: AdjudicationStatement }[];
+  readonly undecided: number;
+}
+
+export interface CountyAdjudication {
+  /** `ledger tally`'s before and after, from the same verified pass */
+  readonly tally: AdjudicatedTally;
+  /** ballot ID (upper case) → its decisions and undecided items; only ballots with an item are here */
+  readonly byBallot: ReadonlyMap<string, BallotAdjudication>;
 }
 
 interface PendingRow {
@@ -75,11 +93,28 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
   const tally = new TallyCollector();
   // ballot ID -> leaf hash (hex) of the record the verified pass cast: 10,000 ballots hold ~1 MB, not a tree of objects
   const castLeaves = new Map<string, string>();
+  // the adjudication collector rides the same verified pass: the exports' after count is `ledger tally`'s
+  const adjudication = new AdjudicationCollector();
+  const decisions: { seq: number; statement: AdjudicationStatement }[] = [];
   const visitor: ReplayVisitor = {
     ...tally.visitor,
+    onGenesis: (g) => {
+      tally.visitor.onGenesis?.(g);
+      adjudication.visitor.onGenesis?.(g);
+    },
     onCast: (r, seq) => {
       tally.visitor.onCast?.(r, seq);
+      adjudication.visitor.onCast?.(r, seq);
       castLeaves.set(r.ballotId, leafHash(encodeRecord(r)).toString('hex'));
+    },
+    onReturned: (r, reason, seq) => {
+      tally.visitor.onReturned?.(r, reason, seq);
+      adjudication.visitor.onReturned?.(r, reason, seq);
+    },
+    onAdjudication: (a) => {
+      tally.visitor.onAdjudication?.(a);
+      adjudication.visitor.onAdjudication?.(a);
+      decisions.push({ seq: a.seq, statement: a.statement });
     },
   };
   const report = verifyLedgerFile(file, opts, visitor);
@@ -100,7 +135,9 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
   const ballots: CastBallot[] = [];
   const events: CountyEvent[] = [];
   const db = openDb(file, { readonly: true });
+  let county: CountyAdjudication;
   try {
+    county = countyAdjudication(adjudication, decisions, db, s.pending);
     const rows = db
       .prepare('SELECT seq, kind, payload, entry_hash AS hash FROM entries WHERE seq <= ? AND kind IN (?, ?, ?, ?) ORDER BY seq')
       .iterate(s.head.seq, EntryKind.pending, EntryKind.cast, EntryKind.returned, EntryKind.event) as IterableIterator<{ seq: number; kind: number; payload: Buffer; hash: Buffer }>;
@@ -154,7 +191,24 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
     closedBatches: s.batches.length,
     head: { seq: s.head.seq, hash: toHex(s.head.hash) },
     asOf: last?.event.at,
+    adjudication: county,
   };
+}
+
+function countyAdjudication(collector: AdjudicationCollector, decisions: readonly BallotAdjudication['decisions'][number][], db: Parameters<AdjudicationCollector['finish']>[0], pending: number): CountyAdjudication {
+  const { tally, items } = collector.finish(db, pending);
+  const byBallot = new Map<string, { decisions: BallotAdjudication['decisions'][number][]; undecided: number }>();
+  const of = (id: string): { decisions: BallotAdjudication['decisions'][number][]; undecided: number } => {
+    const key = id.toUpperCase();
+    const had = byBallot.get(key);
+    if (had !== undefined) return had;
+    const made: { decisions: BallotAdjudication['decisions'][number][]; undecided: number } = { decisions: [], undecided: 0 };
+    byBallot.set(key, made);
+    return made;
+  };
+  for (const i of items) if (i.decision === undefined) of(i.ballotId).undecided += 1;
+  for (const d of decisions) of(d.statement.ballotId).decisions.push(d);
+  return { tally, byBallot };
 }
 
 /** Decodes a cast ballot's record (kept as bytes so 10,000 ballots cost ~1.5 MB, not a tree of objects). */

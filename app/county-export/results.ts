@@ -10,10 +10,22 @@ import { csvLine } from './csv';
  * CSV a spreadsheet opens, both from the tally `ledger tally` prints and the results tape prints (the same
  * TallyCollector over the same verified ledger). An overvoted contest gives no votes, as on the tape.
  */
-function tallyOf(ledger: CountyLedger, m: ModelContest): ContestTally {
-  const t = ledger.tally.contests[m.index];
+function tallyOf(ledger: CountyLedger, m: ModelContest, which: 'after' | 'before' = 'after'): ContestTally {
+  const t = (which === 'after' ? countedTally(ledger) : ledger.tally).contests[m.index];
   if (t === undefined || t.id !== m.contest.id) throw new Error(`the tally has no contest "${m.contest.id}" at position ${m.index + 1}`);
   return t;
+}
+
+/**
+ * The count the county gets: the station's tally with every signed decision applied (`ledger tally`'s
+ * `adjudication.after`); a marginal mark no one decided counts for nothing, as at the station.
+ */
+export function countedTally(ledger: CountyLedger): Tally {
+  return ledger.adjudication?.tally.after ?? ledger.tally;
+}
+
+function undecidedOf(ledger: CountyLedger): number {
+  return ledger.adjudication?.tally.undecided ?? 0;
 }
 
 const text = (content: string): Record<string, unknown> => ({ '@type': 'ElectionResults.InternationalizedText', Text: [{ '@type': 'ElectionResults.LanguageString', Content: content, Language: 'en' }] });
@@ -84,10 +96,11 @@ export function resultsReport(model: ElectionModel, ledger: CountyLedger): Recor
     VendorApplicationId: `${TALLYPROOF_MODEL} (${g.station.id})`,
     SequenceStart: 1,
     SequenceEnd: 1,
-    Status: ledger.sealed ? 'unofficial-complete' : 'unofficial-partial',
+    // complete only once sealed with no item waiting for a decision: an undecided mark may still change a count
+    Status: ledger.sealed && undecidedOf(ledger) === 0 ? 'unofficial-complete' : 'unofficial-partial',
     IsTest: g.mode === 'test',
     ...(g.mode === 'test' ? { TestType: 'pre-election logic and accuracy (test ledger)' } : {}),
-    Notes: `from the ${g.mode} ledger of station ${station}, verified to entry ${ledger.head.seq} ${ledger.head.hash}; ${ledger.tally.ballots.pending} ballot(s) pending, not counted; election hash ${g.election.hash}`,
+    Notes: `from the ${g.mode} ledger of station ${station}, verified to entry ${ledger.head.seq} ${ledger.head.hash}; ${ledger.tally.ballots.pending} ballot(s) pending, not counted; counts after adjudication: ${ledger.adjudication?.tally.decisions ?? 0} signed decision(s) applied, ${undecidedOf(ledger)} item(s) awaiting a decision (counted as the station read them: a marginal mark for nothing); election hash ${g.election.hash}`,
     Election: [
       {
         '@type': 'ElectionResults.Election',
@@ -97,7 +110,7 @@ export function resultsReport(model: ElectionModel, ledger: CountyLedger): Recor
         Type: 'other',
         OtherType: 'not stated in the election definition',
         ElectionScopeId: nistId.jurisdiction,
-        BallotCounts: [{ '@type': 'ElectionResults.BallotCounts', Type: 'total', GpUnitId: device, BallotsCast: ledger.tally.ballots.cast, DeviceClass: deviceClass }],
+        BallotCounts: [{ '@type': 'ElectionResults.BallotCounts', Type: 'total', GpUnitId: device, BallotsCast: countedTally(ledger).ballots.cast, DeviceClass: deviceClass }],
         ...(candidates.length > 0 ? { Candidate: candidates } : {}),
         Contest: contests,
       },
@@ -122,7 +135,8 @@ export const RESULTS_CSV_HEADER = ['Station', 'Mode', 'Contest ID', 'Contest', '
  */
 export function resultsCsv(model: ElectionModel, ledger: CountyLedger): string {
   const g = ledger.genesis;
-  const tally: Tally = ledger.tally;
+  const tally: Tally = countedTally(ledger);
+  const decided = (ledger.adjudication?.tally.decisions ?? 0) > 0;
   const lines: string[] = [csvLine(RESULTS_CSV_HEADER, { spreadsheet: true })];
   const row = (cells: readonly (string | number)[]): void => void lines.push(csvLine(cells.map(String), { spreadsheet: true }));
   for (const m of model.contests) {
@@ -131,7 +145,16 @@ export function resultsCsv(model: ElectionModel, ledger: CountyLedger): string {
     const base = [g.station.id, g.mode, c.id, c.title, m.seats] as const;
     for (const o of m.options) {
       const party = c.type === 'candidate' && !o.writeIn ? partyName(model.definition, c.candidates.find((x) => x.id === o.id)?.party) : '';
-      row([...base, 'votes', o.id, o.writeIn ? `${o.label} ${o.id.replace(/^write-in-/, '')}` : o.label, party, t.votes[o.id] ?? 0]);
+      const choice = o.writeIn ? `${o.label} ${o.id.replace(/^write-in-/, '')}` : o.label;
+      row([...base, 'votes', o.id, choice, party, t.votes[o.id] ?? 0]);
+      // the station's own count beside it, once decisions changed anything: the canvass sees both
+      if (decided) row([...base, 'votes before adjudication', o.id, choice, party, tallyOf(ledger, m, 'before').votes[o.id] ?? 0]);
+    }
+    // the names the adjudicators read on this contest's write-in lines (decisions after the seal), then those not yet named
+    const written = ledger.adjudication?.tally.writeIns[m.index];
+    if (written !== undefined && m.options.some((o) => o.writeIn)) {
+      for (const o of m.options) for (const [name, n] of Object.entries(written.writeInNames[o.id] ?? {})) row([...base, 'write-in votes by name', o.id, name, '', n]);
+      row([...base, 'write-in votes not yet named', '', '', '', written.unnamedWriteIns]);
     }
     row([...base, 'ballots', '', '', '', t.ballots]);
     row([...base, 'overvoted ballots', '', '', '', t.overvotedBallots]);
@@ -146,6 +169,8 @@ export function resultsCsv(model: ElectionModel, ledger: CountyLedger): string {
     ['ballots returned', b.returned],
     ['ballots with a marginal mark', b.marginal],
     ['ballots pending (not counted)', b.pending],
+    ['adjudication decisions', ledger.adjudication?.tally.decisions ?? 0],
+    ['items awaiting adjudication', undecidedOf(ledger)],
   ] as const) {
     row([g.station.id, g.mode, '', '', '', line, '', '', '', n]);
   }
