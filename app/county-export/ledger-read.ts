@@ -76,7 +76,16 @@ interface PendingRow {
   readonly record: Uint8Array;
   readonly imageSha256: Uint8Array;
   readonly votingId: string;
-  readonly detail: SheetDetail | undefined;
+  /** the pending entry's bytes when it holds a sheet detail, decoded only when a CVR is written */
+  readonly payload: Uint8Array | undefined;
+}
+
+/**
+ * A cast ballot whose sheet detail is decoded when asked for: the general election's 102 scores a ballot as
+ * objects would hold ~5 KB a ballot for the whole export; its bytes hold a few hundred.
+ */
+function castBallot(fields: Omit<CastBallot, 'detail'>, payload: Uint8Array | undefined): CastBallot {
+  return Object.defineProperty({ ...fields }, 'detail', { enumerable: true, get: () => (payload === undefined ? undefined : decodePending(payload).detail) }) as CastBallot;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -146,7 +155,7 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
         case EntryKind.pending: {
           const p = decodePending(row.payload);
           // copies: the decoded fields are views of the row's buffer, which nothing here should be able to change
-          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: intern(p.votingId), detail: p.detail });
+          pending.set(row.seq, { record: Uint8Array.from(p.record), imageSha256: Uint8Array.from(p.imageSha256), votingId: intern(p.votingId), payload: p.detail === undefined ? undefined : Uint8Array.from(row.payload) });
           break;
         }
         case EntryKind.cast: {
@@ -161,7 +170,7 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
           if (!sameBytes(r.imageDigest, p.imageSha256.subarray(0, r.imageDigest.length))) {
             throw new LedgerError('corrupt', file, `entry ${at}: the image digest in ballot ${r.ballotId}'s record is not the start of the pending entry's image SHA-256`);
           }
-          ballots.push({ record: p.record, leaf, batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId, detail: p.detail });
+          ballots.push(castBallot({ record: p.record, leaf, batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId }, p.payload));
           break;
         }
         case EntryKind.returned:

@@ -5,6 +5,7 @@ import { marginalDetailOf } from './adjudication-detail';
 import type { Genesis, PendingPayload } from './entries';
 import { EntryKind, decodeCast, decodePending } from './entries';
 import type { BallotRecord, ContestSelection } from './record';
+import { decodeRecord } from './record';
 import type { AdjudicationSeen } from './replay-adjudication';
 import type { ReplayVisitor } from './replay';
 import type { Db } from './storage';
@@ -64,7 +65,9 @@ interface Candidate {
 export class AdjudicationCollector {
   private readonly before = new TallyCollector();
   private readonly after = new TallyCollector();
-  private readonly candidates: Candidate[] = [];
+  // cast entries whose ballot has a marginal mark or a marked write-in: numbers only, the record is read again
+  // at the end (a 24-contest ballot's decoded record is a few KB, and most general-election ballots have a write-in line marked or not)
+  private readonly candidates: number[] = [];
   private readonly seen: AdjudicationSeen[] = [];
   private genesis: Genesis | undefined;
 
@@ -77,7 +80,7 @@ export class AdjudicationCollector {
     onCast: (r, castSeq) => {
       this.before.addCast(r);
       this.after.addCast(r);
-      if (r.contests.some((c) => c.marginal || c.writeIn)) this.candidates.push({ castSeq, record: r });
+      if (r.contests.some((c) => c.marginal || c.writeIn)) this.candidates.push(castSeq);
     },
     onReturned: (r, reason, seq) => {
       this.before.visitor.onReturned?.(r, reason, seq);
@@ -104,10 +107,11 @@ export class AdjudicationCollector {
     const items: AdjudicationItem[] = [];
     const names = g.election.contests.map(() => new Map<string, Map<string, number>>());
     const unnamed = g.election.contests.map(() => 0);
-    for (const c of this.candidates) {
-      const cast = entryAt.get(c.castSeq) as { kind: number; payload: Buffer };
-      if (cast.kind !== EntryKind.cast) throw new Error(`adjudication: entry ${c.castSeq} is not a cast entry`);
+    for (const castSeq of this.candidates) {
+      const cast = entryAt.get(castSeq) as { kind: number; payload: Buffer };
+      if (cast.kind !== EntryKind.cast) throw new Error(`adjudication: entry ${castSeq} is not a cast entry`);
       const p = decodePending((entryAt.get(decodeCast(cast.payload)) as { payload: Buffer }).payload);
+      const c: Candidate = { castSeq, record: decodeRecord(p.record) };
       const detail = marginalDetailOf(p);
       const mine = byBallot.get(c.record.ballotId) ?? [];
       const adjusted: ContestSelection[] = [];
