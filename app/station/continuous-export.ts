@@ -1,11 +1,15 @@
-import type { CvrBallot, CvrContext } from '../county-export/cvr';
+import type { CvrContext } from '../county-export/cvr';
 import { cvrBallotOf } from '../county-export/cvr';
 import { electionModelOf } from '../county-export/election-model';
-import { ballotFiles, exportReportHead } from '../county-export/export-ballot';
+import { ballotFiles, exportReportHead, keptImageFiles } from '../county-export/export-ballot';
 import type { DeviceProblem, ExportDevice } from '../county-export/export-device';
 import { problemOf } from '../county-export/export-device';
+import type { BallotFiles } from '../county-export/export-folder';
 import { ExportFolder, ForeignExportError, NotEnoughSpaceError } from '../county-export/export-folder';
+import type { CastBallot } from '../county-export/ledger-read';
 import { readLedgerForCounty } from '../county-export/ledger-read';
+import { readCastSheetDetails } from '../ledger/cast-sheet-details';
+import type { SheetDetail } from '../ledger/sheet-detail';
 import { EntryKind, decodePending } from '../ledger/entries';
 import type { Ledger } from '../ledger/ledger';
 import { leafHash } from '../ledger/merkle';
@@ -33,6 +37,8 @@ export interface ContinuousExportDeps {
   readonly whenDeviceFails: 'stop' | 'warn';
   readonly key: StationKey;
   readonly pkg: ElectionPackage;
+  /** the station's image store (`<data>/images`): each cast sheet's kept sides are copied, still encrypted */
+  readonly imagesDir: string;
   /** the ledger of a mode, null when it is not open (the test ledger outside test mode) */
   ledger(mode: LedgerMode): Ledger | null;
   verifyOptions(mode: LedgerMode): VerifyOptions;
@@ -92,7 +98,8 @@ export class ContinuousExport {
       return;
     }
     try {
-      s.folder.add([ballotFiles(s.context, this.castBallot(s, pendingSeq))]);
+      const { ballot, detail } = this.castBallot(s, pendingSeq);
+      s.folder.add([this.filesOf(s, ballot, detail)]);
     } catch (e) {
       this.fail(e);
     }
@@ -121,12 +128,13 @@ export class ContinuousExport {
     try {
       const s = this.stateFor(mode, ledger);
       const read = readLedgerForCounty(ledger.file, this.d.verifyOptions(mode));
+      const details = new Map(readCastSheetDetails(ledger.file, { upToSeq: read.head.seq }).map((c) => [c.leafHash, c.detail]));
       const inLedger = new Set<string>();
       const missing = [];
       for (const b of read.ballots) {
         const leaf = b.leaf.toString('hex');
         inLedger.add(leaf);
-        if (!s.folder.has(leaf)) missing.push(ballotFiles(s.context, cvrBallotOf(b)));
+        if (!s.folder.has(leaf)) missing.push(this.filesOf(s, b, details.get(leaf)));
       }
       const extra = s.folder.leaves().filter((l) => !inLedger.has(l));
       if (extra.length > 0 && mode === 'test') s.folder.remove(extra);
@@ -163,12 +171,20 @@ export class ContinuousExport {
     return s;
   }
 
-  private castBallot(s: ModeState, pendingSeq: number): CvrBallot {
+  /** The cast ballot as the ledger holds it (its pending entry), as a verified read would give it. */
+  private castBallot(s: ModeState, pendingSeq: number): { ballot: CastBallot; detail: SheetDetail | undefined } {
     const row = s.db.prepare('SELECT kind, payload FROM entries WHERE seq = ?').get(pendingSeq) as { kind: number; payload: Buffer } | undefined;
     if (row === undefined || row.kind !== EntryKind.pending) throw new Error(`${s.ledger.file}: entry ${pendingSeq} is not a pending ballot`);
     const p = decodePending(row.payload);
     const record = Uint8Array.from(p.record);
-    return { record: decodeRecord(record), leaf: leafHash(record), imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId };
+    return { ballot: { record, leaf: leafHash(record), batch: decodeRecord(record).batch, imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId }, detail: p.detail };
+  }
+
+  private filesOf(s: ModeState, b: CastBallot, detail: SheetDetail | undefined): BallotFiles {
+    const leaf = b.leaf.toString('hex');
+    const images = keptImageFiles(leaf, detail, this.d.imagesDir);
+    if (images.missing.length > 0) this.d.log(`continuous export: ballot ${leaf}: the image store lacks kept image(s) ${images.missing.join(', ')}; its CVR is exported without them`);
+    return ballotFiles(s.context, cvrBallotOf(b), images.files);
   }
 
   private fail(e: unknown): void {

@@ -22,6 +22,7 @@ function verifyAgainstLedger(device: string, dataDir: string): ExportVerifyRepor
     ledgerFile: (mode) => dataLayout(dataDir).ledger(mode),
     verify: () => ({}),
     electionFile: ELECTION,
+    imagesDir: dataLayout(dataDir).images,
   });
 }
 
@@ -102,6 +103,22 @@ describe('continuous export on the station', () => {
     const v = verifyAgainstLedger(device, rig.dataDir);
     expect(v.folders.flatMap((f) => f.problems)).toEqual([]);
     expect(v.folders.map((f) => [f.ballots, f.ledgerChecked])).toEqual([[4, true]]);
+    // each ballot's kept scan is on the stick, still encrypted: the image store's file byte for byte
+    const images = fs.readdirSync(path.join(device, exportFolderName(station, 'official'), 'images')).sort();
+    expect(images.map((n) => n.replace(/-\d\.enc$/, '.json'))).toEqual(cvrFiles(device, station).flatMap((c) => images.filter((n) => n.startsWith(c.slice(0, 64))).map(() => c)));
+    expect(images.length).toBeGreaterThanOrEqual(4);
+    const store = dataLayout(rig.dataDir).images;
+    const stored = new Set(fs.readdirSync(store).map((n) => fs.readFileSync(path.join(store, n)).toString('hex')));
+    for (const n of images) expect(stored.has(fs.readFileSync(path.join(device, exportFolderName(station, 'official'), 'images', n)).toString('hex'))).toBe(true);
+    // an image changed on the stick is named
+    const img = path.join(device, exportFolderName(station, 'official'), 'images', images[0] as string);
+    const bytes = fs.readFileSync(img);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
+    fs.writeFileSync(img, bytes);
+    expect(verifyAgainstLedger(device, rig.dataDir).folders.flatMap((f) => f.problems)).toEqual([
+      { file: `images/${images[0]}`, problem: expect.stringMatching(/^changed: its SHA-256 is/) },
+      { file: `images/${images[0]}`, problem: "differs from the station's encrypted image of this side" },
+    ]);
   });
 
   it('warn: with the stick away the ballots keep counting under the warning; put back, the catch-up writes every one and the alarm clears', async () => {
