@@ -7,6 +7,7 @@ import { MANIFEST_FILE, exportFolderName } from '../../app/county-export/export-
 import type { ExportVerifyReport } from '../../app/county-export/export-verify';
 import { verifyExport } from '../../app/county-export/export-verify';
 import { dataLayout } from '../../app/ledger/layout';
+import { loadStationConfig } from '../../app/station/station-config';
 import { tempDir } from '../support/ballots';
 import type { Rig } from './support/rig';
 import { ELECTION, VoterPile, captainDoes, sheetFeedbacks, startRig, stationSettled, waitForStatus, writeSheets } from './support/rig';
@@ -219,5 +220,23 @@ describe('continuous export on the station', () => {
     await waitForStatus(rig.station, (s) => s.scanner.alarms.length === 0);
     expect(cvrFiles(device, station)).toHaveLength(1);
     expect(verifyAgainstLedger(device, dataDir).ok).toBe(true);
+  });
+});
+
+describe('station.json continuousExport', () => {
+  it('is read with its directory relative to the file; bad values get a sentence naming the key', () => {
+    const dir = tempDir('station-json-');
+    const file = path.join(dir, 'station.json');
+    const base = { data: 'data', election: 'e.json', keys: 'k', precinct: 'p-101', scanner: { kind: 'simulated', deckDir: 'deck' } };
+    fs.writeFileSync(file, JSON.stringify({ ...base, continuousExport: { dir: 'usb', whenDeviceFails: 'warn' } }));
+    expect(loadStationConfig(file)).toMatchObject({ ok: true, value: { continuousExport: { dir: path.join(dir, 'usb'), whenDeviceFails: 'warn' } } });
+    fs.writeFileSync(file, JSON.stringify({ ...base, continuousExport: { dir: '', whenDeviceFails: 'pause', mountPoint: true } }));
+    const bad = loadStationConfig(file);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.error).toContain('continuousExport.dir: the export directory is a path (the USB stick’s mount point)');
+      expect(bad.error).toContain('continuousExport.whenDeviceFails: whenDeviceFails is "stop" (no ballots until the device is back) or "warn" (alarm, keep scanning)');
+      expect(bad.error).toContain('continuousExport: Unrecognized key: "mountPoint"');
+    }
   });
 });
