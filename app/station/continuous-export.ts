@@ -70,6 +70,12 @@ export class ContinuousExport {
   private timer: NodeJS.Timeout | undefined;
   /** free bytes when the device was last found full: a retry is worth a ledger read only once this grows */
   private freeWhenFull: number | undefined;
+  /**
+   * failed catch-ups in a row with the device seemingly there (a stick that fails every write): each retry reads
+   * the whole ledger, so they back off, 2 s doubling to a minute; a device seen gone and back is tried at once
+   */
+  private failuresInARow = 0;
+  private nextTryAt = 0;
   private closed = false;
 
   constructor(private readonly d: ContinuousExportDeps) {}
@@ -201,6 +207,8 @@ export class ContinuousExport {
     if (this.problem?.message !== problem.message) this.d.log(`${problem.message}; the ballots stay counted in the ledger and are written when the device is back`);
     this.problem = problem;
     this.freeWhenFull = problem.kind === 'full' ? this.d.device.freeBytes() : undefined;
+    this.failuresInARow += 1;
+    this.nextTryAt = Date.now() + Math.min(60_000, EXPORT_RETRY_MS * 2 ** (this.failuresInARow - 1));
     // what the device holds is read again when it is back: another stick may come in its place
     for (const s of this.modes.values()) s.db.close();
     this.modes.clear();
@@ -211,6 +219,7 @@ export class ContinuousExport {
   private recovered(): void {
     this.problem = null;
     this.freeWhenFull = undefined;
+    this.failuresInARow = 0;
     this.setAlarm(null);
   }
 
@@ -232,7 +241,12 @@ export class ContinuousExport {
           if (gone !== null) this.fail(gone);
           return;
         }
-        if (gone !== null) return;
+        if (gone !== null) {
+          // gone now: when it is back it is another chance (maybe another stick), tried at once
+          this.nextTryAt = 0;
+          return;
+        }
+        if (Date.now() < this.nextTryAt) return;
         if (this.problem.kind === 'full') {
           const free = this.d.device.freeBytes();
           if (free !== undefined && this.freeWhenFull !== undefined && free <= this.freeWhenFull) return;
