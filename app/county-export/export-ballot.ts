@@ -27,9 +27,18 @@ export function ballotFiles(ctx: CvrContext, b: CvrBallot, images: readonly File
   return { leaf, files: [{ name: cvrFileName(leaf), data: Buffer.from(`${JSON.stringify(cvrOne(ctx, b))}\n`, 'utf8') }, ...images] };
 }
 
-/** `images/<leaf>-<side>.enc`: side 1 is the first the scanner saw. */
-export function imageFileName(leafHex: string, side: number): string {
-  return `images/${leafHex}-${side}.enc`;
+/**
+ * `images/<leaf>-<side>-<image ID>.enc`: side 1 is the first the scanner saw; the image ID is the store's random
+ * one, so a ballot scanned again (a test ledger started over casts the same records) gets new names, and the
+ * catch-up sees from the names alone that the device's copy is not this scan's.
+ */
+export function imageFileName(leafHex: string, side: number, imageId: string): string {
+  return `images/${leafHex}-${side}-${imageId}.enc`;
+}
+
+/** The names of a ballot's files, from its sheet detail: no file is read. */
+export function expectedFileNames(leafHex: string, detail: SheetDetail | undefined): string[] {
+  return [cvrFileName(leafHex), ...(detail?.sides ?? []).flatMap((s, i) => (s.kept ? [imageFileName(leafHex, i + 1, s.imageId)] : []))].sort();
 }
 
 /**
@@ -43,7 +52,7 @@ export function keptImageFiles(leafHex: string, detail: SheetDetail | undefined,
   for (const [i, side] of (detail?.sides ?? []).entries()) {
     if (!side.kept) continue;
     try {
-      files.push({ name: imageFileName(leafHex, i + 1), data: fs.readFileSync(path.join(imagesDir, side.imageId)) });
+      files.push({ name: imageFileName(leafHex, i + 1, side.imageId), data: fs.readFileSync(path.join(imagesDir, side.imageId)) });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       missing.push(side.imageId);

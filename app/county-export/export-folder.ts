@@ -96,6 +96,11 @@ export class ExportFolder {
     return this.buckets.get(bucketOf(leaf))?.has(leaf) === true;
   }
 
+  /** The names the index lists for a ballot, sorted (undefined: not in the folder). */
+  fileNames(leaf: string): string[] | undefined {
+    return this.buckets.get(bucketOf(leaf))?.get(leaf)?.files.map((f) => f.name).sort();
+  }
+
   leaves(): string[] {
     return [...this.buckets.values()].flatMap((b) => [...b.keys()]);
   }
@@ -195,6 +200,12 @@ export class ExportFolder {
         else this.put(before);
       }
       throw e;
+    }
+    // a ballot written again under other names (a new scan of it): its old files go
+    for (const [leaf, before] of removed) {
+      if (before === undefined) continue;
+      const now = new Set(this.buckets.get(bucketOf(leaf))?.get(leaf)?.files.map((f) => f.name));
+      for (const f of before.files) if (!now.has(f.name)) this.device.removeFile(this.path(f.name));
     }
   }
 

@@ -1,7 +1,7 @@
 import type { CvrContext } from '../county-export/cvr';
 import { cvrBallotOf } from '../county-export/cvr';
 import { electionModelOf } from '../county-export/election-model';
-import { ballotFiles, exportReportHead, keptImageFiles } from '../county-export/export-ballot';
+import { ballotFiles, expectedFileNames, exportReportHead, keptImageFiles } from '../county-export/export-ballot';
 import type { DeviceProblem, ExportDevice } from '../county-export/export-device';
 import { problemOf } from '../county-export/export-device';
 import type { BallotFiles } from '../county-export/export-folder';
@@ -140,7 +140,10 @@ export class ContinuousExport {
       for (const b of read.ballots) {
         const leaf = b.leaf.toString('hex');
         inLedger.add(leaf);
-        if (!s.folder.has(leaf)) missing.push(this.filesOf(s, b, details.get(leaf)));
+        // on the device already, under the names this scan's files have (a test ledger started over casts the same
+        // records again, with new scans): nothing to write
+        if (s.folder.fileNames(leaf)?.join('\n') === expectedFileNames(leaf, details.get(leaf)).join('\n')) continue;
+        missing.push(this.filesOf(s, b, details.get(leaf)));
       }
       const extra = s.folder.leaves().filter((l) => !inLedger.has(l));
       if (extra.length > 0 && mode === 'test') s.folder.remove(extra);

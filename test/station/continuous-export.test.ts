@@ -106,7 +106,7 @@ describe('continuous export on the station', () => {
     expect(v.folders.map((f) => [f.ballots, f.ledgerChecked])).toEqual([[4, true]]);
     // each ballot's kept scan is on the stick, still encrypted: the image store's file byte for byte
     const images = fs.readdirSync(path.join(device, exportFolderName(station, 'official'), 'images')).sort();
-    expect(images.map((n) => n.replace(/-\d\.enc$/, '.json'))).toEqual(cvrFiles(device, station).flatMap((c) => images.filter((n) => n.startsWith(c.slice(0, 64))).map(() => c)));
+    expect(images.map((n) => n.replace(/-\d-[0-9a-f]{32}\.enc$/, '.json'))).toEqual(cvrFiles(device, station).flatMap((c) => images.filter((n) => n.startsWith(c.slice(0, 64))).map(() => c)));
     expect(images.length).toBeGreaterThanOrEqual(4);
     const store = dataLayout(rig.dataDir).images;
     const stored = new Set(fs.readdirSync(store).map((n) => fs.readFileSync(path.join(store, n)).toString('hex')));
@@ -220,6 +220,43 @@ describe('continuous export on the station', () => {
     await waitForStatus(rig.station, (s) => s.scanner.alarms.length === 0);
     expect(cvrFiles(device, station)).toHaveLength(1);
     expect(verifyAgainstLedger(device, dataDir).ok).toBe(true);
+  });
+});
+
+describe('continuous export of the test ledger', () => {
+  it('a test ledger started over casts the same ballot again with a new scan: the stick ends with this scan, not the last one', async () => {
+    const { dir } = await writeSheets([{ kind: 'normal', n: 0, mode: 'test' }, { kind: 'normal', n: 1, mode: 'test' }]);
+    const device = tempDir('usb-');
+    const pile = new VoterPile(readDeck(dir), { cycle: true });
+    rig = await startRig({ deck: dir, pile, continuousExport: { dir: device, whenDeviceFails: 'stop', mustBeMountPoint: false } });
+    const station = rig.station.status().stationId;
+    const folder = path.join(device, exportFolderName(station, 'test'));
+    const feed = async (n: number, counted: number): Promise<void> => {
+      pile.allow(n);
+      // the simulator looks for paper again when feeding is switched on
+      await rig?.driver.disableFeeding();
+      await rig?.driver.enableFeeding();
+      if (rig !== undefined) await waitForStatus(rig.station, (s) => s.counts.public === counted);
+    };
+    await captainDoes(rig.station, 'enter-test-mode');
+    await feed(2, 2);
+    const first = fs.readdirSync(path.join(folder, 'images')).sort();
+    expect(verifyAgainstLedger(device, rig.dataDir).ok).toBe(true);
+    // the captain starts the logic-and-accuracy test again: the same first ballot is cast once more, scanned anew
+    await captainDoes(rig.station, 'enter-test-mode');
+    await feed(1, 1);
+    const v = verifyAgainstLedger(device, rig.dataDir);
+    expect(v.folders.flatMap((f) => f.problems)).toEqual([]);
+    // the official folder is there from the start, empty
+    expect(v.folders.map((f) => [f.mode, f.ballots])).toEqual([
+      ['official', 0],
+      ['test', 1],
+    ]);
+    const now = fs.readdirSync(path.join(folder, 'images')).sort();
+    expect(now.length).toBeGreaterThan(0);
+    // the same ballot's leaf, other image files: the earlier scan's are gone from the stick
+    for (const n of now) expect(first).not.toContain(n);
+    expect(fs.readdirSync(path.join(folder, 'cvr'))).toHaveLength(1);
   });
 });
 
