@@ -105,10 +105,29 @@ export class ContinuousExport {
     }
     try {
       const { ballot, detail } = this.castBallot(s, pendingSeq);
-      s.folder.add([this.filesOf(s, ballot, detail)]);
+      // the ballot's CVR and scans are on the device before the voter is told; its index file and the signed
+      // manifest follow right after, in the station's queue, one write for every ballot cast meanwhile
+      s.folder.add([this.filesOf(s, ballot, detail)], { deferIndex: true });
+      this.queueFlush();
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  private flushQueued = false;
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.d.enqueue(async () => {
+      this.flushQueued = false;
+      if (this.problem !== null) return;
+      try {
+        for (const s of this.modes.values()) s.folder.flush();
+      } catch (e) {
+        this.fail(e);
+      }
+    });
   }
 
   /**

@@ -125,6 +125,8 @@ async function leg(work: string, keys: string, sheets: readonly DeckSheet[], tot
   }
   const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (exportOn) {
+    // the index file and the manifest follow the last ballot in the station's queue
+    await station.voterDecision({ sheetId: 'no-such-sheet', decision: 'return' });
     const v = verifyExport(usb, { ledgerFile: (mode) => dataLayout(dataDir).ledger(mode), verify: () => ({}), electionFile: ELECTION, imagesDir: dataLayout(dataDir).images });
     const problems = v.folders.flatMap((f) => f.problems);
     if (!v.ok) throw new Error(`the export does not match the ledger: ${JSON.stringify(problems.slice(0, 3))}`);

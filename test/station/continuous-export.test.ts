@@ -82,6 +82,8 @@ describe('continuous export on the station', () => {
     await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.counts.public === 2);
     expect(cvrFiles(device, station)).toHaveLength(2);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(device, rig.dataDir).ok).toBe(true);
 
     // the stick is pulled out: the station sees it within seconds, before the next voter
@@ -101,6 +103,8 @@ describe('continuous export on the station', () => {
     expect(sheetFeedbacks(rig.events).map((f) => f.outcome)).toEqual(['counted', 'counted', 'counted', 'counted']);
     expect(alarmsSeen(rig)).toEqual(['export-missing:true', 'export-missing:false']);
     expect(cvrFiles(device, station)).toHaveLength(4);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     const v = verifyAgainstLedger(device, rig.dataDir);
     expect(v.folders.flatMap((f) => f.problems)).toEqual([]);
     expect(v.folders.map((f) => [f.ballots, f.ledgerChecked])).toEqual([[4, true]]);
@@ -138,6 +142,8 @@ describe('continuous export on the station', () => {
     fs.renameSync(away, device);
     await waitForStatus(rig.station, (s) => !s.scanner.alarms.includes('export-warning'));
     expect(cvrFiles(device, station)).toHaveLength(3);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(device, rig.dataDir).ok).toBe(true);
     expect(alarmsSeen(rig)).toEqual(['export-warning:true', 'export-warning:false']);
   });
@@ -171,6 +177,8 @@ describe('continuous export on the station', () => {
     device.failWith = null;
     await waitForStatus(rig.station, (s) => s.counts.public === 3 && s.scanner.alarms.length === 0);
     expect(cvrFiles(deviceDir, station)).toHaveLength(3);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(deviceDir, rig.dataDir).ok).toBe(true);
   });
 
@@ -190,6 +198,8 @@ describe('continuous export on the station', () => {
     device.failWith = null;
     device.free = undefined;
     await waitForStatus(rig.station, (s) => s.counts.public === 2 && s.scanner.alarms.length === 0);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(deviceDir, rig.dataDir).ok).toBe(true);
   });
 
@@ -219,6 +229,8 @@ describe('continuous export on the station', () => {
     fs.mkdirSync(device);
     await waitForStatus(rig.station, (s) => s.scanner.alarms.length === 0);
     expect(cvrFiles(device, station)).toHaveLength(1);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(device, dataDir).ok).toBe(true);
   });
 });
@@ -241,10 +253,14 @@ describe('continuous export of the test ledger', () => {
     await captainDoes(rig.station, 'enter-test-mode');
     await feed(2, 2);
     const first = fs.readdirSync(path.join(folder, 'images')).sort();
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(device, rig.dataDir).ok).toBe(true);
     // the captain starts the logic-and-accuracy test again: the same first ballot is cast once more, scanned anew
     await captainDoes(rig.station, 'enter-test-mode');
     await feed(1, 1);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     const v = verifyAgainstLedger(device, rig.dataDir);
     expect(v.folders.flatMap((f) => f.problems)).toEqual([]);
     // the official folder is there from the start, empty
