@@ -60,6 +60,8 @@ const SPACE_MARGIN = 64 * 1024;
 export class ExportFolder {
   private readonly buckets = new Map<string, Map<string, IndexedBallot>>();
   private readonly digests = new Map<string, string>();
+  /** buckets whose index file waits for flush() (add with deferIndex) */
+  private readonly dirty = new Set<string>();
   /** the device's folder differs from what verifies: every index file and the manifest are written again */
   private stale = false;
   readonly folder: string;
@@ -94,6 +96,11 @@ export class ExportFolder {
 
   has(leaf: string): boolean {
     return this.buckets.get(bucketOf(leaf))?.has(leaf) === true;
+  }
+
+  /** The names the index lists for a ballot, sorted (undefined: not in the folder). */
+  fileNames(leaf: string): string[] | undefined {
+    return this.buckets.get(bucketOf(leaf))?.get(leaf)?.files.map((f) => f.name).sort();
   }
 
   leaves(): string[] {
@@ -174,8 +181,8 @@ export class ExportFolder {
    * stick between two steps leaves files no signed manifest covers, which the next open checks and the
    * catch-up writes again. Refuses before writing when the device has not the room.
    */
-  add(ballots: readonly BallotFiles[]): void {
-    const touched = new Set<string>(this.stale ? this.buckets.keys() : []);
+  add(ballots: readonly BallotFiles[], opts: { readonly deferIndex?: boolean } = {}): void {
+    const touched = new Set<string>([...(this.stale ? this.buckets.keys() : []), ...this.dirty]);
     const entries: IndexedBallot[] = ballots.map((b) => ({ leaf: b.leaf, files: b.files.map((f) => ({ name: f.name, sha256: sha256Hex(f.data), bytes: f.data.length })) }));
     const removed = new Map<string, IndexedBallot | undefined>();
     for (const e of entries) {
@@ -183,11 +190,17 @@ export class ExportFolder {
       this.put(e);
       touched.add(bucketOf(e.leaf));
     }
+    const files = ballots.flatMap((b) => b.files.map((f) => ({ name: this.path(f.name), data: f.data })));
     try {
-      this.write(
-        ballots.flatMap((b) => b.files.map((f) => ({ name: this.path(f.name), data: f.data }))),
-        touched,
-      );
+      if (opts.deferIndex === true) {
+        // the ballot's own files now; its index file and the manifest at flush(), coalesced with the next ballots'
+        this.roomFor(files.reduce((n, f) => n + f.data.length, 0));
+        this.device.writeFiles(files);
+        for (const b of touched) this.dirty.add(b);
+      } else {
+        this.write(files, touched);
+        this.dirty.clear();
+      }
     } catch (e) {
       // the memory says what the device holds: undo the entries the write did not finish
       for (const [leaf, before] of removed) {
@@ -196,11 +209,34 @@ export class ExportFolder {
       }
       throw e;
     }
+    // a ballot written again under other names (a new scan of it): its old files go
+    for (const [leaf, before] of removed) {
+      if (before === undefined) continue;
+      const now = new Set(this.buckets.get(bucketOf(leaf))?.get(leaf)?.files.map((f) => f.name));
+      for (const f of before.files) if (!now.has(f.name)) this.device.removeFile(this.path(f.name));
+    }
+  }
+
+  /** Whether index files and the manifest wait for flush(). */
+  get flushDue(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /** Writes the index files the deferred ballots changed, then the signed manifest. */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    this.write([], new Set([...(this.stale ? this.buckets.keys() : []), ...this.dirty]));
+    this.dirty.clear();
+  }
+
+  private roomFor(bytes: number): void {
+    const free = this.device.freeBytes();
+    if (free !== undefined && free < bytes + SPACE_MARGIN) throw new NotEnoughSpaceError(`the export device ${this.device.root} has ${free} bytes free, the next write needs ${bytes + SPACE_MARGIN}`);
   }
 
   /** Takes ballots out of the folder (a test ledger started again): their files, then the index and manifest. */
   remove(leaves: readonly string[]): void {
-    const touched = new Set<string>(this.stale ? this.buckets.keys() : []);
+    const touched = new Set<string>([...(this.stale ? this.buckets.keys() : []), ...this.dirty]);
     const files: string[] = [];
     for (const leaf of leaves) {
       const m = this.buckets.get(bucketOf(leaf));
@@ -211,6 +247,7 @@ export class ExportFolder {
       files.push(...b.files.map((f) => f.name));
     }
     this.write([], touched);
+    this.dirty.clear();
     for (const f of files) this.device.removeFile(this.path(f));
   }
 
@@ -257,9 +294,7 @@ export class ExportFolder {
       indexes.push({ name: this.path(indexFileName(bucket)), data });
     }
     const manifest = Buffer.from(manifestText(this.sign()), 'utf8');
-    const need = files.reduce((n, f) => n + f.data.length, 0) + indexes.reduce((n, f) => n + f.data.length, 0) + manifest.length + SPACE_MARGIN;
-    const free = this.device.freeBytes();
-    if (free !== undefined && free < need) throw new NotEnoughSpaceError(`the export device ${this.device.root} has ${free} bytes free, the next write needs ${need}`);
+    this.roomFor(files.reduce((n, f) => n + f.data.length, 0) + indexes.reduce((n, f) => n + f.data.length, 0) + manifest.length);
     if (files.length > 0) this.device.writeFiles(files);
     if (indexes.length > 0) this.device.writeFiles(indexes);
     this.device.writeFiles([{ name: this.path(MANIFEST_FILE), data: manifest }]);

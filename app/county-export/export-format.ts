@@ -49,7 +49,7 @@ export function indexFileName(bucket: string): string {
 
 export const ExportedFileSchema = z.strictObject({
   /** the path inside the export folder, `/`-separated */
-  name: z.string().regex(/^(cvr|images)\/[0-9a-f]{64}(-[0-9a-z]{1,16})?\.[a-z]{2,5}$/, 'not a file name the export uses'),
+  name: z.string().regex(/^(cvr\/[0-9a-f]{64}\.json|images\/[0-9a-f]{64}-[1-9]-[0-9a-f]{32}\.enc)$/, 'not a file name the export uses'),
   sha256: hex64,
   bytes: z.number().int().nonnegative(),
 });

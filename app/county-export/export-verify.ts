@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { VerifyOptions } from '../ledger/verify';
 import { cvrBallotOf, cvrContextOf } from './cvr';
 import { electionModelFor } from './election-model';
-import { ballotFiles, exportReportHead } from './export-ballot';
+import { readCastSheetDetails } from '../ledger/cast-sheet-details';
+import { ballotFiles, exportReportHead, keptImageFiles } from './export-ballot';
 import type { IndexFile, Manifest } from './export-format';
 import { CVR_DIR, INDEX_DIR, IndexFileSchema, MANIFEST_FILE, ManifestSchema, REPORT_FILE, bucketOf, cvrFileName, exportFolderName, manifestSignatureValid, parseJsonFile, sha256Hex } from './export-format';
 import { readLedgerForCounty } from './ledger-read';
@@ -42,6 +43,8 @@ export interface LedgerToMatch {
   verify(mode: 'official' | 'test'): VerifyOptions;
   /** the election definition the station was configured with */
   readonly electionFile: string;
+  /** the station's image store (`<data>/images`): each exported image must be its encrypted file, byte for byte */
+  readonly imagesDir: string;
 }
 
 const FOLDER = /^tallyproof-[A-Za-z0-9._-]{1,64}-(official|test)$/;
@@ -179,20 +182,32 @@ function matchLedger(m: Manifest, folder: string, listed: ReadonlyMap<string, { 
   const rep = readIf(path.join(folder, REPORT_FILE));
   if (rep !== undefined && !rep.equals(wantReport)) say(REPORT_FILE, 'differs from the report the ledger and election give');
   const exported = new Set([...listed.values()].map((v) => v.leaf));
+  const filesOf = new Map<string, string[]>();
+  for (const [name, v] of listed) filesOf.set(v.leaf, [...(filesOf.get(v.leaf) ?? []), name]);
+  const details = new Map(readCastSheetDetails(file, { upToSeq: l.head.seq }).map((c) => [c.leafHash, c.detail]));
   const present = new Set<string>();
   let missing = 0;
   for (const b of l.ballots) {
-    const built = ballotFiles(ctx, cvrBallotOf(b));
-    present.add(built.leaf);
-    if (!exported.has(built.leaf)) {
+    const leaf = b.leaf.toString('hex');
+    const images = keptImageFiles(leaf, details.get(leaf), to.imagesDir);
+    const built = ballotFiles(ctx, cvrBallotOf(b), images.files);
+    present.add(leaf);
+    if (!exported.has(leaf)) {
       missing += 1;
-      say(cvrFileName(built.leaf), `missing: ballot ${b.leaf.toString('hex')} is cast in the ledger and not in the export`);
+      say(cvrFileName(leaf), `missing: ballot ${leaf} is cast in the ledger and not in the export`);
       continue;
     }
+    for (const id of images.missing) say(`images/${leaf}`, `cannot be compared: the ledger says image ${id} was kept, and ${path.join(to.imagesDir, id)} is not there`);
+    const builtNames = new Set(built.files.map((f) => f.name));
     for (const f of built.files) {
+      if (!listed.has(f.name)) {
+        say(f.name, `missing: the ledger says ballot ${leaf} has this ${f.name.startsWith('images/') ? 'kept image' : 'CVR'}, the export does not list it`);
+        continue;
+      }
       const bytes = readIf(path.join(folder, ...f.name.split('/')));
-      if (bytes !== undefined && !bytes.equals(Buffer.from(f.data))) say(f.name, 'differs from the CVR the ledger gives for this ballot');
+      if (bytes !== undefined && !bytes.equals(Buffer.from(f.data))) say(f.name, f.name.startsWith('images/') ? "differs from the station's encrypted image of this side" : 'differs from the CVR the ledger gives for this ballot');
     }
+    for (const name of filesOf.get(leaf) ?? []) if (!builtNames.has(name) && images.missing.length === 0) say(name, `not a file the ledger gives for ballot ${leaf}`);
   }
   for (const leaf of [...exported].sort()) if (!present.has(leaf)) say(cvrFileName(leaf), 'not a ballot the ledger cast');
   if (m.ballots !== l.ballots.length) say(MANIFEST_FILE, `covers ${m.ballots} ballot(s), the ledger cast ${l.ballots.length}${m.ballots < l.ballots.length && missing > 0 ? ': an older manifest, or an export that stopped (the device was missing or full)' : ''}`);

@@ -1,11 +1,15 @@
-import type { CvrBallot, CvrContext } from '../county-export/cvr';
+import type { CvrContext } from '../county-export/cvr';
 import { cvrBallotOf } from '../county-export/cvr';
 import { electionModelOf } from '../county-export/election-model';
-import { ballotFiles, exportReportHead } from '../county-export/export-ballot';
+import { ballotFiles, expectedFileNames, exportReportHead, keptImageFiles } from '../county-export/export-ballot';
 import type { DeviceProblem, ExportDevice } from '../county-export/export-device';
 import { problemOf } from '../county-export/export-device';
+import type { BallotFiles } from '../county-export/export-folder';
 import { ExportFolder, ForeignExportError, NotEnoughSpaceError } from '../county-export/export-folder';
+import type { CastBallot } from '../county-export/ledger-read';
 import { readLedgerForCounty } from '../county-export/ledger-read';
+import { readCastSheetDetails } from '../ledger/cast-sheet-details';
+import type { SheetDetail } from '../ledger/sheet-detail';
 import { EntryKind, decodePending } from '../ledger/entries';
 import type { Ledger } from '../ledger/ledger';
 import { leafHash } from '../ledger/merkle';
@@ -33,6 +37,8 @@ export interface ContinuousExportDeps {
   readonly whenDeviceFails: 'stop' | 'warn';
   readonly key: StationKey;
   readonly pkg: ElectionPackage;
+  /** the station's image store (`<data>/images`): each cast sheet's kept sides are copied, still encrypted */
+  readonly imagesDir: string;
   /** the ledger of a mode, null when it is not open (the test ledger outside test mode) */
   ledger(mode: LedgerMode): Ledger | null;
   verifyOptions(mode: LedgerMode): VerifyOptions;
@@ -64,6 +70,12 @@ export class ContinuousExport {
   private timer: NodeJS.Timeout | undefined;
   /** free bytes when the device was last found full: a retry is worth a ledger read only once this grows */
   private freeWhenFull: number | undefined;
+  /**
+   * failed catch-ups in a row with the device seemingly there (a stick that fails every write): each retry reads
+   * the whole ledger, so they back off, 2 s doubling to a minute; a device seen gone and back is tried at once
+   */
+  private failuresInARow = 0;
+  private nextTryAt = 0;
   private closed = false;
 
   constructor(private readonly d: ContinuousExportDeps) {}
@@ -92,10 +104,30 @@ export class ContinuousExport {
       return;
     }
     try {
-      s.folder.add([ballotFiles(s.context, this.castBallot(s, pendingSeq))]);
+      const { ballot, detail } = this.castBallot(s, pendingSeq);
+      // the ballot's CVR and scans are on the device before the voter is told; its index file and the signed
+      // manifest follow right after, in the station's queue, one write for every ballot cast meanwhile
+      s.folder.add([this.filesOf(s, ballot, detail)], { deferIndex: true });
+      this.queueFlush();
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  private flushQueued = false;
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.d.enqueue(async () => {
+      this.flushQueued = false;
+      if (this.problem !== null) return;
+      try {
+        for (const s of this.modes.values()) s.folder.flush();
+      } catch (e) {
+        this.fail(e);
+      }
+    });
   }
 
   /**
@@ -121,12 +153,16 @@ export class ContinuousExport {
     try {
       const s = this.stateFor(mode, ledger);
       const read = readLedgerForCounty(ledger.file, this.d.verifyOptions(mode));
+      const details = new Map(readCastSheetDetails(ledger.file, { upToSeq: read.head.seq }).map((c) => [c.leafHash, c.detail]));
       const inLedger = new Set<string>();
       const missing = [];
       for (const b of read.ballots) {
         const leaf = b.leaf.toString('hex');
         inLedger.add(leaf);
-        if (!s.folder.has(leaf)) missing.push(ballotFiles(s.context, cvrBallotOf(b)));
+        // on the device already, under the names this scan's files have (a test ledger started over casts the same
+        // records again, with new scans): nothing to write
+        if (s.folder.fileNames(leaf)?.join('\n') === expectedFileNames(leaf, details.get(leaf)).join('\n')) continue;
+        missing.push(this.filesOf(s, b, details.get(leaf)));
       }
       const extra = s.folder.leaves().filter((l) => !inLedger.has(l));
       if (extra.length > 0 && mode === 'test') s.folder.remove(extra);
@@ -163,12 +199,20 @@ export class ContinuousExport {
     return s;
   }
 
-  private castBallot(s: ModeState, pendingSeq: number): CvrBallot {
+  /** The cast ballot as the ledger holds it (its pending entry), as a verified read would give it. */
+  private castBallot(s: ModeState, pendingSeq: number): { ballot: CastBallot; detail: SheetDetail | undefined } {
     const row = s.db.prepare('SELECT kind, payload FROM entries WHERE seq = ?').get(pendingSeq) as { kind: number; payload: Buffer } | undefined;
     if (row === undefined || row.kind !== EntryKind.pending) throw new Error(`${s.ledger.file}: entry ${pendingSeq} is not a pending ballot`);
     const p = decodePending(row.payload);
     const record = Uint8Array.from(p.record);
-    return { record: decodeRecord(record), leaf: leafHash(record), imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId, detail: p.detail };
+    return { ballot: { record, leaf: leafHash(record), batch: decodeRecord(record).batch, imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId, detail: p.detail }, detail: p.detail };
+  }
+
+  private filesOf(s: ModeState, b: CastBallot, detail: SheetDetail | undefined): BallotFiles {
+    const leaf = b.leaf.toString('hex');
+    const images = keptImageFiles(leaf, detail, this.d.imagesDir);
+    if (images.missing.length > 0) this.d.log(`continuous export: ballot ${leaf}: the image store lacks kept image(s) ${images.missing.join(', ')}; its CVR is exported without them`);
+    return ballotFiles(s.context, cvrBallotOf(b), images.files);
   }
 
   private fail(e: unknown): void {
@@ -185,6 +229,8 @@ export class ContinuousExport {
     if (this.problem?.message !== problem.message) this.d.log(`${problem.message}; the ballots stay counted in the ledger and are written when the device is back`);
     this.problem = problem;
     this.freeWhenFull = problem.kind === 'full' ? this.d.device.freeBytes() : undefined;
+    this.failuresInARow += 1;
+    this.nextTryAt = Date.now() + Math.min(60_000, EXPORT_RETRY_MS * 2 ** (this.failuresInARow - 1));
     // what the device holds is read again when it is back: another stick may come in its place
     for (const s of this.modes.values()) s.db.close();
     this.modes.clear();
@@ -195,6 +241,7 @@ export class ContinuousExport {
   private recovered(): void {
     this.problem = null;
     this.freeWhenFull = undefined;
+    this.failuresInARow = 0;
     this.setAlarm(null);
   }
 
@@ -216,7 +263,12 @@ export class ContinuousExport {
           if (gone !== null) this.fail(gone);
           return;
         }
-        if (gone !== null) return;
+        if (gone !== null) {
+          // gone now: when it is back it is another chance (maybe another stick), tried at once
+          this.nextTryAt = 0;
+          return;
+        }
+        if (Date.now() < this.nextTryAt) return;
         if (this.problem.kind === 'full') {
           const free = this.d.device.freeBytes();
           if (free !== undefined && this.freeWhenFull !== undefined && free <= this.freeWhenFull) return;

@@ -299,6 +299,7 @@ class StationService implements Station {
             whenDeviceFails: ce.whenDeviceFails,
             key,
             pkg,
+            imagesDir: this.layout.images,
             ledger: (mode) => (mode === 'official' ? this.official : this.ledgers.test),
             verifyOptions: (mode) => this.verifyOptions(mode),
             setAlarm: (alarm, active) => this.link.setAlarm(alarm, active),

@@ -106,10 +106,12 @@ describe('tallyproof export verify', () => {
     const ballot = ledger.ballots.find((x) => x.leaf.toString('hex') === leaf);
     if (ballot === undefined) throw new Error('the ballot is in the ledger');
     const cvr = ballotFiles(cvrContextOf(model, ledger), cvrBallotOf(ballot));
-    folder.add([{ leaf, files: [...cvr.files, { name: `images/${leaf}-1.bin`, data: Buffer.from('encrypted image bytes') }] }]);
-    expect((await verify(b)).problems).toEqual([]);
-    fs.writeFileSync(path.join(b.folder, 'images', `${leaf}-1.bin`), 'encrypted image bytez');
-    expect((await verify(b)).problems).toEqual([expect.stringMatching(new RegExp(`^images/${leaf}-1\\.bin: changed: its SHA-256 is`))]);
+    folder.add([{ leaf, files: [...cvr.files, { name: `images/${leaf}-1-${'c'.repeat(32)}.enc`, data: Buffer.from('encrypted image bytes') }] }]);
+    expect((await verify(b, false)).problems).toEqual([]);
+    fs.writeFileSync(path.join(b.folder, 'images', `${leaf}-1-${'c'.repeat(32)}.enc`), 'encrypted image bytez');
+    expect((await verify(b, false)).problems).toEqual([expect.stringMatching(new RegExp(`^images/${leaf}-1-c{32}\\.enc: changed: its SHA-256 is`))]);
+    // against the ledger: this ledger kept no image of that ballot
+    expect((await verify(b)).problems).toContain(`images/${leaf}-1-${'c'.repeat(32)}.enc: not a file the ledger gives for ballot ${leaf}`);
   });
 
   it('names an added file and a removed file', async () => {

@@ -7,6 +7,7 @@ import { MANIFEST_FILE, exportFolderName } from '../../app/county-export/export-
 import type { ExportVerifyReport } from '../../app/county-export/export-verify';
 import { verifyExport } from '../../app/county-export/export-verify';
 import { dataLayout } from '../../app/ledger/layout';
+import { loadStationConfig } from '../../app/station/station-config';
 import { tempDir } from '../support/ballots';
 import type { Rig } from './support/rig';
 import { ELECTION, VoterPile, captainDoes, sheetFeedbacks, startRig, stationSettled, waitForStatus, writeSheets } from './support/rig';
@@ -22,6 +23,7 @@ function verifyAgainstLedger(device: string, dataDir: string): ExportVerifyRepor
     ledgerFile: (mode) => dataLayout(dataDir).ledger(mode),
     verify: () => ({}),
     electionFile: ELECTION,
+    imagesDir: dataLayout(dataDir).images,
   });
 }
 
@@ -80,6 +82,8 @@ describe('continuous export on the station', () => {
     await captainDoes(rig.station, 'print-zero-tape', 'open-polls');
     await waitForStatus(rig.station, (s) => s.counts.public === 2);
     expect(cvrFiles(device, station)).toHaveLength(2);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(device, rig.dataDir).ok).toBe(true);
 
     // the stick is pulled out: the station sees it within seconds, before the next voter
@@ -99,9 +103,27 @@ describe('continuous export on the station', () => {
     expect(sheetFeedbacks(rig.events).map((f) => f.outcome)).toEqual(['counted', 'counted', 'counted', 'counted']);
     expect(alarmsSeen(rig)).toEqual(['export-missing:true', 'export-missing:false']);
     expect(cvrFiles(device, station)).toHaveLength(4);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     const v = verifyAgainstLedger(device, rig.dataDir);
     expect(v.folders.flatMap((f) => f.problems)).toEqual([]);
     expect(v.folders.map((f) => [f.ballots, f.ledgerChecked])).toEqual([[4, true]]);
+    // each ballot's kept scan is on the stick, still encrypted: the image store's file byte for byte
+    const images = fs.readdirSync(path.join(device, exportFolderName(station, 'official'), 'images')).sort();
+    expect(images.map((n) => n.replace(/-\d-[0-9a-f]{32}\.enc$/, '.json'))).toEqual(cvrFiles(device, station).flatMap((c) => images.filter((n) => n.startsWith(c.slice(0, 64))).map(() => c)));
+    expect(images.length).toBeGreaterThanOrEqual(4);
+    const store = dataLayout(rig.dataDir).images;
+    const stored = new Set(fs.readdirSync(store).map((n) => fs.readFileSync(path.join(store, n)).toString('hex')));
+    for (const n of images) expect(stored.has(fs.readFileSync(path.join(device, exportFolderName(station, 'official'), 'images', n)).toString('hex'))).toBe(true);
+    // an image changed on the stick is named
+    const img = path.join(device, exportFolderName(station, 'official'), 'images', images[0] as string);
+    const bytes = fs.readFileSync(img);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
+    fs.writeFileSync(img, bytes);
+    expect(verifyAgainstLedger(device, rig.dataDir).folders.flatMap((f) => f.problems)).toEqual([
+      { file: `images/${images[0]}`, problem: expect.stringMatching(/^changed: its SHA-256 is/) },
+      { file: `images/${images[0]}`, problem: "differs from the station's encrypted image of this side" },
+    ]);
   });
 
   it('warn: with the stick away the ballots keep counting under the warning; put back, the catch-up writes every one and the alarm clears', async () => {
@@ -120,6 +142,8 @@ describe('continuous export on the station', () => {
     fs.renameSync(away, device);
     await waitForStatus(rig.station, (s) => !s.scanner.alarms.includes('export-warning'));
     expect(cvrFiles(device, station)).toHaveLength(3);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(device, rig.dataDir).ok).toBe(true);
     expect(alarmsSeen(rig)).toEqual(['export-warning:true', 'export-warning:false']);
   });
@@ -153,6 +177,8 @@ describe('continuous export on the station', () => {
     device.failWith = null;
     await waitForStatus(rig.station, (s) => s.counts.public === 3 && s.scanner.alarms.length === 0);
     expect(cvrFiles(deviceDir, station)).toHaveLength(3);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(deviceDir, rig.dataDir).ok).toBe(true);
   });
 
@@ -172,6 +198,8 @@ describe('continuous export on the station', () => {
     device.failWith = null;
     device.free = undefined;
     await waitForStatus(rig.station, (s) => s.counts.public === 2 && s.scanner.alarms.length === 0);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(deviceDir, rig.dataDir).ok).toBe(true);
   });
 
@@ -201,6 +229,67 @@ describe('continuous export on the station', () => {
     fs.mkdirSync(device);
     await waitForStatus(rig.station, (s) => s.scanner.alarms.length === 0);
     expect(cvrFiles(device, station)).toHaveLength(1);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
     expect(verifyAgainstLedger(device, dataDir).ok).toBe(true);
+  });
+});
+
+describe('continuous export of the test ledger', () => {
+  it('a test ledger started over casts the same ballot again with a new scan: the stick ends with this scan, not the last one', async () => {
+    const { dir } = await writeSheets([{ kind: 'normal', n: 0, mode: 'test' }, { kind: 'normal', n: 1, mode: 'test' }]);
+    const device = tempDir('usb-');
+    const pile = new VoterPile(readDeck(dir), { cycle: true });
+    rig = await startRig({ deck: dir, pile, continuousExport: { dir: device, whenDeviceFails: 'stop', mustBeMountPoint: false } });
+    const station = rig.station.status().stationId;
+    const folder = path.join(device, exportFolderName(station, 'test'));
+    const feed = async (n: number, counted: number): Promise<void> => {
+      pile.allow(n);
+      // the simulator looks for paper again when feeding is switched on
+      await rig?.driver.disableFeeding();
+      await rig?.driver.enableFeeding();
+      if (rig !== undefined) await waitForStatus(rig.station, (s) => s.counts.public === counted);
+    };
+    await captainDoes(rig.station, 'enter-test-mode');
+    await feed(2, 2);
+    const first = fs.readdirSync(path.join(folder, 'images')).sort();
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
+    expect(verifyAgainstLedger(device, rig.dataDir).ok).toBe(true);
+    // the captain starts the logic-and-accuracy test again: the same first ballot is cast once more, scanned anew
+    await captainDoes(rig.station, 'enter-test-mode');
+    await feed(1, 1);
+    // the index file and the manifest follow the ballot in the station's queue
+    if (rig !== undefined) await stationSettled(rig.station);
+    const v = verifyAgainstLedger(device, rig.dataDir);
+    expect(v.folders.flatMap((f) => f.problems)).toEqual([]);
+    // the official folder is there from the start, empty
+    expect(v.folders.map((f) => [f.mode, f.ballots])).toEqual([
+      ['official', 0],
+      ['test', 1],
+    ]);
+    const now = fs.readdirSync(path.join(folder, 'images')).sort();
+    expect(now.length).toBeGreaterThan(0);
+    // the same ballot's leaf, other image files: the earlier scan's are gone from the stick
+    for (const n of now) expect(first).not.toContain(n);
+    expect(fs.readdirSync(path.join(folder, 'cvr'))).toHaveLength(1);
+  });
+});
+
+describe('station.json continuousExport', () => {
+  it('is read with its directory relative to the file; bad values get a sentence naming the key', () => {
+    const dir = tempDir('station-json-');
+    const file = path.join(dir, 'station.json');
+    const base = { data: 'data', election: 'e.json', keys: 'k', precinct: 'p-101', scanner: { kind: 'simulated', deckDir: 'deck' } };
+    fs.writeFileSync(file, JSON.stringify({ ...base, continuousExport: { dir: 'usb', whenDeviceFails: 'warn' } }));
+    expect(loadStationConfig(file)).toMatchObject({ ok: true, value: { continuousExport: { dir: path.join(dir, 'usb'), whenDeviceFails: 'warn' } } });
+    fs.writeFileSync(file, JSON.stringify({ ...base, continuousExport: { dir: '', whenDeviceFails: 'pause', mountPoint: true } }));
+    const bad = loadStationConfig(file);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.error).toContain('continuousExport.dir: the export directory is a path (the USB stick’s mount point)');
+      expect(bad.error).toContain('continuousExport.whenDeviceFails: whenDeviceFails is "stop" (no ballots until the device is back) or "warn" (alarm, keep scanning)');
+      expect(bad.error).toContain('continuousExport: Unrecognized key: "mountPoint"');
+    }
   });
 });

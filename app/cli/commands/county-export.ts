@@ -7,6 +7,7 @@ import { CountyExportError } from '../../county-export/errors';
 import type { CountyExportKind } from '../../county-export/export';
 import { COUNTY_EXPORT_KINDS, exportForCounty } from '../../county-export/export';
 import { LedgerError } from '../../ledger/errors';
+import { dataLayout } from '../../ledger/layout';
 import type { LedgerToMatch } from '../../county-export/export-verify';
 import { verifyExport } from '../../county-export/export-verify';
 import type { LedgerMode } from '../../ledger/record';
@@ -74,6 +75,7 @@ function verifyCommand(ctx: CliContext, dir: string | undefined, opts: ExportOpt
       ledgerFile: (mode) => ledgerFileFor(data, mode),
       verify: (mode) => verifyOptionsFor(data, mode, [], heads),
       electionFile: opts.election === undefined ? path.join(data, 'election', 'election.json') : path.resolve(ctx.cwd, opts.election),
+      imagesDir: dataLayout(data).images,
     };
   } else if (opts.election !== undefined) throw new UsageError('export verify uses --election only with --data (to hold the export to the ledger)');
   let report;

@@ -35,6 +35,8 @@ export interface DayInput {
   readonly log: (line: string) => void;
   /** the day fails, with the station's state, if it has not ended after this long (ms) */
   readonly safetyLimitMs: number;
+  /** continuous export to this directory (a plain directory standing in for the USB stick) */
+  readonly exportDir?: string;
 }
 
 /** One feed's outcome as the station gave it, beside what the deck says it must be. */
@@ -129,6 +131,7 @@ export async function electionDay(d: DayInput): Promise<DayResult> {
       publishOffline: true,
       // read in a worker thread, so that reading a sheet does not hold the event loop the serial link runs on
       readerWorkers: 1,
+      ...(d.exportDir === undefined ? {} : { continuousExport: { dir: d.exportDir, whenDeviceFails: 'stop' as const, mustBeMountPoint: false } }),
       log: d.log,
     });
     const day = await runDay(station, sim, scannerSheets, d);

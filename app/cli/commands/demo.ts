@@ -87,7 +87,12 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   say(`wrote ${deckDir}: the ballots' images and truth.json; pile/ holds them in feeding order, pile.json says what each is`);
   if (opts.setupOnly) return EXIT_OK;
 
+  // the export USB stick, a plain directory here: every cast ballot's CVR and encrypted scans, signed manifest
+  const exportDir = path.join(data, 'export-device');
+  fs.rmSync(exportDir, { recursive: true, force: true });
+  fs.mkdirSync(exportDir, { recursive: true });
   const day = await electionDay({
+    exportDir,
     dataDir: path.join(data, 'election-day'),
     electionFile,
     publicKeysFile: path.join(keys, PUBLIC_FILE_NAME),
@@ -110,6 +115,7 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   // the county's formats (NIST CVRs, event log, results; Arlo's audit inputs), counts from the same verified ledger
   const county = path.join(data, 'county-export');
   for (const kind of COUNTY_EXPORT_KINDS) await step(`export for the county: ${kind}`, ['export', kind, '--data', day.dataDir, '--election', electionFile, '--out', county]);
+  await step('verify the continuous export on the stick against the ledger', ['export', 'verify', exportDir, '--data', day.dataDir]);
 
   say('\n== where things are');
   say(`  election        ${electionFile}`);
@@ -119,6 +125,7 @@ async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   say(`  station data    ${day.dataDir} (ledger, tapes, outbox, signed transactions under publish/signed)`);
   say(`  auditor bundle  ${bundle}`);
   say(`  county export   ${county} (NIST CVRs, event logs, results JSON and CSV; Arlo manifest and CVRs)`);
+  say(`  export stick    ${exportDir} (written after every cast ballot: CVRs, encrypted scans, signed manifest)`);
   for (const line of daySummary(day, { seed, signed: fs.existsSync(path.join(day.dataDir, 'publish', 'signed')), audit })) say(line);
   if (day.disagreements.length > 0) throw new CommandFailure(`the station did not do what the deck says (seed ${seed}; rerun with --seed ${seed}): ${day.disagreements.join('; ')}`);
   if (audit !== 0) throw new CommandFailure(`the auditor's bundle does not verify (audit verify exit ${audit}; seed ${seed})`);

@@ -339,8 +339,8 @@ export function startKiosk(api, doc, options = {}) {
         return [dt, dd];
       }),
     );
-    // "ready" while an alarm stops the feeder would send a poll worker looking elsewhere
-    ui.scannerState.textContent = !s.scanner.connected ? tr('scanner.disconnected') : s.scanner.alarms.length > 0 ? tr('scanner.stopped') : tr('scanner.connected', { state: s.scanner.state });
+    // "ready" while an alarm stops the feeder would send a poll worker looking elsewhere (the export warning does not stop it)
+    ui.scannerState.textContent = !s.scanner.connected ? tr('scanner.disconnected') : s.scanner.alarms.some((a) => a !== 'export-warning') ? tr('scanner.stopped') : tr('scanner.connected', { state: s.scanner.state });
     const alarms = s.scanner.alarms.map((a) => {
       const li = doc.createElement('li');
       const key = `alarm.${a}`;
