@@ -134,6 +134,8 @@ test('anchor settings that cannot work are refused, naming the file and the reas
   write('bad-anchor.json', { format: 'tallyproof-county-log/1', origin: 'county.test/cli-anchor', keyFile: 'log.key', stations: 'stations.json', quorum: 0, anchor: { keyFile: 'missing.key', chain: { name: 'x', network: 'litecoin-regtest' } } });
   expect(await runCli(['county', 'serve', '--config', 'bad-anchor.json', '--data', 'y'], dir)).toMatchObject({ code: 1, stderr: expect.stringMatching(/bad-anchor\.json: anchor\.keyFile: cannot read/) });
   fs.writeFileSync(path.join(dir, 'open.key'), `TALLYPROOF-ANCHOR-KEY ${'11'.repeat(32)}\n`, { mode: 0o644 });
+  // explicitly: a station test earlier in this Jest worker may have left the process umask at 0077
+  fs.chmodSync(path.join(dir, 'open.key'), 0o644);
   write('open-anchor.json', { format: 'tallyproof-county-log/1', origin: 'county.test/cli-anchor', keyFile: 'log.key', stations: 'stations.json', quorum: 0, anchor: { keyFile: 'open.key', chain: { name: 'x', network: 'litecoin-regtest' } } });
   expect(await runCli(['county', 'anchor', '--config', 'open-anchor.json', '--data', 'y'], dir)).toMatchObject({ code: 1, stderr: expect.stringMatching(/open\.key: the anchor key must be readable by its owner only/) });
   write('no-anchor.json', { format: 'tallyproof-county-log/1', origin: 'county.test/cli-anchor', keyFile: 'log.key', stations: 'stations.json', quorum: 0 });
