@@ -7,7 +7,8 @@
  * checkpoint afterwards. Budget: every checkpoint included, p99 report-to-inclusion ≤ 2 s plus the round
  * interval. Same-run baseline: the same POSTs answered at once by a bare HTTP server in its own process.
  *   node scripts/run-ts.js test/bench/county-report.bench.ts [stations=1000] [roundSeconds=1] [waves=2]
- * Not measured here: the anchor transaction per round (the county anchor round is not built yet).
+ * Not measured here: the anchor transaction per round (test/e2e/county-day.test.ts and test/cli/county-anchor.test.ts
+ * check one transaction a round on litecoind -regtest).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -181,7 +182,7 @@ async function main(): Promise<void> {
           logPeakRssMiB: logPeakMiB,
           benchPeakRssMiB: peakRssMiB(process.pid),
           budget: { p99InclusionMs: p99Budget, met: allIncluded && waves.every((w) => w.inclusion.p99 <= p99Budget) },
-          anchorPerRound: 'not measured: the county anchor round is not built yet',
+          anchorPerRound: 'not measured here: one transaction a round is checked by test/e2e/county-day.test.ts and test/cli/county-anchor.test.ts',
           loadavgAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
         },
         null,
