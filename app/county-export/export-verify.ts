@@ -29,6 +29,13 @@ export interface FolderReport {
   readonly files: number;
   /** whether the folder was also held to the ledger */
   readonly ledgerChecked: boolean;
+  /** the station key the manifest names and is signed with */
+  readonly signedBy: string | null;
+  /**
+   * whether that key was held to something outside the export (the ledger, or keys the caller trusts): without
+   * it, a valid signature only shows the files are as whoever signed them left them
+   */
+  readonly keyChecked: boolean;
   readonly problems: readonly ExportProblem[];
 }
 
@@ -79,7 +86,10 @@ function list(dir: string): string[] {
   }
 }
 
-export function verifyExportFolder(folder: string, ledger?: LedgerToMatch): FolderReport {
+/** Station keys (64 hex digits, x-only) the caller trusts, e.g. from the election office's station registry. */
+export type TrustedStationKeys = ReadonlySet<string>;
+
+export function verifyExportFolder(folder: string, ledger?: LedgerToMatch, trusted?: TrustedStationKeys): FolderReport {
   const problems: ExportProblem[] = [];
   const say = (file: string, problem: string): void => void problems.push({ file, problem });
   const at = (name: string): string => path.join(folder, ...name.split('/'));
@@ -90,6 +100,8 @@ export function verifyExportFolder(folder: string, ledger?: LedgerToMatch): Fold
     ballots,
     files,
     ledgerChecked,
+    signedBy: m?.station.publicKey ?? null,
+    keyChecked: m !== undefined && (ledgerChecked || trusted !== undefined),
     problems,
   });
   const text = readIf(at(MANIFEST_FILE));
@@ -104,6 +116,7 @@ export function verifyExportFolder(folder: string, ledger?: LedgerToMatch): Fold
   }
   const m = parsed.value;
   if (!manifestSignatureValid(m)) say(MANIFEST_FILE, `the signature does not verify with the station key it names (${m.station.publicKey}): changed after the station signed it`);
+  if (trusted !== undefined && !trusted.has(m.station.publicKey.toLowerCase())) say(MANIFEST_FILE, `signed by a station key that is not one of the keys given (${m.station.publicKey}): not this station's export, or re-signed by someone else`);
   if (path.basename(folder) !== exportFolderName(m.station.id, m.mode)) say(MANIFEST_FILE, `names station ${m.station.id} (${m.mode}) but lies in folder ${path.basename(folder)}`);
   const rep = readIf(at(REPORT_FILE));
   if (rep === undefined) say(REPORT_FILE, 'removed: the manifest lists it');
@@ -213,9 +226,9 @@ function matchLedger(m: Manifest, folder: string, listed: ReadonlyMap<string, { 
   if (m.ballots !== l.ballots.length) say(MANIFEST_FILE, `covers ${m.ballots} ballot(s), the ledger cast ${l.ballots.length}${m.ballots < l.ballots.length && missing > 0 ? ': an older manifest, or an export that stopped (the device was missing or full)' : ''}`);
 }
 
-export function verifyExport(dir: string, ledger?: LedgerToMatch): ExportVerifyReport {
+export function verifyExport(dir: string, ledger?: LedgerToMatch, trusted?: TrustedStationKeys): ExportVerifyReport {
   const folders = exportFolders(dir);
   if (folders.length === 0) throw new Error(`${dir} holds no continuous export (no tallyproof-<station>-<mode>/manifest.json)`);
-  const reports = folders.map((f) => verifyExportFolder(f, ledger));
+  const reports = folders.map((f) => verifyExportFolder(f, ledger, trusted));
   return { ok: reports.every((r) => r.problems.length === 0), folders: reports };
 }

@@ -105,7 +105,8 @@ describe('tallyproof adjudicate', () => {
     ]);
     expect(before.undecided).toBe(5);
 
-    const decide = (...args: string[]) => runCli(['adjudicate', 'decide', '--data', dir, '--passphrase-file', path.join(dir, 'pass.txt'), ...args]);
+    const heads = fs.mkdtempSync(path.join(dir, 'heads-'));
+    const decide = (...args: string[]) => runCli(['adjudicate', 'decide', '--data', dir, '--passphrase-file', path.join(dir, 'pass.txt'), ...args, '--heads', heads]);
     const d1 = await decide('--ballot', N1, '--contest', 'mayor', '--option', 'zoe-odegard', '--counts');
     expect(d1.stderr).toBe('');
     expect(d1.code).toBe(0);
@@ -113,6 +114,9 @@ describe('tallyproof adjudicate', () => {
     const d2 = await decide('--ballot', N2.toLowerCase(), '--contest', 'council-ward-1', '--option', 'write-in-1', '--write-in', '  Ada   Lovelace ', '--role', 'captain');
     expect(d2.code).toBe(0);
     expect(JSON.parse(d2.stdout)).toMatchObject({ decision: { kind: 'write-in', name: 'Ada Lovelace' }, adjudicator: { role: 'captain' } });
+    // each decision's signed head reached the second location too: the ledger verifies against it
+    expect(fs.readdirSync(heads).length).toBeGreaterThan(0);
+    expect((await runCli(['ledger', 'verify', '--data', dir, '--heads', heads])).code).toBe(0);
     expect((await decide('--ballot', N2, '--contest', 'mayor', '--option', 'write-in-1', '--not-a-vote')).code).toBe(0);
     expect((await decide('--ballot', O1, '--contest', 'mayor', '--whole-contest', '--marks', '-')).code).toBe(0);
 
@@ -169,7 +173,7 @@ describe('tallyproof adjudicate', () => {
     const { dir } = closedStation();
     const file = dataLayout(dir).ledger('official');
     const entries = () => fs.statSync(file).size + (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
-    const base = ['adjudicate', 'decide', '--data', dir, '--passphrase-file', path.join(dir, 'pass.txt'), '--ballot', N1, '--contest', 'mayor'];
+    const base = ['adjudicate', 'decide', '--data', dir, '--passphrase-file', path.join(dir, 'pass.txt'), '--ballot', N1, '--contest', 'mayor', '--without-second-location'];
     const size = entries();
     const cases: Array<[string[], number, RegExp]> = [
       [[...base, '--option', 'zoe-odegard'], 2, /give exactly one decision/],
@@ -179,7 +183,10 @@ describe('tallyproof adjudicate', () => {
       [[...base, '--option', 'zoe-odegard', '--write-in', '   '], 2, /--write-in: the write-in name is empty/],
       [[...base, '--option', 'zoe-odegard', '--counts', '--role', 'poll-worker'], 2, /poll-worker/],
       [[...base, '--whole-contest', '--marks', 'a,,b'], 2, /--marks: give option ids/],
-      [['adjudicate', 'decide', '--data', path.join(dir, 'nope'), '--ballot', N1, '--contest', 'mayor', '--option', 'x', '--counts'], 1, /no such station data directory/],
+      [['adjudicate', 'decide', '--data', path.join(dir, 'nope'), '--ballot', N1, '--contest', 'mayor', '--option', 'x', '--counts', '--without-second-location'], 1, /no such station data directory/],
+      // a decision cut off the end of the ledger, with its signed head, is seen only against the second location
+      [base.filter((a) => a !== '--without-second-location').concat(['--option', 'zoe-odegard', '--counts']), 2, /adjudicate decide needs --heads <dir>, the second location of the station's signed heads/],
+      [[...base, '--heads', dir, '--option', 'zoe-odegard', '--counts'], 2, /give --heads <dir> or --without-second-location, not both/],
     ];
     for (const [argv, code, message] of cases) {
       const r = await runCli(argv);
@@ -197,16 +204,16 @@ describe('tallyproof adjudicate', () => {
     const unmarginal = await runCli([...base, '--option', 'jose-nunez', '--counts']);
     expect(unmarginal.code).toBe(1);
     expect(unmarginal.stderr).toMatch(/not recorded \(not-adjudicable\): option "jose-nunez" in contest "mayor" is not a marginal mark on ballot N00000000001/);
-    const ghost = await runCli([...base.slice(0, 6), '--ballot', 'Z99999999999', '--contest', 'mayor', '--option', 'zoe-odegard', '--counts']);
+    const ghost = await runCli([...base.slice(0, 6), '--ballot', 'Z99999999999', '--contest', 'mayor', '--option', 'zoe-odegard', '--counts', '--without-second-location']);
     expect(ghost.stderr).toMatch(/not recorded \(not-cast\): ballot Z99999999999 was not cast/);
-    const oldFormat = await runCli([...base.slice(0, 6), '--ballot', O1, '--contest', 'mayor', '--option', 'vladimir-petrov', '--counts']);
+    const oldFormat = await runCli([...base.slice(0, 6), '--ballot', O1, '--contest', 'mayor', '--option', 'vladimir-petrov', '--counts', '--without-second-location']);
     expect(oldFormat.stderr).toMatch(/recorded without per-sheet detail/);
     expect((await runCli(['ledger', 'verify', '--data', dir])).code).toBe(0);
   });
 
   it('refuses before the close, and while the station has the ledger open', async () => {
     const open = closedStation(false);
-    const argv = (dir: string) => ['adjudicate', 'decide', '--data', dir, '--passphrase-file', path.join(dir, 'pass.txt'), '--ballot', N1, '--contest', 'mayor', '--option', 'zoe-odegard', '--counts'];
+    const argv = (dir: string) => ['adjudicate', 'decide', '--data', dir, '--passphrase-file', path.join(dir, 'pass.txt'), '--ballot', N1, '--contest', 'mayor', '--option', 'zoe-odegard', '--counts', '--without-second-location'];
     const early = await runCli(argv(open.dir));
     expect(early.code).toBe(1);
     expect(early.stderr).toContain('the polls have not closed (the ledger is not sealed)');

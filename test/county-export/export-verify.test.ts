@@ -170,6 +170,26 @@ describe('tallyproof export verify', () => {
     expect(against.problems).toEqual([`manifest.json: signed by station station-9 (${Buffer.from(testSigner(77).publicKey).toString('hex').slice(0, 16)}…), the ledger is station station-9's (${Buffer.from(testSigner(9).publicKey).toString('hex').slice(0, 16)}…)`]);
   });
 
+  it('without the ledger, says whose key signed and that it was not checked; --station-key pins the registered key', async () => {
+    const forgedKey = Buffer.from(testSigner(77).publicKey).toString('hex');
+    const stationKey = Buffer.from(testSigner(9).publicKey).toString('hex');
+    const forged = build(testSigner(77));
+    const alone = await runCli(['export', 'verify', forged.device]);
+    expect(alone.code).toBe(0);
+    const report = JSON.parse(alone.stdout) as { folders: { signedBy: string; keyChecked: boolean }[] };
+    expect(report.folders.map((f) => [f.signedBy, f.keyChecked])).toEqual([[forgedKey, false]]);
+    expect(alone.stderr).toContain(`not checked: whose key signed tallyproof-station-9-official (${forgedKey})`);
+    const pinned = await runCli(['export', 'verify', forged.device, '--station-key', stationKey]);
+    expect(pinned.code).toBe(1);
+    expect(pinned.stderr).toContain(`manifest.json: signed by a station key that is not one of the keys given (${forgedKey})`);
+    const genuine = build();
+    const ok = await runCli(['export', 'verify', genuine.device, '--station-key', stationKey.toUpperCase()]);
+    expect(ok.code).toBe(0);
+    expect((JSON.parse(ok.stdout) as { folders: { keyChecked: boolean }[] }).folders.map((f) => f.keyChecked)).toEqual([true]);
+    expect(ok.stderr).not.toContain('not checked');
+    expect((await runCli(['export', 'verify', genuine.device, '--station-key', 'xyz'])).stderr).toMatch(/--station-key xyz is not a station key: 64 hex digits/);
+  });
+
   it('bad input: a directory with no export, a missing directory, verify with --out', async () => {
     const empty = tempDir('cx-empty-');
     const r = await runCli(['export', 'verify', empty]);

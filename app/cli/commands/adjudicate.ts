@@ -48,6 +48,7 @@ interface DecideOpts {
   role: AdjudicatorRole;
   passphraseFile?: string;
   heads?: string;
+  withoutSecondLocation?: boolean;
 }
 
 /** Storage and key errors are failures of the work (exit 1), already worded with the file. */
@@ -146,11 +147,16 @@ export function registerAdjudicate(program: Command, ctx: CliContext): void {
     .option('--marks <options>', 'for --whole-contest: the options, comma-separated, whose marks count (- for none)')
     .addOption(new Option('--role <role>', 'who decides').choices(ADJUDICATOR_ROLES).default('auditor'))
     .option('--passphrase-file <file>', 'station key passphrase (default: $TALLYPROOF_STATION_PASSPHRASE)')
-    .option('--heads <dir>', "the second location of the station's signed heads: a signed head after the decision goes there too")
+    .option('--heads <dir>', "the second location of the station's signed heads (its signedHeadsDir): the signed head after the decision goes there too, so a decision cut off the end of the ledger is caught")
+    .option('--without-second-location', 'decide on a station that has no second location for its signed heads (a decision cut off the end, with its head, then goes unnoticed)')
     .action(
       action(ctx, (opts: DecideOpts) => {
         if ((opts.option === undefined) === (opts.wholeContest !== true)) throw new UsageError('give --option <id> or --whole-contest (one of them)');
         const decision = decisionFromFlags(opts);
+        if (opts.heads === undefined && opts.withoutSecondLocation !== true) {
+          throw new UsageError("adjudicate decide needs --heads <dir>, the second location of the station's signed heads: only there is a decision cut off the end of the ledger (with its signed head) seen as missing; on a station with none, say so with --without-second-location");
+        }
+        if (opts.heads !== undefined && opts.withoutSecondLocation === true) throw new UsageError('give --heads <dir> or --without-second-location, not both');
         const dir = resolveData(ctx, opts.data);
         const headsDir = resolveHeadsDir(ctx, opts.heads);
         return failures(() => {

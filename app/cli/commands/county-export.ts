@@ -19,6 +19,7 @@ interface ExportOpts {
   mode: LedgerMode;
   election?: string;
   heads?: string;
+  stationKey?: string[];
 }
 
 /** `tallyproof export cvr|events|results|arlo` (the county's formats, from a ledger that verifies) and `export verify <dir>` (app/county-export/README.md, EXPORT.md). */
@@ -33,6 +34,7 @@ export function registerCountyExport(program: Command, ctx: CliContext): void {
     .addOption(new Option('--mode <mode>', 'which ledger').choices(['official', 'test']).default('official'))
     .option('--election <file>', "the election definition (needed by cvr, results, arlo; must be the ledger's; verify: default <data>/election/election.json)")
     .option('--heads <dir>', "the second location of the station's signed heads: a ledger cut short before one is not exported")
+    .option('--station-key <hex>', "verify: a station key (64 hex digits, as the election office registered it) the manifest must be signed with; repeat for several stations", (v: string, prev: string[] = []) => [...prev, v])
     .action(
       action(ctx, (kind: CountyExportKind | 'verify', dir: string | undefined, opts: ExportOpts) => {
         if (kind === 'verify') return verifyCommand(ctx, dir, opts);
@@ -64,6 +66,11 @@ export function registerCountyExport(program: Command, ctx: CliContext): void {
  * Prints the report as JSON; exit 1 naming every problem (file and what is wrong), 0 when the export verifies
  * (and, with --data, matches the ledger exactly).
  */
+/** The first value that is not 64 hex digits, if any. */
+function kindOfKeys(keys: readonly string[]): string | undefined {
+  return keys.find((k) => !/^[0-9a-fA-F]{64}$/.test(k));
+}
+
 function verifyCommand(ctx: CliContext, dir: string | undefined, opts: ExportOpts): number {
   if (dir === undefined) throw new UsageError('export verify needs the export directory: tallyproof export verify <dir> [--data <station data>]');
   if (opts.out !== undefined) throw new UsageError('export verify writes nothing: no --out');
@@ -78,14 +85,19 @@ function verifyCommand(ctx: CliContext, dir: string | undefined, opts: ExportOpt
       imagesDir: dataLayout(data).images,
     };
   } else if (opts.election !== undefined) throw new UsageError('export verify uses --election only with --data (to hold the export to the ledger)');
+  if (opts.stationKey !== undefined && kindOfKeys(opts.stationKey) !== undefined) throw new UsageError(`--station-key ${kindOfKeys(opts.stationKey) as string} is not a station key: 64 hex digits`);
+  const trusted = opts.stationKey === undefined ? undefined : new Set(opts.stationKey.map((k) => k.toLowerCase()));
   let report;
   try {
-    report = verifyExport(path.resolve(ctx.cwd, dir), ledger);
+    report = verifyExport(path.resolve(ctx.cwd, dir), ledger, trusted);
   } catch (e) {
     if (e instanceof LedgerError || e instanceof CountyExportError || e instanceof Error) throw new CommandFailure(`export verify: ${e.message}`);
     throw e;
   }
   ctx.io.stdout(`${JSON.stringify(report)}\n`);
+  for (const f of report.folders) {
+    if (!f.keyChecked && f.signedBy !== null) ctx.io.stderr(`export verify: not checked: whose key signed ${path.basename(f.folder)} (${f.signedBy}): compare it with the station's registered key, or give --station-key or --data\n`);
+  }
   if (report.ok) return EXIT_OK;
   const lines = report.folders.flatMap((f) => f.problems.map((p) => `${path.join(path.basename(f.folder), p.file)}: ${p.problem}`));
   throw new CommandFailure(`export verify: ${lines.length} problem(s):\n${lines.slice(0, 50).join('\n')}${lines.length > 50 ? `\n… and ${lines.length - 50} more (all in the JSON report)` : ''}`);
