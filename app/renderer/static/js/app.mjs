@@ -459,9 +459,15 @@ export function startKiosk(api, doc, options = {}) {
     if (active === null || active === doc.body || (active instanceof HTMLElement && active.closest('[hidden]') !== null)) ui.staffResult.focus();
   }
 
+  // Bumped by every status the event stream brings: a status fetched while one arrived is older than it.
+  let streamStatuses = 0;
+
   async function refresh() {
+    const seen = streamStatuses;
     try {
-      local.status = await api.status();
+      const status = await api.status();
+      // the answer left the station before the stream's newer status arrived: keep the newer one
+      if (streamStatuses === seen) local.status = status;
       local.connectionLost = false;
     } catch {
       local.connectionLost = true;
@@ -582,6 +588,7 @@ export function startKiosk(api, doc, options = {}) {
   api.subscribe((e) => {
     switch (e.type) {
       case 'status':
+        streamStatuses += 1;
         local.status = e.status;
         local.connectionLost = false;
         break;
