@@ -1,10 +1,11 @@
 import { sha256 } from '@noble/hashes/sha256';
 import { z } from 'zod';
+import { bytesEqual } from '../../lib/bytes';
 import { leafHash } from '../ledger/merkle';
 import { BallotProofError, anchorPathFor, inclusionOps } from './ots-ballot';
 import type { AnchorCarrier } from './ots-ballot';
-import type { DetachedTimestamp, OtsAttestation, OtsOp } from './ots';
-import { OtsError, applyOp, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
+import type { DetachedTimestamp, OtsAttestation } from './ots';
+import { OtsError, applyOps, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
 import { ChainPublicationSchema, FormatError, PublishedTxSchema } from './publication-formats';
 import { attestationKind } from './ballot-proof-inputs';
 import { parseHeader } from './headers';
@@ -92,21 +93,13 @@ export interface CountyProofInput {
   readonly attestation: 'bitcoin' | 'litecoin';
 }
 
-function run(ops: readonly OtsOp[], msg: Uint8Array): Uint8Array {
-  let m = msg;
-  for (const op of ops) m = applyOp(op, m);
-  return m;
-}
-
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
-
 /** The entry's proof to the block header, each stage checked (county root, txid, header merkle root). Throws BallotProofError. */
 export function buildCountyProof(input: CountyProofInput): DetachedTimestamp {
   const leaf = leafHash(input.entry);
   const inc = inclusionOps(input.index, input.treeSize, input.inclusionProof);
-  if (!same(run(inc, leaf), input.root)) throw new BallotProofError('the inclusion proof does not lead to the county checkpoint root');
+  if (!bytesEqual(applyOps(inc, leaf), input.root)) throw new BallotProofError('the inclusion proof does not lead to the county checkpoint root');
   const ops = [...inc, ...anchorPathFor({ batchRoot: input.root, anchorTx: input.anchorTx, anchorTxid: input.anchorTxid, blockTxids: input.blockTxids, headerMerkleRoot: input.headerMerkleRoot, carrier: COUNTY_ANCHOR })];
-  if (!same(run(ops, leaf), input.headerMerkleRoot)) throw new BallotProofError('the proof does not reach the header merkle root');
+  if (!bytesEqual(applyOps(ops, leaf), input.headerMerkleRoot)) throw new BallotProofError('the proof does not reach the header merkle root');
   const attestation: OtsAttestation = { kind: input.attestation, height: input.height };
   return { fileHashOp: 'sha256', digest: leaf, timestamp: linearTimestamp(ops, attestation) };
 }
@@ -128,7 +121,7 @@ export function checkCountyOts(ots: Uint8Array, expected: CountyProofInput): { o
     if (e instanceof OtsError) return { ok: false, problem: `not a readable .ots: ${e.message}` };
     throw e;
   }
-  if (parsed.fileHashOp !== 'sha256' || !same(parsed.digest, leafHash(expected.entry))) return { ok: false, problem: "its file digest is not this station checkpoint's leaf hash" };
+  if (parsed.fileHashOp !== 'sha256' || !bytesEqual(parsed.digest, leafHash(expected.entry))) return { ok: false, problem: "its file digest is not this station checkpoint's leaf hash" };
   let reached;
   try {
     reached = reachedAttestations(parsed);
@@ -136,7 +129,7 @@ export function checkCountyOts(ots: Uint8Array, expected: CountyProofInput): { o
     if (e instanceof OtsError) return { ok: false, problem: `its operations fail: ${e.message}` };
     throw e;
   }
-  const hit = reached.find((r) => (r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin') && r.attestation.height === expected.height && same(r.msg, expected.headerMerkleRoot));
+  const hit = reached.find((r) => (r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin') && r.attestation.height === expected.height && bytesEqual(r.msg, expected.headerMerkleRoot));
   if (hit === undefined) return { ok: false, problem: `no attestation reaches the merkle root of block ${expected.height}` };
   let want: Uint8Array;
   try {
@@ -145,7 +138,7 @@ export function checkCountyOts(ots: Uint8Array, expected: CountyProofInput): { o
     if (e instanceof BallotProofError) return { ok: false, problem: e.message };
     throw e;
   }
-  if (!same(want, ots)) return { ok: false, problem: 'it reaches a block but not through this county checkpoint and anchor transaction' };
+  if (!bytesEqual(want, ots)) return { ok: false, problem: 'it reaches a block but not through this county checkpoint and anchor transaction' };
   return { ok: true };
 }
 
@@ -165,8 +158,8 @@ export function countyProofInputs(anchor: CountyAnchorFile, tree: { size: number
   const payloads = opReturnPayloads(tx).filter((p) => p.length === COUNTY_ANCHOR_BYTES && COUNTY_ANCHOR_MAGIC.every((b, i) => p[i] === b));
   if (payloads.length !== 1) throw new BallotProofError(`round ${anchor.round}: the anchor transaction ${tx.txid} carries ${payloads.length} county anchors, not one`);
   const payload = decodeCountyAnchor(payloads[0] as Uint8Array);
-  if (!same(payload.noteDigest, noteDigest(anchor.checkpoint))) throw new BallotProofError(`round ${anchor.round}: the anchor transaction ${tx.txid} does not commit to this cosigned checkpoint (its note digest differs)`);
-  if (!same(payload.root, tree.root) || payload.size !== tree.size) throw new BallotProofError(`round ${anchor.round}: the anchor transaction carries tree size ${payload.size}, not the checkpoint's ${tree.size} (or another root)`);
+  if (!bytesEqual(payload.noteDigest, noteDigest(anchor.checkpoint))) throw new BallotProofError(`round ${anchor.round}: the anchor transaction ${tx.txid} does not commit to this cosigned checkpoint (its note digest differs)`);
+  if (!bytesEqual(payload.root, tree.root) || payload.size !== tree.size) throw new BallotProofError(`round ${anchor.round}: the anchor transaction carries tree size ${payload.size}, not the checkpoint's ${tree.size} (or another root)`);
   return {
     entry,
     index,

@@ -1,7 +1,8 @@
+import { bytesEqual } from '../../lib/bytes';
 import { leafHash } from '../ledger/merkle';
 import { BallotProofError, inclusionOps, leafFile } from './ots-ballot';
 import type { DetachedTimestamp, OtsOp } from './ots';
-import { OtsError, applyOp, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
+import { OtsError, applyOps, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
 
 /**
  * One ballot's OpenTimestamps proof through the county log: paper → block header in one file any
@@ -28,18 +29,10 @@ export interface BallotCountyInput {
   readonly entryOts: Uint8Array;
 }
 
-function run(ops: readonly OtsOp[], msg: Uint8Array): Uint8Array {
-  let m = msg;
-  for (const op of ops) m = applyOp(op, m);
-  return m;
-}
-
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
-
 export function buildBallotCountyProof(input: BallotCountyInput): DetachedTimestamp {
   const leaf = leafHash(input.record);
   const inc = inclusionOps(input.leafIndex, input.treeSize, input.inclusionProof);
-  const root = run(inc, leaf);
+  const root = applyOps(inc, leaf);
   const text = Buffer.from(input.entry);
   const line = Buffer.from(`\nroot ${Buffer.from(root).toString('hex')}\n`, 'latin1');
   const at = text.indexOf(line);
@@ -52,7 +45,7 @@ export function buildBallotCountyProof(input: BallotCountyInput): DetachedTimest
     { op: 'sha256' },
   ];
   const entryLeaf = leafHash(input.entry);
-  if (!same(run(entryOps, root), entryLeaf)) throw new BallotProofError('the station checkpoint does not hash to the county entry');
+  if (!bytesEqual(applyOps(entryOps, root), entryLeaf)) throw new BallotProofError('the station checkpoint does not hash to the county entry');
   let county: DetachedTimestamp;
   try {
     county = parseDetached(input.entryOts);
@@ -60,7 +53,7 @@ export function buildBallotCountyProof(input: BallotCountyInput): DetachedTimest
     if (e instanceof OtsError) throw new BallotProofError(`the entry's .ots is not readable: ${e.message}`);
     throw e;
   }
-  if (county.fileHashOp !== 'sha256' || !same(county.digest, entryLeaf)) throw new BallotProofError("the county .ots is not this entry's (its file digest is another leaf hash)");
+  if (county.fileHashOp !== 'sha256' || !bytesEqual(county.digest, entryLeaf)) throw new BallotProofError("the county .ots is not this entry's (its file digest is another leaf hash)");
   const reached = reachedAttestations(county).filter((r) => r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin');
   const [hit] = reached;
   if (hit === undefined || reached.length !== 1) throw new BallotProofError(`the county .ots reaches ${reached.length} block headers, not one`);

@@ -1,8 +1,9 @@
+import { bytesEqual } from '../../lib/bytes';
 import { leafHash } from '../ledger/merkle';
 import { ANCHOR_BYTES, ANCHOR_MAGIC } from './publication-formats';
 import { BlockProofError, blockMerkleRoot, branchOps, internalFromDisplay, merkleBranch, sha256d } from './block-proof';
 import type { OtsAttestation, OtsOp } from './ots';
-import { OtsError, applyOp, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
+import { OtsError, applyOps, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
 import type { DetachedTimestamp } from './ots';
 
 /**
@@ -121,23 +122,13 @@ export function anchorTxOps(anchorTx: Uint8Array, batchRoot: Uint8Array, carrier
   ];
 }
 
-function run(ops: readonly OtsOp[], msg: Uint8Array): Uint8Array {
-  let m = msg;
-  for (const op of ops) m = applyOp(op, m);
-  return m;
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a).equals(Buffer.from(b));
-}
-
 export type AnchorPathInput = Pick<BallotProofInput, 'batchRoot' | 'anchorTx' | 'anchorTxid' | 'blockTxids' | 'headerMerkleRoot'> & { readonly carrier?: AnchorCarrier };
 
 /** Batch root → txid → header merkle root, each stage checked. Throws BallotProofError. */
 export function anchorPathFor(input: AnchorPathInput): OtsOp[] {
   const txOps = anchorTxOps(input.anchorTx, input.batchRoot, input.carrier);
-  const txid = run(txOps, input.batchRoot);
-  if (!same(txid, sha256d(input.anchorTx)) || !same(txid, internalFromDisplay(input.anchorTxid))) {
+  const txid = applyOps(txOps, input.batchRoot);
+  if (!bytesEqual(txid, sha256d(input.anchorTx)) || !bytesEqual(txid, internalFromDisplay(input.anchorTxid))) {
     throw new BallotProofError(`the anchor transaction bytes do not hash to txid ${input.anchorTxid}`);
   }
   const index = input.blockTxids.indexOf(input.anchorTxid);
@@ -145,14 +136,14 @@ export function anchorPathFor(input: AnchorPathInput): OtsOp[] {
   let blockOps: OtsOp[];
   try {
     const txids = input.blockTxids.map(internalFromDisplay);
-    if (!same(blockMerkleRoot(txids), input.headerMerkleRoot)) throw new BallotProofError("the anchor block's txids do not give its header's merkle root");
+    if (!bytesEqual(blockMerkleRoot(txids), input.headerMerkleRoot)) throw new BallotProofError("the anchor block's txids do not give its header's merkle root");
     blockOps = branchOps(merkleBranch(txids, index));
   } catch (e) {
     if (e instanceof BlockProofError) throw new BallotProofError(e.message);
     throw e;
   }
   const ops = [...txOps, ...blockOps];
-  if (!same(run(ops, input.batchRoot), input.headerMerkleRoot)) throw new BallotProofError('the anchor path does not reach the header merkle root');
+  if (!bytesEqual(applyOps(ops, input.batchRoot), input.headerMerkleRoot)) throw new BallotProofError('the anchor path does not reach the header merkle root');
   return ops;
 }
 
@@ -160,9 +151,9 @@ export function anchorPathFor(input: AnchorPathInput): OtsOp[] {
 export function buildBallotProof(input: BallotProofInput): DetachedTimestamp {
   const leaf = leafHash(input.record);
   const inc = inclusionOps(input.leafIndex, input.treeSize, input.inclusionProof);
-  if (!same(run(inc, leaf), input.batchRoot)) throw new BallotProofError('the inclusion proof does not lead to the batch root');
+  if (!bytesEqual(applyOps(inc, leaf), input.batchRoot)) throw new BallotProofError('the inclusion proof does not lead to the batch root');
   const ops = [...inc, ...(input.anchorPath ?? anchorPathFor(input))];
-  if (!same(run(ops, leaf), input.headerMerkleRoot)) throw new BallotProofError('the proof does not reach the header merkle root');
+  if (!bytesEqual(applyOps(ops, leaf), input.headerMerkleRoot)) throw new BallotProofError('the proof does not reach the header merkle root');
   const attestation: OtsAttestation = { kind: input.attestation ?? 'bitcoin', height: input.height };
   return { fileHashOp: 'sha256', digest: leaf, timestamp: linearTimestamp(ops, attestation) };
 }
@@ -191,7 +182,7 @@ export function checkBallotOts(ots: Uint8Array, expected: BallotProofInput): Ots
     if (e instanceof OtsError) return { ok: false, problem: `not a readable .ots: ${e.message}` };
     throw e;
   }
-  if (parsed.fileHashOp !== 'sha256' || !same(parsed.digest, leafHash(expected.record))) return { ok: false, problem: "its file digest is not this ballot record's leaf hash" };
+  if (parsed.fileHashOp !== 'sha256' || !bytesEqual(parsed.digest, leafHash(expected.record))) return { ok: false, problem: "its file digest is not this ballot record's leaf hash" };
   let reached;
   try {
     reached = reachedAttestations(parsed);
@@ -200,7 +191,7 @@ export function checkBallotOts(ots: Uint8Array, expected: BallotProofInput): Ots
     throw e;
   }
   const block = reached.filter((r) => r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin');
-  const hit = block.find((r) => 'height' in r.attestation && r.attestation.height === expected.height && same(r.msg, expected.headerMerkleRoot));
+  const hit = block.find((r) => 'height' in r.attestation && r.attestation.height === expected.height && bytesEqual(r.msg, expected.headerMerkleRoot));
   if (hit === undefined) {
     const heights = block.map((r) => ('height' in r.attestation ? r.attestation.height : -1));
     return { ok: false, problem: block.length === 0 ? 'it has no block header attestation' : `no attestation reaches the merkle root of block ${expected.height} (attests ${heights.join(', ')})` };
@@ -212,6 +203,6 @@ export function checkBallotOts(ots: Uint8Array, expected: BallotProofInput): Ots
     if (e instanceof BallotProofError) return { ok: false, problem: `the bundle's data give no proof: ${e.message}` };
     throw e;
   }
-  if (!same(want, ots)) return { ok: false, problem: 'it verifies but is not the proof through this batch root and anchor transaction' };
+  if (!bytesEqual(want, ots)) return { ok: false, problem: 'it verifies but is not the proof through this batch root and anchor transaction' };
   return { ok: true, height: expected.height };
 }

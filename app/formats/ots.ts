@@ -2,6 +2,7 @@ import { ripemd160 } from '@noble/hashes/ripemd160';
 import { sha1 } from '@noble/hashes/sha1';
 import { sha256 } from '@noble/hashes/sha256';
 import { keccak_256 } from '@noble/hashes/sha3';
+import { bytesEqual } from '../../lib/bytes';
 
 /**
  * OpenTimestamps detached timestamp files (.ots), byte for byte as python-opentimestamps
@@ -73,12 +74,6 @@ const DIGEST_BYTES: Record<FileHashOp, number> = { sha256: 32, sha1: 20, ripemd1
 
 function hexBytes(h: string): Uint8Array {
   return new Uint8Array(Buffer.from(h, 'hex'));
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -197,6 +192,13 @@ export function applyOp(op: OtsOp, msg: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The message after these operations in order: a linear path's end, for checking a proof as it is built. */
+export function applyOps(ops: readonly OtsOp[], msg: Uint8Array): Uint8Array {
+  let m = msg;
+  for (const op of ops) m = applyOp(op, m);
+  return m;
+}
+
 function writeOp(w: Writer, op: OtsOp): void {
   if (op.op === 'append' || op.op === 'prepend') {
     if (op.arg.length < 1 || op.arg.length > MAX_MSG_BYTES) throw new OtsError(`an ${op.op} argument is 1..${MAX_MSG_BYTES} bytes, got ${op.arg.length}`);
@@ -251,9 +253,9 @@ function readAttestation(r: Reader): OtsAttestation {
   const payload = r.varbytes(MAX_PAYLOAD_BYTES, 0, 'attestation payload');
   const p = new Reader(payload);
   let a: OtsAttestation;
-  if (equalBytes(tag, BITCOIN_ATTESTATION_TAG)) a = { kind: 'bitcoin', height: p.varuint('Bitcoin block height') };
-  else if (equalBytes(tag, LITECOIN_ATTESTATION_TAG)) a = { kind: 'litecoin', height: p.varuint('Litecoin block height') };
-  else if (equalBytes(tag, PENDING_ATTESTATION_TAG)) {
+  if (bytesEqual(tag, BITCOIN_ATTESTATION_TAG)) a = { kind: 'bitcoin', height: p.varuint('Bitcoin block height') };
+  else if (bytesEqual(tag, LITECOIN_ATTESTATION_TAG)) a = { kind: 'litecoin', height: p.varuint('Litecoin block height') };
+  else if (bytesEqual(tag, PENDING_ATTESTATION_TAG)) {
     const uri = p.varbytes(MAX_URI_BYTES, 0, 'pending attestation URI');
     a = { kind: 'pending', uri: new TextDecoder('utf-8', { fatal: true }).decode(uri) };
   } else return { kind: 'unknown', tag, payload };
@@ -313,7 +315,7 @@ export function serializeDetached(d: DetachedTimestamp): Uint8Array {
 export function parseDetached(bytes: Uint8Array): DetachedTimestamp {
   const r = new Reader(bytes);
   const magic = r.bytes(OTS_MAGIC.length, 'the header magic');
-  if (!equalBytes(magic, OTS_MAGIC)) throw new OtsError('not an OpenTimestamps proof (the header magic is wrong)');
+  if (!bytesEqual(magic, OTS_MAGIC)) throw new OtsError('not an OpenTimestamps proof (the header magic is wrong)');
   const version = r.varuint('major version');
   if (version !== OTS_MAJOR_VERSION) throw new OtsError(`OpenTimestamps major version ${version} is not supported (this reads version ${OTS_MAJOR_VERSION})`);
   const tag = r.byte('file hash op');
