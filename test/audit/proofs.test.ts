@@ -5,7 +5,9 @@ import { parseTx, opReturnPayloads } from '../../app/formats/raw-tx';
 import { BlockProofError, blockMerkleRoot, branchOps, displayFromInternal, merkleBranch, rootFromBranch, sha256d } from '../../app/formats/block-proof';
 import { anchorCommitment, encodeAnchor } from '../../app/formats/publication-formats';
 import { HeaderError, checkHeaderChain, meetsTarget, networkFor, parseHeader, targetFromBits } from '../../app/formats/headers';
-import { applyOp, parseDetached, reachedAttestations } from '../../app/formats/ots';
+import { applyOp, parseDetached, reachedAttestations, serializeDetached } from '../../app/formats/ots';
+import { buildCountyOts, checkCountyOts, encodeCountyAnchor, noteDigest } from '../../app/formats/county-anchor';
+import type { CountyProofInput } from '../../app/formats/county-anchor';
 import { mineHeader } from './regtest-header';
 import type { OtsOp } from '../../app/formats/ots';
 import type { BallotProofInput } from '../../app/formats/ots-ballot';
@@ -202,6 +204,54 @@ describe('a ballot proof from leaf to block header', () => {
     const ots = buildBallotOts(input);
     expect(checkBallotOts(ots, input).ok).toBe(true);
     expect(ots.length).toBeLessThanOrEqual(2048);
+  });
+});
+
+describe("the .ots checks' first steps (read, file digest, attestations), shared by the ballot and the county check", () => {
+  /** A county log of `entries` station checkpoints, one of them anchored by a "TPC" v1 transaction in a block. */
+  function countyScenario(entries: number, seed: number): CountyProofInput {
+    const rand = mulberry32(seed);
+    const texts = Array.from({ length: entries }, (_, i) => Buffer.from(`station-${i}\n${entries}\nroot ${crypto.randomBytes(32).toString('hex')}\n`));
+    const index = Math.floor(rand() * entries);
+    const tree = new MerkleTree(texts.map((t) => leafHash(t)));
+    const root = tree.root();
+    const parsed = parseTx(anchorTx(encodeCountyAnchor({ root, size: entries, noteDigest: noteDigest('a cosigned note') }), true).toString('hex'), { floData: false });
+    const blockTxids = [parsed.txid, ...Array.from({ length: 4 }, () => displayFromInternal(crypto.randomBytes(32)))];
+    return {
+      entry: texts[index] as Buffer,
+      index,
+      treeSize: entries,
+      inclusionProof: tree.inclusionProof(index),
+      root,
+      anchorTx: parsed.stripped,
+      anchorTxid: parsed.txid,
+      blockTxids,
+      height: 1234,
+      headerMerkleRoot: blockMerkleRoot(blockTxids.map((t) => Buffer.from(t, 'hex').reverse())),
+      attestation: 'bitcoin',
+    };
+  }
+  const pendingOnly = (leaf: Uint8Array): Uint8Array => serializeDetached({ fileHashOp: 'sha256', digest: leaf, timestamp: { items: [{ attestation: { kind: 'pending', uri: 'https://calendar.test' } }] } });
+  const notAnOts = new Uint8Array(40);
+
+  it("tell a ballot's auditor exactly what is wrong", () => {
+    const { input } = scenario(20, 5, 21);
+    const other = scenario(20, 5, 22);
+    expect(checkBallotOts(buildBallotOts(input), input)).toEqual({ ok: true, height: 1234 });
+    expect(checkBallotOts(notAnOts, input)).toEqual({ ok: false, problem: 'not a readable .ots: not an OpenTimestamps proof (the header magic is wrong)' });
+    expect(checkBallotOts(buildBallotOts(other.input), input)).toEqual({ ok: false, problem: "its file digest is not this ballot record's leaf hash" });
+    expect(checkBallotOts(pendingOnly(leafHash(input.record)), input)).toEqual({ ok: false, problem: 'it has no block header attestation' });
+    expect(checkBallotOts(buildBallotOts({ ...input, height: 1235 }), input)).toEqual({ ok: false, problem: 'no attestation reaches the merkle root of block 1234 (attests 1235)' });
+  });
+
+  it("tell a county proof's auditor exactly what is wrong", () => {
+    const input = countyScenario(9, 23);
+    const other = countyScenario(9, 24);
+    expect(checkCountyOts(buildCountyOts(input), input)).toEqual({ ok: true });
+    expect(checkCountyOts(notAnOts, input)).toEqual({ ok: false, problem: 'not a readable .ots: not an OpenTimestamps proof (the header magic is wrong)' });
+    expect(checkCountyOts(buildCountyOts(other), input)).toEqual({ ok: false, problem: "its file digest is not this station checkpoint's leaf hash" });
+    expect(checkCountyOts(pendingOnly(leafHash(input.entry)), input)).toEqual({ ok: false, problem: 'no attestation reaches the merkle root of block 1234' });
+    expect(checkCountyOts(buildCountyOts({ ...input, height: 1235 }), input)).toEqual({ ok: false, problem: 'no attestation reaches the merkle root of block 1234' });
   });
 });
 
