@@ -5,7 +5,8 @@ import { leafHash } from '../ledger/merkle';
 import { BallotProofError, anchorPathFor, inclusionOps } from './ots-ballot';
 import type { AnchorCarrier } from './ots-ballot';
 import type { DetachedTimestamp, OtsAttestation } from './ots';
-import { OtsError, applyOps, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
+import { applyOps, linearTimestamp, serializeDetached } from './ots';
+import { reachedFromLeaf } from './ots-check';
 import { ChainPublicationSchema, FormatError, PublishedTxSchema } from './publication-formats';
 import { attestationKind } from './ballot-proof-inputs';
 import { parseHeader } from './headers';
@@ -114,22 +115,9 @@ export function buildCountyOts(input: CountyProofInput): Uint8Array {
  * the given inclusion proof and anchor give, so a path through another root or transaction is refused.
  */
 export function checkCountyOts(ots: Uint8Array, expected: CountyProofInput): { ok: true } | { ok: false; problem: string } {
-  let parsed: DetachedTimestamp;
-  try {
-    parsed = parseDetached(ots);
-  } catch (e) {
-    if (e instanceof OtsError) return { ok: false, problem: `not a readable .ots: ${e.message}` };
-    throw e;
-  }
-  if (parsed.fileHashOp !== 'sha256' || !bytesEqual(parsed.digest, leafHash(expected.entry))) return { ok: false, problem: "its file digest is not this station checkpoint's leaf hash" };
-  let reached;
-  try {
-    reached = reachedAttestations(parsed);
-  } catch (e) {
-    if (e instanceof OtsError) return { ok: false, problem: `its operations fail: ${e.message}` };
-    throw e;
-  }
-  const hit = reached.find((r) => (r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin') && r.attestation.height === expected.height && bytesEqual(r.msg, expected.headerMerkleRoot));
+  const reached = reachedFromLeaf(ots, leafHash(expected.entry), "this station checkpoint's");
+  if (!reached.ok) return { ok: false, problem: reached.error };
+  const hit = reached.value.find((r) => (r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin') && r.attestation.height === expected.height && bytesEqual(r.msg, expected.headerMerkleRoot));
   if (hit === undefined) return { ok: false, problem: `no attestation reaches the merkle root of block ${expected.height}` };
   let want: Uint8Array;
   try {

@@ -3,8 +3,9 @@ import { leafHash } from '../ledger/merkle';
 import { ANCHOR_BYTES, ANCHOR_MAGIC } from './publication-formats';
 import { BlockProofError, blockMerkleRoot, branchOps, internalFromDisplay, merkleBranch, sha256d } from './block-proof';
 import type { OtsAttestation, OtsOp } from './ots';
-import { OtsError, applyOps, linearTimestamp, parseDetached, reachedAttestations, serializeDetached } from './ots';
+import { applyOps, linearTimestamp, serializeDetached } from './ots';
 import type { DetachedTimestamp } from './ots';
+import { reachedFromLeaf } from './ots-check';
 
 /**
  * One ballot's OpenTimestamps proof: leaf → batch root → anchor txid → block merkle root → header.
@@ -175,22 +176,9 @@ export interface OtsCheck {
  * anchor is refused.
  */
 export function checkBallotOts(ots: Uint8Array, expected: BallotProofInput): OtsCheck {
-  let parsed: DetachedTimestamp;
-  try {
-    parsed = parseDetached(ots);
-  } catch (e) {
-    if (e instanceof OtsError) return { ok: false, problem: `not a readable .ots: ${e.message}` };
-    throw e;
-  }
-  if (parsed.fileHashOp !== 'sha256' || !bytesEqual(parsed.digest, leafHash(expected.record))) return { ok: false, problem: "its file digest is not this ballot record's leaf hash" };
-  let reached;
-  try {
-    reached = reachedAttestations(parsed);
-  } catch (e) {
-    if (e instanceof OtsError) return { ok: false, problem: `its operations fail: ${e.message}` };
-    throw e;
-  }
-  const block = reached.filter((r) => r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin');
+  const reached = reachedFromLeaf(ots, leafHash(expected.record), "this ballot record's");
+  if (!reached.ok) return { ok: false, problem: reached.error };
+  const block = reached.value.filter((r) => r.attestation.kind === 'bitcoin' || r.attestation.kind === 'litecoin');
   const hit = block.find((r) => 'height' in r.attestation && r.attestation.height === expected.height && bytesEqual(r.msg, expected.headerMerkleRoot));
   if (hit === undefined) {
     const heights = block.map((r) => ('height' in r.attestation ? r.attestation.height : -1));
