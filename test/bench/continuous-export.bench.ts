@@ -1,32 +1,26 @@
 /**
  * What the continuous export adds to the station's per-sheet path (issue 15 budget: ≤ 15 ms median per ballot)
- * and the station's ballots/min with it on (≥ 600/min). The station-throughput bench's rig: firmware simulator
- * on a socat pty, the real serial driver, reader, policy, durable SQLite ledger; here the same station runs in
- * alternating legs without and with the export (to a directory on the same disk as the ledger), same images,
- * same process, so the machine's load falls on both alike. Per sheet: the time from one "counted" to the next
- * while the feeder runs (first sheet of each round left out: it waits for the feeder to start). Test mode,
- * K distinct ballots per round, the test ledger cleared between rounds as in station-throughput.
+ * and the station's ballots/min with it on (≥ 600/min). The station benches' rig (support/pty-station.ts):
+ * firmware simulator on a socat pty, the real serial driver, reader, policy, durable SQLite ledger; here the
+ * same station runs in alternating legs without and with the export (to a directory on the same disk as the
+ * ledger), same images, same process, so the machine's load falls on both alike. Per sheet: the time from one
+ * "counted" to the next while the feeder runs (first sheet of each round left out: it waits for the feeder to
+ * start). Test mode, K distinct ballots per round, the test ledger cleared between rounds as in
+ * station-throughput.
  *   node scripts/run-ts.js test/bench/continuous-export.bench.ts [--ballots 400] [--distinct 50] [--legs 4]
  */
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { TestDeck } from '../../ballots/testdeck';
-import { systemClock } from '../../firmware-bridge/clock';
-import { SerialScannerDriver } from '../../firmware-bridge/serial/serial-driver';
 import type { DeckSheet } from '../../firmware-bridge/simulator/deck';
-import { FirmwareSimulator, zeroTimings } from '../../firmware-bridge/simulator/firmware-simulator';
-import { attachSimulatorToPort, startPtyPair } from '../../firmware-bridge/simulator/pty';
 import type { ExportDevice, FileToWrite } from '../../app/county-export/export-device';
 import { DirectoryDevice } from '../../app/county-export/export-device';
 import { verifyExport } from '../../app/county-export/export-verify';
 import { dataLayout } from '../../app/ledger/layout';
-import { startStation } from '../../app/station/station';
 import { writeTestKeys } from '../support/ballots';
-import { deckOptions } from '../support/reader';
-import { ELECTION, PASSPHRASE, PINS, PRECINCT } from '../station/support/constants';
-import { VoterPile, waitForStatus } from '../station/support/rig';
+import { ELECTION } from '../station/support/constants';
 import { argValue, machine } from './support/machine';
+import { distinctTestSheets, startPtyStation } from './support/pty-station';
 
 const num = (name: string, fallback: number): number => Number(argValue(`--${name}`) ?? fallback);
 const median = (xs: readonly number[]): number => {
@@ -74,38 +68,22 @@ interface Leg {
 }
 
 async function leg(work: string, keys: string, sheets: readonly DeckSheet[], total: number, exportOn: boolean, n: number): Promise<Leg> {
-  const source = new VoterPile(sheets, { cycle: true });
-  const sim = new FirmwareSimulator({ source, clock: systemClock, timings: zeroTimings, autoFeed: true });
-  const pty = await startPtyPair(path.join(work, `pty-${n}`));
-  const device = attachSimulatorToPort(sim, pty.devicePath);
-  const driver = new SerialScannerDriver({ path: pty.hostPath });
   const usb = path.join(work, `usb-${n}`);
   fs.mkdirSync(usb, { recursive: true });
   const timed = new TimedDevice(new DirectoryDevice(usb, { mustBeMountPoint: false }));
   const dataDir = path.join(work, `data-${n}`);
-  const station = await startStation({
+  const rig = await startPtyStation(sheets, {
+    ptyDir: path.join(work, `pty-${n}`),
     dataDir,
-    election: ELECTION,
     electionKeys: keys,
-    precinct: PRECINCT,
-    scanner: driver,
-    stationPassphrase: PASSPHRASE,
-    pins: { ...PINS },
     readerWorkers: 0,
     ...(exportOn ? { continuousExport: { dir: usb, whenDeviceFails: 'stop' as const, mustBeMountPoint: false }, exportDevice: timed } : {}),
   });
+  const { station } = rig;
   const counted: number[] = [];
   station.subscribe((e) => {
     if (e.type === 'sheet' && e.feedback.outcome === 'counted') counted.push(Number(process.hrtime.bigint()) / 1e6);
   });
-  const captain = async (): Promise<void> => {
-    const l = await station.login({ role: 'captain', pin: PINS.captain });
-    if (!l.ok) throw new Error(l.error.message);
-    const r = await station.command({ command: 'enter-test-mode', confirm: true });
-    if (!r.ok) throw new Error(`enter-test-mode: ${r.error.message}`);
-    await station.logout();
-  };
-  await captain();
   const distinct = sheets.length;
   const intervals: number[] = [];
   let done = 0;
@@ -113,15 +91,11 @@ async function leg(work: string, keys: string, sheets: readonly DeckSheet[], tot
   while (done < total) {
     const k = Math.min(distinct, total - done);
     counted.length = 0;
-    source.allow(k);
-    await driver.disableFeeding();
-    await driver.enableFeeding();
-    const s = await waitForStatus(station, (x) => x.counts.public === k);
-    if (s.counts.rejected > 0) throw new Error(`${s.counts.rejected} sheet(s) rejected`);
+    await rig.feedRound(k);
     for (let i = 1; i < counted.length; i++) intervals.push((counted[i] as number) - (counted[i - 1] as number));
     done += k;
     // the last round's test ledger stays, to check the export against
-    if (done < total) await captain();
+    if (done < total) await rig.clearTestLedger();
   }
   const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (exportOn) {
@@ -131,11 +105,7 @@ async function leg(work: string, keys: string, sheets: readonly DeckSheet[], tot
     const problems = v.folders.flatMap((f) => f.problems);
     if (!v.ok) throw new Error(`the export does not match the ledger: ${JSON.stringify(problems.slice(0, 3))}`);
   }
-  await station.close();
-  await driver.close();
-  sim.shutdown();
-  await device.close();
-  await pty.stop();
+  await rig.stop();
   return { exportOn, intervalsMs: intervals, counted: done, elapsedMs, deviceWriteMs: timed.writeMs };
 }
 
@@ -144,14 +114,7 @@ async function main(): Promise<void> {
   const distinct = num('distinct', 50);
   const legs = num('legs', 4);
   const work = fs.mkdtempSync(path.join(tmpdir(), 'tp-cexport-bench-'));
-  const deckMaker = new TestDeck(deckOptions({ dpi: 200, seed: 'station-bench', mode: 'test', precinctId: PRECINCT, kinds: { normal: 1 }, markKinds: ['full', 'check', 'x'] }));
-  const sheets: DeckSheet[] = [];
-  for (let i = 0; i < distinct; i++) {
-    const s = await deckMaker.sheet(i);
-    const img = s.images[0];
-    if (img === undefined) throw new Error('no image');
-    sheets.push({ name: `${i}.png`, front: { format: 'png', bytes: img.bytes } });
-  }
+  const { sheets } = await distinctTestSheets(distinct);
   const keys = path.join(writeTestKeys(work), 'election-public.json');
   // warm-up leg (reader, WASM, JIT), not counted
   await leg(work, keys, sheets, distinct, true, 0);

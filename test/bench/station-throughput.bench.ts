@@ -16,20 +16,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { getZXingModule } from 'zxing-wasm';
 import { BallotReader } from '../../ballots/read/interpret';
-import { TestDeck } from '../../ballots/testdeck';
 import { DEFAULT_PROFILE } from '../../calibration/profile';
-import { systemClock } from '../../firmware-bridge/clock';
-import { SerialScannerDriver } from '../../firmware-bridge/serial/serial-driver';
-import type { DeckSheet } from '../../firmware-bridge/simulator/deck';
-import { FirmwareSimulator, zeroTimings } from '../../firmware-bridge/simulator/firmware-simulator';
-import { attachSimulatorToPort, startPtyPair } from '../../firmware-bridge/simulator/pty';
 import { missingAllocatorSettings, withStationAllocator } from '../../app/station/allocator-env';
-import { startStation } from '../../app/station/station';
 import { writeTestKeys } from '../support/ballots';
-import { deckOptions } from '../support/reader';
-import { ELECTION, PASSPHRASE, PINS, PRECINCT } from '../station/support/constants';
-import { VoterPile, waitForStatus } from '../station/support/rig';
+import { PRECINCT } from '../station/support/constants';
 import { wasmResidentMiB } from '../support/wasm-resident';
+import { distinctTestSheets, startPtyStation } from './support/pty-station';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,14 +50,7 @@ async function main(): Promise<void> {
   const rounds = Math.ceil(total / distinct);
   const work = fs.mkdtempSync(path.join(tmpdir(), 'tp-station-bench-'));
 
-  const deckMaker = new TestDeck(deckOptions({ dpi: 200, seed: 'station-bench', mode: 'test', precinctId: PRECINCT, kinds: { normal: 1 }, markKinds: ['full', 'check', 'x'] }));
-  const sheets: DeckSheet[] = [];
-  for (let i = 0; i < distinct; i++) {
-    const s = await deckMaker.sheet(i);
-    const img = s.images[0];
-    if (img === undefined) throw new Error('no image');
-    sheets.push({ name: `${i}.png`, front: { format: 'png', bytes: img.bytes } });
-  }
+  const { deck: deckMaker, sheets } = await distinctTestSheets(distinct);
   const bytesPerSheet = Math.round(sheets.reduce((n, s) => n + s.front.bytes.length, 0) / sheets.length);
 
   // baseline: the reader alone on the same images
@@ -80,33 +65,16 @@ async function main(): Promise<void> {
 
   progress(`baseline ${readerMs.toFixed(1)} ms/sheet`);
   const keys = path.join(writeTestKeys(work), 'election-public.json');
-  // the K sheets in rounds: a round is let through only when the bench says so
-  const source = new VoterPile(sheets, { cycle: true });
-  const sim = new FirmwareSimulator({ source, clock: systemClock, timings: zeroTimings, autoFeed: true });
-  const pty = await startPtyPair(work);
-  const device = attachSimulatorToPort(sim, pty.devicePath);
-  const driver = new SerialScannerDriver({ path: pty.hostPath });
-  const station = await startStation({
+  const rig = await startPtyStation(sheets, {
+    ptyDir: work,
     dataDir: path.join(work, 'data'),
-    election: ELECTION,
     electionKeys: keys,
-    precinct: PRECINCT,
-    scanner: driver,
-    stationPassphrase: PASSPHRASE,
-    pins: { ...PINS },
     readerWorkers: workers,
     ...(process.env.BENCH_LOG ? { log: progress } : {}),
   });
+  const { station } = rig;
   if (process.env.BENCH_LOG) station.subscribe((e) => e.type === 'sheet' && progress(`sheet ${e.feedback.sheetId} ${e.feedback.outcome} ${e.feedback.reasons.map((r) => r.code).join(',')}`));
   progress('station started');
-  const captain = async (): Promise<void> => {
-    const l = await station.login({ role: 'captain', pin: PINS.captain });
-    if (!l.ok) throw new Error(l.error.message);
-    const r = await station.command({ command: 'enter-test-mode', confirm: true });
-    if (!r.ok) throw new Error(`enter-test-mode: ${r.error.message}`);
-    await station.logout();
-  };
-  await captain();
 
   // heap is this thread's only (a reader worker has its own); external and arrayBuffers are the images and
   // native buffers the heap points at; the load average says how shared the machine was at that point
@@ -121,11 +89,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${new Date().toISOString()} sample ${JSON.stringify(rss[rss.length - 1])}\n`);
   };
   // warm-up round, not timed
-  source.allow(distinct);
-  await driver.disableFeeding();
-  await driver.enableFeeding();
-  await waitForStatus(station, (s) => s.counts.public === distinct);
-  await captain();
+  await rig.feedRound(distinct);
+  await rig.clearTestLedger();
   sample(0);
 
   let counted = 0;
@@ -134,26 +99,17 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     const n = Math.min(distinct, total - counted);
     const r0 = process.hrtime.bigint();
-    source.allow(n);
-    // the simulator looks for paper again when feeding is (re)enabled
-    await driver.disableFeeding();
-    await driver.enableFeeding();
-    const s = await waitForStatus(station, (x) => x.counts.public === n);
-    if (s.counts.rejected > 0) throw new Error(`${s.counts.rejected} sheet(s) rejected: ${JSON.stringify(s.sheet)}`);
+    await rig.feedRound(n);
     roundMs += Number(process.hrtime.bigint() - r0) / 1e6;
     counted += n;
     if (counted % 1000 === 0 || counted === total) sample(counted);
-    await captain();
+    await rig.clearTestLedger();
   }
   const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
   // under --expose-gc, a heap profiler's "still allocated at exit" is then only what is really kept
   (globalThis as { gc?: () => void }).gc?.();
   const lifetime = station.status().counts.lifetime;
-  await station.close();
-  await driver.close();
-  sim.shutdown();
-  await device.close();
-  await pty.stop();
+  await rig.stop();
   fs.rmSync(work, { recursive: true, force: true });
 
   const perMin = Math.round((counted / elapsedMs) * 60_000);
