@@ -223,6 +223,21 @@ describe('what the native verifier refuses', () => {
     expect(refused(() => (addon().verifyBatch as unknown as (...a: unknown[]) => unknown)(v.message))).toMatchObject({ code: 'ERR_BIP340_ARGUMENTS' });
   });
 
+  it('verify and verifyBatch word their argument errors each for its own arguments, checked in order', () => {
+    const verify = addon().verify as unknown as (...a: unknown[]) => unknown;
+    const verifyBatch = addon().verifyBatch as unknown as (...a: unknown[]) => unknown;
+    const bytes = [v.message, v.publicKey, v.signature];
+    expect(refused(() => verify(...bytes, v.message))).toEqual({ name: 'TypeError', code: 'ERR_BIP340_ARGUMENTS', message: 'bip340: verify(message, publicKey, signature) takes 3 arguments' });
+    expect(refused(() => verifyBatch(v.message, v.publicKey))).toEqual({ name: 'TypeError', code: 'ERR_BIP340_ARGUMENTS', message: 'bip340: verifyBatch(messages, publicKeys, signatures) takes 3 arguments' });
+    expect(refused(() => verifyBatch(v.message, v.publicKey, v.signature, v.message))).toMatchObject({ code: 'ERR_BIP340_ARGUMENTS' });
+    expect(refused(() => verify(v.message, v.publicKey, [1]))).toEqual({ name: 'TypeError', code: 'ERR_BIP340_NOT_BYTES', message: 'bip340: signature must be a Uint8Array' });
+    // the first argument that is not bytes is the one named, before any length is looked at
+    expect(refused(() => verifyBatch('ab', 7, v.signature))).toEqual({ name: 'TypeError', code: 'ERR_BIP340_NOT_BYTES', message: 'bip340: messages must be a Uint8Array' });
+    expect(refused(() => verifyBatch(new Uint8Array(33), null, v.signature))).toEqual({ name: 'TypeError', code: 'ERR_BIP340_NOT_BYTES', message: 'bip340: publicKeys must be a Uint8Array' });
+    expect(refused(() => verifyBatch(new Uint8Array(33), v.publicKey, new Int8Array(64)))).toEqual({ name: 'TypeError', code: 'ERR_BIP340_NOT_BYTES', message: 'bip340: signatures must be a Uint8Array' });
+    expect(refused(() => verifyBatch(new Uint8Array(33), v.publicKey, v.signature))).toEqual({ name: 'RangeError', code: 'ERR_BIP340_LENGTH', message: 'bip340: messages must be 32-byte digests end to end, got 33 bytes' });
+  });
+
   it('a batch whose parts do not line up: messages not whole digests, or keys and signatures not one per message', () => {
     const batch = (m: number, p: number, s: number): unknown => addon().verifyBatch(new Uint8Array(m), new Uint8Array(p), new Uint8Array(s));
     expect(refused(() => batch(33, 32, 64))).toMatchObject({ name: 'RangeError', code: 'ERR_BIP340_LENGTH', message: expect.stringMatching(/32-byte digests end to end, got 33/) });
