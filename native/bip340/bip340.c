@@ -36,13 +36,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK_NAPI(env, call)                                                                  \
+#define CHECK_NAPI_OR(env, call, failed)                                                       \
   do {                                                                                         \
     if ((call) != napi_ok) {                                                                   \
       napi_throw_error((env), "ERR_BIP340_NAPI", "bip340: a Node-API call failed: " #call);    \
-      return NULL;                                                                             \
+      return (failed);                                                                         \
     }                                                                                          \
   } while (0)
+#define CHECK_NAPI(env, call) CHECK_NAPI_OR(env, call, NULL)
 
 /* The bytes of a Uint8Array argument (a Buffer is one), or NULL with a TypeError thrown. */
 static int get_bytes(napi_env env, napi_value value, const char *what, const unsigned char **data, size_t *length) {
@@ -75,6 +76,39 @@ static int expect_length(napi_env env, const char *what, size_t got, size_t want
   return 0;
 }
 
+/*
+ * The arguments of verify and verifyBatch, which take the same three: exactly three (else a TypeError that
+ * shows `usage`), each a Uint8Array (else a TypeError naming the first that is not, by `what`). Their
+ * lengths are the caller's to check: one signature or n of them. 0 with the error thrown.
+ */
+static int get_three_byte_args(napi_env env, napi_callback_info info, const char *usage, const char *const what[3], const unsigned char *data[3], size_t length[3]) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK_NAPI_OR(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), 0);
+  if (argc != 3) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "bip340: %s takes 3 arguments", usage);
+    napi_throw_type_error(env, "ERR_BIP340_ARGUMENTS", msg);
+    return 0;
+  }
+  for (size_t i = 0; i < 3; i++) {
+    if (!get_bytes(env, argv[i], what[i], &data[i], &length[i])) return 0;
+  }
+  return 1;
+}
+
+/* How many 32-byte digests `messages` holds end to end, or 0 with a RangeError thrown if not whole ones. */
+static int digest_count(napi_env env, size_t msgslen, size_t *n) {
+  if (msgslen % 32 != 0) {
+    char m[160];
+    snprintf(m, sizeof m, "bip340: messages must be 32-byte digests end to end, got %zu bytes", msgslen);
+    napi_throw_range_error(env, "ERR_BIP340_LENGTH", m);
+    return 0;
+  }
+  *n = msgslen / 32;
+  return 1;
+}
+
 static int verify_one(const unsigned char *msg, size_t msglen, const unsigned char *pub32, const unsigned char *sig64) {
   secp256k1_xonly_pubkey pubkey;
   if (!secp256k1_xonly_pubkey_parse(secp256k1_context_static, &pubkey, pub32)) return 0;
@@ -82,47 +116,26 @@ static int verify_one(const unsigned char *msg, size_t msglen, const unsigned ch
 }
 
 static napi_value verify(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 3) {
-    napi_throw_type_error(env, "ERR_BIP340_ARGUMENTS", "bip340: verify(message, publicKey, signature) takes 3 arguments");
-    return NULL;
-  }
-  const unsigned char *msg, *pub, *sig;
-  size_t msglen, publen, siglen;
-  if (!get_bytes(env, argv[0], "message", &msg, &msglen)) return NULL;
-  if (!get_bytes(env, argv[1], "publicKey", &pub, &publen)) return NULL;
-  if (!get_bytes(env, argv[2], "signature", &sig, &siglen)) return NULL;
-  if (!expect_length(env, "publicKey (x-only)", publen, 32)) return NULL;
-  if (!expect_length(env, "signature", siglen, 64)) return NULL;
+  static const char *const what[3] = {"message", "publicKey", "signature"};
+  const unsigned char *arg[3];
+  size_t len[3];
+  if (!get_three_byte_args(env, info, "verify(message, publicKey, signature)", what, arg, len)) return NULL;
+  if (!expect_length(env, "publicKey (x-only)", len[1], 32)) return NULL;
+  if (!expect_length(env, "signature", len[2], 64)) return NULL;
   napi_value result;
-  CHECK_NAPI(env, napi_get_boolean(env, verify_one(msglen == 0 ? NULL : msg, msglen, pub, sig) == 1, &result));
+  CHECK_NAPI(env, napi_get_boolean(env, verify_one(len[0] == 0 ? NULL : arg[0], len[0], arg[1], arg[2]) == 1, &result));
   return result;
 }
 
 static napi_value verify_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 3) {
-    napi_throw_type_error(env, "ERR_BIP340_ARGUMENTS", "bip340: verifyBatch(messages, publicKeys, signatures) takes 3 arguments");
-    return NULL;
-  }
-  const unsigned char *msgs, *pubs, *sigs;
-  size_t msgslen, pubslen, sigslen;
-  if (!get_bytes(env, argv[0], "messages", &msgs, &msgslen)) return NULL;
-  if (!get_bytes(env, argv[1], "publicKeys", &pubs, &pubslen)) return NULL;
-  if (!get_bytes(env, argv[2], "signatures", &sigs, &sigslen)) return NULL;
-  if (msgslen % 32 != 0) {
-    char m[160];
-    snprintf(m, sizeof m, "bip340: messages must be 32-byte digests end to end, got %zu bytes", msgslen);
-    napi_throw_range_error(env, "ERR_BIP340_LENGTH", m);
-    return NULL;
-  }
-  size_t n = msgslen / 32;
-  if (!expect_length(env, "publicKeys (32 bytes per message)", pubslen, n * 32)) return NULL;
-  if (!expect_length(env, "signatures (64 bytes per message)", sigslen, n * 64)) return NULL;
+  static const char *const what[3] = {"messages", "publicKeys", "signatures"};
+  const unsigned char *arg[3];
+  size_t len[3], n;
+  if (!get_three_byte_args(env, info, "verifyBatch(messages, publicKeys, signatures)", what, arg, len)) return NULL;
+  if (!digest_count(env, len[0], &n)) return NULL;
+  if (!expect_length(env, "publicKeys (32 bytes per message)", len[1], n * 32)) return NULL;
+  if (!expect_length(env, "signatures (64 bytes per message)", len[2], n * 64)) return NULL;
+  const unsigned char *msgs = arg[0], *pubs = arg[1], *sigs = arg[2];
 
   napi_value buffer, out;
   void *results = NULL;
@@ -235,13 +248,8 @@ static napi_value verify_batch_with_keys(napi_env env, napi_callback_info info) 
     return NULL;
   }
   if (!get_bytes(env, argv[3], "signatures", &sigs, &sigslen)) return NULL;
-  if (msgslen % 32 != 0) {
-    char m[160];
-    snprintf(m, sizeof m, "bip340: messages must be 32-byte digests end to end, got %zu bytes", msgslen);
-    napi_throw_range_error(env, "ERR_BIP340_LENGTH", m);
-    return NULL;
-  }
-  size_t n = msgslen / 32;
+  size_t n;
+  if (!digest_count(env, msgslen, &n)) return NULL;
   if (icount != n) {
     char m[160];
     snprintf(m, sizeof m, "bip340: keyIndexes must have one index per message (%zu), got %zu", n, icount);
