@@ -48,16 +48,11 @@
 /* The bytes of a Uint8Array argument (a Buffer is one), or NULL with a TypeError thrown. */
 static int get_bytes(napi_env env, napi_value value, const char *what, const unsigned char **data, size_t *length) {
   bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "bip340: %s must be a Uint8Array", what);
-    napi_throw_type_error(env, "ERR_BIP340_NOT_BYTES", msg);
-    return 0;
-  }
   napi_typedarray_type type;
   size_t count = 0;
   void *ptr = NULL;
-  if (napi_get_typedarray_info(env, value, &type, &count, &ptr, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, &count, &ptr, NULL, NULL) != napi_ok || type != napi_uint8_array) {
     char msg[128];
     snprintf(msg, sizeof msg, "bip340: %s must be a Uint8Array", what);
     napi_throw_type_error(env, "ERR_BIP340_NOT_BYTES", msg);
