@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { VerifyOptions } from '../ledger/verify';
 import { cvrBallotOf, cvrContextOf } from './cvr';
 import { electionModelFor } from './election-model';
-import { readCastSheetDetails } from '../ledger/cast-sheet-details';
 import { ballotFiles, exportReportHead, keptImageFiles } from './export-ballot';
 import type { IndexFile, Manifest } from './export-format';
 import { CVR_DIR, INDEX_DIR, IndexFileSchema, MANIFEST_FILE, ManifestSchema, REPORT_FILE, bucketOf, cvrFileName, exportFolderName, manifestSignatureValid, parseJsonFile, sha256Hex } from './export-format';
@@ -197,13 +196,14 @@ function matchLedger(m: Manifest, folder: string, listed: ReadonlyMap<string, { 
   const exported = new Set([...listed.values()].map((v) => v.leaf));
   const filesOf = new Map<string, string[]>();
   for (const [name, v] of listed) filesOf.set(v.leaf, [...(filesOf.get(v.leaf) ?? []), name]);
-  const details = new Map(readCastSheetDetails(file, { upToSeq: l.head.seq }).map((c) => [c.leafHash, c.detail]));
   const present = new Set<string>();
   let missing = 0;
   for (const b of l.ballots) {
     const leaf = b.leaf.toString('hex');
-    const images = keptImageFiles(leaf, details.get(leaf), to.imagesDir);
-    const built = ballotFiles(ctx, cvrBallotOf(b), images.files);
+    // its sheet detail decoded once, for the images and the CVR, and let go with the ballot
+    const ballot = cvrBallotOf(b);
+    const images = keptImageFiles(leaf, ballot.detail, to.imagesDir);
+    const built = ballotFiles(ctx, ballot, images.files);
     present.add(leaf);
     if (!exported.has(leaf)) {
       missing += 1;

@@ -1,4 +1,4 @@
-import { toHex } from '../../lib/bytes';
+import { bytesEqual, toHex } from '../../lib/bytes';
 import type { Genesis } from '../ledger/entries';
 import { EntryKind, decodeCast, decodeEvent, decodePending, decodeReturned } from '../ledger/entries';
 import { LedgerError } from '../ledger/errors';
@@ -32,7 +32,10 @@ export interface CastBallot {
   /** full SHA-256 of the scanned image, from the pending entry; its first 8 bytes are in the record */
   readonly imageSha256: Uint8Array;
   readonly votingId: string;
-  /** the pending entry's sheet detail (per-side images, every target's score); undefined for format-1 entries */
+  /**
+   * the pending entry's sheet detail (per-side images, every target's score); undefined for format-1 entries.
+   * In a ballot of readLedgerForCounty, decoded on each read: read it once per ballot (cvrBallotOf does).
+   */
   readonly detail: SheetDetail | undefined;
 }
 
@@ -81,15 +84,14 @@ interface PendingRow {
 }
 
 /**
- * A cast ballot whose sheet detail is decoded when asked for: the general election's 102 scores a ballot as
- * objects would hold ~5 KB a ballot for the whole export; its bytes hold a few hundred.
+ * A cast ballot whose sheet detail is decoded when asked for, and not kept: the general election's 102 scores
+ * a ballot as objects would hold ~5 KB a ballot for the whole export; its bytes hold a few hundred. A cache on
+ * the ballot would be the same as decoding them all, since the export holds every ballot until it ends (77 MB
+ * at 10,000 two-sided ballots, over the 48 MB heap the county-export bench caps a CVR export to); the export's
+ * readers take it once a ballot instead (cvr-marks.test.ts counts the reads).
  */
 function castBallot(fields: Omit<CastBallot, 'detail'>, payload: Uint8Array | undefined): CastBallot {
   return Object.defineProperty({ ...fields }, 'detail', { enumerable: true, get: () => (payload === undefined ? undefined : decodePending(payload).detail) }) as CastBallot;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /**
@@ -167,7 +169,7 @@ export function readLedgerForCounty(file: string, opts: VerifyOptions = {}): Cou
           const leaf = leafHash(p.record);
           const r = decodeRecord(p.record);
           if (leaf.toString('hex') !== verified) throw new LedgerError('corrupt', file, `entry ${row.seq}: ballot ${r.ballotId}'s record read now is not the one the verified pass cast (the ledger changed while it was read?); nothing was exported`);
-          if (!sameBytes(r.imageDigest, p.imageSha256.subarray(0, r.imageDigest.length))) {
+          if (!bytesEqual(r.imageDigest, p.imageSha256.subarray(0, r.imageDigest.length))) {
             throw new LedgerError('corrupt', file, `entry ${at}: the image digest in ballot ${r.ballotId}'s record is not the start of the pending entry's image SHA-256`);
           }
           ballots.push(castBallot({ record: p.record, leaf, batch: r.batch, imageSha256: p.imageSha256, votingId: p.votingId }, p.payload));

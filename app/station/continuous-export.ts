@@ -1,4 +1,5 @@
-import type { CvrContext } from '../county-export/cvr';
+import { toHex } from '../../lib/bytes';
+import type { CvrBallot, CvrContext } from '../county-export/cvr';
 import { cvrBallotOf } from '../county-export/cvr';
 import { electionModelOf } from '../county-export/election-model';
 import { ballotFiles, expectedFileNames, exportReportHead, keptImageFiles } from '../county-export/export-ballot';
@@ -8,8 +9,6 @@ import type { BallotFiles } from '../county-export/export-folder';
 import { ExportFolder, ForeignExportError, NotEnoughSpaceError } from '../county-export/export-folder';
 import type { CastBallot } from '../county-export/ledger-read';
 import { readLedgerForCounty } from '../county-export/ledger-read';
-import { readCastSheetDetails } from '../ledger/cast-sheet-details';
-import type { SheetDetail } from '../ledger/sheet-detail';
 import { EntryKind, decodePending } from '../ledger/entries';
 import type { Ledger } from '../ledger/ledger';
 import { leafHash } from '../ledger/merkle';
@@ -104,10 +103,10 @@ export class ContinuousExport {
       return;
     }
     try {
-      const { ballot, detail } = this.castBallot(s, pendingSeq);
+      const ballot = cvrBallotOf(this.castBallot(s, pendingSeq));
       // the ballot's CVR and scans are on the device before the voter is told; its index file and the signed
       // manifest follow right after, in the station's queue, one write for every ballot cast meanwhile
-      s.folder.add([this.filesOf(s, ballot, detail)], { deferIndex: true });
+      s.folder.add([this.filesOf(s, ballot)], { deferIndex: true });
       this.queueFlush();
     } catch (e) {
       this.fail(e);
@@ -153,16 +152,17 @@ export class ContinuousExport {
     try {
       const s = this.stateFor(mode, ledger);
       const read = readLedgerForCounty(ledger.file, this.d.verifyOptions(mode));
-      const details = new Map(readCastSheetDetails(ledger.file, { upToSeq: read.head.seq }).map((c) => [c.leafHash, c.detail]));
       const inLedger = new Set<string>();
       const missing = [];
       for (const b of read.ballots) {
         const leaf = b.leaf.toString('hex');
         inLedger.add(leaf);
+        // its sheet detail decoded once, for the names and the files, and let go with the ballot
+        const ballot = cvrBallotOf(b);
         // on the device already, under the names this scan's files have (a test ledger started over casts the same
         // records again, with new scans): nothing to write
-        if (s.folder.fileNames(leaf)?.join('\n') === expectedFileNames(leaf, details.get(leaf)).join('\n')) continue;
-        missing.push(this.filesOf(s, b, details.get(leaf)));
+        if (s.folder.fileNames(leaf)?.join('\n') === expectedFileNames(leaf, ballot.detail).join('\n')) continue;
+        missing.push(this.filesOf(s, ballot));
       }
       const extra = s.folder.leaves().filter((l) => !inLedger.has(l));
       if (extra.length > 0 && mode === 'test') s.folder.remove(extra);
@@ -200,19 +200,19 @@ export class ContinuousExport {
   }
 
   /** The cast ballot as the ledger holds it (its pending entry), as a verified read would give it. */
-  private castBallot(s: ModeState, pendingSeq: number): { ballot: CastBallot; detail: SheetDetail | undefined } {
+  private castBallot(s: ModeState, pendingSeq: number): CastBallot {
     const row = s.db.prepare('SELECT kind, payload FROM entries WHERE seq = ?').get(pendingSeq) as { kind: number; payload: Buffer } | undefined;
     if (row === undefined || row.kind !== EntryKind.pending) throw new Error(`${s.ledger.file}: entry ${pendingSeq} is not a pending ballot`);
     const p = decodePending(row.payload);
     const record = Uint8Array.from(p.record);
-    return { ballot: { record, leaf: leafHash(record), batch: decodeRecord(record).batch, imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId, detail: p.detail }, detail: p.detail };
+    return { record, leaf: leafHash(record), batch: decodeRecord(record).batch, imageSha256: Uint8Array.from(p.imageSha256), votingId: p.votingId, detail: p.detail };
   }
 
-  private filesOf(s: ModeState, b: CastBallot, detail: SheetDetail | undefined): BallotFiles {
-    const leaf = b.leaf.toString('hex');
-    const images = keptImageFiles(leaf, detail, this.d.imagesDir);
+  private filesOf(s: ModeState, b: CvrBallot): BallotFiles {
+    const leaf = toHex(b.leaf);
+    const images = keptImageFiles(leaf, b.detail, this.d.imagesDir);
     if (images.missing.length > 0) this.d.log(`continuous export: ballot ${leaf}: the image store lacks kept image(s) ${images.missing.join(', ')}; its CVR is exported without them`);
-    return ballotFiles(s.context, cvrBallotOf(b), images.files);
+    return ballotFiles(s.context, b, images.files);
   }
 
   private fail(e: unknown): void {

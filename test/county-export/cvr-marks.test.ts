@@ -3,6 +3,10 @@ import path from 'node:path';
 import { tempDir } from '../ledger/fixtures';
 import { runCli } from '../support/cli';
 import { makeElectionLedger } from './election-ledger';
+import { writeCvrReport } from '../../app/county-export/cvr';
+import { electionModelFor } from '../../app/county-export/election-model';
+import { readLedgerForCounty } from '../../app/county-export/ledger-read';
+import { writeStreamed } from '../../app/county-export/stream-file';
 import { schemaErrors } from './nist-schemas';
 
 const GENERAL = path.join(__dirname, '..', '..', 'ballots', 'examples', 'general.json');
@@ -76,5 +80,20 @@ describe('CVRs with the sheet detail: mark scores and one image per side', () =>
     expect(oldSeen).toBe(10);
     expect(marginalSeen).toBeGreaterThan(0);
     expect(keptSeen).toBeGreaterThan(0);
+  });
+
+  it("reads each ballot's sheet detail once per CVR, and a ballot keeps it as bytes (10,000 ballots' decoded scores are not held at once)", () => {
+    const data = tempDir('cx-marks-reads-');
+    makeElectionLedger({ electionFile: GENERAL, dataDir: data, batches: [8, 8], seed: 12, marginalRate: 0.2, detail: { sides: 2, keptRate: 0.5 } });
+    const ledger = readLedgerForCounty(path.join(data, 'ledger', 'official.sqlite'));
+    let reads = 0;
+    const ballots = ledger.ballots.map((b) => new Proxy(b, { get: (t, k, r) => ((reads += k === 'detail' ? 1 : 0), Reflect.get(t, k, r)) }));
+    writeStreamed(path.join(data, 'cvr.json'), (out) => void writeCvrReport(out, electionModelFor(GENERAL, ledger.genesis), { ...ledger, ballots }));
+    expect(ballots).toHaveLength(16);
+    expect(reads).toBe(16);
+    // decoded anew on each read, equal each time: nothing decoded stays with the ballot once its CVR is written
+    const b = ledger.ballots[0];
+    expect(b?.detail).toEqual(b?.detail);
+    expect(b?.detail).not.toBe(b?.detail);
   });
 });

@@ -11,7 +11,18 @@ import type { CheckpointSigner } from '../../app/ledger/checkpoint';
 import { tempDir, testSigner } from '../ledger/fixtures';
 import { runCli } from '../support/cli';
 import { makeElectionLedger } from './election-ledger';
+import type { ElectionLedgerSpec } from './election-ledger';
 import { schemaErrors } from './nist-schemas';
+import { decodePending } from '../../app/ledger/entries';
+import type * as Entries from '../../app/ledger/entries';
+import { verifyExport } from '../../app/county-export/export-verify';
+
+// every decode of a pending entry counted (the sheet detail is decoded from it), the real decoder doing the work
+jest.mock('../../app/ledger/entries', () => {
+  const actual = jest.requireActual<typeof Entries>('../../app/ledger/entries');
+  return { ...actual, decodePending: jest.fn(actual.decodePending) };
+});
+const decodes = decodePending as jest.MockedFunction<typeof decodePending>;
 
 const GENERAL = path.join(__dirname, '..', '..', 'ballots', 'examples', 'general.json');
 
@@ -27,9 +38,9 @@ interface Built {
  * station's own writer (ExportFolder) with the station key of the ledger (testSigner(9)), `first` ballots at a
  * time then the rest: the manifest and index files the station would leave.
  */
-function build(signer: CheckpointSigner = testSigner(9), snapshotAfter?: number): Built & { snapshot?: string } {
+function build(signer: CheckpointSigner = testSigner(9), snapshotAfter?: number, detail?: ElectionLedgerSpec['detail']): Built & { snapshot?: string } {
   const data = tempDir('cx-verify-');
-  makeElectionLedger({ electionFile: GENERAL, dataDir: data, batches: [6, 6], seed: 11, returned: 1 });
+  makeElectionLedger({ electionFile: GENERAL, dataDir: data, batches: [6, 6], seed: 11, returned: 1, ...(detail === undefined ? {} : { detail }) });
   const ledger = readLedgerForCounty(path.join(data, 'ledger', 'official.sqlite'));
   const g = ledger.genesis;
   const model = electionModelFor(GENERAL, g);
@@ -76,6 +87,22 @@ describe('tallyproof export verify', () => {
     const cvrs = names.map((n) => JSON.parse(fs.readFileSync(path.join(b.folder, 'cvr', n), 'utf8')) as unknown);
     expect(schemaErrors('cvr', { ...head, CVR: cvrs })).toEqual([]);
     expect(schemaErrors('cvr', head)).toEqual([]);
+  });
+
+  it("matches the ledger decoding each cast ballot's sheet detail once beyond its read of the ledger (no second pass keeping every ballot's detail in a map)", () => {
+    const b = build(testSigner(9), undefined, { sides: 2, keptRate: 0 });
+    const ledgerFile = path.join(b.data, 'ledger', 'official.sqlite');
+    decodes.mockClear();
+    const cast = readLedgerForCounty(ledgerFile).ballots.length;
+    // what reading the ledger for the county costs (its verified pass and its read of pending and cast entries)
+    const read = decodes.mock.calls.length;
+    decodes.mockClear();
+    const r = verifyExport(b.device, { ledgerFile: () => ledgerFile, verify: () => ({}), electionFile: GENERAL, imagesDir: path.join(b.data, 'images') });
+    expect(r.folders.flatMap((f) => f.problems)).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(cast).toBe(12);
+    // beyond that read: each cast ballot's pending entry once more, for its CVR and its images, and nothing else
+    expect(decodes.mock.calls.length - read).toBe(cast);
   });
 
   it('names a changed CVR (alone: its SHA-256; with the ledger: not what the ledger gives)', async () => {
