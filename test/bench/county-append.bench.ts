@@ -11,7 +11,10 @@
  * is the fairer figure (wall time includes waiting for other processes and for the disk); the main thread's
  * CPU time is printed too (Linux), to show what the file system's thread pool adds. To hold the append to one
  * core, run it under `taskset -c 0` (coresAvailable then says 1).
- *   node scripts/run-ts.js test/bench/county-append.bench.ts [entries=200000] [perRound=5000] [repeats=1]
+ *   node scripts/run-ts.js test/bench/county-append.bench.ts [entries=200000] [perRound=5000] [repeats=1] [parentDir=tmpdir]
+ * The median time to create an empty file in the same directory tree is printed (`fileCreateUs`): C2SP fixes
+ * two new files per 256 entries, and on this development VM that cost varied from ~15 µs to ~400 µs between
+ * probes minutes apart (it depends on what the file system's journal is doing), which moves the ratio.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +30,8 @@ import { machine } from './support/machine';
 const N = Number(process.argv[2] ?? 200_000);
 const PER_ROUND = Number(process.argv[3] ?? 5_000);
 const REPEATS = Number(process.argv[4] ?? 1);
+/** where the logs are written (default the system's temporary directory): the file system's cost of creating a file is part of what is measured */
+const PARENT = process.argv[5] ?? os.tmpdir();
 const ORIGIN = 'county.bench/log';
 
 interface Timed {
@@ -67,6 +72,20 @@ async function timed(f: () => unknown): Promise<Timed> {
   return { ms, cpuMs: (c.user + c.system) / 1000, gcMs: gcMs - g0, mainThreadCpuMs: m };
 }
 
+/** The median µs to create (and close) an empty file in a fresh directory under `dir`. */
+function fileCreateMicros(dir: string): number {
+  const probe = fs.mkdtempSync(path.join(dir, 'probe-'));
+  const us: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    const t0 = performance.now();
+    fs.closeSync(fs.openSync(path.join(probe, `f${i}`), 'wx'));
+    us.push((performance.now() - t0) * 1000);
+  }
+  fs.rmSync(probe, { recursive: true, force: true });
+  us.sort((a, b) => a - b);
+  return Math.round(us[us.length >> 1] as number);
+}
+
 function accumulatorRoot(entries: readonly Uint8Array[]): Buffer {
   const acc = new MerkleAccumulator();
   for (const e of entries) acc.push(leafHash(e));
@@ -97,7 +116,9 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
 async function main(): Promise<void> {
   const stations = makeStations(1000);
   const entries = Array.from({ length: N }, (_, i) => stationEntry(stations[i % 1000] as (typeof stations)[number], Math.floor(i / 1000) + 1));
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'county-append-'));
+  fs.mkdirSync(PARENT, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(PARENT, 'county-append-'));
+  const createUs = fileCreateMicros(dir);
   const signer = generateSigner(ORIGIN, ALG_ED25519);
   const warm = entries.slice(0, Math.min(N, 20_000));
   accumulatorRoot(warm);
@@ -156,6 +177,8 @@ async function main(): Promise<void> {
         entries: N,
         perRound: PER_ROUND,
         entryBytes: entries[0]?.length,
+        directory: PARENT,
+        fileCreateUs: createUs,
         repeats: REPEATS,
         perSecond,
         ratioWall,
