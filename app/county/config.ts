@@ -26,6 +26,8 @@ export const CountyLogConfigSchema = z.object({
   witnesses: z.array(z.object({ url: z.string().url(), key: vkey })).default([]),
   quorum: z.number().int().min(0),
   roundSeconds: z.number().positive().max(3600).default(1),
+  /** sockets `county serve` holds at once (app/county/http-util.ts DEFAULT_MAX_CONNECTIONS) */
+  maxConnections: z.number().int().min(16).max(60_000).default(4096),
   /** anchoring the published checkpoint once a round (app/county/anchor/anchor-config.ts) */
   anchor: CountyAnchorConfigSchema.optional(),
 });
@@ -86,6 +88,8 @@ export interface CountyLogSettings {
   readonly witnesses: { url: string; key: Verifier }[];
   readonly quorum: number;
   readonly intervalMs: number;
+  /** sockets the log's HTTP server holds at once */
+  readonly maxConnections: number;
   readonly anchor?: CountyAnchorSettings;
 }
 
@@ -110,6 +114,7 @@ export function loadCountyLogConfig(file: string): CountyLogSettings {
     witnesses: c.witnesses.map((w) => ({ url: w.url.replace(/\/$/, ''), key: verifier(w.key) })),
     quorum: c.quorum,
     intervalMs: Math.round(c.roundSeconds * 1000),
+    maxConnections: c.maxConnections,
   };
 }
 

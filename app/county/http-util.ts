@@ -37,8 +37,16 @@ export function replyText(res: http.ServerResponse, status: number, text: string
   reply(res, status, 'text/plain; charset=utf-8', text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** Limits every server here shares: slow or idle clients must not hold sockets. */
-export function applyTimeouts(server: http.Server): void {
+/**
+ * Sockets a server holds at once, by default: above the 1,000 stations of the county budget reporting at the
+ * same moment, below the 65,536 descriptors of a default process limit. A connection past it is closed at
+ * once; the stations' reporters send again with backoff.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+
+/** Limits every server here shares: slow or idle clients must not hold sockets, nor a flood of them every descriptor. */
+export function applyTimeouts(server: http.Server, maxConnections = DEFAULT_MAX_CONNECTIONS): void {
+  server.maxConnections = maxConnections;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
@@ -46,8 +54,8 @@ export function applyTimeouts(server: http.Server): void {
 }
 
 /** Starts listening; `close` ends open keep-alive connections too, so a stop does not wait on clients. */
-export function listen(server: http.Server, port: number, host: string, prefix = ''): Promise<{ url: string; close: () => Promise<void> }> {
-  applyTimeouts(server);
+export function listen(server: http.Server, port: number, host: string, prefix = '', maxConnections = DEFAULT_MAX_CONNECTIONS): Promise<{ url: string; close: () => Promise<void> }> {
+  applyTimeouts(server, maxConnections);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

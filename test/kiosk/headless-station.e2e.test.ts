@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { EXAMPLES, tempDir, writeTestKeys } from '../support/ballots';
+import { EXAMPLES, outputDir, tempDir, writeTestKeys } from '../support/ballots';
 import { writeSheets } from '../station/support/rig';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,7 +35,8 @@ describe('tallyproof station --headless, end to end', () => {
   let stdout = '';
   let stderr = '';
   let browser: Browser;
-  const shots = tempDir('kiosk-e2e-shots');
+  // kept after the run (a run's temporary directories are removed at its end): a person looks at them
+  const shots = outputDir('kiosk-headless-station');
 
   afterAll(async () => {
     await browser?.close();

@@ -2,15 +2,15 @@
  * The kiosk page in Debian's chromium, driven by keyboard only, against the headless server and the
  * in-memory station double (the end-to-end test drives the real station).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveStation, type StationServer } from '../../app/station/http-server';
 import { StationDouble } from './station-double';
 import { newKioskPage } from './support/kiosk-page';
+import { outputDir } from '../support/ballots';
 
-const SHOTS = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-kiosk-shots-'));
+// kept after the run (a run's temporary directories are removed at its end): a person looks at them
+const SHOTS = outputDir('kiosk-ui');
 
 let browser: Browser;
 beforeAll(async () => {

@@ -105,7 +105,7 @@ export function registerCounty(program: Command, ctx: CliContext, wait: () => Pr
       action(ctx, async (opts: { config: string; data: string; port: number; host: string }) => {
         const settings = configured(() => loadCountyLogConfig(path.resolve(ctx.cwd, opts.config)));
         const log = configured(() => new CountyLog({ dir: path.resolve(ctx.cwd, opts.data), ...settings, log: (m) => ctx.io.stderr(`${m}\n`) }));
-        const server = await serveCountyLog(log, { port: opts.port, host: opts.host });
+        const server = await serveCountyLog(log, { port: opts.port, host: opts.host, maxConnections: settings.maxConnections });
         const rounds = startAnchorRounds(settings, log.log, (line) => ctx.io.stdout(`${line}\n`));
         ctx.io.stdout(`county log ${settings.origin}: ${log.log.size} entries; serving ${server.url} (quorum ${settings.quorum} of ${settings.witnesses.length} witnesses)${rounds === undefined ? '' : `; anchoring every ${(settings.anchor?.intervalMs ?? 0) / 1000} s to ${settings.anchor?.chain.name}`}; Ctrl-C stops\n`);
         await wait();

@@ -39,7 +39,7 @@ function statusOf(r: SubmitRefusal): number {
   }
 }
 
-export function serveCountyLog(county: CountyLog, opts: { port: number; host: string }): Promise<LogServer> {
+export function serveCountyLog(county: CountyLog, opts: { port: number; host: string; maxConnections?: number }): Promise<LogServer> {
   const dir = county.log.dir;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://log');
@@ -82,6 +82,6 @@ export function serveCountyLog(county: CountyLog, opts: { port: number; host: st
     const cache = tile.w === TILE_WIDTH ? 'public, max-age=31536000, immutable' : 'public, max-age=5';
     reply(res, 200, 'application/octet-stream', data, { 'Cache-Control': cache });
   });
-  return listen(server, opts.port, opts.host);
+  return listen(server, opts.port, opts.host, '', opts.maxConnections);
 }
 

@@ -16,7 +16,7 @@ export interface WitnessServer {
 /** 63 proof lines of 45 bytes, the old-size line and a checkpoint with a few dozen cosignatures fit easily. */
 const MAX_BODY = 64 * 1024;
 
-export function serveWitness(identity: WitnessIdentity, state: WitnessState, opts: { port: number; host: string; prefix?: string }): Promise<WitnessServer> {
+export function serveWitness(identity: WitnessIdentity, state: WitnessState, opts: { port: number; host: string; prefix?: string; maxConnections?: number }): Promise<WitnessServer> {
   const prefix = opts.prefix ?? '';
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://witness');
@@ -32,5 +32,5 @@ export function serveWitness(identity: WitnessIdentity, state: WitnessState, opt
       (e: unknown) => replyText(res, e instanceof BodyTooLarge ? 413 : 400, (e as Error).message),
     );
   });
-  return listen(server, opts.port, opts.host, prefix);
+  return listen(server, opts.port, opts.host, prefix, opts.maxConnections);
 }
