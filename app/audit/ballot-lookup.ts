@@ -63,6 +63,7 @@ export function lookupBallot(raw: string, batches: readonly LoadedBatch[], elect
         : {}),
       ...(pub !== undefined && anchorBlock !== undefined ? { anchorTx: { chain: pub.anchor.chain, txid: pub.anchor.tx.txid, blockHash: anchorBlock.hash, height: anchorBlock.height } } : {}),
       ...(pub !== undefined ? { ots: otsPath(serial) } : {}),
+      ...(lb.countyProof !== undefined ? { countyAnchor: { ...lb.countyProof } } : {}),
       ...(lb.pending !== undefined ? { notPublished: `batch ${b} is not published: ${describePendingState(lb.pending)}` } : {}),
       problems,
     };

@@ -60,6 +60,8 @@ export interface BallotLookup {
   readonly recordsTx?: { readonly chain: string; readonly txid: string; readonly chunk: number; readonly blockHash: string; readonly height?: number };
   readonly anchorTx?: { readonly chain: string; readonly txid: string; readonly blockHash: string; readonly height: number };
   readonly ots?: string;
+  /** the county anchor of the ballot's batch, when `--county-proof` proved it (county-proof-checks.ts) */
+  readonly countyAnchor?: { readonly round: number; readonly txid: string; readonly height: number };
   /** set when the ballot's batch is signed and not published: its state in words (not a problem) */
   readonly notPublished?: string;
   readonly problems: readonly string[];

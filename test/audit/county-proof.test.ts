@@ -5,6 +5,7 @@ import { AnchorProfileSchema, type AnchorProfile } from '../../app/chain/chains-
 import { walletFromSecret } from '../../app/chain/station-wallet';
 import { auditBundle } from '../../app/audit/audit-verify';
 import type { AuditReport } from '../../app/audit/audit-verify';
+import { formatReport } from '../../app/cli/commands/audit';
 import { anchorRound } from '../../app/county/anchor/county-anchor';
 import { writeCountyProof } from '../../app/county/anchor/county-proof';
 import { CountyLog } from '../../app/county/log/county-log';
@@ -112,6 +113,10 @@ test('a paper ballot is followed from its record through its station checkpoint,
     expect(countyChecks(r, batch)).toEqual([
       { check: 'county-proof', ok: true, batch, detail: expect.stringMatching(new RegExp(`^station ${station()} batch ${batch}: entry ${batch - 1} of county log ${ORIGIN} \\(checkpoint size 2, cosigned by auditor-1.test/w, auditor-2.test/w, auditor-3.test/w\\), anchored in round 1 .* on its best chain`)) },
     ]);
+    // the ballot's own lines name the county anchor transaction the county-proof line followed to its block
+    const anchorTxid = /anchored in round 1 by (\w{64}) in block/.exec(countyChecks(r, batch)[0]?.detail ?? '')?.[1];
+    expect(r.ballot?.countyAnchor).toEqual({ round: 1, txid: anchorTxid, height: expect.any(Number) });
+    expect(formatReport(r)).toContain(`  county anchor: round 1, tx ${anchorTxid as string} (block ${r.ballot?.countyAnchor?.height ?? -1})`);
   }
   // with no ballot, every proof of the bundle's station is checked; offline the chain is listed as not checked
   const all = await auditBundle(bundle, { countyProof: { dir: proofs, trust } });

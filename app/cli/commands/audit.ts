@@ -110,6 +110,7 @@ function describeBallot(b: BallotLookup): string[] {
   if (b.recordsTx !== undefined) lines.push(`  records tx: ${b.recordsTx.chain} ${b.recordsTx.txid} (chunk ${b.recordsTx.chunk}, block ${b.recordsTx.height} ${b.recordsTx.blockHash})`);
   if (b.anchorTx !== undefined) lines.push(`  anchor tx:  ${b.anchorTx.chain} ${b.anchorTx.txid} (block ${b.anchorTx.height} ${b.anchorTx.blockHash})`);
   if (b.ots !== undefined) lines.push(`  proof: ${b.ots}`);
+  if (b.countyAnchor !== undefined) lines.push(`  county anchor: round ${b.countyAnchor.round}, tx ${b.countyAnchor.txid} (block ${b.countyAnchor.height}); each link from record to block: the county-proof line above`);
   if (b.notPublished !== undefined) lines.push(`  not on chain: ${b.notPublished}`);
   for (const p of b.problems) lines.push(`  problem: ${p}`);
   return lines;
