@@ -157,8 +157,13 @@ function secondLocation(summary: ReplaySummary, opts: VerifyOptions, checked: st
   const g = summary.genesis;
   const file = signedHeadsFile(opts.signedHeadsDir, g.station.id, g.mode);
   const read = readSignedHeadsFile(file);
+  // the ledger's own signed heads the second location lacks: each should have reached it when it was signed
+  const missingFrom = (after: number): string => {
+    const missing = [...summary.signedHeads.keys()].filter((e) => e > after).sort((a, b) => a - b);
+    return missing.length === 0 ? '' : `; the ledger holds ${missing.length} signed head(s) after that which never reached it (at entr${missing.length === 1 ? 'y' : 'ies'} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}): was the device away when they were signed?`;
+  };
   if (read === undefined) {
-    unchecked.push(`${file} does not exist: no signed heads of station ${g.station.id}'s ${g.mode} ledger there, shortening after entry ${knownTo} not checkable`);
+    unchecked.push(`${file} does not exist: no signed heads of station ${g.station.id}'s ${g.mode} ledger there, shortening after entry ${knownTo} not checkable${missingFrom(0)}`);
     return undefined;
   }
   const publicKey = fromHex(g.station.publicKey, 'station public key', 32);
@@ -192,12 +197,12 @@ function secondLocation(summary: ReplaySummary, opts: VerifyOptions, checked: st
     if (last === undefined || line.entry > last.entry) last = { entry: line.entry, headSeq };
   }
   if (last === undefined) {
-    unchecked.push(`${file} holds no signed head: shortening after entry ${knownTo} not checkable`);
+    unchecked.push(`${file} holds no signed head: shortening after entry ${knownTo} not checkable${missingFrom(0)}`);
     return undefined;
   }
   checked.push(`${read.lines.length} signed head(s) in ${file}: the ledger ends at entry ${end}; the last signed head says ${last.headSeq} (signed at entry ${last.entry})`);
   if (read.torn) unchecked.push(`${file} ends in a line cut short (a write cut by a crash or a pulled device): it was ignored`);
-  if (end > last.entry) unchecked.push(`entries ${last.entry + 1} to ${end} come after the last signed head: a cut after entry ${Math.max(last.entry, knownTo)} is not caught`);
+  if (end > last.entry) unchecked.push(`entries ${last.entry + 1} to ${end} come after the last signed head in the second location: a cut after entry ${Math.max(last.entry, knownTo)} is not caught${missingFrom(last.entry)}`);
   return undefined;
 }
 

@@ -115,6 +115,25 @@ describe('signed heads: into the ledger and a second location (issue 14, item 2)
     expect(firstSignedAfter.seq - target).toBeLessThanOrEqual(11);
   });
 
+  it("signed heads in the ledger that never reached the second location (the device away when they were signed) are named, not passed over", () => {
+    const { file } = running(dir, second);
+    const f = signedHeadsFile(second, STATION, 'official');
+    const lines = fs.readFileSync(f, 'utf8').trim().split('\n');
+    const entries = lines.map((l) => (JSON.parse(l) as { entry: number }).entry);
+    expect(entries.length).toBeGreaterThanOrEqual(3);
+    // the device held only the first head: the rest were signed while it was away
+    fs.writeFileSync(f, `${lines[0] as string}\n`);
+    const r = verifyLedgerFile(file, { signedHeadsDir: second });
+    expect(r.ok).toBe(true);
+    const missing = entries.slice(1);
+    expect(r.unchecked).toContainEqual(
+      expect.stringContaining(`come after the last signed head in the second location: a cut after entry ${entries[0] as number} is not caught; the ledger holds ${missing.length} signed head(s) after that which never reached it (at entries ${missing.slice(0, 5).join(', ')}`),
+    );
+    // none reached it: the file holds no line, and the ledger's heads are named all the same
+    fs.writeFileSync(f, '');
+    expect(verifyLedgerFile(file, { signedHeadsDir: second }).unchecked).toContainEqual(expect.stringContaining(`holds no signed head: shortening after entry 0 not checkable; the ledger holds ${entries.length} signed head(s) after that which never reached it`));
+  });
+
   it('a forged or mismatched line in the second location is named; a torn last line is ignored and reported', () => {
     const { file } = running(dir, second);
     const f = signedHeadsFile(second, STATION, 'official');
