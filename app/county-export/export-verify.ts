@@ -5,7 +5,7 @@ import { cvrBallotOf, cvrContextOf } from './cvr';
 import { electionModelFor } from './election-model';
 import { ballotFiles, exportReportHead, keptImageFiles } from './export-ballot';
 import type { IndexFile, Manifest } from './export-format';
-import { CVR_DIR, INDEX_DIR, IndexFileSchema, MANIFEST_FILE, ManifestSchema, REPORT_FILE, bucketOf, cvrFileName, exportFolderName, manifestSignatureValid, parseJsonFile, sha256Hex } from './export-format';
+import { CVR_DIR, FIXED_MTIME, INDEX_DIR, IndexFileSchema, MANIFEST_FILE, ManifestSchema, REPORT_FILE, bucketOf, cvrFileName, exportFolderName, manifestSignatureValid, parseJsonFile, sha256Hex } from './export-format';
 import { readLedgerForCounty } from './ledger-read';
 
 /**
@@ -36,6 +36,12 @@ export interface FolderReport {
    */
   readonly keyChecked: boolean;
   readonly problems: readonly ExportProblem[];
+  /**
+   * what does not break the export's integrity but may leak what the station keeps hidden: a ballot file whose
+   * modification time is not the fixed one (the station writes every file with it, so the device's file
+   * times do not tell the order ballots were cast; a copy made without keeping times loses that)
+   */
+  readonly privacy: readonly ExportProblem[];
 }
 
 export interface ExportVerifyReport {
@@ -90,6 +96,7 @@ export type TrustedStationKeys = ReadonlySet<string>;
 
 export function verifyExportFolder(folder: string, ledger?: LedgerToMatch, trusted?: TrustedStationKeys): FolderReport {
   const problems: ExportProblem[] = [];
+  const privacy: ExportProblem[] = [];
   const say = (file: string, problem: string): void => void problems.push({ file, problem });
   const at = (name: string): string => path.join(folder, ...name.split('/'));
   const report = (m: Manifest | undefined, ballots: number, files: number, ledgerChecked: boolean): FolderReport => ({
@@ -102,6 +109,7 @@ export function verifyExportFolder(folder: string, ledger?: LedgerToMatch, trust
     signedBy: m?.station.publicKey ?? null,
     keyChecked: m !== undefined && (ledgerChecked || trusted !== undefined),
     problems,
+    privacy,
   });
   const text = readIf(at(MANIFEST_FILE));
   if (text === undefined) {
@@ -148,10 +156,23 @@ export function verifyExportFolder(folder: string, ledger?: LedgerToMatch, trust
   if (m.files !== fileCount) say(MANIFEST_FILE, `counts ${m.files} file(s), its index files list ${fileCount}`);
 
   // every listed file there with its SHA-256; nothing else in the folder
+  let timed = 0;
+  let firstTimed: string | undefined;
   for (const [name, want] of [...listed].sort()) {
     const bytes = readIf(at(name));
     if (bytes === undefined) say(name, `removed: listed for ballot ${want.leaf}`);
-    else if (sha256Hex(bytes) !== want.sha256) say(name, `changed: its SHA-256 is ${sha256Hex(bytes)}, the index lists ${want.sha256}`);
+    else {
+      if (sha256Hex(bytes) !== want.sha256) say(name, `changed: its SHA-256 is ${sha256Hex(bytes)}, the index lists ${want.sha256}`);
+      // a FAT device keeps local time, so a reader in another time zone sees the fixed time shifted by hours
+      if (Math.abs(fs.statSync(at(name)).mtimeMs - FIXED_MTIME.getTime()) > 15 * 3600_000) {
+        timed++;
+        firstTimed ??= name;
+      }
+    }
+  }
+  if (firstTimed !== undefined) {
+    const when = fs.statSync(at(firstTimed)).mtime.toISOString();
+    privacy.push({ file: firstTimed, problem: `${timed} ballot file(s) have a modification time far from the fixed ${FIXED_MTIME.toISOString()} (this one: ${when}): the device's file times may tell the order ballots were cast (copied without keeping times, or written by something other than the station)` });
   }
   for (const dir of [CVR_DIR, 'images']) {
     for (const n of list(at(dir)).sort()) if (!listed.has(`${dir}/${n}`)) say(`${dir}/${n}`, 'added: no index file lists it');

@@ -105,6 +105,27 @@ describe('tallyproof export verify', () => {
     expect(decodes.mock.calls.length - read).toBe(cast);
   });
 
+  it('a copy that did not keep the fixed file times still verifies, and says its times may tell the casting order', async () => {
+    const b = build();
+    const clean = await runCli(['export', 'verify', b.device]);
+    expect(clean.stderr).not.toContain('privacy');
+    expect((JSON.parse(clean.stdout) as { folders: { privacy: unknown[] }[] }).folders[0]?.privacy).toEqual([]);
+    // a FAT device read in another time zone shows the fixed time shifted by hours: not a leak
+    const shifted = new Date(FIXED_MTIME.getTime() + 9 * 3600_000);
+    for (const n of fs.readdirSync(path.join(b.folder, 'cvr'))) fs.utimesSync(path.join(b.folder, 'cvr', n), shifted, shifted);
+    expect((JSON.parse((await runCli(['export', 'verify', b.device])).stdout) as { folders: { privacy: unknown[] }[] }).folders[0]?.privacy).toEqual([]);
+    // `cp` without -p: the times of the copy, one file after another
+    const names = fs.readdirSync(path.join(b.folder, 'cvr')).sort();
+    names.slice(0, 3).forEach((n, i) => fs.utimesSync(path.join(b.folder, 'cvr', n), new Date(Date.now() + i * 1000), new Date(Date.now() + i * 1000)));
+    const r = await runCli(['export', 'verify', b.device]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { ok: boolean; folders: { problems: unknown[]; privacy: { file: string; problem: string }[] }[] };
+    expect(report.ok).toBe(true);
+    expect(report.folders[0]?.problems).toEqual([]);
+    expect(report.folders[0]?.privacy).toEqual([{ file: `cvr/${names[0] as string}`, problem: expect.stringMatching(/^3 ballot file\(s\) have a modification time far from the fixed 2000-01-01T00:00:00.000Z \(this one: 20\d\d-.*\): the device's file times may tell the order ballots were cast/) }]);
+    expect(r.stderr).toContain(`export verify: privacy: ${path.basename(b.folder)}/cvr/${names[0] as string}: 3 ballot file(s)`);
+  });
+
   it('names a changed CVR (alone: its SHA-256; with the ledger: not what the ledger gives)', async () => {
     const b = build();
     const leaf = b.leaves[3] as string;

@@ -97,6 +97,7 @@ function verifyCommand(ctx: CliContext, dir: string | undefined, opts: ExportOpt
   ctx.io.stdout(`${JSON.stringify(report)}\n`);
   for (const f of report.folders) {
     if (!f.keyChecked && f.signedBy !== null) ctx.io.stderr(`export verify: not checked: whose key signed ${path.basename(f.folder)} (${f.signedBy}): compare it with the station's registered key, or give --station-key or --data\n`);
+    for (const p of f.privacy) ctx.io.stderr(`export verify: privacy: ${path.join(path.basename(f.folder), p.file)}: ${p.problem}\n`);
   }
   if (report.ok) return EXIT_OK;
   const lines = report.folders.flatMap((f) => f.problems.map((p) => `${path.join(path.basename(f.folder), p.file)}: ${p.problem}`));
