@@ -5,7 +5,7 @@ import path from 'node:path';
 import { formatStationEntry, type StationRegistry } from '../../app/county/log/station-entry';
 import { verifyTlogProof } from '../../app/county/client/tlog-proof-verify';
 import { formatVerifierKey } from '../../app/county/tlog/note';
-import { CountyReporter, type SignedStationCheckpoint } from '../../app/county/report/station-reporter';
+import { CountyReporter, SENDING, type SignedStationCheckpoint } from '../../app/county/report/station-reporter';
 import { countyReportSettings, type CountyReportSettings } from '../../app/county/report/report-settings';
 import { Ledger } from '../../app/ledger/ledger';
 import { dataLayout } from '../../app/ledger/layout';
@@ -75,7 +75,8 @@ test('the county log is down when the polls close: the station says so and keeps
   const port = await deadPort();
   const first = await rig(dataDir, settingsFor(`http://127.0.0.1:${port}`));
   await captainDoes(first.station, 'print-zero-tape', 'open-polls', 'close-polls');
-  const down = await waitForStatus(first.station, (x) => x.county?.waiting !== null && x.county?.total === 1);
+  // (the status said "sending" first: the pass's finding is what this waits for)
+  const down = await waitForStatus(first.station, (x) => x.county?.total === 1 && x.county.waiting !== null && x.county.waiting !== SENDING);
   expect(down.county).toMatchObject({ total: 1, reported: 0, proven: 0, waiting: expect.stringMatching(/^batch 1: the county log cannot be reached \(ECONNREFUSED\); the station keeps trying$/) });
   await first.stop();
   // nothing but the ledger remembers the checkpoint: no receipts file was written
@@ -145,6 +146,33 @@ describe('the reporter on its own (no station): waits, answers, refusals', () =>
     await r2.stop();
     await pass2;
     expect(r2.status()).toMatchObject({ reported: 1, proven: 0 });
+  });
+
+  test('a checkpoint signed since the last pass is on the staff screen at once, said to be in flight, not once the log has answered', async () => {
+    // a log that takes the submission and does not answer (its round is slow, or it hangs)
+    const hang = http.createServer(() => undefined);
+    await new Promise<void>((ok) => hang.listen(0, '127.0.0.1', ok));
+    cleanup.push(() => new Promise<void>((ok) => (hang.closeAllConnections(), hang.close(() => ok()))));
+    const url = `http://127.0.0.1:${(hang.address() as { port: number }).port}`;
+    const checkpoints: SignedStationCheckpoint[] = [];
+    const shown: ReturnType<CountyReporter['status']>[] = [];
+    const r: CountyReporter = new CountyReporter({ settings: settingsFor(url), dataDir: tempDir('county-reporter'), checkpoints: () => checkpoints, changed: () => shown.push(r.status()), requestTimeoutMs: 3_600_000, timer: () => () => undefined });
+    await r.pass();
+    expect(shown).toEqual([{ log: ORIGIN, total: 0, reported: 0, proven: 0, waiting: null }]);
+    // the polls close: the ledger signs batch 1 and the station kicks the reporter
+    checkpoints.push(entryOf(1));
+    const pass = r.pass();
+    expect(shown.slice(1)).toEqual([{ log: ORIGIN, total: 1, reported: 0, proven: 0, waiting: SENDING }]);
+    expect(r.status()).toEqual({ log: ORIGIN, total: 1, reported: 0, proven: 0, waiting: SENDING });
+    await r.stop();
+    await pass;
+    // the pass cut short says why, not that it is still sending
+    expect(r.status().waiting).toMatch(/^batch 1: the county log cannot be reached/);
+    // a pass with nothing new says nothing before its answers (no status event per retry)
+    const before = shown.length;
+    const again = r.pass();
+    expect(shown).toHaveLength(before);
+    await again;
   });
 
   test("a refusal (a station the county did not register) is said and not sent again until a restart; the log's word is checked, not taken", async () => {

@@ -76,6 +76,9 @@ export interface ReporterOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** What the staff screen says while a pass is sending and nothing has held the report up yet. */
+export const SENDING = 'the station is sending to the county log';
+
 export const DEFAULT_RETRY = { firstMs: 1_000, maxMs: 60_000 } as const;
 
 function sha256(b: Uint8Array): string {
@@ -100,6 +103,8 @@ export class CountyReporter {
   /** refusals by batch: not persisted, so a restart tries again (the county may have registered the station since) */
   private readonly refused = new Map<number, string>();
   private lastProblem: string | null = null;
+  /** a pass is under way: until its answers come, the screen says the station is sending rather than nothing */
+  private sending = false;
   private delayMs: number;
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -150,7 +155,8 @@ export class CountyReporter {
       reported++;
       if (r.tlogProof !== null) proven++;
     }
-    return { log: this.o.settings.trust.log.name, total: this.total, reported, proven, waiting: reported === this.total && proven === this.total ? null : this.lastProblem };
+    const done = reported === this.total && proven === this.total;
+    return { log: this.o.settings.trust.log.name, total: this.total, reported, proven, waiting: done ? null : (this.lastProblem ?? (this.sending ? SENDING : null)) };
   }
 
   /** The tlog-proof kept for a batch, if the log has proven it. */
@@ -180,6 +186,7 @@ export class CountyReporter {
       })
       .then((progress) => {
         this.running = undefined;
+        this.sending = false;
         if (this.again) {
           this.again = false;
           return this.pass();
@@ -209,7 +216,12 @@ export class CountyReporter {
   /** True when something moved (a new receipt or proof). */
   private async runPass(): Promise<boolean> {
     const checkpoints = this.o.checkpoints();
+    const grew = checkpoints.length !== this.total;
     this.total = checkpoints.length;
+    this.sending = true;
+    // a checkpoint signed since the last pass is on the screen now, not once the log has answered: the log
+    // answers after its round, and a log that does not answer at all holds the pass for the request's timeout
+    if (grew) this.o.changed?.();
     let progress = false;
     let problem: string | null = null;
     for (const c of checkpoints) {

@@ -316,6 +316,16 @@ export function startKiosk(api, doc, options = {}) {
     ui.voterCount.textContent = s === null ? '' : tr('voter.count', { n: s.counts.public });
   }
 
+  /**
+   * The station's words as a sentence of their own on the screen: the county reporter's start in lower case
+   * and end without a stop ("batch 1: the county log cannot be reached …; the station keeps trying").
+   * @param {string} text
+   */
+  function asSentence(text) {
+    const t = text.trim();
+    return `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? '' : '.'}`;
+  }
+
   function renderStaff() {
     const s = local.status;
     if (s === null) return;
@@ -372,7 +382,7 @@ export function startKiosk(api, doc, options = {}) {
       .join(' ');
     // with a county log set: how many of the station's signed checkpoints the county has, and what holds the rest
     const c = s.county;
-    ui.staffCounty.textContent = c === undefined ? '' : `${tr('staff.county', { reported: String(c.reported), total: String(c.total), proven: String(c.proven) })}${c.waiting === null ? '' : ` ${c.waiting}`}`;
+    ui.staffCounty.textContent = c === undefined ? '' : `${tr('staff.county', { reported: String(c.reported), total: String(c.total), proven: String(c.proven) })}${c.waiting === null ? '' : ` ${asSentence(c.waiting)}`}`;
 
     // Buttons persist across renders (keeping focus); only their visibility and words change.
     for (const c of COMMANDS) {
