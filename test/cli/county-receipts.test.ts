@@ -288,3 +288,14 @@ test('a station with its export device set takes the proofs on it at start, chec
   expect(receiptsOf(data).receipts.map((x) => [x.batch, x.index])).toEqual([[1, 0]]);
   expect(fs.existsSync(folder)).toBe(true);
 });
+
+test('a receipts file another live process holds (its lock) past the wait: nothing is taken, the lock is named, and it is left to its owner', async () => {
+  const { data, device } = copyOfDay();
+  fs.mkdirSync(path.join(data, 'county'), { mode: 0o700 });
+  const lock = path.join(data, 'county', `${RECEIPTS}.lock`);
+  fs.writeFileSync(lock, `${process.ppid}\n`); // a live process other than this one
+  const r = await take(data, device);
+  expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(new RegExp(`receipts-county\\.test_report\\.json: no proof was taken: .*\\.lock: another process has held the receipts file for 5 s \\(pid ${process.ppid}\\)`)) });
+  expect(fs.existsSync(path.join(data, 'county', RECEIPTS))).toBe(false);
+  expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.ppid}\n`);
+});

@@ -57,10 +57,16 @@ export function registerCountyReceipts(county: Command, ctx: CliContext): void {
         const checked = files.map((file) => checkProofFile(file, station, checkpoints, trust));
         const file = receiptsFile(dir, trust.log.name);
         const now = new Date();
-        const updated = updateReceipts(file, trust.log.name, 'refuse', (receipts) => {
-          const outcomes: ProofOutcome[] = checked.map((c, i) => ('refused' in c ? { kind: 'refused', file: files[i] as string, reason: c.refused } : recordProof(receipts, c, now)));
-          return { write: outcomes.some((o) => o.kind === 'recorded'), value: outcomes };
-        });
+        let updated: ReturnType<typeof updateReceipts<ProofOutcome[]>>;
+        try {
+          updated = updateReceipts(file, trust.log.name, 'refuse', (receipts) => {
+            const outcomes: ProofOutcome[] = checked.map((c, i) => ('refused' in c ? { kind: 'refused', file: files[i] as string, reason: c.refused } : recordProof(receipts, c, now)));
+            return { write: outcomes.some((o) => o.kind === 'recorded'), value: outcomes };
+          });
+        } catch (e) {
+          // the lock held too long by a live process, or the data disk failing: nothing was recorded
+          throw new CommandFailure(`${file}: no proof was taken: ${(e as Error).message}`);
+        }
         if (!updated.ok) throw new CommandFailure(`${updated.error}: no proof was taken. Move it aside and run this again (the station sends what it has no receipt for again, and the log answers with the same index)`);
 
         const name = (f: string) => path.relative(ctx.cwd, f) || f;
