@@ -59,7 +59,7 @@ export function registerCountyCarry(county: Command, ctx: CliContext): void {
     .description('post carried checkpoint files to the county log; with --trust, wait for and keep their proofs of inclusion')
     .requiredOption('--from <dir>', 'the folder `county carry` wrote (or the device above it)')
     .requiredOption('--log <url>', "the county log's URL")
-    .option('--trust <file>', 'trust policy (format tallyproof-county-trust/1): wait for a witnessed checkpoint and write <file>.tlog-proof beside each entry')
+    .option('--trust <file>', 'trust policy (format tallyproof-county-trust/1): wait for a witnessed checkpoint and write <file>.tlog-proof beside each entry (`county receipts` takes them back to the station)')
     .option('--wait <seconds>', 'with --trust: how long to wait for the witnessed checkpoint', (s) => Number(s), 60)
     .action(
       action(ctx, async (opts: { from: string; log: string; trust?: string; wait: number }) => {

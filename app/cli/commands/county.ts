@@ -13,6 +13,7 @@ import { WitnessDb } from '../../county/witness/witness-db';
 import { ALG_COSIGNATURE_V1, ALG_ED25519, formatSignerKey, formatVerifierKey, generateSigner } from '../../county/tlog/note';
 import { TlogError } from '../../county/tlog/stored-hashes';
 import { registerCountyCarry } from './county-carry';
+import { registerCountyReceipts } from './county-receipts';
 import { registerCountyAnchor, startAnchorRounds, writeAnchorKey } from './county-anchor';
 
 /**
@@ -63,6 +64,7 @@ function describeAlarm(a: MonitorAlarm): string {
 export function registerCounty(program: Command, ctx: CliContext, wait: () => Promise<void> = untilSignal): void {
   const county = program.command('county').description('the county transparency log of station checkpoints (C2SP tlog-tiles)');
   registerCountyCarry(county, ctx);
+  registerCountyReceipts(county, ctx);
 
   county
     .command('keys')

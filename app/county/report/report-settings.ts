@@ -61,3 +61,20 @@ export function loadCountyReportSettings(file: string): Result<CountyReportSetti
   if (!r.success) return err(`${file}: ${r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ')}`);
   return ok(countyReportSettings(r.data));
 }
+
+/**
+ * `county receipts --county <file>`: the file `tallyproof station --county` takes, or the station.json
+ * (the kiosk's settings) whose `county` it is.
+ */
+export function loadStationCountySetting(file: string): Result<CountyReportSettings, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    return err(`cannot read the county setting ${file}: ${(e as Error).message}`);
+  }
+  const inStationJson = typeof raw === 'object' && raw !== null && !('logKey' in raw) && 'county' in raw;
+  const r = countyReportSettingsSchema.safeParse(inStationJson ? (raw as { county: unknown }).county : raw);
+  if (!r.success) return err(`${file}: ${r.error.issues.map((i) => `${[...(inStationJson ? ['county'] : []), ...i.path].join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return ok(countyReportSettings(r.data));
+}

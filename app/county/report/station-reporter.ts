@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { replaceFileAtomically } from '../../../lib/durable-fs';
 import { formatStationEntry } from '../log/station-entry';
 import { LogClient } from '../client/log-client';
 import { verifyTlogProof } from '../client/tlog-proof-verify';
 import { formatTlogProof } from '../tlog/proof';
 import { TlogError } from '../tlog/stored-hashes';
+import { parseCheckpoint } from '../../ledger/checkpoint';
 import type { CountyReportSettings } from './report-settings';
+import { mergeReceipts, readReceipts, receiptsFile, updateReceipts, type Receipt } from './receipts-file';
+import { checkProofFile, proofFilesIn, recordProof, stationFolderOn, type CheckedProof } from './carried-proofs';
 
 /**
  * A station reporting its signed checkpoints to the county log over the network. The ledger is the queue:
@@ -39,23 +39,6 @@ export interface CountyReportStatus {
   readonly waiting: string | null;
 }
 
-const ReceiptSchema = z.strictObject({
-  batch: z.number().int().min(1),
-  /** SHA-256 of the entry as sent: a receipt is for these bytes only */
-  entry: z.string().regex(/^[0-9a-f]{64}$/),
-  index: z.number().int().min(0),
-  answeredAt: z.string(),
-  /** the C2SP tlog-proof once the log published a witnessed checkpoint holding the entry */
-  tlogProof: z.string().nullable(),
-});
-type Receipt = z.infer<typeof ReceiptSchema>;
-
-const ReceiptsFileSchema = z.strictObject({
-  format: z.literal('tallyproof-county-receipts/1'),
-  log: z.string(),
-  receipts: z.array(ReceiptSchema),
-});
-
 /** What `POST /add-entry` answers on success (app/county/log/county-log.ts `Included`). */
 const AnswerSchema = z.strictObject({ index: z.number().int().min(0), treeSize: z.number().int().min(1), duplicate: z.boolean() });
 
@@ -74,6 +57,12 @@ export interface ReporterOptions {
   /** runs `fn` after `ms` and returns its cancel (tests record the waits) */
   readonly timer?: (fn: () => void, ms: number) => () => void;
   readonly requestTimeoutMs?: number;
+  /**
+   * the export device's folder (station.json `continuousExport`): proofs `county submit --trust` wrote there
+   * for this station (`county/<station>/batch-NNNNNN.tlog-proof`) are taken at every pass, checked as
+   * `county receipts` checks them
+   */
+  readonly carriedFrom?: string;
 }
 
 /** What the staff screen says while a pass is sending and nothing has held the report up yet. */
@@ -89,11 +78,6 @@ function defaultTimer(fn: () => void, ms: number): () => void {
   const t = setTimeout(fn, ms);
   t.unref();
   return () => clearTimeout(t);
-}
-
-/** A file name for the log's origin (an origin may hold "/" and ":"). */
-function receiptsName(origin: string): string {
-  return `receipts-${origin.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
 }
 
 export class CountyReporter {
@@ -114,38 +98,78 @@ export class CountyReporter {
   private total = 0;
 
   constructor(private readonly o: ReporterOptions) {
-    this.file = path.join(o.dataDir, 'county', receiptsName(o.settings.trust.log.name));
+    this.file = receiptsFile(o.dataDir, o.settings.trust.log.name);
     this.client = new LogClient(o.settings.url, o.settings.trust, o.requestTimeoutMs ?? 10_000, this.abort.signal);
     this.delayMs = (o.retry ?? DEFAULT_RETRY).firstMs;
     for (const r of this.readReceipts()) this.receipts.set(r.batch, r);
   }
 
   private readReceipts(): Receipt[] {
-    let raw: string;
-    try {
-      raw = fs.readFileSync(this.file, 'utf8');
-    } catch {
-      return [];
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      json = undefined;
-    }
-    const parsed = ReceiptsFileSchema.safeParse(json);
-    if (!parsed.success || parsed.data.log !== this.o.settings.trust.log.name) {
-      // the ledger still holds every checkpoint: a damaged receipts file costs a re-send, which the log answers with the same index
-      this.o.log?.(`county: ${this.file} is not a receipts file of ${this.o.settings.trust.log.name}; every checkpoint is sent again`);
-      return [];
-    }
-    return parsed.data.receipts;
+    const read = readReceipts(this.file, this.o.settings.trust.log.name);
+    if (read.ok) return [...read.value.values()];
+    // the ledger still holds every checkpoint: a damaged receipts file costs a re-send, which the log answers with the same index
+    this.o.log?.(`county: ${read.error}; every checkpoint is sent again`);
+    return [];
   }
 
-  private saveReceipts(): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const content = { format: 'tallyproof-county-receipts/1', log: this.o.settings.trust.log.name, receipts: [...this.receipts.values()].sort((a, b) => a.batch - b.batch) };
-    replaceFileAtomically(this.file, `${JSON.stringify(content, null, 1)}\n`, { mode: 0o600 });
+  /** What another writer (`county receipts`) added to the file since: its proofs, its receipts for batches not answered here. */
+  private refreshReceipts(): void {
+    const read = readReceipts(this.file, this.o.settings.trust.log.name);
+    if (read.ok) mergeReceipts(this.receipts, read.value);
+  }
+
+  /** The receipts written back merged with what the file holds now (another writer's work is kept), plus `proofs`. */
+  private saveReceipts(proofs: readonly CheckedProof[] = []): void {
+    const now = (this.o.now ?? (() => new Date()))();
+    const saved = updateReceipts(this.file, this.o.settings.trust.log.name, 'replace', (onDisk) => {
+      mergeReceipts(onDisk, this.receipts);
+      const outcomes = proofs.map((p) => recordProof(onDisk, p, now));
+      return { write: true, value: outcomes };
+    });
+    if (!saved.ok) return; // 'replace' never refuses
+    this.receipts.clear();
+    for (const [b, r] of saved.value.receipts) this.receipts.set(b, r);
+    for (const out of saved.value.value) {
+      if (out.kind === 'recorded') this.o.log?.(`county: batch ${out.batch} proven by ${out.file} (entry ${out.index} of checkpoint ${out.treeSize}, cosigned by ${out.cosignedBy.join(', ') || 'no witness'})`);
+      else if (out.kind === 'refused') this.carriedRefusal(out.reason);
+    }
+  }
+
+  /** Refusals of carried proofs, said once each (a pass runs every minute while something waits). */
+  private readonly carriedRefused = new Set<string>();
+  private carriedRefusal(reason: string): void {
+    if (this.carriedRefused.has(reason)) return;
+    this.carriedRefused.add(reason);
+    this.o.log?.(`county: a carried proof is not taken: ${reason}`);
+  }
+
+  /** Proofs on the export device for checkpoints not proven yet, checked and kept. */
+  private takeCarriedProofs(checkpoints: readonly SignedStationCheckpoint[]): boolean {
+    if (this.o.carriedFrom === undefined || checkpoints.length === 0) return false;
+    let station: string;
+    try {
+      station = parseCheckpoint((checkpoints[0] as SignedStationCheckpoint).body).station;
+    } catch {
+      return false;
+    }
+    const folder = stationFolderOn(this.o.carriedFrom, station);
+    if (folder === null) return false;
+    let files: string[];
+    try {
+      files = proofFilesIn(folder);
+    } catch {
+      return false; // the device taken out while being read: the next pass looks again
+    }
+    const checked: CheckedProof[] = [];
+    for (const file of files) {
+      const c = checkProofFile(file, station, checkpoints, this.o.settings.trust);
+      if ('refused' in c) this.carriedRefusal(c.refused);
+      else if ((this.receipts.get(c.batch)?.tlogProof ?? null) === null) checked.push(c);
+    }
+    if (checked.length === 0) return false;
+    const before = this.status().proven;
+    this.saveReceipts(checked);
+    return this.status().proven > before;
   }
 
   status(): CountyReportStatus {
@@ -222,7 +246,8 @@ export class CountyReporter {
     // a checkpoint signed since the last pass is on the screen now, not once the log has answered: the log
     // answers after its round, and a log that does not answer at all holds the pass for the request's timeout
     if (grew) this.o.changed?.();
-    let progress = false;
+    this.refreshReceipts();
+    let progress = this.takeCarriedProofs(checkpoints);
     let problem: string | null = null;
     for (const c of checkpoints) {
       if (this.stopped) break;
@@ -279,7 +304,8 @@ export class CountyReporter {
       this.receipts.set(batch, receipt);
       this.saveReceipts();
       this.o.log?.(`county: batch ${batch} is entry ${answer.index} of ${this.o.settings.trust.log.name}${answer.duplicate ? ' (sent before)' : ''}`);
-      return receipt;
+      // the file's receipt if another writer got there first (a receipt keeps its index), with its proof if it has one
+      return this.receipts.get(batch) ?? receipt;
     }
     const said = text.trim().slice(0, 300);
     if (res.status === 503 || res.status === 429 || res.status >= 500) return `batch ${batch}: the county log is busy (${res.status} ${said}); the station keeps trying`;
