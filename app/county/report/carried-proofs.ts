@@ -8,7 +8,7 @@ import type { TrustPolicy } from '../client/log-client';
 import { TlogError } from '../tlog/stored-hashes';
 import { ENTRY_SUFFIX } from './carry';
 import type { Receipt } from './receipts-file';
-import type { SignedStationCheckpoint } from './station-reporter';
+import type { SignedStationCheckpoint } from './signed-checkpoint';
 
 /**
  * Proofs carried back: `county submit --trust` writes `batch-NNNNNN.tlog-proof` beside each entry file on the

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { writeFileDurably } from '../../../lib/durable-fs';
 import { parseCheckpoint } from '../../ledger/checkpoint';
 import { formatStationEntry } from '../log/station-entry';
-import type { SignedStationCheckpoint } from './station-reporter';
+import type { SignedStationCheckpoint } from './signed-checkpoint';
 
 /**
  * The captain carrying a station's checkpoints to the county on the export device, when the station has no

@@ -9,6 +9,7 @@ import { parseCheckpoint } from '../../ledger/checkpoint';
 import type { CountyReportSettings } from './report-settings';
 import { mergeReceipts, readReceipts, receiptsFile, updateReceipts, type Receipt } from './receipts-file';
 import { checkProofFile, proofFilesIn, recordProof, stationFolderOn, type CheckedProof } from './carried-proofs';
+import type { SignedStationCheckpoint } from './signed-checkpoint';
 
 /**
  * A station reporting its signed checkpoints to the county log over the network. The ledger is the queue:
@@ -20,11 +21,7 @@ import { checkProofFile, proofFilesIn, recordProof, stationFolderOn, type Checke
  * station the county did not register): said on the staff screen, tried again only after a restart.
  */
 
-export interface SignedStationCheckpoint {
-  readonly batch: number;
-  readonly body: string;
-  readonly signature: Uint8Array;
-}
+export type { SignedStationCheckpoint } from './signed-checkpoint';
 
 export interface CountyReportStatus {
   /** the log's origin */
