@@ -91,9 +91,12 @@ export function scanWal(walFile: string, shmFile: string): WalScan {
     validTo = i + 1;
     if (b.readUInt32BE(at + 4) !== 0) committed = i + 1;
   }
-  // frames of this log after the first bad one: a commit among them was acknowledged and is now lost
+  // frames of this log after the first bad one: a commit among them was acknowledged and is now lost. The bad
+  // frame itself is not counted: SQLite writes a frame's 24-byte header before its page, so a writer killed
+  // between the two leaves a commit frame whose page is still the old bytes of a reused log, and that
+  // transaction was never synced nor acknowledged (a commit lost with it shows in the index's count, below)
   let lostCommits = 0;
-  for (let i = validTo; i < frames; i++) {
+  for (let i = validTo + 1; i < frames; i++) {
     const at = HEADER + i * frameSize;
     if (b.readUInt32BE(at + 8) === salt1 && b.readUInt32BE(at + 12) === salt2 && b.readUInt32BE(at + 4) !== 0) lostCommits += 1;
   }

@@ -95,6 +95,38 @@ describe('a write-ahead log cut short or damaged while the station was down (iss
     l.close();
   });
 
+  it('a writer killed between a commit frame\'s header and its page (SQLite writes the header first): that transaction was never acknowledged, so nothing is reported lost', () => {
+    // the files as they stood after the next-to-last commit (the index says so much was committed)
+    const src = path.join(tempDir('wal-src-'), 'official.sqlite');
+    const l = Ledger.create(src, genesisFor('official', signer));
+    l.recordEvent({ type: 'polls-opened', role: 'captain' });
+    for (let i = 0; i < 5; i++) l.recordEvent({ type: 'login-failed', role: 'captain', detail: { failures: 1 } });
+    const acknowledged = l.headNow().seq;
+    const file = path.join(tempDir('wal-'), 'official.sqlite');
+    for (const ext of ['-shm', '-wal', '']) fs.copyFileSync(`${src}${ext}`, `${file}${ext}`);
+    const before = fs.readFileSync(`${file}-wal`);
+    // the next commit, as the live writer made it: its last frame is the commit frame
+    l.recordEvent({ type: 'scanner-jam', role: 'system' });
+    const after = fs.readFileSync(`${src}-wal`);
+    l.close();
+    const pageSize = after.readUInt32BE(8);
+    const frameSize = 24 + pageSize;
+    const lastAt = after.length - frameSize;
+    expect(after.readUInt32BE(lastAt + 4)).not.toBe(0);
+    // the kill: every frame of that commit but the last whole, the last one's header written over a page
+    // still holding an older frame's bytes (a log reused after a checkpoint is longer than what it holds)
+    const torn = Buffer.concat([after.subarray(0, lastAt + 24), Buffer.alloc(pageSize, 0x5a)]);
+    expect(torn.length).toBeGreaterThan(before.length);
+    fs.writeFileSync(`${file}-wal`, torn);
+    fs.writeFileSync(`${file}.open`, `${deadPid()}\n`);
+    const scan = scanAfterCrash(file);
+    expect(scan).toMatchObject({ kind: 'scanned', scan: { problems: [] } });
+    const r = verifyLedgerFile(file);
+    expect(r.problem).toBeUndefined();
+    expect(r.summary?.head.seq).toBe(acknowledged);
+    // the same torn frame with a later commit whole after it would be a loss: still reported (test above)
+  });
+
   it('a log emptied or with a damaged header: the index still says what was committed', () => {
     for (const damage of ['empty', 'header'] as const) {
       const k = killedStation();
