@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, action } from '../context';
+import { replaceFileAtomically } from '../../../lib/durable-fs';
 import { dataLayout } from '../../ledger/layout';
 import { verifyLedgerFile } from '../../ledger/verify';
 import { CarryError, carryCheckpoints, readEntryFiles } from '../../county/report/carry';
@@ -100,7 +101,8 @@ export function registerCountyCarry(county: Command, ctx: CliContext): void {
             const text = formatTlogProof({ index: a.index, proof: await client.inclusionProof(cp.checkpoint, a.index, a.bytes), note: cp.note });
             const check = verifyTlogProof(text, a.bytes, trust);
             if (check instanceof TlogError) throw new CommandFailure(`${a.file}: the county log's proof does not hold: ${check.message}`);
-            fs.writeFileSync(`${a.file.slice(0, -'.entry'.length)}.tlog-proof`, text);
+            // flushed and renamed into place: the device is pulled and carried back, and a half-written proof is one the station refuses
+            replaceFileAtomically(`${a.file.slice(0, -'.entry'.length)}.tlog-proof`, text);
           }
           ctx.io.stdout(`proofs of inclusion in checkpoint ${cp.checkpoint.size} (cosigned by ${cp.cosignedBy.join(', ') || 'no witness'}) written beside ${accepted.length} file(s)\n`);
         }
