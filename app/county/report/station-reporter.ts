@@ -84,6 +84,8 @@ export class CountyReporter {
   /** refusals by batch: not persisted, so a restart tries again (the county may have registered the station since) */
   private readonly refused = new Map<number, string>();
   private lastProblem: string | null = null;
+  /** this pass's first refused proof on the export device: the captain carried it back, so the screen says why it was not taken */
+  private carriedProblem: string | null = null;
   /** a pass is under way: until its answers come, the screen says the station is sending rather than nothing */
   private sending = false;
   private delayMs: number;
@@ -135,6 +137,7 @@ export class CountyReporter {
   /** Refusals of carried proofs, said once each (a pass runs every minute while something waits). */
   private readonly carriedRefused = new Set<string>();
   private carriedRefusal(reason: string): void {
+    this.carriedProblem ??= `a proof on the export device was not taken: ${reason}`;
     if (this.carriedRefused.has(reason)) return;
     this.carriedRefused.add(reason);
     this.o.log?.(`county: a carried proof is not taken: ${reason}`);
@@ -142,6 +145,7 @@ export class CountyReporter {
 
   /** Proofs on the export device for checkpoints not proven yet, checked and kept. */
   private takeCarriedProofs(checkpoints: readonly SignedStationCheckpoint[]): boolean {
+    this.carriedProblem = null;
     if (this.o.carriedFrom === undefined || checkpoints.length === 0) return false;
     let station: string;
     try {
@@ -275,7 +279,7 @@ export class CountyReporter {
         else progress = true;
       }
     }
-    this.lastProblem = problem;
+    this.lastProblem = [problem, this.carriedProblem].filter((p): p is string => p !== null).join('; ') || null;
     return progress;
   }
 
