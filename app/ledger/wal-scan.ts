@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { processAlive } from '../../lib/process-alive';
 
 /**
  * Reads a ledger's write-ahead log, and the wal-index (`-shm`) the killed writer left, before SQLite opens
@@ -117,16 +118,6 @@ export type CrashScan =
   | { readonly kind: 'writer-running'; readonly pid: number }
   | { readonly kind: 'scanned'; readonly scan: WalScan };
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * After a writer stopped without closing (its `<file>.open` marker is left and its process is gone), scans
  * the log it left. `clean`: it closed properly, or there is no log to look at (openDb reports a missing
@@ -137,6 +128,6 @@ export function scanAfterCrash(file: string): CrashScan {
   const wal = `${file}-wal`;
   if (!fs.existsSync(marker) || !fs.existsSync(wal)) return { kind: 'clean' };
   const pid = Number(fs.readFileSync(marker, 'utf8').trim());
-  if (Number.isInteger(pid) && pid > 0 && alive(pid)) return { kind: 'writer-running', pid };
+  if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return { kind: 'writer-running', pid };
   return { kind: 'scanned', scan: scanWal(wal, `${file}-shm`) };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { replaceFileAtomically } from '../../../lib/durable-fs';
+import { processAlive } from '../../../lib/process-alive';
 import { err, ok, type Result } from '../../../lib/result';
 
 /**
@@ -131,13 +132,7 @@ function lockOwnerGone(lock: string): boolean {
       return true;
     }
   }
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return pid !== process.pid && !processAlive(pid);
 }
 
 /**
