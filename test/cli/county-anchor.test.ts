@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startChild, type ReadyChild } from './support/ready-child';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,6 @@ import { opReturnPayloads, parseTx } from '../../app/formats/raw-tx';
  * the log stops.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const children: ChildProcess[] = [];
 let dir: string;
 let node: RegtestNode;
@@ -31,22 +31,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function start(args: string[], ready: RegExp): { child: ChildProcess; ready: Promise<RegExpExecArray>; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.js'), path.join(ROOT, 'test', 'cli', 'support', 'launch-child.ts'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const readyP = new Promise<RegExpExecArray>((resolve, reject) => {
-    child.stdout?.on('data', () => {
-      const m = ready.exec(out);
-      if (m !== null) resolve(m);
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { child, ready: readyP, exited, output: () => out };
-}
+const start = (args: string[], ready: RegExp): ReadyChild => startChild({ cwd: dir, children }, args, ready);
 
 const write = (name: string, value: unknown): void => fs.writeFileSync(path.join(dir, name), JSON.stringify(value, null, 2));
 

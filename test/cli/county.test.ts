@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../support/cli';
+import { startChild } from './support/ready-child';
 import { makeStations, registryOf, stationEntry } from '../county/support';
 
 /**
@@ -10,7 +11,6 @@ import { makeStations, registryOf, stationEntry } from '../county/support';
  * processes on loopback, stations reporting over HTTP, and a monitor that checks the result once.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const children: ChildProcess[] = [];
 let dir: string;
 
@@ -22,20 +22,9 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.js'), path.join(ROOT, 'test', 'cli', 'support', 'launch-child.ts'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', () => {
-      const m = ready.exec(out);
-      if (m !== null) resolve({ child, match: m, exited });
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
+async function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; exited: Promise<number | null> }> {
+  const c = startChild({ cwd: dir, children }, args, ready);
+  return { child: c.child, match: await c.ready, exited: c.exited };
 }
 
 const write = (name: string, value: unknown): void => fs.writeFileSync(path.join(dir, name), JSON.stringify(value, null, 2));

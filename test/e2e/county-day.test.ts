@@ -11,7 +11,8 @@
  * standing in for Bitcoin, `county proof` writes each station checkpoint's tlog-proof and .ots, and every
  * ballot gets one .ots from its paper serial's record to the block header, read by python-opentimestamps.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { startChild } from '../cli/support/ready-child';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LogClient, openWitnessedCheckpoint, type TrustPolicy } from '../../app/county/client/log-client';
@@ -86,20 +87,9 @@ interface Started {
 }
 
 /** Starts a process (the CLI from the sources, or a TypeScript file) and waits for the line that says it serves. */
-function start(script: string, args: string[], ready: RegExp): Promise<Started> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'run-ts.js'), script, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', () => {
-      const m = ready.exec(out);
-      if (m !== null) resolve({ child, match: m, exited, output: () => out });
-    });
-    void exited.then((code) => reject(new Error(`${path.basename(script)} ${args[0] ?? ''} exited ${code}: ${out}`)));
-  });
+async function start(script: string, args: string[], ready: RegExp): Promise<Started> {
+  const c = startChild({ cwd: dir, children, script }, args, ready);
+  return { child: c.child, match: await c.ready, exited: c.exited, output: c.output };
 }
 const cli = (args: string[], ready: RegExp): Promise<Started> => start(path.join(ROOT, 'test', 'cli', 'support', 'launch-child.ts'), args, ready);
 const write = (name: string, value: unknown): void => fs.writeFileSync(path.join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
