@@ -161,9 +161,42 @@ describe('crashes', () => {
     expect(TileLog.open(dir, ORIGIN, signer).size).toBe(1600);
   });
 
-  test('a staged checkpoint naming a tree whose tile is short or missing is refused at open, naming the tile', async () => {
+  test('a tile after the last flush that a crash cut short or lost is written again from the journal at open, byte for byte', async () => {
+    const log = TileLog.open(dir, ORIGIN, signer);
+    const a = entriesFrom(0, 600, 'a');
+    const b = entriesFrom(600, 40, 'b');
+    await log.append(a);
+    await log.append(b);
+    expect(log.synced).toBe(0);
+    const expected = expectedFiles([...a, ...b], [600, 640]);
+    fs.truncateSync(path.join(dir, 'tile/0/001'), 8160);
+    fs.rmSync(path.join(dir, 'tile/0/000'));
+    fs.rmSync(path.join(dir, 'tile/0/002.p/88'));
+    fs.truncateSync(path.join(dir, 'tile/1/000.p/2'), 0);
+    fs.truncateSync(path.join(dir, 'tile/entries/002.p/88'), 50);
+    fs.rmSync(path.join(dir, 'tile/entries/002.p/128'));
+    const reopened = TileLog.open(dir, ORIGIN, signer);
+    expect(reopened.size).toBe(640);
+    expectSameFiles(filesUnder(dir), expected);
+  });
+
+  test('a journal record lost below the staged checkpoint, with tiles to rebuild, is refused at open, naming what is missing', async () => {
     const log = TileLog.open(dir, ORIGIN, signer);
     await log.append(entriesFrom(0, 600, 'a'));
+    await log.append(entriesFrom(600, 40, 'b'));
+    const journalFile = path.join(dir, 'journal', log.journalFiles()[0] as string);
+    // the second record cut short: the tiles from 600 on cannot come back
+    fs.truncateSync(journalFile, fs.statSync(journalFile).size - 5);
+    expect(() => TileLog.open(dir, ORIGIN, signer)).toThrow(/the journal holds entries up to 600, but the staged checkpoint names 640 and the tiles are synced only to 0/);
+    fs.rmSync(journalFile);
+    expect(() => TileLog.open(dir, ORIGIN, signer)).toThrow(/the journal holds entries up to 0, but the staged checkpoint names 640/);
+  });
+
+  test('a staged checkpoint naming a flushed tree whose tile is short or missing is refused at open, naming the tile', async () => {
+    const log = TileLog.open(dir, ORIGIN, signer);
+    await log.append(entriesFrom(0, 600, 'a'));
+    await log.close();
+    expect(log.synced).toBe(600);
     const keep = (rel: string): Buffer => fs.readFileSync(path.join(dir, rel));
     const cases: [string, (file: string) => void, RegExp][] = [
       ['tile/0/001', (f) => fs.truncateSync(f, 8160), /the tile tile\/0\/001 of the staged tree \(600 entries\) is short: 8160 bytes, not 8192/],

@@ -119,6 +119,9 @@ describe('opening a log again', () => {
     const log = TileLog.open(dir, 'county.test/log', signer);
     await log.append(Array.from({ length: 600 }, (_, i) => entry(i)));
     expect(() => TileLog.open(dir, 'county.test/other', signer)).toThrow(/holds the log/);
+    // flushed: the tiles are the log's record of these entries (before, the journal's copy rewrites them)
+    await log.close();
+    expect(log.synced).toBe(600);
     // the right edge is what the next append builds on (tiles inside the tree are the monitor's to check)
     const tile = path.join(dir, 'tile/0/002.p/88');
     const data = fs.readFileSync(tile);
@@ -154,7 +157,7 @@ describe('batches handed in while earlier ones are still being written', () => {
     expect(() => verifyInclusion(400, 1258, leafHash(all[400] as Uint8Array), again.inclusionProof(400), rootOf(again.staged))).not.toThrow();
   });
 
-  test('a batch whose tiles cannot be written fails, so does the batch built on it, and the log goes on from its last checkpoint', async () => {
+  test('a batch whose tiles cannot be written fails whole, and the next batch takes its place', async () => {
     const log = TileLog.open(dir, 'county.test/log', signer);
     const a = Array.from({ length: 100 }, (_, i) => entry(i));
     await log.append(a);
@@ -162,18 +165,54 @@ describe('batches handed in while earlier ones are still being written', () => {
     // the level-0 partial tile the next batch of 50 writes is blocked by a directory of that name
     fs.mkdirSync(path.join(dir, 'tile/0/000.p/150'), { recursive: true });
     const b = log.append(Array.from({ length: 50 }, (_, i) => entry(100 + i)));
-    const c = log.append(Array.from({ length: 10 }, (_, i) => entry(150 + i)));
     await expect(b).rejects.toThrow(/EISDIR/);
-    await expect(c).rejects.toThrow(/the batch before this one failed/);
     expect(log.size).toBe(100);
     expect(log.staged).toBe(before);
     expect(fs.readFileSync(path.join(dir, 'checkpoint.staged'), 'utf8')).toBe(before);
-    // once the batches built on the failed one settled, the next starts from the checkpoint on disk
+    // nothing of b reached the journal or the log's edge: the next batch starts where a ended
+    const c = Array.from({ length: 10 }, (_, i) => entry(150 + i));
+    expect(await log.append(c)).toBe(100);
+    const root = Buffer.from(new MerkleTree([...a, ...c].map((e) => leafHash(e))).root()).toString('hex');
+    expect(Buffer.from(rootOf(TileLog.open(dir, 'county.test/log', signer).staged)).toString('hex')).toBe(root);
+  });
+
+  test('a batch whose journal record cannot be flushed fails, so does the batch built on it, and the log goes on from its last checkpoint with the journal cut back', async () => {
+    const log = TileLog.open(dir, 'county.test/log', signer);
+    const a = Array.from({ length: 100 }, (_, i) => entry(i));
+    await log.append(a);
+    const before = log.staged;
+    // the disk refuses the journal's next writes (EIO), as a failing disk would
+    const journalFile = path.join(dir, 'journal', log.journalFiles()[0] as string);
+    const lengthBefore = fs.statSync(journalFile).size;
+    const realWritev = fs.writev;
+    let failing = true;
+    (fs as { writev: typeof fs.writev }).writev = ((fd: number, buffers: readonly NodeJS.ArrayBufferView[], pos: number | null, cb: (e: NodeJS.ErrnoException | null, n: number, b: NodeJS.ArrayBufferView[]) => void) => {
+      if (failing) {
+        const e = Object.assign(new Error('EIO: i/o error, writev'), { code: 'EIO' });
+        process.nextTick(() => cb(e, 0, [...buffers]));
+        return;
+      }
+      realWritev(fd, [...buffers], pos, cb);
+    }) as typeof fs.writev;
+    try {
+      const b = log.append(Array.from({ length: 50 }, (_, i) => entry(100 + i)));
+      const c = log.append(Array.from({ length: 10 }, (_, i) => entry(150 + i)));
+      await expect(b).rejects.toThrow(/EIO/);
+      await expect(c).rejects.toThrow(/the batch before this one failed/);
+      expect(log.size).toBe(100);
+      expect(fs.readFileSync(path.join(dir, 'checkpoint.staged'), 'utf8')).toBe(before);
+    } finally {
+      failing = false;
+      (fs as { writev: typeof fs.writev }).writev = realWritev;
+    }
     await new Promise((r) => setImmediate(r));
-    fs.rmSync(path.join(dir, 'tile/0/000.p/150'), { recursive: true });
+    expect(fs.statSync(journalFile).size).toBe(lengthBefore);
     const d = Array.from({ length: 50 }, (_, i) => entry(1000 + i));
     expect(await log.append(d)).toBe(100);
     const root = Buffer.from(new MerkleTree([...a, ...d].map((e) => leafHash(e))).root()).toString('hex');
+    // reopened with every tile after the first batch gone: the journal (a, then d) rebuilds them
+    for (const rel of ['tile/0/000.p/150', 'tile/entries/000.p/150']) fs.rmSync(path.join(dir, rel));
     expect(Buffer.from(rootOf(TileLog.open(dir, 'county.test/log', signer).staged)).toString('hex')).toBe(root);
+    expect(fs.existsSync(path.join(dir, 'tile/0/000.p/150'))).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { ConfigError, loadCountyLogConfig, type CountyLogSettings } from '../../
 import { AnchorRounds, anchorRound, describeRound } from '../../county/anchor/county-anchor';
 import { CountyProofError, writeCountyProof, type ProofTarget } from '../../county/anchor/county-proof';
 import type { CountyAnchorSettings } from '../../county/anchor/anchor-config';
-import { TileLog } from '../../county/log/tile-log';
+import { STAGED, TileLog } from '../../county/log/tile-log';
 import { TlogError } from '../../county/tlog/stored-hashes';
 import { BallotProofError } from '../../formats/ots-ballot';
 
@@ -72,13 +72,10 @@ export function registerCountyAnchor(county: Command, ctx: CliContext): void {
       action(ctx, async (opts: { config: string; data: string }) => {
         const s = settingsWithAnchor(ctx, opts.config);
         const dir = path.resolve(ctx.cwd, opts.data);
-        let log: TileLog;
-        try {
-          log = TileLog.open(dir, s.origin, s.signer);
-        } catch (e) {
-          return failure(e);
-        }
-        const r = await anchorRound({ logDir: dir, logKey: s.signer, mode: s.registry.mode, chain: s.anchor.chain, wallet: s.anchor.wallet, published: () => log.published() }).catch(failure);
+        // the log's server may be running: its published checkpoint is read, the log is not opened (opening
+        // it rebuilds tiles from its journal, which is the server's to do)
+        if (!fs.existsSync(path.join(dir, STAGED))) return failure(new TlogError(`${dir} holds no county log (no ${STAGED})`));
+        const r = await anchorRound({ logDir: dir, logKey: s.signer, mode: s.registry.mode, chain: s.anchor.chain, wallet: s.anchor.wallet, published: () => TileLog.readPublished(dir) }).catch(failure);
         ctx.io.stdout(`${describeRound(r)}\n`);
         return r.publish.errors.length === 0 ? EXIT_OK : EXIT_FAILURE;
       }),

@@ -219,5 +219,7 @@ export class CountyLog {
     this.timer = undefined;
     if (this.waiting.size > 0) await this.round();
     await this.running;
+    // the tiles flushed, so the next start has no journal to replay
+    await this.log.close();
   }
 }

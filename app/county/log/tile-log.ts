@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { replaceFileAtomically } from '../../../lib/durable-fs';
 import { EMPTY_ROOT } from '../../ledger/merkle';
 import { leafHashInto, nodeHashInto } from '../tlog/hash-into';
 import { formatCheckpoint, parseCheckpoint } from '../tlog/checkpoint';
 import { openNote, signNote, type Signer } from '../tlog/note';
 import { proveRecord, proveTree, splitStoredHashIndex, treeHash, treeHashIndexes, TlogError, type Hash, type HashReader } from '../tlog/stored-hashes';
 import { c2spTilePath, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type Tile } from '../tlog/tile';
+import { EntryJournal, JOURNAL_DIR } from './entry-journal';
 import { splitBundle, TileStore, type StagedReplacement, type TileWrite } from './tile-store';
 
 /**
@@ -22,6 +25,15 @@ import { splitBundle, TileStore, type StagedReplacement, type TileWrite } from '
 
 export const STAGED = 'checkpoint.staged';
 export const PUBLISHED = 'checkpoint';
+/** how many entries the tiles are known to be on disk for (the journal holds the rest) */
+export const SYNCED = 'tiles.synced';
+
+export interface TileLogOptions {
+  /** flush the file system (and drop the journal's older files) once this many entries are past the last flush; default 131,072 */
+  readonly syncEvery?: number;
+}
+
+const DEFAULT_SYNC_EVERY = 131_072;
 
 interface Row {
   /** room for a full tile's 256 hashes */
@@ -30,9 +42,8 @@ interface Row {
 }
 
 interface Edge {
-  /** stack[32k, 32k+32): the root of the complete subtree of 2^k leaves on the right edge, when has[k] (the size has bit k) */
+  /** stack[32k, 32k+32): the root of the complete subtree of 2^k leaves on the right edge, when the size has bit k */
   readonly stack: Buffer;
-  readonly has: boolean[];
   /** rows[L]: the hashes (tree level 8L) of level L's partial tile, fewer than 256 */
   readonly rows: Row[];
   /** the partial entry bundle's bytes (each entry's 2-byte length, then the entry), fewer than 256 entries */
@@ -53,18 +64,64 @@ const SPARE_BUNDLES = 64;
 /** an entry bundle gives each entry a 2-byte length */
 export const MAX_ENTRY_BYTES = 0xffff;
 
-function rootOf(edge: Pick<Edge, 'stack' | 'has'>): Hash {
+function rootOf(stack: Buffer, size: number): Hash {
   let root: Buffer | undefined;
-  edge.has.forEach((has, l) => {
-    if (!has) return;
-    if (root === undefined) root = Buffer.from(edge.stack.subarray(l * 32, l * 32 + 32));
-    else nodeHashInto(edge.stack, l * 32, root, 0, root, 0);
-  });
+  for (let l = 0; 2 ** l <= size; l++) {
+    if (Math.floor(size / 2 ** l) % 2 === 0) continue;
+    if (root === undefined) root = Buffer.from(stack.subarray(l * 32, l * 32 + 32));
+    else nodeHashInto(stack, l * 32, root, 0, root, 0);
+  }
   return root ?? EMPTY_ROOT;
+}
+
+/**
+ * The size the tiles are known to be on disk for. A log without the file was written before the journal, when
+ * every tile was flushed before its checkpoint: all of it. A journal without the file is replayed from the start.
+ */
+function readSynced(dir: string, staged: number): number {
+  const file = path.join(dir, SYNCED);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (fs.existsSync(path.join(dir, JOURNAL_DIR))) return 0;
+    replaceFileAtomically(file, `${staged}\n`);
+    return staged;
+  }
+  const m = /^(0|[1-9]\d{0,15})\n$/.exec(text);
+  const synced = m === null ? NaN : Number(m[1]);
+  if (!(Number.isSafeInteger(synced) && synced <= staged)) {
+    throw new TlogError(`${file}: ${JSON.stringify(text.slice(0, 40))} is not a size of at most ${staged} (the staged checkpoint's)`);
+  }
+  return synced;
 }
 
 function newRow(): Row {
   return { data: Buffer.allocUnsafe(ROW_BYTES), w: 0 };
+}
+
+function copyRow(r: Row): Row {
+  const row = newRow();
+  r.data.copy(row.data, 0, 0, r.w * HASH_SIZE);
+  row.w = r.w;
+  return row;
+}
+
+/**
+ * A hash was written at the end of level l's row: the row's count grows and, once full, the row is a full tile
+ * to write and a fresh row takes its place. (A module function over plain arrays, not a closure made per batch:
+ * the append loop then keeps one optimized form for the life of the process.)
+ */
+function grow(rows: Row[], counts: number[], writes: TileWrite[], l: number): void {
+  const row = rows[l] as Row;
+  row.w++;
+  const count = (counts[l] as number) + 1;
+  counts[l] = count;
+  if (row.w === TILE_WIDTH) {
+    writes.push({ tile: { h: TILE_HEIGHT, l, n: count / TILE_WIDTH - 1, w: TILE_WIDTH }, data: row.data });
+    rows[l] = newRow();
+  }
 }
 
 export class TileLog {
@@ -80,6 +137,15 @@ export class TileLog {
   private poisoned = false;
   /** full bundles' buffers whose writes have settled, for the next batches' bundles */
   private readonly spareBundles: Buffer[] = [];
+  private journal: EntryJournal | undefined;
+  /** the size up to which every tile is known to be on disk */
+  private syncedSize = 0;
+  private readonly syncEvery: number;
+  private syncing: Promise<void> | undefined;
+  /** the size at which the next flush is due (a failed one is not retried after every batch) */
+  private syncDue: number;
+  /** why the last flush of the file system failed (the journal keeps every entry meanwhile) */
+  lastSyncError: string | undefined;
 
   private constructor(
     readonly dir: string,
@@ -87,20 +153,31 @@ export class TileLog {
     private readonly signer: Signer,
     size: number,
     staged: string,
+    opts: TileLogOptions,
   ) {
+    this.syncEvery = opts.syncEvery ?? DEFAULT_SYNC_EVERY;
+    if (!(Number.isSafeInteger(this.syncEvery) && this.syncEvery > 0)) throw new TlogError(`syncEvery: a whole number of entries above 0, not ${this.syncEvery}`);
+    this.syncDue = this.syncEvery;
     this.store = new TileStore(dir);
     this.treeSize = size;
     this.stagedNote = staged;
-    this.edge = { stack: Buffer.alloc(64 * 32), has: [], rows: [], bundle: { data: Buffer.alloc(0), bytes: 0, count: 0 } };
+    this.edge = { stack: Buffer.alloc(64 * 32), rows: [], bundle: { data: Buffer.alloc(0), bytes: 0, count: 0 } };
     this.tip = { size, edge: this.edge };
   }
 
-  /** Opens the log in dir, or starts an empty one; the staged checkpoint says how far the tiles are good. */
-  static open(dir: string, origin: string, signer: Signer): TileLog {
+  /**
+   * Opens the log in dir, or starts an empty one. The staged checkpoint says how far the log goes; `tiles.synced`
+   * how far its tiles are known to be on disk; the tiles after that are written again from the journal (what a
+   * crash lost of them comes back), and must give the root the staged checkpoint signed. Only the log's own
+   * server opens it: a command that reads it while the server runs uses `readPublished`.
+   */
+  static open(dir: string, origin: string, signer: Signer, opts: TileLogOptions = {}): TileLog {
     fs.mkdirSync(dir, { recursive: true });
     const stagedFile = path.join(dir, STAGED);
     if (!fs.existsSync(stagedFile)) {
-      const log = new TileLog(dir, origin, signer, 0, '');
+      const log = new TileLog(dir, origin, signer, 0, '', opts);
+      replaceFileAtomically(path.join(dir, SYNCED), '0\n');
+      log.journal = EntryJournal.open(dir, 0, 0).journal;
       log.stagedNote = log.sign(0, treeHash(0, () => []));
       log.store.writeAtomically(STAGED, log.stagedNote);
       return log;
@@ -113,13 +190,43 @@ export class TileLog {
     const cp = parseCheckpoint(opened.text);
     if (cp instanceof TlogError) throw new TlogError(`${stagedFile}: ${cp.message}`);
     if (cp.origin !== origin) throw new TlogError(`${dir} holds the log ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`);
-    const log = new TileLog(dir, origin, signer, cp.size, note);
-    log.checkFullTiles(cp.size);
-    log.edge = log.readEdge(cp.size);
-    log.tip = { size: cp.size, edge: log.edge };
-    const root = rootOf(log.edge);
-    if (!Buffer.from(root).equals(Buffer.from(cp.root))) throw new TlogError(`${dir}: the tiles do not give the root the staged checkpoint signed`);
+    const log = new TileLog(dir, origin, signer, cp.size, note, opts);
+    const synced = readSynced(dir, cp.size);
+    log.checkFullTiles(synced);
+    let edge = log.readEdge(synced);
+    const { journal, replay } = EntryJournal.open(dir, synced, cp.size);
+    log.journal = journal;
+    log.syncedSize = synced;
+    log.syncDue = synced + log.syncEvery;
+    let size = synced;
+    // each batch again, as it was written: the partial tiles of every checkpoint in between come back too
+    for (const r of replay) {
+      const batch = log.integrate({ size, edge }, r.entries);
+      log.store.writeUnflushed(batch.writes);
+      edge = batch.edge;
+      size = batch.size;
+    }
+    log.edge = edge;
+    log.tip = { size: cp.size, edge };
+    const root = rootOf(edge.stack, cp.size);
+    if (!Buffer.from(root).equals(Buffer.from(cp.root))) {
+      throw new TlogError(
+        replay.length === 0
+          ? `${dir}: the tiles do not give the root the staged checkpoint signed`
+          : `${dir}: the tiles (on disk to ${synced} entries) and the journal (from ${synced} to ${cp.size}) do not give the root the staged checkpoint signed`,
+      );
+    }
     return log;
+  }
+
+  /** The published (cosigned) checkpoint of the log in dir, read without opening the log (its server may be running). */
+  static readPublished(dir: string): string | undefined {
+    try {
+      return fs.readFileSync(path.join(dir, PUBLISHED), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   /**
@@ -162,12 +269,10 @@ export class TileLog {
     }
     const read = this.store.hashReader(size);
     const stack = Buffer.alloc(64 * 32);
-    const has: boolean[] = [];
     const idx = treeHashIndexes(size);
     read(idx).forEach((h, i) => {
       const level = splitStoredHashIndex(idx[i] as number).level;
       stack.set(h, level * 32);
-      has[level] = true;
     });
     const bundle: Bundle = { data: Buffer.alloc(0), bytes: 0, count: size % TILE_WIDTH };
     if (bundle.count > 0) {
@@ -182,7 +287,7 @@ export class TileLog {
       bundle.data = Buffer.from(data);
       bundle.bytes = data.length;
     }
-    return { stack, has, rows, bundle };
+    return { stack, rows, bundle };
   }
 
   get size(): number {
@@ -216,15 +321,21 @@ export class TileLog {
     if (entries.length === 0) return this.last.then(() => old);
     const long = entries.findIndex((e) => e.length > MAX_ENTRY_BYTES);
     if (long >= 0) return Promise.reject(new TlogError(`entry ${long} of the batch has ${(entries[long] as Uint8Array).length} bytes, more than an entry bundle allows (65,535): nothing of the batch was written`));
-    const { edge, writes, size, spent } = this.integrate(this.tip, entries);
-    const note = this.sign(size, rootOf(edge));
+    const { edge, writes, size, spent, journal } = this.integrate(this.tip, entries);
+    const note = this.sign(size, rootOf(edge.stack, size));
+    try {
+      // into the page cache only: the journal record below is what is flushed before the checkpoint names them
+      this.store.writeUnflushed(writes);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     this.tip = { size, edge };
-    // the tiles and the new checkpoint (under a temporary name) are written and flushed at once; the
-    // checkpoint is renamed into place, naming the tiles, only once they are all on disk
-    const tiles = this.store.writeDurably(writes);
+    const journaled = (this.journal as EntryJournal).append(old, entries.length, journal).then(() => {
+      this.store.stats.fsyncs++;
+    });
     const staging = this.store.stageReplacement(STAGED, note);
     // settled (and so handled) whatever happens before they are awaited below
-    const written = Promise.allSettled([tiles, staging]).then((outcomes) => {
+    const written = Promise.allSettled([journaled, staging]).then((outcomes) => {
       this.spareBundles.push(...spent.slice(0, SPARE_BUNDLES - this.spareBundles.length));
       return outcomes;
     });
@@ -246,6 +357,8 @@ export class TileLog {
       this.treeSize = size;
       this.stagedNote = note;
       this.edge = edge;
+      (this.journal as EntryJournal).committedTo(size);
+      if (size >= this.syncDue) void this.sync();
       return old;
     })();
     this.inFlight++;
@@ -261,9 +374,59 @@ export class TileLog {
         this.poisoned = false;
         this.tip = { size: this.treeSize, edge: this.edge };
         this.last = Promise.resolve(this.treeSize);
+        (this.journal as EntryJournal).reset();
       }
     });
     return done;
+  }
+
+  /**
+   * Flushes the whole file system (`sync -f`: one syncfs, done by the kernel's writeback, rather than a flush
+   * per tile), then records the size every tile is on disk for and drops the journal files below it. The
+   * journal's next record starts a new file, so the older ones can go. A failure leaves the journal as it is
+   * (nothing is lost) and is kept in `lastSyncError`.
+   */
+  sync(): Promise<void> {
+    if (this.syncing !== undefined) return this.syncing;
+    const size = this.treeSize;
+    if (size === this.syncedSize) return Promise.resolve();
+    const journal = this.journal as EntryJournal;
+    this.syncDue = size + this.syncEvery;
+    journal.startNewSegment();
+    this.syncing = new Promise<void>((resolve) => {
+      execFile('sync', ['-f', this.dir], { env: process.env }, (e) => {
+        try {
+          if (e !== null) throw new TlogError(`flushing the file system under ${this.dir} failed (the journal keeps every entry): ${e.message.trim()}`);
+          replaceFileAtomically(path.join(this.dir, SYNCED), `${size}\n`);
+          this.syncedSize = size;
+          this.store.stats.syncs++;
+          this.lastSyncError = undefined;
+          journal.dropBefore(size);
+        } catch (err) {
+          this.lastSyncError = (err as Error).message;
+        }
+        this.syncing = undefined;
+        resolve();
+      });
+    });
+    return this.syncing;
+  }
+
+  /** The size every tile is known to be on disk for (the journal holds the entries after it). */
+  get synced(): number {
+    return this.syncedSize;
+  }
+
+  /** The journal's files, oldest first. */
+  journalFiles(): string[] {
+    return (this.journal as EntryJournal).files();
+  }
+
+  /** Waits for every batch handed in, flushes the tiles and closes the journal. */
+  async close(): Promise<void> {
+    await this.last.catch(() => undefined);
+    await this.sync();
+    (this.journal as EntryJournal).close();
   }
 
   private bundleBuffer(min: number): Buffer {
@@ -275,37 +438,28 @@ export class TileLog {
    * The new right edge and the files a batch writes; the log's own state is untouched until they are on disk.
    * `spent`: the full bundles' buffers, free again once the batch's writes have settled.
    */
-  private integrate(from: { size: number; edge: Edge }, entries: readonly Uint8Array[]): { edge: Edge; writes: TileWrite[]; size: number; spent: Buffer[] } {
+  private integrate(from: { size: number; edge: Edge }, entries: readonly Uint8Array[]): { edge: Edge; writes: TileWrite[]; size: number; spent: Buffer[]; journal: Buffer[] } {
     const old = from.size;
     const stack = Buffer.from(from.edge.stack);
-    const has = [...from.edge.has];
-    const rows: Row[] = from.edge.rows.map((r) => ({ data: Buffer.from(r.data), w: r.w }));
+    const rows: Row[] = from.edge.rows.map(copyRow);
     // the partial bundle goes on filling in a copy: the edge's own stays as it is until this batch is on disk
     const prior = from.edge.bundle;
     let bundle: Bundle = { data: this.bundleBuffer(prior.bytes), bytes: prior.bytes, count: prior.count };
     prior.data.copy(bundle.data, 0, 0, prior.bytes);
     const spent: Buffer[] = [];
     const writes: TileWrite[] = [];
-    // how many hashes each tile level holds, so a row that fills names its tile
-    const counts = rows.map((_, l) => Math.floor(old / TILE_WIDTH ** l));
-    const rowAt = (l: number): Row => {
-      let row = rows[l];
-      if (row === undefined) {
-        row = newRow();
-        rows[l] = row;
-        counts[l] = 0;
-      }
-      return row;
-    };
-    // a hash was written at the row's end
-    const grown = (l: number, row: Row): void => {
-      row.w++;
-      counts[l] = (counts[l] as number) + 1;
-      if (row.w === TILE_WIDTH) {
-        writes.push({ tile: { h: TILE_HEIGHT, l, n: (counts[l] as number) / TILE_WIDTH - 1, w: TILE_WIDTH }, data: row.data });
-        rows[l] = newRow();
-      }
-    };
+    // the batch's entries in bundle encoding, as the journal records them: the bundles' own bytes, from where
+    // this batch began filling them
+    const journal: Buffer[] = [];
+    let journalFrom = prior.bytes;
+    const size = old + entries.length;
+    // every level the new size reaches has its row, and counts[L] how many hashes level L holds, so a row that
+    // fills names its tile
+    const counts: number[] = [];
+    for (let l = 0; Math.floor(size / TILE_WIDTH ** l) > 0; l++) {
+      if (rows[l] === undefined) rows[l] = newRow();
+      counts.push(Math.floor(old / TILE_WIDTH ** l));
+    }
     for (let k = 0; k < entries.length; k++) {
       const n = old + k;
       const e = entries[k] as Uint8Array;
@@ -322,42 +476,43 @@ export class TileLog {
       bundle.count++;
       if (bundle.count === TILE_WIDTH) {
         writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: (n + 1) / TILE_WIDTH - 1, w: TILE_WIDTH }, data: bundle.data.subarray(0, bundle.bytes) });
+        journal.push(bundle.data.subarray(journalFrom, bundle.bytes));
+        journalFrom = 0;
         spent.push(bundle.data);
         bundle = { data: this.bundleBuffer(0), bytes: 0, count: 0 };
       }
       // the leaf hash goes straight into its place in the level-0 tile
-      const row0 = rowAt(0);
+      const row0 = rows[0] as Row;
       let cur = row0.data;
       let curAt = row0.w * HASH_SIZE;
       leafHashInto(e, cur, curAt);
-      grown(0, row0);
+      grow(rows, counts, writes, 0);
       // carry: every subtree this leaf completes, each a node of the stack's root and the hash below
       let level = 0;
       for (let m = n; m % 2 === 1; m = (m - 1) / 2) {
         nodeHashInto(stack, level * HASH_SIZE, cur, curAt, stack, level * HASH_SIZE);
-        has[level] = false;
         cur = stack;
         curAt = level * HASH_SIZE;
         level++;
         if (level % TILE_HEIGHT === 0) {
-          const row = rowAt(level / TILE_HEIGHT);
+          const l = level / TILE_HEIGHT;
+          const row = rows[l] as Row;
           cur.copy(row.data, row.w * HASH_SIZE, curAt, curAt + HASH_SIZE);
-          grown(level / TILE_HEIGHT, row);
+          grow(rows, counts, writes, l);
         }
       }
       cur.copy(stack, level * HASH_SIZE, curAt, curAt + HASH_SIZE);
-      has[level] = true;
     }
-    const size = old + entries.length;
     // the partial tiles of the new size, beside the full ones (older partials stay for older checkpoints). The
     // partial bundle's bytes are never changed (the next batch fills a copy); a partial row is copied, as it
     // goes on filling in this batch's edge.
     if (bundle.count > 0) writes.push({ tile: { h: TILE_HEIGHT, l: -1, n: Math.floor(size / TILE_WIDTH), w: bundle.count }, data: bundle.data.subarray(0, bundle.bytes) });
+    if (bundle.bytes > journalFrom) journal.push(bundle.data.subarray(journalFrom, bundle.bytes));
     rows.forEach((row, l) => {
       const changed = Math.floor(old / TILE_WIDTH ** l) !== Math.floor(size / TILE_WIDTH ** l);
       if (changed && row.w > 0) writes.push({ tile: { h: TILE_HEIGHT, l, n: Math.floor(size / TILE_WIDTH ** (l + 1)), w: row.w }, data: Buffer.from(row.data.subarray(0, row.w * HASH_SIZE)) });
     });
-    return { edge: { stack, has, rows, bundle }, writes, size, spent };
+    return { edge: { stack, rows, bundle }, writes, size, spent, journal };
   }
 
   /** Publishes a cosigned copy of the staged checkpoint (the caller checked the quorum). */
@@ -366,12 +521,7 @@ export class TileLog {
   }
 
   published(): string | undefined {
-    try {
-      return fs.readFileSync(path.join(this.dir, PUBLISHED), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
+    return TileLog.readPublished(this.dir);
   }
 
   /** The size of the published checkpoint (signed by this log), if one is published. */

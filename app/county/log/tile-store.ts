@@ -22,6 +22,8 @@ export interface StoreStats {
   files: number;
   bytes: number;
   fsyncs: number;
+  /** flushes of the whole file system (`sync -f`) */
+  syncs: number;
 }
 
 // The write path uses fs's callback calls on plain descriptors: a batch writes dozens of files a few
@@ -68,6 +70,21 @@ async function writeAll(fd: number, file: string, data: Uint8Array | string | re
   if (written !== total) throw new TlogError(`${file}: wrote ${written} of ${total} bytes`);
 }
 
+function writeAllSync(fd: number, file: string, data: Uint8Array | readonly Uint8Array[]): void {
+  const parts = data instanceof Uint8Array ? [data] : data;
+  const total = byteLength(parts);
+  let written = 0;
+  for (const part of parts) {
+    let at = 0;
+    while (at < part.length) {
+      const n = fs.writeSync(fd, part, at, part.length - at);
+      if (n === 0) throw new TlogError(`${file}: wrote ${written + at} of ${total} bytes`);
+      at += n;
+    }
+    written += part.length;
+  }
+}
+
 /** Writes an opened file's bytes, flushes them and closes it (closed whatever happens). */
 async function fillAndFlush(fd: number, file: string, data: Uint8Array | string | readonly Uint8Array[], stats: StoreStats): Promise<void> {
   try {
@@ -100,7 +117,7 @@ export interface StagedReplacement {
 }
 
 export class TileStore {
-  readonly stats: StoreStats = { files: 0, bytes: 0, fsyncs: 0 };
+  readonly stats: StoreStats = { files: 0, bytes: 0, fsyncs: 0, syncs: 0 };
   private readonly cache = new Map<string, Uint8Array>();
   /** directories known to exist, so a batch does not ask the file system again for each tile */
   private readonly knownDirs = new Set<string>();
@@ -131,38 +148,30 @@ export class TileStore {
   }
 
   /**
-   * Writes a batch of tiles and flushes them and their directory entries, every flush of a step at once (the
-   * file system commits them together: one journal commit rather than one per tile). A tile is written in
-   * place, not through a temporary file: every path a batch writes names a tree larger than any checkpoint
-   * signed so far (a tile's content is fixed by its path once its tree is signed), so no reader of a signed
-   * tree can see one half written, and a half-written one left by a crash is rewritten whole by the next
-   * batch before any checkpoint names it.
+   * Writes a batch of tiles without flushing them: the batch's entries are in the journal, flushed, and what a
+   * crash loses of these files is rebuilt from it at open (tile-log.ts). A tile is written in place, not through a
+   * temporary file: every path a batch writes names a tree larger than any checkpoint signed so far (a tile's
+   * content is fixed by its path once its tree is signed), so no reader of a signed tree can see one half
+   * written. Synchronous: a batch writes a few dozen files, and one call each costs less of the process than
+   * handing each open, write and close to the thread pool.
    */
-  async writeDurably(writes: readonly TileWrite[]): Promise<void> {
+  writeUnflushed(writes: readonly TileWrite[]): void {
     const dirs = new Set<string>();
-    const files = writes.map((w) => {
+    for (const w of writes) {
       const rel = c2spTilePath(w.tile);
       const file = path.join(this.dir, rel);
       this.ensureDir(path.dirname(file), dirs);
-      dirs.add(path.dirname(file));
-      return { rel, file, data: w.data };
-    });
-    // every file is created (its directory entry made) before the directories are flushed; the files' bytes
-    // and the directories are then flushed side by side, so a batch waits for one round of flushes, not two
-    const opened = await Promise.allSettled(files.map((f) => openFd(f.file, 'w')));
-    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed !== undefined) {
-      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? closeFd(o.value).catch(() => undefined) : undefined)));
-      throw failed.reason;
+      const fd = fs.openSync(file, 'w', 0o644);
+      try {
+        writeAllSync(fd, file, w.data);
+      } finally {
+        fs.closeSync(fd);
+      }
+      this.stats.files++;
+      this.stats.bytes += byteLength(w.data);
+      // hash tiles are kept for proofs; an entry bundle's buffer is the log's to reuse, and bundles are read once
+      if (w.data instanceof Uint8Array && w.tile.l >= 0) this.remember(rel, w.data);
     }
-    const fds = opened.map((o) => (o as PromiseFulfilledResult<number>).value);
-    const flushed = await Promise.allSettled([...files.map((f, i) => fillAndFlush(fds[i] as number, f.file, f.data, this.stats)), ...[...dirs].map((d) => flushDir(d, this.stats))]);
-    const error = flushed.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (error !== undefined) throw error.reason;
-    // hash tiles are kept for proofs; an entry bundle's buffer is the log's to reuse, and bundles are read once
-    files.forEach((f, i) => {
-      if (f.data instanceof Uint8Array && (writes[i] as TileWrite).tile.l >= 0) this.remember(f.rel, f.data);
-    });
   }
 
   /**
