@@ -184,3 +184,20 @@ test('a flush that fails (no sync command) is reported, loses nothing, and is no
   // every entry is still there: a reopen after losing every tile past the mark (none here) gives the same root
   expect(rootHex(TileLog.open(dir, ORIGIN, signer).staged)).toBe(expectedRoot(all));
 });
+
+test('a journal that cannot rebuild the tiles is refused and left exactly as it was (nothing is cut before the log opens)', async () => {
+  const log = TileLog.open(dir, ORIGIN, signer);
+  await log.append(entries(0, 300));
+  await log.append(entries(300, 300));
+  await log.append(entries(600, 300));
+  const file = path.join(dir, 'journal', log.journalFiles()[0] as string);
+  const data = fs.readFileSync(file);
+  const { records } = readSegment(data);
+  expect(records.map((r) => r.first)).toEqual([0, 300, 600]);
+  // the second record's magic damaged: the third, still whole, comes after it
+  const second = data.indexOf(Buffer.from('TLJ1'), 4);
+  data[second] = 0x58;
+  fs.writeFileSync(file, data);
+  expect(() => TileLog.open(dir, ORIGIN, signer)).toThrow(/the journal holds entries up to 300, but the staged checkpoint names 900/);
+  expect(fs.readFileSync(file).equals(data)).toBe(true);
+});

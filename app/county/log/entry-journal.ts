@@ -95,51 +95,50 @@ export class EntryJournal {
   }
 
   /**
-   * Opens the journal of a log whose staged checkpoint names `size` entries and whose tiles are synced up to
-   * `synced`: returns the records that rebuild the tiles from `synced` to `size`, after cutting off any record
-   * beyond `size` (written, never acknowledged). A record missing or cut short below `size` is an error.
+   * Reads the journal of a log whose staged checkpoint names `size` entries and whose tiles are synced up to
+   * `synced`: the records that rebuild the tiles from `synced` to `size`. A record missing or cut short below
+   * `size` is an error. Nothing is changed on disk until `open` is called (once the caller has checked what
+   * the records rebuild): then any record beyond `size` (written, never acknowledged) is cut off, and the
+   * journal is ready for the next record. A failed open so loses nothing.
    */
-  static open(logDir: string, synced: number, size: number): { journal: EntryJournal; replay: JournalRecord[] } {
+  static read(logDir: string, synced: number, size: number): { replay: JournalRecord[]; open: () => EntryJournal } {
     const dir = path.join(logDir, JOURNAL_DIR);
-    fs.mkdirSync(dir, { recursive: true });
-    const names = fs
-      .readdirSync(dir)
-      .filter((n) => SEGMENT.test(n))
-      .sort();
+    const names = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((n) => SEGMENT.test(n))
+          .sort()
+      : [];
     const segments: Segment[] = [];
     const replay: JournalRecord[] = [];
+    /** files cut back (to a length) or deleted (-1) once the log opens */
+    const cuts: [string, number][] = [];
     let next = synced;
     let reached = synced === size;
     for (const name of names) {
       const file = path.join(dir, name);
       if (reached) {
         // written after the staged checkpoint: never acknowledged
-        fs.rmSync(file, { force: true });
+        cuts.push([file, -1]);
         continue;
       }
-      const { records, goodBytes } = readSegment(fs.readFileSync(file));
+      const { records } = readSegment(fs.readFileSync(file));
       let keepBytes = 0;
       let end = Number((SEGMENT.exec(name) as RegExpExecArray)[1]);
-      let offset = 0;
       for (const r of records) {
         const bytes = HEADER_BYTES + r.entries.reduce((n, e) => n + 2 + e.length, 0);
         const recEnd = r.first + r.entries.length;
-        if (recEnd <= synced) {
-          offset += bytes;
-          keepBytes = offset;
-          end = recEnd;
-          continue;
+        if (recEnd > synced) {
+          if (r.first !== next) throw new TlogError(`${file}: a record starts at entry ${r.first}, where entry ${next} was expected: the journal cannot rebuild the tiles after the last sync (${synced} entries)`);
+          if (recEnd > size) break;
+          replay.push(r);
+          next = recEnd;
         }
-        if (r.first !== next) throw new TlogError(`${file}: a record starts at entry ${r.first}, where entry ${next} was expected: the journal cannot rebuild the tiles after the last sync (${synced} entries)`);
-        if (recEnd > size) break;
-        replay.push(r);
-        next = recEnd;
-        offset += bytes;
-        keepBytes = offset;
+        keepBytes += bytes;
         end = recEnd;
-        if (next === size) break;
+        if (next === size && recEnd > synced) break;
       }
-      if (keepBytes < goodBytes || keepBytes < fs.statSync(file).size) fs.truncateSync(file, keepBytes);
+      if (keepBytes < fs.statSync(file).size) cuts.push([file, keepBytes]);
       segments.push({ name, file, fd: undefined, end, bytes: keepBytes });
       if (next === size) reached = true;
     }
@@ -148,16 +147,24 @@ export class EntryJournal {
         `${dir}: the journal holds entries up to ${next}, but the staged checkpoint names ${size} and the tiles are synced only to ${synced}: the tiles after ${next} cannot be rebuilt`,
       );
     }
-    if (segments.length === 0) {
-      const name = segmentName(size);
-      const file = path.join(dir, name);
-      fs.closeSync(fs.openSync(file, 'w', 0o644));
-      fsyncDir(dir);
-      segments.push({ name, file, fd: undefined, end: size, bytes: 0 });
-    }
-    const last = segments[segments.length - 1] as Segment;
-    last.fd = fs.openSync(last.file, 'r+');
-    return { journal: new EntryJournal(dir, segments), replay };
+    const open = (): EntryJournal => {
+      fs.mkdirSync(dir, { recursive: true });
+      for (const [file, length] of cuts) {
+        if (length < 0) fs.rmSync(file, { force: true });
+        else fs.truncateSync(file, length);
+      }
+      if (segments.length === 0) {
+        const name = segmentName(size);
+        const file = path.join(dir, name);
+        fs.closeSync(fs.openSync(file, 'w', 0o644));
+        fsyncDir(dir);
+        segments.push({ name, file, fd: undefined, end: size, bytes: 0 });
+      }
+      const last = segments[segments.length - 1] as Segment;
+      last.fd = fs.openSync(last.file, 'r+');
+      return new EntryJournal(dir, segments);
+    };
+    return { replay, open };
   }
 
   /** The next record goes to a new file (the previous ones can then be dropped once the tiles are synced past them). */

@@ -177,7 +177,7 @@ export class TileLog {
     if (!fs.existsSync(stagedFile)) {
       const log = new TileLog(dir, origin, signer, 0, '', opts);
       replaceFileAtomically(path.join(dir, SYNCED), '0\n');
-      log.journal = EntryJournal.open(dir, 0, 0).journal;
+      log.journal = EntryJournal.read(dir, 0, 0).open();
       log.stagedNote = log.sign(0, treeHash(0, () => []));
       log.store.writeAtomically(STAGED, log.stagedNote);
       return log;
@@ -194,8 +194,7 @@ export class TileLog {
     const synced = readSynced(dir, cp.size);
     log.checkFullTiles(synced);
     let edge = log.readEdge(synced);
-    const { journal, replay } = EntryJournal.open(dir, synced, cp.size);
-    log.journal = journal;
+    const { replay, open } = EntryJournal.read(dir, synced, cp.size);
     log.syncedSize = synced;
     log.syncDue = synced + log.syncEvery;
     let size = synced;
@@ -216,6 +215,8 @@ export class TileLog {
           : `${dir}: the tiles (on disk to ${synced} entries) and the journal (from ${synced} to ${cp.size}) do not give the root the staged checkpoint signed`,
       );
     }
+    // only now is anything of the journal changed (a record past the staged checkpoint cut off)
+    log.journal = open();
     return log;
   }
 
