@@ -113,7 +113,11 @@ test('a record replayed that does not give the signed root (the journal edited) 
   // one byte of an entry, not of the record's framing
   data[100] = (data[100] as number) ^ 0x20;
   fs.writeFileSync(file, data);
+  const tiles = ['tile/0/000', 'tile/0/001.p/44', 'tile/entries/000', 'tile/entries/001.p/44'].map((rel) => [rel, fs.readFileSync(path.join(dir, rel))] as const);
   expect(() => TileLog.open(dir, ORIGIN, signer)).toThrow(/the tiles \(on disk to 0 entries\) and the journal \(from 0 to 300\) do not give the root the staged checkpoint signed/);
+  // the good tiles on disk were not overwritten from the edited journal
+  for (const [rel, bytes] of tiles) expect(fs.readFileSync(path.join(dir, rel)).equals(bytes)).toBe(true);
+  expect(fs.readFileSync(file).equals(data)).toBe(true);
 });
 
 test('a tiles.synced mark that is not a size, or is beyond the staged checkpoint, is refused at open', async () => {

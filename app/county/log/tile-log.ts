@@ -76,25 +76,25 @@ function rootOf(stack: Buffer, size: number): Hash {
 
 /**
  * The size the tiles are known to be on disk for. A log without the file was written before the journal, when
- * every tile was flushed before its checkpoint: all of it. A journal without the file is replayed from the start.
+ * every tile was flushed before its checkpoint: all of it (`legacy`: the file is written once the log opens).
+ * A journal without the file is replayed from the start.
  */
-function readSynced(dir: string, staged: number): number {
+function readSynced(dir: string, staged: number): { synced: number; legacy: boolean } {
   const file = path.join(dir, SYNCED);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    if (fs.existsSync(path.join(dir, JOURNAL_DIR))) return 0;
-    replaceFileAtomically(file, `${staged}\n`);
-    return staged;
+    if (fs.existsSync(path.join(dir, JOURNAL_DIR))) return { synced: 0, legacy: false };
+    return { synced: staged, legacy: true };
   }
   const m = /^(0|[1-9]\d{0,15})\n$/.exec(text);
   const synced = m === null ? NaN : Number(m[1]);
   if (!(Number.isSafeInteger(synced) && synced <= staged)) {
     throw new TlogError(`${file}: ${JSON.stringify(text.slice(0, 40))} is not a size of at most ${staged} (the staged checkpoint's)`);
   }
-  return synced;
+  return { synced, legacy: false };
 }
 
 function newRow(): Row {
@@ -191,17 +191,19 @@ export class TileLog {
     if (cp instanceof TlogError) throw new TlogError(`${stagedFile}: ${cp.message}`);
     if (cp.origin !== origin) throw new TlogError(`${dir} holds the log ${JSON.stringify(cp.origin)}, not ${JSON.stringify(origin)}`);
     const log = new TileLog(dir, origin, signer, cp.size, note, opts);
-    const synced = readSynced(dir, cp.size);
+    const { synced, legacy } = readSynced(dir, cp.size);
     log.checkFullTiles(synced);
     let edge = log.readEdge(synced);
     const { replay, open } = EntryJournal.read(dir, synced, cp.size);
     log.syncedSize = synced;
     log.syncDue = synced + log.syncEvery;
     let size = synced;
-    // each batch again, as it was written: the partial tiles of every checkpoint in between come back too
+    // each batch again, as it was written: the partial tiles of every checkpoint in between come back too.
+    // Written only once they give the signed root: an edited journal must not overwrite good tiles.
+    const rebuilt: TileWrite[][] = [];
     for (const r of replay) {
       const batch = log.integrate({ size, edge }, r.entries);
-      log.store.writeUnflushed(batch.writes);
+      rebuilt.push(batch.writes);
       edge = batch.edge;
       size = batch.size;
     }
@@ -215,7 +217,9 @@ export class TileLog {
           : `${dir}: the tiles (on disk to ${synced} entries) and the journal (from ${synced} to ${cp.size}) do not give the root the staged checkpoint signed`,
       );
     }
-    // only now is anything of the journal changed (a record past the staged checkpoint cut off)
+    // only now is anything changed on disk: the tiles written again, a record past the staged checkpoint cut off
+    for (const writes of rebuilt) log.store.writeUnflushed(writes);
+    if (legacy) replaceFileAtomically(path.join(dir, SYNCED), `${synced}\n`);
     log.journal = open();
     return log;
   }
