@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -204,4 +205,49 @@ test('a journal that cannot rebuild the tiles is refused and left exactly as it 
   fs.writeFileSync(file, data);
   expect(() => TileLog.open(dir, ORIGIN, signer)).toThrow(/the journal holds entries up to 300, but the staged checkpoint names 900/);
   expect(fs.readFileSync(file).equals(data)).toBe(true);
+});
+
+describe('one process opens a log at a time (log.lock)', () => {
+  const bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+
+  test('a log another live process holds is refused, naming it; once that process is gone, or the lock is from another boot, it opens', async () => {
+    const log = TileLog.open(dir, ORIGIN, signer);
+    await log.append(entries(0, 10));
+    await log.close();
+    expect(fs.existsSync(path.join(dir, 'log.lock'))).toBe(false);
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(dir, 'log.lock'), `${other.pid} ${bootId}\n`);
+      expect(() => TileLog.open(dir, ORIGIN, signer)).toThrow(new RegExp(`is open in another process \\(pid ${other.pid}\\): a county log has one server`));
+      // nothing was changed by the refused open
+      expect(fs.readFileSync(path.join(dir, 'log.lock'), 'utf8')).toBe(`${other.pid} ${bootId}\n`);
+      // the same live pid, written by a boot before this one: pids are handed out again after a restart
+      fs.writeFileSync(path.join(dir, 'log.lock'), `${other.pid} 00000000-0000-0000-0000-000000000000\n`);
+      const afterReboot = TileLog.open(dir, ORIGIN, signer);
+      expect(afterReboot.size).toBe(10);
+      expect(fs.readFileSync(path.join(dir, 'log.lock'), 'utf8')).toBe(`${process.pid} ${bootId}\n`);
+      await afterReboot.close();
+      fs.writeFileSync(path.join(dir, 'log.lock'), `${other.pid} ${bootId}\n`);
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((r) => other.on('exit', r));
+    }
+    // its owner killed: the lock is stale and taken over
+    expect(TileLog.open(dir, ORIGIN, signer).size).toBe(10);
+  });
+
+  test('a second process opening the same directory (a second county serve) is refused while the first has it open', async () => {
+    const first = TileLog.open(dir, ORIGIN, signer);
+    await first.append(entries(0, 5));
+    const script = `require(${JSON.stringify(path.resolve('scripts/register-ts.js'))});
+      const { TileLog } = require(${JSON.stringify(path.resolve('app/county/log/tile-log.ts'))});
+      const { generateSigner, ALG_ED25519 } = require(${JSON.stringify(path.resolve('app/county/tlog/note.ts'))});
+      try { TileLog.open(${JSON.stringify(dir)}, ${JSON.stringify(ORIGIN)}, generateSigner(${JSON.stringify(ORIGIN)}, ALG_ED25519, new Uint8Array(32).fill(5))); console.log('opened'); }
+      catch (e) { console.log(e.message); }`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(new RegExp(`is open in another process \\(pid ${process.pid}\\)`));
+    await first.close();
+    const again = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(again.stdout.trim()).toBe('opened');
+  });
 });

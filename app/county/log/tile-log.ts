@@ -9,6 +9,7 @@ import { openNote, signNote, type Signer } from '../tlog/note';
 import { proveRecord, proveTree, splitStoredHashIndex, treeHash, treeHashIndexes, TlogError, type Hash, type HashReader } from '../tlog/stored-hashes';
 import { c2spTilePath, HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, type Tile } from '../tlog/tile';
 import { EntryJournal, JOURNAL_DIR } from './entry-journal';
+import { LogLock } from './log-lock';
 import { splitBundle, TileStore, type StagedReplacement, type TileWrite } from './tile-store';
 
 /**
@@ -146,6 +147,7 @@ export class TileLog {
   private syncDue: number;
   /** why the last flush of the file system failed (the journal keeps every entry meanwhile) */
   lastSyncError: string | undefined;
+  private lock: LogLock | undefined;
 
   private constructor(
     readonly dir: string,
@@ -173,6 +175,18 @@ export class TileLog {
    */
   static open(dir: string, origin: string, signer: Signer, opts: TileLogOptions = {}): TileLog {
     fs.mkdirSync(dir, { recursive: true });
+    const lock = LogLock.acquire(dir);
+    try {
+      const log = TileLog.openLocked(dir, origin, signer, opts);
+      log.lock = lock;
+      return log;
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  private static openLocked(dir: string, origin: string, signer: Signer, opts: TileLogOptions): TileLog {
     const stagedFile = path.join(dir, STAGED);
     if (!fs.existsSync(stagedFile)) {
       const log = new TileLog(dir, origin, signer, 0, '', opts);
@@ -427,11 +441,12 @@ export class TileLog {
     return (this.journal as EntryJournal).files();
   }
 
-  /** Waits for every batch handed in, flushes the tiles and closes the journal. */
+  /** Waits for every batch handed in, flushes the tiles, closes the journal and gives up the directory's lock. */
   async close(): Promise<void> {
     await this.last.catch(() => undefined);
     await this.sync();
     (this.journal as EntryJournal).close();
+    this.lock?.release();
   }
 
   private bundleBuffer(min: number): Buffer {
