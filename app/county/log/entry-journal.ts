@@ -208,9 +208,12 @@ export class EntryJournal {
         if (e !== null) return done(e);
         fs.fdatasync(fd, (e2) => {
           if (e2 !== null || !syncDir) return done(e2);
-          const dfd = fs.openSync(this.dir, 'r');
-          fs.fsync(dfd, (e3) => {
-            fs.close(dfd, () => done(e3));
+          // the new file's directory entry, flushed with its first record
+          fs.open(this.dir, 'r', (e3, dfd) => {
+            if (e3 !== null) return done(e3);
+            fs.fsync(dfd, (e4) => {
+              fs.close(dfd, () => done(e4));
+            });
           });
         });
       });
