@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir } from '../../../lib/durable-fs';
 import { TlogError } from '../tlog/stored-hashes';
+import { flushDir, splitBundle } from './tile-store';
 
 /**
  * The county log's write-ahead journal: each batch's entries, appended to one file and flushed once, before
@@ -25,6 +26,8 @@ const SEGMENT = /^(\d{16})\.jnl$/;
 export interface JournalRecord {
   readonly first: number;
   readonly entries: Uint8Array[];
+  /** the record's length in its file, header included */
+  readonly bytes: number;
 }
 
 interface Segment {
@@ -61,16 +64,14 @@ export function readSegment(data: Uint8Array): { records: JournalRecord[]; goodB
     const payload = buf.readUInt32BE(at + 16);
     const end = at + HEADER_BYTES + payload;
     if (end > buf.length) break;
-    const entries: Uint8Array[] = [];
-    let p = at + HEADER_BYTES;
-    while (p + 2 <= end) {
-      const len = buf.readUInt16BE(p);
-      if (p + 2 + len > end) break;
-      entries.push(buf.subarray(p + 2, p + 2 + len));
-      p += 2 + len;
+    let entries: Uint8Array[];
+    try {
+      // the payload is an entry bundle's encoding, of exactly `count` entries
+      entries = splitBundle(buf.subarray(at + HEADER_BYTES, end), count);
+    } catch {
+      break;
     }
-    if (p !== end || entries.length !== count) break;
-    records.push({ first, entries });
+    records.push({ first, entries, bytes: end - at });
     at = end;
   }
   return { records, goodBytes: at };
@@ -126,7 +127,6 @@ export class EntryJournal {
       let keepBytes = 0;
       let end = Number((SEGMENT.exec(name) as RegExpExecArray)[1]);
       for (const r of records) {
-        const bytes = HEADER_BYTES + r.entries.reduce((n, e) => n + 2 + e.length, 0);
         const recEnd = r.first + r.entries.length;
         if (recEnd > synced) {
           if (r.first !== next) throw new TlogError(`${file}: a record starts at entry ${r.first}, where entry ${next} was expected: the journal cannot rebuild the tiles after the last sync (${synced} entries)`);
@@ -134,7 +134,7 @@ export class EntryJournal {
           replay.push(r);
           next = recEnd;
         }
-        keepBytes += bytes;
+        keepBytes += r.bytes;
         end = recEnd;
         if (next === size && recEnd > synced) break;
       }
@@ -209,12 +209,7 @@ export class EntryJournal {
         fs.fdatasync(fd, (e2) => {
           if (e2 !== null || !syncDir) return done(e2);
           // the new file's directory entry, flushed with its first record
-          fs.open(this.dir, 'r', (e3, dfd) => {
-            if (e3 !== null) return done(e3);
-            fs.fsync(dfd, (e4) => {
-              fs.close(dfd, () => done(e4));
-            });
-          });
+          flushDir(this.dir).then(() => done(null), done);
         });
       });
     });

@@ -138,7 +138,8 @@ export class TileLog {
   private poisoned = false;
   /** full bundles' buffers whose writes have settled, for the next batches' bundles */
   private readonly spareBundles: Buffer[] = [];
-  private journal: EntryJournal | undefined;
+  /** set by open, before the log is handed out */
+  private journal!: EntryJournal;
   /** the size up to which every tile is known to be on disk */
   private syncedSize = 0;
   private readonly syncEvery: number;
@@ -349,7 +350,7 @@ export class TileLog {
       return Promise.reject(e as Error);
     }
     this.tip = { size, edge };
-    const journaled = (this.journal as EntryJournal).append(old, entries.length, journal).then(() => {
+    const journaled = this.journal.append(old, entries.length, journal).then(() => {
       this.store.stats.fsyncs++;
     });
     const staging = this.store.stageReplacement(STAGED, note);
@@ -376,7 +377,7 @@ export class TileLog {
       this.treeSize = size;
       this.stagedNote = note;
       this.edge = edge;
-      (this.journal as EntryJournal).committedTo(size);
+      this.journal.committedTo(size);
       if (size >= this.syncDue) void this.sync();
       return old;
     })();
@@ -393,7 +394,7 @@ export class TileLog {
         this.poisoned = false;
         this.tip = { size: this.treeSize, edge: this.edge };
         this.last = Promise.resolve(this.treeSize);
-        (this.journal as EntryJournal).reset();
+        this.journal.reset();
       }
     });
     return done;
@@ -409,7 +410,7 @@ export class TileLog {
     if (this.syncing !== undefined) return this.syncing;
     const size = this.treeSize;
     if (size === this.syncedSize) return Promise.resolve();
-    const journal = this.journal as EntryJournal;
+    const journal = this.journal;
     this.syncDue = size + this.syncEvery;
     journal.startNewSegment();
     this.syncing = new Promise<void>((resolve) => {
@@ -438,14 +439,14 @@ export class TileLog {
 
   /** The journal's files, oldest first. */
   journalFiles(): string[] {
-    return (this.journal as EntryJournal).files();
+    return this.journal.files();
   }
 
   /** Waits for every batch handed in, flushes the tiles, closes the journal and gives up the directory's lock. */
   async close(): Promise<void> {
     await this.last.catch(() => undefined);
     await this.sync();
-    (this.journal as EntryJournal).close();
+    this.journal.close();
     this.lock?.release();
   }
 

@@ -35,8 +35,6 @@ const fsyncFd = (fd: number): Promise<void> => new Promise((resolve, reject) => 
 const closeFd = (fd: number): Promise<void> => new Promise((resolve, reject) => fs.close(fd, (e) => (e === null ? resolve() : reject(e))));
 const writeFd = (fd: number, data: Uint8Array): Promise<number> =>
   new Promise((resolve, reject) => fs.write(fd, data, 0, data.length, null, (e, n) => (e === null ? resolve(n) : reject(e))));
-const writevFd = (fd: number, data: Uint8Array[]): Promise<number> =>
-  new Promise((resolve, reject) => fs.writev(fd, data, (e, n) => (e === null ? resolve(n) : reject(e))));
 
 function byteLength(data: Uint8Array | string | readonly Uint8Array[]): number {
   if (typeof data === 'string') return Buffer.byteLength(data);
@@ -47,27 +45,15 @@ function byteLength(data: Uint8Array | string | readonly Uint8Array[]): number {
 }
 
 /** Writes all of data at the descriptor's position; a short write is an error (a full disk), never a short file signed. */
-async function writeAll(fd: number, file: string, data: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
-  const total = byteLength(data);
+async function writeAll(fd: number, file: string, data: Uint8Array | string): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let written = 0;
-  if (typeof data === 'string' || data instanceof Uint8Array) {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    while (written < bytes.length) {
-      const n = await writeFd(fd, bytes.subarray(written));
-      if (n === 0) break;
-      written += n;
-    }
-  } else {
-    // at most IOV_MAX (1024) pieces a call
-    for (let i = 0; i < data.length; i += 1024) {
-      const part = data.slice(i, i + 1024) as Uint8Array[];
-      const want = byteLength(part);
-      const n = await writevFd(fd, part);
-      written += n;
-      if (n !== want) break;
-    }
+  while (written < bytes.length) {
+    const n = await writeFd(fd, bytes.subarray(written));
+    if (n === 0) break;
+    written += n;
   }
-  if (written !== total) throw new TlogError(`${file}: wrote ${written} of ${total} bytes`);
+  if (written !== bytes.length) throw new TlogError(`${file}: wrote ${written} of ${bytes.length} bytes`);
 }
 
 function writeAllSync(fd: number, file: string, data: Uint8Array | readonly Uint8Array[]): void {
@@ -86,7 +72,7 @@ function writeAllSync(fd: number, file: string, data: Uint8Array | readonly Uint
 }
 
 /** Writes an opened file's bytes, flushes them and closes it (closed whatever happens). */
-async function fillAndFlush(fd: number, file: string, data: Uint8Array | string | readonly Uint8Array[], stats: StoreStats): Promise<void> {
+async function fillAndFlush(fd: number, file: string, data: Uint8Array | string, stats: StoreStats): Promise<void> {
   try {
     await writeAll(fd, file, data);
     await fsyncFd(fd);
@@ -98,11 +84,11 @@ async function fillAndFlush(fd: number, file: string, data: Uint8Array | string 
   }
 }
 
-async function flushDir(dir: string, stats: StoreStats): Promise<void> {
+/** Flushes a directory's entries (a file made or renamed in it) without blocking the event loop. */
+export async function flushDir(dir: string): Promise<void> {
   const fd = await openFd(dir, 'r');
   try {
     await fsyncFd(fd);
-    stats.fsyncs++;
   } finally {
     await closeFd(fd);
   }
@@ -136,14 +122,10 @@ export class TileStore {
     if (this.cache.size > 4096) this.cache.delete(this.cache.keys().next().value as string);
   }
 
-  /** Makes dir (and its missing parents); every directory whose entries changed is added to `changed`. */
-  private ensureDir(dir: string, changed: Set<string>): void {
+  /** Makes dir (and its missing parents), once per directory for the life of the store. */
+  private ensureDir(dir: string): void {
     if (this.knownDirs.has(dir)) return;
-    const first = fs.mkdirSync(dir, { recursive: true });
-    if (first !== undefined) {
-      changed.add(path.dirname(first));
-      for (let d = dir; d.length >= first.length; d = path.dirname(d)) changed.add(d);
-    }
+    fs.mkdirSync(dir, { recursive: true });
     this.knownDirs.add(dir);
   }
 
@@ -156,11 +138,10 @@ export class TileStore {
    * handing each open, write and close to the thread pool.
    */
   writeUnflushed(writes: readonly TileWrite[]): void {
-    const dirs = new Set<string>();
     for (const w of writes) {
       const rel = c2spTilePath(w.tile);
       const file = path.join(this.dir, rel);
-      this.ensureDir(path.dirname(file), dirs);
+      this.ensureDir(path.dirname(file));
       const fd = fs.openSync(file, 'w', 0o644);
       try {
         writeAllSync(fd, file, w.data);
@@ -197,7 +178,8 @@ export class TileStore {
           await abort();
           throw e;
         }
-        await flushDir(path.dirname(file), this.stats);
+        await flushDir(path.dirname(file));
+        this.stats.fsyncs++;
       },
       abort,
     };
