@@ -268,6 +268,27 @@ describe('kiosk page, keyboard only', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  test("a slow status answer: a command's outcome shows only with the state it made, and the keyboard is on it", async () => {
+    await signIn(page, '2222', 1);
+    // The station answers the command at once and its status slowly (a loaded station): the page must not
+    // report "Done" while the screen still shows the button that was pressed, with focus left on <body>.
+    await page.route('**/api/status', async (route) => {
+      await new Promise((r) => setTimeout(r, 800));
+      await route.continue();
+    });
+    await tabTo(page, 'button[data-command="open-polls"]');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog', { name: 'Open the polls?' }).waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Done: open-polls' }).waitFor();
+    expect(await focused(page)).toBe('staff-result');
+    expect(await page.locator('button[data-command="open-polls"]').isVisible()).toBe(false);
+    expect(await page.getByText('Polls open', { exact: true }).isVisible()).toBe(true);
+    await page.unroute('**/api/status');
+    expect(consoleErrors).toEqual([]);
+  });
+
   test.each(['streaks', 'jam', 'double-sheet', 'cover-open', 'box-full', 'disconnected'] as const)(
     'the %s alarm: the voter is asked to wait for a poll worker, with the cue; the poll worker sees it and what to do',
     async (alarm) => {

@@ -461,9 +461,10 @@ export function startKiosk(api, doc, options = {}) {
       return;
     }
     const text = r.ok ? [tr('cmd.done', { message: r.value.message }), r.value.file ? tr('cmd.file', { file: r.value.file }) : ''].filter(Boolean).join(' ') : tr('error.refused', { message: r.error.message });
+    // The outcome is shown with the state it made, in one step: text and focus never run ahead of the screen.
+    if (r.ok) await refresh();
     ui.staffResult.textContent = text;
     ui.staffResult.dataset['ok'] = String(r.ok);
-    if (r.ok) await refresh();
     // The pressed button may have gone (polls opened): keep keyboard users on the outcome, not on <body>.
     const active = doc.activeElement;
     if (active === null || active === doc.body || (active instanceof HTMLElement && active.closest('[hidden]') !== null)) ui.staffResult.focus();
