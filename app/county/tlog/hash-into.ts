@@ -17,6 +17,11 @@ export function leafHashInto(data: Uint8Array, out: Buffer, at: number): void {
   out.write(hash('sha256', leafScratch.subarray(0, data.length + 1), 'binary'), at, 32, 'latin1');
 }
 
+/** SHA-256 of buf[from, from+length) into out[at, at+32): a leaf hash whose input (0x00 ‖ entry) the caller laid out. */
+export function leafInputHashInto(buf: Buffer, from: number, length: number, out: Buffer, at: number): void {
+  out.write(hash('sha256', buf.subarray(from, from + length), 'binary'), at, 32, 'latin1');
+}
+
 /** SHA-256(0x01 ‖ left ‖ right) into out[at, at+32); left and right may lie in out. */
 export function nodeHashInto(left: Buffer, leftAt: number, right: Buffer, rightAt: number, out: Buffer, at: number): void {
   nodeScratch[0] = 0x01;
