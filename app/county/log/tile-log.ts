@@ -420,8 +420,8 @@ export class TileLog {
   }
 
   /**
-   * Flushes the whole file system (`sync -f`, through fs-flusher.ts: one syncfs, done by the kernel's writeback, rather than a flush
-   * per tile), then records the size every tile is on disk for and drops the journal files below it. The
+   * Flushes the whole file system (`sync -f`, run by fs-flusher.ts's helper: one syncfs, done by the kernel's
+   * writeback, rather than a flush per tile), then records the size every tile is on disk for and drops the journal files below it. The
    * journal's next record starts a new file, so the older ones can go. A failure leaves the journal as it is
    * (nothing is lost) and is kept in `lastSyncError`.
    */
